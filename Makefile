@@ -1,0 +1,73 @@
+# Koto: `make run` sets up and starts the demo; `make test` runs every check CI runs.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.12 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install install-dev system-deps lint translations messages bench clean
+
+$(BIN)/python:
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Koto needs Python 3.12 (see .python-version)"'
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+.env:
+	@echo "KOTO_DEBUG=true" > .env
+	@echo "KOTO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+	@echo "Wrote .env for local development (DEBUG on, a random secret key)."
+
+run: install .env
+	@mkdir -p var
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) load_demo
+	@echo "Koto runs at http://127.0.0.1:8000 (Ctrl-C stops it)."
+	$(MANAGE) runserver 127.0.0.1:8000
+
+# Debian packages the tests need: Chromium and Noto fonts for browser tests, gettext for
+# the translation check. Installed only when missing (needs root, as on CI).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -d /usr/share/fonts/truetype/noto ] || missing="$$missing fonts-noto-core"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+translations: install-dev
+	$(MANAGE) check_translations
+
+# Refresh the .po files after changing user-facing text, then translate and compile.
+messages: install-dev
+	$(MANAGE) makemessages -l fi -l sv -l en --no-obsolete --no-location -i '.venv/*' -i 'benchmarks/*'
+	$(MANAGE) compilemessages -l fi -l sv -l en -i '.venv'
+
+test: install-dev system-deps lint translations
+	@mkdir -p var
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest -q
+
+bench: install-dev
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3*

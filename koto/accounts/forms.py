@@ -1,0 +1,23 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.core.roles import Role
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    password = forms.CharField(
+        label=_("Initial password (new users only)"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[c for c in Role.choices if c[0] != Role.SYSTEM]
+    )
+
+
+class TokenAddForm(forms.Form):
+    name = forms.CharField(label=_("Name of the system"), max_length=100)

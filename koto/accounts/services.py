@@ -1,0 +1,190 @@
+"""Writes of users, memberships and API tokens. Every write is audited."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from koto.accounts.models import ApiToken, Membership, User
+from koto.audit.services import audit_record
+from koto.core import clock
+from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
+from koto.core.roles import Perm, Role
+
+
+def _require_org_admin(actor: User, organisation_id: int) -> None:
+    m = actor.active_membership
+    if m is None or m.organisation_id != organisation_id:
+        raise NotFound("organisation")
+    if not m.has_perm(Perm.ORG_ADMIN):
+        raise PermissionDenied()
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    preferred_language: str = "fi",
+) -> User:
+    errors: dict[str, list[str]] = {}
+    username = username.strip()
+    if not username:
+        errors["username"] = [_("This field is required.")]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("A user with this username already exists.")]
+    try:
+        validate_password(
+            password, User(username=username, first_name=first_name, last_name=last_name)
+        )
+    except ValidationError as e:
+        errors["password"] = list(e.messages)
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        preferred_language=preferred_language,
+    )
+    user.set_password(password)
+    user.save()
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="user",
+        object_id=user.id,
+        changes={"username": username},
+    )
+    return user
+
+
+@transaction.atomic
+def membership_add(
+    *, actor: User | None, user: User, organisation, role: str, check: bool = True
+) -> Membership:
+    if check:
+        _require_org_admin(actor, organisation.id)
+    if role not in Role.values:
+        raise ValidationFailed({"role": _("Unknown role.")})
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=organisation, role=role, defaults={"is_active": True}
+    )
+    if not created and not membership.is_active:
+        membership.is_active = True
+        membership.updated_at = clock.now()
+        membership.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="create" if created else "update",
+        object_type="membership",
+        object_id=membership.id,
+        changes={
+            "user": user.username,
+            "organisation": organisation.code,
+            "role": role,
+            "is_active": True,
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, actor: User, membership: Membership) -> Membership:
+    _require_org_admin(actor, membership.organisation_id)
+    if membership.user_id == actor.id and membership.role == Role.ORG_ADMIN:
+        raise ValidationFailed({"membership": _("You cannot remove your own administrator role.")})
+    membership.is_active = False
+    membership.updated_at = clock.now()
+    membership.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="membership",
+        object_id=membership.id,
+        changes={"is_active": False},
+    )
+    return membership
+
+
+@transaction.atomic
+def api_token_create(
+    *, actor: User, organisation, name: str, role: str = Role.SYSTEM
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it and the secret, which is shown once and never stored."""
+    _require_org_admin(actor, organisation.id)
+    if not name.strip():
+        raise ValidationFailed({"name": _("This field is required.")})
+    prefix = secrets.token_hex(4)
+    key = f"koto_{prefix}_{secrets.token_urlsafe(32)}"
+    system_user = User.objects.create(username=f"api-{organisation.code}-{prefix}", is_system=True)
+    system_user.set_unusable_password()
+    system_user.save(update_fields=["password"])
+    Membership.objects.create(user=system_user, organisation=organisation, role=role)
+    token = ApiToken.objects.create(
+        organisation=organisation,
+        user=system_user,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=hash_token(key),
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="api_token",
+        object_id=token.id,
+        changes={"name": token.name},
+    )
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    _require_org_admin(actor, token.organisation_id)
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    Membership.objects.filter(user=token.user).update(is_active=False)
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="api_token",
+        object_id=token.id,
+        changes={"revoked": True},
+    )
+    return token
+
+
+def api_token_authenticate(key: str) -> User | None:
+    """The system user behind a valid, unrevoked token, with its membership attached."""
+    try:
+        _, prefix, _rest = key.split("_", 2)
+    except ValueError:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not secrets.compare_digest(token.key_hash, hash_token(key)):
+        return None
+    user = token.user
+    user.active_membership = (
+        Membership.objects.filter(user=user, is_active=True).select_related("organisation").first()
+    )
+    if user.active_membership is None:
+        return None
+    ApiToken.objects.filter(id=token.id).update(last_used_at=clock.now())
+    return user

@@ -1,0 +1,151 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from koto.accounts.forms import MemberAddForm, TokenAddForm
+from koto.accounts.models import ApiToken, Membership, User
+from koto.accounts.selectors import active_membership_for, memberships_of_organisation
+from koto.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    membership_add,
+    membership_deactivate,
+    user_create,
+)
+from koto.audit.services import audit_record
+from koto.core.errors import DomainError
+from koto.core.roles import Perm
+
+
+class KotoLoginView(LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = self.request.user
+        user.active_membership = active_membership_for(user=user, membership_id=None)
+        if user.active_membership:
+            self.request.session["membership_id"] = user.active_membership.id
+        audit_record(actor=user, action="login", object_type="user", object_id=user.id)
+        return response
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        audit_record(
+            actor=request.user, action="logout", object_type="user", object_id=request.user.id
+        )
+    logout(request)
+    return redirect("accounts:login")
+
+
+@login_required
+@require_POST
+def membership_switch(request):
+    m = Membership.objects.filter(
+        user=request.user, id=request.POST.get("membership_id"), is_active=True
+    ).first()
+    if m is None:
+        raise Http404
+    request.session["membership_id"] = m.id
+    return redirect("clients:my_clients")
+
+
+def _org_admin_membership(request) -> Membership:
+    m = request.user.active_membership
+    if m is None or not m.has_perm(Perm.ORG_ADMIN):
+        raise Http404
+    return m
+
+
+@login_required
+def organisation_admin(request):
+    m = _org_admin_membership(request)
+    return render(
+        request,
+        "accounts/organisation_admin.html",
+        {
+            "organisation": m.organisation,
+            "members": memberships_of_organisation(organisation_id=m.organisation_id).filter(
+                user__is_system=False
+            ),
+            "tokens": ApiToken.objects.filter(organisation=m.organisation),
+            "member_form": MemberAddForm(),
+            "token_form": TokenAddForm(),
+        },
+    )
+
+
+@login_required
+def member_add(request):
+    m = _org_admin_membership(request)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user = User.objects.filter(username__iexact=d["username"], is_system=False).first()
+            if user is None:
+                user = user_create(
+                    actor=request.user,
+                    username=d["username"],
+                    password=d["password"],
+                    first_name=d["first_name"],
+                    last_name=d["last_name"],
+                    email=d["email"],
+                )
+            membership_add(
+                actor=request.user, user=user, organisation=m.organisation, role=d["role"]
+            )
+        except DomainError as e:
+            for name, msgs in e.fields.items():
+                for msg in msgs:
+                    form.add_error(name if name in form.fields else None, msg)
+        else:
+            messages.success(request, _("Member added."))
+            return redirect("accounts:organisation_admin")
+    return render(
+        request, "accounts/member_add.html", {"form": form, "organisation": m.organisation}
+    )
+
+
+@login_required
+@require_POST
+def member_deactivate(request, membership_id: int):
+    m = _org_admin_membership(request)
+    target = get_object_or_404(Membership, id=membership_id, organisation=m.organisation)
+    try:
+        membership_deactivate(actor=request.user, membership=target)
+    except DomainError as e:
+        messages.error(request, e.message if not e.fields else " ".join(sum(e.fields.values(), [])))
+    else:
+        messages.success(request, _("Membership ended."))
+    return redirect("accounts:organisation_admin")
+
+
+@login_required
+def token_add(request):
+    m = _org_admin_membership(request)
+    form = TokenAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token, key = api_token_create(
+            actor=request.user, organisation=m.organisation, name=form.cleaned_data["name"]
+        )
+        return render(request, "accounts/token_created.html", {"token": token, "key": key})
+    return render(request, "accounts/token_add.html", {"form": form})
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
+    m = _org_admin_membership(request)
+    token = get_object_or_404(ApiToken, id=token_id, organisation=m.organisation)
+    api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token revoked."))
+    return redirect("accounts:organisation_admin")

@@ -1,0 +1,197 @@
+"""Clients: create, read, update, search (keyset pagination)."""
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from koto.clients import selectors, services
+from koto.clients.models import Client, Gender, ResidenceBasis
+
+router = Router(tags=["clients"])
+
+
+class ClientIn(Schema):
+    first_name: str = Field(max_length=150)
+    last_name: str = Field(max_length=150)
+    birth_date: dt.date
+    hetu: str | None = None
+    gender: Gender = Gender.UNKNOWN
+    citizenship: str = ""
+    mother_tongue: str = ""
+    other_languages: list[str] = []
+    interpreter_needed: bool = False
+    interpreter_language: str = ""
+    transliterated_names: list[tuple[str, str]] = []
+    email: str = ""
+    phone: str = ""
+    street_address: str = ""
+    postal_code: str = ""
+    post_office: str = ""
+    residence_basis: ResidenceBasis | None = None
+    first_permit_on: dt.date | None = None
+    home_municipality_code: str | None = None
+    home_municipality_on: dt.date | None = None
+    migri_number: str = ""
+    unhcr_number: str = ""
+    unemployed_jobseeker: bool = False
+    social_assistance_long_term: bool = False
+    child_home_care_allowance: bool = False
+    arrived_as_unaccompanied_minor: bool = False
+    trafficking_victim: bool = False
+    other_need_identified: bool = False
+    welfare_service_needs: bool = False
+    confirm_duplicate: bool = False
+
+
+class ClientPatch(Schema):
+    """Only the fields sent are changed. `version` (from a read) guards against overwriting
+    someone else's edit: a mismatch answers 409."""
+
+    version: int | None = None
+    facts_valid_from: dt.date | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_date: dt.date | None = None
+    hetu: str | None = None
+    gender: Gender | None = None
+    citizenship: str | None = None
+    mother_tongue: str | None = None
+    other_languages: list[str] | None = None
+    interpreter_needed: bool | None = None
+    interpreter_language: str | None = None
+    transliterated_names: list[tuple[str, str]] | None = None
+    email: str | None = None
+    phone: str | None = None
+    street_address: str | None = None
+    postal_code: str | None = None
+    post_office: str | None = None
+    residence_basis: ResidenceBasis | None = None
+    first_permit_on: dt.date | None = None
+    home_municipality_code: str | None = None
+    home_municipality_on: dt.date | None = None
+    migri_number: str | None = None
+    unhcr_number: str | None = None
+    unemployed_jobseeker: bool | None = None
+    social_assistance_long_term: bool | None = None
+    child_home_care_allowance: bool | None = None
+    arrived_as_unaccompanied_minor: bool | None = None
+    trafficking_victim: bool | None = None
+    other_need_identified: bool | None = None
+    welfare_service_needs: bool | None = None
+
+
+class ClientSummary(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    identifier: str
+    home_municipality_code: str | None
+    responsible_organisation_code: str
+
+    @staticmethod
+    def resolve_home_municipality_code(obj: Client) -> str | None:
+        return obj.home_municipality.municipality_code if obj.home_municipality_id else None
+
+    @staticmethod
+    def resolve_responsible_organisation_code(obj: Client) -> str:
+        return obj.responsible_organisation.code
+
+
+class ClientOut(ClientSummary):
+    version: int
+    access: str
+    hetu: str | None
+    temporary_id: str | None
+    gender: str
+    citizenship: str
+    mother_tongue: str
+    other_languages: list[str]
+    interpreter_needed: bool
+    interpreter_language: str
+    names: list[dict]
+    email: str
+    phone: str
+    street_address: str
+    postal_code: str
+    post_office: str
+    residence_basis: str
+    first_permit_on: dt.date | None
+    home_municipality_on: dt.date | None
+    migri_number: str
+    unhcr_number: str
+    unemployed_jobseeker: bool
+    social_assistance_long_term: bool
+    child_home_care_allowance: bool
+    arrived_as_unaccompanied_minor: bool
+    trafficking_victim: bool
+    other_need_identified: bool
+    welfare_service_needs: bool
+
+    @staticmethod
+    def resolve_other_languages(obj: Client) -> list[str]:
+        return [lang.language for lang in obj.languages.all()]
+
+    @staticmethod
+    def resolve_names(obj: Client) -> list[dict]:
+        return [
+            {"kind": n.kind, "first_name": n.first_name, "last_name": n.last_name}
+            for n in obj.names.all()
+        ]
+
+
+class ClientPage(Schema):
+    items: list[ClientSummary]
+    next_cursor: str | None
+
+
+def _get(request: HttpRequest, client_id: int, purpose: str = "api") -> Client:
+    return selectors.client_get_for(user=request.auth, client_id=client_id, purpose=purpose)
+
+
+@router.get("/", response=ClientPage, summary="Search clients")
+def client_search(
+    request,
+    q: str = Query("", description="Name in any recorded form, identity code or temporary id"),
+    cursor: str | None = None,
+    limit: int = Query(25, ge=1, le=200),
+    mine: bool = False,
+):
+    page = selectors.client_search_for(
+        user=request.auth, query=q, cursor=cursor, limit=limit, mine=mine
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/", response={201: ClientOut}, summary="Create a client")
+def client_create(request, payload: ClientIn):
+    data = payload.model_dump(exclude={"confirm_duplicate"})
+    data["residence_basis"] = data["residence_basis"] or ""
+    client = services.client_create(
+        actor=request.auth, data=data, confirm_duplicate=payload.confirm_duplicate
+    )
+    return Status(201, _get(request, client.id, purpose="api:create"))
+
+
+@router.get("/{client_id}", response=ClientOut, summary="Read a client")
+def client_read(request, client_id: int):
+    return _get(request, client_id)
+
+
+@router.patch("/{client_id}", response=ClientOut, summary="Update a client")
+def client_update(request, client_id: int, payload: ClientPatch):
+    client = _get(request, client_id, purpose="api:update")
+    data = payload.model_dump(exclude_unset=True, exclude={"version", "facts_valid_from"})
+    if "residence_basis" in data and data["residence_basis"] is None:
+        data["residence_basis"] = ""
+    services.client_update(
+        actor=request.auth,
+        client=client,
+        data=data,
+        expected_version=payload.version,
+        facts_valid_from=payload.facts_valid_from,
+    )
+    return selectors.client_get_for(
+        user=request.auth, client_id=client_id, purpose="api:update", audit=False
+    )

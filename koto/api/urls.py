@@ -1,0 +1,83 @@
+"""The API under /api/v1/: session auth for the UI, per-organisation bearer tokens for systems.
+Errors are JSON {"code", "message", "fields"}; bad input is 422 naming the field."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from koto.accounts.selectors import active_membership_for
+from koto.accounts.services import api_token_authenticate
+from koto.api.routers.clients import router as clients_router
+from koto.core.errors import DomainError
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = api_token_authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's Django session (CSRF checked for unsafe methods)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if user.active_membership is None:
+            user.active_membership = active_membership_for(
+                user=user, membership_id=request.session.get("membership_id")
+            )
+        return user
+
+
+api = NinjaAPI(
+    title="Koto API",
+    version="1",
+    description=__doc__,
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def _error(request, status: int, code: str, message: str, fields: dict | None = None):
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        name = ".".join(loc) or "body"
+        fields.setdefault(name, []).append(err.get("msg", "invalid"))
+    return _error(request, 422, "validation_error", _("Check the highlighted fields."), fields)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "unauthenticated", _("Log in or send a valid API token."))
+
+
+api.add_router("/clients", clients_router)

@@ -1,0 +1,65 @@
+"""The append-only, hash-chained audit trail.
+
+Every write and every read of a client's personal data leaves one AuditEvent. Each event
+carries the hash of the one before it, so editing or deleting a row breaks the chain and
+`manage.py audit_verify` names the first broken link.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from koto.core import clock
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+    READ = "read", _("Read")
+    EXPORT = "export", _("Exported")
+    BREAK_GLASS = "break_glass", _("Emergency access")
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Failed log-in")
+    LOGOUT = "logout", _("Logged out")
+
+
+class AuditEvent(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    organisation_id = models.BigIntegerField(null=True, blank=True)
+    organisation_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    client_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=20, blank=True)  # web, api, cli, task
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["client_id", "-id"], name="audit_client_idx")]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}"
+
+
+class AuditChainHead(models.Model):
+    """One row holding the last hash: locking it serialises writers of the chain."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_event_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head {self.last_event_id}"

@@ -1,0 +1,90 @@
+"""National code lists used in the registry: countries (ISO 3166) and languages (ISO 639),
+from pycountry, with names in the user's language."""
+
+import gettext
+from functools import cache
+
+import pycountry
+from django.utils.translation import get_language
+
+# ISO 639-3 languages common among immigrants to Finland that have no two-letter code.
+EXTRA_LANGUAGES = ("prs", "ckb", "kmr", "pbu", "aii", "rom")
+
+
+def _translator(domain: str, lang: str):
+    if lang == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+
+
+def is_country(code: str) -> bool:
+    code = code.upper()
+    return bool(code) and (
+        pycountry.countries.get(alpha_2=code) is not None
+        or pycountry.countries.get(alpha_3=code) is not None
+    )
+
+
+def language_record(code: str):
+    code = code.lower()
+    if len(code) == 2:
+        return pycountry.languages.get(alpha_2=code)
+    if len(code) == 3:
+        return pycountry.languages.get(alpha_3=code)
+    return None
+
+
+def is_language(code: str) -> bool:
+    return bool(code) and language_record(code) is not None
+
+
+def normalise_language(code: str) -> str:
+    """The two-letter ISO 639-1 code where one exists, else the three-letter code."""
+    record = language_record(code)
+    if record is None:
+        return code.lower()
+    return getattr(record, "alpha_2", None) or record.alpha_3
+
+
+def normalise_country(code: str) -> str:
+    """The two-letter ISO 3166-1 code."""
+    code = code.upper()
+    record = pycountry.countries.get(alpha_2=code) or pycountry.countries.get(alpha_3=code)
+    return record.alpha_2 if record else code
+
+
+@cache
+def _country_choices(lang: str) -> list[tuple[str, str]]:
+    t = _translator("iso3166-1", lang)
+    return sorted(((c.alpha_2, t.gettext(c.name)) for c in pycountry.countries), key=lambda x: x[1])
+
+
+@cache
+def _language_choices(lang: str) -> list[tuple[str, str]]:
+    t = _translator("iso639-3", lang)
+    rows = [
+        (lg.alpha_2, t.gettext(lg.name)) for lg in pycountry.languages if hasattr(lg, "alpha_2")
+    ]
+    rows += [(c, t.gettext(pycountry.languages.get(alpha_3=c).name)) for c in EXTRA_LANGUAGES]
+    return sorted(rows, key=lambda x: x[1].casefold())
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return _country_choices((get_language() or "fi")[:2])
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return _language_choices((get_language() or "fi")[:2])
+
+
+def country_name(code: str) -> str:
+    return dict(country_choices()).get(code.upper(), code) if code else ""
+
+
+def language_name(code: str) -> str:
+    if not code:
+        return ""
+    record = language_record(code)
+    if record is None:
+        return code
+    return _translator("iso639-3", (get_language() or "fi")[:2]).gettext(record.name)

@@ -1,0 +1,130 @@
+"""Shape-only forms for the client screens; the rules are in services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.clients import codes
+from koto.clients.models import Gender, LawFact, ResidenceBasis
+from koto.organisations.selectors import municipalities
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _blank(choices):
+    return [("", "—"), *choices]
+
+
+class ClientForm(forms.Form):
+    first_name = forms.CharField(label=_("First names"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    transliterated_names = forms.CharField(
+        label=_("Other forms of the name"),
+        help_text=_("One per line: first names, then the last name as the last word."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    hetu = forms.CharField(
+        label=_("Personal identity code"),
+        max_length=11,
+        required=False,
+        help_text=_("Leave empty if the client has none: a temporary identifier is given."),
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    citizenship = forms.ChoiceField(label=_("Citizenship"), required=False)
+    mother_tongue = forms.ChoiceField(label=_("Mother tongue"), required=False)
+    other_languages = forms.MultipleChoiceField(
+        label=_("Other languages"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    interpreter_needed = forms.BooleanField(label=_("Needs an interpreter"), required=False)
+    interpreter_language = forms.ChoiceField(label=_("Interpreting language"), required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    street_address = forms.CharField(label=_("Street address"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=10, required=False)
+    post_office = forms.CharField(label=_("Post office"), max_length=100, required=False)
+    residence_basis = forms.ChoiceField(label=_("Residence basis"), required=False)
+    first_permit_on = forms.DateField(
+        label=_("First residence permit or registration"), required=False, widget=DateInput()
+    )
+    home_municipality_code = forms.ChoiceField(label=_("Municipality of residence"), required=False)
+    home_municipality_on = forms.DateField(
+        label=_("Municipality of residence since"), required=False, widget=DateInput()
+    )
+    migri_number = forms.CharField(label=_("Migri customer number"), max_length=20, required=False)
+    unhcr_number = forms.CharField(
+        label=_("UNHCR registration number"), max_length=30, required=False
+    )
+    unemployed_jobseeker = forms.BooleanField(
+        label=LawFact.UNEMPLOYED_JOBSEEKER.label, required=False
+    )
+    social_assistance_long_term = forms.BooleanField(
+        label=LawFact.SOCIAL_ASSISTANCE_LONG_TERM.label, required=False
+    )
+    child_home_care_allowance = forms.BooleanField(
+        label=LawFact.CHILD_HOME_CARE_ALLOWANCE.label, required=False
+    )
+    arrived_as_unaccompanied_minor = forms.BooleanField(
+        label=LawFact.ARRIVED_AS_UNACCOMPANIED_MINOR.label, required=False
+    )
+    trafficking_victim = forms.BooleanField(label=LawFact.TRAFFICKING_VICTIM.label, required=False)
+    other_need_identified = forms.BooleanField(
+        label=LawFact.OTHER_NEED_IDENTIFIED.label, required=False
+    )
+    welfare_service_needs = forms.BooleanField(
+        label=LawFact.WELFARE_SERVICE_NEEDS.label, required=False
+    )
+    facts_valid_from = forms.DateField(
+        label=_("Situation changes valid from"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty for today."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    confirm_duplicate = forms.BooleanField(
+        label=_("I checked: this is a different person"), required=False
+    )
+
+    FACT_FIELDS = tuple(LawFact.values)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        langs = codes.language_choices()
+        self.fields["citizenship"].choices = _blank(codes.country_choices())
+        self.fields["mother_tongue"].choices = _blank(langs)
+        self.fields["interpreter_language"].choices = _blank(langs)
+        self.fields["other_languages"].choices = langs
+        self.fields["residence_basis"].choices = _blank(ResidenceBasis.choices)
+        self.fields["home_municipality_code"].choices = _blank(
+            [(m.municipality_code, f"{m.name} ({m.municipality_code})") for m in municipalities()]
+        )
+
+    def service_data(self) -> dict:
+        d = dict(self.cleaned_data)
+        for key in ("version", "confirm_duplicate", "facts_valid_from"):
+            d.pop(key, None)
+        lines = [
+            ln.strip() for ln in (d.get("transliterated_names") or "").splitlines() if ln.strip()
+        ]
+        d["transliterated_names"] = lines
+        d["hetu"] = d.get("hetu") or None
+        return d
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you need access to this client?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=10,
+    )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, identity code or temporary id"), required=False, max_length=100
+    )

@@ -1,0 +1,399 @@
+"""The client registry: who the client is, the facts the law needs (with history), family,
+consent, access grants and the caseworker-visible timeline."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from koto.core import clock
+from koto.core.models import TimeStampedModel
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class ResidenceBasis(models.TextChoices):
+    """The residence bases of `koto.law` (contract, section 9)."""
+
+    QUOTA_REFUGEE = "quota_refugee", _("Quota refugee")
+    FAMILY_OF_QUOTA_REFUGEE = "family_of_quota_refugee", _("Family member of a quota refugee")
+    ASYLUM = "asylum", _("Asylum (refugee status)")
+    SUBSIDIARY_PROTECTION = "subsidiary_protection", _("Subsidiary protection")
+    HUMANITARIAN = "humanitarian", _("Humanitarian grounds")
+    TRAFFICKING_VICTIM_PERMIT = (
+        "trafficking_victim_permit",
+        _("Permit for a victim of human trafficking"),
+    )
+    REMOVAL_BARRIER = "removal_barrier", _("Barrier to removal")
+    FAMILY_OF_PROTECTED = "family_of_protected", _("Family member of a beneficiary of protection")
+    TEMPORARY_PROTECTION = "temporary_protection", _("Temporary protection")
+    WORK = "work", _("Work")
+    STUDY = "study", _("Study")
+    FAMILY = "family", _("Family ties")
+    EU_REGISTRATION = "eu_registration", _("Registered EU right of residence")
+    NORDIC = "nordic", _("Nordic citizen")
+    OTHER_PERMIT = "other_permit", _("Other residence permit")
+    ASYLUM_SEEKER = "asylum_seeker", _("Asylum seeker (no permit yet)")
+
+
+class LawFact(models.TextChoices):
+    """Facts about the client that `koto.law` needs; every change is kept with its date."""
+
+    UNEMPLOYED_JOBSEEKER = "unemployed_jobseeker", _("Unemployed jobseeker")
+    SOCIAL_ASSISTANCE_LONG_TERM = "social_assistance_long_term", _("Long-term social assistance")
+    CHILD_HOME_CARE_ALLOWANCE = "child_home_care_allowance", _("Child home care allowance")
+    ARRIVED_AS_UNACCOMPANIED_MINOR = (
+        "arrived_as_unaccompanied_minor",
+        _("Arrived as an unaccompanied minor"),
+    )
+    TRAFFICKING_VICTIM = "trafficking_victim", _("Victim of human trafficking")
+    OTHER_NEED_IDENTIFIED = "other_need_identified", _("Other identified need")
+    WELFARE_SERVICE_NEEDS = "welfare_service_needs", _("Needs welfare-region services")
+
+
+class Client(TimeStampedModel):
+    # Personal data catalogue: which fields are sensitive and which a data-subject export holds.
+    SENSITIVE_FIELDS = (
+        "hetu",
+        "trafficking_victim",
+        "welfare_service_needs",
+        "social_assistance_long_term",
+    )
+    EXPORT_FIELDS = (
+        "first_name", "last_name", "birth_date", "hetu", "temporary_id", "gender", "citizenship",
+        "mother_tongue", "interpreter_needed", "interpreter_language", "email", "phone",
+        "street_address", "postal_code", "post_office", "residence_basis", "first_permit_on",
+        "home_municipality_id", "home_municipality_on", "migri_number", "unhcr_number",
+        *LawFact.values,
+    )  # fmt: skip
+
+    responsible_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="clients",
+        verbose_name=_("responsible organisation"),
+    )
+    first_name = models.CharField(_("first names"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    sort_key = models.CharField(max_length=310, db_index=True, editable=False)
+    birth_date = models.DateField(_("birth date"))
+    hetu = models.CharField(
+        _("personal identity code"), max_length=11, null=True, blank=True, unique=True
+    )
+    temporary_id = models.CharField(
+        _("temporary identifier"), max_length=20, null=True, blank=True, unique=True
+    )
+    gender = models.CharField(
+        _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    citizenship = models.CharField(
+        _("citizenship"), max_length=3, blank=True, help_text=_("ISO 3166 code")
+    )
+    mother_tongue = models.CharField(
+        _("mother tongue"), max_length=3, blank=True, help_text=_("ISO 639 code")
+    )
+    interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
+    interpreter_language = models.CharField(_("interpreting language"), max_length=3, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    post_office = models.CharField(_("post office"), max_length=100, blank=True)
+    residence_basis = models.CharField(
+        _("residence basis"), max_length=40, choices=ResidenceBasis.choices, blank=True
+    )
+    first_permit_on = models.DateField(
+        _("first residence permit or registration"), null=True, blank=True
+    )
+    home_municipality = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="residents",
+        verbose_name=_("municipality of residence"),
+    )
+    home_municipality_on = models.DateField(
+        _("municipality of residence since"), null=True, blank=True
+    )
+    first_home_municipality_on = models.DateField(
+        _("first municipality of residence"), null=True, blank=True
+    )
+    migri_number = models.CharField(_("Migri customer number"), max_length=20, blank=True)
+    unhcr_number = models.CharField(_("UNHCR registration number"), max_length=30, blank=True)
+    unemployed_jobseeker = models.BooleanField(_("unemployed jobseeker"), default=False)
+    social_assistance_long_term = models.BooleanField(
+        _("long-term social assistance"), default=False
+    )
+    child_home_care_allowance = models.BooleanField(_("child home care allowance"), default=False)
+    arrived_as_unaccompanied_minor = models.BooleanField(
+        _("arrived as an unaccompanied minor"), default=False
+    )
+    trafficking_victim = models.BooleanField(_("victim of human trafficking"), default=False)
+    other_need_identified = models.BooleanField(_("other identified need"), default=False)
+    welfare_service_needs = models.BooleanField(_("needs welfare-region services"), default=False)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="counselled_clients",
+        verbose_name=_("counsellor"),
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["sort_key", "id"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        indexes = [
+            models.Index(
+                fields=["responsible_organisation", "sort_key", "id"], name="client_org_sort_idx"
+            ),
+            models.Index(fields=["birth_date"], name="client_birth_idx"),
+            models.Index(fields=["counsellor", "sort_key", "id"], name="client_counsellor_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hetu__isnull=False) | Q(temporary_id__isnull=False),
+                name="client_has_identifier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def identifier(self) -> str:
+        return self.hetu or self.temporary_id or ""
+
+
+class NameKind(models.TextChoices):
+    OFFICIAL = "official", _("Official (as in the permit)")
+    TRANSLITERATED = "transliterated", _("Other transliteration")
+    ORIGINAL_SCRIPT = "original_script", _("Original script")
+    PREVIOUS = "previous", _("Previous name")
+    CALLED = "called", _("Name used")
+
+
+class ClientName(models.Model):
+    """Every recorded form of the client's name, searchable by either word order."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="names")
+    kind = models.CharField(_("kind"), max_length=20, choices=NameKind.choices)
+    first_name = models.CharField(_("first names"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    key_last_first = models.CharField(max_length=310, editable=False)
+    key_first_last = models.CharField(max_length=310, editable=False)
+
+    class Meta:
+        verbose_name = _("name")
+        verbose_name_plural = _("names")
+        indexes = [
+            models.Index(
+                fields=["key_last_first"],
+                name="clientname_lf_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["key_first_last"],
+                name="clientname_fl_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class ClientLanguage(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="languages")
+    language = models.CharField(_("language"), max_length=3, help_text=_("ISO 639 code"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "language"], name="client_language_unique")
+        ]
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+    def __str__(self) -> str:
+        return self.language
+
+
+class ClientFactChange(models.Model):
+    """One dated change of a law fact (kept forever: the law asks what was true when)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="fact_changes")
+    fact = models.CharField(_("fact"), max_length=40, choices=LawFact.choices)
+    value = models.BooleanField(_("value"))
+    valid_from = models.DateField(_("valid from"))
+    recorded_at = models.DateTimeField(default=clock.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["valid_from", "id"]
+        indexes = [models.Index(fields=["client", "fact", "valid_from"], name="factchange_idx")]
+        verbose_name = _("fact change")
+        verbose_name_plural = _("fact changes")
+
+    def __str__(self) -> str:
+        return f"{self.fact}={self.value} from {self.valid_from}"
+
+
+class Relation(models.TextChoices):
+    SPOUSE = "spouse", _("Spouse or partner")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    SIBLING = "sibling", _("Sibling")
+    OTHER = "other", _("Other relative")
+
+
+INVERSE_RELATION = {
+    Relation.SPOUSE: Relation.SPOUSE,
+    Relation.CHILD: Relation.PARENT,
+    Relation.PARENT: Relation.CHILD,
+    Relation.SIBLING: Relation.SIBLING,
+    Relation.OTHER: Relation.OTHER,
+}
+
+
+class FamilyLink(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_links")
+    relative = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "relative"], name="family_link_unique"),
+            models.CheckConstraint(
+                condition=~Q(client=models.F("relative")), name="family_link_not_self"
+            ),
+        ]
+        verbose_name = _("family link")
+        verbose_name_plural = _("family links")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.relation} {self.relative_id}"
+
+
+class ConsentScope(models.TextChoices):
+    ALL = "all", _("All integration records")
+    ASSESSMENT = "assessment", _("Assessment")
+    PLAN = "plan", _("Integration plan")
+    CONTACT_DETAILS = "contact_details", _("Contact details")
+
+
+class Consent(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    scope = models.CharField(_("scope"), max_length=30, choices=ConsentScope.choices)
+    given_on = models.DateField(_("given on"))
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-given_on", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.organisation_id} ({self.scope})"
+
+
+class AccessGrant(models.Model):
+    """Access to a client for an organisation that is not responsible for them, e.g. through
+    an accepted referral. Scope `read` or `full`."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        FULL = "full", _("Read and write")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="access_grants")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    source = models.CharField(max_length=40)  # e.g. "referral"
+    source_id = models.CharField(max_length=40, blank=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "client"], name="grant_org_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} → {self.client_id} ({self.scope})"
+
+
+class BreakGlass(models.Model):
+    """Emergency access by one user to one client outside their organisation's reach:
+    a reason is required, the access expires and every use is audited."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="break_glass")
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "client", "expires_at"], name="breakglass_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.client_id}"
+
+
+class ClientEvent(models.Model):
+    """The caseworker-visible timeline. `kind` plus `data` render a translated sentence."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Client created")
+        UPDATED = "updated", _("Details updated")
+        FACT_CHANGED = "fact_changed", _("Situation changed")
+        NAME_ADDED = "name_added", _("Name form added")
+        FAMILY_LINKED = "family_linked", _("Family member linked")
+        CONSENT_GIVEN = "consent_given", _("Consent recorded")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+        IMPORTED = "imported", _("Imported")
+        BREAK_GLASS = "break_glass", _("Emergency access")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=clock.now)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["client", "-at"], name="clientevent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.kind}"

@@ -1,0 +1,690 @@
+"""Every write to the client registry: validated, in one transaction, with a timeline event
+and an audit record."""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.fi import hetu as hetu_lib
+
+from koto.audit.services import audit_record
+from koto.clients import codes
+from koto.clients.models import (
+    INVERSE_RELATION,
+    AccessGrant,
+    BreakGlass,
+    Client,
+    ClientEvent,
+    ClientFactChange,
+    ClientLanguage,
+    ClientName,
+    Consent,
+    ConsentScope,
+    FamilyLink,
+    Gender,
+    LawFact,
+    NameKind,
+    Relation,
+    ResidenceBasis,
+)
+from koto.clients.permissions import can_edit_client
+from koto.clients.selectors import possible_duplicates
+from koto.core import clock
+from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.core.roles import Perm
+from koto.core.text import search_key
+from koto.organisations.models import Organisation, OrganisationKind
+
+BREAK_GLASS_HOURS = 4
+
+# Fields a caller may set through client_create / client_update.
+EDITABLE_FIELDS = (
+    "first_name", "last_name", "birth_date", "hetu", "gender", "citizenship", "mother_tongue",
+    "interpreter_needed", "interpreter_language", "email", "phone", "street_address", "postal_code",
+    "post_office", "residence_basis", "first_permit_on", "home_municipality_code",
+    "home_municipality_on", "migri_number", "unhcr_number", "other_languages",
+    "transliterated_names", *LawFact.values,
+)  # fmt: skip
+
+
+class PossibleDuplicate(DomainError):
+    def __init__(self, duplicates: list[Client]) -> None:
+        super().__init__(
+            "possible_duplicate",
+            _(
+                "A client with a similar name and the same birth date exists. Check it, or confirm to create a new client."
+            ),
+            fields={"last_name": _("Similar client exists.")},
+        )
+        self.duplicates = duplicates
+
+    def as_dict(self) -> dict:
+        d = super().as_dict()
+        d["duplicates"] = [
+            {"id": c.id, "url": reverse("clients:detail", args=[c.id])} for c in self.duplicates
+        ]
+        return d
+
+
+class EditConflict(DomainError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "edit_conflict",
+            _(
+                "Someone else changed this client while you were editing. Reload to see their changes."
+            ),
+            fields={"version": _("The record has changed since you opened it.")},
+        )
+
+
+@dataclass
+class CleanClient:
+    values: dict = field(default_factory=dict)
+    other_languages: list[str] | None = None
+    transliterated_names: list[tuple[str, str]] | None = None
+
+
+def _clean(
+    data: dict,
+    *,
+    existing: Client | None = None,
+    municipality_cache: dict[str, Organisation] | None = None,
+) -> CleanClient:
+    """Validate a dict of client fields; raise ValidationFailed naming every bad field."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    errors: dict[str, list[str]] = {k: [_("Unknown field.")] for k in sorted(unknown)}
+    out = CleanClient()
+    v = out.values
+
+    def err(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    def text(name: str, max_len: int, required: bool = False) -> None:
+        if name not in data:
+            if required and existing is None:
+                err(name, _("This field is required."))
+            return
+        value = (data[name] or "").strip() if isinstance(data[name], str | type(None)) else None
+        if value is None:
+            err(name, _("Enter text."))
+        elif required and not value:
+            err(name, _("This field is required."))
+        elif len(value) > max_len:
+            err(name, _("At most %(n)s characters.") % {"n": max_len})
+        else:
+            v[name] = value
+
+    def date(name: str, required: bool = False) -> None:
+        if name not in data:
+            if required and existing is None:
+                err(name, _("This field is required."))
+            return
+        value = data[name]
+        if value in (None, ""):
+            if required:
+                err(name, _("This field is required."))
+            else:
+                v[name] = None
+            return
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                err(name, _("Enter a date as YYYY-MM-DD."))
+                return
+        if not isinstance(value, dt.date):
+            err(name, _("Enter a date as YYYY-MM-DD."))
+            return
+        v[name] = value
+
+    def boolean(name: str) -> None:
+        if name in data:
+            if isinstance(data[name], bool):
+                v[name] = data[name]
+            else:
+                err(name, _("Enter true or false."))
+
+    text("first_name", 150, required=True)
+    text("last_name", 150, required=True)
+    date("birth_date", required=True)
+    for name, n in [("email", 254), ("phone", 30), ("street_address", 200), ("postal_code", 10),
+                    ("post_office", 100), ("migri_number", 20), ("unhcr_number", 30)]:  # fmt: skip
+        text(name, n)
+    date("first_permit_on")
+    date("home_municipality_on")
+    for name in ("interpreter_needed", *LawFact.values):
+        boolean(name)
+
+    if "hetu" in data:
+        raw = (data["hetu"] or "").strip().upper()
+        if raw:
+            try:
+                v["hetu"] = hetu_lib.validate(raw)
+            except stdnum_exceptions.ValidationError:
+                err("hetu", _("This is not a valid Finnish personal identity code."))
+        else:
+            v["hetu"] = None
+    if "gender" in data:
+        if data["gender"] in Gender.values:
+            v["gender"] = data["gender"]
+        else:
+            err("gender", _("Choose one of: %(choices)s.") % {"choices": ", ".join(Gender.values)})
+    if "citizenship" in data:
+        c = (data["citizenship"] or "").strip().upper()
+        if c and not codes.is_country(c):
+            err("citizenship", _("Unknown country code (ISO 3166)."))
+        else:
+            v["citizenship"] = codes.normalise_country(c) if c else ""
+    for name in ("mother_tongue", "interpreter_language"):
+        if name in data:
+            c = (data[name] or "").strip().lower()
+            if c and not codes.is_language(c):
+                err(name, _("Unknown language code (ISO 639)."))
+            else:
+                v[name] = codes.normalise_language(c) if c else ""
+    if "residence_basis" in data:
+        b = data["residence_basis"] or ""
+        if b and b not in ResidenceBasis.values:
+            err("residence_basis", _("Unknown residence basis."))
+        else:
+            v["residence_basis"] = b
+    if "home_municipality_code" in data:
+        code = (data["home_municipality_code"] or "").strip()
+        if code:
+            if municipality_cache is not None:
+                org = municipality_cache.get(code)
+            else:
+                org = Organisation.objects.filter(
+                    kind=OrganisationKind.MUNICIPALITY, municipality_code=code
+                ).first()
+            if org is None:
+                err("home_municipality_code", _("Unknown municipality code."))
+            else:
+                v["home_municipality"] = org
+        else:
+            v["home_municipality"] = None
+    if "other_languages" in data:
+        langs = data["other_languages"] or []
+        if isinstance(langs, str):
+            langs = [x for x in langs.replace(";", ",").split(",")]
+        clean = []
+        for lang in langs:
+            lang = lang.strip().lower()
+            if not lang:
+                continue
+            if not codes.is_language(lang):
+                err(
+                    "other_languages",
+                    _("Unknown language code (ISO 639): %(code)s") % {"code": lang},
+                )
+            elif codes.normalise_language(lang) not in clean:
+                clean.append(codes.normalise_language(lang))
+        out.other_languages = clean
+    if "transliterated_names" in data:
+        names = []
+        for item in data["transliterated_names"] or []:
+            if isinstance(item, str):
+                parts = item.strip().rsplit(" ", 1)
+                item = (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+            first, last = (item[0] or "").strip(), (item[1] or "").strip()
+            if first or last:
+                names.append((first, last))
+        out.transliterated_names = names
+
+    # Cross-field checks on the resulting record.
+    merged = (
+        {
+            f: getattr(existing, f)
+            for f in ("birth_date", "hetu", "first_permit_on", "home_municipality_on")
+        }
+        if existing
+        else {}
+    )
+    merged.update(
+        {
+            k: v[k]
+            for k in ("birth_date", "hetu", "first_permit_on", "home_municipality_on")
+            if k in v
+        }
+    )
+    birth = merged.get("birth_date")
+    if merged.get("hetu") and birth and "birth_date" not in errors and "hetu" not in errors:
+        if _hetu_birth_date(merged["hetu"]) != birth:
+            err("birth_date", _("The birth date does not match the personal identity code."))
+    if birth and birth > clock.today():
+        err("birth_date", _("The birth date cannot be in the future."))
+    for name in ("first_permit_on", "home_municipality_on"):
+        d = merged.get(name)
+        if d and birth and d < birth:
+            err(name, _("This date cannot be before the birth date."))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _hetu_birth_date(code: str) -> dt.date:
+    """The birth date a valid identity code encodes (python-stdnum validates, not decodes)."""
+    century = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
+               "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}[code[6]]  # fmt: skip
+    return dt.date(century + int(code[4:6]), int(code[2:4]), int(code[0:2]))
+
+
+def _new_temporary_id() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "TMP-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _sort_key(first: str, last: str) -> str:
+    return search_key(f"{last} {first}")[:310]
+
+
+def _name_row(client: Client, kind: str, first: str, last: str) -> ClientName:
+    return ClientName(
+        client=client,
+        kind=kind,
+        first_name=first,
+        last_name=last,
+        key_last_first=search_key(f"{last} {first}")[:310],
+        key_first_last=search_key(f"{first} {last}")[:310],
+    )
+
+
+def _event(client: Client, actor, kind: str, data: dict | None = None) -> ClientEvent:
+    membership = getattr(actor, "active_membership", None)
+    return ClientEvent.objects.create(
+        client=client,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        organisation=membership.organisation if membership else None,
+        data=data or {},
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Organisation):
+        return value.code
+    return value
+
+
+def _sync_official_name(client: Client) -> None:
+    official = client.names.filter(kind=NameKind.OFFICIAL).first()
+    row = _name_row(client, NameKind.OFFICIAL, client.first_name, client.last_name)
+    if official is None:
+        row.save()
+    else:
+        official.first_name, official.last_name = row.first_name, row.last_name
+        official.key_last_first, official.key_first_last = row.key_last_first, row.key_first_last
+        official.save()
+
+
+def _record_fact_changes(client: Client, actor, changed: dict, valid_from: dt.date) -> None:
+    ClientFactChange.objects.bulk_create(
+        ClientFactChange(
+            client=client,
+            fact=fact,
+            value=value,
+            valid_from=valid_from,
+            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        for fact, value in changed.items()
+    )
+
+
+def _require(actor, perm: str) -> None:
+    if not actor.has_perm_in_org(perm):
+        raise PermissionDenied()
+
+
+@transaction.atomic
+def client_create(
+    *,
+    actor,
+    data: dict,
+    organisation: Organisation | None = None,
+    confirm_duplicate: bool = False,
+    facts_valid_from: dt.date | None = None,
+    event_kind: str = ClientEvent.Kind.CREATED,
+    audit_reason: str = "",
+) -> Client:
+    """Create a client in the actor's organisation (or `organisation`, for imports run by a
+    system job). The same identity code twice is refused; a similar name with the same birth
+    date raises PossibleDuplicate unless `confirm_duplicate`."""
+    if organisation is None:
+        _require(actor, Perm.CLIENT_CREATE)
+        organisation = actor.active_membership.organisation
+    clean = _clean(data)
+    v = clean.values
+    if v.get("hetu") and Client.objects.filter(hetu=v["hetu"]).exists():
+        raise ValidationFailed(
+            {"hetu": _("A client with this personal identity code already exists.")}
+        )
+    if not confirm_duplicate:
+        dups = possible_duplicates(
+            first_name=v["first_name"], last_name=v["last_name"], birth_date=v["birth_date"]
+        )
+        if dups:
+            raise PossibleDuplicate(dups)
+    if v.get("hetu") and v.get("gender", Gender.UNKNOWN) == Gender.UNKNOWN:
+        v["gender"] = Gender.FEMALE if int(v["hetu"][9]) % 2 == 0 else Gender.MALE
+    client = Client(
+        responsible_organisation=organisation,
+        sort_key=_sort_key(v["first_name"], v["last_name"]),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        counsellor=actor
+        if getattr(actor, "is_authenticated", False) and not actor.is_system
+        else None,
+        **v,
+    )
+    if client.home_municipality_on:
+        client.first_home_municipality_on = client.home_municipality_on
+    if not client.hetu:
+        client.temporary_id = _new_temporary_id()
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as e:
+        raise ValidationFailed(
+            {"hetu": _("A client with this personal identity code already exists.")}
+        ) from e
+    _sync_official_name(client)
+    if clean.transliterated_names:
+        ClientName.objects.bulk_create(
+            _name_row(client, NameKind.TRANSLITERATED, f, la)
+            for f, la in clean.transliterated_names
+        )
+    if clean.other_languages:
+        ClientLanguage.objects.bulk_create(
+            ClientLanguage(client=client, language=c) for c in clean.other_languages
+        )
+    facts = {f: v[f] for f in LawFact.values if v.get(f)}
+    if facts:
+        _record_fact_changes(client, actor, facts, facts_valid_from or clock.today())
+    _event(client, actor, event_kind, {"organisation": organisation.code})
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="client",
+        object_id=client.id,
+        client_id=client.id,
+        reason=audit_reason,
+        changes={k: _jsonable(val) for k, val in v.items() if k not in Client.SENSITIVE_FIELDS},
+    )
+    return client
+
+
+@transaction.atomic
+def client_update(
+    *,
+    actor,
+    client: Client,
+    data: dict,
+    expected_version: int | None = None,
+    facts_valid_from: dt.date | None = None,
+) -> Client:
+    """Update fields; law-fact changes are kept with `facts_valid_from` (default today).
+    `expected_version` guards against a silent overwrite of someone else's edit."""
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    clean = _clean(data, existing=client)
+    v = clean.values
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise EditConflict()
+    if v.get("hetu") and Client.objects.filter(hetu=v["hetu"]).exclude(pk=client.pk).exists():
+        raise ValidationFailed(
+            {"hetu": _("A client with this personal identity code already exists.")}
+        )
+    changes: dict = {}
+    fact_changes: dict = {}
+    for name, value in v.items():
+        old = getattr(locked, name)
+        if old != value:
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
+            setattr(locked, name, value)
+            if name in LawFact.values:
+                fact_changes[name] = value
+    if clean.other_languages is not None:
+        current = list(locked.languages.values_list("language", flat=True))
+        if sorted(current) != sorted(clean.other_languages):
+            locked.languages.all().delete()
+            ClientLanguage.objects.bulk_create(
+                ClientLanguage(client=locked, language=c) for c in clean.other_languages
+            )
+            changes["other_languages"] = {"from": current, "to": clean.other_languages}
+    if clean.transliterated_names is not None:
+        current = [
+            (n.first_name, n.last_name) for n in locked.names.filter(kind=NameKind.TRANSLITERATED)
+        ]
+        if current != clean.transliterated_names:
+            locked.names.filter(kind=NameKind.TRANSLITERATED).delete()
+            ClientName.objects.bulk_create(
+                _name_row(locked, NameKind.TRANSLITERATED, f, la)
+                for f, la in clean.transliterated_names
+            )
+            changes["transliterated_names"] = {"from": current, "to": clean.transliterated_names}
+    if not changes:
+        locked.access = client.access
+        return locked
+    if (
+        "home_municipality_on" in changes
+        and locked.home_municipality_on
+        and not locked.first_home_municipality_on
+    ):
+        locked.first_home_municipality_on = locked.home_municipality_on
+    if not locked.hetu and not locked.temporary_id:
+        locked.temporary_id = _new_temporary_id()
+    locked.sort_key = _sort_key(locked.first_name, locked.last_name)
+    locked.version += 1
+    locked.updated_at = clock.now()
+    locked.save()
+    if "first_name" in changes or "last_name" in changes:
+        _sync_official_name(locked)
+    if fact_changes:
+        _record_fact_changes(locked, actor, fact_changes, facts_valid_from or clock.today())
+        _event(
+            locked,
+            actor,
+            ClientEvent.Kind.FACT_CHANGED,
+            {"facts": {k: bool(x) for k, x in fact_changes.items()}},
+        )
+    other = sorted(set(changes) - set(fact_changes))
+    if other:
+        _event(locked, actor, ClientEvent.Kind.UPDATED, {"fields": other})
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="client",
+        object_id=locked.id,
+        client_id=locked.id,
+        changes={
+            k: ({"from": "***", "to": "***"} if k in Client.SENSITIVE_FIELDS else c)
+            for k, c in changes.items()
+        },
+    )
+    locked.access = client.access
+    return locked
+
+
+@transaction.atomic
+def family_link_add(*, actor, client: Client, relative: Client, relation: str) -> FamilyLink:
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    if relation not in Relation.values:
+        raise ValidationFailed({"relation": _("Unknown relation.")})
+    if relative.pk == client.pk:
+        raise ValidationFailed({"relative": _("A client cannot be their own relative.")})
+    link, _created = FamilyLink.objects.update_or_create(
+        client=client, relative=relative, defaults={"relation": relation}
+    )
+    FamilyLink.objects.update_or_create(
+        client=relative,
+        relative=client,
+        defaults={"relation": INVERSE_RELATION[Relation(relation)]},
+    )
+    _event(
+        client,
+        actor,
+        ClientEvent.Kind.FAMILY_LINKED,
+        {"relative_id": relative.id, "relation": relation},
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="family_link",
+        object_id=link.id,
+        client_id=client.id,
+        changes={"relative_id": relative.id, "relation": relation},
+    )
+    return link
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor,
+    client: Client,
+    organisation: Organisation,
+    scope: str,
+    given_on: dt.date,
+    note: str = "",
+) -> Consent:
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    if scope not in ConsentScope.values:
+        raise ValidationFailed({"scope": _("Unknown scope.")})
+    if given_on > clock.today():
+        raise ValidationFailed({"given_on": _("The date cannot be in the future.")})
+    consent = Consent.objects.create(
+        client=client,
+        organisation=organisation,
+        scope=scope,
+        given_on=given_on,
+        note=note,
+        recorded_by=actor,
+    )
+    _event(
+        client,
+        actor,
+        ClientEvent.Kind.CONSENT_GIVEN,
+        {"organisation": organisation.code, "scope": scope},
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="consent",
+        object_id=consent.id,
+        client_id=client.id,
+        changes={
+            "organisation": organisation.code,
+            "scope": scope,
+            "given_on": given_on.isoformat(),
+        },
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, actor, client: Client, consent: Consent, withdrawn_on: dt.date) -> Consent:
+    if consent.client_id != client.id:
+        raise ValidationFailed({"consent": _("The consent belongs to another client.")})
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    if withdrawn_on < consent.given_on:
+        raise ValidationFailed(
+            {"withdrawn_on": _("The date cannot be before the consent was given.")}
+        )
+    consent.withdrawn_on = withdrawn_on
+    consent.save(update_fields=["withdrawn_on"])
+    _event(
+        client,
+        actor,
+        ClientEvent.Kind.CONSENT_WITHDRAWN,
+        {"organisation": consent.organisation.code},
+    )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="consent",
+        object_id=consent.id,
+        client_id=consent.client_id,
+        changes={"withdrawn_on": withdrawn_on.isoformat()},
+    )
+    return consent
+
+
+@transaction.atomic
+def break_glass_open(*, actor, client_id: int, reason: str) -> BreakGlass:
+    """Emergency access to a client outside the viewer's reach: a reason of at least 10
+    characters is required; access lasts BREAK_GLASS_HOURS and is audited."""
+    _require(actor, Perm.CLIENT_BREAK_GLASS)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationFailed(
+            {"reason": _("Explain why you need access (at least 10 characters).")}
+        )
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None:
+        raise ValidationFailed({"client": _("No such client.")})
+    grant = BreakGlass.objects.create(
+        user=actor,
+        organisation=actor.active_membership.organisation,
+        client=client,
+        reason=reason,
+        expires_at=clock.now() + dt.timedelta(hours=BREAK_GLASS_HOURS),
+    )
+    _event(client, actor, ClientEvent.Kind.BREAK_GLASS, {"reason": reason})
+    audit_record(
+        actor=actor,
+        action="break_glass",
+        object_type="client",
+        object_id=client.id,
+        client_id=client.id,
+        reason=reason,
+    )
+    return grant
+
+
+def access_grant_open(
+    *,
+    actor,
+    client: Client,
+    organisation: Organisation,
+    scope: str,
+    source: str,
+    source_id: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+):
+    """Give another organisation access to one client (used by accepted referrals)."""
+    with transaction.atomic():
+        grant = AccessGrant.objects.create(
+            client=client,
+            organisation=organisation,
+            scope=scope,
+            source=source,
+            source_id=source_id,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+        audit_record(
+            actor=actor,
+            action="create",
+            object_type="access_grant",
+            object_id=grant.id,
+            client_id=client.id,
+            changes={
+                "organisation": organisation.code,
+                "scope": scope,
+                "source": source,
+                "source_id": source_id,
+            },
+        )
+    return grant

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from koto.clients import views
+
+app_name = "clients"
+urlpatterns = [
+    path("", views.my_clients, name="my_clients"),
+    path("search/", views.search, name="search"),
+    path("new/", views.create, name="create"),
+    path("<int:client_id>/", views.detail, name="detail"),
+    path("<int:client_id>/edit/", views.edit, name="edit"),
+    path("<int:client_id>/audit/", views.audit_trail, name="audit"),
+    path("<int:client_id>/break-glass/", views.break_glass, name="break_glass"),
+]

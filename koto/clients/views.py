@@ -1,0 +1,164 @@
+"""Client screens: parse, authorise, call one selector or service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from koto.clients import selectors, services
+from koto.clients.forms import BreakGlassForm, ClientForm, SearchForm
+from koto.clients.models import NameKind
+from koto.clients.permissions import can_create_client, can_edit_client, can_view_audit
+from koto.core.errors import DomainError, NotFound
+
+
+def _apply_errors(form, error: DomainError) -> None:
+    """Show a service's errors on the form: on the named visible field, else at the top."""
+    for name, msgs in error.fields.items():
+        visible = name in form.fields and not form.fields[name].widget.is_hidden
+        for msg in msgs:
+            form.add_error(name if visible else None, msg if visible else error.message)
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+@login_required
+def my_clients(request):
+    page = selectors.client_search_for(
+        user=request.user, mine=True, cursor=request.GET.get("cursor")
+    )
+    return render(
+        request,
+        "clients/my_clients.html",
+        {"page": page, "can_create": can_create_client(request.user)},
+    )
+
+
+@login_required
+def search(request):
+    form = SearchForm(request.GET or None)
+    page = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        page = selectors.client_search_for(
+            user=request.user, query=form.cleaned_data["q"], cursor=request.GET.get("cursor")
+        )
+    template = "clients/_results.html" if request.htmx else "clients/search.html"
+    return render(request, template, {"form": form, "page": page, "q": request.GET.get("q", "")})
+
+
+@login_required
+def detail(request, client_id: int):
+    client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="view")
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "names": client.names.exclude(kind=NameKind.OFFICIAL),
+            "languages": client.languages.all(),
+            "family": client.family_links.select_related("relative"),
+            "consents": client.consents.select_related("organisation"),
+            "timeline": selectors.client_timeline(client=client),
+            "can_edit": can_edit_client(request.user, client),
+            "can_view_audit": can_view_audit(request.user),
+        },
+    )
+
+
+@login_required
+def create(request):
+    if not can_create_client(request.user):
+        raise Http404
+    form = ClientForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(
+                actor=request.user,
+                data=form.service_data(),
+                confirm_duplicate=form.cleaned_data["confirm_duplicate"],
+                facts_valid_from=form.cleaned_data["facts_valid_from"],
+            )
+        except services.PossibleDuplicate as e:
+            duplicates = e.duplicates
+            _apply_errors(form, e)
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, _("Client created."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(
+        request, "clients/form.html", {"form": form, "duplicates": duplicates, "creating": True}
+    )
+
+
+def _initial(client) -> dict:
+    data = {f: getattr(client, f) for f in ClientForm.base_fields if hasattr(client, f)}
+    data["home_municipality_code"] = (
+        client.home_municipality.municipality_code if client.home_municipality else ""
+    )
+    data["other_languages"] = [lang.language for lang in client.languages.all()]
+    data["transliterated_names"] = "\n".join(
+        f"{n.first_name} {n.last_name}".strip()
+        for n in client.names.filter(kind=NameKind.TRANSLITERATED)
+    )
+    data["version"] = client.version
+    return data
+
+
+@login_required
+def edit(request, client_id: int):
+    client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="edit")
+    if not can_edit_client(request.user, client):
+        raise Http404
+    form = ClientForm(request.POST or None, initial=_initial(client))
+    form.fields.pop("confirm_duplicate")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(
+                actor=request.user,
+                client=client,
+                data=form.service_data(),
+                expected_version=form.cleaned_data["version"],
+                facts_valid_from=form.cleaned_data["facts_valid_from"],
+            )
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(request, "clients/form.html", {"form": form, "client": client, "creating": False})
+
+
+@login_required
+def audit_trail(request, client_id: int):
+    if not can_view_audit(request.user):
+        raise Http404
+    client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="audit")
+    return render(
+        request,
+        "clients/audit.html",
+        {"client": client, "events": selectors.client_viewers(client_id=client.id)},
+    )
+
+
+@login_required
+def break_glass(request, client_id: int):
+    try:
+        selectors.client_get_for(user=request.user, client_id=client_id, audit=False)
+    except NotFound:
+        pass
+    else:
+        return redirect("clients:detail", client_id=client_id)
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.break_glass_open(
+                actor=request.user, client_id=client_id, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            return redirect("clients:detail", client_id=client_id)
+    return render(request, "clients/break_glass.html", {"form": form, "client_id": client_id})

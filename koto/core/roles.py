@@ -1,0 +1,62 @@
+"""Roles and what each may do: the one table that maps roles to permissions.
+
+Permission checks elsewhere ask `role_has(role, Perm.X)`; nothing else lists roles.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    INTEGRATION_COUNSELLOR = "integration_counsellor", _("Integration counsellor")
+    EMPLOYMENT_COUNSELLOR = "employment_counsellor", _("Employment counsellor")
+    SOCIAL_WORKER = "social_worker", _("Welfare-region social worker")
+    GUIDANCE_ADVISER = "guidance_adviser", _("Guidance adviser")
+    MANAGER = "manager", _("Manager")
+    FINANCE_OFFICER = "finance_officer", _("Finance officer")
+    PLACEMENT_OFFICER = "placement_officer", _("ELY placement officer")
+    ORG_ADMIN = "org_admin", _("Organisation administrator")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+    SYSTEM = "system", _("System integration (API token)")
+
+
+class Perm(models.TextChoices):
+    CLIENT_VIEW = "client.view", _("View clients")
+    CLIENT_CREATE = "client.create", _("Create clients")
+    CLIENT_EDIT = "client.edit", _("Edit clients")
+    CLIENT_VIEW_WELFARE = "client.view_welfare", _("Read health and social details")
+    CLIENT_BREAK_GLASS = "client.break_glass", _("Emergency access to a client")
+    CLIENT_IMPORT = "client.import", _("Import clients")
+    AUDIT_VIEW = "audit.view", _("Read the audit trail")
+    ORG_ADMIN = "org.admin", _("Administer the organisation and its members")
+    API_TOKENS = "org.api_tokens", _("Manage API tokens")
+    LAW_VIEW = "law.view", _("See what the law says for a client")
+    INSIGHTS_VIEW = "insights.view", _("Read dashboards")
+    FUNDING_MANAGE = "funding.manage", _("Manage State compensation")
+    PLACEMENT_MANAGE = "placement.manage", _("Manage municipal placement")
+
+
+_CASEWORK = {
+    Perm.CLIENT_VIEW,
+    Perm.CLIENT_CREATE,
+    Perm.CLIENT_EDIT,
+    Perm.CLIENT_BREAK_GLASS,
+    Perm.LAW_VIEW,
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.INTEGRATION_COUNSELLOR: frozenset(_CASEWORK | {Perm.CLIENT_IMPORT}),
+    Role.EMPLOYMENT_COUNSELLOR: frozenset(_CASEWORK),
+    Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.CLIENT_VIEW_WELFARE}),
+    Role.GUIDANCE_ADVISER: frozenset({Perm.CLIENT_VIEW, Perm.CLIENT_CREATE, Perm.LAW_VIEW}),
+    Role.MANAGER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.INSIGHTS_VIEW}),
+    Role.FINANCE_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.FUNDING_MANAGE}),
+    Role.PLACEMENT_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.PLACEMENT_MANAGE}),
+    Role.ORG_ADMIN: frozenset({Perm.ORG_ADMIN, Perm.API_TOKENS, Perm.CLIENT_IMPORT}),
+    Role.AUDITOR: frozenset({Perm.CLIENT_VIEW, Perm.AUDIT_VIEW, Perm.LAW_VIEW}),
+    Role.SYSTEM: frozenset({Perm.CLIENT_VIEW, Perm.CLIENT_CREATE, Perm.CLIENT_EDIT, Perm.LAW_VIEW}),
+}
+
+
+def role_has(role: str | None, perm: str) -> bool:
+    return role is not None and perm in ROLE_PERMISSIONS.get(role, frozenset())

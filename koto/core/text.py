@@ -1,0 +1,21 @@
+"""Normalising names for search: case- and accent-insensitive keys."""
+
+import unicodedata
+
+
+def search_key(value: str) -> str:
+    """Lower-case, accents removed, spaces collapsed: 'Ääkköñen  Ali' -> 'aakkonen ali'."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.split())
+
+
+def prefix_q(field: str, key: str, *, vendor: str):
+    """A Q object matching rows whose `field` starts with `key`, using the field's b-tree index
+    on either database: PostgreSQL's `LIKE 'key%'` with a pattern-ops index, SQLite's
+    byte-order range (its LIKE is case-insensitive and cannot use a binary index)."""
+    from django.db.models import Q
+
+    if vendor == "sqlite":
+        return Q(**{f"{field}__gte": key, f"{field}__lt": key + "\U0010ffff"})
+    return Q(**{f"{field}__startswith": key})

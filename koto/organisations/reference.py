@@ -1,0 +1,179 @@
+"""Loading Finland's authorities from the reference files in `reference/`.
+
+The files are copies of the project's shared reference data; `reference/SOURCES.md` names
+the source of every value (Statistics Finland classifications, decree 1373/2018, TEM).
+Loading is idempotent: rows are matched by code and updated in place.
+"""
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+SOURCE_MUNICIPALITIES = (
+    "Statistics Finland kunta1000k_2025 (CC BY 4.0); see reference/SOURCES.md §1"
+)
+SOURCE_WELFARE = "Statistics Finland hyvinvointialue_1_20211013; see reference/SOURCES.md §2"
+SOURCE_ELY = "Government decree 1373/2018 §1; see reference/SOURCES.md §4"
+SOURCE_VITALITY = "TEM 27.11.2025 and Väylävirasto Velho data; see reference/SOURCES.md §5"
+SOURCE_NATIONAL = "Integration Act 681/2023; see docs/glossary.md"
+
+NATIONAL = [
+    ("keha", OrganisationKind.KEHA, "KEHA-keskus", "UF-centret", "KEHA Centre"),
+    (
+        "kela",
+        OrganisationKind.KELA,
+        "Kansaneläkelaitos (Kela)",
+        "Folkpensionsanstalten (FPA)",
+        "Social Insurance Institution of Finland (Kela)",
+    ),
+    (
+        "migri",
+        OrganisationKind.MIGRI,
+        "Maahanmuuttovirasto (Migri)",
+        "Migrationsverket (Migri)",
+        "Finnish Immigration Service (Migri)",
+    ),
+]
+
+
+def welfare_region_code(code: str) -> str:
+    return f"hva-{code}"
+
+
+def ely_code(code: str) -> str:
+    return f"ely-{code}"
+
+
+def vitality_centre_code(code: str) -> str:
+    return f"evk-{code}"
+
+
+def employment_area_code(name: str) -> str:
+    return f"ta-{slugify(name)}"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _upsert(code: str, **fields) -> Organisation:
+    org, _ = Organisation.objects.update_or_create(code=code, defaults=fields)
+    return org
+
+
+@dataclass
+class LoadResult:
+    municipalities: int = 0
+    welfare_regions: int = 0
+    regional_state_authorities: int = 0
+    employment_areas: int = 0
+    national: int = 0
+
+
+@transaction.atomic
+def load_reference_data() -> LoadResult:
+    result = LoadResult()
+    for code, kind, fi, sv, en in NATIONAL:
+        _upsert(code, kind=kind, name_fi=fi, name_sv=sv, name_en=en, source=SOURCE_NATIONAL)
+        result.national += 1
+
+    welfare = {}
+    for row in _rows("welfare_regions.csv"):
+        welfare[row["code"]] = _upsert(
+            welfare_region_code(row["code"]),
+            kind=OrganisationKind.WELFARE_REGION,
+            name_fi=row["name_fi"],
+            name_sv=row["name_sv"],
+            name_en=row["name_en"],
+            source=SOURCE_WELFARE,
+        )
+        result.welfare_regions += 1
+
+    vitality_by_region: dict[str, Organisation] = {}
+    vitality_by_code: dict[str, Organisation] = {}
+    for row in _rows("vitality_centres_2026.csv"):
+        org = _upsert(
+            vitality_centre_code(row["code"]),
+            kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
+            name_fi=row["name_fi"],
+            name_sv=row["name_sv"],
+            name_en=row["name_fi"],
+            valid_from=dt.date.fromisoformat(row["valid_from"]),
+            valid_to=None,
+            source=SOURCE_VITALITY,
+        )
+        vitality_by_code[row["code"]] = org
+        for region in row["region_codes"].split(";"):
+            vitality_by_region[region] = org
+        result.regional_state_authorities += 1
+
+    for row in _rows("ely_centres.csv"):
+        org = _upsert(
+            ely_code(row["code"]),
+            kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
+            name_fi=row["name_fi"],
+            name_sv=row["name_sv"],
+            name_en=row["name_fi"],
+            valid_to=dt.date.fromisoformat(row["valid_until"]),
+            source=SOURCE_ELY,
+        )
+        org.successors.set(
+            [
+                vitality_by_code[c]
+                for c in row["successor_2026_codes"].split(";")
+                if c in vitality_by_code
+            ]
+        )
+        result.regional_state_authorities += 1
+
+    municipalities = {}
+    for row in _rows("municipalities.csv"):
+        municipalities[row["code"]] = _upsert(
+            row["code"],
+            kind=OrganisationKind.MUNICIPALITY,
+            name_fi=row["name_fi"],
+            name_sv=row["name_sv"],
+            name_en=row["name_en"],
+            municipality_code=row["code"],
+            welfare_region=welfare.get(row["welfare_region_code"]),
+            region_code=row["region_code"],
+            regional_state_authority=vitality_by_region.get(row["region_code"]),
+            source=SOURCE_MUNICIPALITIES,
+        )
+        result.municipalities += 1
+
+    for row in _rows("employment_areas.csv"):
+        authority = _upsert(
+            employment_area_code(row["area_name"]),
+            kind=OrganisationKind.EMPLOYMENT_AUTHORITY,
+            name_fi=row["area_name"],
+            name_sv="",
+            name_en=row["area_name"],
+            source=f"TEM / municipal sources {row['source_ref']}; see reference/SOURCES.md §6",
+        )
+        area, _ = EmploymentArea.objects.update_or_create(
+            authority=authority,
+            defaults={
+                "responsible_municipality": municipalities.get(
+                    row["responsible_municipality_code"]
+                ),
+                "status": row["status"],
+                "source": row["source_ref"],
+            },
+        )
+        members = [
+            municipalities[c]
+            for c in row["member_municipality_codes"].split(";")
+            if c in municipalities
+        ]
+        area.members.set(members)
+        result.employment_areas += 1
+    return result

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from koto.api.urls import api
+from koto.core.health import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="clients:my_clients", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("koto.accounts.urls")),
+    path("clients/", include("koto.clients.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,45 @@
+import pytest
+
+from koto.core.roles import Role
+from tests.factories import OrganisationFactory, member
+
+
+@pytest.fixture
+def org(db):
+    return OrganisationFactory(code="398", name_fi="Lahti")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganisationFactory(code="837", name_fi="Tampere")
+
+
+@pytest.fixture
+def counsellor(org):
+    return member(org, Role.INTEGRATION_COUNSELLOR, username="counsellor")
+
+
+@pytest.fixture
+def outsider(other_org):
+    return member(other_org, Role.INTEGRATION_COUNSELLOR, username="outsider")
+
+
+@pytest.fixture
+def web(client):
+    """Django's test client, logged in as a given user."""
+
+    def login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return login
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Service and command messages are asserted in English (the source language); pages
+    choose their language per request as users see them."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

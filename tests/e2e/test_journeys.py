@@ -1,0 +1,89 @@
+"""A counsellor logs in, finds, opens and edits a client in Finnish, Swedish and English."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_counsellor_journey__find_open_edit_in_three_languages(page, lahti_counsellor, a11y):
+    # log-in page (Finnish by default)
+    page.goto("/accounts/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    a11y(page)
+    login(page, "laura")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Omat asiakkaat")
+    a11y(page)
+
+    # search by another recorded form of the name
+    page.get_by_role("link", name="Hae asiakkaita").click()
+    a11y(page)
+    page.get_by_label("Nimi, henkilötunnus tai väliaikainen tunniste").fill("Hadad")
+    page.get_by_role("button", name="Hae", exact=True).click()
+    page.get_by_role("link", name="Haddad, Fatima").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fatima Haddad")
+    a11y(page)
+
+    # edit: add a phone number
+    page.get_by_role("link", name="Muokkaa").click()
+    a11y(page)
+    page.get_by_label("Puhelin").fill("+358 40 123 4567")
+    page.get_by_role("button", name="Tallenna").click()
+    expect(page.get_by_text("+358 40 123 4567")).to_be_visible()
+
+    # Swedish
+    page.get_by_label("Kieli").select_option("sv")
+    page.get_by_role("button", name="Vaihda").click()
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.get_by_role("link", name="Redigera")).to_be_visible()
+    a11y(page)
+    page.get_by_role("link", name="Redigera").click()
+    page.get_by_label("E-post").fill("fatima@example.org")
+    page.get_by_role("button", name="Spara").click()
+    expect(page.get_by_text("fatima@example.org")).to_be_visible()
+
+    # English
+    page.get_by_label("Språk").select_option("en")
+    page.get_by_role("button", name="Byt").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("link", name="Edit").click()
+    a11y(page)
+    page.get_by_label("Post office").fill("Lahti")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Details updated").first).to_be_visible()
+    a11y(page)
+
+
+def test_new_client__bad_input_then_created(page, lahti_counsellor, a11y):
+    login(page, "laura")
+    page.get_by_role("link", name="Uusi asiakas").click()
+    a11y(page)
+    page.get_by_label("Etunimet").fill("Yonas")
+    page.get_by_label("Sukunimi").fill("Tesfamariam")
+    page.get_by_label("Syntymäaika").fill("1995-03-04")
+    page.get_by_label("Henkilötunnus").fill("040395-000X")
+    page.get_by_role("button", name="Tallenna").click()
+    expect(page.locator("#id_hetu_error")).to_be_visible()
+    a11y(page)
+    page.get_by_label("Henkilötunnus").fill("")
+    page.get_by_role("button", name="Tallenna").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Yonas Tesfamariam")
+    expect(page.locator(".subtitle")).to_contain_text(re.compile(r"TMP-"))
+
+
+def test_other_organisation__404_page_accessible(page, lahti_counsellor, a11y):
+    from koto.clients.models import Client
+    from koto.core.roles import Role
+    from koto.organisations.models import Organisation
+    from tests.factories import member
+
+    member(Organisation.objects.get(code="837"), Role.INTEGRATION_COUNSELLOR, username="tiina")
+    client_id = Client.objects.get(last_name="Haddad").id
+    login(page, "tiina")
+    response = page.goto(f"/clients/{client_id}/")
+    assert response.status == 404
+    a11y(page)

@@ -1,0 +1,97 @@
+import pytest
+
+from koto.accounts.services import api_token_create
+from koto.core.roles import Role
+from tests.factories import client_data, make_client, member
+
+
+def body(**kw):
+    d = client_data(**kw)
+    for k in ("birth_date", "first_permit_on"):
+        if d.get(k):
+            d[k] = d[k].isoformat()
+    return d
+
+
+def test_api_create__valid__201(web, counsellor):
+    http = web(counsellor)
+    response = http.post(
+        "/api/v1/clients/", body(first_name="Rania"), content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert response.json()["first_name"] == "Rania"
+    assert response.json()["version"] == 1
+
+
+def test_api_create__bad_input__422_names_fields(web, counsellor):
+    response = web(counsellor).post(
+        "/api/v1/clients/", body(citizenship="XX", hetu="nope"), content_type="application/json"
+    )
+    assert response.status_code == 422
+    payload = response.json()
+    assert payload["code"] == "validation_error"
+    assert set(payload["fields"]) == {"citizenship", "hetu"}
+
+
+def test_api_create__wrong_type__422_names_field(web, counsellor):
+    response = web(counsellor).post(
+        "/api/v1/clients/", {**body(), "birth_date": "yesterday"}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["birth_date"]
+
+
+def test_api_update__version_conflict__409(web, counsellor):
+    c = make_client(counsellor)
+    http = web(counsellor)
+    assert (
+        http.patch(
+            f"/api/v1/clients/{c.id}", {"phone": "1", "version": 1}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    response = http.patch(
+        f"/api/v1/clients/{c.id}", {"phone": "2", "version": 1}, content_type="application/json"
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "edit_conflict"
+
+
+def test_api_search__keyset(web, counsellor):
+    for i in range(5):
+        make_client(counsellor, last_name=f"Korhonen{i}")
+    http = web(counsellor)
+    first = http.get("/api/v1/clients/?q=korhonen&limit=2").json()
+    assert len(first["items"]) == 2
+    second = http.get(f"/api/v1/clients/?q=korhonen&limit=2&cursor={first['next_cursor']}").json()
+    assert {c["id"] for c in first["items"]}.isdisjoint({c["id"] for c in second["items"]})
+
+
+def test_api_token__reads_own_organisation_only(client, org, counsellor, outsider):
+    admin = member(org, Role.ORG_ADMIN)
+    _token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    own = make_client(counsellor)
+    foreign = make_client(outsider)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 200
+    assert client.get(f"/api/v1/clients/{foreign.id}", **auth).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/clients/{own.id}", HTTP_AUTHORIZATION="Bearer koto_x_wrong"
+        ).status_code
+        == 401
+    )
+
+
+def test_api_session__csrf_required_for_writes(counsellor):
+    from django.test import Client
+
+    http = Client(enforce_csrf_checks=True)
+    http.force_login(counsellor, backend="django.contrib.auth.backends.ModelBackend")
+    response = http.post("/api/v1/clients/", body(), content_type="application/json")
+    assert response.status_code in (401, 403)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/openapi.json"])
+def test_api_docs__served(client, path):
+    assert client.get(path).status_code == 200

@@ -1,0 +1,217 @@
+import datetime as dt
+
+import pytest
+
+from koto.audit.models import AuditEvent
+from koto.clients import selectors, services
+from koto.clients.models import ClientEvent, ClientFactChange, NameKind
+from koto.core.errors import ValidationFailed
+from tests.factories import client_data, make_client
+
+
+def test_client_create__valid__stored_with_timeline_and_audit(counsellor):
+    c = make_client(
+        counsellor, first_name="Amina", last_name="Warsame", transliterated_names=["Amiina Warsame"]
+    )
+    assert c.responsible_organisation == counsellor.active_membership.organisation
+    assert c.counsellor == counsellor
+    assert set(c.names.values_list("kind", flat=True)) == {
+        NameKind.OFFICIAL,
+        NameKind.TRANSLITERATED,
+    }
+    assert ClientEvent.objects.filter(client=c, kind="created").count() == 1
+    assert AuditEvent.objects.filter(client_id=c.id, action="create").count() == 1
+
+
+def test_client_create__same_hetu_twice__refused_naming_hetu(counsellor):
+    c = make_client(counsellor)
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(
+            actor=counsellor,
+            data=client_data(hetu=c.hetu, birth_date=c.birth_date),
+            confirm_duplicate=True,
+        )
+    assert list(e.value.fields) == ["hetu"]
+
+
+def test_client_create__invalid_hetu__named(counsellor):
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(actor=counsellor, data=client_data(hetu="010190-123X"))
+    assert "hetu" in e.value.fields
+
+
+def test_client_create__hetu_birth_date_mismatch__named(counsellor):
+    data = client_data(birth_date=dt.date(1990, 5, 17))
+    data["birth_date"] = dt.date(1991, 5, 17)
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(actor=counsellor, data=data)
+    assert e.value.fields["birth_date"] == [
+        "The birth date does not match the personal identity code."
+    ]
+
+
+def test_client_create__no_hetu__temporary_id_given(counsellor):
+    c = make_client(counsellor, hetu=None)
+    assert c.hetu is None
+    assert c.temporary_id.startswith("TMP-")
+
+
+def test_client_create__similar_name_same_birth_date__warns_with_link(counsellor):
+    first = make_client(
+        counsellor,
+        first_name="Mohammed",
+        last_name="Al-Hassan",
+        hetu=None,
+        birth_date=dt.date(1980, 1, 1),
+    )
+    with pytest.raises(services.PossibleDuplicate) as e:
+        services.client_create(
+            actor=counsellor,
+            data=client_data(
+                first_name="Mohammed",
+                last_name="Al-Hassan",
+                hetu=None,
+                birth_date=dt.date(1980, 1, 1),
+            ),
+        )
+    assert [d.id for d in e.value.duplicates] == [first.id]
+    assert e.value.as_dict()["duplicates"][0]["url"] == f"/clients/{first.id}/"
+    # confirmed: created
+    second = services.client_create(
+        actor=counsellor,
+        data=client_data(
+            first_name="Mohammed", last_name="Al-Hassan", hetu=None, birth_date=dt.date(1980, 1, 1)
+        ),
+        confirm_duplicate=True,
+    )
+    assert second.id != first.id
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("citizenship", "XX"),
+        ("mother_tongue", "zz"),
+        ("residence_basis", "tourist"),
+        ("home_municipality_code", "999"),
+        ("gender", "x"),
+        ("birth_date", "31.12.1990"),
+        ("first_permit_on", "1900-01-01"),
+        ("interpreter_needed", "yes"),
+        ("first_name", ""),
+    ],
+)
+def test_client_create__bad_field__error_names_it(counsellor, field, value):
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(
+            actor=counsellor, data=client_data(**{field: value}), confirm_duplicate=True
+        )
+    assert field in e.value.fields
+
+
+def test_client_create__bad_input__nothing_written(counsellor):
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed):
+        services.client_create(actor=counsellor, data=client_data(citizenship="XX"))
+    assert AuditEvent.objects.count() == before
+
+
+def test_client_update__fact_change__kept_with_date(counsellor):
+    c = make_client(counsellor)
+    c.access = "full"
+    services.client_update(
+        actor=counsellor,
+        client=c,
+        data={"unemployed_jobseeker": True},
+        facts_valid_from=dt.date(2025, 6, 1),
+    )
+    services.client_update(
+        actor=counsellor,
+        client=c,
+        data={"unemployed_jobseeker": False},
+        facts_valid_from=dt.date(2025, 9, 1),
+    )
+    history = list(
+        ClientFactChange.objects.filter(client=c).values_list("fact", "value", "valid_from")
+    )
+    assert history == [
+        ("unemployed_jobseeker", True, dt.date(2025, 6, 1)),
+        ("unemployed_jobseeker", False, dt.date(2025, 9, 1)),
+    ]
+
+
+def test_client_update__stale_version__conflict(counsellor):
+    c = make_client(counsellor)
+    c.access = "full"
+    services.client_update(
+        actor=counsellor, client=c, data={"phone": "+358401"}, expected_version=1
+    )
+    with pytest.raises(services.EditConflict):
+        services.client_update(
+            actor=counsellor, client=c, data={"phone": "+358402"}, expected_version=1
+        )
+
+
+def test_client_update__sensitive_values_masked_in_audit(counsellor):
+    c = make_client(counsellor)
+    c.access = "full"
+    services.client_update(actor=counsellor, client=c, data={"trafficking_victim": True})
+    event = AuditEvent.objects.filter(action="update", client_id=c.id).get()
+    assert event.changes["trafficking_victim"] == {"from": "***", "to": "***"}
+
+
+def test_search__any_name_form_either_order(counsellor):
+    c = make_client(
+        counsellor,
+        first_name="Olena",
+        last_name="Tkachenko",
+        transliterated_names=["Olena Tkatšenko"],
+    )
+    for q in ["Tkachenko", "tkatsenko", "Olena Tk", "TKACHENKO OLENA", c.hetu, c.hetu.lower()]:
+        page = selectors.client_search_for(user=counsellor, query=q)
+        assert [x.id for x in page.items] == [c.id], q
+
+
+def test_search__keyset_pagination__every_client_once(counsellor):
+    ids = {make_client(counsellor, last_name=f"Virtanen{i:02d}").id for i in range(7)}
+    seen, cursor = [], None
+    while True:
+        page = selectors.client_search_for(
+            user=counsellor, query="virtanen", cursor=cursor, limit=3
+        )
+        seen += [c.id for c in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(ids)
+    assert len(seen) == 7
+
+
+def test_family_link__both_directions(counsellor):
+    parent = make_client(counsellor)
+    child = make_client(counsellor)
+    parent.access = "full"
+    services.family_link_add(actor=counsellor, client=parent, relative=child, relation="child")
+    assert child.family_links.get().relation == "parent"
+
+
+def test_consent__recorded_and_withdrawn(counsellor, other_org):
+    c = make_client(counsellor)
+    c.access = "full"
+    consent = services.consent_record(
+        actor=counsellor,
+        client=c,
+        organisation=other_org,
+        scope="plan",
+        given_on=dt.date(2025, 1, 2),
+    )
+    services.consent_withdraw(
+        actor=counsellor, client=c, consent=consent, withdrawn_on=dt.date(2025, 3, 1)
+    )
+    consent.refresh_from_db()
+    assert consent.withdrawn_on == dt.date(2025, 3, 1)
+    with pytest.raises(ValidationFailed) as e:
+        services.consent_withdraw(
+            actor=counsellor, client=c, consent=consent, withdrawn_on=dt.date(2024, 1, 1)
+        )
+    assert "withdrawn_on" in e.value.fields

@@ -1,0 +1,164 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from koto.clients.models import Client
+from koto.core.roles import Role
+from tests.factories import make_client, member
+
+
+@pytest.mark.parametrize(
+    "lang,text", [("fi", "Omat asiakkaat"), ("sv", "Mina kunder"), ("en", "My clients")]
+)
+def test_my_clients__in_three_languages(web, counsellor, lang, text):
+    http = web(counsellor)
+    http.cookies["django_language"] = lang
+    response = http.get(reverse("clients:my_clients"))
+    assert response.status_code == 200
+    assert text in response.content.decode()
+
+
+def _count_queries(http, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = http.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_my_clients__query_count_constant(web, counsellor):
+    http = web(counsellor)
+    make_client(counsellor)
+    few = _count_queries(http, reverse("clients:my_clients"))
+    for _ in range(15):
+        make_client(counsellor)
+    many = _count_queries(http, reverse("clients:my_clients"))
+    assert many == few
+
+
+def test_search__query_count_constant(web, counsellor):
+    http = web(counsellor)
+    make_client(counsellor, last_name="Nieminen0")
+    few = _count_queries(http, reverse("clients:search") + "?q=nieminen")
+    for i in range(15):
+        make_client(counsellor, last_name=f"Nieminen{i + 1}")
+    many = _count_queries(http, reverse("clients:search") + "?q=nieminen")
+    assert many == few
+
+
+def test_detail__query_count_constant(web, counsellor):
+    http = web(counsellor)
+    c = make_client(counsellor)
+    few = _count_queries(http, reverse("clients:detail", args=[c.id]))
+    c2 = make_client(
+        counsellor, other_languages=["en", "fi", "sv"], transliterated_names=["A B", "C D"]
+    )
+    many = _count_queries(http, reverse("clients:detail", args=[c2.id]))
+    assert many == few
+
+
+def test_api_search__query_count_constant(web, counsellor):
+    http = web(counsellor)
+    make_client(counsellor, last_name="Laine0")
+    with CaptureQueriesContext(connection) as few:
+        http.get("/api/v1/clients/?q=laine")
+    for i in range(10):
+        make_client(counsellor, last_name=f"Laine{i + 1}")
+    with CaptureQueriesContext(connection) as many:
+        http.get("/api/v1/clients/?q=laine")
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_create_page__creates_client(web, counsellor):
+    http = web(counsellor)
+    response = http.post(
+        reverse("clients:create"),
+        {
+            "first_name": "Noor",
+            "last_name": "Haddad",
+            "birth_date": "1992-04-05",
+            "gender": "female",
+            "mother_tongue": "ar",
+        },
+    )
+    assert response.status_code == 302
+    c = Client.objects.get(last_name="Haddad")
+    assert response["Location"] == reverse("clients:detail", args=[c.id])
+
+
+def test_create_page__bad_input__field_error_shown(web, counsellor):
+    response = web(counsellor).post(
+        reverse("clients:create"),
+        {
+            "first_name": "Noor",
+            "last_name": "Haddad",
+            "birth_date": "1992-04-05",
+            "gender": "female",
+            "hetu": "123",
+        },
+    )
+    assert response.status_code == 200
+    assert "id_hetu_error" in response.content.decode()
+    assert Client.objects.count() == 0
+
+
+def test_edit_page__saves_and_conflicts(web, counsellor):
+    c = make_client(counsellor)
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    form = {"first_name": c.first_name, "last_name": c.last_name, "birth_date": c.birth_date.isoformat(), "hetu": c.hetu,
+            "gender": c.gender, "phone": "+358401234567", "version": 1}  # fmt: skip
+    assert http.post(reverse("clients:edit", args=[c.id]), form).status_code == 302
+    form["phone"] = "+358409999999"
+    response = http.post(reverse("clients:edit", args=[c.id]), form)
+    assert response.status_code == 200
+    assert "Someone else changed this client" in response.content.decode()
+
+
+def test_edit_page__read_only_role__404(web, org, counsellor):
+    manager = member(org, Role.MANAGER)
+    c = make_client(counsellor)
+    assert web(manager).get(reverse("clients:detail", args=[c.id])).status_code == 200
+    assert web(manager).get(reverse("clients:edit", args=[c.id])).status_code == 404
+
+
+def test_org_admin__adds_member(web, org):
+    admin = member(org, Role.ORG_ADMIN)
+    http = web(admin)
+    assert http.get(reverse("accounts:organisation_admin")).status_code == 200
+    response = http.post(
+        reverse("accounts:member_add"),
+        {
+            "username": "new.worker",
+            "password": "Long-enough-pass-2026",
+            "role": Role.INTEGRATION_COUNSELLOR,
+        },
+    )
+    assert response.status_code == 302
+    assert org.memberships.filter(
+        user__username="new.worker", role=Role.INTEGRATION_COUNSELLOR
+    ).exists()
+
+
+def test_org_admin__counsellor__404(web, counsellor):
+    assert web(counsellor).get(reverse("accounts:organisation_admin")).status_code == 404
+
+
+def test_login__throttled_after_repeated_failures(client, counsellor, settings):
+    for _ in range(5):
+        client.post(
+            reverse("accounts:login"), {"username": counsellor.username, "password": "wrong"}
+        )
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": counsellor.username, "password": "Test-password-2026"},
+    )
+    assert response.status_code == 429
+
+
+def test_login__argon2_hash(counsellor):
+    assert counsellor.password.startswith("argon2")
+
+
+def test_healthz(client):
+    assert client.get("/healthz").content == b"ok"
