@@ -192,6 +192,11 @@ class ClientName(models.Model):
     """Every recorded form of the client's name, searchable by either word order."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="names")
+    # The client's responsible organisation, copied here so that a name search starts from
+    # the viewer's own organisations' names (kept in step by the services).
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=NameKind.choices)
     first_name = models.CharField(_("first names"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)

@@ -7,6 +7,7 @@ a user with an open break-glass access. Anyone else gets NotFound (404).
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 
 from django.db import connection
@@ -138,24 +139,38 @@ def _keyset(qs: QuerySet[Client], cursor: str | None, limit: int) -> Page:
     return Page(rows, nxt)
 
 
+IDENTIFIER = re.compile(r"^(\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]|TMP-[A-Z0-9]+)$")
+
+
 def client_search_for(
     *, user, query: str = "", cursor: str | None = None, limit: int = 25, mine: bool = False
 ) -> Page:
     """Search by any recorded name form (either word order, prefix), identity code or
-    temporary id. Keyset-paginated by name. Audited as one read of the result list."""
+    temporary id. Keyset-paginated by name. Audited as one read of the result list.
+
+    A name search starts from the names of the viewer's reach (names carry the client's
+    responsible organisation) and clients granted to the viewer's organisation, so its cost
+    follows the matches, not the size of the registry."""
+    reach = reach_of(user)
     qs = client_list_for(user=user).select_related("home_municipality", "responsible_organisation")
     if mine:
         qs = qs.filter(counsellor=user)
     raw = query.strip()
-    if raw:
+    if raw and reach is not None:
         upper = raw.upper()
-        key = search_key(raw)
-        vendor = connection.vendor
-        names = ClientName.objects.filter(
-            prefix_q("key_last_first", key, vendor=vendor)
-            | prefix_q("key_first_last", key, vendor=vendor)
-        ).values("client_id")
-        qs = qs.filter(Q(hetu=upper) | Q(temporary_id=upper) | Q(id__in=names))
+        if IDENTIFIER.match(upper):
+            qs = qs.filter(Q(hetu=upper) | Q(temporary_id=upper))
+        else:
+            key = search_key(raw)
+            vendor = connection.vendor
+            prefix = prefix_q("key_last_first", key, vendor=vendor) | prefix_q(
+                "key_first_last", key, vendor=vendor
+            )
+            granted = _grants(reach).values("client_id")
+            names = ClientName.objects.filter(prefix).filter(
+                Q(organisation_id__in=reach.full_org_ids) | Q(client_id__in=granted)
+            )
+            qs = qs.filter(id__in=names.values("client_id"))
     page = _keyset(qs, cursor, limit)
     if raw or not mine:
         audit_record(

@@ -287,6 +287,7 @@ def _sort_key(first: str, last: str) -> str:
 def _name_row(client: Client, kind: str, first: str, last: str) -> ClientName:
     return ClientName(
         client=client,
+        organisation_id=client.responsible_organisation_id,
         kind=kind,
         first_name=first,
         last_name=last,

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 
 from koto.clients import selectors, services
 from koto.clients.forms import BreakGlassForm, ClientForm, SearchForm
+from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import NameKind
 from koto.clients.permissions import can_create_client, can_edit_client, can_view_audit
+from koto.core import clock
 from koto.core.errors import DomainError, NotFound
 
 
@@ -62,8 +64,21 @@ def detail(request, client_id: int):
             "timeline": selectors.client_timeline(client=client),
             "can_edit": can_edit_client(request.user, client),
             "can_view_audit": can_view_audit(request.user),
+            **_law_context(client),
         },
     )
+
+
+def _law_context(client) -> dict:
+    try:
+        return {"law": decision_for(client, clock.today())}
+    except MissingFacts:
+        return {"law_error": _("Record the residence basis to see what the law says.")}
+    except FactsError as e:
+        return {
+            "law_error": _("The recorded facts are inconsistent: %(message)s")
+            % {"message": e.message}
+        }
 
 
 @login_required

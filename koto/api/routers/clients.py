@@ -3,10 +3,16 @@
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from koto.api.routers.law import facts_error
 from koto.clients import selectors, services
+from koto.clients.law import MissingFacts, decision_for
 from koto.clients.models import Client, Gender, ResidenceBasis
+from koto.core import clock
+from koto.core.errors import DomainError
+from koto.law import Decision, FactsError
 
 router = Router(tags=["clients"])
 
@@ -195,3 +201,19 @@ def client_update(request, client_id: int, payload: ClientPatch):
     return selectors.client_get_for(
         user=request.auth, client_id=client_id, purpose="api:update", audit=False
     )
+
+
+@router.get("/{client_id}/law", response=Decision, summary="What the law says for a stored client")
+def client_law(request, client_id: int, on: dt.date | None = None):
+    """The `koto.law` decision built from the client's recorded facts, on `on` (default today)."""
+    client = _get(request, client_id, purpose="api:law")
+    try:
+        return decision_for(client, on or clock.today())
+    except MissingFacts as exc:
+        raise DomainError(
+            "missing_facts",
+            _("The client record lacks a fact the rules need."),
+            fields={exc.field: _("This field is required.")},
+        ) from None
+    except FactsError as exc:
+        raise facts_error(exc) from None

@@ -1,0 +1,29 @@
+from django import template
+from django.utils.translation import get_language
+
+from koto.clients import codes
+from koto.clients.law import LABELS
+
+register = template.Library()
+
+
+@register.filter
+def reason_text(reason) -> str:
+    """A law reason in the page's language (fi, sv or en)."""
+    lang = (get_language() or "fi")[:2]
+    return getattr(reason, f"text_{lang}", None) or reason.text_fi
+
+
+@register.filter
+def law_label(code) -> str:
+    return str(LABELS.get(str(code), code)) if code is not None else ""
+
+
+@register.filter
+def country_name(code: str) -> str:
+    return codes.country_name(code)
+
+
+@register.filter
+def language_name(code: str) -> str:
+    return codes.language_name(code)
