@@ -16,15 +16,23 @@ from koto.organisations.models import AgreementScope, ServiceAgreement
 from tests.factories import OrganisationFactory, make_client, member
 
 
-def client_url_names() -> list[str]:
-    resolver = get_resolver()
-    names = []
-    for pattern in resolver.url_patterns:
+def client_urls() -> dict[str, int]:
+    """Every client page: URL name -> number of path parameters (client_id first)."""
+    found = {}
+    for pattern in get_resolver().url_patterns:
         if getattr(pattern, "namespace", None) == "clients":
             for p in pattern.url_patterns:
                 if "client_id" in str(p.pattern):
-                    names.append(f"clients:{p.name}")
-    return names
+                    found[f"clients:{p.name}"] = len(p.pattern.converters)
+    return found
+
+
+def client_url_names() -> list[str]:
+    return sorted(client_urls())
+
+
+def url_for(name: str, client_id: int) -> str:
+    return reverse(name, args=[client_id] + [1] * (client_urls()[name] - 1))
 
 
 def api_client_paths() -> list[tuple[str, str]]:
@@ -47,7 +55,7 @@ def test_client_page__other_organisation__404(web, counsellor, outsider, name):
     # given a client of Lahti
     client = make_client(counsellor)
     # when a Tampere counsellor opens any client page
-    response = web(outsider).get(reverse(name, args=[client.id]))
+    response = web(outsider).get(url_for(name, client.id))
     # then
     if name == "clients:break_glass":
         assert response.status_code == 200  # the emergency form itself reveals nothing
@@ -72,7 +80,7 @@ def test_client_api__other_organisation__404(web, counsellor, outsider, method, 
 @pytest.mark.parametrize("name", client_url_names())
 def test_client_page__anonymous__redirects_to_login(client, counsellor, name):
     c = make_client(counsellor)
-    response = client.get(reverse(name, args=[c.id]))
+    response = client.get(url_for(name, c.id))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 

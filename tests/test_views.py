@@ -162,3 +162,37 @@ def test_login__argon2_hash(counsellor):
 
 def test_healthz(client):
     assert client.get("/healthz").content == b"ok"
+
+
+def test_consent_and_family__recorded_from_client_page(web, counsellor, other_org):
+    c = make_client(counsellor)
+    relative = make_client(counsellor)
+    http = web(counsellor)
+    response = http.post(
+        reverse("clients:consent_add", args=[c.id]),
+        {"organisation": other_org.id, "scope": "plan", "given_on": "2025-05-05"},
+    )
+    assert response.status_code == 302
+    consent = c.consents.get()
+    response = http.post(
+        reverse("clients:consent_withdraw", args=[c.id, consent.id]), {"withdrawn_on": "2025-06-06"}
+    )
+    assert response.status_code == 302
+    response = http.post(
+        reverse("clients:family_add", args=[c.id]),
+        {"relative": relative.hetu, "relation": "spouse"},
+    )
+    assert response.status_code == 302
+    assert c.family_links.get().relative == relative
+
+
+def test_family_link__relative_of_other_organisation__field_error(web, counsellor, outsider):
+    c = make_client(counsellor)
+    foreign = make_client(outsider)
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    response = http.post(
+        reverse("clients:family_add", args=[c.id]), {"relative": foreign.hetu, "relation": "spouse"}
+    )
+    assert response.status_code == 200
+    assert "No client with this identifier is visible to you." in response.content.decode()

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
-from koto.clients.models import Gender, LawFact, ResidenceBasis
-from koto.organisations.selectors import municipalities
+from koto.clients.models import ConsentScope, Gender, LawFact, Relation, ResidenceBasis
+from koto.organisations.selectors import all_organisations, municipalities
 
 
 class DateInput(forms.DateInput):
@@ -128,3 +128,27 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Name, identity code or temporary id"), required=False, max_length=100
     )
+
+
+class ConsentForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    scope = forms.ChoiceField(label=_("Scope"), choices=ConsentScope.choices)
+    given_on = forms.DateField(label=_("Given on"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = all_organisations()
+
+
+class WithdrawConsentForm(forms.Form):
+    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput())
+
+
+class FamilyLinkForm(forms.Form):
+    relative = forms.CharField(
+        label=_("Relative"),
+        max_length=40,
+        help_text=_("Personal identity code or temporary identifier of a client you can see."),
+    )
+    relation = forms.ChoiceField(label=_("The relative is the client's"), choices=Relation.choices)

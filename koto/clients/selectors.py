@@ -207,3 +207,13 @@ def possible_duplicates(
 def client_viewers(*, client_id: int, limit: int = 200):
     """Everything the audit trail holds about this client, newest first (auditor screen)."""
     return list(AuditEvent.objects.filter(client_id=client_id).order_by("-id")[:limit])
+
+
+def client_by_identifier_for(*, user, identifier: str) -> Client:
+    """A client the viewer may see, by identity code or temporary id (no audit: the caller
+    links records, it does not show them)."""
+    upper = identifier.strip().upper()
+    client = client_list_for(user=user).filter(Q(hetu=upper) | Q(temporary_id=upper)).first()
+    if client is None:
+        raise NotFound("client")
+    return client

@@ -11,4 +11,11 @@ urlpatterns = [
     path("<int:client_id>/edit/", views.edit, name="edit"),
     path("<int:client_id>/audit/", views.audit_trail, name="audit"),
     path("<int:client_id>/break-glass/", views.break_glass, name="break_glass"),
+    path("<int:client_id>/consents/new/", views.consent_add, name="consent_add"),
+    path(
+        "<int:client_id>/consents/<int:consent_id>/withdraw/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("<int:client_id>/family/new/", views.family_add, name="family_add"),
 ]

@@ -7,7 +7,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from koto.clients import selectors, services
-from koto.clients.forms import BreakGlassForm, ClientForm, SearchForm
+from koto.clients.forms import (
+    BreakGlassForm,
+    ClientForm,
+    ConsentForm,
+    FamilyLinkForm,
+    SearchForm,
+    WithdrawConsentForm,
+)
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import NameKind
 from koto.clients.permissions import can_create_client, can_edit_client, can_view_audit
@@ -177,3 +184,81 @@ def break_glass(request, client_id: int):
         else:
             return redirect("clients:detail", client_id=client_id)
     return render(request, "clients/break_glass.html", {"form": form, "client_id": client_id})
+
+
+def _editable(request, client_id: int, purpose: str):
+    client = selectors.client_get_for(user=request.user, client_id=client_id, purpose=purpose)
+    if not can_edit_client(request.user, client):
+        raise Http404
+    return client
+
+
+@login_required
+def consent_add(request, client_id: int):
+    client = _editable(request, client_id, "consent")
+    form = ConsentForm(request.POST or None, initial={"given_on": clock.today()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.consent_record(
+                actor=request.user, client=client, organisation=d["organisation"], scope=d["scope"],
+                given_on=d["given_on"], note=d["note"],
+            )  # fmt: skip
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(request, "clients/consent_form.html", {"form": form, "client": client})
+
+
+@login_required
+def consent_withdraw(request, client_id: int, consent_id: int):
+    client = _editable(request, client_id, "consent")
+    consent = client.consents.filter(id=consent_id).first()
+    if consent is None:
+        raise Http404
+    form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": clock.today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_withdraw(
+                actor=request.user,
+                client=client,
+                consent=consent,
+                withdrawn_on=form.cleaned_data["withdrawn_on"],
+            )
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, _("Consent withdrawn."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(
+        request,
+        "clients/consent_withdraw.html",
+        {"form": form, "client": client, "consent": consent},
+    )
+
+
+@login_required
+def family_add(request, client_id: int):
+    client = _editable(request, client_id, "family")
+    form = FamilyLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            relative = selectors.client_by_identifier_for(
+                user=request.user, identifier=form.cleaned_data["relative"]
+            )
+            services.family_link_add(
+                actor=request.user,
+                client=client,
+                relative=relative,
+                relation=form.cleaned_data["relation"],
+            )
+        except NotFound:
+            form.add_error("relative", _("No client with this identifier is visible to you."))
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, _("Family member linked."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(request, "clients/family_form.html", {"form": form, "client": client})

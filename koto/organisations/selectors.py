@@ -28,3 +28,7 @@ def municipalities() -> QuerySet[Organisation]:
 
 def organisation_by_code(code: str) -> Organisation | None:
     return Organisation.objects.filter(code=code).first()
+
+
+def all_organisations() -> QuerySet[Organisation]:
+    return Organisation.objects.order_by("kind", "name_fi")
