@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "koto.organisations",
     "koto.accounts",
     "koto.clients",
+    "koto.assessments",
+    "koto.plans",
     "koto.api",
     "koto.demo",
 ]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("koto.accounts.urls")),
     path("clients/", include("koto.clients.urls")),
+    path("assessments/", include("koto.assessments.urls")),
+    path("plans/", include("koto.plans.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@
 everyone else gets 404 on every client URL and API path."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import get_resolver, reverse
@@ -15,15 +16,19 @@ from koto.core.roles import Role
 from koto.organisations.models import AgreementScope, ServiceAgreement
 from tests.factories import OrganisationFactory, make_client, member
 
+OWNED = ("client_id", "plan_id", "assessment_id")
 
-def client_urls() -> dict[str, int]:
-    """Every client page: URL name -> number of path parameters (client_id first)."""
+
+def client_urls() -> dict[str, list[str]]:
+    """Every page about a client's records: URL name -> its path parameter names."""
     found = {}
     for pattern in get_resolver().url_patterns:
-        if getattr(pattern, "namespace", None) == "clients":
+        ns = getattr(pattern, "namespace", None)
+        if ns in ("clients", "plans", "assessments"):
             for p in pattern.url_patterns:
-                if "client_id" in str(p.pattern):
-                    found[f"clients:{p.name}"] = len(p.pattern.converters)
+                params = list(p.pattern.converters)
+                if any(k in params for k in OWNED):
+                    found[f"{ns}:{p.name}"] = params
     return found
 
 
@@ -31,31 +36,70 @@ def client_url_names() -> list[str]:
     return sorted(client_urls())
 
 
-def url_for(name: str, client_id: int) -> str:
-    return reverse(name, args=[client_id] + [1] * (client_urls()[name] - 1))
+@pytest.fixture
+def records(counsellor):
+    """A Lahti client with an assessment and a draft plan."""
+    from koto.assessments.services import assessment_start
+    from koto.plans.services import plan_create
+
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2025, 1, 1))
+    c.access = "full"
+    a = assessment_start(actor=counsellor, client=c, trigger="intake")
+    p = plan_create(actor=counsellor, client=c)
+    return {"client_id": c.id, "assessment_id": a.id, "plan_id": p.id}
+
+
+def url_for(name: str, ids: dict) -> str:
+    return reverse(name, kwargs={k: ids.get(k, 1) for k in client_urls()[name]})
 
 
 def api_client_paths() -> list[tuple[str, str]]:
     schema = api.get_openapi_schema()
     out = []
     for path, ops in schema["paths"].items():
-        if "{client_id}" in path:
+        if any(f"{{{k}}}" in path for k in OWNED):
             for method in ops:
                 out.append((method, path))
     return out
 
 
+# A valid body for each write, so the answer is about access, not about the body's shape.
+EXAMPLE_BODIES = {
+    "/api/v1/clients/{client_id}/assessments": {"trigger": "intake"},
+    "/api/v1/clients/{client_id}/meetings": {"held_on": "2025-01-01", "purpose": "x"},
+    "/api/v1/assessments/{assessment_id}/complete": {"plan_needed": True},
+    "/api/v1/plans/{plan_id}/goals": {"area": "work", "description": "x"},
+    "/api/v1/plans/{plan_id}/goals/{goal_id}/actions": {"what": "x", "responsible": "client"},
+    "/api/v1/plans/{plan_id}/actions/{action_id}/done": {"done_on": "2025-01-01"},
+    "/api/v1/plans/{plan_id}/acknowledge": {"acknowledged_on": "2025-01-01", "method": "oral"},
+    "/api/v1/plans/{plan_id}/extend": {"months": 1, "reason": "illness", "reason_note": "x"},
+    "/api/v1/plans/{plan_id}/reviews": {"reviewed_on": "2025-01-01", "notes": "x"},
+    "/api/v1/plans/{plan_id}/end": {"ended_on": "2025-01-01", "outcome": "other"},
+}
+
+
+def api_url(path: str, ids: dict) -> str:
+    for k in ("client_id", "plan_id", "assessment_id", "goal_id", "action_id", "pdf_id"):
+        path = path.replace(f"{{{k}}}", str(ids.get(k, 1)))
+    return path
+
+
 def test_client_urls_are_enumerated():
-    assert {"clients:detail", "clients:edit", "clients:audit"} <= set(client_url_names())
+    assert {
+        "clients:detail",
+        "clients:edit",
+        "clients:audit",
+        "plans:detail",
+        "assessments:detail",
+    } <= set(client_url_names())
     assert ("get", "/api/v1/clients/{client_id}") in api_client_paths()
 
 
 @pytest.mark.parametrize("name", client_url_names())
-def test_client_page__other_organisation__404(web, counsellor, outsider, name):
-    # given a client of Lahti
-    client = make_client(counsellor)
-    # when a Tampere counsellor opens any client page
-    response = web(outsider).get(url_for(name, client.id))
+def test_client_page__other_organisation__404(web, records, outsider, name):
+    # given a client of Lahti with an assessment and a plan
+    # when a Tampere counsellor opens any page about them
+    response = web(outsider).get(url_for(name, records))
     # then
     if name == "clients:break_glass":
         assert response.status_code == 200  # the emergency form itself reveals nothing
@@ -64,12 +108,12 @@ def test_client_page__other_organisation__404(web, counsellor, outsider, name):
 
 
 @pytest.mark.parametrize(("method", "path"), api_client_paths())
-def test_client_api__other_organisation__404(web, counsellor, outsider, method, path):
-    client = make_client(counsellor)
+def test_client_api__other_organisation__404(web, records, outsider, method, path):
     http = web(outsider)
-    url = path.replace("{client_id}", str(client.id))
+    url = api_url(path, records)
+    body = json.dumps(EXAMPLE_BODIES.get(path, {}))
     response = (
-        getattr(http, method)(url, data="{}", content_type="application/json")
+        getattr(http, method)(url, data=body, content_type="application/json")
         if method != "get"
         else http.get(url)
     )
@@ -78,17 +122,15 @@ def test_client_api__other_organisation__404(web, counsellor, outsider, method, 
 
 
 @pytest.mark.parametrize("name", client_url_names())
-def test_client_page__anonymous__redirects_to_login(client, counsellor, name):
-    c = make_client(counsellor)
-    response = client.get(url_for(name, c.id))
+def test_client_page__anonymous__redirects_to_login(client, records, name):
+    response = client.get(url_for(name, records))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
 @pytest.mark.parametrize(("method", "path"), api_client_paths())
-def test_client_api__anonymous__401(client, counsellor, method, path):
-    c = make_client(counsellor)
-    url = path.replace("{client_id}", str(c.id))
+def test_client_api__anonymous__401(client, records, method, path):
+    url = api_url(path, records)
     response = getattr(client, method)(url, content_type="application/json")
     assert response.status_code == 401
 

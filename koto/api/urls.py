@@ -10,6 +10,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from koto.accounts.selectors import active_membership_for
 from koto.accounts.services import api_token_authenticate
+from koto.api.routers.casework import router as casework_router
 from koto.api.routers.clients import router as clients_router
 from koto.api.routers.law import router as law_router
 from koto.core.errors import DomainError
@@ -83,3 +84,4 @@ def on_auth_error(request, exc):
 
 api.add_router("/clients", clients_router)
 api.add_router("/law", law_router)
+api.add_router("/", casework_router)

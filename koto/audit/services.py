@@ -5,6 +5,7 @@ from django.db import transaction
 from koto.audit.chain import event_hash, event_payload
 from koto.audit.models import AuditAction, AuditChainHead, AuditEvent
 from koto.core import clock, context
+from koto.core.bulk import fast_insert
 
 
 def _actor_fields(actor) -> dict:
@@ -92,6 +93,6 @@ def audit_record_many(
             event.hash = prev = event_hash(prev, event_payload(event))
             events.append(event)
             next_id += 1
-        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        fast_insert(events)
         head.last_event_id, head.last_hash = events[-1].id, events[-1].hash
         head.save(update_fields=["last_event_id", "last_hash"])

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
-from koto.clients.models import ConsentScope, Gender, LawFact, Relation, ResidenceBasis
+from koto.clients.models import ConsentScope, Gender, LawFact, Meeting, Relation, ResidenceBasis
 from koto.organisations.selectors import all_organisations, municipalities
 
 
@@ -152,3 +152,36 @@ class FamilyLinkForm(forms.Form):
         help_text=_("Personal identity code or temporary identifier of a client you can see."),
     )
     relation = forms.ChoiceField(label=_("The relative is the client's"), choices=Relation.choices)
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=DateInput())
+    purpose = forms.CharField(label=_("Purpose"), max_length=200)
+    interpreter_mode = forms.ChoiceField(
+        label=_("Interpreting"), choices=Meeting.InterpreterMode.choices, required=False
+    )
+    interpreter_language = forms.ChoiceField(label=_("Interpreting language"), required=False)
+    interpreter_provider = forms.CharField(
+        label=_("Interpreting provider"), max_length=200, required=False
+    )
+    interpreter_minutes = forms.IntegerField(
+        label=_("Interpreting minutes"), min_value=0, max_value=1440, required=False
+    )
+    interpreter_cost = forms.DecimalField(
+        label=_("Interpreting cost (€)"),
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        required=False,
+    )
+    client_no_show = forms.BooleanField(label=_("The client did not come"), required=False)
+    no_show_reason_accepted = forms.BooleanField(
+        label=_("Acceptable reason for not coming"), required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["interpreter_language"].choices = _blank(codes.language_choices())

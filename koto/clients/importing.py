@@ -20,12 +20,12 @@ from koto.clients.models import (
     ClientEvent,
     ClientFactChange,
     ClientLanguage,
-    ClientName,
     Gender,
     LawFact,
     NameKind,
 )
 from koto.clients.services import _clean, _name_row, _new_temporary_id, _sort_key
+from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import ValidationFailed
 from koto.organisations.models import Organisation, OrganisationKind
 
@@ -35,7 +35,8 @@ TEXT_COLUMNS = (
     "residence_basis", "migri_number", "unhcr_number",
 )  # fmt: skip
 DATE_COLUMNS = ("birth_date", "first_permit_on", "home_municipality_on")
-BOOL_COLUMNS = ("interpreter_needed", *LawFact.values)
+LAW_FACTS = tuple(LawFact.values)
+BOOL_COLUMNS = ("interpreter_needed", *LAW_FACTS)
 LIST_COLUMNS = {"other_languages": "other_languages", "other_names": "transliterated_names"}
 EXTRA_COLUMNS = ("temporary_id", "home_municipality", "facts_valid_from")
 COLUMNS = (*TEXT_COLUMNS, *DATE_COLUMNS, *BOOL_COLUMNS, *LIST_COLUMNS, *EXTRA_COLUMNS)
@@ -161,12 +162,17 @@ def import_clients(
             if temps
             else set()
         )
-        births = {c.values["birth_date"] for _, c, _, _ in batch}
-        existing_person = set(
-            Client.objects.filter(
-                responsible_organisation=organisation, birth_date__in=births
-            ).values_list("sort_key", "birth_date")
-        )
+        # Rows without an identifier are matched by name and birth date in the organisation.
+        anonymous = [c.values for _, c, t, _ in batch if not c.values.get("hetu") and not t]
+        existing_person = set()
+        if anonymous:
+            existing_person = set(
+                Client.objects.filter(
+                    responsible_organisation=organisation,
+                    birth_date__in={v["birth_date"] for v in anonymous},
+                    sort_key__in={_sort_key(v["first_name"], v["last_name"]) for v in anonymous},
+                ).values_list("sort_key", "birth_date")
+            )
         new: list[tuple[Client, object, dt.date | None]] = []
         for _row_no, clean, temp, facts_from in batch:
             v = clean.values
@@ -198,7 +204,10 @@ def import_clients(
             result.created += len(new)
             return
         with transaction.atomic():
-            clients = Client.objects.bulk_create([c for c, _, _ in new])
+            clients = [c for c, _, _ in new]
+            for client, pk in zip(clients, allocate_ids(Client, len(clients)), strict=True):
+                client.pk = pk
+            fast_insert(clients)
             names, langs, facts, events = [], [], [], []
             for client, clean, facts_from in new:
                 names.append(
@@ -218,7 +227,7 @@ def import_clients(
                         value=True,
                         valid_from=facts_from or client.created_at.date(),
                     )
-                    for f in LawFact.values
+                    for f in LAW_FACTS
                     if clean.values.get(f)
                 ]
                 events.append(
@@ -226,10 +235,11 @@ def import_clients(
                         client=client, kind=ClientEvent.Kind.IMPORTED, data={"file": source_name}
                     )
                 )
-            ClientName.objects.bulk_create(names)
-            ClientLanguage.objects.bulk_create(langs)
-            ClientFactChange.objects.bulk_create(facts)
-            ClientEvent.objects.bulk_create(events)
+            for rows in (names, langs, facts, events):
+                if rows:
+                    for row, pk in zip(rows, allocate_ids(type(rows[0]), len(rows)), strict=True):
+                        row.pk = pk
+                    fast_insert(rows)
             audit_record_many(
                 actor=actor,
                 action="create",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.core import clock
 from koto.core.models import TimeStampedModel
+from koto.law.fees import missed_appointment_chargeable
 
 
 class Gender(models.TextChoices):
@@ -384,6 +385,16 @@ class ClientEvent(models.Model):
         CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
         IMPORTED = "imported", _("Imported")
         BREAK_GLASS = "break_glass", _("Emergency access")
+        ASSESSMENT_STARTED = "assessment_started", _("Assessment started")
+        ASSESSMENT_COMPLETED = "assessment_completed", _("Assessment completed")
+        PLAN_CREATED = "plan_created", _("Integration plan drafted")
+        PLAN_ACTIVATED = "plan_activated", _("Integration plan agreed")
+        PLAN_EXTENDED = "plan_extended", _("Integration plan extended")
+        PLAN_REVIEWED = "plan_reviewed", _("Integration plan reviewed")
+        PLAN_ENDED = "plan_ended", _("Integration plan ended")
+        PLAN_ACKNOWLEDGED = "plan_acknowledged", _("Plan acknowledged by the client")
+        MEETING = "meeting", _("Meeting")
+        DOCUMENT = "document", _("Document generated")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=clock.now)
@@ -402,3 +413,116 @@ class ClientEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.kind}"
+
+
+class Task(models.Model):
+    """A deadline to act on, statutory or agreed. Tasks are computed from the casework
+    records by the deadline sweep (`koto.plans.deadlines_sweep`); each carries the rule and
+    the parameter period that set its date, so a counsellor sees why it exists."""
+
+    class Kind(models.TextChoices):
+        ASSESSMENT_START = "assessment_start", _("Start the assessment")
+        ASSESSMENT_COMPLETE = "assessment_complete", _("Complete the assessment")
+        PLAN_DRAFT = "plan_draft", _("Agree the integration plan")
+        GUIDANCE_TO_SERVICE = "guidance_to_service", _("Guide the client to a service")
+        PLAN_REVIEW = "plan_review", _("Review the plan")
+        PLAN_END = "plan_end", _("The plan ends")
+        EXTENSION_DECISION = "extension_decision", _("Decide on extending the plan")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tasks")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("task"), max_length=30, choices=Kind.choices)
+    source_type = models.CharField(max_length=30)
+    source_id = models.BigIntegerField()
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    rule_code = models.CharField(max_length=60)
+    rule_section = models.CharField(max_length=120, blank=True)
+    reason_fi = models.TextField(blank=True)
+    reason_sv = models.TextField(blank=True)
+    reason_en = models.TextField(blank=True)
+    period_id = models.CharField(max_length=20, blank=True)
+    assumed = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "kind"], name="task_unique_source_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_idx"),
+            models.Index(fields=["organisation", "status", "due_on"], name="task_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.due_on}"
+
+
+class Meeting(models.Model):
+    """A meeting with the client, with the interpreting used and no-shows (32 a §)."""
+
+    class InterpreterMode(models.TextChoices):
+        NONE = "", _("No interpreter")
+        ON_SITE = "on_site", _("On site")
+        REMOTE = "remote", _("Video")
+        PHONE = "phone", _("Phone")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="meetings")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField(_("date"))
+    purpose = models.CharField(_("purpose"), max_length=200)
+    interpreter_language = models.CharField(_("interpreting language"), max_length=3, blank=True)
+    interpreter_mode = models.CharField(
+        _("interpreting"), max_length=10, choices=InterpreterMode.choices, blank=True, default=""
+    )
+    interpreter_provider = models.CharField(_("interpreting provider"), max_length=200, blank=True)
+    interpreter_minutes = models.PositiveIntegerField(
+        _("interpreting minutes"), null=True, blank=True
+    )
+    interpreter_cost = models.DecimalField(
+        _("interpreting cost (€)"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    client_no_show = models.BooleanField(_("the client did not come"), default=False)
+    no_show_reason_accepted = models.BooleanField(
+        _("acceptable reason for not coming"), default=False
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["client", "-held_on"], name="meeting_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.purpose}"
+
+    @property
+    def fee_reason(self):
+        """Why a missed-appointment fee may be charged (32 a §), or None."""
+        return missed_appointment_chargeable(
+            no_show=self.client_no_show,
+            interpreter_booked=bool(self.interpreter_mode),
+            reason_accepted=self.no_show_reason_accepted,
+        )

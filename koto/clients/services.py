@@ -27,6 +27,7 @@ from koto.clients.models import (
     FamilyLink,
     Gender,
     LawFact,
+    Meeting,
     NameKind,
     Relation,
     ResidenceBasis,
@@ -40,6 +41,8 @@ from koto.core.text import search_key
 from koto.organisations.models import Organisation, OrganisationKind
 
 BREAK_GLASS_HOURS = 4
+
+LAW_FACTS = tuple(LawFact.values)
 
 # Fields a caller may set through client_create / client_update.
 EDITABLE_FIELDS = (
@@ -158,7 +161,7 @@ def _clean(
         text(name, n)
     date("first_permit_on")
     date("home_municipality_on")
-    for name in ("interpreter_needed", *LawFact.values):
+    for name in ("interpreter_needed", *LAW_FACTS):
         boolean(name)
 
     if "hetu" in data:
@@ -296,7 +299,8 @@ def _name_row(client: Client, kind: str, first: str, last: str) -> ClientName:
     )
 
 
-def _event(client: Client, actor, kind: str, data: dict | None = None) -> ClientEvent:
+def record_event(client: Client, actor, kind: str, data: dict | None = None) -> ClientEvent:
+    """Add an event to the client's timeline (other apps' services call this too)."""
     membership = getattr(actor, "active_membership", None)
     return ClientEvent.objects.create(
         client=client,
@@ -408,7 +412,7 @@ def client_create(
     facts = {f: v[f] for f in LawFact.values if v.get(f)}
     if facts:
         _record_fact_changes(client, actor, facts, facts_valid_from or clock.today())
-    _event(client, actor, event_kind, {"organisation": organisation.code})
+    record_event(client, actor, event_kind, {"organisation": organisation.code})
     audit_record(
         actor=actor,
         action="create",
@@ -490,7 +494,7 @@ def client_update(
         _sync_official_name(locked)
     if fact_changes:
         _record_fact_changes(locked, actor, fact_changes, facts_valid_from or clock.today())
-        _event(
+        record_event(
             locked,
             actor,
             ClientEvent.Kind.FACT_CHANGED,
@@ -498,7 +502,7 @@ def client_update(
         )
     other = sorted(set(changes) - set(fact_changes))
     if other:
-        _event(locked, actor, ClientEvent.Kind.UPDATED, {"fields": other})
+        record_event(locked, actor, ClientEvent.Kind.UPDATED, {"fields": other})
     audit_record(
         actor=actor,
         action="update",
@@ -530,7 +534,7 @@ def family_link_add(*, actor, client: Client, relative: Client, relation: str) -
         relative=client,
         defaults={"relation": INVERSE_RELATION[Relation(relation)]},
     )
-    _event(
+    record_event(
         client,
         actor,
         ClientEvent.Kind.FAMILY_LINKED,
@@ -571,7 +575,7 @@ def consent_record(
         note=note,
         recorded_by=actor,
     )
-    _event(
+    record_event(
         client,
         actor,
         ClientEvent.Kind.CONSENT_GIVEN,
@@ -604,7 +608,7 @@ def consent_withdraw(*, actor, client: Client, consent: Consent, withdrawn_on: d
         )
     consent.withdrawn_on = withdrawn_on
     consent.save(update_fields=["withdrawn_on"])
-    _event(
+    record_event(
         client,
         actor,
         ClientEvent.Kind.CONSENT_WITHDRAWN,
@@ -641,7 +645,7 @@ def break_glass_open(*, actor, client_id: int, reason: str) -> BreakGlass:
         reason=reason,
         expires_at=clock.now() + dt.timedelta(hours=BREAK_GLASS_HOURS),
     )
-    _event(client, actor, ClientEvent.Kind.BREAK_GLASS, {"reason": reason})
+    record_event(client, actor, ClientEvent.Kind.BREAK_GLASS, {"reason": reason})
     audit_record(
         actor=actor,
         action="break_glass",
@@ -689,3 +693,66 @@ def access_grant_open(
             },
         )
     return grant
+
+
+MEETING_TEXT = {"purpose": 200, "interpreter_provider": 200, "notes": 5000}
+
+
+@transaction.atomic
+def meeting_record(*, actor, client: Client, data: dict) -> Meeting:
+    """Record a meeting with the interpreting used and whether the client came."""
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    errors: dict[str, str] = {}
+    held_on = data.get("held_on")
+    if not isinstance(held_on, dt.date):
+        errors["held_on"] = _("Enter a date as YYYY-MM-DD.")
+    elif held_on > clock.today() + dt.timedelta(days=366):
+        errors["held_on"] = _("The date is too far in the future.")
+    values = {}
+    for name, n in MEETING_TEXT.items():
+        value = (data.get(name) or "").strip()
+        if len(value) > n:
+            errors[name] = _("At most %(n)s characters.") % {"n": n}
+        values[name] = value
+    if not values["purpose"]:
+        errors["purpose"] = _("This field is required.")
+    mode = data.get("interpreter_mode") or ""
+    if mode not in Meeting.InterpreterMode.values:
+        errors["interpreter_mode"] = _("Unknown choice.")
+    lang = (data.get("interpreter_language") or "").strip()
+    if lang and not codes.is_language(lang):
+        errors["interpreter_language"] = _("Unknown language code (ISO 639).")
+    if mode and not lang:
+        errors["interpreter_language"] = _("Give the interpreting language.")
+    minutes, cost = data.get("interpreter_minutes"), data.get("interpreter_cost")
+    if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 24 * 60):
+        errors["interpreter_minutes"] = _("Enter minutes from 0 to 1440.")
+    if cost is not None and cost < 0:
+        errors["interpreter_cost"] = _("The cost cannot be negative.")
+    if errors:
+        raise ValidationFailed(errors)
+    meeting = Meeting.objects.create(
+        client=client,
+        organisation=actor.active_membership.organisation,
+        counsellor=actor,
+        held_on=held_on,
+        interpreter_mode=mode,
+        interpreter_language=codes.normalise_language(lang) if lang else "",
+        interpreter_minutes=minutes,
+        interpreter_cost=cost,
+        client_no_show=bool(data.get("client_no_show")),
+        no_show_reason_accepted=bool(data.get("no_show_reason_accepted")),
+        **values,
+    )
+    record_event(
+        client,
+        actor,
+        ClientEvent.Kind.MEETING,
+        {"meeting_id": meeting.id, "no_show": meeting.client_no_show},
+    )
+    audit_record(
+        actor=actor, action="create", object_type="meeting", object_id=meeting.id, client_id=client.id,
+        changes={"held_on": held_on.isoformat(), "interpreter_mode": mode, "no_show": meeting.client_no_show},
+    )  # fmt: skip
+    return meeting

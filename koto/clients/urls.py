@@ -18,4 +18,5 @@ urlpatterns = [
         name="consent_withdraw",
     ),
     path("<int:client_id>/family/new/", views.family_add, name="family_add"),
+    path("<int:client_id>/meetings/new/", views.meeting_add, name="meeting_add"),
 ]

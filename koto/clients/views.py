@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from koto.clients import selectors, services
@@ -12,6 +13,7 @@ from koto.clients.forms import (
     ClientForm,
     ConsentForm,
     FamilyLinkForm,
+    MeetingForm,
     SearchForm,
     WithdrawConsentForm,
 )
@@ -20,16 +22,7 @@ from koto.clients.models import NameKind
 from koto.clients.permissions import can_create_client, can_edit_client, can_view_audit
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound
-
-
-def _apply_errors(form, error: DomainError) -> None:
-    """Show a service's errors on the form: on the named visible field, else at the top."""
-    for name, msgs in error.fields.items():
-        visible = name in form.fields and not form.fields[name].widget.is_hidden
-        for msg in msgs:
-            form.add_error(name if visible else None, msg if visible else error.message)
-    if not error.fields:
-        form.add_error(None, error.message)
+from koto.core.forms import apply_domain_errors
 
 
 @login_required
@@ -104,9 +97,9 @@ def create(request):
             )
         except services.PossibleDuplicate as e:
             duplicates = e.duplicates
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         except DomainError as e:
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         else:
             messages.success(request, _("Client created."))
             return redirect("clients:detail", client_id=client.id)
@@ -146,7 +139,7 @@ def edit(request, client_id: int):
                 facts_valid_from=form.cleaned_data["facts_valid_from"],
             )
         except DomainError as e:
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("clients:detail", client_id=client.id)
@@ -180,7 +173,7 @@ def break_glass(request, client_id: int):
                 actor=request.user, client_id=client_id, reason=form.cleaned_data["reason"]
             )
         except DomainError as e:
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         else:
             return redirect("clients:detail", client_id=client_id)
     return render(request, "clients/break_glass.html", {"form": form, "client_id": client_id})
@@ -205,7 +198,7 @@ def consent_add(request, client_id: int):
                 given_on=d["given_on"], note=d["note"],
             )  # fmt: skip
         except DomainError as e:
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         else:
             messages.success(request, _("Consent recorded."))
             return redirect("clients:detail", client_id=client.id)
@@ -228,7 +221,7 @@ def consent_withdraw(request, client_id: int, consent_id: int):
                 withdrawn_on=form.cleaned_data["withdrawn_on"],
             )
         except DomainError as e:
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         else:
             messages.success(request, _("Consent withdrawn."))
             return redirect("clients:detail", client_id=client.id)
@@ -257,8 +250,28 @@ def family_add(request, client_id: int):
         except NotFound:
             form.add_error("relative", _("No client with this identifier is visible to you."))
         except DomainError as e:
-            _apply_errors(form, e)
+            apply_domain_errors(form, e)
         else:
             messages.success(request, _("Family member linked."))
             return redirect("clients:detail", client_id=client.id)
     return render(request, "clients/family_form.html", {"form": form, "client": client})
+
+
+@login_required
+def meeting_add(request, client_id: int):
+    client = _editable(request, client_id, "meeting")
+    form = MeetingForm(request.POST or None, initial={"held_on": clock.today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_record(actor=request.user, client=client, data=form.cleaned_data)
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Meeting recorded."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(
+        request,
+        "_form_page.html",
+        {"form": form, "title": _("Record a meeting: %(name)s") % {"name": client.full_name},
+         "cancel_url": reverse("clients:detail", args=[client.id])},
+    )  # fmt: skip

@@ -1,6 +1,7 @@
 """Clients: create, read, update, search (keyset pagination)."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -217,3 +218,43 @@ def client_law(request, client_id: int, on: dt.date | None = None):
         ) from None
     except FactsError as exc:
         raise facts_error(exc) from None
+
+
+class MeetingIn(Schema):
+    held_on: dt.date
+    purpose: str
+    interpreter_mode: str = ""
+    interpreter_language: str = ""
+    interpreter_provider: str = ""
+    interpreter_minutes: int | None = None
+    interpreter_cost: Decimal | None = None
+    client_no_show: bool = False
+    no_show_reason_accepted: bool = False
+    notes: str = ""
+
+
+class MeetingOut(MeetingIn):
+    id: int
+    fee_may_be_charged: bool
+
+    @staticmethod
+    def resolve_fee_may_be_charged(obj) -> bool:
+        return obj.fee_reason is not None
+
+
+@router.post(
+    "/{client_id}/meetings",
+    response={201: MeetingOut},
+    summary="Record a meeting and its interpreting",
+)
+def meeting_record(request, client_id: int, payload: MeetingIn):
+    client = _get(request, client_id, purpose="api:meeting")
+    return Status(
+        201, services.meeting_record(actor=request.auth, client=client, data=payload.model_dump())
+    )
+
+
+@router.get("/{client_id}/meetings", response=list[MeetingOut], summary="A client's meetings")
+def meeting_list(request, client_id: int):
+    client = _get(request, client_id, purpose="api:meetings")
+    return list(client.meetings.all()[:200])

@@ -27,3 +27,10 @@ def country_name(code: str) -> str:
 @register.filter
 def language_name(code: str) -> str:
     return codes.language_name(code)
+
+
+@register.filter
+def task_reason(task) -> str:
+    """Why a deadline task exists, in the page's language."""
+    lang = (get_language() or "fi")[:2]
+    return getattr(task, f"reason_{lang}", "") or task.reason_fi

@@ -1,0 +1,314 @@
+"""Writes of assessments: start, record the initial interview, add measures, complete."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from koto.assessments.models import Assessment, LanguageSkill, Measure
+from koto.assessments.scales import Level, Skill, TargetLanguage
+from koto.audit.services import audit_record
+from koto.clients import codes
+from koto.clients.law import FactsError, MissingFacts, decision_for
+from koto.clients.models import ClientEvent
+from koto.clients.permissions import can_edit_client, can_read_welfare_details
+from koto.clients.services import record_event
+from koto.core import clock
+from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+
+INTERVIEW_TEXT = {
+    "trigger_note": 200, "education_field": 200, "occupation": 200, "goals": 5000,
+    "family_situation": 5000, "housing": 5000, "welfare_needs_details": 5000, "conclusion": 5000,
+}  # fmt: skip
+INTERVIEW_BOOL = (
+    "interpreter_used",
+    "recognition_needed",
+    "childcare_needed",
+    "welfare_needs_flag",
+)
+INTERVIEW_INT = {"education_years": 40, "work_years": 60}
+
+
+class AssessmentError(DomainError):
+    pass
+
+
+class AssessmentConflict(DomainError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "edit_conflict",
+            _(
+                "Someone else changed this assessment while you were editing. Reload to see their changes."
+            ),
+            fields={"version": _("The record has changed since you opened it.")},
+        )
+
+
+def _require_edit(actor, client) -> None:
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+
+
+def law_proposes_multisectoral(client, on: dt.date) -> bool:
+    try:
+        return decision_for(client, on).assessment.multisectoral
+    except (MissingFacts, FactsError):
+        return bool(client.welfare_service_needs or client.arrived_as_unaccompanied_minor)
+
+
+@transaction.atomic
+def assessment_start(
+    *,
+    actor,
+    client,
+    trigger: str,
+    started_on: dt.date | None = None,
+    kind: str | None = None,
+    trigger_note: str = "",
+) -> Assessment:
+    """Start an assessment (9 §: by the client's request, intake, or another authority's
+    contact). `koto.law` proposes basic or multi-sectoral; the counsellor decides (`kind`)."""
+    _require_edit(actor, client)
+    started_on = started_on or clock.today()
+    errors = {}
+    if trigger not in Assessment.Trigger.values:
+        errors["trigger"] = _("Choose how the assessment started.")
+    if kind is not None and kind not in Assessment.Kind.values:
+        errors["kind"] = _("Choose basic or multi-sectoral.")
+    if started_on > clock.today():
+        errors["started_on"] = _("The date cannot be in the future.")
+    if started_on < client.birth_date:
+        errors["started_on"] = _("This date cannot be before the birth date.")
+    if len(trigger_note) > 200:
+        errors["trigger_note"] = _("At most %(n)s characters.") % {"n": 200}
+    if errors:
+        raise ValidationFailed(errors)
+    if client.assessments.filter(status=Assessment.Status.STARTED).exists():
+        raise AssessmentError(
+            "assessment_open",
+            _("The client already has an assessment in progress."),
+            fields={"trigger": _("Complete the open assessment first.")},
+        )
+    proposed = law_proposes_multisectoral(client, started_on)
+    assessment = Assessment.objects.create(
+        client=client,
+        organisation=actor.active_membership.organisation,
+        counsellor=actor,
+        kind=kind or (Assessment.Kind.MULTISECTORAL if proposed else Assessment.Kind.BASIC),
+        law_proposed_multisectoral=proposed,
+        trigger=trigger,
+        trigger_note=trigger_note.strip(),
+        started_on=started_on,
+    )
+    record_event(
+        client, actor, ClientEvent.Kind.ASSESSMENT_STARTED, {"assessment_id": assessment.id}
+    )
+    audit_record(
+        actor=actor, action="create", object_type="assessment", object_id=assessment.id, client_id=client.id,
+        changes={"kind": assessment.kind, "trigger": trigger, "started_on": started_on.isoformat()},
+    )  # fmt: skip
+    return assessment
+
+
+def _clean_interview(actor, data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    out: dict = {}
+    allowed = {*INTERVIEW_TEXT, *INTERVIEW_BOOL, *INTERVIEW_INT, "interview_on", "interview_language",
+               "literacy", "education_level", "education_country", "kind", "skills"}  # fmt: skip
+    for name in sorted(set(data) - allowed):
+        errors[name] = [_("Unknown field.")]
+    for name, n in INTERVIEW_TEXT.items():
+        if name in data:
+            value = (data[name] or "").strip()
+            if len(value) > n:
+                errors[name] = [_("At most %(n)s characters.") % {"n": n}]
+            out[name] = value
+    for name in INTERVIEW_BOOL:
+        if name in data:
+            if not isinstance(data[name], bool):
+                errors[name] = [_("Enter true or false.")]
+            out[name] = data[name]
+    for name, top in INTERVIEW_INT.items():
+        if name in data and data[name] not in (None, ""):
+            try:
+                value = int(data[name])
+            except (TypeError, ValueError):
+                errors[name] = [_("Enter a whole number.")]
+                continue
+            if not 0 <= value <= top:
+                errors[name] = [_("Enter a number from 0 to %(n)s.") % {"n": top}]
+            out[name] = value
+        elif name in data:
+            out[name] = None
+    if "interview_on" in data:
+        d = data["interview_on"]
+        if isinstance(d, str) and d:
+            try:
+                d = dt.date.fromisoformat(d)
+            except ValueError:
+                errors["interview_on"] = [_("Enter a date as YYYY-MM-DD.")]
+        if d and isinstance(d, dt.date) and d > clock.today():
+            errors["interview_on"] = [_("The date cannot be in the future.")]
+        out["interview_on"] = d or None
+    for name, choices in (("literacy", Assessment.Literacy), ("education_level", Assessment.EducationLevel),
+                          ("kind", Assessment.Kind)):  # fmt: skip
+        if name in data:
+            if data[name] not in choices.values:
+                errors[name] = [_("Unknown choice.")]
+            out[name] = data[name]
+    if data.get("interview_language"):
+        if not codes.is_language(data["interview_language"]):
+            errors["interview_language"] = [_("Unknown language code (ISO 639).")]
+        else:
+            out["interview_language"] = codes.normalise_language(data["interview_language"])
+    elif "interview_language" in data:
+        out["interview_language"] = ""
+    if data.get("education_country"):
+        if not codes.is_country(data["education_country"]):
+            errors["education_country"] = [_("Unknown country code (ISO 3166).")]
+        else:
+            out["education_country"] = codes.normalise_country(data["education_country"])
+    elif "education_country" in data:
+        out["education_country"] = ""
+    if (
+        "welfare_needs_details" in out
+        and out["welfare_needs_details"]
+        and not can_read_welfare_details(actor)
+    ):
+        errors["welfare_needs_details"] = [
+            _("Only the welfare region's professionals record these details.")
+        ]
+    skills = []
+    for i, s in enumerate(data.get("skills") or []):
+        lang, skill, level = s.get("language"), s.get("skill"), s.get("level")
+        if (
+            lang not in TargetLanguage.values
+            or skill not in Skill.values
+            or level not in Level.values
+        ):
+            errors[f"skills.{i}"] = [_("Give a language (fi/sv), a skill and a level A1.1–C2.2.")]
+        else:
+            skills.append((lang, skill, level))
+    if "skills" in data:
+        out["skills"] = skills
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+@transaction.atomic
+def assessment_record_interview(
+    *, actor, assessment: Assessment, data: dict, expected_version: int | None = None
+) -> Assessment:
+    """Record (or correct) the initial interview and the background. Welfare details only by
+    welfare-region roles; a stale `expected_version` is a conflict, not an overwrite."""
+    _require_edit(actor, assessment.client)
+    clean = _clean_interview(actor, data)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise AssessmentConflict()
+    if locked.status == Assessment.Status.COMPLETED:
+        raise AssessmentError(
+            "assessment_completed", _("A completed assessment cannot be changed.")
+        )
+    skills = clean.pop("skills", None)
+    if not can_read_welfare_details(actor):
+        clean.pop("welfare_needs_details", None)
+    changed = {}
+    for name, value in clean.items():
+        if getattr(locked, name) != value:
+            changed[name] = (
+                "***"
+                if name in Assessment.SENSITIVE_FIELDS
+                else (value.isoformat() if isinstance(value, dt.date) else value)
+            )
+            setattr(locked, name, value)
+    if skills is not None:
+        locked.skills.all().delete()
+        LanguageSkill.objects.bulk_create(
+            LanguageSkill(assessment=locked, language=lang, skill=skill, level=level)
+            for lang, skill, level in skills
+        )
+        changed["skills"] = [f"{lang} {skill} {level}" for lang, skill, level in skills]
+    if changed:
+        locked.version += 1
+        locked.updated_at = clock.now()
+        locked.save()
+        audit_record(
+            actor=actor, action="update", object_type="assessment", object_id=locked.id,
+            client_id=locked.client_id, changes=changed,
+        )  # fmt: skip
+    locked.client = assessment.client
+    return locked
+
+
+@transaction.atomic
+def measure_add(
+    *, actor, assessment: Assessment, kind: str, description: str, planned_on: dt.date | None = None
+) -> Measure:
+    _require_edit(actor, assessment.client)
+    errors = {}
+    if kind not in Measure.Kind.values:
+        errors["kind"] = _("Unknown choice.")
+    if not description.strip():
+        errors["description"] = _("This field is required.")
+    if errors:
+        raise ValidationFailed(errors)
+    measure = Measure.objects.create(
+        assessment=assessment, kind=kind, description=description.strip(), planned_on=planned_on
+    )
+    audit_record(
+        actor=actor, action="create", object_type="assessment_measure", object_id=measure.id,
+        client_id=assessment.client_id, changes={"kind": kind},
+    )  # fmt: skip
+    return measure
+
+
+@transaction.atomic
+def assessment_complete(
+    *,
+    actor,
+    assessment: Assessment,
+    plan_needed: bool,
+    completed_on: dt.date | None = None,
+    conclusion: str = "",
+) -> Assessment:
+    """Complete with the conclusion: is an integration plan needed. Needs the interview."""
+    _require_edit(actor, assessment.client)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    completed_on = completed_on or clock.today()
+    errors = {}
+    if locked.status == Assessment.Status.COMPLETED:
+        raise AssessmentError("assessment_completed", _("The assessment is already completed."))
+    if locked.interview_on is None:
+        errors["interview_on"] = _("Record the initial interview before completing the assessment.")
+    elif completed_on < locked.interview_on:
+        errors["completed_on"] = _("The assessment cannot be completed before the interview.")
+    if completed_on > clock.today():
+        errors["completed_on"] = _("The date cannot be in the future.")
+    if not isinstance(plan_needed, bool):
+        errors["plan_needed"] = _("Enter true or false.")
+    if errors:
+        raise ValidationFailed(errors)
+    locked.status = Assessment.Status.COMPLETED
+    locked.plan_needed = plan_needed
+    locked.completed_on = completed_on
+    if conclusion:
+        locked.conclusion = conclusion.strip()
+    locked.version += 1
+    locked.updated_at = clock.now()
+    locked.save()
+    record_event(
+        locked.client,
+        actor,
+        ClientEvent.Kind.ASSESSMENT_COMPLETED,
+        {"assessment_id": locked.id, "plan_needed": plan_needed},
+    )
+    audit_record(
+        actor=actor, action="update", object_type="assessment", object_id=locked.id, client_id=locked.client_id,
+        changes={"status": "completed", "plan_needed": plan_needed, "completed_on": completed_on.isoformat()},
+    )  # fmt: skip
+    locked.client = assessment.client
+    return locked

@@ -1,0 +1,145 @@
+"""Assessment screens: start, initial interview, measures, completion."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from koto.assessments import selectors, services
+from koto.assessments.forms import CompleteForm, InterviewForm, MeasureForm, StartForm
+from koto.clients.permissions import can_edit_client, can_read_welfare_details
+from koto.clients.selectors import client_get_for
+from koto.core import clock
+from koto.core.errors import DomainError
+from koto.core.forms import apply_domain_errors
+
+
+def _form_page(request, form, title, cancel_url, **extra):
+    return render(
+        request,
+        "_form_page.html",
+        {"form": form, "title": title, "cancel_url": cancel_url, **extra},
+    )
+
+
+@login_required
+def start(request, client_id: int):
+    client = client_get_for(user=request.user, client_id=client_id, purpose="assessment")
+    if not can_edit_client(request.user, client):
+        raise Http404
+    proposed = services.law_proposes_multisectoral(client, clock.today())
+    form = StartForm(
+        request.POST or None,
+        initial={
+            "started_on": clock.today(),
+            "kind": "multisectoral" if proposed else "basic",
+            "trigger": "intake",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            a = services.assessment_start(
+                actor=request.user, client=client, trigger=d["trigger"], started_on=d["started_on"],
+                kind=d["kind"], trigger_note=d["trigger_note"],
+            )  # fmt: skip
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            return redirect("assessments:detail", assessment_id=a.id)
+    intro = (
+        _("The law proposes a multi-sectoral assessment: the welfare region takes part.")
+        if proposed
+        else ""
+    )
+    return _form_page(
+        request, form, _("Start an assessment: %(name)s") % {"name": client.full_name},
+        reverse("clients:detail", args=[client.id]), intro=intro,
+    )  # fmt: skip
+
+
+@login_required
+def detail(request, assessment_id: int):
+    a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id)
+    return render(
+        request,
+        "assessments/detail.html",
+        {
+            "a": a,
+            "client": a.client,
+            "skills": a.skills.all(),
+            "measures": a.measures.all(),
+            "can_edit": can_edit_client(request.user, a.client) and a.status == "started",
+            "welfare_reader": can_read_welfare_details(request.user),
+        },
+    )
+
+
+@login_required
+def interview(request, assessment_id: int):
+    a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id, purpose="edit")
+    if not can_edit_client(request.user, a.client):
+        raise Http404
+    welfare = can_read_welfare_details(request.user)
+    initial = {f: getattr(a, f) for f in InterviewForm.base_fields if hasattr(a, f)}
+    initial["version"] = a.version
+    for s in a.skills.all():
+        initial[f"skill_{s.language}_{s.skill}"] = s.level
+    form = InterviewForm(request.POST or None, initial=initial, welfare_reader=welfare)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_record_interview(
+                actor=request.user,
+                assessment=a,
+                data=form.service_data(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("assessments:detail", assessment_id=a.id)
+    return render(request, "assessments/interview.html", {"form": form, "a": a, "client": a.client})
+
+
+@login_required
+def complete(request, assessment_id: int):
+    a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id, purpose="edit")
+    if not can_edit_client(request.user, a.client):
+        raise Http404
+    form = CompleteForm(request.POST or None, initial={"completed_on": clock.today()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.assessment_complete(
+                actor=request.user, assessment=a, plan_needed=d["plan_needed"], completed_on=d["completed_on"],
+                conclusion=d["conclusion"],
+            )  # fmt: skip
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Assessment completed."))
+            return redirect("assessments:detail", assessment_id=a.id)
+    return _form_page(
+        request, form, _("Complete the assessment"), reverse("assessments:detail", args=[a.id])
+    )
+
+
+@login_required
+def measure_add(request, assessment_id: int):
+    a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id, purpose="edit")
+    if not can_edit_client(request.user, a.client):
+        raise Http404
+    form = MeasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measure_add(actor=request.user, assessment=a, **form.cleaned_data)
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            return redirect("assessments:detail", assessment_id=a.id)
+    return _form_page(
+        request, form, _("Add a further measure"), reverse("assessments:detail", args=[a.id])
+    )

@@ -1,0 +1,199 @@
+"""Statutory and agreed deadlines as tasks.
+
+For one client, `sweep_client_tasks` works out every deadline that applies now from the
+casework records and `koto.law`, and brings the client's tasks in line: new deadlines become
+open tasks, changed dates move, deadlines met or no longer applying are closed. Services
+call it after each write; the nightly job (`tasks.sweep_deadlines`) runs it for every
+client with open casework, so dates that depend on the calendar stay right."""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from koto.assessments.models import Assessment
+from koto.clients.law import FactsError, MissingFacts, decision_for
+from koto.clients.models import Client, Task
+from koto.core import clock
+from koto.law import (
+    Deadline,
+    add_months,
+    assessment_start_due,
+    guidance_to_service_due,
+    plan_review_due,
+)
+from koto.law.models import Authority
+from koto.plans.models import IntegrationPlan, PlanStatus
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    source_type: str
+    source_id: int
+    deadline: Deadline
+    assignee_id: int | None
+    organisation_id: int
+
+
+def _agreed(due_on: dt.date, code: str, fi: str, sv: str, en: str) -> Deadline:
+    """A deadline agreed in practice rather than set by law (marked assumed)."""
+    from koto.law.models import Reason
+
+    return Deadline(
+        due_on=due_on,
+        reason=Reason(code=code, section="agreed practice", text_fi=fi, text_sv=sv, text_en=en),
+        period_id="",
+        assumed=True,
+    )
+
+
+def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
+    out: list[Due] = []
+    assessments = list(client.assessments.all())
+    plans = list(client.plans.prefetch_related("reviews", "goals__actions"))
+    # Assessment start: an entitled client of the municipality with no assessment yet.
+    if not assessments and not plans:
+        try:
+            decision = decision_for(client, today)
+        except (MissingFacts, FactsError):
+            decision = None
+        if (
+            decision
+            and decision.assessment.entitled
+            and decision.responsible_authority == Authority.MUNICIPALITY
+        ):
+            out.append(
+                Due(
+                    Task.Kind.ASSESSMENT_START,
+                    "client",
+                    client.id,
+                    assessment_start_due(client.created_at.astimezone(clock.HELSINKI).date()),
+                    client.counsellor_id,
+                    client.responsible_organisation_id,
+                )  # fmt: skip
+            )
+    for plan in plans:
+        if plan.status != PlanStatus.ACTIVE or not plan.agreed_on:
+            continue
+        started_service = any(
+            a.service_name and a.done_on for g in plan.goals.all() for a in g.actions.all()
+        )
+        if not started_service:
+            out.append(
+                Due(
+                    Task.Kind.GUIDANCE_TO_SERVICE,
+                    "plan",
+                    plan.id,
+                    guidance_to_service_due(plan.agreed_on),
+                    plan.counsellor_id,
+                    plan.organisation_id,
+                )
+            )
+        reviews = [r.reviewed_on for r in plan.reviews.all()]
+        last = max([plan.agreed_on, *reviews])
+        out.append(
+            Due(
+                Task.Kind.PLAN_REVIEW,
+                "plan",
+                plan.id,
+                plan_review_due(last),
+                plan.counsellor_id,
+                plan.organisation_id,
+            )
+        )
+        out.append(
+            Due(
+                Task.Kind.PLAN_END,
+                "plan",
+                plan.id,
+                _agreed(
+                    plan.ends_on,
+                    "PLAN_ENDS",
+                    "Suunnitelma päättyy: sovi jatkosta asiakkaan kanssa.",
+                    "Planen upphör: kom överens med kunden om fortsättningen.",
+                    "The plan ends: agree with the client what follows.",
+                ),
+                plan.counsellor_id,
+                plan.organisation_id,
+            )  # fmt: skip
+        )
+        out.append(
+            Due(
+                Task.Kind.EXTENSION_DECISION,
+                "plan",
+                plan.id,
+                _agreed(
+                    add_months(plan.ends_on, -1),
+                    "EXTENSION_DECISION",
+                    "Päätä kuukautta ennen suunnitelman päättymistä, jatketaanko sitä perustellusta syystä.",
+                    "Besluta en månad innan planen upphör om den ska förlängas av ett särskilt skäl.",
+                    "Decide a month before the plan ends whether to extend it for a stated reason.",
+                ),
+                plan.counsellor_id,
+                plan.organisation_id,
+            )  # fmt: skip
+        )
+    return out
+
+
+@transaction.atomic
+def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
+    """Bring the client's tasks in line with the deadlines; returns the number of open tasks."""
+    today = today or clock.today()
+    wanted = {(d.source_type, d.source_id, d.kind): d for d in deadlines_for(client, today=today)}
+    existing = {(t.source_type, t.source_id, t.kind): t for t in client.tasks.all()}
+    now = clock.now()
+    for key, task in existing.items():
+        if key not in wanted and task.status == Task.Status.OPEN:
+            task.status = Task.Status.DONE
+            task.computed_at = now
+            task.save(update_fields=["status", "computed_at"])
+    for key, due in wanted.items():
+        d = due.deadline
+        fields = {
+            "due_on": d.due_on, "status": Task.Status.OPEN, "assignee_id": due.assignee_id,
+            "organisation_id": due.organisation_id, "rule_code": d.reason.code, "rule_section": d.reason.section,
+            "reason_fi": d.reason.text_fi, "reason_sv": d.reason.text_sv, "reason_en": d.reason.text_en,
+            "period_id": d.period_id, "assumed": d.assumed, "computed_at": now,
+        }  # fmt: skip
+        task = existing.get(key)
+        if task is None:
+            Task.objects.create(
+                client=client,
+                kind=due.kind,
+                source_type=due.source_type,
+                source_id=due.source_id,
+                **fields,
+            )
+        elif any(getattr(task, k) != v for k, v in fields.items() if k != "computed_at"):
+            for k, v in fields.items():
+                setattr(task, k, v)
+            task.save()
+    return len(wanted)
+
+
+def clients_with_casework() -> Iterable[int]:
+    """Clients whose tasks may change: an open assessment or plan, or open tasks."""
+    ids = set(
+        Assessment.objects.filter(status=Assessment.Status.STARTED).values_list(
+            "client_id", flat=True
+        )
+    )
+    ids |= set(
+        IntegrationPlan.objects.filter(
+            status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
+        ).values_list("client_id", flat=True)
+    )
+    ids |= set(Task.objects.filter(status=Task.Status.OPEN).values_list("client_id", flat=True))
+    return sorted(ids)
+
+
+def sweep_all(*, today: dt.date | None = None, batch: int = 500) -> dict:
+    ids = list(clients_with_casework())
+    open_tasks = 0
+    for start in range(0, len(ids), batch):
+        for client in Client.objects.filter(id__in=ids[start : start + batch]):
+            open_tasks += sweep_client_tasks(client, today=today)
+    return {"clients": len(ids), "open_tasks": open_tasks}

@@ -1,0 +1,683 @@
+"""Export of assessments and integration plans for Koto-AJ, KEHA's national integration
+client information system (kotoutumisen asiakastietojärjestelmä).
+
+A municipality moving to Koto-AJ, or feeding it, gets its non-jobseeker clients' records as
+JSON Lines plus a manifest. Jobseekers' records belong to the employment authority's system:
+they are counted in the manifest, never written. Koto-AJ's field list and interfaces are not
+public, so this is Koto's own documented file format mapped to the national concepts and
+code lists (docs/kotoaj-mapping.md). Every coded value is `{codeset, code, label_fi}`; the
+health and social details of an assessment never leave Koto (only the flag does).
+
+Records are read in chunks (`.iterator()`), and each chunk is written to the audit trail
+before its lines reach the file, so nothing is on disk that the audit trail does not name.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pycountry
+from django.conf import settings
+from django.db.models import BigIntegerField, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils.translation import override
+
+from koto.assessments.models import Assessment
+from koto.assessments.scales import Level, Skill, cefr
+from koto.audit.models import AuditEvent
+from koto.audit.services import audit_record, audit_record_many
+from koto.clients import codes
+from koto.clients.models import Client
+from koto.core import clock
+from koto.organisations.models import Organisation
+from koto.plans.models import (
+    AckMethod,
+    Action,
+    ExtensionReason,
+    Goal,
+    GoalArea,
+    IntegrationPlan,
+    Outcome,
+    PlanStatus,
+    Responsible,
+    Review,
+)
+
+FORMAT_NAME = "koto-kotoaj-export"
+FORMAT_VERSION = 1
+ASSESSMENTS_FILE = "assessments.jsonl"
+PLANS_FILE = "plans.jsonl"
+MANIFEST_FILE = "manifest.json"
+AUDIT_OBJECT_TYPE = "kotoaj_export"
+CHUNK = 500
+
+# Fields that exist in Koto but are deliberately not in the export (see the mapping doc).
+EXCLUDED_FIELDS = (
+    "assessment.welfare_needs_details",
+    "assessment.trigger_note",
+    "assessment.goals",
+    "assessment.family_situation",
+    "assessment.childcare_needed",
+    "assessment.housing",
+    "assessment.conclusion",
+    "assessment.measures",
+    "plan.reviews.notes",
+    "plan.counsellor",
+)
+
+
+class KotoAjExportError(Exception):
+    """The export cannot start; `option` names the command-line option at fault."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# Code lists
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    id: str
+    name: str
+    version: str
+    owner: str
+    counterpart: str  # the national concept or code list this set stands for
+    label: Callable[[str], str]  # the Finnish label; called inside override("fi")
+    from_catalogue: bool = False  # labels come from Koto's translation catalogue
+
+
+def _choice_label(choices) -> Callable[[str], str]:
+    def label(code: str) -> str:
+        try:
+            return str(choices(code).label)
+        except ValueError:
+            return ""
+
+    return label
+
+
+def _table_label(table: dict[str, str]) -> Callable[[str], str]:
+    return lambda code: table.get(code, "")
+
+
+# Labels of national lists that Koto has no translation catalogue entry for. They are data
+# (the lists' own Finnish names, as Koto reads them), not user-interface strings.
+MONITORING_THEMES_FI = {
+    "employment": "Työllisyys",
+    "education": "Koulutus",
+    "wellbeing": "Hyvinvointi ja terveys",
+    "participation": "Osallisuus",
+    "two_way": "Kaksisuuntainen kotoutuminen ja väestösuhteet",
+    "housing": "Asuminen",
+}
+URA_PLAN_TYPES_FI = {
+    "01": "Työllistymissuunnitelma",
+    "03": "Aktivointisuunnitelma",
+    "04": "Kotoutumissuunnitelma",
+}
+URA_PLAN_TYPE_INTEGRATION = "04"
+# Koto's paraphrase of the URA task codes named in the vocabulary; the official labels are
+# KEHA's and must be checked against its specification.
+URA_TASKS_FI = {
+    "025": "Kotoutumiskoulutusta vastaava koulutus",
+    "030": "Tarvitsee muun viranomaisen palveluja",
+    "034": "Terveystarkastus",
+    "035": "Osallistuu osaamisen ja kotoutumisen palvelutarpeen arviointiin",
+    "036": "Hakeutuu kotoutumiskoulutukseen (omaehtoinen opiskelu)",
+    "076": "Muu omaa kotoutumista edistävä toiminta",
+}
+CEFR_FI = {level: level for level in ("A1", "A2", "B1", "B2", "C1", "C2")}
+
+_PYCOUNTRY = f"pycountry {getattr(pycountry, '__version__', '')}".strip()
+
+CODESETS: dict[str, CodeSet] = {
+    cs.id: cs
+    for cs in (
+        CodeSet(
+            "koto.assessment_kind", "Arvioinnin laji (perus / monialainen)", "koto-1", "Koto",
+            "basic or multi-sectoral assessment (681/2023)", _choice_label(Assessment.Kind), True,
+        ),
+        CodeSet(
+            "koto.assessment_trigger", "Arvioinnin käynnistäjä", "koto-1", "Koto",
+            "how the assessment started (681/2023 9 §)", _choice_label(Assessment.Trigger), True,
+        ),
+        CodeSet(
+            "koto.assessment_status", "Arvioinnin tila", "koto-1", "Koto",
+            "assessment status", _choice_label(Assessment.Status), True,
+        ),
+        CodeSet(
+            "koto.literacy", "Luku- ja kirjoitustaito", "koto-1", "Koto",
+            "literacy (no national list known)", _choice_label(Assessment.Literacy), True,
+        ),
+        CodeSet(
+            "koto.language_skill", "Kielitaidon osa-alue", "koto-1", "Koto",
+            "skill of the national scale (listening, reading, speaking, writing)",
+            _choice_label(Skill), True,
+        ),
+        CodeSet(
+            "oph.language_proficiency", "Kehittyvän kielitaidon tasojen kuvausasteikko",
+            "A1.1–C2.2 (13 levels); 0 = Koto's 'no skill yet'", "Opetushallitus",
+            "national scale of developing language proficiency", _choice_label(Level), True,
+        ),
+        CodeSet(
+            "cefr", "Eurooppalainen viitekehys (CEFR)", "levels A1–C2", "Council of Europe",
+            "CEFR level derived from the national scale", _table_label(CEFR_FI),
+        ),
+        CodeSet(
+            "stat.education_level_2016", "Koulutusaste 2016, taso 1 (= ISCED 2011)", "2016",
+            "Tilastokeskus", "national education level 2016 (ISCED 2011 level)",
+            _choice_label(Assessment.EducationLevel), True,
+        ),
+        CodeSet(
+            "iso3166-1", "Valtiot ja maat (ISO 3166-1 alpha-2)", f"ISO 3166-1 ({_PYCOUNTRY})",
+            "ISO / Tilastokeskus", "states and countries", codes.country_name,
+        ),
+        CodeSet(
+            "iso639-1", "Kielet (ISO 639-1)", f"ISO 639-1 ({_PYCOUNTRY})", "ISO",
+            "language, two-letter code", codes.language_name,
+        ),
+        CodeSet(
+            "iso639-3", "Kielet (ISO 639-3)", f"ISO 639-3 ({_PYCOUNTRY})", "ISO",
+            "language without a two-letter code", codes.language_name,
+        ),
+        CodeSet(
+            "ura.plan_type", "URA suunnitelmatyyppi", "legacy URA", "KEHA",
+            "plan type: 04 = integration plan", _table_label(URA_PLAN_TYPES_FI),
+        ),
+        CodeSet(
+            "ura.task", "URA tehtäväkoodi", "legacy URA; Koto's reading, not confirmed by KEHA",
+            "KEHA", "plan task", _table_label(URA_TASKS_FI),
+        ),
+        CodeSet(
+            "koto.monitoring_theme", "Kotoutumisen seurannan teema", "koto-1 (TEM's six themes)",
+            "Koto / TEM", "national monitoring theme", _table_label(MONITORING_THEMES_FI),
+        ),
+        CodeSet(
+            "koto.plan_kind", "Suunnitelman laji (perus / monialainen)", "koto-1", "Koto",
+            "basic or multi-sectoral plan (681/2023)", _choice_label(IntegrationPlan.Kind), True,
+        ),
+        CodeSet(
+            "koto.plan_status", "Suunnitelman tila", "koto-1", "Koto", "plan status",
+            _choice_label(PlanStatus), True,
+        ),
+        CodeSet(
+            "koto.goal_area", "Tavoitteen alue", "koto-1", "Koto",
+            "goal area (each carries a monitoring theme)", _choice_label(GoalArea), True,
+        ),
+        CodeSet(
+            "koto.responsible", "Toimenpiteen vastuutaho", "koto-1", "Koto",
+            "who carries out the action", _choice_label(Responsible), True,
+        ),
+        CodeSet(
+            "koto.extension_reason", "Jatkamisen peruste", "koto-1", "Koto",
+            "special reason for extending the plan (681/2023)", _choice_label(ExtensionReason),
+            True,
+        ),
+        CodeSet(
+            "koto.ack_method", "Tiedoksisaannin tapa", "koto-1", "Koto",
+            "how the client acknowledged the plan", _choice_label(AckMethod), True,
+        ),
+        CodeSet(
+            "koto.outcome", "Suunnitelman päättymisen tulos", "koto-1", "Koto",
+            "outcome when the plan ended", _choice_label(Outcome), True,
+        ),
+    )
+}  # fmt: skip
+
+
+class _Coder:
+    """Writes coded values and remembers the Finnish labels (one lookup per code per run),
+    and which of Koto's own labels have no Finnish translation yet."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], dict] = {}
+        self.untranslated: set[str] = set()
+
+    def __call__(self, codeset: str, code: str | None) -> dict | None:
+        if code in (None, ""):
+            return None
+        key = (codeset, code)
+        if key not in self._cache:
+            cs = CODESETS[codeset]
+            label = cs.label(code)
+            if cs.from_catalogue:
+                with override("en"):
+                    source = cs.label(code)
+                if label == source and label != code:
+                    self.untranslated.add(f"{codeset}:{code}")
+            self._cache[key] = {"codeset": codeset, "code": code, "label_fi": label}
+        return self._cache[key]
+
+    def language(self, code: str | None) -> dict | None:
+        if not code:
+            return None
+        return self("iso639-1" if len(code) == 2 else "iso639-3", code)
+
+
+# ---------------------------------------------------------------------------------------------
+# URA task codes for plan actions (Koto's reading; the table is in docs/kotoaj-mapping.md)
+# ---------------------------------------------------------------------------------------------
+
+# (rule, URA task code, words looked for in the action's "what" and linked service, any of
+# fi / sv / en). The first rule that matches wins; then the responsible party decides.
+URA_TASK_KEYWORD_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("assessment", "035", ("palvelutarpeen arvio", "osaamisen arvio", "alkukartoitus",
+                           "needs assessment", "kartläggning", "bedömning av kompetens")),
+    ("health_check", "034", ("terveystarkast", "health check", "hälsokontroll",
+                             "hälsoundersökning")),
+    ("self_motivated_studies", "025", ("omaehtoi", "self-motivated", "frivilliga studier")),
+    ("integration_training", "036", ("kotoutumiskoulutu", "integration training",
+                                     "integrationsutbildning")),
+)  # fmt: skip
+URA_TASK_BY_RESPONSIBLE = {
+    Responsible.OTHER_ORGANISATION: ("other_authority", "030"),
+    Responsible.CLIENT: ("own_activity", "076"),
+}
+
+
+def ura_task_for(*, what: str, service_name: str, responsible: str) -> tuple[str, str] | None:
+    """(rule, URA task code) for a plan action, or None when no code fits (e.g. a task of
+    the counsellor's own)."""
+    text = f"{what} {service_name}".casefold()
+    for rule, code, words in URA_TASK_KEYWORD_RULES:
+        if any(w in text for w in words):
+            return rule, code
+    return URA_TASK_BY_RESPONSIBLE.get(responsible)
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------------
+
+
+def _date(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _at(t: dt.datetime | None) -> str | None:
+    return t.astimezone(clock.HELSINKI).isoformat(timespec="seconds") if t else None
+
+
+def _text(s: str) -> str | None:
+    return s or None
+
+
+def _organisation(o: Organisation | None) -> dict | None:
+    if o is None:
+        return None
+    return {"code": o.code, "name_fi": o.name_fi, "municipality_code": o.municipality_code or None}
+
+
+def _client(c: Client) -> dict:
+    """Koto-AJ is the municipality's own register (joint controller with KEHA): the client
+    is identified, not pseudonymised."""
+    return {
+        "id": c.id,
+        "hetu": c.hetu or None,
+        "temporary_id": c.temporary_id or None,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "birth_date": _date(c.birth_date),
+        "migri_number": _text(c.migri_number),
+        "unhcr_number": _text(c.unhcr_number),
+    }
+
+
+def assessment_record(a: Assessment, code: _Coder) -> dict:
+    skills = sorted(a.skills.all(), key=lambda s: (s.language, s.skill))
+    return {
+        "record_type": "assessment",
+        "id": a.id,
+        "version": a.version,
+        "created_at": _at(a.created_at),
+        "updated_at": _at(a.updated_at),
+        "client": _client(a.client),
+        "recorded_by": _organisation(a.organisation),
+        "kind": code("koto.assessment_kind", a.kind),
+        "law_proposed_multisectoral": a.law_proposed_multisectoral,
+        "trigger": code("koto.assessment_trigger", a.trigger),
+        "status": code("koto.assessment_status", a.status),
+        "started_on": _date(a.started_on),
+        "interview_on": _date(a.interview_on),
+        "interview_language": code.language(a.interview_language),
+        "interpreter_used": a.interpreter_used,
+        "literacy": code("koto.literacy", a.literacy),
+        "language_skills": [
+            {
+                "language": code.language(s.language),
+                "skill": code("koto.language_skill", s.skill),
+                "level": code("oph.language_proficiency", s.level),
+                "cefr": code("cefr", cefr(s.level)),
+            }
+            for s in skills
+        ],
+        "education_level": code("stat.education_level_2016", a.education_level),
+        "education_field": _text(a.education_field),
+        "education_years": a.education_years,
+        "education_country": code("iso3166-1", a.education_country),
+        "recognition_needed": a.recognition_needed,
+        "occupation": _text(a.occupation),
+        "work_years": a.work_years,
+        # Only the flag: the details are the welfare region's and never leave Koto.
+        "welfare_needs_flag": a.welfare_needs_flag,
+        "plan_needed": a.plan_needed,
+        "completed_on": _date(a.completed_on),
+    }
+
+
+def _action(x: Action, code: _Coder) -> dict:
+    task = ura_task_for(what=x.what, service_name=x.service_name, responsible=x.responsible)
+    return {
+        "id": x.id,
+        "what": x.what,
+        "responsible": code("koto.responsible", x.responsible),
+        "responsible_organisation": _organisation(x.responsible_organisation),
+        "planned_on": _date(x.planned_on),
+        "done_on": _date(x.done_on),
+        "service_name": _text(x.service_name),
+        "ura_task": code("ura.task", task[1]) if task else None,
+        "ura_task_rule": task[0] if task else None,
+    }
+
+
+def plan_record(p: IntegrationPlan, code: _Coder) -> dict:
+    acknowledgement = None
+    if p.acknowledged_on:
+        acknowledgement = {
+            "acknowledged_on": _date(p.acknowledged_on),
+            "method": code("koto.ack_method", p.acknowledgement_method),
+            "interpreter_language": code.language(p.acknowledgement_interpreter_language),
+        }
+    return {
+        "record_type": "integration_plan",
+        "id": p.id,
+        "version": p.version,
+        "created_at": _at(p.created_at),
+        "updated_at": _at(p.updated_at),
+        "client": _client(p.client),
+        "recorded_by": _organisation(p.organisation),
+        "plan_type": code("ura.plan_type", URA_PLAN_TYPE_INTEGRATION),
+        "kind": code("koto.plan_kind", p.kind),
+        "status": code("koto.plan_status", p.status),
+        "assessment_id": p.assessment_id,
+        "is_first": p.is_first,
+        "months_used_before": p.months_used_before,
+        "first_plan_started_on": _date(p.first_plan_started_on),
+        "starts_on": _date(p.starts_on),
+        "ends_on": _date(p.ends_on),
+        "end_limit_on": _date(p.end_limit_on),
+        "agreed_on": _date(p.agreed_on),
+        "extensions": [
+            {
+                "months": e.months,
+                "reason": code("koto.extension_reason", e.reason),
+                "reason_note": e.reason_note,
+                "previous_ends_on": _date(e.previous_ends_on),
+                "new_ends_on": _date(e.new_ends_on),
+                "decided_on": _date(e.decided_on),
+            }
+            for e in p.extensions.all()
+        ],
+        "goals": [
+            {
+                "id": g.id,
+                "area": code("koto.goal_area", g.area),
+                "theme": code("koto.monitoring_theme", g.theme),
+                "description": g.description,
+                "actions": [_action(x, code) for x in g.actions.all()],
+            }
+            for g in p.goals.all()
+        ],
+        "reviews": [
+            {
+                "reviewed_on": _date(r.reviewed_on),
+                "welfare_region_took_part": r.welfare_region_took_part,
+            }
+            for r in sorted(p.reviews.all(), key=lambda r: (r.reviewed_on, r.id))
+        ],
+        "acknowledgement": acknowledgement,
+        "ended_on": _date(p.ended_on),
+        "outcome": code("koto.outcome", p.outcome),
+        "outcome_note": _text(p.outcome_note),
+        "handover_summary": _text(p.handover_summary),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection
+# ---------------------------------------------------------------------------------------------
+
+
+def _changed_since(start: dt.datetime) -> Q:
+    return Q(created_at__gte=start) | Q(updated_at__gte=start)
+
+
+def _plans_with_parts_changed_since(start: dt.datetime) -> Q:
+    """Adding a goal or an action, marking an action done or reviewing a plan does not touch
+    the plan row; the audit trail (every write leaves one event) says which parts changed."""
+    events = AuditEvent.objects.filter(at__gte=start, object_id__regex=r"^[0-9]+$")
+
+    def ids(object_type: str) -> QuerySet:
+        return (
+            events.filter(object_type=object_type)
+            .annotate(oid=Cast("object_id", BigIntegerField()))
+            .values("oid")
+        )
+
+    return (
+        Q(id__in=Goal.objects.filter(id__in=ids("plan_goal")).values("plan_id"))
+        | Q(id__in=Action.objects.filter(id__in=ids("plan_action")).values("goal__plan_id"))
+        | Q(id__in=Review.objects.filter(id__in=ids("plan_review")).values("plan_id"))
+    )
+
+
+def _assessments(organisation: Organisation, start: dt.datetime) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(client__responsible_organisation=organisation).filter(
+        _changed_since(start)
+    )
+
+
+def _plans(organisation: Organisation, start: dt.datetime) -> QuerySet[IntegrationPlan]:
+    return IntegrationPlan.objects.filter(client__responsible_organisation=organisation).filter(
+        _changed_since(start) | _plans_with_parts_changed_since(start)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _chunks(iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _open_private(path: Path):
+    """A new binary file readable by its owner only (the export holds identity codes)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def _write_jsonl(
+    *, path: Path, rows: Iterator, to_record, code: _Coder, actor, export_id: str, reason: str
+) -> dict:
+    """Write one record per line. Each chunk is audited before its lines are written."""
+    digest, count, size = hashlib.sha256(), 0, 0
+    with _open_private(path) as f:
+        for chunk in _chunks(rows, CHUNK):
+            records = [to_record(row, code) for row in chunk]
+            audit_record_many(
+                actor=actor,
+                action="export",
+                object_type=AUDIT_OBJECT_TYPE,
+                reason=reason,
+                items=[
+                    {
+                        "object_id": f"{r['record_type']}:{r['id']}",
+                        "client_id": r["client"]["id"],
+                        "changes": {"export_id": export_id, "file": path.name},
+                    }
+                    for r in records
+                ],
+            )
+            data = "".join(
+                json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
+            ).encode("utf-8")
+            digest.update(data)
+            f.write(data)
+            count += len(records)
+            size += len(data)
+    return {"records": count, "bytes": size, "sha256": digest.hexdigest()}
+
+
+def default_out_dir(organisation: Organisation) -> Path:
+    stamp = clock.now().astimezone(clock.HELSINKI).strftime("%Y%m%dT%H%M%S")
+    code = re.sub(r"[^A-Za-z0-9_-]", "_", organisation.code)
+    return Path(settings.BASE_DIR) / "var" / "exports" / f"kotoaj-{code}-{stamp}"
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise KotoAjExportError("--out", f"{out_dir} exists and is not a directory.")
+    existing = [n for n in (ASSESSMENTS_FILE, PLANS_FILE, MANIFEST_FILE) if (out_dir / n).exists()]
+    if existing:
+        raise KotoAjExportError(
+            "--out", f"{out_dir} already holds an export ({', '.join(existing)}); choose another."
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as e:
+        raise KotoAjExportError("--out", f"cannot create {out_dir}: {e.strerror}") from e
+
+
+def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, actor=None) -> dict:
+    """Write `assessments.jsonl`, `plans.jsonl` and `manifest.json` for `organisation`'s
+    non-jobseeker clients' records created or updated on or after `since` (Helsinki time);
+    audit every exported record and the export itself; return the manifest."""
+    out_dir = Path(out_dir)
+    _prepare_out_dir(out_dir)
+    start = dt.datetime.combine(since, dt.time.min, tzinfo=clock.HELSINKI)
+    export_id = uuid.uuid4().hex
+    generated_at = clock.now()
+    reason = f"Koto-AJ export {export_id}: organisation {organisation.code}, since {since}"
+
+    assessments = _assessments(organisation, start)
+    plans = _plans(organisation, start)
+    skipped_assessments = assessments.filter(client__unemployed_jobseeker=True)
+    skipped_plans = plans.filter(client__unemployed_jobseeker=True)
+    skipped = {
+        "reason": "jobseeker: the record belongs to the employment authority's system",
+        "assessments": skipped_assessments.count(),
+        "plans": skipped_plans.count(),
+        "clients": Client.objects.filter(
+            Q(id__in=skipped_assessments.values("client_id"))
+            | Q(id__in=skipped_plans.values("client_id"))
+        ).count(),
+    }
+    assessment_rows = (
+        assessments.filter(client__unemployed_jobseeker=False)
+        .select_related("client", "organisation")
+        .prefetch_related("skills")
+        .order_by("id")
+        .iterator(chunk_size=CHUNK)
+    )
+    plan_rows = (
+        plans.filter(client__unemployed_jobseeker=False)
+        .select_related("client", "organisation")
+        .prefetch_related(
+            "extensions",
+            "reviews",
+            Prefetch("goals", queryset=Goal.objects.order_by("position", "id")),
+            Prefetch(
+                "goals__actions",
+                queryset=Action.objects.select_related("responsible_organisation").order_by(
+                    "planned_on", "id"
+                ),
+            ),
+        )
+        .order_by("id")
+        .iterator(chunk_size=CHUNK)
+    )
+
+    code = _Coder()
+    files: dict[str, dict] = {}
+    common = {"code": code, "actor": actor, "export_id": export_id, "reason": reason}
+    try:
+        with override("fi"):
+            files[ASSESSMENTS_FILE] = _write_jsonl(
+                path=out_dir / ASSESSMENTS_FILE,
+                rows=assessment_rows,
+                to_record=assessment_record,
+                **common,
+            )
+            files[PLANS_FILE] = _write_jsonl(
+                path=out_dir / PLANS_FILE, rows=plan_rows, to_record=plan_record, **common
+            )
+        manifest = {
+            "format": {"name": FORMAT_NAME, "version": FORMAT_VERSION},
+            "export_id": export_id,
+            "organisation": _organisation(organisation),
+            "since": since.isoformat(),
+            "generated_at": _at(generated_at),
+            "files": files,
+            "skipped_jobseekers": skipped,
+            "excluded_fields": list(EXCLUDED_FIELDS),
+            "code_lists": [
+                {
+                    "codeset": cs.id,
+                    "name": cs.name,
+                    "version": cs.version,
+                    "owner": cs.owner,
+                    "counterpart": cs.counterpart,
+                }
+                for cs in CODESETS.values()
+            ],
+            "labels_missing_fi": sorted(code.untranslated),
+        }
+        # Written last and renamed into place: a directory without a manifest is incomplete.
+        tmp = out_dir / f".{MANIFEST_FILE}.{export_id}"
+        with _open_private(tmp) as f:
+            f.write((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        tmp.replace(out_dir / MANIFEST_FILE)
+    except Exception as e:
+        audit_record(
+            actor=actor,
+            action="export",
+            object_type=AUDIT_OBJECT_TYPE,
+            object_id=export_id,
+            reason=reason,
+            changes={"status": "failed", "error": type(e).__name__, "files": files},
+        )
+        raise
+    audit_record(
+        actor=actor,
+        action="export",
+        object_type=AUDIT_OBJECT_TYPE,
+        object_id=export_id,
+        reason=reason,
+        changes={
+            "status": "done",
+            "organisation": organisation.code,
+            "since": since.isoformat(),
+            "files": files,
+            "skipped_jobseekers": skipped,
+        },
+    )
+    return manifest

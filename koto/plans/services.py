@@ -1,0 +1,596 @@
+"""Writes of integration plans. Every status change goes through the state machine in
+`states.py`; durations come from `koto.law` (first plan, all plans, extensions); a second
+counsellor editing the same plan at the same time gets a conflict, not a silent overwrite."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils.translation import gettext as _
+
+from koto.assessments.models import Assessment
+from koto.audit.services import audit_record
+from koto.clients.models import ClientEvent
+from koto.clients.permissions import can_edit_client
+from koto.clients.services import record_event
+from koto.core import clock
+from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.law import Deadline, add_months, extension_limit, plan_end_limit
+from koto.organisations.models import Organisation
+from koto.plans.deadlines_sweep import sweep_client_tasks
+from koto.plans.models import (
+    AREA_THEME,
+    AckMethod,
+    Action,
+    Extension,
+    ExtensionReason,
+    Goal,
+    GoalArea,
+    IntegrationPlan,
+    Outcome,
+    PlanStatus,
+    Responsible,
+    Review,
+)
+from koto.plans.states import EDITABLE, next_status
+
+
+class PlanError(DomainError):
+    pass
+
+
+class PlanConflict(DomainError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "edit_conflict",
+            _(
+                "Someone else changed this plan while you were editing. Reload to see their changes."
+            ),
+            fields={"version": _("The record has changed since you opened it.")},
+        )
+
+
+def _require_edit(actor, plan_or_client) -> None:
+    client = getattr(plan_or_client, "client", plan_or_client)
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+
+
+def _lock(plan: IntegrationPlan, expected_version: int | None) -> IntegrationPlan:
+    locked = IntegrationPlan.objects.select_for_update().get(pk=plan.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PlanConflict()
+    locked.client = plan.client
+    return locked
+
+
+def _bump(plan: IntegrationPlan, fields: list[str]) -> None:
+    plan.version += 1
+    plan.updated_at = clock.now()
+    plan.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _transition(plan: IntegrationPlan, operation: str) -> str:
+    new = next_status(operation, plan.status)
+    if new is None:
+        raise PlanError(
+            "invalid_transition",
+            _("This cannot be done to a plan whose status is %(status)s.")
+            % {"status": plan.get_status_display()},
+        )
+    return new
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months a plan used, rounded up (a started month counts)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    return months + (1 if end.day >= start.day else 0)
+
+
+def earlier_plans_summary(
+    client, exclude_id: int | None = None
+) -> tuple[bool, int, dt.date | None]:
+    """(is first plan, months used by earlier plans, first plan's start)."""
+    earlier = client.plans.filter(status__in=[PlanStatus.ACTIVE, PlanStatus.ENDED]).exclude(
+        id=exclude_id
+    )
+    used = 0
+    for p in earlier:
+        end = p.ended_on or p.ends_on
+        if p.starts_on and end:
+            used += _months_between(p.starts_on, end)
+    first_start = earlier.aggregate(first=Min("starts_on"))["first"]
+    return (not earlier.exists(), used, first_start)
+
+
+def end_limit(plan: IntegrationPlan, starts_on: dt.date) -> Deadline:
+    return plan_end_limit(
+        plan.first_plan_started_on or starts_on,
+        plan.is_first,
+        plan.months_used_before,
+        plan_started_on=starts_on,
+    )
+
+
+def _check_dates(plan: IntegrationPlan, starts_on: dt.date | None, ends_on: dt.date | None) -> dict:
+    errors: dict[str, str] = {}
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = _("The plan cannot end before it starts.")
+    if starts_on and starts_on < plan.client.birth_date:
+        errors["starts_on"] = _("This date cannot be before the birth date.")
+    if starts_on and ends_on and not errors:
+        limit = end_limit(plan, starts_on)
+        if ends_on > limit.due_on:
+            errors["ends_on"] = _(
+                "The plan may last until %(date)s at the latest (%(section)s). A longer plan needs an extension with a stated reason."
+            ) % {"date": _fi_date(limit.due_on), "section": limit.reason.section}
+    return errors
+
+
+def _fi_date(d: dt.date) -> str:
+    return f"{d.day}.{d.month}.{d.year}"
+
+
+def _parse_date(name: str, value, errors: dict) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        errors[name] = _("Enter a date as YYYY-MM-DD.")
+        return None
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor,
+    client,
+    kind: str = IntegrationPlan.Kind.BASIC,
+    assessment: Assessment | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> IntegrationPlan:
+    """Draft a plan (it may be drawn up in the initial interview itself)."""
+    _require_edit(actor, client)
+    errors: dict[str, str] = {}
+    if kind not in IntegrationPlan.Kind.values:
+        errors["kind"] = _("Choose basic or multi-sectoral.")
+    if assessment is not None and assessment.client_id != client.id:
+        errors["assessment"] = _("The assessment belongs to another client.")
+    if client.plans.filter(status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]).exists():
+        raise PlanError(
+            "plan_open",
+            _("The client already has a plan in preparation or in force."),
+            fields={"kind": _("End or cancel the current plan first.")},
+        )
+    is_first, used, first_start = earlier_plans_summary(client)
+    plan = IntegrationPlan(
+        client=client,
+        assessment=assessment,
+        organisation=actor.active_membership.organisation,
+        counsellor=actor,
+        kind=kind,
+        is_first=is_first,
+        months_used_before=used,
+        first_plan_started_on=first_start or starts_on,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    errors.update(_check_dates(plan, starts_on, ends_on))
+    if errors:
+        raise ValidationFailed(errors)
+    if starts_on:
+        plan.end_limit_on = end_limit(plan, starts_on).due_on
+    plan.save()
+    record_event(client, actor, ClientEvent.Kind.PLAN_CREATED, {"plan_id": plan.id})
+    audit_record(
+        actor=actor, action="create", object_type="plan", object_id=plan.id, client_id=client.id,
+        changes={"kind": kind, "starts_on": str(starts_on or ""), "ends_on": str(ends_on or "")},
+    )  # fmt: skip
+    return plan
+
+
+@transaction.atomic
+def plan_update(
+    *, actor, plan: IntegrationPlan, data: dict, expected_version: int | None = None
+) -> IntegrationPlan:
+    """Change kind, start and end (within the law's limit), or the handover summary."""
+    _require_edit(actor, plan)
+    locked = _lock(plan, expected_version)
+    if locked.status not in EDITABLE:
+        raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
+    errors: dict[str, str] = {
+        k: _("Unknown field.")
+        for k in set(data) - {"kind", "starts_on", "ends_on", "handover_summary"}
+    }
+    starts_on = _parse_date("starts_on", data.get("starts_on", locked.starts_on), errors)
+    ends_on = _parse_date("ends_on", data.get("ends_on", locked.ends_on), errors)
+    kind = data.get("kind", locked.kind)
+    if kind not in IntegrationPlan.Kind.values:
+        errors["kind"] = _("Choose basic or multi-sectoral.")
+    if locked.status == PlanStatus.ACTIVE and "starts_on" in data and starts_on != locked.starts_on:
+        errors["starts_on"] = _("The start of a plan in force cannot be changed.")
+    if (
+        locked.status == PlanStatus.ACTIVE
+        and locked.extensions.exists()
+        and "ends_on" in data
+        and ends_on != locked.ends_on
+    ):
+        errors["ends_on"] = _("An extended plan's end changes only by a new extension.")
+    if locked.first_plan_started_on is None or locked.is_first:
+        locked.first_plan_started_on = starts_on
+    if not errors:
+        errors.update(_check_dates(locked, starts_on, ends_on))
+    if errors:
+        raise ValidationFailed(errors)
+    changes = {}
+    for name, value in (("kind", kind), ("starts_on", starts_on), ("ends_on", ends_on),
+                        ("handover_summary", (data.get("handover_summary", locked.handover_summary) or "").strip())):  # fmt: skip
+        if getattr(locked, name) != value:
+            changes[name] = str(value)
+            setattr(locked, name, value)
+    if changes:
+        locked.end_limit_on = (
+            end_limit(locked, locked.starts_on).due_on if locked.starts_on else None
+        )
+        _bump(locked, [*changes, "end_limit_on", "first_plan_started_on"])
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="plan",
+            object_id=locked.id,
+            client_id=locked.client_id,
+            changes=changes,
+        )
+        sweep_client_tasks(locked.client)
+    return locked
+
+
+@transaction.atomic
+def goal_add(*, actor, plan: IntegrationPlan, area: str, description: str) -> Goal:
+    _require_edit(actor, plan)
+    if plan.status not in EDITABLE:
+        raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
+    errors = {}
+    if area not in GoalArea.values:
+        errors["area"] = _("Choose an area.")
+    if not description.strip():
+        errors["description"] = _("This field is required.")
+    if errors:
+        raise ValidationFailed(errors)
+    goal = Goal.objects.create(
+        plan=plan, area=area, theme=AREA_THEME[GoalArea(area)], description=description.strip(),
+        position=plan.goals.count(),
+    )  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="plan_goal",
+        object_id=goal.id,
+        client_id=plan.client_id,
+        changes={"area": area},
+    )
+    return goal
+
+
+@transaction.atomic
+def action_add(
+    *,
+    actor,
+    goal: Goal,
+    what: str,
+    responsible: str,
+    planned_on: dt.date | None = None,
+    responsible_organisation: Organisation | None = None,
+    service_name: str = "",
+) -> Action:
+    plan = goal.plan
+    _require_edit(actor, plan)
+    if plan.status not in EDITABLE:
+        raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
+    errors = {}
+    if not what.strip():
+        errors["what"] = _("This field is required.")
+    if responsible not in Responsible.values:
+        errors["responsible"] = _("Choose who is responsible.")
+    if responsible == Responsible.OTHER_ORGANISATION and responsible_organisation is None:
+        errors["responsible_organisation"] = _("Name the responsible organisation.")
+    if planned_on and plan.ends_on and planned_on > plan.ends_on:
+        errors["planned_on"] = _("The action is planned after the plan ends.")
+    if errors:
+        raise ValidationFailed(errors)
+    action = Action.objects.create(
+        goal=goal, what=what.strip(), responsible=responsible, planned_on=planned_on,
+        responsible_organisation=responsible_organisation, service_name=service_name.strip(),
+    )  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="plan_action",
+        object_id=action.id,
+        client_id=plan.client_id,
+        changes={"responsible": responsible},
+    )
+    return action
+
+
+@transaction.atomic
+def action_mark_done(*, actor, action: Action, done_on: dt.date) -> Action:
+    plan = action.goal.plan
+    _require_edit(actor, plan)
+    if done_on > clock.today():
+        raise ValidationFailed({"done_on": _("The date cannot be in the future.")})
+    action.done_on = done_on
+    action.save(update_fields=["done_on"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan_action",
+        object_id=action.id,
+        client_id=plan.client_id,
+        changes={"done_on": done_on.isoformat()},
+    )
+    sweep_client_tasks(plan.client)
+    return action
+
+
+@transaction.atomic
+def plan_activate(
+    *,
+    actor,
+    plan: IntegrationPlan,
+    agreed_on: dt.date | None = None,
+    expected_version: int | None = None,
+) -> IntegrationPlan:
+    """The plan is agreed with the client and comes into force."""
+    _require_edit(actor, plan)
+    locked = _lock(plan, expected_version)
+    new = _transition(locked, "activate")
+    agreed_on = agreed_on or clock.today()
+    errors = {}
+    if not locked.goals.exists():
+        errors["goals"] = _("Add at least one goal before the plan comes into force.")
+    if not locked.starts_on:
+        errors["starts_on"] = _("This field is required.")
+    if not locked.ends_on:
+        errors["ends_on"] = _("This field is required.")
+    if agreed_on > clock.today():
+        errors["agreed_on"] = _("The date cannot be in the future.")
+    if not errors:
+        errors.update(_check_dates(locked, locked.starts_on, locked.ends_on))
+    if errors:
+        raise ValidationFailed(errors)
+    locked.status, locked.agreed_on = new, agreed_on
+    _bump(locked, ["status", "agreed_on"])
+    record_event(locked.client, actor, ClientEvent.Kind.PLAN_ACTIVATED, {"plan_id": locked.id})
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan",
+        object_id=locked.id,
+        client_id=locked.client_id,
+        changes={"status": new, "agreed_on": agreed_on.isoformat()},
+    )
+    sweep_client_tasks(locked.client)
+    return locked
+
+
+@transaction.atomic
+def plan_acknowledge(
+    *,
+    actor,
+    plan: IntegrationPlan,
+    acknowledged_on: dt.date,
+    method: str,
+    interpreter_language: str = "",
+) -> IntegrationPlan:
+    _require_edit(actor, plan)
+    locked = _lock(plan, None)
+    errors = {}
+    if locked.status not in (PlanStatus.ACTIVE, PlanStatus.DRAFT):
+        errors["status"] = _("Only a plan in preparation or in force can be acknowledged.")
+    if method not in AckMethod.values:
+        errors["method"] = _("Choose how the client acknowledged the plan.")
+    if acknowledged_on > clock.today():
+        errors["acknowledged_on"] = _("The date cannot be in the future.")
+    if errors:
+        raise ValidationFailed(errors)
+    locked.acknowledged_on, locked.acknowledgement_method = acknowledged_on, method
+    locked.acknowledgement_interpreter_language = interpreter_language
+    _bump(
+        locked,
+        ["acknowledged_on", "acknowledgement_method", "acknowledgement_interpreter_language"],
+    )
+    record_event(
+        locked.client,
+        actor,
+        ClientEvent.Kind.PLAN_ACKNOWLEDGED,
+        {"plan_id": locked.id, "method": method},
+    )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan",
+        object_id=locked.id,
+        client_id=locked.client_id,
+        changes={"acknowledged_on": acknowledged_on.isoformat(), "method": method},
+    )
+    return locked
+
+
+@transaction.atomic
+def plan_extend(
+    *,
+    actor,
+    plan: IntegrationPlan,
+    months: int,
+    reason: str,
+    reason_note: str,
+    decided_on: dt.date | None = None,
+    expected_version: int | None = None,
+) -> IntegrationPlan:
+    """Extend a plan in force for a stated reason, up to the law's extension limit."""
+    _require_edit(actor, plan)
+    locked = _lock(plan, expected_version)
+    if locked.status != PlanStatus.ACTIVE:
+        raise PlanError("invalid_transition", _("Only a plan in force can be extended."))
+    decided_on = decided_on or clock.today()
+    errors = {}
+    if reason not in ExtensionReason.values:
+        errors["reason"] = _("Choose the reason for the extension.")
+    if not reason_note.strip():
+        errors["reason_note"] = _("Explain the reason for the extension.")
+    if not isinstance(months, int) or months < 1:
+        errors["months"] = _("Enter a number of months, at least 1.")
+    if not errors:
+        used = locked.extension_months
+        limit = extension_limit(locked.ends_on, used)
+        new_end = add_months(locked.ends_on, months)
+        if new_end > limit.due_on:
+            errors["months"] = _(
+                "The plan may be extended until %(date)s at the latest (%(section)s)."
+            ) % {
+                "date": _fi_date(limit.due_on),
+                "section": limit.reason.section,
+            }
+    if errors:
+        raise ValidationFailed(errors)
+    Extension.objects.create(
+        plan=locked, months=months, reason=reason, reason_note=reason_note.strip(), previous_ends_on=locked.ends_on,
+        new_ends_on=new_end, decided_on=decided_on, decided_by=actor,
+    )  # fmt: skip
+    locked.ends_on = new_end
+    _bump(locked, ["ends_on"])
+    record_event(
+        locked.client,
+        actor,
+        ClientEvent.Kind.PLAN_EXTENDED,
+        {"plan_id": locked.id, "months": months, "reason": reason},
+    )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan",
+        object_id=locked.id,
+        client_id=locked.client_id,
+        changes={"extended_months": months, "reason": reason, "ends_on": new_end.isoformat()},
+    )
+    sweep_client_tasks(locked.client)
+    return locked
+
+
+@transaction.atomic
+def plan_review(
+    *,
+    actor,
+    plan: IntegrationPlan,
+    reviewed_on: dt.date,
+    notes: str,
+    welfare_region_took_part: bool = False,
+) -> Review:
+    _require_edit(actor, plan)
+    errors = {}
+    if plan.status != PlanStatus.ACTIVE:
+        errors["status"] = _("Only a plan in force is reviewed.")
+    if not notes.strip():
+        errors["notes"] = _("This field is required.")
+    if reviewed_on > clock.today():
+        errors["reviewed_on"] = _("The date cannot be in the future.")
+    if errors:
+        raise ValidationFailed(errors)
+    review = Review.objects.create(
+        plan=plan,
+        reviewed_on=reviewed_on,
+        notes=notes.strip(),
+        welfare_region_took_part=welfare_region_took_part,
+        reviewed_by=actor,
+    )
+    record_event(plan.client, actor, ClientEvent.Kind.PLAN_REVIEWED, {"plan_id": plan.id})
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="plan_review",
+        object_id=review.id,
+        client_id=plan.client_id,
+        changes={"reviewed_on": reviewed_on.isoformat()},
+    )
+    sweep_client_tasks(plan.client)
+    return review
+
+
+@transaction.atomic
+def plan_end(
+    *,
+    actor,
+    plan: IntegrationPlan,
+    ended_on: dt.date,
+    outcome: str,
+    outcome_note: str = "",
+    handover_summary: str = "",
+    expected_version: int | None = None,
+) -> IntegrationPlan:
+    """End a plan in force with its outcome. A jobseeker's plan continuing as an employment
+    plan needs a summary for the employment authority."""
+    _require_edit(actor, plan)
+    locked = _lock(plan, expected_version)
+    new = _transition(locked, "end")
+    errors = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = _("Choose the outcome.")
+    if ended_on > clock.today():
+        errors["ended_on"] = _("The date cannot be in the future.")
+    if locked.starts_on and ended_on < locked.starts_on:
+        errors["ended_on"] = _("The plan cannot end before it starts.")
+    summary = (handover_summary or locked.handover_summary).strip()
+    if outcome == Outcome.EMPLOYMENT_PLAN and not summary:
+        errors["handover_summary"] = _("Write a summary for the employment plan.")
+    if locked.client.unemployed_jobseeker and outcome == Outcome.OTHER:
+        errors["outcome"] = _(
+            "A jobseeker's plan continues as an employment plan unless the client is employed, studying or moved away."
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    locked.status, locked.ended_on, locked.outcome = new, ended_on, outcome
+    locked.outcome_note, locked.handover_summary = outcome_note.strip(), summary
+    _bump(locked, ["status", "ended_on", "outcome", "outcome_note", "handover_summary"])
+    record_event(
+        locked.client,
+        actor,
+        ClientEvent.Kind.PLAN_ENDED,
+        {"plan_id": locked.id, "outcome": outcome},
+    )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan",
+        object_id=locked.id,
+        client_id=locked.client_id,
+        changes={"status": new, "outcome": outcome, "ended_on": ended_on.isoformat()},
+    )
+    sweep_client_tasks(locked.client)
+    return locked
+
+
+@transaction.atomic
+def plan_cancel(
+    *, actor, plan: IntegrationPlan, expected_version: int | None = None
+) -> IntegrationPlan:
+    _require_edit(actor, plan)
+    locked = _lock(plan, expected_version)
+    locked.status = _transition(locked, "cancel")
+    _bump(locked, ["status"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="plan",
+        object_id=locked.id,
+        client_id=locked.client_id,
+        changes={"status": locked.status},
+    )
+    sweep_client_tasks(locked.client)
+    return locked

@@ -1,0 +1,264 @@
+"""Plan services: every transition and every limit."""
+
+import datetime as dt
+
+import pytest
+
+from koto.assessments import services as assessment_services
+from koto.audit.models import AuditEvent
+from koto.clients.models import Task
+from koto.core import clock
+from koto.core.errors import ValidationFailed
+from koto.plans import services
+from koto.plans.models import PlanStatus
+from tests.factories import make_client
+
+TODAY = dt.date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today():
+    with clock.frozen(TODAY):
+        yield
+
+
+@pytest.fixture
+def client_(counsellor):
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    return c
+
+
+def draft(counsellor, client_, starts=dt.date(2026, 11, 1), ends=dt.date(2027, 10, 31)):
+    plan = services.plan_create(actor=counsellor, client=client_, starts_on=starts, ends_on=ends)
+    goal = services.goal_add(
+        actor=counsellor, plan=plan, area="language", description="Suomen kieli B1.1"
+    )
+    services.action_add(
+        actor=counsellor,
+        goal=goal,
+        what="Kotoutumiskoulutus",
+        responsible="client",
+        service_name="Integration training",
+    )
+    return plan
+
+
+def test_plan_create__first_plan_longer_than_12_months__refused_naming_ends_on(counsellor, client_):
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_create(
+            actor=counsellor,
+            client=client_,
+            starts_on=dt.date(2026, 11, 1),
+            ends_on=dt.date(2027, 11, 1),
+        )
+    assert list(e.value.fields) == ["ends_on"]
+    assert "31.10.2027" in e.value.fields["ends_on"][0]
+
+
+def test_plan_create__exactly_12_months__accepted(counsellor, client_):
+    plan = services.plan_create(
+        actor=counsellor,
+        client=client_,
+        starts_on=dt.date(2026, 11, 1),
+        ends_on=dt.date(2027, 10, 31),
+    )
+    assert plan.end_limit_on == dt.date(2027, 10, 31)
+    assert plan.status == PlanStatus.DRAFT
+
+
+def test_plan_create__second_open_plan__refused(counsellor, client_):
+    draft(counsellor, client_)
+    with pytest.raises(services.PlanError):
+        services.plan_create(actor=counsellor, client=client_)
+
+
+def test_plan_activate__without_goals__refused(counsellor, client_):
+    plan = services.plan_create(
+        actor=counsellor,
+        client=client_,
+        starts_on=dt.date(2026, 11, 1),
+        ends_on=dt.date(2027, 6, 30),
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_activate(actor=counsellor, plan=plan)
+    assert "goals" in e.value.fields
+
+
+def test_plan_lifecycle__draft_active_extended_reviewed_ended(counsellor, client_):
+    plan = draft(counsellor, client_)
+    plan = services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY)
+    assert plan.status == PlanStatus.ACTIVE
+    kinds = set(Task.objects.filter(client=client_, status="open").values_list("kind", flat=True))
+    assert kinds == {"guidance_to_service", "plan_review", "plan_end", "extension_decision"}
+    review = Task.objects.get(client=client_, kind="plan_review")
+    assert review.due_on == dt.date(2027, 5, 2)
+    assert review.reason_en
+    plan = services.plan_extend(
+        actor=counsellor,
+        plan=plan,
+        months=6,
+        reason="illiteracy",
+        reason_note="Lukutaidon koulutus kesken",
+    )
+    assert plan.ends_on == dt.date(2028, 4, 30)
+    services.plan_review(actor=counsellor, plan=plan, reviewed_on=TODAY, notes="Edistyy")
+    plan = services.plan_end(actor=counsellor, plan=plan, ended_on=TODAY, outcome="studying")
+    assert plan.status == PlanStatus.ENDED
+    assert Task.objects.filter(client=client_, status="open").count() == 0
+    assert (
+        AuditEvent.objects.filter(
+            object_type="plan", object_id=str(plan.id), action="update"
+        ).count()
+        == 3
+    )
+
+
+def test_plan_extend__past_the_extension_limit__refused_with_reason(counsellor, client_):
+    plan = services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_extend(
+            actor=counsellor,
+            plan=plan,
+            months=13,
+            reason="illness",
+            reason_note="Pitkä sairausloma",
+        )
+    assert "months" in e.value.fields
+
+
+def test_plan_extend__without_reason__refused(counsellor, client_):
+    plan = services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_extend(
+            actor=counsellor, plan=plan, months=3, reason="illness", reason_note=" "
+        )
+    assert list(e.value.fields) == ["reason_note"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "status"),
+    [("end", PlanStatus.DRAFT), ("activate", PlanStatus.ACTIVE), ("cancel", PlanStatus.ACTIVE)],
+)
+def test_plan_transition__not_allowed__refused(counsellor, client_, operation, status):
+    plan = draft(counsellor, client_)
+    if status == PlanStatus.ACTIVE:
+        plan = services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY)
+    call = {
+        "end": lambda: services.plan_end(
+            actor=counsellor, plan=plan, ended_on=TODAY, outcome="employed"
+        ),
+        "activate": lambda: services.plan_activate(actor=counsellor, plan=plan),
+        "cancel": lambda: services.plan_cancel(actor=counsellor, plan=plan),
+    }[operation]
+    with pytest.raises(services.PlanError) as e:
+        call()
+    assert e.value.code == "invalid_transition"
+
+
+def test_plan_cancel__draft__cancelled(counsellor, client_):
+    plan = services.plan_cancel(actor=counsellor, plan=draft(counsellor, client_))
+    assert plan.status == PlanStatus.CANCELLED
+
+
+def test_plan_end__employment_plan_without_summary__refused(counsellor, client_):
+    plan = services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_end(actor=counsellor, plan=plan, ended_on=TODAY, outcome="employment_plan")
+    assert list(e.value.fields) == ["handover_summary"]
+    plan = services.plan_end(
+        actor=counsellor,
+        plan=plan,
+        ended_on=TODAY,
+        outcome="employment_plan",
+        handover_summary="Kielitaito A2.2, tavoite logistiikka",
+    )
+    assert plan.handover_summary.startswith("Kielitaito")
+
+
+def test_plan_update__stale_version__conflict(counsellor, client_):
+    plan = draft(counsellor, client_)
+    services.plan_update(
+        actor=counsellor,
+        plan=plan,
+        data={"ends_on": dt.date(2027, 6, 30)},
+        expected_version=plan.version,
+    )
+    with pytest.raises(services.PlanConflict):
+        services.plan_update(
+            actor=counsellor,
+            plan=plan,
+            data={"ends_on": dt.date(2027, 5, 31)},
+            expected_version=plan.version,
+        )
+
+
+def test_second_plan__total_24_months__limit_counts_earlier_plan(counsellor, client_):
+    first = services.plan_create(
+        actor=counsellor,
+        client=client_,
+        starts_on=dt.date(2025, 11, 1),
+        ends_on=dt.date(2026, 10, 31),
+    )
+    goal = services.goal_add(actor=counsellor, plan=first, area="work", description="Työ")
+    services.action_add(actor=counsellor, goal=goal, what="Työkokeilu", responsible="client")
+    services.plan_activate(actor=counsellor, plan=first, agreed_on=dt.date(2025, 11, 1))
+    services.plan_end(actor=counsellor, plan=first, ended_on=dt.date(2026, 10, 31), outcome="other")
+    second = services.plan_create(actor=counsellor, client=client_, starts_on=dt.date(2026, 11, 1))
+    assert second.is_first is False
+    assert second.months_used_before == 12
+    with pytest.raises(ValidationFailed):
+        services.plan_update(actor=counsellor, plan=second, data={"ends_on": dt.date(2027, 11, 30)})
+    services.plan_update(actor=counsellor, plan=second, data={"ends_on": dt.date(2027, 10, 31)})
+
+
+def test_assessment__start_interview_complete(counsellor, client_):
+    a = assessment_services.assessment_start(
+        actor=counsellor, client=client_, trigger="client_request", started_on=TODAY
+    )
+    assert a.kind == "basic"
+    with pytest.raises(ValidationFailed) as e:
+        assessment_services.assessment_complete(actor=counsellor, assessment=a, plan_needed=True)
+    assert "interview_on" in e.value.fields
+    a = assessment_services.assessment_record_interview(
+        actor=counsellor, assessment=a,
+        data={"interview_on": TODAY, "interview_language": "ar", "interpreter_used": True, "literacy": "other_script",
+              "skills": [{"language": "fi", "skill": "speaking", "level": "A1.2"}]},
+    )  # fmt: skip
+    assert a.skills.get().level == "A1.2"
+    a = assessment_services.assessment_complete(
+        actor=counsellor, assessment=a, plan_needed=True, completed_on=TODAY
+    )
+    assert a.status == "completed"
+
+
+def test_assessment__welfare_client__law_proposes_multisectoral(counsellor):
+    c = make_client(
+        counsellor,
+        residence_basis="quota_refugee",
+        first_permit_on=dt.date(2026, 1, 10),
+        welfare_service_needs=True,
+    )
+    c.access = "full"
+    a = assessment_services.assessment_start(
+        actor=counsellor, client=c, trigger="intake", started_on=TODAY
+    )
+    assert a.law_proposed_multisectoral is True
+    assert a.kind == "multisectoral"
+
+
+def test_assessment__welfare_details_by_counsellor__refused(counsellor, client_):
+    a = assessment_services.assessment_start(
+        actor=counsellor, client=client_, trigger="intake", started_on=TODAY
+    )
+    with pytest.raises(ValidationFailed) as e:
+        assessment_services.assessment_record_interview(
+            actor=counsellor, assessment=a, data={"welfare_needs_details": "x"}
+        )
+    assert list(e.value.fields) == ["welfare_needs_details"]
