@@ -33,7 +33,10 @@ run: install .env
 	@mkdir -p var
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) load_demo
-	@echo "Koto runs at http://127.0.0.1:8000 (Ctrl-C stops it)."
+	$(MANAGE) sweep_deadlines
+	@echo "Koto runs at http://127.0.0.1:8000 with its task worker (Ctrl-C stops both)."
+	@$(MANAGE) db_worker --no-reload -v0 > var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:8000
 
 # Debian packages the tests need: Chromium and Noto fonts for browser tests, gettext for

@@ -9,11 +9,19 @@ from django.db import transaction
 
 from koto.accounts.models import User
 from koto.accounts.services import membership_add, user_create
+from koto.assessments.services import (
+    assessment_complete,
+    assessment_record_interview,
+    assessment_start,
+)
+from koto.clients.law import FactsError, MissingFacts, decision_for
+from koto.clients.models import Client
 from koto.clients.services import PossibleDuplicate, client_create
 from koto.clients.synthetic import synthetic_person
 from koto.core import clock
 from koto.core.errors import ValidationFailed
 from koto.core.roles import Role
+from koto.law import add_months
 from koto.organisations.models import (
     AgreementScope,
     Office,
@@ -22,6 +30,14 @@ from koto.organisations.models import (
     ServiceAgreement,
 )
 from koto.organisations.reference import load_reference_data
+from koto.plans.services import (
+    action_add,
+    goal_add,
+    plan_acknowledge,
+    plan_activate,
+    plan_create,
+    plan_end,
+)
 
 DEMO_PASSWORD = "Koto-demo-2026"
 PH_MUNICIPALITIES = ["016", "081", "111", "098", "142", "316", "560", "576", "781"]
@@ -114,4 +130,79 @@ def load_demo(*, clients: int = 200, seed: int = 2023) -> dict:
             created += 1
         except (PossibleDuplicate, ValidationFailed):
             continue
-    return {"users": len(users), "clients": created, "password": DEMO_PASSWORD}
+    plans = demo_casework(users["lahti.neuvoja"], rng, today)
+    return {"users": len(users), "clients": created, "plans": plans, "password": DEMO_PASSWORD}
+
+
+GOALS = [
+    (
+        "language",
+        "Oppia suomea niin, että pärjää asioinnissa (B1.1)",
+        "Kotoutumiskoulutus",
+        "Kotoutumiskoulutus",
+    ),
+    ("work", "Löytää työpaikka omalta alalta", "Työkokeilu logistiikkayrityksessä", "Työkokeilu"),
+    (
+        "everyday_life",
+        "Oppia hoitamaan pankki- ja viranomaisasiat itse",
+        "Monikielinen yhteiskuntaorientaatio",
+        "Yhteiskuntaorientaatio",
+    ),
+    ("parenting", "Lapsille päivähoitopaikka", "Varhaiskasvatushakemus", ""),
+]
+
+
+def demo_casework(counsellor, rng: random.Random, today: dt.date) -> int:
+    """Assessments and plans for some of the Lahti counsellor's clients, so "my work" has
+    real deadlines: plans agreed at different times, one extended, some ended."""
+    clients = list(
+        Client.objects.filter(counsellor=counsellor, responsible_organisation__code="398")
+        .exclude(residence_basis__in=["", "asylum_seeker"])
+        .exclude(first_permit_on=None)
+        .order_by("id")[:40]
+    )
+    made = 0
+    for i, client in enumerate(clients):
+        client.access = "full"
+        if not law_entitled(client, today):
+            continue
+        started = max(client.first_permit_on, today - dt.timedelta(days=rng.randint(30, 400)))
+        if i % 4 == 3:
+            assessment_start(
+                actor=counsellor, client=client, trigger="client_request", started_on=started
+            )
+            continue
+        a = assessment_start(actor=counsellor, client=client, trigger="intake", started_on=started)
+        a = assessment_record_interview(
+            actor=counsellor, assessment=a,
+            data={"interview_on": started, "interview_language": client.mother_tongue or "fi",
+                  "interpreter_used": client.interpreter_needed, "literacy": "latin",
+                  "skills": [{"language": "fi", "skill": s, "level": rng.choice(["0", "A1.1", "A1.2", "A2.1"])}
+                             for s in ("listening", "reading", "speaking", "writing")]},
+        )  # fmt: skip
+        assessment_complete(actor=counsellor, assessment=a, plan_needed=True, completed_on=started)
+        plan = plan_create(actor=counsellor, client=client, assessment=a, kind=a.kind, starts_on=started,
+                           ends_on=add_months(started, 12) - dt.timedelta(days=1))  # fmt: skip
+        for area, text, what, service in rng.sample(GOALS, 2):
+            goal = goal_add(actor=counsellor, plan=plan, area=area, description=text)
+            action_add(actor=counsellor, goal=goal, what=what, responsible="client", service_name=service,
+                       planned_on=started + dt.timedelta(days=30))  # fmt: skip
+        plan = plan_activate(actor=counsellor, plan=plan, agreed_on=started)
+        plan_acknowledge(actor=counsellor, plan=plan, acknowledged_on=started, method="signature",
+                         interpreter_language=client.mother_tongue if client.interpreter_needed else "")  # fmt: skip
+        if i % 5 == 0 and plan.ends_on < today:
+            plan_end(
+                actor=counsellor,
+                plan=plan,
+                ended_on=plan.ends_on,
+                outcome=rng.choice(["employed", "studying"]),
+            )
+        made += 1
+    return made
+
+
+def law_entitled(client, today: dt.date) -> bool:
+    try:
+        return decision_for(client, today).assessment.entitled
+    except (MissingFacts, FactsError):
+        return False

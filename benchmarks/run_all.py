@@ -1,0 +1,91 @@
+"""Run every benchmark and rewrite the summary table in docs/performance.md from the JSON
+results. Usage: python -m benchmarks.run_all [--skip-run] (--skip-run: only the table)."""
+
+import argparse
+import json
+import subprocess
+import sys
+
+from benchmarks.common import RESULTS, ROOT
+
+RUNS = [
+    ["benchmarks.law_jsonl"],
+    ["benchmarks.clients", "--db", "sqlite"],
+    ["benchmarks.clients", "--db", "postgres"],
+    ["benchmarks.import_clients"],
+    ["benchmarks.my_work", "--db", "postgres"],
+    ["benchmarks.plan_pdf"],
+]
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def table() -> str:
+    rows = ["| benchmark | figure | target | date |", "| --- | --- | --- | --- |"]
+    law = _load("law_jsonl")
+    if law:
+        rows.append(
+            f"| `koto.law evaluate --jsonl`, {law['n']:,} facts | median {law['median']:,} decisions/s ({law['runs']} runs) | ≥ 20 000/s | {law['date'][:10]} |"
+        )
+    for db in ("postgres", "sqlite"):
+        r = _load(f"clients_{db}")
+        if not r:
+            continue
+        floor = r["results"]["trivial_view"]
+        rows.append(
+            f"| trivial Django view ({db}) | median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms | floor | {r['date']} |"
+        )
+        for name, m in r["results"].items():
+            if name == "trivial_view":
+                continue
+            rows.append(
+                f"| {name.replace('__', ' as ')} ({db}, {r['clients']:,} clients) | median {m['median_ms']} ms, "
+                f"p95 {m['p95_ms']} ms ({m['p95_vs_trivial']}× trivial), {m['queries_max']} queries | p95 ≤ 50 ms (PostgreSQL) | {r['date']} |"
+            )
+    imp = _load("import_clients_sqlite")
+    if imp:
+        for rows_n, m in imp["runs"].items():
+            rows.append(
+                f"| `import_clients` {int(rows_n):,} rows (SQLite) | {m['seconds']} s ({m['rows_per_second']:,} rows/s), max RSS {m['max_rss_mb']} MB | 100 000 in ≤ 60 s, memory flat | {imp['date']} |"
+            )
+    mw = _load("my_work_postgres")
+    if mw:
+        for name, m in mw["results"].items():
+            rows.append(
+                f"| {name} ({mw['open_plans']} open plans, {mw['open_tasks']} tasks, {mw['clients']:,} clients, PostgreSQL) | median {m['median_ms']} ms, "
+                f"p95 {m['p95_ms']} ms ({m['p95_vs_trivial']}× trivial), {m['queries_max']} queries | p95 ≤ 50 ms | {mw['date']} |"
+            )
+    pdf = _load("plan_pdf")
+    if pdf:
+        rows.append(
+            f"| plan PDF ({', '.join(pdf['languages'])}, {pdf['goals']} goals, {pdf['pages']} pages) | median {pdf['median_s']} s (min {pdf['min_s']}, max {pdf['max_s']}) | median ≤ 1 s | {pdf['date']} |"
+        )
+    return "\n".join(rows)
+
+
+def write_table() -> None:
+    doc = ROOT / "docs" / "performance.md"
+    text = doc.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{START}\n{table()}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-run", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_run:
+        for run in RUNS:
+            print("==", " ".join(run), flush=True)
+            subprocess.run([sys.executable, "-m", *run], check=True, cwd=ROOT)
+    write_table()
+    print(table())
+
+
+if __name__ == "__main__":
+    main()

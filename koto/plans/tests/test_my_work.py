@@ -1,0 +1,106 @@
+"""My work: deadline tasks grouped, scoped, with a constant number of queries."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.clients.models import Task
+from koto.core import clock
+from koto.core.roles import Role
+from koto.plans import services
+from koto.plans.deadlines_sweep import sweep_all
+from tests.factories import make_client, member
+
+TODAY = dt.date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today():
+    with clock.frozen(TODAY):
+        yield
+
+
+def active_plan(counsellor, agreed_on=TODAY):
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    plan = services.plan_create(
+        actor=counsellor, client=c, starts_on=agreed_on, ends_on=agreed_on + dt.timedelta(days=300)
+    )
+    goal = services.goal_add(actor=counsellor, plan=plan, area="work", description="Työ")
+    services.action_add(
+        actor=counsellor,
+        goal=goal,
+        what="Työkokeilu",
+        responsible="client",
+        service_name="Työkokeilu",
+    )
+    return services.plan_activate(actor=counsellor, plan=plan, agreed_on=agreed_on)
+
+
+def _queries(http, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert http.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/plans/my-work/", "/plans/my-work/?view=team", "/api/v1/tasks", "/api/v1/tasks?team=true"],
+)
+def test_my_work__query_count_constant(web, counsellor, url):
+    active_plan(counsellor)
+    http = web(counsellor)
+    few = _queries(http, url)
+    for _ in range(6):
+        active_plan(counsellor)
+    assert _queries(http, url) == few
+
+
+def test_my_work__grouped_overdue_week_later(web, counsellor):
+    active_plan(counsellor, agreed_on=dt.date(2026, 3, 1))  # guidance due 1.9.2026: overdue
+    response = web(counsellor).get("/api/v1/tasks").json()
+    overdue = {t["kind"] for t in response["overdue"]}
+    assert "guidance_to_service" in overdue
+    assert all(t["due_on"] > "2026-11-08" for t in response["later"])
+    task = response["overdue"][0]
+    assert task["rule_section"]
+    assert task["reason_en"]
+
+
+def test_my_work__other_counsellors_tasks_only_in_team_view(web, org, counsellor):
+    colleague = member(org, Role.INTEGRATION_COUNSELLOR)
+    active_plan(colleague)
+    http = web(counsellor)
+    assert http.get("/api/v1/tasks").json()["later"] == []
+    assert len(http.get("/api/v1/tasks?team=true").json()["later"]) > 0
+
+
+def test_my_work__other_organisation_sees_nothing(web, counsellor, outsider):
+    active_plan(counsellor)
+    assert web(outsider).get("/api/v1/tasks?team=true").json()["later"] == []
+
+
+def test_sweep__action_in_service_done__guidance_task_closed(counsellor):
+    plan = active_plan(counsellor)
+    action = plan.goals.get().actions.get()
+    action.goal.plan = plan
+    services.action_mark_done(actor=counsellor, action=action, done_on=TODAY)
+    assert Task.objects.get(kind="guidance_to_service").status == "done"
+
+
+def test_sweep_all__nightly_job_recomputes(counsellor):
+    active_plan(counsellor)
+    Task.objects.update(due_on=dt.date(2000, 1, 1))
+    result = sweep_all()
+    assert result["clients"] == 1
+    assert not Task.objects.filter(due_on=dt.date(2000, 1, 1)).exists()
+
+
+def test_sweep_deadlines_command__enqueue(counsellor, capsys):
+    from django.core.management import call_command
+
+    active_plan(counsellor)
+    call_command("sweep_deadlines")
+    assert "open deadline tasks" in capsys.readouterr().out
