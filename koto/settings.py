@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "koto.clients",
     "koto.assessments",
     "koto.plans",
+    "koto.guidance",
+    "koto.referrals",
+    "koto.offerings",
     "koto.api",
     "koto.demo",
 ]

@@ -13,6 +13,9 @@ urlpatterns = [
     path("clients/", include("koto.clients.urls")),
     path("assessments/", include("koto.assessments.urls")),
     path("plans/", include("koto.plans.urls")),
+    path("guidance/", include("koto.guidance.urls")),
+    path("referrals/", include("koto.referrals.urls")),
+    path("services/", include("koto.offerings.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,10 @@ from koto.accounts.selectors import active_membership_for
 from koto.accounts.services import api_token_authenticate
 from koto.api.routers.casework import router as casework_router
 from koto.api.routers.clients import router as clients_router
+from koto.api.routers.guidance import router as guidance_router
 from koto.api.routers.law import router as law_router
+from koto.api.routers.offerings import router as offerings_router
+from koto.api.routers.referrals import router as referrals_router
 from koto.core.errors import DomainError
 
 
@@ -85,3 +88,6 @@ def on_auth_error(request, exc):
 api.add_router("/clients", clients_router)
 api.add_router("/law", law_router)
 api.add_router("/", casework_router)
+api.add_router("/guidance", guidance_router)
+api.add_router("/referrals", referrals_router)
+api.add_router("/services", offerings_router)

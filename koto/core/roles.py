@@ -34,6 +34,12 @@ class Perm(models.TextChoices):
     INSIGHTS_VIEW = "insights.view", _("Read dashboards")
     FUNDING_MANAGE = "funding.manage", _("Manage State compensation")
     PLACEMENT_MANAGE = "placement.manage", _("Manage municipal placement")
+    GUIDANCE_LOG = "guidance.log", _("Log guidance contacts")
+    GUIDANCE_REPORT = "guidance.report", _("Read guidance reports")
+    GUIDANCE_ADMIN = "guidance.admin", _("Manage guidance reason codes")
+    REFERRAL_MANAGE = "referral.manage", _("Send and handle referrals")
+    OFFERINGS_MANAGE = "offerings.manage", _("Manage the service catalogue")
+    ENROL = "offerings.enrol", _("Enrol clients in services")
 
 
 _CASEWORK = {
@@ -42,19 +48,56 @@ _CASEWORK = {
     Perm.CLIENT_EDIT,
     Perm.CLIENT_BREAK_GLASS,
     Perm.LAW_VIEW,
+    Perm.GUIDANCE_LOG,
+    Perm.REFERRAL_MANAGE,
+    Perm.ENROL,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.INTEGRATION_COUNSELLOR: frozenset(_CASEWORK | {Perm.CLIENT_IMPORT}),
     Role.EMPLOYMENT_COUNSELLOR: frozenset(_CASEWORK),
     Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.CLIENT_VIEW_WELFARE}),
-    Role.GUIDANCE_ADVISER: frozenset({Perm.CLIENT_VIEW, Perm.CLIENT_CREATE, Perm.LAW_VIEW}),
-    Role.MANAGER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.INSIGHTS_VIEW}),
+    Role.GUIDANCE_ADVISER: frozenset(
+        {
+            Perm.CLIENT_VIEW,
+            Perm.CLIENT_CREATE,
+            Perm.LAW_VIEW,
+            Perm.GUIDANCE_LOG,
+            Perm.GUIDANCE_REPORT,
+            Perm.REFERRAL_MANAGE,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            Perm.CLIENT_VIEW,
+            Perm.LAW_VIEW,
+            Perm.INSIGHTS_VIEW,
+            Perm.GUIDANCE_REPORT,
+            Perm.OFFERINGS_MANAGE,
+        }
+    ),
     Role.FINANCE_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.FUNDING_MANAGE}),
     Role.PLACEMENT_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.PLACEMENT_MANAGE}),
-    Role.ORG_ADMIN: frozenset({Perm.ORG_ADMIN, Perm.API_TOKENS, Perm.CLIENT_IMPORT}),
+    Role.ORG_ADMIN: frozenset(
+        {
+            Perm.ORG_ADMIN,
+            Perm.API_TOKENS,
+            Perm.CLIENT_IMPORT,
+            Perm.GUIDANCE_ADMIN,
+            Perm.OFFERINGS_MANAGE,
+        }
+    ),
     Role.AUDITOR: frozenset({Perm.CLIENT_VIEW, Perm.AUDIT_VIEW, Perm.LAW_VIEW}),
-    Role.SYSTEM: frozenset({Perm.CLIENT_VIEW, Perm.CLIENT_CREATE, Perm.CLIENT_EDIT, Perm.LAW_VIEW}),
+    Role.SYSTEM: frozenset(
+        {
+            Perm.CLIENT_VIEW,
+            Perm.CLIENT_CREATE,
+            Perm.CLIENT_EDIT,
+            Perm.LAW_VIEW,
+            Perm.GUIDANCE_LOG,
+            Perm.ENROL,
+        }
+    ),
 }
 
 
