@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from koto.audit.services import audit_record
 from koto.clients.models import Task
@@ -59,32 +59,51 @@ class WorkList:
     overdue: list[Task]
     this_week: list[Task]
     later: list[Task]
+    overdue_total: int
+    later_total: int
     today: dt.date
 
     @property
     def total(self) -> int:
-        return len(self.overdue) + len(self.this_week) + len(self.later)
+        return self.overdue_total + len(self.this_week) + self.later_total
 
 
-def my_work_for(*, user, team: bool = False, limit: int = 500) -> WorkList:
-    """Open deadline tasks of the user (or, with `team`, of the user's organisation), grouped
-    overdue / this week / later, limited to clients the user may see."""
+TASK_FIELDS = (
+    "id", "client_id", "organisation_id", "assignee_id", "kind", "source_type", "source_id", "due_on",
+    "status", "rule_code", "rule_section", "reason_fi", "reason_sv", "reason_en", "period_id", "assumed",
+)  # fmt: skip
+
+
+def my_work_for(*, user, team: bool = False, group_limit: int = 50) -> WorkList:
+    """Open deadline tasks of the user (or, with `team`, of the user's organisation) on
+    clients the user may see: the oldest `group_limit` overdue, all due this week, and the
+    next `group_limit` after that, with the totals of the capped groups."""
     today = clock.today()
     reach = reach_of(user)
     if reach is None:
-        return WorkList([], [], [], today)
+        return WorkList([], [], [], 0, 0, today)
     qs = Task.objects.filter(status=Task.Status.OPEN)
     qs = qs.filter(organisation_id=reach.organisation_id) if team else qs.filter(assignee=user)
-    visible = client_list_for(user=user).values("id")
-    tasks = list(
-        qs.filter(client_id__in=visible)
-        .select_related("client", "assignee")
-        .order_by("due_on", "id")[:limit]
-    )
+    qs = qs.filter(client_id__in=client_list_for(user=user).values("id"))
     week_end = today + dt.timedelta(days=6 - today.weekday())
-    return WorkList(
-        overdue=[t for t in tasks if t.due_on < today],
-        this_week=[t for t in tasks if today <= t.due_on <= week_end],
-        later=[t for t in tasks if t.due_on > week_end],
-        today=today,
+    rows = (
+        qs.select_related("client", "assignee")
+        .only(
+            *TASK_FIELDS,
+            "client__first_name",
+            "client__last_name",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+        )
+        .order_by("due_on", "id")
     )
+
+    def capped(part) -> tuple[list[Task], int]:
+        items = list(rows.filter(part)[:group_limit])
+        return items, (len(items) if len(items) < group_limit else qs.filter(part).count())
+
+    overdue, overdue_total = capped(Q(due_on__lt=today))
+    this_week = list(rows.filter(due_on__gte=today, due_on__lte=week_end)[:500])
+    later, later_total = capped(Q(due_on__gt=week_end))
+    return WorkList(overdue, this_week, later, overdue_total, later_total, today)

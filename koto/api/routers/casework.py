@@ -256,6 +256,8 @@ class WorkOut(Schema):
     overdue: list[TaskOut]
     this_week: list[TaskOut]
     later: list[TaskOut]
+    later_total: int
+    overdue_total: int
 
 
 def _plan(request, plan_id: int, purpose: str = "api") -> IntegrationPlan:
@@ -497,4 +499,6 @@ def my_work(request, team: bool = False):
         "overdue": work.overdue,
         "this_week": work.this_week,
         "later": work.later,
+        "later_total": work.later_total,
+        "overdue_total": work.overdue_total,
     }

@@ -1,4 +1,7 @@
+from functools import lru_cache
+
 from django import template
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from koto.clients import codes
@@ -34,3 +37,14 @@ def task_reason(task) -> str:
     """Why a deadline task exists, in the page's language."""
     lang = (get_language() or "fi")[:2]
     return getattr(task, f"reason_{lang}", "") or task.reason_fi
+
+
+@lru_cache(maxsize=32)
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[999999999]).replace("999999999", "{}")
+
+
+@register.filter
+def detail_url(pk, name: str) -> str:
+    """`reverse(name, args=[pk])` for lists of many rows: the pattern is resolved once."""
+    return _url_pattern(name).format(int(pk))
