@@ -16,7 +16,7 @@ from koto.core.roles import Role
 from koto.organisations.models import AgreementScope, ServiceAgreement
 from tests.factories import OrganisationFactory, make_client, member
 
-OWNED = ("client_id", "plan_id", "assessment_id")
+OWNED = ("client_id", "plan_id", "assessment_id", "enrolment_id")
 
 
 def client_urls() -> dict[str, list[str]]:
@@ -24,7 +24,7 @@ def client_urls() -> dict[str, list[str]]:
     found = {}
     for pattern in get_resolver().url_patterns:
         ns = getattr(pattern, "namespace", None)
-        if ns in ("clients", "plans", "assessments"):
+        if ns in ("clients", "plans", "assessments", "offerings"):
             for p in pattern.url_patterns:
                 params = list(p.pattern.converters)
                 if any(k in params for k in OWNED):
@@ -40,13 +40,26 @@ def client_url_names() -> list[str]:
 def records(counsellor):
     """A Lahti client with an assessment and a draft plan."""
     from koto.assessments.services import assessment_start
+    from koto.offerings.services import enrolment_create, service_create
     from koto.plans.services import plan_create
 
     c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2025, 1, 1))
     c.access = "full"
     a = assessment_start(actor=counsellor, client=c, trigger="intake")
     p = plan_create(actor=counsellor, client=c)
-    return {"client_id": c.id, "assessment_id": a.id, "plan_id": p.id}
+    org = counsellor.active_membership.organisation
+    service = service_create(
+        actor=member(org, Role.MANAGER), data={"kind": "other", "name_fi": "Työpaja", "capacity": 5}
+    )
+    e = enrolment_create(actor=counsellor, client=c, service=service)
+    return {
+        "client_id": c.id,
+        "assessment_id": a.id,
+        "plan_id": p.id,
+        "enrolment_id": e.id,
+        "service_id": service.id,
+        "operation": "accept",
+    }
 
 
 def url_for(name: str, ids: dict) -> str:
@@ -75,11 +88,25 @@ EXAMPLE_BODIES = {
     "/api/v1/plans/{plan_id}/extend": {"months": 1, "reason": "illness", "reason_note": "x"},
     "/api/v1/plans/{plan_id}/reviews": {"reviewed_on": "2025-01-01", "notes": "x"},
     "/api/v1/plans/{plan_id}/end": {"ended_on": "2025-01-01", "outcome": "other"},
+    "/api/v1/services/enrolments/{enrolment_id}/attendance": {"on": "2025-01-01", "hours": 1},
+    "/api/v1/services/clients/{client_id}/language-results": {
+        "taken_on": "2025-01-01",
+        "results": [{"language": "fi", "skill": "speaking", "level": "A1.1"}],
+    },
 }
 
 
 def api_url(path: str, ids: dict) -> str:
-    for k in ("client_id", "plan_id", "assessment_id", "goal_id", "action_id", "pdf_id"):
+    for k in (
+        "client_id",
+        "plan_id",
+        "assessment_id",
+        "goal_id",
+        "action_id",
+        "pdf_id",
+        "enrolment_id",
+        "operation",
+    ):
         path = path.replace(f"{{{k}}}", str(ids.get(k, 1)))
     return path
 

@@ -320,9 +320,12 @@ def action_add(
 
 
 @transaction.atomic
-def action_mark_done(*, actor, action: Action, done_on: dt.date) -> Action:
+def action_mark_done(*, actor, action: Action, done_on: dt.date, check: bool = True) -> Action:
+    """Mark an agreed action done. `check=False` only for the start of a linked enrolment,
+    whose service has already checked who may record it."""
     plan = action.goal.plan
-    _require_edit(actor, plan)
+    if check:
+        _require_edit(actor, plan)
     if done_on > clock.today():
         raise ValidationFailed({"done_on": _("The date cannot be in the future.")})
     action.done_on = done_on

@@ -1,3 +1,233 @@
-from ninja import Router
+"""Programme services: catalogue, enrolments, attendance, language test results."""
 
-router = Router(tags=["offerings"])
+import datetime as dt
+from decimal import Decimal
+
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from koto.clients.selectors import client_get_for
+from koto.core.errors import ValidationFailed
+from koto.offerings import selectors, services
+from koto.offerings.models import LanguageTestResult, Service
+from koto.organisations.models import Organisation
+from koto.plans.models import Action
+
+router = Router(tags=["services"])
+
+
+class ServiceIn(Schema):
+    kind: str
+    name_fi: str
+    name_sv: str = ""
+    name_en: str = ""
+    description_fi: str = ""
+    description_sv: str = ""
+    description_en: str = ""
+    language: str = ""
+    hours: int | None = None
+    topics: list[str] = []
+    track: str = ""
+    target_level: str = ""
+    on_the_job_learning: bool = False
+    capacity: int
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    place: str = ""
+    remote: bool = False
+    active: bool = True
+    served_municipality_codes: list[str] = []
+
+
+class ServiceOut(Schema):
+    id: int
+    producer_code: str
+    kind: str
+    theme: str
+    name_fi: str
+    name_sv: str
+    name_en: str
+    language: str
+    hours: int | None
+    topics: list[str]
+    track: str
+    target_level: str
+    capacity: int
+    taken: int
+    waiting: int
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    place: str
+    remote: bool
+    active: bool
+
+    @staticmethod
+    def resolve_producer_code(obj: Service) -> str:
+        return obj.producer.code
+
+
+class EnrolIn(Schema):
+    client_id: int
+    plan_action_id: int | None = None
+
+
+class EnrolmentOut(Schema):
+    id: int
+    service_id: int
+    client_id: int
+    plan_action_id: int | None
+    status: str
+    offered_on: dt.date | None
+    accepted_on: dt.date | None
+    started_on: dt.date | None
+    ended_on: dt.date | None
+    interruption_reason: str
+    version: int
+
+
+class OperationIn(Schema):
+    on: dt.date | None = None
+    reason: str = ""
+    version: int | None = None
+
+
+class AttendanceIn(Schema):
+    on: dt.date
+    hours: Decimal
+    monthly: bool = False
+
+
+class AttendanceOut(Schema):
+    id: int
+    on: dt.date
+    hours: Decimal
+    monthly: bool
+
+
+class ResultIO(Schema):
+    language: str
+    skill: str
+    level: str
+
+
+class ResultsIn(Schema):
+    taken_on: dt.date
+    results: list[ResultIO]
+
+
+class ResultOut(ResultIO):
+    taken_on: dt.date
+
+
+def _served(codes: list[str]) -> list[Organisation]:
+    orgs = list(Organisation.objects.filter(code__in=codes))
+    if len(orgs) != len(set(codes)):
+        raise ValidationFailed({"served_municipality_codes": "Unknown organisation code."})
+    return orgs
+
+
+@router.get("/", response=list[ServiceOut], summary="The service catalogue")
+def service_list(request, kind: str = ""):
+    return list(selectors.catalogue(kind=kind)[:500])
+
+
+@router.post("/", response={201: ServiceOut}, summary="Add a service to the catalogue")
+def service_create(request, payload: ServiceIn):
+    data = payload.model_dump(exclude={"served_municipality_codes"})
+    s = services.service_create(
+        actor=request.auth,
+        data=data,
+        served_municipalities=_served(payload.served_municipality_codes),
+    )
+    return Status(201, selectors.service_get(service_id=s.id))
+
+
+@router.get("/{service_id}", response=ServiceOut, summary="Read a service")
+def service_read(request, service_id: int):
+    return selectors.service_get(service_id=service_id)
+
+
+@router.post("/{service_id}/enrolments", response={201: EnrolmentOut}, summary="Enrol a client")
+def enrolment_create(request, service_id: int, payload: EnrolIn):
+    service = selectors.service_get(service_id=service_id)
+    client = client_get_for(user=request.auth, client_id=payload.client_id, purpose="api:enrol")
+    action = None
+    if payload.plan_action_id:
+        action = (
+            Action.objects.filter(pk=payload.plan_action_id, goal__plan__client=client)
+            .select_related("goal__plan")
+            .first()
+        )
+        if action is None:
+            raise Http404
+    return Status(
+        201,
+        services.enrolment_create(
+            actor=request.auth, client=client, service=service, plan_action=action
+        ),
+    )
+
+
+@router.get(
+    "/{service_id}/enrolments", response=list[EnrolmentOut], summary="Participants you may see"
+)
+def enrolment_list(request, service_id: int):
+    service = selectors.service_get(service_id=service_id)
+    return selectors.enrolments_of_service_for(user=request.auth, service=service)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/{operation}",
+    response=EnrolmentOut,
+    summary="accept, start, interrupt, complete, decline or cancel",
+)
+def enrolment_operation(request, enrolment_id: int, operation: str, payload: OperationIn):
+    if operation not in services.TRANSITIONS:
+        raise Http404
+    e = selectors.enrolment_get_for(user=request.auth, enrolment_id=enrolment_id)
+    return services.enrolment_transition(
+        actor=request.auth,
+        enrolment=e,
+        operation=operation,
+        on=payload.on,
+        reason=payload.reason,
+        expected_version=payload.version,
+    )
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/attendance",
+    response={201: AttendanceOut},
+    summary="Record attendance hours",
+)
+def attendance_record(request, enrolment_id: int, payload: AttendanceIn):
+    e = selectors.enrolment_get_for(user=request.auth, enrolment_id=enrolment_id)
+    return Status(
+        201, services.attendance_record(actor=request.auth, enrolment=e, **payload.model_dump())
+    )
+
+
+@router.post(
+    "/clients/{client_id}/language-results",
+    response={201: list[ResultOut]},
+    summary="Record language test results",
+)
+def language_results_record(request, client_id: int, payload: ResultsIn):
+    client = client_get_for(user=request.auth, client_id=client_id, purpose="api:language_result")
+    rows = services.language_result_record(
+        actor=request.auth,
+        client=client,
+        taken_on=payload.taken_on,
+        results=[r.model_dump() for r in payload.results],
+    )
+    return Status(201, rows)
+
+
+@router.get(
+    "/clients/{client_id}/language-results",
+    response=list[ResultOut],
+    summary="A client's language test results",
+)
+def language_results_list(request, client_id: int):
+    client = client_get_for(user=request.auth, client_id=client_id, purpose="api:language_results")
+    return list(LanguageTestResult.objects.filter(client=client)[:200])

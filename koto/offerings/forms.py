@@ -1,0 +1,104 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.assessments.scales import Level, Skill, TargetLanguage
+from koto.clients import codes
+from koto.clients.forms import DateInput
+from koto.offerings.models import CivicTopic, ServiceKind, Track
+from koto.organisations.selectors import municipalities
+
+
+def _blank(choices):
+    return [("", "—"), *choices]
+
+
+class ServiceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices)
+    name_fi = forms.CharField(label=_("Name in Finnish"), max_length=200)
+    name_sv = forms.CharField(label=_("Name in Swedish"), max_length=200, required=False)
+    name_en = forms.CharField(label=_("Name in English"), max_length=200, required=False)
+    description_fi = forms.CharField(
+        label=_("Description in Finnish"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    description_sv = forms.CharField(
+        label=_("Description in Swedish"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    description_en = forms.CharField(
+        label=_("Description in English"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    language = forms.ChoiceField(label=_("Language of instruction"), required=False)
+    hours = forms.IntegerField(label=_("Hours"), min_value=1, required=False)
+    topics = forms.MultipleChoiceField(
+        label=_("Topics"),
+        choices=CivicTopic.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    track = forms.ChoiceField(label=_("Track"), choices=_blank(Track.choices), required=False)
+    target_level = forms.ChoiceField(
+        label=_("Target level"), choices=_blank(Level.choices), required=False
+    )
+    on_the_job_learning = forms.BooleanField(label=_("On-the-job learning"), required=False)
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1)
+    starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), required=False)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    remote = forms.BooleanField(label=_("Remote"), required=False)
+    served_municipalities = forms.MultipleChoiceField(
+        label=_("Serves municipalities"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    active = forms.BooleanField(label=_("Open for enrolment"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = _blank(codes.language_choices())
+        self.fields["served_municipalities"].choices = [
+            (str(m.id), m.name) for m in municipalities()
+        ]
+
+
+class EnrolForm(forms.Form):
+    service = forms.ModelChoiceField(label=_("Service"), queryset=None)
+
+    def __init__(self, *args, services=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+
+
+class EnrolByIdentifierForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Personal identity code or temporary identifier"), max_length=40
+    )
+
+
+class TransitionForm(forms.Form):
+    on = forms.DateField(label=_("Date"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class AttendanceForm(forms.Form):
+    on = forms.DateField(label=_("Date (or any day of the month)"), widget=DateInput())
+    hours = forms.DecimalField(label=_("Hours"), min_value=0, max_digits=6, decimal_places=2)
+    monthly = forms.BooleanField(label=_("Hours for the whole month"), required=False)
+
+
+class LanguageResultForm(forms.Form):
+    taken_on = forms.DateField(label=_("Taken on"), widget=DateInput())
+    language = forms.ChoiceField(label=_("Language"), choices=TargetLanguage.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for skill, label in Skill.choices:
+            self.fields[f"level_{skill}"] = forms.ChoiceField(
+                label=label, choices=_blank(Level.choices), required=False
+            )
+
+    def results(self) -> list[dict]:
+        d = self.cleaned_data
+        return [
+            {"language": d["language"], "skill": skill, "level": d[f"level_{skill}"]}
+            for skill in Skill.values
+            if d.get(f"level_{skill}")
+        ]

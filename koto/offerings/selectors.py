@@ -1,0 +1,87 @@
+"""Reads of the catalogue (public) and of enrolments (personal data: the producer's staff
+and those who may see the client)."""
+
+from django.db.models import Count, Q, QuerySet
+
+from koto.audit.services import audit_record
+from koto.clients.selectors import client_get_for, client_list_for, reach_of
+from koto.core.errors import NotFound
+from koto.core.roles import Perm
+from koto.offerings.models import SEAT_HOLDING, Enrolment, EnrolmentStatus, Service
+
+
+def catalogue(
+    *, kind: str = "", municipality_id: int | None = None, only_active: bool = True
+) -> QuerySet[Service]:
+    qs = Service.objects.select_related("producer").annotate(
+        taken=Count("enrolments", filter=Q(enrolments__status__in=SEAT_HOLDING)),
+        waiting=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.WAITING)),
+    )
+    if only_active:
+        qs = qs.filter(active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if municipality_id:
+        qs = qs.filter(
+            Q(served_municipalities__id=municipality_id) | Q(producer_id=municipality_id)
+        ).distinct()
+    return qs.order_by("starts_on", "name_fi", "id")
+
+
+def service_get(*, service_id: int) -> Service:
+    service = catalogue(only_active=False).filter(pk=service_id).first()
+    if service is None:
+        raise NotFound("service")
+    return service
+
+
+def is_producer_staff(user, service: Service) -> bool:
+    m = getattr(user, "active_membership", None)
+    return (
+        m is not None
+        and m.organisation_id == service.producer_id
+        and m.has_perm(Perm.OFFERINGS_MANAGE)
+    )
+
+
+def enrolments_of_service_for(*, user, service: Service) -> list[Enrolment]:
+    qs = (
+        Enrolment.objects.filter(service=service)
+        .select_related("client")
+        .order_by("requested_at", "id")
+    )
+    if not is_producer_staff(user, service):
+        if reach_of(user) is None:
+            return []
+        qs = qs.filter(client_id__in=client_list_for(user=user).values("id"))
+    rows = list(qs)
+    if rows:
+        audit_record(
+            actor=user,
+            action="read",
+            object_type="enrolment_list",
+            object_id=service.id,
+            changes={"count": len(rows)},
+        )
+    return rows
+
+
+def enrolment_get_for(*, user, enrolment_id: int) -> Enrolment:
+    e = (
+        Enrolment.objects.select_related("service", "client", "plan_action__goal__plan")
+        .filter(pk=enrolment_id)
+        .first()
+    )
+    if e is None:
+        raise NotFound("enrolment")
+    if is_producer_staff(user, e.service):
+        e.client.access = "read"
+    else:
+        try:
+            e.client = client_get_for(user=user, client_id=e.client_id, audit=False)
+        except NotFound:
+            raise NotFound("enrolment") from None
+    audit_record(
+        actor=user, action="read", object_type="enrolment", object_id=e.id, client_id=e.client_id
+    )
+    return e

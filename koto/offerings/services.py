@@ -1,0 +1,362 @@
+"""Writes of the service catalogue, enrolments, attendance and language test results.
+
+Capacity: a seat is held by an enrolment that is offered, accepted or attending. Enrolling
+locks the service row, so two counsellors enrolling at the same moment are served one after
+the other: the one who finds the course full lands on the waiting list, never over
+capacity. A freed seat goes to the first on the waiting list."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from koto.assessments.scales import Level, Skill, TargetLanguage
+from koto.audit.services import audit_record
+from koto.clients import codes
+from koto.clients.permissions import can_edit_client
+from koto.core import clock
+from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.core.roles import Perm
+from koto.law.params import period_on
+from koto.offerings.models import (
+    KIND_THEME,
+    SEAT_HOLDING,
+    Attendance,
+    CivicTopic,
+    Enrolment,
+    EnrolmentStatus,
+    LanguageTestResult,
+    Service,
+    ServiceKind,
+    Track,
+)
+from koto.plans.services import action_mark_done
+
+SERVICE_TEXT = {"name_fi": 200, "name_sv": 200, "name_en": 200, "description_fi": 5000, "description_sv": 5000,
+                "description_en": 5000, "place": 200}  # fmt: skip
+
+# Which operation moves an enrolment from which status to which.
+TRANSITIONS = {
+    "accept": {EnrolmentStatus.OFFERED: EnrolmentStatus.ACCEPTED},
+    "start": {
+        EnrolmentStatus.OFFERED: EnrolmentStatus.STARTED,
+        EnrolmentStatus.ACCEPTED: EnrolmentStatus.STARTED,
+    },
+    "interrupt": {EnrolmentStatus.STARTED: EnrolmentStatus.INTERRUPTED},
+    "complete": {EnrolmentStatus.STARTED: EnrolmentStatus.COMPLETED},
+    "decline": {EnrolmentStatus.OFFERED: EnrolmentStatus.DECLINED},
+    "cancel": {
+        EnrolmentStatus.WAITING: EnrolmentStatus.CANCELLED,
+        EnrolmentStatus.OFFERED: EnrolmentStatus.CANCELLED,
+        EnrolmentStatus.ACCEPTED: EnrolmentStatus.CANCELLED,
+    },
+}
+
+
+class EnrolmentError(DomainError):
+    pass
+
+
+def _require_manage(actor, service: Service | None = None) -> None:
+    m = actor.active_membership
+    if m is None or not m.has_perm(Perm.OFFERINGS_MANAGE):
+        raise PermissionDenied()
+    if service is not None and service.producer_id != m.organisation_id:
+        raise PermissionDenied()
+
+
+def _clean_service(data: dict) -> dict:
+    errors: dict[str, str] = {}
+    out: dict = {}
+    kind = data.get("kind")
+    if kind not in ServiceKind.values:
+        errors["kind"] = _("Choose the kind of service.")
+    for name, n in SERVICE_TEXT.items():
+        value = (data.get(name) or "").strip()
+        if len(value) > n:
+            errors[name] = _("At most %(n)s characters.") % {"n": n}
+        out[name] = value
+    if not out["name_fi"]:
+        errors["name_fi"] = _("This field is required.")
+    capacity = data.get("capacity")
+    if not isinstance(capacity, int) or capacity < 1:
+        errors["capacity"] = _("Enter a capacity of at least 1.")
+    out["capacity"] = capacity
+    hours = data.get("hours")
+    if hours is not None and (not isinstance(hours, int) or hours < 1):
+        errors["hours"] = _("Enter a number of hours.")
+    starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = _("The service cannot end before it starts.")
+    if kind == ServiceKind.CIVIC_ORIENTATION:
+        minimum = period_on(starts_on or clock.today()).value("civic_orientation_min_hours")
+        if hours is None or hours < minimum:
+            errors["hours"] = _(
+                "Civic orientation lasts at least %(n)s hours (decree 576/2024)."
+            ) % {"n": minimum}
+    topics = data.get("topics") or []
+    if any(t not in CivicTopic.values for t in topics):
+        errors["topics"] = _("Unknown topic.")
+    if data.get("track") and data["track"] not in Track.values:
+        errors["track"] = _("Unknown choice.")
+    if data.get("target_level") and data["target_level"] not in Level.values:
+        errors["target_level"] = _("Unknown choice.")
+    lang = (data.get("language") or "").strip()
+    if lang and not codes.is_language(lang):
+        errors["language"] = _("Unknown language code (ISO 639).")
+    if errors:
+        raise ValidationFailed(errors)
+    out.update(
+        kind=kind, theme=KIND_THEME[ServiceKind(kind)], hours=hours, starts_on=starts_on, ends_on=ends_on,
+        topics=list(topics), track=data.get("track") or "", target_level=data.get("target_level") or "",
+        on_the_job_learning=bool(data.get("on_the_job_learning")), remote=bool(data.get("remote")),
+        language=codes.normalise_language(lang) if lang else "", active=data.get("active", True),
+    )  # fmt: skip
+    return out
+
+
+@transaction.atomic
+def service_create(*, actor, data: dict, served_municipalities=()) -> Service:
+    _require_manage(actor)
+    service = Service.objects.create(
+        producer=actor.active_membership.organisation, **_clean_service(data)
+    )
+    service.served_municipalities.set(served_municipalities)
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="service",
+        object_id=service.id,
+        changes={"name": service.name_fi},
+    )
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor, service: Service, data: dict, served_municipalities=None) -> Service:
+    _require_manage(actor, service)
+    locked = Service.objects.select_for_update().get(pk=service.pk)
+    clean = _clean_service(data)
+    holding = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
+    if clean["capacity"] < holding:
+        raise ValidationFailed({"capacity": _("%(n)s places are already taken.") % {"n": holding}})
+    for k, v in clean.items():
+        setattr(locked, k, v)
+    locked.updated_at = clock.now()
+    locked.save()
+    if served_municipalities is not None:
+        locked.served_municipalities.set(served_municipalities)
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="service",
+        object_id=locked.id,
+        changes={"name": locked.name_fi},
+    )
+    _promote_waiting(locked, actor)
+    return locked
+
+
+def _promote_waiting(service: Service, actor) -> list[Enrolment]:
+    """Offer freed seats to the waiting list in order (the service row is locked)."""
+    free = service.capacity - service.enrolments.filter(status__in=SEAT_HOLDING).count()
+    promoted = []
+    if free <= 0:
+        return promoted
+    for enrolment in service.enrolments.filter(status=EnrolmentStatus.WAITING).order_by(
+        "requested_at", "id"
+    )[:free]:
+        enrolment.status = EnrolmentStatus.OFFERED
+        enrolment.offered_on = clock.today()
+        enrolment.version += 1
+        enrolment.save(update_fields=["status", "offered_on", "version"])
+        audit_record(
+            actor=actor, action="update", object_type="enrolment", object_id=enrolment.id, client_id=enrolment.client_id,
+            changes={"status": "offered", "from_waiting_list": True},
+        )  # fmt: skip
+        promoted.append(enrolment)
+    return promoted
+
+
+@transaction.atomic
+def enrolment_create(*, actor, client, service: Service, plan_action=None) -> Enrolment:
+    """Enrol a client: a place is offered when one is free, otherwise the client joins the
+    waiting list in order. The service row is locked for the count."""
+    if not can_edit_client(actor, client) or not actor.has_perm_in_org(Perm.ENROL):
+        raise PermissionDenied()
+    locked = Service.objects.select_for_update().get(pk=service.pk)
+    if not locked.active:
+        raise EnrolmentError(
+            "service_closed",
+            _("The service is not open for enrolment."),
+            fields={"service": _("Closed.")},
+        )
+    if plan_action is not None and plan_action.goal.plan.client_id != client.id:
+        raise ValidationFailed({"plan_action": _("The action belongs to another client's plan.")})
+    taken = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
+    status = EnrolmentStatus.OFFERED if taken < locked.capacity else EnrolmentStatus.WAITING
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(
+                service=locked, client=client, organisation=actor.active_membership.organisation,
+                plan_action=plan_action, status=status, enrolled_by=actor,
+                offered_on=clock.today() if status == EnrolmentStatus.OFFERED else None,
+            )  # fmt: skip
+    except IntegrityError as e:
+        raise EnrolmentError(
+            "already_enrolled",
+            _("The client is already enrolled in this service."),
+            fields={"service": _("Already enrolled.")},
+        ) from e
+    if plan_action is not None and not plan_action.service_name:
+        plan_action.service_name = locked.name_fi
+        plan_action.save(update_fields=["service_name"])
+    audit_record(
+        actor=actor, action="create", object_type="enrolment", object_id=enrolment.id, client_id=client.id,
+        changes={"service": locked.id, "status": status},
+    )  # fmt: skip
+    return enrolment
+
+
+def _may_handle(actor, enrolment: Enrolment) -> bool:
+    m = actor.active_membership
+    if m is None:
+        return False
+    if enrolment.service.producer_id == m.organisation_id and m.has_perm(Perm.OFFERINGS_MANAGE):
+        return True
+    return m.has_perm(Perm.ENROL) and can_edit_client(actor, enrolment.client)
+
+
+@transaction.atomic
+def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.date | None = None, reason: str = "",
+                         expected_version: int | None = None) -> Enrolment:  # fmt: skip
+    if not _may_handle(actor, enrolment):
+        raise PermissionDenied()
+    service = Service.objects.select_for_update().get(pk=enrolment.service_id)
+    locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    locked.client = enrolment.client  # keeps the access level the selector worked out
+    if expected_version is not None and locked.version != expected_version:
+        raise EnrolmentError(
+            "edit_conflict",
+            _("The enrolment has changed since you opened it."),
+            fields={"version": _("Reload.")},
+        )
+    new = TRANSITIONS.get(operation, {}).get(locked.status)
+    if new is None:
+        raise EnrolmentError(
+            "invalid_transition",
+            _("This cannot be done to an enrolment whose status is %(status)s.")
+            % {"status": locked.get_status_display()},
+        )
+    on = on or clock.today()
+    if on > clock.today() + dt.timedelta(days=366):
+        raise ValidationFailed({"on": _("The date is too far in the future.")})
+    if operation == "interrupt" and not reason.strip():
+        raise ValidationFailed({"reason": _("Give the reason for the interruption.")})
+    locked.status = new
+    if operation == "accept":
+        locked.accepted_on = on
+    elif operation == "start":
+        locked.started_on = on
+    elif operation in ("interrupt", "complete", "decline", "cancel"):
+        locked.ended_on = on
+        locked.interruption_reason = reason.strip()
+    locked.version += 1
+    locked.updated_at = clock.now()
+    locked.save()
+    audit_record(
+        actor=actor, action="update", object_type="enrolment", object_id=locked.id, client_id=locked.client_id,
+        changes={"status": new, "on": on.isoformat(), "reason": reason.strip()},
+    )  # fmt: skip
+    if new not in SEAT_HOLDING:
+        _promote_waiting(service, actor)
+    if operation == "start" and locked.plan_action_id:
+        action = locked.plan_action
+        if action.done_on is None:
+            action_mark_done(
+                actor=actor, action=action, done_on=min(on, clock.today()), check=False
+            )
+    return locked
+
+
+@transaction.atomic
+def attendance_record(
+    *, actor, enrolment: Enrolment, on: dt.date, hours, monthly: bool = False
+) -> Attendance:
+    if not _may_handle(actor, enrolment):
+        raise PermissionDenied()
+    errors = {}
+    try:
+        hours = Decimal(str(hours))
+    except (InvalidOperation, ValueError):
+        errors["hours"] = _("Enter a number of hours.")
+    else:
+        if hours < 0 or hours > (Decimal("250") if monthly else Decimal("12")):
+            errors["hours"] = _("Enter hours from 0 to %(n)s.") % {"n": 250 if monthly else 12}
+    if enrolment.status not in (
+        EnrolmentStatus.STARTED,
+        EnrolmentStatus.INTERRUPTED,
+        EnrolmentStatus.COMPLETED,
+    ):
+        errors["enrolment"] = _("Attendance is recorded once the client has started.")
+    if on > clock.today():
+        errors["on"] = _("The date cannot be in the future.")
+    if enrolment.started_on and on < (
+        enrolment.started_on.replace(day=1) if monthly else enrolment.started_on
+    ):
+        errors["on"] = _("The date is before the client started.")
+    if errors:
+        raise ValidationFailed(errors)
+    day = on.replace(day=1) if monthly else on
+    row, _created = Attendance.objects.update_or_create(
+        enrolment=enrolment,
+        on=day,
+        monthly=monthly,
+        defaults={"hours": hours, "recorded_by": actor},
+    )
+    audit_record(
+        actor=actor, action="update", object_type="attendance", object_id=row.id, client_id=enrolment.client_id,
+        changes={"on": day.isoformat(), "hours": str(hours), "monthly": monthly},
+    )  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def language_result_record(
+    *, actor, client, taken_on: dt.date, results: list[dict], enrolment: Enrolment | None = None
+) -> list[LanguageTestResult]:
+    """Results per skill (e.g. the final language test): [{"language", "skill", "level"}]."""
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    errors = {}
+    if taken_on > clock.today():
+        errors["taken_on"] = _("The date cannot be in the future.")
+    rows = []
+    for i, r in enumerate(results):
+        if (
+            r.get("language") not in TargetLanguage.values
+            or r.get("skill") not in Skill.values
+            or r.get("level") not in Level.values
+        ):
+            errors[f"results.{i}"] = _("Give a language (fi/sv), a skill and a level A1.1–C2.2.")
+        else:
+            rows.append(
+                LanguageTestResult(
+                    client=client,
+                    enrolment=enrolment,
+                    taken_on=taken_on,
+                    recorded_by=actor,
+                    **{k: r[k] for k in ("language", "skill", "level")},
+                )
+            )
+    if not results:
+        errors["results"] = _("Give at least one result.")
+    if errors:
+        raise ValidationFailed(errors)
+    LanguageTestResult.objects.bulk_create(rows)
+    audit_record(
+        actor=actor, action="create", object_type="language_result", client_id=client.id,
+        changes={"taken_on": taken_on.isoformat(), "results": [f"{r.language} {r.skill} {r.level}" for r in rows]},
+    )  # fmt: skip
+    return rows
