@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "koto.accounts.context_processors.membership",
+                "koto.referrals.context_processors.referrals",
             ],
         },
     },

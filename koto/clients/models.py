@@ -395,6 +395,12 @@ class ClientEvent(models.Model):
         PLAN_ACKNOWLEDGED = "plan_acknowledged", _("Plan acknowledged by the client")
         MEETING = "meeting", _("Meeting")
         DOCUMENT = "document", _("Document generated")
+        REFERRAL_SENT = "referral_sent", _("Referred to another organisation")
+        REFERRAL_ACCEPTED = "referral_accepted", _("Referral accepted")
+        REFERRAL_DECLINED = "referral_declined", _("Referral declined")
+        REFERRAL_RETURNED = "referral_returned", _("Referral returned")
+        REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
+        REFERRAL_REOPENED = "referral_reopened", _("Referral reopened")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=clock.now)

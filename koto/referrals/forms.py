@@ -1,0 +1,78 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.organisations.selectors import all_organisations
+from koto.referrals.models import AccessScope, ReferralKind
+
+
+class ReferralForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Type of referral"), choices=ReferralKind.choices)
+    to_organisation = forms.ModelChoiceField(
+        label=_("Receiving organisation"),
+        queryset=None,
+        required=False,
+        help_text=_("Leave empty for a recipient not on Koto."),
+    )
+    external_name = forms.CharField(
+        label=_("Recipient not on Koto"),
+        max_length=200,
+        required=False,
+        help_text=_("The organisation or unit, when it does not use Koto."),
+    )
+    external_contact = forms.CharField(
+        label=_("Recipient's address and contact details"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    scope = forms.ChoiceField(
+        label=_("Access to the client's records once accepted"),
+        choices=AccessScope.choices,
+        initial=AccessScope.NONE,
+        help_text=_("The receiving organisation gets this access only when it accepts."),
+    )
+    message = forms.CharField(
+        label=_("Message to the recipient"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Why you refer the client and what you ask of the recipient."),
+    )
+    include_identity_code = forms.BooleanField(
+        label=_("Include the personal identity code"), required=False
+    )
+    include_contact_details = forms.BooleanField(
+        label=_("Include the client's contact details"), required=False
+    )
+
+    def __init__(self, *args, exclude_organisation_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = all_organisations()
+        if exclude_organisation_id:
+            qs = qs.exclude(id=exclude_organisation_id)
+        self.fields["to_organisation"].queryset = qs
+
+
+class AcceptForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (optional)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was done (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ReopenForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Why the referral is reopened"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -1,0 +1,174 @@
+"""Referrals between organisations (the duty to refer; contacts under 9 § that ask for an
+assessment): sent → received → accepted | declined → completed, or returned; reopened with a
+comment. A referral to an organisation that is not on Koto names an external recipient and is
+printed. Every step is kept in `ReferralStep`, so a referral is never lost between two
+organisations."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from koto.core import clock
+from koto.core.models import TimeStampedModel
+
+
+class ReferralKind(models.TextChoices):
+    ASSESSMENT_CONTACT_9 = (
+        "assessment_contact_9",
+        _("Contact asking for an assessment (9 §)"),
+    )
+    EMPLOYMENT_SERVICES = "employment_services", _("Employment services")
+    WELFARE_SERVICES = "welfare_services", _("Social and health services")
+    INTEGRATION_TRAINING = "integration_training", _("Integration training")
+    GUIDANCE = "guidance", _("Guidance and counselling")
+    OTHER = "other", _("Other")
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    RECEIVED = "received", _("Received")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    RETURNED = "returned", _("Returned")
+    COMPLETED = "completed", _("Completed")
+
+
+class AccessScope(models.TextChoices):
+    """What the receiving organisation may do with the client once it accepts."""
+
+    NONE = "none", _("No access to the client's records")
+    READ = "read", _("Read the client's records")
+    FULL = "full", _("Read and write the client's records")
+
+
+class Referral(TimeStampedModel):
+    # Personal data catalogue (see clients.Client): the message and reasons may hold any detail.
+    SENSITIVE_FIELDS = ("message", "decision_reason", "external_contact")
+    EXPORT_FIELDS = (
+        "kind", "status", "message", "external_name", "sent_at", "accepted_at", "declined_at",
+        "returned_at", "completed_at", "decision_reason",
+    )  # fmt: skip
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="referrals")
+    from_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("referring organisation"),
+    )
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receiving organisation"),
+    )
+    external_name = models.CharField(_("recipient not on Koto"), max_length=200, blank=True)
+    external_contact = models.TextField(_("recipient's address and contact details"), blank=True)
+    kind = models.CharField(_("type"), max_length=30, choices=ReferralKind.choices)
+    scope = models.CharField(
+        _("access on acceptance"),
+        max_length=10,
+        choices=AccessScope.choices,
+        default=AccessScope.NONE,
+    )
+    message = models.TextField(_("message"))
+    include_identity_code = models.BooleanField(_("include the identity code"), default=False)
+    include_contact_details = models.BooleanField(_("include contact details"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.SENT
+    )
+    sent_at = models.DateTimeField(_("sent"), default=clock.now)
+    due_on = models.DateField(_("answer due"))
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [
+            models.Index(fields=["to_organisation", "-id"], name="referral_to_idx"),
+            models.Index(fields=["from_organisation", "-id"], name="referral_from_idx"),
+            models.Index(fields=["to_organisation", "status"], name="referral_to_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_organisation__isnull=False) | ~Q(external_name=""),
+                name="referral_has_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(to_organisation__isnull=True) | Q(external_name=""),
+                name="referral_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(to_organisation__isnull=False) | Q(scope="none"),
+                name="referral_external_no_access",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.kind} → {self.recipient_label}"
+
+    @property
+    def is_external(self) -> bool:
+        return self.to_organisation_id is None
+
+    @property
+    def recipient_label(self) -> str:
+        return self.to_organisation.name if self.to_organisation_id else self.external_name
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for the recipient's answer (accept, decline or return)."""
+        return self.status in (ReferralStatus.SENT, ReferralStatus.RECEIVED)
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and clock.today() > self.due_on
+
+    @property
+    def is_new(self) -> bool:
+        return self.status == ReferralStatus.SENT
+
+
+class ReferralStep(models.Model):
+    """One step of a referral's life, with who took it and why: the referral's own history."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="steps")
+    at = models.DateTimeField(default=clock.now)
+    operation = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("referral step")
+        verbose_name_plural = _("referral steps")
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.operation} → {self.to_status}"

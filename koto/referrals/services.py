@@ -1,0 +1,375 @@
+"""Writes of referrals. Every status change goes through the state machine in `states.py`,
+writes a `ReferralStep`, a client timeline event and an audit record in one transaction.
+
+Acceptance gives the receiving organisation an access grant with the referral's scope (none,
+read or full) from that day; decline, return and completion end it. A second handler acting
+on the same referral at the same time gets a conflict, not a silent overwrite."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from koto.audit.services import audit_record
+from koto.clients.models import AccessGrant, Client
+from koto.clients.services import access_grant_open, record_event
+from koto.core import clock
+from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from koto.organisations.models import Organisation
+from koto.referrals.models import (
+    AccessScope,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
+    ReferralStep,
+)
+from koto.referrals.response_times import response_due_on
+from koto.referrals.selectors import referral_org_of
+from koto.referrals.states import GRANTING, NEEDS_REASON, RECEIVER_OPERATIONS, next_status
+
+GRANT_SOURCE = "referral"
+NOTE_FIELD = {"decline": "reason", "return": "reason", "reopen": "comment"}
+MESSAGE_MAX = 5000
+REASON_MAX = 2000
+
+# Client timeline event kinds written by referrals (to be added to clients.ClientEvent.Kind).
+EVENT_KINDS = {
+    "send": "referral_sent",
+    "accept": "referral_accepted",
+    "decline": "referral_declined",
+    "return": "referral_returned",
+    "complete": "referral_completed",
+    "reopen": "referral_reopened",
+}
+
+
+class ReferralError(DomainError):
+    pass
+
+
+class ReferralConflict(DomainError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "edit_conflict",
+            _("Someone else handled this referral while you had it open. Reload to see it."),
+            fields={"version": _("The record has changed since you opened it.")},
+        )
+
+
+def _org_of(actor) -> Organisation:
+    if referral_org_of(actor) is None:
+        raise NotFound("referral")
+    return actor.active_membership.organisation
+
+
+# --------------------------------------------------------------------------- access grants
+
+
+def referral_grants_end(*, actor, referral: Referral, last_day: dt.date) -> int:
+    """End the access grants this referral opened (source "referral", source_id = its id):
+    `valid_to` becomes `last_day`. Returns how many rows were ended."""
+    grants = list(
+        AccessGrant.objects.select_for_update().filter(
+            source=GRANT_SOURCE, source_id=str(referral.id), valid_to__isnull=True
+        )
+    )
+    for grant in grants:
+        grant.valid_to = last_day
+        grant.save(update_fields=["valid_to"])
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="access_grant",
+            object_id=grant.id,
+            client_id=grant.client_id,
+            changes={"valid_to": last_day.isoformat(), "source_id": str(referral.id)},
+        )
+    return len(grants)
+
+
+def _grant_open(actor, referral: Referral) -> None:
+    if referral.scope == AccessScope.NONE or referral.to_organisation_id is None:
+        return
+    access_grant_open(
+        actor=actor,
+        client=referral.client,
+        organisation=referral.to_organisation,
+        scope=referral.scope,
+        source=GRANT_SOURCE,
+        source_id=str(referral.id),
+        valid_from=clock.today(),
+    )
+
+
+# --------------------------------------------------------------------------- create
+
+
+def _text(data: dict, name: str, limit: int, errors: dict, required: bool = False) -> str:
+    value = (data.get(name) or "").strip()
+    if required and not value:
+        errors[name] = _("This field is required.")
+    elif len(value) > limit:
+        errors[name] = _("At most %(n)s characters.") % {"n": limit}
+    return value
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    actor,
+    client: Client,
+    kind: str,
+    message: str,
+    to_organisation: Organisation | None = None,
+    external_name: str = "",
+    external_contact: str = "",
+    scope: str = AccessScope.NONE,
+    include_identity_code: bool = False,
+    include_contact_details: bool = False,
+) -> Referral:
+    """Refer a client the actor's organisation may see to another organisation, or record a
+    referral to a recipient not on Koto (printed and sent by the referrer; no access).
+    `client` comes from `client_get_for`, so its `access` says what the referrer itself holds:
+    the referral cannot give more than that."""
+    from_org = _org_of(actor)
+    data = {"message": message, "external_name": external_name,
+            "external_contact": external_contact}  # fmt: skip
+    errors: dict[str, str] = {}
+    message = _text(data, "message", MESSAGE_MAX, errors, required=True)
+    external_name = _text(data, "external_name", 200, errors)
+    external_contact = _text(data, "external_contact", 1000, errors)
+    if kind not in ReferralKind.values:
+        errors["kind"] = _("Choose the type of referral.")
+    if scope not in AccessScope.values:
+        errors["scope"] = _("Unknown choice.")
+    if to_organisation is None and not external_name:
+        errors["to_organisation"] = _(
+            "Choose the receiving organisation, or name a recipient not on Koto."
+        )
+    elif to_organisation is not None and external_name:
+        errors["external_name"] = _(
+            "Give either an organisation on Koto or a recipient not on Koto, not both."
+        )
+    elif to_organisation is not None and to_organisation.id == from_org.id:
+        errors["to_organisation"] = _("A referral goes to another organisation.")
+    if to_organisation is None and external_name and not external_contact:
+        errors["external_contact"] = _("Give the recipient's address or contact details.")
+    if to_organisation is None and scope != AccessScope.NONE:
+        errors["scope"] = _("A recipient not on Koto cannot be given access to records.")
+    if scope == AccessScope.FULL and getattr(client, "access", None) != "full":
+        errors["scope"] = _("You can give at most the read access you hold yourself.")
+    if errors:
+        raise ValidationFailed(errors)
+    if (
+        to_organisation is not None
+        and Referral.objects.filter(
+            client=client,
+            from_organisation=from_org,
+            to_organisation=to_organisation,
+            kind=kind,
+            status__in=[ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED],
+        ).exists()
+    ):
+        raise ReferralError(
+            "referral_open",
+            _("This client already has an open referral of this type to that organisation."),
+            fields={"to_organisation": _("Open the existing referral instead.")},
+        )
+    now = clock.now()
+    referral = Referral.objects.create(
+        client=client,
+        from_organisation=from_org,
+        sender=actor,
+        to_organisation=to_organisation,
+        external_name=external_name if to_organisation is None else "",
+        external_contact=external_contact if to_organisation is None else "",
+        kind=kind,
+        scope=scope,
+        message=message,
+        include_identity_code=bool(include_identity_code),
+        include_contact_details=bool(include_contact_details),
+        sent_at=now,
+        due_on=response_due_on(kind, clock.today()),
+    )
+    ReferralStep.objects.create(
+        referral=referral, at=now, operation="send", to_status=ReferralStatus.SENT,
+        actor=actor, organisation=from_org, note=message[:200],
+    )  # fmt: skip
+    recipient = to_organisation.code if to_organisation else external_name
+    record_event(
+        client, actor, EVENT_KINDS["send"],
+        {"referral_id": referral.id, "to": recipient, "kind": kind},
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action="create", object_type="referral", object_id=referral.id,
+        client_id=client.id,
+        changes={"to": recipient, "kind": kind, "scope": scope,
+                 "due_on": referral.due_on.isoformat()},
+    )  # fmt: skip
+    return referral
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def _may(actor, referral: Referral, operation: str) -> bool:
+    org_id = referral_org_of(actor)
+    if org_id is None:
+        return False
+    if operation in RECEIVER_OPERATIONS:
+        receiving = referral.to_organisation_id or referral.from_organisation_id
+        return org_id == receiving
+    return org_id in (referral.from_organisation_id, referral.to_organisation_id)
+
+
+def can_do(actor, referral: Referral, operation: str) -> bool:
+    """Whether the actor's organisation takes part in `operation` and the state allows it."""
+    return _may(actor, referral, operation) and next_status(operation, referral.status) is not None
+
+
+def _lock(referral: Referral, expected_version: int | None) -> Referral:
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ReferralConflict()
+    locked.client = referral.client
+    locked.from_organisation = referral.from_organisation
+    locked.to_organisation = referral.to_organisation
+    return locked
+
+
+def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral:
+    """Move `referral` (already locked) by `operation`; write its step and audit record."""
+    if not _may(actor, referral, operation):
+        raise PermissionDenied(_("The other organisation does this, not yours."))
+    new = next_status(operation, referral.status)
+    if new is None:
+        raise ReferralError(
+            "invalid_transition",
+            _("This cannot be done to a referral whose status is %(status)s.")
+            % {"status": referral.get_status_display()},
+        )
+    note = (note or "").strip()
+    field = NOTE_FIELD.get(operation, "note")
+    if operation in NEEDS_REASON and not note:
+        raise ValidationFailed({field: _("Give the reason.")})
+    if len(note) > REASON_MAX:
+        raise ValidationFailed({field: _("At most %(n)s characters.") % {"n": REASON_MAX}})
+    now, old = clock.now(), referral.status
+    fields = ["status", "version", "updated_at"]
+    stamp = {"receive": "received_at", "accept": "accepted_at", "decline": "declined_at",
+             "return": "returned_at", "complete": "completed_at", "reopen": "reopened_at"}  # fmt: skip
+    setattr(referral, stamp[operation], now)
+    fields.append(stamp[operation])
+    if operation != "receive":
+        referral.handled_by = actor
+        fields.append("handled_by")
+    if operation in ("decline", "return"):
+        referral.decision_reason = note
+        fields.append("decision_reason")
+    if operation == "reopen":
+        referral.sent_at = now
+        referral.due_on = response_due_on(referral.kind, clock.today())
+        referral.decision_reason = ""
+        fields += ["sent_at", "due_on", "decision_reason"]
+    referral.status = new
+    referral.version += 1
+    referral.updated_at = now
+    referral.save(update_fields=fields)
+    ReferralStep.objects.create(
+        referral=referral, at=now, operation=operation, from_status=old, to_status=new,
+        actor=actor, organisation=actor.active_membership.organisation, note=note,
+    )  # fmt: skip
+    if operation in EVENT_KINDS:
+        record_event(
+            referral.client, actor, EVENT_KINDS[operation],
+            {"referral_id": referral.id, "from": old, "to": new},
+        )  # fmt: skip
+    audit_record(
+        actor=actor, action="update", object_type="referral", object_id=referral.id,
+        client_id=referral.client_id, reason=note,
+        changes={"operation": operation, "status": [old, new]},
+    )  # fmt: skip
+    # Access follows the state: held while accepted, ended (yesterday was its last day, so it
+    # is gone at once) when the referral leaves the accepted state.
+    if old not in GRANTING and new in GRANTING:
+        _grant_open(actor, referral)
+    elif old in GRANTING and new not in GRANTING:
+        referral_grants_end(
+            actor=actor, referral=referral, last_day=clock.today() - dt.timedelta(days=1)
+        )
+    return referral
+
+
+def _ensure_received(actor, referral: Referral) -> None:
+    """The receiver answering a referral it never opened (e.g. through the API) has
+    received it first: keep that step in the history."""
+    if referral.status == ReferralStatus.SENT and _may(actor, referral, "receive"):
+        _step(actor, referral, "receive")
+
+
+@transaction.atomic
+def referral_receive(*, actor, referral: Referral) -> Referral:
+    """The receiving organisation opened the referral (called when it is viewed)."""
+    locked = _lock(referral, None)
+    if locked.status != ReferralStatus.SENT or not _may(actor, locked, "receive"):
+        return locked
+    return _step(actor, locked, "receive")
+
+
+@transaction.atomic
+def referral_accept(
+    *, actor, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """Accept: the receiving organisation gets the access the referral's scope allows."""
+    locked = _lock(referral, expected_version)
+    _ensure_received(actor, locked)
+    return _step(actor, locked, "accept", note)
+
+
+@transaction.atomic
+def referral_decline(
+    *, actor, referral: Referral, reason: str, expected_version: int | None = None
+) -> Referral:
+    locked = _lock(referral, expected_version)
+    _ensure_received(actor, locked)
+    return _step(actor, locked, "decline", reason)
+
+
+@transaction.atomic
+def referral_return(
+    *, actor, referral: Referral, reason: str, expected_version: int | None = None
+) -> Referral:
+    """Send the referral back (wrong recipient, missing information): access ends."""
+    locked = _lock(referral, expected_version)
+    _ensure_received(actor, locked)
+    return _step(actor, locked, "return", reason)
+
+
+@transaction.atomic
+def referral_complete(
+    *, actor, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """The referred service was given: access ends."""
+    locked = _lock(referral, expected_version)
+    return _step(actor, locked, "complete", note)
+
+
+@transaction.atomic
+def referral_reopen(
+    *, actor, referral: Referral, comment: str, expected_version: int | None = None
+) -> Referral:
+    """Send a declined, returned or completed referral again, with an audited comment; the
+    answer is due again from today."""
+    locked = _lock(referral, expected_version)
+    return _step(actor, locked, "reopen", comment)
+
+
+OPERATIONS = {
+    "accept": referral_accept,
+    "decline": referral_decline,
+    "return": referral_return,
+    "complete": referral_complete,
+    "reopen": referral_reopen,
+}
