@@ -1,3 +1,6 @@
+from koto.core.roles import ROLE_PERMISSIONS
+
+
 def membership(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -5,5 +8,8 @@ def membership(request):
     m = user.active_membership
     return {
         "active_membership": m,
+        "perms_in_org": ROLE_PERMISSIONS.get(m.role, frozenset())
+        if m is not None and m.is_active
+        else frozenset(),
         "memberships": list(user.memberships.filter(is_active=True).select_related("organisation")),
     }

@@ -21,6 +21,7 @@ from koto.clients.synthetic import synthetic_person
 from koto.core import clock
 from koto.core.errors import ValidationFailed
 from koto.core.roles import Role
+from koto.guidance.services import reasons_seed
 from koto.law import add_months
 from koto.organisations.models import (
     AgreementScope,
@@ -131,6 +132,7 @@ def load_demo(*, clients: int = 200, seed: int = 2023) -> dict:
         except (PossibleDuplicate, ValidationFailed):
             continue
     plans = demo_casework(users["lahti.neuvoja"], rng, today)
+    reasons_seed()
     return {"users": len(users), "clients": created, "plans": plans, "password": DEMO_PASSWORD}
 
 

@@ -1,0 +1,81 @@
+"""Guidance forms: shape only; the rules are in services."""
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.clients import codes
+from koto.guidance.models import Channel, Outcome, PartnerType
+from koto.organisations.selectors import all_organisations
+
+
+class ContactForm(forms.Form):
+    """Three clicks: a channel, one or more reasons, Save. Everything else has a default."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Channel.choices, widget=forms.RadioSelect
+    )
+    reasons = forms.MultipleChoiceField(
+        label=_("Reasons"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    interpreter_used = forms.BooleanField(label=_("Interpreter used"), required=False)
+    minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=1, max_value=1440)
+    client_identifier = forms.CharField(
+        label=_("Client's identity code or temporary id"),
+        required=False,
+        max_length=20,
+        help_text=_("Leave empty for an anonymous contact: nothing that names a person is kept."),
+    )
+    partner_type = forms.ChoiceField(
+        label=_("Partner contact"),
+        required=False,
+        choices=[("", _("No, a client contact")), *PartnerType.choices],
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Outcome.choices, initial=Outcome.ANSWERED
+    )
+    referred_to_organisation = forms.ChoiceField(
+        label=_("Referred to (organisation)"), required=False
+    )
+    referred_to = forms.CharField(
+        label=_("Referred to (other)"), required=False, max_length=200,
+        help_text=_("A service or body not in the list, e.g. a church or a sports club."),
+    )  # fmt: skip
+    contacted_on = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, reasons, language_label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reasons"].choices = [(r.code, r.label(language_label)) for r in reasons]
+        self.fields["language"].choices = [("", "–"), *codes.language_choices()]
+        self.orgs = {str(o.id): o for o in all_organisations()}
+        self.fields["referred_to_organisation"].choices = [
+            ("", "–"),
+            *((k, o.name) for k, o in self.orgs.items()),
+        ]
+
+    def clean_referred_to_organisation(self):
+        value = self.cleaned_data.get("referred_to_organisation")
+        return self.orgs.get(value) if value else None
+
+
+def default_dates(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today.replace(month=1, day=1), today
+
+
+class ReportForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        d = super().clean()
+        if d.get("date_from") and d.get("date_to") and d["date_from"] > d["date_to"]:
+            self.add_error("date_to", _("The end cannot be before the start."))
+        return d

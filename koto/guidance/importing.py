@@ -1,0 +1,329 @@
+"""Importing guidance contacts from CSV (columns in docs/guidance.md).
+
+Each row is validated with the same rules as the log service (`clean_contact`), then rows
+are written in batches (contacts, reason rows and audit chain together).
+
+Idempotency: every row gets a key, stored on the contact and unique in the organisation.
+With an `external_id` column the key is that id. Otherwise it is a hash of the row's
+normalised content (date, channel, language, sorted reasons, anonymous, client, partner
+type, minutes, interpreter, outcome, referred to) plus the occurrence number of that same
+content in the file, so two identical anonymous contacts on one day are two contacts, and
+importing the same file again (or the file with rows appended) creates nothing twice.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from koto.audit.services import audit_record_many
+from koto.core import clock
+from koto.core.bulk import allocate_ids, fast_insert
+from koto.core.errors import ValidationFailed
+from koto.guidance.models import Contact, ContactReason
+from koto.guidance.selectors import clients_by_identifier
+from koto.guidance.services import clean_contact, reason_map
+from koto.organisations.models import Organisation
+
+REQUIRED_COLUMNS = ("date", "channel", "reasons")
+OPTIONAL_COLUMNS = (
+    "language", "anonymous", "client", "partner_type", "minutes", "interpreter", "outcome",
+    "referred_to", "external_id",
+)  # fmt: skip
+COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    skipped_existing: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    written: bool = True
+
+    @property
+    def failed_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+class ImportAborted(Exception):
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("import aborted")
+        self.result = result
+
+
+def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
+    f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the generator
+    reader = csv.DictReader(f)
+
+    def rows() -> Iterator[dict[str, str]]:
+        try:
+            yield from reader
+        finally:
+            f.close()
+
+    return [h.strip() for h in reader.fieldnames or []], rows()
+
+
+def check_header(header: list[str]) -> list[RowError]:
+    errors = [RowError(1, c, _("Unknown column.")) for c in header if c not in COLUMNS]
+    errors += [
+        RowError(1, c, _("Required column is missing."))
+        for c in REQUIRED_COLUMNS
+        if c not in header
+    ]
+    return errors
+
+
+def _parse_date(raw: str) -> dt.date:
+    raw = raw.strip()
+    if "." in raw:
+        d, m, y = raw.split(".")
+        return dt.date(int(y), int(m), int(d))
+    return dt.date.fromisoformat(raw)
+
+
+def _bool(raw: str | None) -> bool | None:
+    value = (raw or "").strip().lower()
+    if value in ("true", "false"):
+        return value == "true"
+    if value:
+        raise ValueError(value)
+    return None
+
+
+@dataclass
+class _Row:
+    number: int
+    key: str
+    date: dt.date
+    identifier: str
+    clean: object
+
+
+def _row_key(values: list[str], seen: Counter) -> str:
+    digest = hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:40]
+    seen[digest] += 1
+    return f"h:{digest}:{seen[digest]}"
+
+
+def import_contacts(
+    *,
+    rows: Iterable[dict[str, str]],
+    organisation: Organisation,
+    actor=None,
+    dry_run: bool = False,
+    atomic: bool = False,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+    source_name: str = "",
+) -> ImportResult:
+    """Import rows (dicts of CSV strings). Row numbers count the header as row 1."""
+    result = ImportResult(written=not dry_run)
+    reasons = reason_map()
+    today = clock.today()
+    seen_content: Counter = Counter()
+    seen_keys: set[str] = set()
+
+    def parse(number: int, row: dict[str, str]) -> _Row | None:
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        errors: dict[str, str] = {}
+        date = None
+        try:
+            date = _parse_date(row.get("date", ""))
+            if date > today:
+                errors["date"] = _("The date cannot be in the future.")
+        except (ValueError, TypeError):
+            errors["date"] = _("Enter a date as YYYY-MM-DD.")
+        anonymous = interpreter = None
+        try:
+            anonymous = _bool(row.get("anonymous"))
+        except ValueError:
+            errors["anonymous"] = _("Write true or false.")
+        try:
+            interpreter = _bool(row.get("interpreter"))
+        except ValueError:
+            errors["interpreter"] = _("Write true or false.")
+        minutes = None
+        if row.get("minutes"):
+            try:
+                minutes = int(row["minutes"])
+            except ValueError:
+                errors["minutes"] = _("Enter a whole number.")
+        identifier = row.get("client", "").upper()
+        partner_type = row.get("partner_type", "")
+        if anonymous and identifier:
+            errors["client"] = _("An anonymous contact has no client: leave it empty.")
+        elif anonymous is False and not identifier and not partner_type:
+            errors["client"] = _("Give the client's identity code or temporary id.")
+        reason_codes = [r for r in row.get("reasons", "").split(";") if r.strip()]
+        try:
+            clean = clean_contact(
+                channel=row.get("channel", ""), reasons=reason_codes, reason_map=reasons,
+                partner_type=partner_type, language=row.get("language", ""),
+                interpreter_used=bool(interpreter), minutes=minutes,
+                outcome=row.get("outcome") or "answered", referred_to=row.get("referred_to", ""),
+                has_client=bool(identifier),
+            )  # fmt: skip
+        except ValidationFailed as e:
+            clean = None
+            for name, msgs in e.fields.items():
+                errors.setdefault(name, "; ".join(msgs))
+        if errors:
+            result.errors += [RowError(number, k, m) for k, m in errors.items()]
+            return None
+        external = row.get("external_id", "")
+        if external:
+            key = f"x:{external}"[:80]
+        else:
+            key = _row_key(
+                [
+                    date.isoformat(),
+                    clean.channel,
+                    clean.language,
+                    ";".join(sorted(r.code for r in clean.reasons)),
+                    str(not identifier),
+                    identifier,
+                    clean.partner_type,
+                    str(minutes or ""),
+                    str(bool(interpreter)),
+                    clean.outcome,
+                    clean.referred_to,
+                ],  # fmt: skip
+                seen_content,
+            )
+        if key in seen_keys:
+            result.errors.append(RowError(number, "external_id", _("Repeated in this file.")))
+            return None
+        seen_keys.add(key)
+        return _Row(number, key, date, identifier, clean)
+
+    def flush(batch: list[_Row]) -> None:
+        existing = set(
+            Contact.objects.filter(
+                organisation=organisation, import_key__in=[r.key for r in batch]
+            ).values_list("import_key", flat=True)
+        )
+        clients = clients_by_identifier(
+            organisation_id=organisation.id,
+            on=today,
+            identifiers={r.identifier for r in batch if r.identifier},
+        )
+        new: list[_Row] = []
+        for r in batch:
+            if r.key in existing:
+                result.skipped_existing += 1
+            elif r.identifier and r.identifier not in clients:
+                result.errors.append(
+                    RowError(
+                        r.number,
+                        "client",
+                        _("No client of the organisation has this identity code or temporary id."),
+                    )
+                )
+            else:
+                new.append(r)
+        if not new or dry_run:
+            result.created += len(new)
+            return
+        now = clock.now()
+        user = actor if getattr(actor, "is_authenticated", False) else None
+        with transaction.atomic():
+            contacts = []
+            for r, pk in zip(new, allocate_ids(Contact, len(new)), strict=True):
+                c = r.clean
+                contacts.append(
+                    Contact(
+                        id=pk,
+                        organisation=organisation,
+                        logged_by=user,
+                        logged_at=now,
+                        contacted_at=dt.datetime.combine(
+                            r.date, dt.time(12), tzinfo=clock.HELSINKI
+                        ),
+                        contacted_on=r.date,
+                        kind=c.kind,
+                        partner_type=c.partner_type,
+                        client_id=clients.get(r.identifier),
+                        channel=c.channel,
+                        language=c.language,
+                        interpreter_used=c.interpreter_used,
+                        minutes=c.minutes,
+                        outcome=c.outcome,
+                        referred_to=c.referred_to,
+                        import_key=r.key,
+                    )  # fmt: skip
+                )
+            fast_insert(contacts)
+            reason_rows = [
+                ContactReason(
+                    contact_id=contact.id,
+                    reason_id=reason.id,
+                    organisation_id=organisation.id,
+                    contacted_on=contact.contacted_on,
+                    kind=contact.kind,
+                )  # fmt: skip
+                for contact, r in zip(contacts, new, strict=True)
+                for reason in r.clean.reasons
+            ]
+            for row, pk in zip(
+                reason_rows, allocate_ids(ContactReason, len(reason_rows)), strict=True
+            ):
+                row.pk = pk
+            fast_insert(reason_rows)
+            audit_record_many(
+                actor=actor,
+                action="create",
+                object_type="guidance_contact",
+                reason=f"import {source_name}".strip(),
+                items=[
+                    {
+                        "object_id": c.id,
+                        "client_id": c.client_id,
+                        "changes": {"imported": True, "kind": c.kind},
+                    }
+                    for c in contacts
+                ],
+            )
+        result.created += len(new)
+
+    def run() -> None:
+        batch: list[_Row] = []
+        for number, row in enumerate(rows, start=2):
+            result.rows += 1
+            parsed = parse(number, row)
+            if parsed is not None:
+                batch.append(parsed)
+            if len(batch) >= batch_size:
+                flush(batch)
+                batch = []
+            if progress:
+                progress(1)
+        if batch:
+            flush(batch)
+
+    if atomic or dry_run:
+        with transaction.atomic():
+            run()
+            if dry_run or result.errors:
+                transaction.set_rollback(True)
+        if atomic and result.errors:
+            result.written = False
+            result.created = 0
+            raise ImportAborted(result)
+    else:
+        run()
+    result.errors.sort(key=lambda e: e.row)
+    return result

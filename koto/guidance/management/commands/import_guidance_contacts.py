@@ -1,0 +1,52 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from koto.core import context
+from koto.guidance.importing import ImportAborted, check_header, import_contacts, read_csv
+from koto.organisations.selectors import organisation_by_code
+
+
+class Command(BaseCommand):
+    help = "Import guidance contacts from a CSV file (columns: docs/guidance.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--organisation", required=True, help="organisation code, e.g. 398")
+        parser.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+        parser.add_argument("--atomic", action="store_true", help="store nothing if any row fails")
+
+    def handle(self, *args, file, organisation, dry_run, atomic, **options):
+        org = organisation_by_code(organisation)
+        if org is None:
+            raise CommandError(f"--organisation: no organisation with code {organisation!r}")
+        try:
+            header, rows = read_csv(file)
+        except OSError as e:
+            raise CommandError(f"FILE: cannot read {file}: {e.strerror}") from e
+        header_errors = check_header(header)
+        if header_errors:
+            for e in header_errors:
+                self.stderr.write(f"row {e.row}: {e.field}: {e.message}")
+            raise CommandError("The header is not valid; nothing was imported.")
+        token = context.set_current(context.RequestMeta(channel="cli"))
+        try:
+            result = import_contacts(
+                rows=rows, organisation=org, dry_run=dry_run, atomic=atomic, source_name=file
+            )
+        except ImportAborted as e:
+            result = e.result
+        finally:
+            context.reset(token)
+        for e in result.errors:
+            self.stderr.write(f"row {e.row}: {e.field}: {e.message}")
+        verb = "would create" if dry_run else "created"
+        summary = (
+            f"{result.rows} rows: {verb} {result.created}, already present "
+            f"{result.skipped_existing}, failed {result.failed_rows}."
+        )
+        if atomic and result.errors:
+            raise CommandError(f"{summary} --atomic: nothing was stored.")
+        self.stdout.write(summary)
+        if result.errors:
+            sys.exit(1)

@@ -1,0 +1,118 @@
+"""The log page (three clicks), a contact page and the report page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.core.roles import Role
+from koto.guidance import services
+from koto.guidance.models import Contact
+from tests.factories import make_client, member
+
+
+def _queries(http, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert http.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_log__post_channel_and_reason__saved_and_listed(web, adviser):
+    http = web(adviser)
+    response = http.post(
+        "/guidance/", {"channel": "walk_in", "reasons": ["job_search"], "outcome": "answered"},
+        follow=True,
+    )  # fmt: skip
+    assert response.status_code == 200
+    contact = Contact.objects.get()
+    assert (contact.channel, contact.client_id, contact.logged_by_id) == (
+        "walk_in",
+        None,
+        adviser.id,
+    )
+    assert "Contact saved." in response.content.decode()
+    assert response.context["contacts"][0].id == contact.id
+    # the next contact starts from the same channel
+    assert response.context["form"].initial["channel"] == "walk_in"
+
+
+def test_log__unknown_client__field_error(web, adviser):
+    http = web(adviser)
+    response = http.post(
+        "/guidance/",
+        {"channel": "phone", "reasons": ["benefits"], "outcome": "answered",
+         "client_identifier": "TMP-NOPE"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors["client_identifier"] == [
+        "No client you may see has this identity code or temporary id."
+    ]
+    assert Contact.objects.count() == 0
+
+
+def test_log__no_reason__form_error(web, adviser):
+    response = web(adviser).post("/guidance/", {"channel": "phone", "outcome": "answered"})
+    assert response.context["form"].errors["reasons"] == ["Choose at least one reason."]
+
+
+def test_log__query_count_constant(web, adviser):
+    http = web(adviser)
+    services.contact_log(actor=adviser, channel="phone", reasons=["other"])
+    few = _queries(http, "/guidance/")
+    client = make_client(adviser)
+    for _ in range(6):
+        services.contact_log(
+            actor=adviser, channel="walk_in", reasons=["benefits", "job_search"],
+            client_identifier=client.hetu,
+        )  # fmt: skip
+    assert _queries(http, "/guidance/") == few
+
+
+def test_report__query_count_constant(web, adviser, manager):
+    http = web(manager)
+    services.contact_log(actor=adviser, channel="phone", reasons=["other"])
+    few = _queries(http, "/guidance/report/")
+    for ch in ("walk_in", "chat", "video"):
+        services.contact_log(actor=adviser, channel=ch, reasons=["benefits"], language="so")
+        services.contact_log(actor=adviser, channel=ch, reasons=[], partner_type="trainer")
+    assert _queries(http, "/guidance/report/") == few
+
+
+def test_report__csv_download__same_numbers(web, adviser, manager):
+    services.contact_log(actor=adviser, channel="phone", reasons=["benefits", "other"])
+    response = web(manager).get(
+        "/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "dimension,code,label,contacts,partner_contacts"
+    assert "total,all,,1,0" in lines
+    assert "reason,benefits,Etuudet,1,0" in lines  # the page's language (Finnish by default)
+
+
+def test_report__page_shows_tables(web, adviser, manager):
+    services.contact_log(actor=adviser, channel="phone", reasons=["job_search"])
+    response = web(manager).get("/guidance/report/")
+    assert response.status_code == 200
+    assert response.context["report"].contacts == 1
+
+
+@pytest.mark.parametrize("url", ["/guidance/", "/guidance/report/", "/guidance/contacts/1/"])
+def test_pages__anonymous__redirect_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_detail__other_organisation__404(web, adviser, other_adviser):
+    contact = services.contact_log(actor=adviser, channel="phone", reasons=["other"])
+    assert web(other_adviser).get(f"/guidance/contacts/{contact.id}/").status_code == 404
+    assert web(adviser).get(f"/guidance/contacts/{contact.id}/").status_code == 200
+
+
+def test_log__role_without_log_permission__403(web, org, reasons):
+    assert web(member(org, Role.MANAGER)).get("/guidance/").status_code == 403
+
+
+def test_report__role_without_report_permission__403(web, counsellor):
+    assert web(counsellor).get("/guidance/report/").status_code == 403

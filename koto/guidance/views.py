@@ -1,0 +1,105 @@
+"""Guidance screens: the contact log (three clicks), a contact, the report."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from koto.core import clock
+from koto.core.errors import DomainError, NotFound, PermissionDenied
+from koto.core.forms import apply_domain_errors
+from koto.guidance import selectors, services
+from koto.guidance.forms import ContactForm, ReportForm, default_dates
+from koto.guidance.permissions import can_log_contacts, can_read_report
+
+
+@login_required
+def log(request):
+    """Log a contact; stay on the page with today's contacts so the next one is immediate."""
+    if not can_log_contacts(request.user):
+        raise DjangoPermissionDenied
+    reasons = selectors.active_reasons()
+    if not reasons:
+        services.reasons_ensure()
+        reasons = selectors.active_reasons()
+    last = {} if request.method == "POST" else selectors.last_used_for(user=request.user)
+    form = ContactForm(
+        request.POST or None,
+        reasons=reasons,
+        language_label=get_language(),
+        initial={"channel": last.get("channel"), "language": last.get("language", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.contact_log(
+                actor=request.user, channel=d["channel"], reasons=d["reasons"],
+                partner_type=d["partner_type"], language=d["language"],
+                interpreter_used=d["interpreter_used"], minutes=d["minutes"],
+                outcome=d["outcome"], referred_to=d["referred_to"],
+                referred_to_organisation=d["referred_to_organisation"],
+                client_identifier=d["client_identifier"], contacted_on=d["contacted_on"],
+            )  # fmt: skip
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("guidance:log")
+    today = clock.today()
+    contacts = selectors.contacts_today_for(user=request.user, on=today)
+    labels = {r.code: r.label(get_language()) for r in reasons}
+    for c in contacts:
+        c.reason_labels = [labels.get(code, code) for code in c.reason_codes]
+    return render(
+        request,
+        "guidance/log.html",
+        {
+            "form": form,
+            "contacts": contacts,
+            "today": today,
+            "can_report": can_read_report(request.user),
+        },
+    )
+
+
+@login_required
+def detail(request, contact_id: int):
+    try:
+        contact = selectors.contact_get_for(user=request.user, contact_id=contact_id)
+    except NotFound as e:
+        raise Http404 from e
+    labels = {r.code: r.label(get_language()) for r in selectors.active_reasons()}
+    contact.reason_labels = [labels.get(code, code) for code in contact.reason_codes]
+    return render(request, "guidance/detail.html", {"contact": contact})
+
+
+@login_required
+def report(request):
+    form = ReportForm(request.GET or None)
+    start, end = default_dates(clock.today())
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["date_from"] or start
+        end = form.cleaned_data["date_to"] or end
+    try:
+        data = selectors.report_for(user=request.user, date_from=start, date_to=end)
+    except NotFound as e:
+        raise Http404 from e
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied from e
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f"guidance_{start.isoformat()}_{end.isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        csv.writer(response).writerows(data.csv_rows())
+        services.report_exported(actor=request.user, report=data, file_format="csv")
+        return response
+    return render(
+        request,
+        "guidance/report.html",
+        {"form": form, "report": data, "date_from": start, "date_to": end},
+    )
