@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "koto.guidance",
     "koto.referrals",
     "koto.offerings",
+    "koto.placement",
+    "koto.funding",
     "koto.api",
     "koto.demo",
 ]

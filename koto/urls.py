@@ -16,6 +16,8 @@ urlpatterns = [
     path("guidance/", include("koto.guidance.urls")),
     path("referrals/", include("koto.referrals.urls")),
     path("services/", include("koto.offerings.urls")),
+    path("placement/", include("koto.placement.urls")),
+    path("funding/", include("koto.funding.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

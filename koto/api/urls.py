@@ -12,9 +12,11 @@ from koto.accounts.selectors import active_membership_for
 from koto.accounts.services import api_token_authenticate
 from koto.api.routers.casework import router as casework_router
 from koto.api.routers.clients import router as clients_router
+from koto.api.routers.funding import router as funding_router
 from koto.api.routers.guidance import router as guidance_router
 from koto.api.routers.law import router as law_router
 from koto.api.routers.offerings import router as offerings_router
+from koto.api.routers.placement import router as placement_router
 from koto.api.routers.referrals import router as referrals_router
 from koto.core.errors import DomainError
 
@@ -91,3 +93,5 @@ api.add_router("/", casework_router)
 api.add_router("/guidance", guidance_router)
 api.add_router("/referrals", referrals_router)
 api.add_router("/services", offerings_router)
+api.add_router("/placement", placement_router)
+api.add_router("/funding", funding_router)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PlacementConfig(AppConfig):
+    name = "koto.placement"
+    label = "placement"
+    verbose_name = _("Municipal placement")
