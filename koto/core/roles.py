@@ -40,6 +40,9 @@ class Perm(models.TextChoices):
     REFERRAL_MANAGE = "referral.manage", _("Send and handle referrals")
     OFFERINGS_MANAGE = "offerings.manage", _("Manage the service catalogue")
     ENROL = "offerings.enrol", _("Enrol clients in services")
+    PLACEMENT_RESPOND = "placement.respond", _("Answer placement proposals for the municipality")
+    PLACEMENT_CONSULT = "placement.consult", _("Give the welfare region's statement on placement")
+    FUNDING_DECIDE = "funding.decide", _("Decide actual-cost claims (ELY / vitality centre)")
 
 
 _CASEWORK = {
@@ -54,9 +57,11 @@ _CASEWORK = {
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.INTEGRATION_COUNSELLOR: frozenset(_CASEWORK | {Perm.CLIENT_IMPORT}),
+    Role.INTEGRATION_COUNSELLOR: frozenset(
+        _CASEWORK | {Perm.CLIENT_IMPORT, Perm.PLACEMENT_RESPOND}
+    ),
     Role.EMPLOYMENT_COUNSELLOR: frozenset(_CASEWORK),
-    Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.CLIENT_VIEW_WELFARE}),
+    Role.SOCIAL_WORKER: frozenset(_CASEWORK | {Perm.CLIENT_VIEW_WELFARE, Perm.PLACEMENT_CONSULT}),
     Role.GUIDANCE_ADVISER: frozenset(
         {
             Perm.CLIENT_VIEW,
@@ -74,10 +79,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INSIGHTS_VIEW,
             Perm.GUIDANCE_REPORT,
             Perm.OFFERINGS_MANAGE,
+            Perm.PLACEMENT_RESPOND,
+            Perm.FUNDING_MANAGE,
         }
     ),
     Role.FINANCE_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.FUNDING_MANAGE}),
-    Role.PLACEMENT_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.PLACEMENT_MANAGE}),
+    Role.PLACEMENT_OFFICER: frozenset(
+        {Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.PLACEMENT_MANAGE, Perm.FUNDING_DECIDE}
+    ),
     Role.ORG_ADMIN: frozenset(
         {
             Perm.ORG_ADMIN,
