@@ -6,7 +6,7 @@ from koto.audit.models import AuditEvent
 from koto.clients import selectors, services
 from koto.clients.models import ClientEvent, ClientFactChange, NameKind
 from koto.core.errors import ValidationFailed
-from tests.factories import client_data, make_client
+from tests.factories import OrganisationFactory, client_data, make_client
 
 
 def test_client_create__valid__stored_with_timeline_and_audit(counsellor):
@@ -215,3 +215,24 @@ def test_consent__recorded_and_withdrawn(counsellor, other_org):
             actor=counsellor, client=c, consent=consent, withdrawn_on=dt.date(2024, 1, 1)
         )
     assert "withdrawn_on" in e.value.fields
+
+
+def test_client_update__moves__residence_history_kept(counsellor):
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    c.access = "full"
+    services.client_update(
+        actor=counsellor,
+        client=c,
+        data={"home_municipality_code": "098", "home_municipality_on": dt.date(2025, 9, 15)},
+    )
+    rows = list(c.residences.values_list("municipality__code", "from_on", "to_on"))
+    assert rows == [
+        ("398", dt.date(2025, 2, 1), dt.date(2025, 9, 14)),
+        ("098", dt.date(2025, 9, 15), None),
+    ]
+    c.refresh_from_db()
+    assert c.first_home_municipality_on == dt.date(2025, 2, 1)
+    assert c.home_municipality == hollola

@@ -23,6 +23,7 @@ from koto.clients.models import (
     Gender,
     LawFact,
     NameKind,
+    Residence,
 )
 from koto.clients.services import _clean, _name_row, _new_temporary_id, _sort_key
 from koto.core.bulk import allocate_ids, fast_insert
@@ -208,7 +209,7 @@ def import_clients(
             for client, pk in zip(clients, allocate_ids(Client, len(clients)), strict=True):
                 client.pk = pk
             fast_insert(clients)
-            names, langs, facts, events = [], [], [], []
+            names, langs, facts, events, residences = [], [], [], [], []
             for client, clean, facts_from in new:
                 names.append(
                     _name_row(client, NameKind.OFFICIAL, client.first_name, client.last_name)
@@ -235,7 +236,15 @@ def import_clients(
                         client=client, kind=ClientEvent.Kind.IMPORTED, data={"file": source_name}
                     )
                 )
-            for rows in (names, langs, facts, events):
+                if client.home_municipality_id and client.home_municipality_on:
+                    residences.append(
+                        Residence(
+                            client=client,
+                            municipality_id=client.home_municipality_id,
+                            from_on=client.home_municipality_on,
+                        )
+                    )
+            for rows in (names, langs, facts, events, residences):
                 if rows:
                     for row, pk in zip(rows, allocate_ids(type(rows[0]), len(rows)), strict=True):
                         row.pk = pk

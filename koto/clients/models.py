@@ -181,6 +181,34 @@ class Client(TimeStampedModel):
         return self.hetu or self.temporary_id or ""
 
 
+class Residence(models.Model):
+    """The client's municipality of residence (kotikunta) over time: State compensation is
+    paid, month by month, to the municipality of residence on the first day of the month."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="residences")
+    municipality = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    from_on = models.DateField(_("from"))
+    to_on = models.DateField(_("to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["from_on", "id"]
+        indexes = [
+            models.Index(fields=["client", "from_on"], name="residence_client_idx"),
+            models.Index(fields=["municipality", "from_on"], name="residence_municipality_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_on__isnull=True) | Q(to_on__gte=models.F("from_on")),
+                name="residence_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.municipality_id} {self.from_on}–{self.to_on or ''}"
+
+
 class NameKind(models.TextChoices):
     OFFICIAL = "official", _("Official (as in the permit)")
     TRANSLITERATED = "transliterated", _("Other transliteration")

@@ -30,6 +30,7 @@ from koto.clients.models import (
     Meeting,
     NameKind,
     Relation,
+    Residence,
     ResidenceBasis,
 )
 from koto.clients.permissions import can_edit_client
@@ -330,6 +331,29 @@ def _sync_official_name(client: Client) -> None:
         official.save()
 
 
+def _record_residence(client: Client) -> None:
+    """Keep the residence history in step with the current municipality of residence."""
+    if client.home_municipality_id is None or client.home_municipality_on is None:
+        return
+    current = client.residences.filter(to_on__isnull=True).order_by("-from_on").first()
+    if current and current.municipality_id == client.home_municipality_id:
+        if (
+            current.from_on != client.home_municipality_on
+            and not client.residences.exclude(pk=current.pk).exists()
+        ):
+            current.from_on = client.home_municipality_on
+            current.save(update_fields=["from_on"])
+        return
+    if current:
+        current.to_on = max(current.from_on, client.home_municipality_on - dt.timedelta(days=1))
+        current.save(update_fields=["to_on"])
+    Residence.objects.create(
+        client=client,
+        municipality_id=client.home_municipality_id,
+        from_on=client.home_municipality_on,
+    )
+
+
 def _record_fact_changes(client: Client, actor, changed: dict, valid_from: dt.date) -> None:
     ClientFactChange.objects.bulk_create(
         ClientFactChange(
@@ -400,6 +424,7 @@ def client_create(
             {"hetu": _("A client with this personal identity code already exists.")}
         ) from e
     _sync_official_name(client)
+    _record_residence(client)
     if clean.transliterated_names:
         ClientName.objects.bulk_create(
             _name_row(client, NameKind.TRANSLITERATED, f, la)
@@ -492,6 +517,8 @@ def client_update(
     locked.save()
     if "first_name" in changes or "last_name" in changes:
         _sync_official_name(locked)
+    if "home_municipality" in changes or "home_municipality_on" in changes:
+        _record_residence(locked)
     if fact_changes:
         _record_fact_changes(locked, actor, fact_changes, facts_valid_from or clock.today())
         record_event(

@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from koto.accounts.models import Membership, User
-from koto.clients.models import Client, ClientEvent, ClientLanguage, ClientName, NameKind
+from koto.clients.models import Client, ClientEvent, ClientLanguage, ClientName, NameKind, Residence
 from koto.clients.services import _name_row, _sort_key
 from koto.clients.synthetic import hetu_for, synthetic_person
 from koto.core import clock
@@ -99,6 +99,13 @@ def generate(
             ClientName.objects.bulk_create(name_rows)
             ClientLanguage.objects.bulk_create(lang_rows)
             ClientEvent.objects.bulk_create(events)
+            Residence.objects.bulk_create(
+                Residence(
+                    client=c, municipality_id=c.home_municipality_id, from_on=c.home_municipality_on
+                )
+                for c in created
+                if c.home_municipality_id and c.home_municipality_on
+            )
         made += n
         if progress:
             progress(n)
