@@ -30,6 +30,7 @@ def web(client):
 
     def login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.cookies["django_language"] = "en"  # pages in English unless a test sets another
         return client
 
     return login

@@ -52,7 +52,7 @@ def test_guidance_log__three_clicks__listed_and_reported(page, live_server, laht
     expect(page.locator("#id_reasons_error")).to_have_text("Choose at least one reason.")
     a11y(page)
 
-    page.get_by_role("link", name="Guidance report").click()
+    page.get_by_role("main").get_by_role("link", name="Guidance report").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Guidance report")
     reasons = page.get_by_role("table", name="By reason")
     expect(reasons.get_by_role("row", name="Job search")).to_contain_text("1")

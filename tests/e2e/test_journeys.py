@@ -36,7 +36,7 @@ def test_counsellor_journey__find_open_edit_in_three_languages(page, lahti_couns
     expect(page.get_by_text("+358 40 123 4567")).to_be_visible()
 
     # Swedish
-    page.get_by_label("Kieli").select_option("sv")
+    page.get_by_label("Kieli", exact=True).select_option("sv")
     page.get_by_role("button", name="Vaihda").click()
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.get_by_role("link", name="Redigera")).to_be_visible()
@@ -47,7 +47,7 @@ def test_counsellor_journey__find_open_edit_in_three_languages(page, lahti_couns
     expect(page.get_by_text("fatima@example.org")).to_be_visible()
 
     # English
-    page.get_by_label("Språk").select_option("en")
+    page.get_by_label("Språk", exact=True).select_option("en")
     page.get_by_role("button", name="Byt").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("link", name="Edit").click()

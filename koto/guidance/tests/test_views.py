@@ -79,9 +79,9 @@ def test_report__query_count_constant(web, adviser, manager):
 
 def test_report__csv_download__same_numbers(web, adviser, manager):
     services.contact_log(actor=adviser, channel="phone", reasons=["benefits", "other"])
-    response = web(manager).get(
-        "/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv"
-    )
+    http = web(manager)
+    http.cookies["django_language"] = "fi"
+    response = http.get("/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     lines = response.content.decode().splitlines()
