@@ -429,6 +429,8 @@ class ClientEvent(models.Model):
         REFERRAL_RETURNED = "referral_returned", _("Referral returned")
         REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
         REFERRAL_REOPENED = "referral_reopened", _("Referral reopened")
+        PLACEMENT_ARRIVED = "placement_arrived", _("Arrived in the municipality (placement)")
+        MINOR_CARE_RECORDED = "minor_care_recorded", _("Unaccompanied minor's care recorded")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=clock.now)
@@ -462,6 +464,11 @@ class Task(models.Model):
         PLAN_REVIEW = "plan_review", _("Review the plan")
         PLAN_END = "plan_end", _("The plan ends")
         EXTENSION_DECISION = "extension_decision", _("Decide on extending the plan")
+        MINOR_TURNS_18 = "minor_turns_18", _("The minor turns 18: the representative's task ends")
+        ADULTHOOD_SUPPORT_ENDING = (
+            "adulthood_support_ending",
+            _("Support for adulthood ends in three months"),
+        )
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

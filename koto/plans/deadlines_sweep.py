@@ -26,6 +26,15 @@ from koto.law import (
 from koto.law.models import Authority
 from koto.plans.models import IntegrationPlan, PlanStatus
 
+# The task kinds this sweep computes; other apps' tasks (e.g. minors' care) are theirs.
+SWEPT_KINDS = (
+    Task.Kind.ASSESSMENT_START,
+    Task.Kind.GUIDANCE_TO_SERVICE,
+    Task.Kind.PLAN_REVIEW,
+    Task.Kind.PLAN_END,
+    Task.Kind.EXTENSION_DECISION,
+)
+
 
 @dataclass(frozen=True)
 class Due:
@@ -143,7 +152,9 @@ def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
     """Bring the client's tasks in line with the deadlines; returns the number of open tasks."""
     today = today or clock.today()
     wanted = {(d.source_type, d.source_id, d.kind): d for d in deadlines_for(client, today=today)}
-    existing = {(t.source_type, t.source_id, t.kind): t for t in client.tasks.all()}
+    existing = {
+        (t.source_type, t.source_id, t.kind): t for t in client.tasks.filter(kind__in=SWEPT_KINDS)
+    }
     now = clock.now()
     for key, task in existing.items():
         if key not in wanted and task.status == Task.Status.OPEN:
@@ -186,7 +197,11 @@ def clients_with_casework() -> Iterable[int]:
             status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
         ).values_list("client_id", flat=True)
     )
-    ids |= set(Task.objects.filter(status=Task.Status.OPEN).values_list("client_id", flat=True))
+    ids |= set(
+        Task.objects.filter(status=Task.Status.OPEN, kind__in=SWEPT_KINDS).values_list(
+            "client_id", flat=True
+        )
+    )
     return sorted(ids)
 
 

@@ -1,3 +1,560 @@
-from ninja import Router
+"""Municipal placement: agreements on places (agreed vs. used), the welfare region's
+statements, placements from proposal to arrival, the initial health check and unaccompanied
+minors' care. Another organisation's agreement, placement or minor answers 404."""
+
+import datetime as dt
+from typing import Literal
+
+from django.http import Http404
+from ninja import Query, Router, Schema, Status
+
+from koto.core.errors import NotFound, ValidationFailed
+from koto.organisations.models import OrganisationKind
+from koto.organisations.selectors import organisation_by_code
+from koto.placement import permissions, selectors, services
+from koto.placement.models import MinorCare, Placement, PlacementAgreement
 
 router = Router(tags=["placement"])
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class UsageOut(Schema):
+    category: str
+    agreed: int
+    used: int
+    committed: int
+    remaining: int
+
+
+class ConsultationOut(Schema):
+    welfare_region_code: str
+    consulted_on: dt.date
+    statement: str
+    agreement_version: int | None = None
+
+    @staticmethod
+    def resolve_welfare_region_code(obj) -> str:
+        return obj.welfare_region.code
+
+
+class AgreementOut(Schema):
+    id: int
+    version: int
+    municipality_code: str
+    authority_code: str
+    year: int
+    places_quota_refugee: int
+    places_international_protection: int
+    places_unaccompanied_minor: int
+    status: str
+    signed_on: dt.date | None
+    revised_on: dt.date | None
+    note: str
+    usage: list[UsageOut]
+
+    @staticmethod
+    def resolve_municipality_code(obj: PlacementAgreement) -> str:
+        return obj.municipality.code
+
+    @staticmethod
+    def resolve_authority_code(obj: PlacementAgreement) -> str:
+        return obj.authority.code
+
+    @staticmethod
+    def resolve_usage(obj: PlacementAgreement) -> list[dict]:
+        return [
+            {
+                "category": u.category,
+                "agreed": u.agreed,
+                "used": u.used,
+                "committed": u.committed,
+                "remaining": u.remaining,
+            }
+            for u in obj.usage
+        ]
+
+
+class AgreementDetailOut(AgreementOut):
+    consultations: list[ConsultationOut]
+
+    @staticmethod
+    def resolve_consultations(obj: PlacementAgreement) -> list:
+        return obj.consultation_list
+
+
+class PlacesIn(Schema):
+    places_quota_refugee: int = 0
+    places_international_protection: int = 0
+    places_unaccompanied_minor: int = 0
+    note: str | None = None
+    version: int | None = None
+
+    def places(self) -> dict:
+        return self.model_dump(include=set(services.PLACE_FIELDS))
+
+
+class AgreementIn(PlacesIn):
+    municipality_code: str
+    year: int
+
+
+class ReviseIn(PlacesIn):
+    revised_on: dt.date
+
+
+class SignIn(Schema):
+    signed_on: dt.date
+    version: int | None = None
+
+
+class ConsultationIn(Schema):
+    consulted_on: dt.date
+    statement: str
+
+
+class PersonIO(Schema):
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    gender: str = "unknown"
+    residence_basis: str
+    first_permit_on: dt.date | None = None
+    mother_tongue: str = ""
+    relation: str = "main"
+    client_id: int | None = None
+
+
+class PlacementIn(Schema):
+    municipality_code: str
+    category: str
+    source: str
+    persons: list[PersonIO]
+    year: int | None = None
+    source_detail: str = ""
+    evident_welfare_needs: bool = False
+    welfare_needs_note: str = ""
+    proposed_on: dt.date | None = None
+
+
+class HealthCheckOut(Schema):
+    welfare_region_code: str
+    sent_on: dt.date
+    status: str
+    done_on: dt.date | None
+
+    @staticmethod
+    def resolve_welfare_region_code(obj) -> str:
+        return obj.welfare_region.code
+
+
+class PlacementOut(Schema):
+    id: int
+    version: int
+    authority_code: str
+    municipality_code: str
+    year: int
+    category: str
+    source: str
+    source_detail: str
+    status: str
+    proposed_on: dt.date
+    evident_welfare_needs: bool
+    decided_on: dt.date | None
+    decline_reason: str
+    housing_address: str
+    housing_on: dt.date | None
+    supported_housing_note: str
+    arrived_on: dt.date | None
+    cancelled_on: dt.date | None
+    cancel_reason: str
+    persons: list[PersonIO]
+
+    @staticmethod
+    def resolve_authority_code(obj: Placement) -> str:
+        return obj.authority.code
+
+    @staticmethod
+    def resolve_municipality_code(obj: Placement) -> str:
+        return obj.municipality.code
+
+    @staticmethod
+    def resolve_persons(obj: Placement) -> list:
+        return list(obj.persons.all())
+
+
+class PlacementDetailOut(PlacementOut):
+    welfare_needs_note: str
+    consultations: list[ConsultationOut]
+    health_check: HealthCheckOut | None
+
+    @staticmethod
+    def resolve_consultations(obj: Placement) -> list:
+        return getattr(obj, "consultation_list", None) or list(
+            obj.consultations.select_related("welfare_region")
+        )
+
+    @staticmethod
+    def resolve_health_check(obj: Placement):
+        return getattr(obj, "health_check", None)
+
+
+class DecideIn(Schema):
+    decided_on: dt.date | None = None
+    version: int | None = None
+
+
+class DeclineIn(DecideIn):
+    reason: str
+
+
+class HousingIn(Schema):
+    address: str
+    housing_on: dt.date
+    version: int | None = None
+
+
+class SupportedHousingIn(Schema):
+    note: str
+    version: int | None = None
+
+
+class ArriveIn(Schema):
+    arrived_on: dt.date
+    version: int | None = None
+
+
+class CancelIn(Schema):
+    reason: str
+    cancelled_on: dt.date | None = None
+    version: int | None = None
+
+
+class HealthCheckIn(Schema):
+    done_on: dt.date
+
+
+class TaskOut(Schema):
+    kind: str
+    due_on: dt.date
+    status: str
+    rule_code: str
+    rule_section: str
+    reason_fi: str
+    reason_sv: str
+    reason_en: str
+    period_id: str
+
+
+class MinorCareOut(Schema):
+    id: int
+    version: int
+    client_id: int
+    client_name: str
+    birth_date: dt.date
+    placement_id: int | None
+    housing_form: str
+    representative_name: str
+    representative_contact: str
+    representative_from: dt.date | None
+    representative_to: dt.date | None
+    after_care_plan_on: dt.date | None
+    after_care_plan_ends_on: dt.date | None
+    turns_18_on: dt.date
+    support_ends_on: dt.date | None
+
+    @staticmethod
+    def resolve_client_name(obj: MinorCare) -> str:
+        return obj.client.full_name
+
+    @staticmethod
+    def resolve_birth_date(obj: MinorCare) -> dt.date:
+        return obj.client.birth_date
+
+
+class MinorCareDetailOut(MinorCareOut):
+    tasks: list[TaskOut]
+
+    @staticmethod
+    def resolve_tasks(obj: MinorCare) -> list:
+        return list(obj.client.tasks.filter(source_type="minor_care", source_id=obj.id))
+
+
+class MinorCarePatch(Schema):
+    housing_form: str | None = None
+    representative_name: str | None = None
+    representative_contact: str | None = None
+    representative_from: dt.date | None = None
+    representative_to: dt.date | None = None
+    after_care_plan_on: dt.date | None = None
+    after_care_plan_ends_on: dt.date | None = None
+    version: int | None = None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _require_role(request) -> None:
+    if not permissions.has_placement_role(request.auth):
+        raise NotFound("placement")
+
+
+def _municipality(code: str):
+    org = organisation_by_code(code)
+    if org is None or org.kind != OrganisationKind.MUNICIPALITY:
+        raise ValidationFailed({"municipality_code": "Unknown municipality code."})
+    return org
+
+
+def _agreement(request, agreement_id: int) -> PlacementAgreement:
+    return selectors.agreement_get_for(user=request.auth, agreement_id=agreement_id)
+
+
+def _placement(request, placement_id: int, purpose: str = "api") -> Placement:
+    return selectors.placement_get_for(
+        user=request.auth, placement_id=placement_id, purpose=purpose
+    )
+
+
+def _fresh_agreement(request, agreement_id: int) -> PlacementAgreement:
+    return selectors.agreement_get_for(user=request.auth, agreement_id=agreement_id)
+
+
+def _fresh_placement(placement_id: int) -> Placement:
+    return (
+        Placement.objects.select_related("municipality", "authority")
+        .prefetch_related("persons")
+        .get(pk=placement_id)
+    )
+
+
+# ---------------------------------------------------------------- agreements
+
+
+@router.get("/agreements", response=list[AgreementOut], summary="Agreements: places agreed vs used")
+def agreement_list(request, year: int | None = None):
+    _require_role(request)
+    return selectors.agreement_list_for(user=request.auth, year=year)
+
+
+@router.post("/agreements", response={201: AgreementDetailOut}, summary="Draft an agreement")
+def agreement_create(request, payload: AgreementIn):
+    if permissions.authority_of(request.auth) is None:
+        raise Http404
+    agreement = services.agreement_create(
+        actor=request.auth, municipality=_municipality(payload.municipality_code),
+        year=payload.year, places=payload.places(), note=payload.note or "",
+    )  # fmt: skip
+    return Status(201, _fresh_agreement(request, agreement.id))
+
+
+@router.get("/agreements/{agreement_id}", response=AgreementDetailOut, summary="Read an agreement")
+def agreement_read(request, agreement_id: int):
+    return _agreement(request, agreement_id)
+
+
+@router.patch(
+    "/agreements/{agreement_id}", response=AgreementDetailOut, summary="Change a draft's places"
+)
+def agreement_update(request, agreement_id: int, payload: PlacesIn):
+    services.agreement_update(
+        actor=request.auth, agreement=_agreement(request, agreement_id), places=payload.places(),
+        note=payload.note, expected_version=payload.version,
+    )  # fmt: skip
+    return _fresh_agreement(request, agreement_id)
+
+
+@router.post(
+    "/agreements/{agreement_id}/consultations",
+    response={201: ConsultationOut},
+    summary="Record the welfare region's statement on the agreement",
+)
+def agreement_consult(request, agreement_id: int, payload: ConsultationIn):
+    consultation = services.agreement_consult(
+        actor=request.auth, agreement=_agreement(request, agreement_id), **payload.model_dump()
+    )
+    return Status(201, consultation)
+
+
+@router.post(
+    "/agreements/{agreement_id}/sign", response=AgreementDetailOut, summary="Sign an agreement"
+)
+def agreement_sign(request, agreement_id: int, payload: SignIn):
+    services.agreement_sign(
+        actor=request.auth, agreement=_agreement(request, agreement_id),
+        signed_on=payload.signed_on, expected_version=payload.version,
+    )  # fmt: skip
+    return _fresh_agreement(request, agreement_id)
+
+
+@router.post(
+    "/agreements/{agreement_id}/revise",
+    response=AgreementDetailOut,
+    summary="Revise a signed agreement",
+)
+def agreement_revise(request, agreement_id: int, payload: ReviseIn):
+    services.agreement_revise(
+        actor=request.auth, agreement=_agreement(request, agreement_id), places=payload.places(),
+        revised_on=payload.revised_on, note=payload.note, expected_version=payload.version,
+    )  # fmt: skip
+    return _fresh_agreement(request, agreement_id)
+
+
+# ---------------------------------------------------------------- placements
+
+StatusFilter = Literal[
+    "proposed", "accepted", "declined", "housing_reserved", "supported_housing_requested",
+    "arrived", "cancelled",
+]  # fmt: skip
+
+
+@router.get("/placements", response=list[PlacementOut], summary="Placements, newest first")
+def placement_list(
+    request,
+    status: StatusFilter | None = None,
+    year: int | None = None,
+    limit: int = Query(200, ge=1, le=500),
+):
+    _require_role(request)
+    return selectors.placement_list_for(user=request.auth, status=status, year=year, limit=limit)
+
+
+@router.post("/placements", response={201: PlacementDetailOut}, summary="Propose a placement")
+def placement_propose(request, payload: PlacementIn):
+    if permissions.authority_of(request.auth) is None:
+        raise Http404
+    data = payload.model_dump(exclude={"municipality_code", "persons"})
+    persons = [p.model_dump(exclude={"client_id"}) for p in payload.persons]
+    placement = services.placement_propose(
+        actor=request.auth, municipality=_municipality(payload.municipality_code),
+        persons=persons, **data,
+    )  # fmt: skip
+    return Status(201, _fresh_placement(placement.id))
+
+
+@router.get("/placements/{placement_id}", response=PlacementDetailOut, summary="Read a placement")
+def placement_read(request, placement_id: int):
+    return _placement(request, placement_id)
+
+
+@router.post(
+    "/placements/{placement_id}/consultations",
+    response={201: ConsultationOut},
+    summary="Record the welfare region's statement on a placement",
+)
+def placement_consult(request, placement_id: int, payload: ConsultationIn):
+    consultation = services.placement_consult(
+        actor=request.auth, placement=_placement(request, placement_id, "api:consult"),
+        **payload.model_dump(),
+    )  # fmt: skip
+    return Status(201, consultation)
+
+
+def _act(request, placement_id: int, operation: str, **kwargs) -> Placement:
+    placement = _placement(request, placement_id, f"api:{operation}")
+    services.OPERATIONS[operation](actor=request.auth, placement=placement, **kwargs)
+    return _fresh_placement(placement_id)
+
+
+@router.post(
+    "/placements/{placement_id}/accept", response=PlacementDetailOut, summary="Accept a proposal"
+)
+def placement_accept(request, placement_id: int, payload: DecideIn):
+    return _act(
+        request, placement_id, "accept",
+        decided_on=payload.decided_on, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/placements/{placement_id}/decline",
+    response=PlacementDetailOut,
+    summary="Decline a proposal with a reason",
+)
+def placement_decline(request, placement_id: int, payload: DeclineIn):
+    return _act(
+        request, placement_id, "decline", reason=payload.reason,
+        decided_on=payload.decided_on, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/placements/{placement_id}/reserve-housing",
+    response=PlacementDetailOut,
+    summary="Reserve housing (address, date)",
+)
+def placement_reserve_housing(request, placement_id: int, payload: HousingIn):
+    return _act(
+        request, placement_id, "reserve_housing", address=payload.address,
+        housing_on=payload.housing_on, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/placements/{placement_id}/request-supported-housing",
+    response=PlacementDetailOut,
+    summary="Request supported housing",
+)
+def placement_request_supported_housing(request, placement_id: int, payload: SupportedHousingIn):
+    return _act(
+        request, placement_id, "request_supported_housing",
+        note=payload.note, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/placements/{placement_id}/arrive",
+    response=PlacementDetailOut,
+    summary="Record arrival: the people become clients of the municipality",
+)
+def placement_arrive(request, placement_id: int, payload: ArriveIn):
+    return _act(
+        request, placement_id, "arrive",
+        arrived_on=payload.arrived_on, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/placements/{placement_id}/cancel", response=PlacementDetailOut, summary="Cancel a placement"
+)
+def placement_cancel(request, placement_id: int, payload: CancelIn):
+    return _act(
+        request, placement_id, "cancel", reason=payload.reason,
+        cancelled_on=payload.cancelled_on, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/placements/{placement_id}/health-check",
+    response=HealthCheckOut,
+    summary="Record the initial health check done",
+)
+def placement_health_check(request, placement_id: int, payload: HealthCheckIn):
+    return services.health_check_done(
+        actor=request.auth, placement=_placement(request, placement_id, "api:health_check"),
+        done_on=payload.done_on,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- unaccompanied minors
+
+
+@router.get("/minors", response=list[MinorCareOut], summary="Unaccompanied minors' care")
+def minor_list(request):
+    _require_role(request)
+    return selectors.minor_care_list_for(user=request.auth)
+
+
+@router.get("/minors/{care_id}", response=MinorCareDetailOut, summary="Read a minor's care")
+def minor_read(request, care_id: int):
+    return selectors.minor_care_get_for(user=request.auth, care_id=care_id, purpose="api")
+
+
+@router.patch("/minors/{care_id}", response=MinorCareDetailOut, summary="Update a minor's care")
+def minor_update(request, care_id: int, payload: MinorCarePatch):
+    care = selectors.minor_care_get_for(user=request.auth, care_id=care_id, purpose="api:edit")
+    data = payload.model_dump(exclude_unset=True, exclude={"version"})
+    return services.minor_care_update(
+        actor=request.auth, care=care, data=data, expected_version=payload.version
+    )

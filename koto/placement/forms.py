@@ -1,0 +1,177 @@
+"""Placement forms: shape only; the rules are in the services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.clients.forms import DateInput
+from koto.clients.models import Gender, ResidenceBasis
+from koto.organisations.selectors import municipalities
+from koto.placement.models import (
+    HousingForm,
+    PlaceCategory,
+    PlacementPerson,
+    PlacementSource,
+)
+
+
+class PlacesForm(forms.Form):
+    places_quota_refugee = forms.IntegerField(
+        label=_("Places for quota refugees"), min_value=0, initial=0
+    )
+    places_international_protection = forms.IntegerField(
+        label=_("Places for other beneficiaries of international protection"),
+        min_value=0,
+        initial=0,
+    )
+    places_unaccompanied_minor = forms.IntegerField(
+        label=_("Places for unaccompanied minors"), min_value=0, initial=0
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def places(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k.startswith("places_")}
+
+
+class AgreementCreateForm(PlacesForm):
+    municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=None)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    field_order = ["municipality", "year"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipalities()
+
+
+class AgreementReviseForm(PlacesForm):
+    revised_on = forms.DateField(label=_("Revised on"), widget=DateInput())
+    field_order = ["revised_on"]
+
+
+class SignForm(forms.Form):
+    signed_on = forms.DateField(label=_("Signed on"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ConsultationForm(forms.Form):
+    consulted_on = forms.DateField(label=_("Welfare region consulted on"), widget=DateInput())
+    statement = forms.CharField(
+        label=_("The welfare region's statement"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class ProposeForm(forms.Form):
+    municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=None)
+    year = forms.IntegerField(label=_("Year of the places"), min_value=2000, max_value=2100)
+    category = forms.ChoiceField(label=_("Category"), choices=PlaceCategory.choices)
+    source = forms.ChoiceField(label=_("Coming from"), choices=PlacementSource.choices)
+    source_detail = forms.CharField(
+        label=_("Reception centre or quota selection"), max_length=200, required=False
+    )
+    evident_welfare_needs = forms.BooleanField(
+        label=_("Evident social or health care needs"),
+        required=False,
+        help_text=_("The welfare region must give its statement before the municipality accepts."),
+    )
+    welfare_needs_note = forms.CharField(
+        label=_("About the needs"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipalities()
+
+
+class PersonForm(forms.Form):
+    first_name = forms.CharField(label=_("First names"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    residence_basis = forms.ChoiceField(
+        label=_("Residence basis"), choices=[("", "–"), *ResidenceBasis.choices]
+    )
+    first_permit_on = forms.DateField(
+        label=_("Residence permit granted on"), widget=DateInput(), required=False
+    )
+    mother_tongue = forms.CharField(
+        label=_("Mother tongue (ISO 639)"), max_length=3, required=False
+    )
+    relation = forms.ChoiceField(
+        label=_("Relation to the main person"),
+        choices=[("", "–"), *PlacementPerson.Role.choices],
+        required=False,
+    )
+
+
+PersonFormSet = forms.formset_factory(PersonForm, extra=4, min_num=1, validate_min=True)
+
+
+class DecideForm(forms.Form):
+    decided_on = forms.DateField(label=_("Answered on"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class DeclineForm(DecideForm):
+    reason = forms.CharField(
+        label=_("Reason for declining"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReserveHousingForm(forms.Form):
+    address = forms.CharField(label=_("Housing address"), max_length=200)
+    housing_on = forms.DateField(label=_("Housing available from"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class SupportedHousingForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why supported housing is needed"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ArriveForm(forms.Form):
+    arrived_on = forms.DateField(label=_("Arrived on"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    cancelled_on = forms.DateField(label=_("Cancelled on"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class HealthCheckForm(forms.Form):
+    done_on = forms.DateField(label=_("Health check done on"), widget=DateInput())
+
+
+class MinorCareForm(forms.Form):
+    housing_form = forms.ChoiceField(
+        label=_("Form of housing"),
+        choices=[("", "–"), *HousingForm.choices],
+        required=False,
+    )
+    representative_name = forms.CharField(label=_("Representative"), max_length=200, required=False)
+    representative_contact = forms.CharField(
+        label=_("Representative's contact details"), max_length=200, required=False
+    )
+    representative_from = forms.DateField(
+        label=_("Representative from"), widget=DateInput(), required=False
+    )
+    representative_to = forms.DateField(
+        label=_("Representative until"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Empty: the day before the 18th birthday."),
+    )
+    after_care_plan_on = forms.DateField(
+        label=_("Adulthood-support plan made on"), widget=DateInput(), required=False
+    )
+    after_care_plan_ends_on = forms.DateField(
+        label=_("Adulthood-support plan ends on"), widget=DateInput(), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

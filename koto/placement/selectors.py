@@ -1,0 +1,262 @@
+"""Reads of placement. An agreement or a placement is seen by the regional State authority
+that made it, by the municipality it concerns and by that municipality's welfare region, by
+their members with a placement role; anyone else gets NotFound (404). Placements name
+people, so reading one (or a list) is audited; agreements hold only numbers."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from koto.audit.services import audit_record
+from koto.clients.selectors import client_get_for, client_list_for
+from koto.core.errors import NotFound
+from koto.placement import permissions
+from koto.placement.models import (
+    MinorCare,
+    PlaceCategory,
+    Placement,
+    PlacementAgreement,
+    PlacementPerson,
+    PlacementStatus,
+    WelfareConsultation,
+)
+from koto.placement.states import COMMITTED
+
+
+def _visible(user) -> Q | None:
+    """Rows of `municipality` / `authority` the user reaches through their placement role."""
+    q = Q(pk__in=[])
+    found = False
+    if (org := permissions.authority_of(user)) is not None:
+        q |= Q(authority_id=org)
+        found = True
+    if (org := permissions.municipality_of(user)) is not None:
+        q |= Q(municipality_id=org)
+        found = True
+    if (org := permissions.welfare_region_of(user)) is not None:
+        q |= Q(municipality__welfare_region_id=org)
+        found = True
+    return q if found else None
+
+
+# ---------------------------------------------------------------- agreements
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Places of one category: agreed, used (people arrived), committed (accepted, not yet
+    arrived) and what is left."""
+
+    category: str
+    label: str
+    agreed: int
+    used: int
+    committed: int
+
+    @property
+    def remaining(self) -> int:
+        return self.agreed - self.used - self.committed
+
+
+def _usage_counts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int, str, str], int]:
+    """People per (municipality, year, category, arrived|committed) in one query."""
+    if not pairs:
+        return {}
+    q = Q(pk__in=[])
+    for municipality_id, year in pairs:
+        q |= Q(placement__municipality_id=municipality_id, placement__year=year)
+    rows = (
+        PlacementPerson.objects.filter(q)
+        .filter(placement__status__in=[PlacementStatus.ARRIVED, *COMMITTED])
+        .values(
+            "placement__municipality_id",
+            "placement__year",
+            "placement__category",
+            "placement__status",
+        )
+        .annotate(n=Count("id"))
+    )
+    out: dict[tuple[int, int, str, str], int] = defaultdict(int)
+    for r in rows:
+        kind = "used" if r["placement__status"] == PlacementStatus.ARRIVED else "committed"
+        key = (
+            r["placement__municipality_id"],
+            r["placement__year"],
+            r["placement__category"],
+            kind,
+        )
+        out[key] += r["n"]
+    return out
+
+
+def _attach_usage(agreements: list[PlacementAgreement]) -> list[PlacementAgreement]:
+    counts = _usage_counts({(a.municipality_id, a.year) for a in agreements})
+    for a in agreements:
+        a.usage = [
+            Usage(
+                category=c.value,
+                label=str(c.label),
+                agreed=a.places_for(c.value),
+                used=counts.get((a.municipality_id, a.year, c.value, "used"), 0),
+                committed=counts.get((a.municipality_id, a.year, c.value, "committed"), 0),
+            )
+            for c in PlaceCategory
+        ]
+        a.places_total = sum(u.agreed for u in a.usage)
+        a.used_total = sum(u.used for u in a.usage)
+        a.committed_total = sum(u.committed for u in a.usage)
+    return agreements
+
+
+def _agreements() -> QuerySet[PlacementAgreement]:
+    return PlacementAgreement.objects.select_related(
+        "municipality", "municipality__welfare_region", "authority"
+    )
+
+
+def agreement_list_for(*, user, year: int | None = None) -> list[PlacementAgreement]:
+    """Agreements the viewer may see, each with `usage` per category (two queries)."""
+    q = _visible(user)
+    if q is None:
+        return []
+    qs = _agreements().filter(q)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return _attach_usage(list(qs[:500]))
+
+
+def agreement_get_for(*, user, agreement_id: int) -> PlacementAgreement:
+    q = _visible(user)
+    if q is None:
+        raise NotFound("placement_agreement")
+    agreement = _agreements().filter(q).filter(pk=agreement_id).first()
+    if agreement is None:
+        raise NotFound("placement_agreement")
+    _attach_usage([agreement])
+    agreement.consultation_list = list(
+        agreement.consultations.select_related("welfare_region", "recorded_by")
+    )
+    return agreement
+
+
+def agreement_for_placement(placement: Placement) -> PlacementAgreement | None:
+    """The agreement of the placement's municipality and year, if one exists."""
+    return PlacementAgreement.objects.filter(
+        municipality_id=placement.municipality_id, year=placement.year
+    ).first()
+
+
+def consultation_current(agreement: PlacementAgreement) -> WelfareConsultation | None:
+    """The consultation recorded on the agreement's current version (after its last change)."""
+    return (
+        agreement.consultations.filter(agreement_version=agreement.version)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------- placements
+
+
+def _placements() -> QuerySet[Placement]:
+    return Placement.objects.select_related(
+        "municipality", "municipality__welfare_region", "authority"
+    ).prefetch_related(Prefetch("persons", queryset=PlacementPerson.objects.order_by("id")))
+
+
+def placement_list_for(
+    *,
+    user,
+    status: str | None = None,
+    year: int | None = None,
+    municipality_id: int | None = None,
+    limit: int = 200,
+) -> list[Placement]:
+    """Placements the viewer may see, newest first; audited as one read (they name people)."""
+    q = _visible(user)
+    if q is None:
+        return []
+    qs = _placements().filter(q)
+    if status:
+        qs = qs.filter(status=status)
+    if year is not None:
+        qs = qs.filter(year=year)
+    if municipality_id is not None:
+        qs = qs.filter(municipality_id=municipality_id)
+    items = list(qs.order_by("-id")[:limit])
+    audit_record(
+        actor=user,
+        action="read",
+        object_type="placement_list",
+        reason=f"status={status or ''}",
+        changes={"ids": [p.id for p in items]},
+    )
+    return items
+
+
+def placement_get_for(*, user, placement_id: int, purpose: str = "view") -> Placement:
+    """One placement the viewer may see, with its consultations and health check; audited."""
+    q = _visible(user)
+    if q is None:
+        raise NotFound("placement")
+    placement = _placements().filter(q).filter(pk=placement_id).first()
+    if placement is None:
+        raise NotFound("placement")
+    placement.consultation_list = list(
+        placement.consultations.select_related("welfare_region", "recorded_by")
+    )
+    audit_record(
+        actor=user,
+        action="read",
+        object_type="placement",
+        object_id=placement.id,
+        reason=purpose,
+    )
+    return placement
+
+
+def placement_counts_by_status(*, user) -> dict[str, int]:
+    q = _visible(user)
+    if q is None:
+        return {}
+    rows = Placement.objects.filter(q).values("status").annotate(n=Count("id"))
+    return {r["status"]: r["n"] for r in rows}
+
+
+def has_welfare_consultation(placement: Placement) -> bool:
+    return placement.consultations.exists()
+
+
+# ---------------------------------------------------------------- unaccompanied minors
+
+
+def minor_care_list_for(*, user, limit: int = 500) -> list[MinorCare]:
+    """Unaccompanied minors' care records of the clients the viewer may see; one audited read."""
+    clients = client_list_for(user=user)
+    items = list(
+        MinorCare.objects.filter(client__in=clients)
+        .select_related("client", "client__responsible_organisation")
+        .order_by("turns_18_on", "id")[:limit]
+    )
+    if items:
+        audit_record(
+            actor=user,
+            action="read",
+            object_type="minor_care_list",
+            changes={"client_ids": [c.client_id for c in items]},
+        )
+    return items
+
+
+def minor_care_get_for(*, user, care_id: int, purpose: str = "view") -> MinorCare:
+    """One care record; the read of the client is audited by the client selector."""
+    care = MinorCare.objects.filter(pk=care_id).first()
+    if care is None:
+        raise NotFound("minor_care")
+    care.client = client_get_for(user=user, client_id=care.client_id, purpose=purpose)
+    return care
+
+
+def minor_care_for_client(*, client) -> MinorCare | None:
+    return MinorCare.objects.filter(client=client).first()

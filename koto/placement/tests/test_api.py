@@ -1,0 +1,196 @@
+"""The placement API: the journey from agreement to arrival, errors naming the field,
+constant queries on lists and 404 for a third organisation on every path."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.placement import services
+from koto.placement.models import MinorCare, Placement
+
+from .conftest import TODAY, family
+
+BASE = "/api/v1/placement"
+
+
+def _send(http, method, url, body=None):
+    if method == "get":
+        return http.get(url)
+    return getattr(http, method)(url, data=json.dumps(body or {}), content_type="application/json")
+
+
+BODIES = {
+    "accept": {},
+    "decline": {"reason": "x"},
+    "reserve-housing": {"address": "x", "housing_on": "2026-11-02"},
+    "request-supported-housing": {"note": "x"},
+    "arrive": {"arrived_on": "2026-11-02"},
+    "cancel": {"reason": "x"},
+    "health-check": {"done_on": "2026-11-02"},
+    "consultations": {"consulted_on": "2026-11-02", "statement": "x"},
+}
+PATHS = [
+    ("get", "/agreements/{agreement_id}", None),
+    ("patch", "/agreements/{agreement_id}", {"places_quota_refugee": 1}),
+    ("post", "/agreements/{agreement_id}/consultations", BODIES["consultations"]),
+    ("post", "/agreements/{agreement_id}/sign", {"signed_on": "2026-11-02"}),
+    ("post", "/agreements/{agreement_id}/revise", {"revised_on": "2026-11-02"}),
+    ("get", "/placements/{placement_id}", None),
+    *[("post", f"/placements/{{placement_id}}/{op}", body) for op, body in BODIES.items()],
+    ("get", "/minors/{care_id}", None),
+    ("patch", "/minors/{care_id}", {"representative_name": "x"}),
+]
+
+
+def test_api_paths__enumerated(web, officer):
+    schema = web(officer).get("/api/v1/openapi.json").json()["paths"]
+    found = {
+        (m, p.removeprefix(BASE))
+        for p, ops in schema.items()
+        if p.startswith(BASE) and "{" in p
+        for m in ops
+    }
+    assert found == {(m, p) for m, p, _b in PATHS}
+
+
+@pytest.fixture
+def records(propose, agreement, manager):
+    placement = propose()
+    minor = propose(
+        category="unaccompanied_minor", source="reception_centre",
+        persons=[{"first_name": "Ali", "last_name": "Rahimi", "birth_date": dt.date(2010, 5, 15),
+                  "residence_basis": "asylum"}],
+    )  # fmt: skip
+    services.placement_accept(actor=manager, placement=minor)
+    services.placement_reserve_housing(
+        actor=manager, placement=minor, address="Kauppakatu 1", housing_on=TODAY
+    )
+    services.placement_arrive(actor=manager, placement=minor, arrived_on=TODAY)
+    return {
+        "placement_id": placement.id,
+        "agreement_id": agreement.id,
+        "care_id": MinorCare.objects.get().id,
+    }
+
+
+def test_every_placement_api_path__third_organisation__404(web, records, strangers):
+    for stranger in strangers:
+        http = web(stranger)
+        for method, path, body in PATHS:
+            url = BASE + path.format(**records)
+            response = _send(http, method, url, body)
+            assert (stranger.username, method, url, response.status_code) == (
+                stranger.username, method, url, 404,
+            )  # fmt: skip
+            assert response.json()["code"] == "not_found"
+        for path in ("/agreements", "/placements", "/minors"):
+            response = http.get(BASE + path)
+            assert response.status_code == 200
+            assert response.json() == []
+    assert Placement.objects.get(pk=records["placement_id"]).status == "proposed"
+
+
+def test_every_placement_api_path__anonymous__401(client, records):
+    for method, path, body in PATHS:
+        response = _send(client, method, BASE + path.format(**records), body)
+        assert response.status_code == 401
+
+
+def test_api_journey__agreement_to_arrival(web, officer, manager, social_worker, lahti):
+    ely, mun, wr = web(officer), None, None
+    r = _send(ely, "post", f"{BASE}/agreements", {
+        "municipality_code": "398", "year": 2026, "places_quota_refugee": 10,
+        "places_international_protection": 5, "places_unaccompanied_minor": 2,
+    })  # fmt: skip
+    assert r.status_code == 201, r.content
+    agreement_id = r.json()["id"]
+    r = _send(ely, "post", f"{BASE}/agreements/{agreement_id}/sign", {"signed_on": "2026-11-02"})
+    assert (r.status_code, r.json()["code"]) == (422, "consultation_required")
+    wr = web(social_worker)
+    r = _send(
+        wr, "post", f"{BASE}/agreements/{agreement_id}/consultations", BODIES["consultations"]
+    )
+    assert r.status_code == 201
+    ely = web(officer)
+    r = _send(ely, "post", f"{BASE}/agreements/{agreement_id}/sign", {"signed_on": "2026-11-02"})
+    assert (r.status_code, r.json()["status"]) == (200, "signed")
+
+    persons = [{**p, "birth_date": p["birth_date"].isoformat(),
+                "first_permit_on": p["first_permit_on"].isoformat()} for p in family()]  # fmt: skip
+    r = _send(ely, "post", f"{BASE}/placements", {
+        "municipality_code": "398", "category": "quota_refugee", "source": "quota",
+        "persons": persons,
+    })  # fmt: skip
+    assert r.status_code == 201, r.content
+    pid = r.json()["id"]
+    mun = web(manager)
+    assert _send(mun, "post", f"{BASE}/placements/{pid}/accept", {}).status_code == 200
+    r = _send(mun, "post", f"{BASE}/placements/{pid}/reserve-housing", {"address": "Katu 1"})
+    assert (r.status_code, list(r.json()["fields"])) == (422, ["housing_on"])
+    r = _send(mun, "post", f"{BASE}/placements/{pid}/reserve-housing", BODIES["reserve-housing"])
+    assert r.json()["status"] == "housing_reserved"
+    r = _send(mun, "post", f"{BASE}/placements/{pid}/arrive", BODIES["arrive"])
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "arrived"
+    assert all(p["client_id"] for p in body["persons"])
+    assert body["health_check"]["welfare_region_code"] == "hva-paijat-hame"
+    r = _send(web(officer), "get", f"{BASE}/agreements/{agreement_id}")
+    usage = {u["category"]: u for u in r.json()["usage"]}
+    assert (usage["quota_refugee"]["used"], usage["quota_refugee"]["remaining"]) == (2, 8)
+
+
+def test_api_accept__flagged_without_consultation__422_naming_field(web, propose, manager):
+    placement = propose(evident_welfare_needs=True)
+    r = _send(web(manager), "post", f"{BASE}/placements/{placement.id}/accept", {})
+    assert r.status_code == 422
+    assert list(r.json()["fields"]) == ["welfare_consultation"]
+
+
+def test_api_cancel__by_municipality__403(web, propose, manager):
+    placement = propose()
+    r = _send(web(manager), "post", f"{BASE}/placements/{placement.id}/cancel", {"reason": "x"})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/placements", "/agreements", "/minors"])
+def test_api_lists__queries_constant(web, path, propose, officer, manager, lahti):
+    from tests.factories import OrganisationFactory
+
+    def add(i: int):
+        p = propose(
+            category="unaccompanied_minor", source="reception_centre",
+            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
+                      "birth_date": dt.date(2010, 5, i + 1), "residence_basis": "asylum"}],
+        )  # fmt: skip
+        services.placement_accept(actor=manager, placement=p)
+        services.placement_reserve_housing(
+            actor=manager, placement=p, address="Katu 1", housing_on=TODAY
+        )
+        services.placement_arrive(actor=manager, placement=p, arrived_on=TODAY)
+        services.agreement_create(
+            actor=officer,
+            municipality=OrganisationFactory(
+                code=f"{600 + i}", welfare_region=lahti.welfare_region
+            ),
+            year=2026,
+            places={},
+        )
+
+    user = manager if path == "/minors" else officer
+
+    def count() -> int:
+        http = web(user)
+        with CaptureQueriesContext(connection) as ctx:
+            r = http.get(BASE + path)
+            assert r.status_code == 200
+        return len(ctx.captured_queries)
+
+    add(0)
+    first = count()
+    for i in range(1, 5):
+        add(i)
+    assert count() == first

@@ -1,0 +1,473 @@
+"""Placement services: the state machine (every allowed and refused transition), the
+welfare region's consultation rules, arrival making clients, places used and minors' tasks."""
+
+import datetime as dt
+
+import pytest
+
+from koto.audit.models import AuditEvent
+from koto.clients.models import AccessGrant, Client, ClientEvent, Residence, Task
+from koto.core import clock
+from koto.core.errors import PermissionDenied, ValidationFailed
+from koto.placement import selectors, services
+from koto.placement.models import (
+    AgreementStatus,
+    HealthCheckReferral,
+    MinorCare,
+    Placement,
+    PlacementStatus,
+)
+from koto.placement.states import TRANSITIONS
+
+from .conftest import TODAY, family
+
+VALID_ARGS = {
+    "accept": {"decided_on": dt.date(2026, 10, 5)},
+    "decline": {"reason": "No suitable housing this autumn."},
+    "reserve_housing": {"address": "Kauppakatu 1 A 3, 15140 Lahti", "housing_on": TODAY},
+    "request_supported_housing": {"note": "Needs an accessible flat with support."},
+    "arrive": {"arrived_on": dt.date(2026, 10, 20)},
+    "cancel": {"reason": "The family moved elsewhere."},
+}
+
+
+def _actor_for(operation, officer, manager):
+    return officer if operation == "cancel" else manager
+
+
+@pytest.mark.parametrize("operation", list(VALID_ARGS))
+@pytest.mark.parametrize("status", PlacementStatus.values)
+def test_placement_operation__every_status__follows_state_machine(
+    operation, status, propose, officer, manager
+):
+    # given a placement in `status`
+    placement = propose()
+    Placement.objects.filter(pk=placement.pk).update(status=status)
+    placement.refresh_from_db()
+    expected = TRANSITIONS[operation].get(status)
+    # when
+    call = services.OPERATIONS[operation]
+    actor = _actor_for(operation, officer, manager)
+    if expected is None:
+        with pytest.raises(services.PlacementError) as e:
+            call(actor=actor, placement=placement, **VALID_ARGS[operation])
+        assert e.value.code == "invalid_transition"
+        placement.refresh_from_db()
+        assert placement.status == status
+    else:
+        result = call(actor=actor, placement=placement, **VALID_ARGS[operation])
+        assert result.status == expected
+        placement.refresh_from_db()
+        assert placement.status == expected
+        assert placement.version == 2
+
+
+def test_state_machine__terminal_statuses__allow_nothing():
+    for status in (PlacementStatus.DECLINED, PlacementStatus.ARRIVED, PlacementStatus.CANCELLED):
+        assert [op for op, moves in TRANSITIONS.items() if status in moves] == []
+
+
+def test_placement_accept__by_authority__permission_denied(propose, officer):
+    placement = propose()
+    with pytest.raises(PermissionDenied):
+        services.placement_accept(actor=officer, placement=placement)
+
+
+def test_placement_cancel__by_municipality__permission_denied(propose, manager):
+    placement = propose()
+    with pytest.raises(PermissionDenied):
+        services.placement_cancel(actor=manager, placement=placement, reason="x")
+
+
+def test_placement_decline__without_reason__refused_naming_reason(propose, manager):
+    placement = propose()
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_decline(actor=manager, placement=placement, reason="  ")
+    assert list(e.value.fields) == ["reason"]
+
+
+def test_placement_accept__stale_version__conflict(propose, manager):
+    placement = propose()
+    with pytest.raises(services.PlacementConflict):
+        services.placement_accept(actor=manager, placement=placement, expected_version=7)
+
+
+# ---------------------------------------------------------------- proposal
+
+
+def test_placement_propose__authority_not_valid_in_year__refused_naming_year(propose, ely, lahti):
+    from koto.core.roles import Role
+    from tests.factories import member
+
+    ely_officer = member(ely, Role.PLACEMENT_OFFICER)
+    with pytest.raises(ValidationFailed) as e:
+        propose(actor=ely_officer, year=2026)
+    assert list(e.value.fields) == ["year"]
+
+
+def test_placement_propose__by_municipality__permission_denied(propose, manager):
+    with pytest.raises(PermissionDenied):
+        propose(actor=manager)
+
+
+def test_placement_propose__no_persons__refused(propose):
+    with pytest.raises(ValidationFailed) as e:
+        propose(persons=[])
+    assert list(e.value.fields) == ["persons"]
+
+
+def test_placement_propose__adult_as_unaccompanied_minor__refused(propose):
+    person = {
+        "first_name": "Ali",
+        "last_name": "Rahimi",
+        "birth_date": dt.date(2006, 1, 1),
+        "residence_basis": "asylum",
+    }
+    with pytest.raises(ValidationFailed) as e:
+        propose(category="unaccompanied_minor", source="reception_centre", persons=[person])
+    assert list(e.value.fields) == ["persons.0.birth_date"]
+
+
+def test_placement_propose__valid__stored_with_people_and_audited(propose, officer, evk):
+    placement = propose()
+    assert placement.status == PlacementStatus.PROPOSED
+    assert placement.authority == evk
+    assert placement.year == 2026
+    assert [p.relation for p in placement.persons.all()] == ["main", "child"]
+    assert AuditEvent.objects.filter(object_type="placement", action="create").count() == 1
+
+
+# ---------------------------------------------------------------- welfare consultation
+
+
+def test_placement_accept__flagged_without_consultation__refused_with_field_error(propose, manager):
+    placement = propose(evident_welfare_needs=True, welfare_needs_note="Wheelchair user")
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_accept(actor=manager, placement=placement)
+    assert list(e.value.fields) == ["welfare_consultation"]
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.PROPOSED
+
+
+def test_placement_accept__flagged_after_consultation__accepted(propose, manager, social_worker):
+    placement = propose(evident_welfare_needs=True)
+    services.placement_consult(
+        actor=social_worker,
+        placement=placement,
+        consulted_on=dt.date(2026, 10, 3),
+        statement="Home care and physiotherapy can be arranged.",
+    )
+    result = services.placement_accept(actor=manager, placement=placement)
+    assert result.status == PlacementStatus.ACCEPTED
+
+
+def test_placement_consult__by_municipality__permission_denied(propose, manager):
+    placement = propose(evident_welfare_needs=True)
+    with pytest.raises(PermissionDenied):
+        services.placement_consult(
+            actor=manager, placement=placement, consulted_on=TODAY, statement="ok"
+        )
+
+
+def test_placement_accept__not_flagged__no_consultation_needed(propose, manager):
+    assert services.placement_accept(actor=manager, placement=propose()).status == "accepted"
+
+
+def test_agreement_sign__without_consultation__refused(agreement, officer):
+    with pytest.raises(services.PlacementError) as e:
+        services.agreement_sign(actor=officer, agreement=agreement, signed_on=TODAY)
+    assert e.value.code == "consultation_required"
+
+
+def test_agreement_sign__consultation_before_last_change__refused(
+    agreement, officer, social_worker
+):
+    # given a consultation, then a change of places
+    services.agreement_consult(
+        actor=social_worker, agreement=agreement, consulted_on=TODAY, statement="Agreed."
+    )
+    agreement = services.agreement_update(
+        actor=officer,
+        agreement=agreement,
+        places={
+            "places_quota_refugee": 25,
+            "places_international_protection": 10,
+            "places_unaccompanied_minor": 4,
+        },
+    )
+    # when / then
+    with pytest.raises(services.PlacementError) as e:
+        services.agreement_sign(actor=officer, agreement=agreement, signed_on=TODAY)
+    assert e.value.code == "consultation_required"
+
+
+def test_agreement_sign__consulted_after_last_change__signed(agreement, officer, manager):
+    services.agreement_consult(
+        actor=manager, agreement=agreement, consulted_on=TODAY, statement="Statement received."
+    )
+    signed = services.agreement_sign(actor=officer, agreement=agreement, signed_on=TODAY)
+    assert signed.status == AgreementStatus.SIGNED
+    assert signed.signed_on == TODAY
+
+
+def test_agreement_sign__consultation_dated_after_signing__refused_naming_signed_on(
+    agreement, officer, social_worker
+):
+    services.agreement_consult(
+        actor=social_worker, agreement=agreement, consulted_on=TODAY, statement="Agreed."
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_sign(
+            actor=officer, agreement=agreement, signed_on=TODAY - dt.timedelta(days=1)
+        )
+    assert list(e.value.fields) == ["signed_on"]
+
+
+def test_agreement_revise__needs_consultation_after_signing(agreement, officer, social_worker):
+    services.agreement_consult(
+        actor=social_worker, agreement=agreement, consulted_on=TODAY, statement="Agreed."
+    )
+    agreement = services.agreement_sign(actor=officer, agreement=agreement, signed_on=TODAY)
+    places = {
+        "places_quota_refugee": 30,
+        "places_international_protection": 10,
+        "places_unaccompanied_minor": 4,
+    }
+    with pytest.raises(services.PlacementError) as e:
+        services.agreement_revise(
+            actor=officer, agreement=agreement, places=places, revised_on=TODAY
+        )
+    assert e.value.code == "consultation_required"
+    services.agreement_consult(
+        actor=social_worker, agreement=agreement, consulted_on=TODAY, statement="More is fine."
+    )
+    revised = services.agreement_revise(
+        actor=officer, agreement=agreement, places=places, revised_on=TODAY
+    )
+    assert revised.status == AgreementStatus.REVISED
+    assert revised.places_quota_refugee == 30
+
+
+def test_agreement_update__signed__refused(agreement, officer, social_worker):
+    services.agreement_consult(
+        actor=social_worker, agreement=agreement, consulted_on=TODAY, statement="Agreed."
+    )
+    agreement = services.agreement_sign(actor=officer, agreement=agreement, signed_on=TODAY)
+    with pytest.raises(services.PlacementError):
+        services.agreement_update(actor=officer, agreement=agreement, places={})
+
+
+def test_agreement_create__vitality_centre_for_2025__refused_naming_year(officer, lahti):
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_create(actor=officer, municipality=lahti, year=2025, places={})
+    assert list(e.value.fields) == ["year"]
+
+
+def test_agreement_create__second_for_same_year__refused(agreement, officer, lahti):
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_create(actor=officer, municipality=lahti, year=2026, places={})
+    assert list(e.value.fields) == ["year"]
+
+
+def test_agreement_create__negative_places__refused(officer, lahti):
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_create(
+            actor=officer, municipality=lahti, year=2027, places={"places_quota_refugee": -1}
+        )
+    assert list(e.value.fields) == ["places_quota_refugee"]
+
+
+# ---------------------------------------------------------------- arrival
+
+
+def _to_housing(manager, placement):
+    services.placement_accept(actor=manager, placement=placement)
+    return services.placement_reserve_housing(
+        actor=manager, placement=placement, address="Kauppakatu 1", housing_on=TODAY
+    )
+
+
+def test_placement_arrive__people_become_clients_with_residence(propose, manager, lahti, region):
+    # given
+    placement = _to_housing(manager, propose())
+    # when
+    services.placement_arrive(actor=manager, placement=placement, arrived_on=dt.date(2026, 10, 20))
+    # then
+    clients = list(Client.objects.filter(placement_person__placement=placement).order_by("id"))
+    assert [c.first_name for c in clients] == ["Amina", "Hodan"]
+    for c in clients:
+        assert c.responsible_organisation == lahti
+        assert c.home_municipality == lahti
+        assert c.home_municipality_on == dt.date(2026, 10, 20)
+        assert c.first_home_municipality_on == dt.date(2026, 10, 20)
+        assert c.residence_basis in ("quota_refugee", "family_of_quota_refugee")
+        assert list(Residence.objects.filter(client=c).values_list("municipality", "from_on")) == [
+            (lahti.id, dt.date(2026, 10, 20))
+        ]
+        assert c.events.filter(kind=ClientEvent.Kind.PLACEMENT_ARRIVED).count() == 1
+        assert AccessGrant.objects.filter(client=c, organisation=region, scope="read").count() == 1
+    referral = HealthCheckReferral.objects.get(placement=placement)
+    assert (referral.welfare_region, referral.sent_on, referral.status) == (
+        region,
+        dt.date(2026, 10, 20),
+        "sent",
+    )
+    assert MinorCare.objects.count() == 0
+
+
+def test_placement_arrive__future_date__refused(propose, manager):
+    placement = _to_housing(manager, propose())
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_arrive(
+            actor=manager, placement=placement, arrived_on=TODAY + dt.timedelta(days=1)
+        )
+    assert list(e.value.fields) == ["arrived_on"]
+    assert Client.objects.count() == 0
+
+
+def test_health_check_done__by_welfare_region__done(propose, manager, social_worker):
+    placement = _to_housing(manager, propose())
+    services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
+    referral = services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+    assert (referral.status, referral.done_on) == ("done", TODAY)
+
+
+# ---------------------------------------------------------------- places used
+
+
+def test_agreement_usage__counts_arrived_and_committed_people_per_category(
+    agreement, propose, manager, officer
+):
+    arrived = _to_housing(manager, propose())
+    services.placement_arrive(actor=manager, placement=arrived, arrived_on=TODAY)
+    services.placement_accept(actor=manager, placement=propose(persons=family()[:1]))
+    propose()  # only proposed: not counted
+    declined = propose()
+    services.placement_decline(actor=manager, placement=declined, reason="No flat")
+    other_year = propose(year=2027)
+    services.placement_accept(actor=manager, placement=other_year)
+
+    usage = {
+        u.category: (u.agreed, u.used, u.committed, u.remaining)
+        for u in selectors.agreement_get_for(user=officer, agreement_id=agreement.id).usage
+    }
+    assert usage == {
+        "quota_refugee": (20, 2, 1, 17),
+        "international_protection": (10, 0, 0, 10),
+        "unaccompanied_minor": (4, 0, 0, 4),
+    }
+
+
+# ---------------------------------------------------------------- unaccompanied minors
+
+
+def _minor(birth: dt.date, **kw) -> list[dict]:
+    return [
+        {
+            "first_name": "Ali",
+            "last_name": "Rahimi",
+            "birth_date": birth,
+            "residence_basis": "asylum",
+            "first_permit_on": dt.date(2026, 8, 1),
+            **kw,
+        }
+    ]
+
+
+def _arrive_minor(propose, manager, birth: dt.date) -> MinorCare:
+    placement = propose(
+        category="unaccompanied_minor", source="reception_centre", persons=_minor(birth)
+    )
+    services.placement_accept(actor=manager, placement=placement)
+    services.placement_request_supported_housing(
+        actor=manager, placement=placement, note="Family group home"
+    )
+    services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
+    return MinorCare.objects.get(placement=placement)
+
+
+def _tasks(care) -> dict[str, dt.date]:
+    return {
+        t.kind: t.due_on for t in Task.objects.filter(source_type="minor_care", source_id=care.id)
+    }
+
+
+@pytest.mark.parametrize(
+    ("birth", "turns_18", "representative_to", "support_ends", "support_task"),
+    [
+        (dt.date(2010, 5, 15), dt.date(2028, 5, 15), dt.date(2028, 5, 14),
+         dt.date(2033, 5, 14), dt.date(2033, 2, 14)),
+        # 29 February: birthdays fall on 28 February in common years
+        (dt.date(2012, 2, 29), dt.date(2030, 2, 28), dt.date(2030, 2, 27),
+         dt.date(2035, 2, 27), dt.date(2034, 11, 27)),
+        # 3 months before a 31st: clamped to the month's end
+        (dt.date(2009, 6, 1), dt.date(2027, 6, 1), dt.date(2027, 5, 31),
+         dt.date(2032, 5, 31), dt.date(2032, 2, 29)),
+    ],
+)  # fmt: skip
+def test_placement_arrive__unaccompanied_minor__care_and_tasks_from_law(
+    propose, manager, region, birth, turns_18, representative_to, support_ends, support_task
+):
+    care = _arrive_minor(propose, manager, birth)
+    assert care.turns_18_on == turns_18
+    assert care.representative_to == representative_to
+    assert care.support_ends_on == support_ends
+    assert _tasks(care) == {"minor_turns_18": turns_18, "adulthood_support_ending": support_task}
+    client = care.client
+    assert client.arrived_as_unaccompanied_minor is True
+    assert client.fact_changes.filter(fact="arrived_as_unaccompanied_minor").count() == 1
+    assert AccessGrant.objects.filter(client=client, organisation=region, scope="full").exists()
+    task = Task.objects.get(source_type="minor_care", kind="adulthood_support_ending")
+    assert task.organisation_id == client.responsible_organisation_id
+    assert task.rule_section != ""
+    assert task.period_id != ""
+    assert support_ends.strftime("%Y") in task.reason_en
+    assert task.reason_fi and task.reason_sv
+
+
+def test_minor_care_update__representative_beyond_18__refused(propose, manager):
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    care.client.access = "full"
+    with pytest.raises(ValidationFailed) as e:
+        services.minor_care_update(
+            actor=manager, care=care, data={"representative_to": dt.date(2028, 5, 15)}
+        )
+    assert list(e.value.fields) == ["representative_to"]
+
+
+def test_minor_care_update__housing_and_representative__saved_and_audited(propose, manager):
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    care.client.access = "full"
+    updated = services.minor_care_update(
+        actor=manager,
+        care=care,
+        data={
+            "housing_form": "family_group_home",
+            "representative_name": "Maija Edustaja",
+            "representative_from": dt.date(2026, 10, 1),
+            "representative_to": None,
+        },
+    )
+    assert updated.housing_form == "family_group_home"
+    assert updated.representative_to == dt.date(2028, 5, 14)
+    assert AuditEvent.objects.filter(object_type="minor_care", action="update").count() == 1
+
+
+def test_minor_care_tasks__resync__moves_not_duplicates(propose, manager):
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    services.minor_care_sync_tasks(care=care, client=care.client)
+    assert Task.objects.filter(source_type="minor_care", source_id=care.id).count() == 2
+
+
+def test_clock_is_frozen():
+    assert clock.today() == TODAY
+
+
+def test_plans_deadline_sweep__keeps_minor_care_tasks(propose, manager):
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    sweep_client_tasks(care.client)
+    assert set(
+        Task.objects.filter(source_type="minor_care", status="open").values_list("kind", flat=True)
+    ) == {"minor_turns_18", "adulthood_support_ending"}

@@ -1,0 +1,185 @@
+"""Placement pages: every URL answers 404 to a third organisation and sends anonymous users
+to log in; list pages run a constant number of queries; the actions shown follow the role."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import get_resolver, reverse
+
+from koto.placement import services
+from koto.placement.models import MinorCare, Placement, PlacementStatus
+from koto.placement.states import TRANSITIONS
+
+from .conftest import TODAY
+
+
+def placement_url_names() -> dict[str, list[str]]:
+    for pattern in get_resolver().url_patterns:
+        if getattr(pattern, "namespace", None) == "placement":
+            return {f"placement:{p.name}": list(p.pattern.converters) for p in pattern.url_patterns}
+    return {}
+
+
+def _urls(placement, agreement, care) -> list[str]:
+    kw = {"placement_id": placement.id, "agreement_id": agreement.id, "care_id": care.id}
+    out = []
+    for name, params in placement_url_names().items():
+        if name == "placement:act":
+            out += [reverse(name, args=[placement.id, op]) for op in TRANSITIONS]
+        else:
+            out.append(reverse(name, kwargs={k: kw[k] for k in params}))
+    return out
+
+
+@pytest.fixture
+def records(propose, agreement, manager):
+    placement = propose()
+    minor = propose(
+        category="unaccompanied_minor",
+        source="reception_centre",
+        persons=[
+            {
+                "first_name": "Ali",
+                "last_name": "Rahimi",
+                "birth_date": dt.date(2010, 5, 15),
+                "residence_basis": "asylum",
+            }
+        ],
+    )
+    services.placement_accept(actor=manager, placement=minor)
+    services.placement_reserve_housing(
+        actor=manager, placement=minor, address="Kauppakatu 1", housing_on=TODAY
+    )
+    services.placement_arrive(actor=manager, placement=minor, arrived_on=TODAY)
+    return placement, agreement, MinorCare.objects.get()
+
+
+def test_placement_urls__enumerated():
+    assert set(placement_url_names()) == {
+        "placement:list", "placement:propose", "placement:agreements",
+        "placement:agreement_create", "placement:agreement_detail", "placement:agreement_edit",
+        "placement:agreement_consult", "placement:agreement_sign", "placement:agreement_revise",
+        "placement:minors", "placement:minor_detail", "placement:detail", "placement:consult",
+        "placement:health_check", "placement:act",
+    }  # fmt: skip
+
+
+def test_every_placement_url__third_organisation__404_or_empty(web, records, strangers):
+    placement, agreement, care = records
+    lists = {
+        reverse("placement:list"),
+        reverse("placement:agreements"),
+        reverse("placement:minors"),
+    }
+    creates = {reverse("placement:propose"), reverse("placement:agreement_create")}
+    for stranger in strangers:
+        http = web(stranger)
+        for url in _urls(placement, agreement, care):
+            response = http.get(url)
+            if url in lists:
+                # a list shows only the viewer's own records
+                assert (url, response.status_code) == (url, 200)
+                assert "Yusuf" not in response.content.decode()
+                assert "Rahimi" not in response.content.decode()
+            elif url in creates:
+                assert response.status_code in (200, 404)
+            else:
+                assert (stranger.username, url, response.status_code) == (
+                    stranger.username, url, 404,
+                )  # fmt: skip
+                post = http.post(
+                    url, {"reason": "x", "statement": "x", "consulted_on": "2026-11-01"}
+                )
+                assert (stranger.username, url, post.status_code) == (stranger.username, url, 404)
+    assert Placement.objects.get(pk=placement.pk).status == PlacementStatus.PROPOSED
+    assert agreement.consultations.count() == 0
+
+
+def test_every_placement_url__anonymous__login(client, records):
+    for url in _urls(*records):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_placement_pages__user_without_placement_role__404(web, records, counsellor):
+    # a Lahti counsellor has `placement.respond`; an employment counsellor has no placement role
+    from koto.core.roles import Role
+    from tests.factories import member
+
+    placement, agreement, care = records
+    user = member(placement.municipality, Role.EMPLOYMENT_COUNSELLOR, username="emp")
+    http = web(user)
+    for url in (reverse("placement:list"), reverse("placement:agreements")):
+        assert http.get(url).status_code == 404
+    assert http.get(reverse("placement:detail", args=[placement.id])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["placement:list", "placement:agreements", "placement:minors"])
+def test_placement_list_pages__queries_constant(web, name, propose, officer, manager, lahti):
+    def count(user) -> int:
+        http = web(user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(reverse(name)).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add_minor(i: int):
+        p = propose(
+            category="unaccompanied_minor", source="reception_centre",
+            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
+                      "birth_date": dt.date(2010, 5, i + 1), "residence_basis": "asylum"}],
+        )  # fmt: skip
+        services.placement_accept(actor=manager, placement=p)
+        services.placement_reserve_housing(
+            actor=manager, placement=p, address="Katu 1", housing_on=TODAY
+        )
+        services.placement_arrive(actor=manager, placement=p, arrived_on=TODAY)
+
+    user = officer if name != "placement:minors" else manager
+    services.agreement_create(actor=officer, municipality=lahti, year=2026, places={})
+    add_minor(0)
+    first = count(user)
+    from tests.factories import OrganisationFactory
+
+    for i in range(1, 5):
+        add_minor(i)
+        services.agreement_create(
+            actor=officer,
+            municipality=OrganisationFactory(
+                code=f"{500 + i}", welfare_region=lahti.welfare_region
+            ),
+            year=2026,
+            places={},
+        )
+    assert count(user) == first
+
+
+def test_placement_detail__actions_follow_role(web, propose, officer, manager, social_worker):
+    placement = propose(evident_welfare_needs=True)
+    url = reverse("placement:detail", args=[placement.id])
+    accept = reverse("placement:act", args=[placement.id, "accept"])
+    cancel = reverse("placement:act", args=[placement.id, "cancel"])
+    consult = reverse("placement:consult", args=[placement.id])
+    page = web(manager).get(url).content.decode()
+    assert accept in page and cancel not in page and consult not in page
+    page = web(officer).get(url).content.decode()
+    assert cancel in page and accept not in page
+    page = web(social_worker).get(url).content.decode()
+    assert consult in page and accept not in page
+
+
+def test_placement_accept_view__flagged_without_consultation__form_error(web, propose, manager):
+    placement = propose(evident_welfare_needs=True)
+    url = reverse("placement:act", args=[placement.id, "accept"])
+    response = web(manager).post(url, {"decided_on": "2026-11-02", "version": placement.version})
+    assert response.status_code == 200
+    assert "statement before the placement is accepted" in response.content.decode()
+    assert Placement.objects.get(pk=placement.pk).status == PlacementStatus.PROPOSED
+
+
+def test_placement_act__operation_not_allowed_now__404(web, propose, manager):
+    placement = propose()
+    url = reverse("placement:act", args=[placement.id, "arrive"])
+    assert web(manager).get(url).status_code == 404
