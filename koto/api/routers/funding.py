@@ -1,3 +1,301 @@
-from ninja import Router
+"""State compensation: calculated compensation, KEHA reconciliation, actual-cost claims."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.http import HttpResponse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from koto.audit.services import audit_record
+from koto.core.errors import NotFound, ValidationFailed
+from koto.funding import permissions, selectors, services
+from koto.funding.compensation import Span, compensation_report
+from koto.funding.models import Claim
+from koto.funding.reconciliation import parse_statement, reconcile
+from koto.organisations.models import OrganisationKind
 
 router = Router(tags=["funding"])
+
+
+class RateOut(Schema):
+    year: int
+    recipient: str
+    age_band: str
+    annual_amount: Decimal
+    monthly_amount: Decimal
+    source: str
+    confirmed: bool
+    origin: str
+
+
+class RowOut(Schema):
+    organisation: str
+    name: str
+    kind: str
+    persons: int
+    amount: Decimal
+
+
+class MonthOut(Schema):
+    year: int
+    month: int
+    persons: int
+    amount: Decimal
+
+
+class ReportOut(Schema):
+    period_from: str
+    period_to: str
+    unconfirmed: bool
+    parameters_used: list[RateOut]
+    rows: list[RowOut]
+    months: list[MonthOut]
+
+
+class ClaimIn(Schema):
+    section: str
+    period_start: dt.date
+    period_end: dt.date
+    description: str = ""
+
+
+class LineIn(Schema):
+    description: str
+    amount: Decimal
+    occurred_on: dt.date | None = None
+
+
+class LineOut(Schema):
+    id: int
+    description: str
+    amount: Decimal
+    occurred_on: dt.date | None
+    client_id: int | None
+    meeting_id: int | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+
+
+class ClaimOut(Schema):
+    id: int
+    organisation: str
+    authority: str
+    section: str
+    period_start: dt.date
+    period_end: dt.date
+    description: str
+    status: str
+    submitted_on: dt.date | None
+    approved_amount: Decimal | None
+    decided_on: dt.date | None
+    decision_note: str
+    paid_on: dt.date | None
+    claimed: Decimal
+    lines: list[LineOut]
+    attachments: list[AttachmentOut]
+
+
+class ClaimSummaryOut(Schema):
+    id: int
+    organisation: str
+    section: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    claimed: Decimal
+    approved_amount: Decimal | None
+
+
+class DecideIn(Schema):
+    approved_amount: Decimal
+    decided_on: dt.date | None = None
+    note: str = ""
+
+
+class PaidIn(Schema):
+    paid_on: dt.date | None = None
+
+
+class GatheredOut(Schema):
+    added: int
+
+
+class ItemOut(Schema):
+    hetu: str
+    client_id: int | None
+    year: int
+    month: int
+    expected: Decimal
+    paid: Decimal
+
+
+class ReconciliationOut(Schema):
+    organisation: str
+    year: int
+    rows_read: int
+    rows_other_organisation: int
+    unpaid: list[ItemOut]
+    not_eligible: list[ItemOut]
+    amount_differs: list[ItemOut]
+
+
+def _claim_out(claim: Claim) -> dict:
+    lines = list(selectors.claim_lines(claim))
+    return {
+        "id": claim.id,
+        "organisation": claim.organisation.code,
+        "authority": claim.authority.code,
+        "section": claim.section,
+        "period_start": claim.period_start,
+        "period_end": claim.period_end,
+        "description": claim.description,
+        "status": claim.status,
+        "submitted_on": claim.submitted_on,
+        "approved_amount": claim.approved_amount,
+        "decided_on": claim.decided_on,
+        "decision_note": claim.decision_note,
+        "paid_on": claim.paid_on,
+        "claimed": sum((ln.amount for ln in lines), Decimal("0.00")),
+        "lines": lines,
+        "attachments": list(selectors.claim_attachments(claim)),
+    }
+
+
+def _claim(request, claim_id: int) -> Claim:
+    return selectors.claim_get_for(user=request.auth, claim_id=claim_id)
+
+
+@router.get("/compensation", response=ReportOut, summary="Calculated compensation")
+def compensation(request, year: int, quarter: int | None = None, month: int | None = None):
+    """The viewer's organisation (a municipality or welfare region), per month; `quarter`
+    (1–4) or `month` (1–12) narrows the period."""
+    user = request.auth
+    if not permissions.can_manage_funding(user):
+        raise NotFound("funding")
+    org = user.active_membership.organisation
+    if org.kind not in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION):
+        raise NotFound("funding")
+    if (quarter is not None and not 1 <= quarter <= 4) or (
+        month is not None and not 1 <= month <= 12
+    ):
+        raise ValidationFailed({"quarter" if quarter is not None else "month": "out of range"})
+    report = compensation_report(
+        span=Span.of(year, quarter=quarter, month=month), organisation=org, per_month=True
+    )
+    data = report.as_dict()
+    return {
+        "period_from": data["period"]["from"],
+        "period_to": data["period"]["to"],
+        "unconfirmed": report.unconfirmed,
+        "parameters_used": [r.as_dict() for r in report.parameters_used],
+        "rows": [r.as_dict() for r in report.rows],
+        "months": [m.__dict__ for m in report.months.get(org.id, [])],
+    }
+
+
+@router.post("/reconciliation", response=ReconciliationOut, summary="Reconcile KEHA payments")
+def reconciliation(request, year: Form[int], file: File[UploadedFile]):
+    user = request.auth
+    if not permissions.can_manage_funding(user):
+        raise NotFound("funding")
+    org = user.active_membership.organisation
+    result = reconcile(organisation=org, year=year, statement=parse_statement(file.read()))
+    audit_record(
+        actor=user, action="export", object_type="keha_reconciliation",
+        object_id=f"{org.code}-{year}",
+    )  # fmt: skip
+    return result.as_dict()
+
+
+@router.get("/claims", response=list[ClaimSummaryOut], summary="Actual-cost claims")
+def claim_list(request):
+    return [
+        {
+            "id": c.id,
+            "organisation": c.organisation.code,
+            "section": c.section,
+            "period_start": c.period_start,
+            "period_end": c.period_end,
+            "status": c.status,
+            "claimed": c.claimed or Decimal("0.00"),
+            "approved_amount": c.approved_amount,
+        }
+        for c in selectors.claim_list_for(user=request.auth)[:500]
+    ]
+
+
+@router.post("/claims", response={201: ClaimOut}, summary="Start a claim")
+def claim_create(request, payload: ClaimIn):
+    claim = services.claim_create(actor=request.auth, **payload.model_dump())
+    return Status(201, _claim_out(_claim(request, claim.id)))
+
+
+@router.get("/claims/{claim_id}", response=ClaimOut, summary="Read a claim")
+def claim_read(request, claim_id: int):
+    return _claim_out(_claim(request, claim_id))
+
+
+@router.post("/claims/{claim_id}/lines", response={201: ClaimOut}, summary="Add a cost line")
+def claim_line_add(request, claim_id: int, payload: LineIn):
+    claim = _claim(request, claim_id)
+    services.claim_line_add(actor=request.auth, claim=claim, **payload.model_dump())
+    return Status(201, _claim_out(claim))
+
+
+@router.post(
+    "/claims/{claim_id}/attachments", response={201: AttachmentOut}, summary="Attach a file"
+)
+def claim_attach(request, claim_id: int, file: File[UploadedFile]):
+    claim = _claim(request, claim_id)
+    att = services.claim_attachment_add(
+        actor=request.auth, claim=claim, name=file.name or "attachment",
+        content_type=file.content_type or "", data=file.read(),
+    )  # fmt: skip
+    return Status(201, att)
+
+
+@router.post(
+    "/claims/{claim_id}/gather-interpreting",
+    response=GatheredOut,
+    summary="Add interpreting costs from recorded meetings",
+)
+def claim_gather(request, claim_id: int):
+    claim = _claim(request, claim_id)
+    return {"added": services.claim_gather_interpreting(actor=request.auth, claim=claim)}
+
+
+@router.post("/claims/{claim_id}/submit", response=ClaimOut, summary="Submit a claim")
+def claim_submit(request, claim_id: int):
+    claim = services.claim_submit(actor=request.auth, claim=_claim(request, claim_id))
+    return _claim_out(claim)
+
+
+@router.post("/claims/{claim_id}/decide", response=ClaimOut, summary="Decide a claim (ELY)")
+def claim_decide(request, claim_id: int, payload: DecideIn):
+    claim = services.claim_decide(
+        actor=request.auth, claim=_claim(request, claim_id), **payload.model_dump()
+    )
+    return _claim_out(claim)
+
+
+@router.post("/claims/{claim_id}/paid", response=ClaimOut, summary="Record the payment")
+def claim_paid(request, claim_id: int, payload: PaidIn):
+    claim = services.claim_mark_paid(
+        actor=request.auth, claim=_claim(request, claim_id), paid_on=payload.paid_on
+    )
+    return _claim_out(claim)
+
+
+@router.get("/claims/{claim_id}/export.csv", summary="The claim for the regional e-service")
+def claim_export(request, claim_id: int):
+    claim = _claim(request, claim_id)
+    body = selectors.claim_export_csv(user=request.auth, claim=claim)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="claim-{claim.id}.csv"'
+    return response

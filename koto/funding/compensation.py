@@ -1,0 +1,557 @@
+"""Calculated compensation from client records: the one function behind the command, the
+finance page and the API (`compensation_report`), and the yearly amounts it uses.
+
+Clients are streamed in chunks with only the columns needed; residences are fetched per
+chunk; the compensation period comes from `koto.law.evaluate` and the months from the pure
+`koto.funding.calculations`; totals are kept in dicts per organisation, so memory stays
+flat whatever the number of clients. Per-person detail is handed to a callback as it is
+computed (the command writes it out at once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from koto.clients.models import Client, Residence
+from koto.core.errors import DomainError
+from koto.funding import calculations as calc
+from koto.funding.models import CompensationRate
+from koto.law import Facts, evaluate
+from koto.law import params as law_params
+from koto.law.models import PROTECTION_BASES, ResidenceBasis
+from koto.organisations.models import Organisation, OrganisationKind
+
+ALAND_REGION_CODE = "21"
+#: Residence bases that can give calculated compensation (koto.law decides the rest).
+COMPENSATED_BASES = sorted(
+    b.value for b in (*PROTECTION_BASES, ResidenceBasis.TEMPORARY_PROTECTION)
+)
+RECIPIENT_KIND = {
+    calc.MUNICIPALITY: OrganisationKind.MUNICIPALITY,
+    calc.MUNICIPALITY_ALAND: OrganisationKind.MUNICIPALITY,
+    calc.WELFARE_REGION: OrganisationKind.WELFARE_REGION,
+}
+
+
+# ---------------------------------------------------------------------------- amounts
+@dataclass(frozen=True)
+class RateUsed:
+    year: int
+    recipient: str
+    age_band: str
+    annual_amount: Decimal
+    source: str
+    confirmed: bool
+    origin: str  # "koto.law:<period id>", "rate:<id>" or "carried_forward:<year>"
+
+    @property
+    def monthly_amount(self) -> Decimal:
+        return calc.monthly_amount(self.annual_amount)
+
+    def as_dict(self) -> dict:
+        return {
+            "year": self.year,
+            "recipient": self.recipient,
+            "age_band": self.age_band,
+            "annual_amount": str(self.annual_amount),
+            "monthly_amount": str(self.monthly_amount),
+            "source": self.source,
+            "confirmed": self.confirmed,
+            "origin": self.origin,
+        }
+
+
+FIRST_AMOUNT_YEAR = 2023
+
+
+def _bands(year: int) -> tuple[calc.Band, ...]:
+    """Age bands of the parameter period in force on 1 January of the year."""
+    period = law_params.period_on(dt.date(year, 1, 1))
+    return tuple(
+        calc.Band(b.code, b.min_age, b.max_age) for b in period.values["compensation_age_bands"]
+    )
+
+
+def rates_for_year(year: int, _depth: int = 0) -> tuple[calc.YearRates, list[RateUsed]]:
+    """The year's amounts: `koto.law` parameters first (2023–2024, seen), then the
+    administrator's `CompensationRate` rows, then (marked unconfirmed) the previous year's."""
+    if year < FIRST_AMOUNT_YEAR:
+        raise DomainError(
+            "no_amounts", _("No compensation amounts are known for %(year)s.") % {"year": year}
+        )
+    bands = _bands(year)
+    jan1 = dt.date(year, 1, 1)
+    period = law_params.period_on(jan1)
+    rows = {
+        (r.recipient, r.age_band): r for r in CompensationRate.objects.filter(year=year).order_by()
+    }
+    used: list[RateUsed] = []
+    previous: dict[tuple[str, str], RateUsed] | None = None
+    for recipient in calc.RECIPIENTS:
+        for band in bands:
+            amount = law_params.annual_amount(jan1, recipient, band.code)
+            if amount is not None:
+                param = period.params["compensation_annual_amounts"]
+                used.append(
+                    RateUsed(
+                        year, recipient, band.code, Decimal(amount), param.source,
+                        param.confidence == "seen", f"koto.law:{period.id}",
+                    )
+                )  # fmt: skip
+                continue
+            row = rows.get((recipient, band.code))
+            if row is not None:
+                used.append(
+                    RateUsed(
+                        year, recipient, band.code, row.annual_amount, row.source,
+                        row.confirmed, f"rate:{row.id}",
+                    )
+                )  # fmt: skip
+                continue
+            if previous is None:
+                prev_used = rates_for_year(year - 1, _depth + 1)[1]
+                previous = {(u.recipient, u.age_band): u for u in prev_used}
+            before = previous.get((recipient, band.code))
+            if before is None:
+                raise DomainError(
+                    "no_amounts",
+                    _("No compensation amount is known for %(year)s.") % {"year": year},
+                )
+            used.append(
+                RateUsed(
+                    year, recipient, band.code, before.annual_amount,
+                    _("not confirmed — carried forward from %(year)s; enter the amount")
+                    % {"year": year - 1},
+                    False, f"carried_forward:{year - 1}",
+                )
+            )  # fmt: skip
+    table = calc.YearRates(
+        year=year, bands=bands, annual={(u.recipient, u.age_band): u.annual_amount for u in used}
+    )
+    return table, used
+
+
+# ---------------------------------------------------------------------------- period
+#: Bases whose compensation period `koto.law` computes alike (the period lengths name
+#: quota refugees, their family and "other"; temporary protection has its own switch).
+_PERIOD_GROUP = {
+    ResidenceBasis.QUOTA_REFUGEE.value: ResidenceBasis.QUOTA_REFUGEE.value,
+    ResidenceBasis.FAMILY_OF_QUOTA_REFUGEE.value: ResidenceBasis.FAMILY_OF_QUOTA_REFUGEE.value,
+    ResidenceBasis.TEMPORARY_PROTECTION.value: ResidenceBasis.TEMPORARY_PROTECTION.value,
+}
+
+
+_OTHER_PROTECTION = ResidenceBasis.ASYLUM.value
+
+
+def compensation_period(basis: str, starts_on: dt.date) -> tuple[dt.date, dt.date] | None:
+    """`koto.law`'s compensation period (starts_on, ends_on) for a residence basis and the
+    first kotikunta date, or None when not eligible. The period depends on nothing else
+    (the age band is taken per month by the pure calculation), and `koto.law` treats the
+    protection bases other than quota refugees and their families alike, so the decision is
+    asked once per (group, date)."""
+    return _compensation_period(_PERIOD_GROUP.get(basis, _OTHER_PROTECTION), starts_on)
+
+
+@lru_cache(maxsize=65536)
+def _compensation_period(basis: str, starts_on: dt.date) -> tuple[dt.date, dt.date] | None:
+    decision = evaluate(
+        Facts(
+            on=starts_on,
+            birth_date=starts_on,
+            residence_basis=basis,
+            first_permit_on=None if basis == ResidenceBasis.ASYLUM_SEEKER else starts_on,
+            home_municipality_on=starts_on,
+        )
+    )
+    c = decision.compensation
+    if not c.eligible or c.starts_on is None or c.ends_on is None:
+        return None
+    return c.starts_on, c.ends_on
+
+
+def clear_caches() -> None:
+    _compensation_period.cache_clear()
+
+
+def max_period_years() -> int:
+    years = 0
+    for p in law_params.periods():
+        y = p.values["compensation_period_years"]
+        years = max(years, y.quota_refugee, y.family_of_quota_refugee, y.other)
+    return years
+
+
+# ---------------------------------------------------------------------------- report
+@dataclass(frozen=True)
+class Span:
+    """Months `first_index` … `last_index` (see `calculations.month_index`)."""
+
+    first_index: int
+    last_index: int
+
+    @classmethod
+    def of(cls, year: int, *, quarter: int | None = None, month: int | None = None) -> Span:
+        if month is not None:
+            i = year * 12 + month - 1
+            return cls(i, i)
+        if quarter is not None:
+            i = year * 12 + (quarter - 1) * 3
+            return cls(i, i + 2)
+        return cls(year * 12, year * 12 + 11)
+
+    @property
+    def first_day(self) -> dt.date:
+        y, m = calc.index_to_month(self.first_index)
+        return dt.date(y, m, 1)
+
+    @property
+    def last_first_day(self) -> dt.date:
+        y, m = calc.index_to_month(self.last_index)
+        return dt.date(y, m, 1)
+
+    def years(self) -> range:
+        return range(self.first_index // 12, self.last_index // 12 + 1)
+
+
+@dataclass
+class ReportRow:
+    organisation_id: int
+    organisation: str  # code
+    name: str
+    kind: str  # municipality / municipality_aland / welfare_region
+    persons: int
+    amount: Decimal
+
+    def as_dict(self) -> dict:
+        return {
+            "organisation": self.organisation,
+            "name": self.name,
+            "kind": self.kind,
+            "persons": self.persons,
+            "amount": str(self.amount),
+        }
+
+
+@dataclass
+class MonthTotal:
+    year: int
+    month: int
+    persons: int
+    amount: Decimal
+
+
+@dataclass
+class Report:
+    span: Span
+    parameters_used: list[RateUsed]
+    rows: list[ReportRow]
+    months: dict[int, list[MonthTotal]] = field(default_factory=dict)  # organisation id →
+    persons_without_residence: int = 0
+
+    @property
+    def unconfirmed(self) -> bool:
+        return any(not r.confirmed for r in self.parameters_used)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.amount for r in self.rows), Decimal("0.00"))
+
+    def as_dict(self) -> dict:
+        y0, m0 = calc.index_to_month(self.span.first_index)
+        y1, m1 = calc.index_to_month(self.span.last_index)
+        return {
+            "year": y0 if y0 == y1 else None,
+            "period": {"from": f"{y0}-{m0:02d}", "to": f"{y1}-{m1:02d}"},
+            "unconfirmed": self.unconfirmed,
+            "parameters_used": [r.as_dict() for r in self.parameters_used],
+            "persons_without_residence": self.persons_without_residence,
+            "rows": [r.as_dict() for r in self.rows],
+        }
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    client_id: int
+    hetu: str
+    year: int
+    month: int
+    organisation: str
+    kind: str
+    municipality: str
+    age_band: str
+    amount: Decimal
+
+    FIELDS = (
+        "client_id", "hetu", "year", "month", "organisation", "kind", "municipality",
+        "age_band", "amount",
+    )  # fmt: skip
+
+    def as_list(self) -> list:
+        return [
+            self.client_id, self.hetu, self.year, self.month, self.organisation, self.kind,
+            self.municipality, self.age_band, str(self.amount),
+        ]  # fmt: skip
+
+
+class _Municipalities(dict):
+    def __missing__(self, oid: int) -> calc.Municipality:
+        # a residence in something that is not a municipality: pays nothing
+        return calc.Municipality(oid, has_programme=False, welfare_region_id=None)
+
+
+class OrgIndex:
+    """Every municipality and welfare region, loaded once."""
+
+    def __init__(self) -> None:
+        self.municipalities: dict[int, calc.Municipality] = _Municipalities()
+        self.info: dict[int, tuple[str, str]] = {}
+        self.by_code: dict[str, int] = {}
+        rows = Organisation.objects.filter(
+            kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION]
+        ).values_list(
+            "id", "code", "name_fi", "kind", "region_code", "has_integration_programme",
+            "welfare_region_id",
+        )  # fmt: skip
+        for oid, code, name, kind, region, programme, region_id in rows:
+            self.info[oid] = (code, name)
+            self.by_code[code] = oid
+            if kind == OrganisationKind.MUNICIPALITY:
+                self.municipalities[oid] = calc.Municipality(
+                    oid, region == ALAND_REGION_CODE, programme, region_id
+                )
+
+
+def _earliest_start(span: Span) -> dt.date:
+    """No compensation period is longer than the longest length in the parameters."""
+    first = span.first_day
+    return dt.date(first.year - max_period_years(), first.month, 1)
+
+
+def _candidates(span: Span, municipality_ids: list[int] | None):
+    """Clients whose residence basis can give compensation and whose first kotikunta date
+    can put a month of `span` inside the period."""
+    qs = (
+        Client.objects.filter(residence_basis__in=COMPENSATED_BASES)
+        .annotate(kotikunta_on=Coalesce(F("first_home_municipality_on"), F("home_municipality_on")))
+        .filter(kotikunta_on__isnull=False, kotikunta_on__gte=_earliest_start(span))
+        .filter(kotikunta_on__lte=span.last_first_day)
+    )
+    if municipality_ids is not None:
+        qs = qs.filter(
+            id__in=Residence.objects.filter(municipality_id__in=municipality_ids).values(
+                "client_id"
+            )
+        )
+    return qs
+
+
+def _stream(span: Span, municipality_ids: list[int] | None, chunk_size: int, ident: bool):
+    """(client id, birth date, basis, kotikunta date, identifier, [(municipality, from, to)])
+    per candidate with a residence history, in client order; one query, streamed."""
+    kot = Coalesce(F("client__first_home_municipality_on"), F("client__home_municipality_on"))
+    qs = (
+        Residence.objects.filter(client__residence_basis__in=COMPENSATED_BASES)
+        .annotate(kot=kot)
+        .filter(kot__isnull=False, kot__gte=_earliest_start(span), kot__lte=span.last_first_day)
+        .filter(Q(to_on__isnull=True) | Q(to_on__gte=span.first_day))
+        .filter(from_on__lte=span.last_first_day)
+    )
+    if municipality_ids is not None:
+        qs = qs.filter(
+            client_id__in=Residence.objects.filter(municipality_id__in=municipality_ids).values(
+                "client_id"
+            )
+        )
+    rows = (
+        qs.order_by("client_id", "from_on")
+        .values_list(
+            "client_id", "client__birth_date", "client__residence_basis", "kot",
+            "municipality_id", "from_on", "to_on",
+            *(("client__hetu", "client__temporary_id") if ident else ()),
+        )
+        .iterator(chunk_size=chunk_size)
+    )  # fmt: skip
+    current = None
+    res: list = []
+    head: tuple = ()
+    for row in rows:
+        cid = row[0]
+        if cid != current:
+            if current is not None:
+                yield head + (res,)
+            current = cid
+            head = (cid, row[1], row[2], row[3], (row[7] or row[8] or "") if ident else "")
+            res = []
+        res.append((row[4], row[5], row[6]))
+    if current is not None:
+        yield head + (res,)
+
+
+def compensation_report(
+    *,
+    span: Span,
+    organisation: Organisation | None = None,
+    per_month: bool = False,
+    detail: Callable[[DetailRow], None] | None = None,
+    chunk_size: int = 10000,
+) -> Report:
+    """Calculated compensation for `span`, for every municipality and welfare region or for
+    one `organisation` (a municipality or a welfare region). `per_month` adds totals per
+    month; `detail` receives one row per person, month and recipient as they are computed.
+    Raises DomainError when no amounts are known for a year of the span.
+
+    Paid months are counted per (municipality, year, age band) while streaming; amounts
+    are months × the monthly amount at the end, which equals the sum of the monthly
+    payments exactly (Decimal)."""
+    tables: dict[int, calc.YearRates] = {}
+    used: list[RateUsed] = []
+    for year in span.years():
+        tables[year], u = rates_for_year(year)
+        used += u
+    orgs = OrgIndex()
+    munis = orgs.municipalities
+    only: int | None = None
+    municipality_ids: list[int] | None = None
+    if organisation is not None:
+        only = organisation.id
+        if organisation.kind == OrganisationKind.WELFARE_REGION:
+            municipality_ids = [m.id for m in munis.values() if m.welfare_region_id == only]
+        else:
+            municipality_ids = [only]
+
+    counts: dict[tuple[int, int, str], int] = defaultdict(int)  # (municipality, year, band)
+    persons: dict[int, int] = defaultdict(int)  # recipient organisation id → persons
+    month_diff: dict[tuple[int, str, int], int] = defaultdict(int)  # (municipality, band, i)
+    month_persons: dict[tuple[int, int], int] = defaultdict(int)  # (recipient, i)
+    bands_for_year = {y: tables[y].bands for y in tables}.__getitem__
+    first, last = span.first_index, span.last_index
+    runs = calc.runs
+    period_cache: dict[tuple[str, dt.date], tuple[dt.date, dt.date] | None] = {}
+    stream = _stream(span, municipality_ids, chunk_size, detail is not None)
+    for cid, birth, basis, kot, ident, res in stream:
+        key = (basis, kot)
+        try:
+            period = period_cache[key]
+        except KeyError:
+            period = period_cache[key] = compensation_period(basis, kot)
+        if period is None:
+            continue
+        run_list = runs(
+            birth_date=birth, starts_on=period[0], ends_on=period[1], residences=res,
+            first_index=first, last_index=last, bands_for_year=bands_for_year,
+        )  # fmt: skip
+        if not run_list:
+            continue
+        for mid, year, band, _i, n in run_list:
+            counts[(mid, year, band)] += n
+        if len(run_list) == 1 or len({r[0] for r in run_list}) == 1:
+            m = munis[run_list[0][0]]
+            persons[m.id] += 1
+            if m.welfare_region_id is not None:
+                persons[m.welfare_region_id] += 1
+        else:
+            ms = {munis[r[0]] for r in run_list}
+            for m in ms:
+                persons[m.id] += 1
+            for region in {m.welfare_region_id for m in ms} - {None}:
+                persons[region] += 1
+        if per_month:
+            for mid, _y, band, i, n in run_list:
+                month_diff[(mid, band, i)] += 1
+                month_diff[(mid, band, i + n)] -= 1
+            for p in calc.payments(
+                run_list, municipalities=munis, rates_for_year=tables.__getitem__
+            ):
+                month_persons[(p.recipient_id, p.first_index)] += 1
+                month_persons[(p.recipient_id, p.first_index + p.months)] -= 1
+        if detail is not None:
+            pays = list(
+                calc.payments(run_list, municipalities=munis, rates_for_year=tables.__getitem__)
+            )
+            for mr in calc.months(pays):
+                if only is not None and mr.recipient_id != only:
+                    continue
+                detail(
+                    DetailRow(
+                        cid, ident, mr.year, mr.month, orgs.info[mr.recipient_id][0],
+                        mr.recipient, orgs.info.get(mr.municipality_id, ("", ""))[0],
+                        mr.band, mr.amount,
+                    )
+                )  # fmt: skip
+
+    amounts: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for (mid, year, band), n in counts.items():
+        m = munis[mid]
+        rates = tables[year]
+        if m.has_programme:
+            kind = calc.MUNICIPALITY_ALAND if m.aland else calc.MUNICIPALITY
+            amounts[(mid, kind)] += rates.monthly(kind, band) * n
+        if m.welfare_region_id is not None:
+            amounts[(m.welfare_region_id, calc.WELFARE_REGION)] += (
+                rates.monthly(calc.WELFARE_REGION, band) * n
+            )
+    rows = [
+        ReportRow(oid, *orgs.info.get(oid, (str(oid), "")), kind, persons[oid], amount)
+        for (oid, kind), amount in amounts.items()
+        if only is None or oid == only
+    ]
+    if organisation is not None and not rows:
+        kind = (
+            calc.WELFARE_REGION
+            if organisation.kind == OrganisationKind.WELFARE_REGION
+            else calc.MUNICIPALITY_ALAND
+            if organisation.region_code == ALAND_REGION_CODE
+            else calc.MUNICIPALITY
+        )
+        rows = [
+            ReportRow(organisation.id, organisation.code, organisation.name_fi, kind, 0, Decimal(0))
+        ]
+    rows.sort(key=lambda r: (r.organisation, r.kind))
+    for r in rows:
+        r.amount = r.amount.quantize(calc.CENT)
+    report = Report(span=span, parameters_used=used, rows=rows)
+    report.persons_without_residence = (
+        _candidates(span, municipality_ids).filter(residences__isnull=True).count()
+        if municipality_ids is None
+        else 0
+    )
+    if per_month:
+        for row in rows:
+            out = []
+            active: dict[tuple[int, str], int] = defaultdict(int)
+            running_p = 0
+            for i in range(first, last + 1):
+                y, mo = calc.index_to_month(i)
+                amount = Decimal(0)
+                for (mid, band, j), d in month_diff.items():
+                    if j == i:
+                        active[(mid, band)] += d
+                for (mid, band), n in active.items():
+                    if not n:
+                        continue
+                    m = munis[mid]
+                    monthly = tables[y].monthly
+                    if (
+                        row.kind == calc.WELFARE_REGION
+                        and m.welfare_region_id == row.organisation_id
+                    ):
+                        amount += monthly(calc.WELFARE_REGION, band) * n
+                    elif (
+                        row.kind != calc.WELFARE_REGION
+                        and mid == row.organisation_id
+                        and m.has_programme
+                    ):
+                        amount += monthly(row.kind, band) * n
+                running_p += month_persons.get((row.organisation_id, i), 0)
+                out.append(MonthTotal(y, mo, running_p, amount.quantize(calc.CENT)))
+            report.months[row.organisation_id] = out
+    return report

@@ -1,0 +1,54 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from koto.funding.models import ClaimSection
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ClaimForm(forms.Form):
+    section = forms.ChoiceField(label=_("Section"), choices=ClaimSection.choices)
+    period_start = forms.DateField(label=_("Period starts"), widget=DATE)
+    period_end = forms.DateField(label=_("Period ends"), widget=DATE)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+
+
+class LineForm(forms.Form):
+    description = forms.CharField(label=_("Cost"), max_length=300)
+    amount = forms.DecimalField(label=_("Amount (€)"), max_digits=12, decimal_places=2)
+    occurred_on = forms.DateField(label=_("Date"), widget=DATE, required=False)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Attachment"))
+
+
+class DecisionForm(forms.Form):
+    approved_amount = forms.DecimalField(
+        label=_("Approved amount (€)"), max_digits=12, decimal_places=2, min_value=0
+    )
+    decided_on = forms.DateField(label=_("Decided on"), widget=DATE)
+    note = forms.CharField(label=_("Decision note"), widget=forms.Textarea, required=False)
+
+
+class PaidForm(forms.Form):
+    paid_on = forms.DateField(label=_("Paid on"), widget=DATE)
+
+
+class ReconcileForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2023, max_value=2100)
+    file = forms.FileField(
+        label=_("KEHA payment statement (CSV)"),
+        help_text=_("Columns: hetu, municipality_code, year, month, amount."),
+    )
+
+
+class PeriodForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2023, max_value=2100)
+    quarter = forms.TypedChoiceField(
+        label=_("Quarter"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[("", _("Whole year")), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
+    )

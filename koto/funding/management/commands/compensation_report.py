@@ -1,0 +1,133 @@
+"""python manage.py compensation_report --year YYYY [--organisation CODE]
+[--quarter Q | --month M] [--format json|csv|xlsx] [--detail] [--output FILE]"""
+
+import csv
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from koto.audit.services import audit_record
+from koto.core.errors import DomainError
+from koto.funding.compensation import DetailRow, Span, compensation_report
+from koto.organisations.models import Organisation, OrganisationKind
+
+
+class Command(BaseCommand):
+    help = "Calculated compensation per municipality and welfare region for a year (or part)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--quarter", type=int, choices=[1, 2, 3, 4])
+        parser.add_argument("--month", type=int, choices=range(1, 13), metavar="1-12")
+        parser.add_argument("--organisation", help="code of a municipality or welfare region")
+        parser.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+        parser.add_argument(
+            "--detail", action="store_true", help="one row per person, month and recipient"
+        )
+        parser.add_argument("--output", help="file to write (default: standard output)")
+
+    def handle(self, *args, year, quarter, month, organisation, format, detail, output, **kw):
+        if quarter and month:
+            raise CommandError("give --quarter or --month, not both")
+        if format == "xlsx" and not output:
+            raise CommandError("--format xlsx: give --output FILE.xlsx (a workbook is not text)")
+        org = None
+        if organisation:
+            org = Organisation.objects.filter(
+                code=organisation,
+                kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION],
+            ).first()
+            if org is None:
+                raise CommandError(
+                    f"--organisation: no municipality or welfare region {organisation!r}"
+                )
+        span = Span.of(year, quarter=quarter, month=month)
+        if format == "xlsx":
+            self._xlsx(span, org, detail, output)
+            return
+        out = open(output, "w", newline="", encoding="utf-8") if output else self.stdout._out  # noqa: SIM115
+        try:
+            self._run(span, org, format, detail, out)
+        finally:
+            if output:
+                out.close()
+
+    def _xlsx(self, span, org, detail, path):
+        """A workbook (write-only, so the per-person sheet streams): the summary rows, the
+        parameters used and, with --detail, one row per person, month and recipient."""
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        detail_sheet = wb.create_sheet("detail") if detail else None
+        if detail_sheet is not None:
+            detail_sheet.append(list(DetailRow.FIELDS))
+        sink = (
+            (lambda row: detail_sheet.append(row.as_list())) if detail_sheet is not None else None
+        )
+        try:
+            report = compensation_report(span=span, organisation=org, detail=sink)
+        except DomainError as e:
+            raise CommandError(e.message) from e
+        summary = wb.create_sheet("summary", 0)
+        summary.append(["organisation", "name", "kind", "persons", "amount"])
+        for row in report.rows:
+            summary.append([row.organisation, row.name, row.kind, row.persons, row.amount])
+        params = wb.create_sheet("parameters_used", 1)
+        data = report.as_dict()
+        for item in data["parameters_used"]:
+            params.append([str(v) for v in (item.values() if isinstance(item, dict) else [item])])
+        wb.save(path)
+        audit_record(
+            actor=None, action="export", object_type="compensation_report",
+            object_id=f"{span.first_index}-{span.last_index}",
+            reason=f"compensation_report --format xlsx {org.code if org else 'all'}",
+        )  # fmt: skip
+
+    def _run(self, span, org, fmt, detail, out):
+        sink = None
+        writer = None
+        if detail:
+            if fmt == "csv":
+                writer = csv.writer(out, lineterminator="\n")
+                writer.writerow(DetailRow.FIELDS)
+
+                def sink(row: DetailRow) -> None:
+                    writer.writerow(row.as_list())
+            else:
+
+                def sink(row: DetailRow) -> None:
+                    out.write(json.dumps(dict(zip(DetailRow.FIELDS, row.as_list(), strict=True))))
+                    out.write("\n")
+
+        try:
+            report = compensation_report(span=span, organisation=org, detail=sink)
+        except DomainError as e:
+            raise CommandError(e.message) from e
+        if detail:
+            audit_record(
+                actor=None, action="export", object_type="compensation_report",
+                object_id=f"{span.first_index}-{span.last_index}",
+                reason=f"compensation_report --detail {org.code if org else 'all'}",
+            )  # fmt: skip
+        data = report.as_dict()
+        if fmt == "json":
+            out.write(json.dumps(data, ensure_ascii=False, indent=None if detail else 2))
+            out.write("\n")
+        elif not detail:
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(["organisation", "name", "kind", "persons", "amount"])
+            for row in report.rows:
+                w.writerow([row.organisation, row.name, row.kind, row.persons, str(row.amount)])
+        if report.unconfirmed:
+            self.stderr.write(
+                "WARNING: amounts not confirmed (no source entered) were used: "
+                + ", ".join(
+                    sorted(
+                        {
+                            f"{r.year} {r.recipient}"
+                            for r in report.parameters_used
+                            if not r.confirmed
+                        }
+                    )
+                )
+            )

@@ -1,0 +1,34 @@
+"""Who may do what with State compensation. Visibility itself is in selectors."""
+
+from koto.core.roles import Perm
+
+
+def _org_id(user):
+    m = getattr(user, "active_membership", None)
+    return m.organisation_id if m is not None else None
+
+
+def can_manage_funding(user) -> bool:
+    return user.is_authenticated and user.has_perm_in_org(Perm.FUNDING_MANAGE)
+
+
+def can_decide_claims(user) -> bool:
+    return user.is_authenticated and user.has_perm_in_org(Perm.FUNDING_DECIDE)
+
+
+def can_view_funding(user) -> bool:
+    return can_manage_funding(user) or can_decide_claims(user)
+
+
+def can_edit_claim(user, claim) -> bool:
+    """The claiming organisation's finance users."""
+    return can_manage_funding(user) and claim.organisation_id == _org_id(user)
+
+
+def can_decide_claim(user, claim) -> bool:
+    """Deciders of the regional State authority the claim is addressed to."""
+    return can_decide_claims(user) and claim.authority_id == _org_id(user)
+
+
+def can_view_claim(user, claim) -> bool:
+    return can_edit_claim(user, claim) or can_decide_claim(user, claim)

@@ -1,0 +1,96 @@
+"""Reads of State compensation, already limited to what the viewer may see."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.db.models import Q, QuerySet, Sum
+
+from koto.audit.services import audit_record
+from koto.core.errors import NotFound
+from koto.core.roles import Perm
+from koto.funding import permissions
+from koto.funding.compensation import Report, Span, compensation_report
+from koto.funding.models import Claim, ClaimAttachment
+
+
+def claim_list_for(*, user) -> QuerySet[Claim]:
+    m = getattr(user, "active_membership", None)
+    if m is None or not user.is_authenticated:
+        return Claim.objects.none()
+    q = Q(pk__in=[])
+    if m.has_perm(Perm.FUNDING_MANAGE):
+        q |= Q(organisation_id=m.organisation_id)
+    if m.has_perm(Perm.FUNDING_DECIDE):
+        q |= Q(authority_id=m.organisation_id)
+    return (
+        Claim.objects.filter(q)
+        .select_related("organisation", "authority")
+        .annotate(claimed=Sum("lines__amount"))
+        .order_by("-period_start", "-id")
+    )
+
+
+def claim_get_for(*, user, claim_id: int) -> Claim:
+    claim = (
+        Claim.objects.select_related("organisation", "authority", "decided_by")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if claim is None or not permissions.can_view_claim(user, claim):
+        raise NotFound("claim")
+    return claim
+
+
+def claim_lines(claim: Claim):
+    return claim.lines.select_related("client").order_by("occurred_on", "id")
+
+
+def claim_attachments(claim: Claim):
+    return claim.attachments.defer("data").order_by("id")
+
+
+def claim_attachment_get_for(*, user, claim_id: int, attachment_id: int) -> ClaimAttachment:
+    claim = claim_get_for(user=user, claim_id=claim_id)
+    att = ClaimAttachment.objects.filter(claim=claim, pk=attachment_id).first()
+    if att is None:
+        raise NotFound("attachment")
+    audit_record(
+        actor=user, action="read", object_type="funding_claim_attachment", object_id=att.id
+    )
+    return att
+
+
+EXPORT_COLUMNS = (
+    "claim_id", "section", "claimant_code", "claimant_name", "authority_code", "period_start",
+    "period_end", "line", "date", "description", "amount", "hetu",
+)  # fmt: skip
+
+
+def claim_export_csv(*, user, claim: Claim) -> str:
+    """The claim for the regional e-service: one row per cost line (`;`-separated, UTF-8,
+    decimal point). Reading it is audited: lines may name clients."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for n, line in enumerate(claim_lines(claim), start=1):
+        writer.writerow(
+            [
+                claim.id, claim.section, claim.organisation.code, claim.organisation.name_fi,
+                claim.authority.code, claim.period_start.isoformat(),
+                claim.period_end.isoformat(), n,
+                line.occurred_on.isoformat() if line.occurred_on else "", line.description,
+                str(line.amount), (line.client.hetu or "") if line.client else "",
+            ]
+        )  # fmt: skip
+    audit_record(actor=user, action="export", object_type="funding_claim", object_id=claim.id)
+    return out.getvalue()
+
+
+def expected_compensation_for(*, user, year: int) -> Report:
+    """This year's expected compensation per month for the viewer's organisation."""
+    if not permissions.can_manage_funding(user):
+        raise NotFound("funding")
+    org = user.active_membership.organisation
+    return compensation_report(span=Span.of(year), organisation=org, per_month=True)

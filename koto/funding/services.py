@@ -1,0 +1,257 @@
+"""Every write of State compensation: actual-cost claims (64, 65, 68, 69 §) from draft to
+paid. Keyword-only, with `actor`; each write is audited in its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from koto.audit.services import audit_record
+from koto.clients.models import Meeting
+from koto.core import clock
+from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from koto.funding import permissions
+from koto.funding.models import Claim, ClaimAttachment, ClaimLine, ClaimSection, ClaimStatus
+from koto.organisations.models import Organisation, OrganisationKind
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_CONTENT_TYPES = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "text/csv",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _audit(actor, claim: Claim, action: str, changes: dict | None = None) -> None:
+    audit_record(
+        actor=actor, action=action, object_type="funding_claim", object_id=claim.id,
+        changes=changes or {},
+    )  # fmt: skip
+
+
+def authority_for(organisation: Organisation) -> Organisation | None:
+    """The regional State authority that decides the organisation's claims: its own, or for a
+    welfare region that of its member municipalities."""
+    if organisation.regional_state_authority_id:
+        return organisation.regional_state_authority
+    if organisation.kind == OrganisationKind.WELFARE_REGION:
+        member = (
+            organisation.member_municipalities.exclude(regional_state_authority=None)
+            .select_related("regional_state_authority")
+            .first()
+        )
+        if member is not None:
+            return member.regional_state_authority
+    return None
+
+
+def _require_edit(actor, claim: Claim) -> None:
+    if not permissions.can_view_claim(actor, claim):
+        raise NotFound("claim")
+    if not permissions.can_edit_claim(actor, claim):
+        raise PermissionDenied()
+    if claim.status != ClaimStatus.DRAFT:
+        raise DomainError("claim_not_draft", _("Only a draft claim can be changed."))
+
+
+def _money(value, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise ValidationFailed({field: _("Enter an amount in euros.")}) from None
+    if amount < 0:
+        raise ValidationFailed({field: _("The amount cannot be negative.")})
+    return amount
+
+
+def claim_create(
+    *,
+    actor,
+    section: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    description: str = "",
+) -> Claim:
+    if not permissions.can_manage_funding(actor):
+        raise PermissionDenied()
+    errors = {}
+    if section not in ClaimSection.values:
+        errors["section"] = _("Choose a section.")
+    if period_end < period_start:
+        errors["period_end"] = _("The period cannot end before it starts.")
+    if errors:
+        raise ValidationFailed(errors)
+    organisation = actor.active_membership.organisation
+    authority = authority_for(organisation)
+    if authority is None:
+        raise DomainError(
+            "no_authority",
+            _("No regional State authority is recorded for %(name)s.")
+            % {"name": organisation.name},
+        )
+    with transaction.atomic():
+        claim = Claim.objects.create(
+            organisation=organisation, authority=authority, section=section,
+            period_start=period_start, period_end=period_end, description=description,
+            created_by=actor,
+        )  # fmt: skip
+        _audit(actor, claim, "create", {"section": section})
+    return claim
+
+
+def claim_line_add(
+    *,
+    actor,
+    claim: Claim,
+    description: str,
+    amount,
+    occurred_on: dt.date | None = None,
+    client=None,
+) -> ClaimLine:
+    _require_edit(actor, claim)
+    if not description.strip():
+        raise ValidationFailed({"description": _("Describe the cost.")})
+    value = _money(amount, "amount")
+    with transaction.atomic():
+        line = ClaimLine.objects.create(
+            claim=claim, description=description.strip(), amount=value,
+            occurred_on=occurred_on, client=client,
+        )  # fmt: skip
+        _audit(actor, claim, "update", {"line_added": line.id, "amount": str(value)})
+    return line
+
+
+def claim_line_remove(*, actor, claim: Claim, line_id: int) -> None:
+    _require_edit(actor, claim)
+    with transaction.atomic():
+        deleted, _n = ClaimLine.objects.filter(claim=claim, id=line_id).delete()
+        if not deleted:
+            raise NotFound("claim line")
+        _audit(actor, claim, "update", {"line_removed": line_id})
+
+
+def claim_attachment_add(
+    *, actor, claim: Claim, name: str, content_type: str, data: bytes
+) -> ClaimAttachment:
+    _require_edit(actor, claim)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed({"file": _("The file is larger than 10 MB.")})
+    if content_type not in ALLOWED_CONTENT_TYPES:
+        raise ValidationFailed({"file": _("Attach a PDF, image, CSV, text or Excel file.")})
+    with transaction.atomic():
+        att = ClaimAttachment.objects.create(
+            claim=claim, name=name[:200], content_type=content_type, size=len(data), data=data,
+            uploaded_at=clock.now(), uploaded_by=actor,
+        )  # fmt: skip
+        _audit(actor, claim, "update", {"attachment_added": att.id, "name": att.name})
+    return att
+
+
+def claim_gather_interpreting(*, actor, claim: Claim) -> int:
+    """Add a line for every meeting of the claiming organisation in the claim's period with an
+    interpreting cost, unless the claim already has it. Returns the number of lines added."""
+    _require_edit(actor, claim)
+    meetings = (
+        Meeting.objects.filter(
+            organisation_id=claim.organisation_id,
+            held_on__gte=claim.period_start,
+            held_on__lte=claim.period_end,
+            interpreter_cost__gt=0,
+        )
+        .exclude(id__in=ClaimLine.objects.filter(claim=claim, meeting__isnull=False).values(
+            "meeting_id"
+        ))
+        .order_by("held_on", "id")
+    )  # fmt: skip
+    lines = [
+        ClaimLine(
+            claim=claim,
+            description=_("Interpreting %(language)s, %(mode)s: %(purpose)s")
+            % {
+                "language": m.interpreter_language or "-",
+                "mode": m.get_interpreter_mode_display(),
+                "purpose": m.purpose,
+            },
+            amount=m.interpreter_cost,
+            occurred_on=m.held_on,
+            client_id=m.client_id,
+            meeting=m,
+        )
+        for m in meetings
+    ]
+    with transaction.atomic():
+        ClaimLine.objects.bulk_create(lines)
+        _audit(actor, claim, "update", {"interpreting_lines_added": len(lines)})
+    return len(lines)
+
+
+def claim_submit(*, actor, claim: Claim, submitted_on: dt.date | None = None) -> Claim:
+    _require_edit(actor, claim)
+    if not claim.lines.exists():
+        raise DomainError("claim_empty", _("Add at least one cost line before submitting."))
+    with transaction.atomic():
+        claim.status = ClaimStatus.SUBMITTED
+        claim.submitted_on = submitted_on or clock.today()
+        claim.updated_at = clock.now()
+        claim.save(update_fields=["status", "submitted_on", "updated_at"])
+        _audit(actor, claim, "update", {"status": claim.status})
+    return claim
+
+
+def claim_decide(
+    *, actor, claim: Claim, approved_amount, decided_on: dt.date | None = None, note: str = ""
+) -> Claim:
+    if not permissions.can_view_claim(actor, claim):
+        raise NotFound("claim")
+    if not permissions.can_decide_claim(actor, claim):
+        raise PermissionDenied()
+    if claim.status != ClaimStatus.SUBMITTED:
+        raise DomainError("claim_not_submitted", _("Only a submitted claim can be decided."))
+    amount = _money(approved_amount, "approved_amount")
+    claimed = claim_total(claim)
+    if amount > claimed:
+        raise ValidationFailed(
+            {"approved_amount": _("The approved amount cannot exceed the amount claimed.")}
+        )
+    decided_on = decided_on or clock.today()
+    if claim.submitted_on and decided_on < claim.submitted_on:
+        raise ValidationFailed({"decided_on": _("The decision cannot precede the claim.")})
+    with transaction.atomic():
+        claim.status = ClaimStatus.DECIDED
+        claim.approved_amount = amount
+        claim.decided_on = decided_on
+        claim.decided_by = actor
+        claim.decision_note = note
+        claim.updated_at = clock.now()
+        claim.save()
+        _audit(actor, claim, "update", {"status": claim.status, "approved": str(amount)})
+    return claim
+
+
+def claim_mark_paid(*, actor, claim: Claim, paid_on: dt.date | None = None) -> Claim:
+    if not permissions.can_view_claim(actor, claim):
+        raise NotFound("claim")
+    if not permissions.can_edit_claim(actor, claim):
+        raise PermissionDenied()
+    if claim.status != ClaimStatus.DECIDED:
+        raise DomainError("claim_not_decided", _("Only a decided claim can be marked paid."))
+    paid_on = paid_on or clock.today()
+    if paid_on < claim.decided_on:
+        raise ValidationFailed({"paid_on": _("The payment cannot precede the decision.")})
+    with transaction.atomic():
+        claim.status = ClaimStatus.PAID
+        claim.paid_on = paid_on
+        claim.updated_at = clock.now()
+        claim.save(update_fields=["status", "paid_on", "updated_at"])
+        _audit(actor, claim, "update", {"status": claim.status})
+    return claim
+
+
+def claim_total(claim: Claim) -> Decimal:
+    return sum((line.amount for line in claim.lines.all()), Decimal("0.00"))

@@ -1,0 +1,137 @@
+"""Actual-cost claims: services, pages and API, and who sees what."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from koto.clients.models import Meeting
+from koto.core.errors import DomainError, NotFound, PermissionDenied
+from koto.core.roles import Role
+from koto.funding import selectors, services
+from koto.funding.models import ClaimStatus
+from tests.factories import member
+
+D = dt.date
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def claim(finance):
+    return services.claim_create(
+        actor=finance, section="65", period_start=D(2026, 1, 1), period_end=D(2026, 6, 30)
+    )
+
+
+def test_claim_flow__draft_submitted_decided_paid(claim, finance, decider, counsellor, person):
+    client = person(kotikunta_on=D(2026, 1, 1))
+    Meeting.objects.create(client=client, organisation=claim.organisation, counsellor=counsellor,
+                           held_on=D(2026, 2, 3), purpose="Plan", interpreter_language="ar",
+                           interpreter_mode="on_site", interpreter_cost=Decimal("84.50"))  # fmt: skip
+    Meeting.objects.create(client=client, organisation=claim.organisation, counsellor=counsellor,
+                           held_on=D(2026, 8, 3), purpose="Later", interpreter_cost=Decimal("9"))  # fmt: skip
+    services.claim_line_add(actor=finance, claim=claim, description="Therapy", amount="1200.00")
+    assert services.claim_gather_interpreting(actor=finance, claim=claim) == 1
+    assert services.claim_gather_interpreting(actor=finance, claim=claim) == 0
+    assert services.claim_total(claim) == Decimal("1284.50")
+    services.claim_submit(actor=finance, claim=claim, submitted_on=D(2026, 7, 1))
+    with pytest.raises(DomainError) as e:
+        services.claim_line_add(actor=finance, claim=claim, description="x", amount="1")
+    assert e.value.code == "claim_not_draft"
+    with pytest.raises(PermissionDenied):
+        services.claim_decide(actor=finance, claim=claim, approved_amount="1")
+    with pytest.raises(DomainError) as e:
+        services.claim_decide(actor=decider, claim=claim, approved_amount="2000")
+    assert e.value.fields == {
+        "approved_amount": ["The approved amount cannot exceed the amount claimed."]
+    }
+    services.claim_decide(
+        actor=decider, claim=claim, approved_amount="1000", decided_on=D(2026, 8, 1)
+    )
+    services.claim_mark_paid(actor=finance, claim=claim, paid_on=D(2026, 9, 1))
+    claim.refresh_from_db()
+    assert (claim.status, claim.approved_amount, claim.decided_by) == (
+        ClaimStatus.PAID, Decimal("1000.00"), decider
+    )  # fmt: skip
+    csv_text = selectors.claim_export_csv(user=finance, claim=claim)
+    assert csv_text.splitlines()[0].startswith("claim_id;section;claimant_code")
+    assert csv_text.count("\n") == 3
+
+
+def test_claim_submit__empty_refused(claim, finance):
+    with pytest.raises(DomainError) as e:
+        services.claim_submit(actor=finance, claim=claim)
+    assert e.value.code == "claim_empty"
+
+
+def test_claim_get_for__other_organisation_and_other_authority_404(claim, outsider, other_org):
+    other_decider = member(other_org, Role.PLACEMENT_OFFICER, username="otherdecider")
+    for user in (outsider, other_decider, member(claim.organisation, Role.INTEGRATION_COUNSELLOR)):
+        with pytest.raises(NotFound):
+            selectors.claim_get_for(user=user, claim_id=claim.id)
+        assert list(selectors.claim_list_for(user=user)) == []
+
+
+def test_claim_pages__journey_in_views(web, claim, finance, decider):
+    c = web(finance)
+    assert c.get("/funding/claims/").status_code == 200
+    r = c.post(f"/funding/claims/{claim.id}/add-line/", {"description": "Rent", "amount": "500"})
+    assert r.status_code == 302
+    f = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4", content_type="application/pdf")
+    assert c.post(f"/funding/claims/{claim.id}/attach/", {"file": f}).status_code == 302
+    assert c.post(f"/funding/claims/{claim.id}/submit/").status_code == 302
+    page = c.get(f"/funding/claims/{claim.id}/")
+    assert b"receipt.pdf" in page.content
+    c = web(decider)
+    r = c.post(f"/funding/claims/{claim.id}/decide/",
+               {"approved_amount": "900", "decided_on": "2026-11-20", "note": ""})  # fmt: skip
+    assert r.status_code == 422
+    r = c.post(f"/funding/claims/{claim.id}/decide/",
+               {"approved_amount": "400", "decided_on": "2026-11-30", "note": "ok"})  # fmt: skip
+    assert r.status_code == 302
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.DECIDED
+    assert c.get(f"/funding/claims/{claim.id}/export.csv").status_code == 200
+
+
+def test_claim_pages__outsider_404_anonymous_redirect(client, web, claim, outsider):
+    assert client.get(f"/funding/claims/{claim.id}/").status_code == 302
+    c = web(outsider)
+    assert c.get(f"/funding/claims/{claim.id}/").status_code == 404
+    assert c.post(f"/funding/claims/{claim.id}/submit/").status_code == 404
+    assert c.get(f"/funding/claims/{claim.id}/export.csv").status_code == 404
+    assert c.get("/funding/").status_code == 404
+
+
+def test_overview__finance_officer_sees_months(web, finance, person):
+    person(kotikunta_on=D(2026, 10, 1))
+    r = web(finance).get("/funding/")
+    assert r.status_code == 200
+    assert r.context["months"][9].amount == Decimal("162.92")
+    assert b"Unconfirmed amounts." in r.content or b"unconfirmed" in r.content.lower()
+    assert web(finance).get("/funding/report/?year=2026").status_code == 200
+
+
+def test_api__claims_and_compensation(web, finance, decider, outsider):
+    c = web(finance)
+    r = c.post("/api/v1/funding/claims", json.dumps({"section": "69", "period_start": "2026-01-01",
+               "period_end": "2026-03-31"}), content_type="application/json")  # fmt: skip
+    assert r.status_code == 201
+    cid = r.json()["id"]
+    r = c.post(f"/api/v1/funding/claims/{cid}/lines",
+               json.dumps({"description": "Family group home", "amount": "3000.00"}),
+               content_type="application/json")  # fmt: skip
+    assert r.json()["claimed"] == "3000.00"
+    assert c.post(f"/api/v1/funding/claims/{cid}/submit").json()["status"] == "submitted"
+    r = web(decider).post(f"/api/v1/funding/claims/{cid}/decide",
+                          json.dumps({"approved_amount": "2500", "decided_on": "2026-11-29"}),
+                          content_type="application/json")  # fmt: skip
+    assert r.json()["approved_amount"] == "2500.00"
+    assert web(outsider).get(f"/api/v1/funding/claims/{cid}").status_code == 404
+    r = web(finance).get("/api/v1/funding/compensation?year=2026")
+    assert r.status_code == 200
+    assert len(r.json()["months"]) == 12
+    assert r.json()["unconfirmed"] is True
+    assert web(outsider).get("/api/v1/funding/compensation?year=2026").status_code == 404

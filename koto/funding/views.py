@@ -1,0 +1,245 @@
+"""State compensation screens: expected compensation, the report, KEHA reconciliation and
+actual-cost claims. Thin: parse, authorise, call one service or selector, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from koto.audit.services import audit_record
+from koto.core import clock
+from koto.core.errors import DomainError
+from koto.core.forms import apply_domain_errors
+from koto.funding import forms, permissions, selectors, services
+from koto.funding.compensation import Span, compensation_report
+from koto.funding.models import ClaimStatus
+from koto.funding.reconciliation import parse_statement, reconcile
+from koto.organisations.models import OrganisationKind
+
+
+def _require(check) -> None:
+    if not check:
+        raise Http404
+
+
+def _chart(months) -> dict:
+    """Bars of a simple SVG chart: heights relative to the largest month."""
+    top = max((m.amount for m in months), default=0) or 1
+    bars = []
+    for n, m in enumerate(months):
+        h = int(160 * m.amount / top)
+        bars.append({"x": 10 + n * 45, "y": 170 - h, "h": h, "m": m})
+    return {"bars": bars, "width": 10 + len(months) * 45}
+
+
+@login_required
+def overview(request):
+    _require(permissions.can_view_funding(request.user))
+    year = clock.today().year
+    context = {"year": year, "report": None}
+    if permissions.can_manage_funding(request.user):
+        try:
+            report = selectors.expected_compensation_for(user=request.user, year=year)
+        except DomainError as e:
+            context["error"] = e.message
+        else:
+            org_id = request.user.active_membership.organisation_id
+            months = report.months.get(org_id, [])
+            context.update(report=report, months=months, chart=_chart(months))
+    return render(request, "funding/overview.html", context)
+
+
+@login_required
+def report(request):
+    _require(permissions.can_manage_funding(request.user))
+    org = request.user.active_membership.organisation
+    form = forms.PeriodForm(request.GET or {"year": clock.today().year})
+    result = error = None
+    if form.is_valid():
+        span = Span.of(form.cleaned_data["year"], quarter=form.cleaned_data["quarter"])
+        kind_ok = org.kind in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION)
+        try:
+            result = compensation_report(span=span, organisation=org if kind_ok else None)
+        except DomainError as e:
+            error = e.message
+    return render(request, "funding/report.html", {"form": form, "report": result, "error": error})
+
+
+@login_required
+def reconcile_view(request):
+    _require(permissions.can_manage_funding(request.user))
+    org = request.user.active_membership.organisation
+    form = forms.ReconcileForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = parse_statement(form.cleaned_data["file"].read())
+            result = reconcile(
+                organisation=org, year=form.cleaned_data["year"], statement=statement
+            )
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            audit_record(
+                actor=request.user, action="export", object_type="keha_reconciliation",
+                object_id=f"{org.code}-{form.cleaned_data['year']}",
+            )  # fmt: skip
+    return render(request, "funding/reconcile.html", {"form": form, "result": result})
+
+
+@login_required
+def claim_list(request):
+    _require(permissions.can_view_funding(request.user))
+    claims = selectors.claim_list_for(user=request.user)[:500]
+    return render(
+        request,
+        "funding/claims.html",
+        {"claims": claims, "can_create": permissions.can_manage_funding(request.user)},
+    )
+
+
+@login_required
+def claim_create(request):
+    _require(permissions.can_manage_funding(request.user))
+    form = forms.ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim = services.claim_create(actor=request.user, **form.cleaned_data)
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            return redirect("funding:claim_detail", claim_id=claim.id)
+    return render(
+        request,
+        "_form_page.html",
+        {
+            "form": form,
+            "title": _("New actual-cost claim"),
+            "cancel_url": reverse("funding:claims"),
+        },
+    )
+
+
+def _detail_context(request, claim, **forms_):
+    lines = list(selectors.claim_lines(claim))
+    return {
+        "claim": claim,
+        "lines": lines,
+        "total": sum((ln.amount for ln in lines), 0),
+        "attachments": selectors.claim_attachments(claim),
+        "can_edit": permissions.can_edit_claim(request.user, claim)
+        and claim.status == ClaimStatus.DRAFT,
+        "can_decide": permissions.can_decide_claim(request.user, claim)
+        and claim.status == ClaimStatus.SUBMITTED,
+        "can_mark_paid": permissions.can_edit_claim(request.user, claim)
+        and claim.status == ClaimStatus.DECIDED,
+        "line_form": forms_.get("line_form") or forms.LineForm(),
+        "attachment_form": forms_.get("attachment_form") or forms.AttachmentForm(),
+        "decision_form": forms_.get("decision_form")
+        or forms.DecisionForm(initial={"decided_on": clock.today()}),
+        "paid_form": forms_.get("paid_form") or forms.PaidForm(initial={"paid_on": clock.today()}),
+    }
+
+
+@login_required
+def claim_detail(request, claim_id: int):
+    claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
+    return render(request, "funding/claim_detail.html", _detail_context(request, claim))
+
+
+OPERATIONS = {
+    "add-line",
+    "remove-line",
+    "attach",
+    "gather-interpreting",
+    "submit",
+    "decide",
+    "paid",
+}
+
+
+@login_required
+@require_POST
+def claim_act(request, claim_id: int, operation: str):
+    if operation not in OPERATIONS:
+        raise Http404
+    claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
+    actor = request.user
+    bound = {}
+    try:
+        if operation == "add-line":
+            form = bound["line_form"] = forms.LineForm(request.POST)
+            if form.is_valid():
+                services.claim_line_add(actor=actor, claim=claim, **form.cleaned_data)
+                messages.success(request, _("Cost line added."))
+        elif operation == "remove-line":
+            services.claim_line_remove(
+                actor=actor, claim=claim, line_id=int(request.POST.get("line_id", 0))
+            )
+            messages.success(request, _("Cost line removed."))
+        elif operation == "attach":
+            form = bound["attachment_form"] = forms.AttachmentForm(request.POST, request.FILES)
+            if form.is_valid():
+                f = form.cleaned_data["file"]
+                services.claim_attachment_add(
+                    actor=actor, claim=claim, name=f.name,
+                    content_type=f.content_type or "", data=f.read(),
+                )  # fmt: skip
+                messages.success(request, _("Attachment added."))
+        elif operation == "gather-interpreting":
+            n = services.claim_gather_interpreting(actor=actor, claim=claim)
+            messages.success(request, _("Interpreting costs added: %(n)s lines.") % {"n": n})
+        elif operation == "submit":
+            services.claim_submit(actor=actor, claim=claim)
+            messages.success(request, _("The claim was submitted."))
+        elif operation == "decide":
+            form = bound["decision_form"] = forms.DecisionForm(request.POST)
+            if form.is_valid():
+                d = form.cleaned_data
+                services.claim_decide(
+                    actor=actor, claim=claim, approved_amount=d["approved_amount"],
+                    decided_on=d["decided_on"], note=d["note"],
+                )  # fmt: skip
+                messages.success(request, _("The decision was recorded."))
+        elif operation == "paid":
+            form = bound["paid_form"] = forms.PaidForm(request.POST)
+            if form.is_valid():
+                services.claim_mark_paid(
+                    actor=actor, claim=claim, paid_on=form.cleaned_data["paid_on"]
+                )
+                messages.success(request, _("The claim was marked paid."))
+    except DomainError as e:
+        form = next(iter(bound.values()), None)
+        if form is None:
+            messages.error(request, e.message)
+        else:
+            apply_domain_errors(form, e)
+    if any(f.errors for f in bound.values()):
+        claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
+        return render(
+            request, "funding/claim_detail.html", _detail_context(request, claim, **bound),
+            status=422,
+        )  # fmt: skip
+    return redirect("funding:claim_detail", claim_id=claim.id)
+
+
+@login_required
+def claim_export(request, claim_id: int):
+    claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
+    body = selectors.claim_export_csv(user=request.user, claim=claim)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="claim-{claim.id}.csv"'
+    return response
+
+
+@login_required
+def attachment_download(request, claim_id: int, attachment_id: int):
+    att = selectors.claim_attachment_get_for(
+        user=request.user, claim_id=claim_id, attachment_id=attachment_id
+    )
+    response = HttpResponse(bytes(att.data), content_type=att.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{att.name}"'
+    return response
