@@ -3,14 +3,14 @@ import os
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from koto.core.roles import Role
+from tests.factories import OrganisationFactory, member
+
 # On CI the property tests draw the same examples every run, so a landing is never decided
 # by chance; locally they explore new examples each run.
 hypothesis_settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
-
-from koto.core.roles import Role
-from tests.factories import OrganisationFactory, member
 
 
 @pytest.fixture
