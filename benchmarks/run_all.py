@@ -15,6 +15,8 @@ RUNS = [
     ["benchmarks.import_clients"],
     ["benchmarks.my_work", "--db", "postgres"],
     ["benchmarks.plan_pdf"],
+    ["benchmarks.guidance", "--db", "postgres"],
+    ["benchmarks.funding", "--db", "postgres"],
 ]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -64,6 +66,32 @@ def table() -> str:
         rows.append(
             f"| plan PDF ({', '.join(pdf['languages'])}, {pdf['goals']} goals, {pdf['pages']} pages) | median {pdf['median_s']} s (min {pdf['min_s']}, max {pdf['max_s']}) | median ≤ 1 s | {pdf['date']} |"
         )
+    g = _load("guidance_postgres")
+    if g:
+        for name in ("log_contact_page_post", "log_contact_api_post"):
+            m = g["results"][name]
+            rows.append(
+                f"| {name} (PostgreSQL, {g['contacts_total']:,} contacts) | median {m['median_ms']} ms, "
+                f"p95 {m['p95_ms']} ms, {m['queries_max']} queries | p95 ≤ 100 ms | {g['date']} |"
+            )
+        m = g["results"]["report_all_3_years"]
+        rows.append(
+            f"| `guidance_report` over {m['contacts_counted']:,} contacts (PostgreSQL) | median "
+            f"{m['median_ms'] / 1000:.2f} s ({m['runs']} runs, max {m['max_ms'] / 1000:.2f} s) | ≤ 2 s | {g['date']} |"
+        )
+    f = _load("funding_postgres")
+    if f:
+        m = f["results"]["report"]
+        rows.append(
+            f"| `compensation_report --year {f['year']}` ({f['clients']:,} clients, PostgreSQL) | median "
+            f"{m['median_s']} s ({m['runs']} runs, {m['min_s']}–{m['max_s']} s), max RSS {m['max_rss_mb']} MB | ≤ 10 s, memory flat | {f['date']} |"
+        )
+        d = f["results"].get("report_detail_streamed")
+        if d:
+            rows.append(
+                f"| `compensation_report --detail` streamed ({f['clients']:,} clients) | {d['seconds']} s, "
+                f"max RSS {d['max_rss_mb']} MB | streams | {f['date']} |"
+            )
     return "\n".join(rows)
 
 

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from koto.audit.services import audit_record
 from koto.clients.models import Task
@@ -74,7 +74,7 @@ TASK_FIELDS = (
 )  # fmt: skip
 
 
-def my_work_for(*, user, team: bool = False, group_limit: int = 50) -> WorkList:
+def my_work_for(*, user, team: bool = False, group_limit: int = 30) -> WorkList:
     """Open deadline tasks of the user (or, with `team`, of the user's organisation) on
     clients the user may see: the oldest `group_limit` overdue, all due this week, and the
     next `group_limit` after that, with the totals of the capped groups."""
@@ -99,11 +99,11 @@ def my_work_for(*, user, team: bool = False, group_limit: int = 50) -> WorkList:
         .order_by("due_on", "id")
     )
 
-    def capped(part) -> tuple[list[Task], int]:
-        items = list(rows.filter(part)[:group_limit])
-        return items, (len(items) if len(items) < group_limit else qs.filter(part).count())
-
-    overdue, overdue_total = capped(Q(due_on__lt=today))
+    totals = qs.aggregate(
+        overdue=Count("id", filter=Q(due_on__lt=today)), later=Count("id", filter=Q(due_on__gt=week_end))
+    )
+    overdue = list(rows.filter(due_on__lt=today)[:group_limit])
     this_week = list(rows.filter(due_on__gte=today, due_on__lte=week_end)[:500])
-    later, later_total = capped(Q(due_on__gt=week_end))
+    later = list(rows.filter(due_on__gt=week_end)[:group_limit])
+    overdue_total, later_total = totals["overdue"], totals["later"]
     return WorkList(overdue, this_week, later, overdue_total, later_total, today)
