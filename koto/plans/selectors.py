@@ -100,7 +100,8 @@ def my_work_for(*, user, team: bool = False, group_limit: int = 30) -> WorkList:
     )
 
     totals = qs.aggregate(
-        overdue=Count("id", filter=Q(due_on__lt=today)), later=Count("id", filter=Q(due_on__gt=week_end))
+        overdue=Count("id", filter=Q(due_on__lt=today)),
+        later=Count("id", filter=Q(due_on__gt=week_end)),
     )
     overdue = list(rows.filter(due_on__lt=today)[:group_limit])
     this_week = list(rows.filter(due_on__gte=today, due_on__lte=week_end)[:500])
