@@ -6,10 +6,8 @@ whose identity code, temporary id, or name and birth date already exist in the
 organisation is skipped, so running the same file twice creates no duplicates.
 """
 
-import csv
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,7 +24,9 @@ from koto.clients.models import (
     Residence,
 )
 from koto.clients.services import _clean, _name_row, _new_temporary_id, _sort_key
+from koto.core import csv_import
 from koto.core.bulk import allocate_ids, fast_insert
+from koto.core.csv_import import ImportAborted, ImportResult, RowError
 from koto.core.errors import ValidationFailed
 from koto.organisations.models import Organisation, OrganisationKind
 
@@ -42,32 +42,6 @@ LIST_COLUMNS = {"other_languages": "other_languages", "other_names": "transliter
 EXTRA_COLUMNS = ("temporary_id", "home_municipality", "facts_valid_from")
 COLUMNS = (*TEXT_COLUMNS, *DATE_COLUMNS, *BOOL_COLUMNS, *LIST_COLUMNS, *EXTRA_COLUMNS)
 REQUIRED_COLUMNS = ("first_name", "last_name", "birth_date")
-
-
-@dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass
-class ImportResult:
-    rows: int = 0
-    created: int = 0
-    skipped_existing: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    written: bool = True
-
-    @property
-    def failed_rows(self) -> int:
-        return len({e.row for e in self.errors})
-
-
-class ImportAborted(Exception):
-    def __init__(self, result: ImportResult) -> None:
-        super().__init__("import aborted")
-        self.result = result
 
 
 def _row_to_data(row: dict[str, str]) -> tuple[dict, dict[str, str], str, dt.date | None]:
@@ -104,27 +78,8 @@ def _row_to_data(row: dict[str, str]) -> tuple[dict, dict[str, str], str, dt.dat
     return data, errors, temporary_id, facts_from
 
 
-def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
-    f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the generator
-    reader = csv.DictReader(f)
-
-    def rows() -> Iterator[dict[str, str]]:
-        try:
-            yield from reader
-        finally:
-            f.close()
-
-    return list(reader.fieldnames or []), rows()
-
-
 def check_header(header: list[str]) -> list[RowError]:
-    errors = [RowError(1, c, _("Unknown column.")) for c in header if c not in COLUMNS]
-    errors += [
-        RowError(1, c, _("Required column is missing."))
-        for c in REQUIRED_COLUMNS
-        if c not in header
-    ]
-    return errors
+    return csv_import.check_header(header, columns=COLUMNS, required=REQUIRED_COLUMNS)
 
 
 def import_clients(

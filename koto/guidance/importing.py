@@ -11,19 +11,19 @@ content in the file, so two identical anonymous contacts on one day are two cont
 importing the same file again (or the file with rows appended) creates nothing twice.
 """
 
-import csv
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record_many
-from koto.core import clock
+from koto.core import clock, csv_import
 from koto.core.bulk import allocate_ids, fast_insert
+from koto.core.csv_import import ImportAborted, ImportResult, RowError
 from koto.core.errors import ValidationFailed
 from koto.guidance.models import Contact, ContactReason
 from koto.guidance.selectors import clients_by_identifier
@@ -38,53 +38,8 @@ OPTIONAL_COLUMNS = (
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 
 
-@dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass
-class ImportResult:
-    rows: int = 0
-    created: int = 0
-    skipped_existing: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    written: bool = True
-
-    @property
-    def failed_rows(self) -> int:
-        return len({e.row for e in self.errors})
-
-
-class ImportAborted(Exception):
-    def __init__(self, result: ImportResult) -> None:
-        super().__init__("import aborted")
-        self.result = result
-
-
-def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
-    f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the generator
-    reader = csv.DictReader(f)
-
-    def rows() -> Iterator[dict[str, str]]:
-        try:
-            yield from reader
-        finally:
-            f.close()
-
-    return [h.strip() for h in reader.fieldnames or []], rows()
-
-
 def check_header(header: list[str]) -> list[RowError]:
-    errors = [RowError(1, c, _("Unknown column.")) for c in header if c not in COLUMNS]
-    errors += [
-        RowError(1, c, _("Required column is missing."))
-        for c in REQUIRED_COLUMNS
-        if c not in header
-    ]
-    return errors
+    return csv_import.check_header(header, columns=COLUMNS, required=REQUIRED_COLUMNS)
 
 
 def _parse_date(raw: str) -> dt.date:

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from koto.guidance.importing import ImportAborted, check_header, import_contacts
+from koto.core.csv_import import ImportAborted
+from koto.guidance.importing import check_header, import_contacts
 from koto.guidance.models import Contact, ContactReason
 from tests.factories import make_client
 

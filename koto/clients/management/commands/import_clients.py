@@ -3,8 +3,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from koto.clients.importing import ImportAborted, check_header, import_clients, read_csv
+from koto.clients.importing import check_header, import_clients
 from koto.core import context
+from koto.core.csv_import import ImportAborted, read_csv
 from koto.organisations.selectors import organisation_by_code
 
 

@@ -3,7 +3,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.core import context
-from koto.guidance.importing import ImportAborted, check_header, import_contacts, read_csv
+from koto.core.csv_import import ImportAborted, read_csv
+from koto.guidance.importing import check_header, import_contacts
 from koto.organisations.selectors import organisation_by_code
 
 
