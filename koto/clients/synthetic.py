@@ -194,6 +194,8 @@ def synthetic_person(rng: random.Random, *, on: dt.date, with_hetu_share: float 
             home_on = max(home_on, permit + dt.timedelta(days=366))
         home_on = min(home_on, on)
     adult = age >= 18
+    if not adult and basis in (ResidenceBasis.WORK, ResidenceBasis.STUDY):
+        basis = ResidenceBasis.FAMILY  # children come with a working or studying parent
     data = {
         "first_name": first,
         "last_name": last,
