@@ -147,6 +147,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it; collectstatic fills it
 STATICFILES_DIRS = [BASE_DIR / "koto" / "static"]
 # WhiteNoise serves the static files (also with DEBUG off); run `collectstatic` in production
 # for compressed, cache-busting copies, otherwise the finders are used directly.
