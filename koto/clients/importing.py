@@ -26,7 +26,7 @@ from koto.clients.models import (
 from koto.clients.services import _clean, _name_row, _new_temporary_id, _sort_key
 from koto.core import csv_import
 from koto.core.bulk import allocate_ids, fast_insert
-from koto.core.csv_import import ImportAborted, ImportResult, RowError
+from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
 from koto.organisations.models import Organisation, OrganisationKind
 
@@ -245,15 +245,5 @@ def import_clients(
         if batch:
             flush(batch)
 
-    if atomic or dry_run:
-        with transaction.atomic():
-            run()
-            if dry_run or result.errors:
-                transaction.set_rollback(True)
-        if atomic and result.errors:
-            result.written = False
-            result.created = 0
-            raise ImportAborted(result)
-    else:
-        run()
+    csv_import.run_import(run, result, atomic=atomic, dry_run=dry_run)
     return result

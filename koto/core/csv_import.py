@@ -2,9 +2,10 @@
 per-row error report ("row N: field: message", the header being row 1)."""
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 
@@ -59,3 +60,21 @@ def check_header(
         RowError(1, c, _("Required column is missing.")) for c in required if c not in header
     ]
     return errors
+
+
+def run_import(
+    run: Callable[[], None], result: ImportResult, *, atomic: bool, dry_run: bool
+) -> None:
+    """Run an import's row loop: with --dry-run everything is rolled back; with --atomic nothing
+    is kept when any row failed (ImportAborted); otherwise every valid batch is kept."""
+    if not (atomic or dry_run):
+        run()
+        return
+    with transaction.atomic():
+        run()
+        if dry_run or result.errors:
+            transaction.set_rollback(True)
+    if atomic and result.errors:
+        result.written = False
+        result.created = 0
+        raise ImportAborted(result)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from koto.audit.services import audit_record_many
 from koto.core import clock, csv_import
 from koto.core.bulk import allocate_ids, fast_insert
-from koto.core.csv_import import ImportAborted, ImportResult, RowError
+from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
 from koto.guidance.models import Contact, ContactReason
 from koto.guidance.selectors import clients_by_identifier
@@ -269,16 +269,6 @@ def import_contacts(
         if batch:
             flush(batch)
 
-    if atomic or dry_run:
-        with transaction.atomic():
-            run()
-            if dry_run or result.errors:
-                transaction.set_rollback(True)
-        if atomic and result.errors:
-            result.written = False
-            result.created = 0
-            raise ImportAborted(result)
-    else:
-        run()
+    csv_import.run_import(run, result, atomic=atomic, dry_run=dry_run)
     result.errors.sort(key=lambda e: e.row)
     return result
