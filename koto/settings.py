@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "koto.offerings",
     "koto.placement",
     "koto.funding",
+    "koto.insights",
     "koto.api",
     "koto.demo",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("services/", include("koto.offerings.urls")),
     path("placement/", include("koto.placement.urls")),
     path("funding/", include("koto.funding.urls")),
+    path("insights/", include("koto.insights.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

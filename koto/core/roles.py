@@ -85,7 +85,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.FINANCE_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.FUNDING_MANAGE}),
     Role.PLACEMENT_OFFICER: frozenset(
-        {Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.PLACEMENT_MANAGE, Perm.FUNDING_DECIDE}
+        {
+            Perm.CLIENT_VIEW,
+            Perm.LAW_VIEW,
+            Perm.PLACEMENT_MANAGE,
+            Perm.FUNDING_DECIDE,
+            Perm.INSIGHTS_VIEW,
+        }
     ),
     Role.ORG_ADMIN: frozenset(
         {

@@ -1,0 +1,104 @@
+"""The dashboard and impact filters (GET parameters from, to, scope, target_group,
+language, age_band, group); shape validation only, each error names its field."""
+
+import datetime as dt
+import re
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from koto.insights.dimensions import AGE_BAND_LABELS, TARGET_GROUP_LABELS, add_months
+from koto.insights.selectors import GROUPINGS, Filters, default_filters
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MAX_MONTHS = 60
+
+
+def parse_month(value: str, field: str) -> dt.date:
+    m = MONTH.match(value or "")
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise forms.ValidationError(
+            _("Give the month as YYYY-MM (for example 2026-01)."), code=f"{field}_format"
+        )
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+class FilterForm(forms.Form):
+    scope = forms.CharField(label=gettext_lazy("Scope"), required=False, max_length=30)
+    target_group = forms.ChoiceField(label=gettext_lazy("Target group"), required=False)
+    language = forms.CharField(
+        label=gettext_lazy("Language"), required=False, max_length=3,
+        help_text=gettext_lazy("ISO 639 code, e.g. ar, uk, so"),
+    )  # fmt: skip
+    age_band = forms.ChoiceField(label=gettext_lazy("Age band"), required=False)
+
+    def __init__(self, data=None, *, scopes: list[tuple[str, str]], grouping: bool = False):
+        super().__init__(data)
+        d = default_filters()
+        self.fields["from"] = forms.CharField(
+            label=_("From month"), required=False, initial=d.month_from.strftime("%Y-%m"),
+            widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric"}),
+        )  # fmt: skip
+        self.fields["to"] = forms.CharField(
+            label=_("To month"), required=False, initial=d.month_to.strftime("%Y-%m"),
+            widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric"}),
+        )  # fmt: skip
+        self.order_fields(["scope", "from", "to", "target_group", "language", "age_band"])
+        # A select of the viewer's scopes; another value answers 404 in the selector.
+        self.fields["scope"].widget = forms.Select(choices=scopes)
+        self.fields["target_group"].choices = [("", _("All"))] + [
+            (k, str(v)) for k, v in TARGET_GROUP_LABELS.items()
+        ]
+        self.fields["age_band"].choices = [("", _("All"))] + [
+            (k, str(v)) for k, v in AGE_BAND_LABELS.items()
+        ]
+        if grouping:
+            self.fields["group"] = forms.ChoiceField(
+                label=_("Compare by"), required=False,
+                choices=[(k, str(v)) for k, v in GROUPINGS.items()],
+            )  # fmt: skip
+            del self.fields["language"]
+            del self.fields["age_band"]
+
+    def clean_language(self):
+        value = (self.cleaned_data.get("language") or "").strip().lower()
+        if value and not re.fullmatch(r"[a-z]{2,3}", value):
+            raise forms.ValidationError(_("Give a language code of two or three letters."))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        d = default_filters()
+        start = end = None
+        try:
+            start = (
+                parse_month(self.data.get("from"), "from")
+                if self.data.get("from")
+                else d.month_from
+            )
+        except forms.ValidationError as e:
+            self.add_error("from", e)
+        try:
+            end = parse_month(self.data.get("to"), "to") if self.data.get("to") else d.month_to
+        except forms.ValidationError as e:
+            self.add_error("to", e)
+        if start and end:
+            if end < start:
+                self.add_error("to", _("The last month is before the first."))
+            elif add_months(start, MAX_MONTHS - 1) < end:
+                self.add_error(
+                    "to", _("Choose at most %(n)s months at a time.") % {"n": MAX_MONTHS}
+                )
+        data["month_from"], data["month_to"] = start, end
+        return data
+
+    def filters(self) -> Filters:
+        c = self.cleaned_data
+        return Filters(
+            month_from=c["month_from"],
+            month_to=c["month_to"],
+            target_group=c.get("target_group") or "",
+            language=c.get("language") or "",
+            age_band=c.get("age_band") or "",
+        )

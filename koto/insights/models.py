@@ -1,0 +1,100 @@
+"""Rollups: what the dashboards read instead of raw rows. Counts only, no person in them.
+
+`Cell` holds one monthly count of one metric for one scope (an organisation, a welfare
+region, an employment area or the whole country) and one combination of the filter
+dimensions; `ImpactCell` holds integration plans by the month they started, their plan
+kind, target group and services used, and the months to the outcome (or to censoring).
+Both are rebuilt by `koto.insights.rollups` (the task worker runs it), never written by a
+request."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from koto.core import clock
+
+
+class Metric(models.TextChoices):
+    CLIENTS_NEW = "clients_new", _("New clients")
+    ASSESSMENTS_STARTED = "assessments_started", _("Assessments started")
+    ASSESSMENTS_COMPLETED = "assessments_completed", _("Assessments completed")
+    ASSESSMENT_DEADLINE = "assessment_deadline", _("Assessment start deadlines")
+    PLANS_STARTED = "plans_started", _("Plans started")
+    PLANS_ENDED = "plans_ended", _("Plans ended")
+    SERVICE_DEADLINE = "service_deadline", _("Guidance to a service deadlines")
+    ENROLMENTS = "enrolments", _("Enrolments")
+    ENROLMENT_ENDS = "enrolment_ends", _("Enrolments ended")
+    ATTENDANCE_HOURS = "attendance_hours", _("Attendance hours")
+    LANGUAGE_LEVELS = "language_levels", _("Language levels reached")
+    CONTACTS = "contacts", _("Guidance contacts")
+    CONTACTS_REASON = "contacts_reason", _("Guidance contacts by reason")
+    CONTACTS_CHANNEL = "contacts_channel", _("Guidance contacts by channel")
+    PLACES_AGREED = "places_agreed", _("Places agreed")
+    PLACES_USED = "places_used", _("Places used")
+    COMPENSATION_CALCULATED = "compensation_calculated", _("Calculated compensation (€)")
+    CLAIMS_SUBMITTED = "claims_submitted", _("Actual-cost claims submitted (€)")
+    CLAIMS_PAID = "claims_paid", _("Actual-cost claims paid (€)")
+
+
+# Metrics that are money (whole euros), not counts of people: never suppressed.
+MONEY = frozenset({Metric.COMPENSATION_CALCULATED, Metric.CLAIMS_SUBMITTED, Metric.CLAIMS_PAID})
+
+
+class Cell(models.Model):
+    metric = models.CharField(max_length=30, choices=Metric.choices)
+    scope = models.CharField(max_length=30)  # "org:12", "region:5", "area:3", "national"
+    month = models.DateField()
+    target_group = models.CharField(max_length=24)
+    language = models.CharField(max_length=3)
+    age_band = models.CharField(max_length=8)
+    key = models.CharField(max_length=40)
+    value = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "month", "metric"], name="cell_scope_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.metric} {self.month} {self.key}={self.value}"
+
+
+class ImpactCell(models.Model):
+    scope = models.CharField(max_length=30)
+    start_month = models.DateField()
+    plan_kind = models.CharField(max_length=20)
+    target_group = models.CharField(max_length=24)
+    services = models.CharField(max_length=30)
+    # Whole months from the plan's start to employment or studies (event) or to the end of
+    # follow-up (censored: plan ended otherwise, or still going on the refresh day).
+    months = models.PositiveSmallIntegerField()
+    event = models.BooleanField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "start_month"], name="impact_scope_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.start_month} {self.months} {self.event} n={self.n}"
+
+
+class RefreshState(models.Model):
+    """One row: when the rollups were last rebuilt and up to which change they include."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    watermark_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    full_refreshed_at = models.DateTimeField(null=True, blank=True)
+    refreshed_on = models.DateField(null=True, blank=True)
+    seconds = models.FloatField(default=0)
+    scopes = models.PositiveIntegerField(default=0)
+    cells = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"refreshed {self.refreshed_at}"
+
+    @classmethod
+    def get(cls) -> "RefreshState":
+        return cls.objects.get_or_create(id=1)[0]
+
+    def age_minutes(self) -> int | None:
+        if self.refreshed_at is None:
+            return None
+        return int((clock.now() - self.refreshed_at).total_seconds() // 60)

@@ -1,0 +1,590 @@
+"""Building the rollups the dashboards read (`Cell`, `ImpactCell`) from the casework rows.
+
+A refresh recomputes the cells of the organisations whose rows changed since the last
+refresh (the watermark: `updated_at` of clients, assessments, plans, enrolments, placements
+and claims, `logged_at` of guidance contacts), then the cells of the welfare regions,
+employment areas and the country from the organisations' cells. `full=True` recomputes
+every organisation (nightly: it also catches deletions and attendance or test results,
+which carry no timestamp). Each organisation batch is one transaction, so a dashboard
+never sees an organisation half-written. Run by the task worker (`tasks.insights_refresh`).
+
+Every rule comes from where it lives: deadlines from `koto.law`, calculated compensation
+from `koto.funding.compensation`. Target groups and age bands are `dimensions`."""
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Sum
+from django.db.models.functions import ExtractYear, TruncMonth
+
+from koto.assessments.models import Assessment
+from koto.clients.models import Client
+from koto.core import clock
+from koto.core.bulk import allocate_ids, fast_insert
+from koto.core.errors import DomainError
+from koto.funding.compensation import Span, compensation_report
+from koto.funding.models import Claim, ClaimLine, ClaimStatus
+from koto.guidance.models import Contact, ContactReason
+from koto.insights.dimensions import UNKNOWN, age_band, month_start, months_between, target_group
+from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
+from koto.law import assessment_start_due, guidance_to_service_due
+from koto.offerings.models import Attendance, Enrolment, LanguageTestResult, ServiceKind
+from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
+from koto.placement.models import AgreementStatus, Placement, PlacementAgreement, PlacementPerson
+from koto.plans.models import IntegrationPlan, Outcome, PlanStatus
+
+FIRST_MONTH = dt.date(2023, 1, 1)  # the dashboards' history starts here
+SUCCESS = (Outcome.EMPLOYED, Outcome.STUDYING)
+# Services used during a plan, strongest first: a plan counts under the first it used.
+SERVICE_ORDER = (
+    ServiceKind.INTEGRATION_TRAINING,
+    ServiceKind.LITERACY_TRAINING,
+    ServiceKind.CIVIC_ORIENTATION,
+    ServiceKind.OTHER,
+    ServiceKind.LANGUAGE_TEST,
+)
+NO_SERVICE = "none"
+ORG_BATCH = 40
+
+Key = tuple  # (org_id, metric, month, target_group, language, age_band, key)
+
+
+# ---------------------------------------------------------------- scopes
+
+
+def org_scope(org_id: int) -> str:
+    return f"org:{org_id}"
+
+
+def parent_scopes() -> dict[str, list[int]]:
+    """Every aggregate scope and the organisations whose cells add up to it."""
+    scopes: dict[str, list[int]] = defaultdict(list)
+    for oid, kind, region in Organisation.objects.values_list("id", "kind", "welfare_region_id"):
+        if kind == OrganisationKind.WELFARE_REGION:
+            scopes[f"region:{oid}"].append(oid)
+        elif region is not None:
+            scopes[f"region:{region}"].append(oid)
+    for area in EmploymentArea.objects.prefetch_related("members"):
+        ids = {area.authority_id, area.responsible_municipality_id}
+        ids |= {m.id for m in area.members.all()}
+        scopes[f"area:{area.authority_id}"] = sorted(i for i in ids if i is not None)
+    return dict(scopes)
+
+
+# ---------------------------------------------------------------- counting
+
+
+class Counter:
+    """Adds values under (org, metric, month, target group, language, age band, key)."""
+
+    def __init__(self) -> None:
+        self.values: dict[Key, int] = defaultdict(int)
+
+    def add(self, org_id, metric, month, *, basis="", lang="", byear=None, key="", n=1, dims=True):
+        if org_id is None or month is None:
+            return
+        if isinstance(month, dt.datetime):
+            month = month.astimezone(clock.HELSINKI).date()
+        month = month_start(month)
+        if month < FIRST_MONTH:
+            return
+        if dims:
+            tg = target_group(basis)
+            band = age_band(byear, month.year)
+            lang = lang or UNKNOWN
+        else:
+            tg = band = lang = ""
+        self.values[(org_id, metric, month, tg, lang, band, key or "")] += int(n)
+
+
+def _dims(prefix: str = "") -> dict:
+    return {
+        "basis": F(f"{prefix}residence_basis"),
+        "lang": F(f"{prefix}mother_tongue"),
+        "byear": ExtractYear(f"{prefix}birth_date"),
+    }
+
+
+def _in(qs, field: str, org_ids: list[int] | None):
+    return qs if org_ids is None else qs.filter(**{f"{field}__in": org_ids})
+
+
+def _count_clients(c: Counter, org_ids):
+    qs = _in(Client.objects.all(), "responsible_organisation_id", org_ids)
+    rows = (
+        qs.annotate(m=TruncMonth("created_at", tzinfo=clock.HELSINKI), **_dims())
+        .values("responsible_organisation_id", "m", "basis", "lang", "byear")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for r in rows:
+        c.add(r["responsible_organisation_id"], Metric.CLIENTS_NEW, r["m"], basis=r["basis"],
+              lang=r["lang"], byear=r["byear"], n=r["n"])  # fmt: skip
+
+
+def _count_assessments(c: Counter, org_ids, today: dt.date):
+    qs = _in(Assessment.objects.all(), "organisation_id", org_ids).annotate(**_dims("client__"))
+    for field, metric in (("started_on", Metric.ASSESSMENTS_STARTED),
+                          ("completed_on", Metric.ASSESSMENTS_COMPLETED)):  # fmt: skip
+        rows = (
+            qs.exclude(**{field: None})
+            .annotate(m=TruncMonth(field))
+            .values("organisation_id", "m", "kind", "basis", "lang", "byear")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for r in rows:
+            c.add(r["organisation_id"], metric, r["m"], basis=r["basis"], lang=r["lang"],
+                  byear=r["byear"], key=r["kind"], n=r["n"])  # fmt: skip
+    # Deadline compliance: was the first assessment started by the statutory deadline
+    # counted from becoming a client (koto.law)? Clients entitled but never assessed whose
+    # deadline has passed count as missed, from the open deadline tasks of the sweep.
+    due_cache: dict[dt.date, dt.date] = {}
+
+    def due(on: dt.date) -> dt.date:
+        if on not in due_cache:
+            due_cache[on] = assessment_start_due(on).due_on
+        return due_cache[on]
+
+    first = (
+        _in(Assessment.objects.all(), "organisation_id", org_ids)
+        .values("client_id", "organisation_id", "client__created_at", "client__residence_basis",
+                "client__mother_tongue", "client__birth_date")
+        .annotate(first=Min("started_on"))
+        .order_by()
+    )  # fmt: skip
+    for r in first.iterator(chunk_size=20000):
+        d = due(r["client__created_at"].astimezone(clock.HELSINKI).date())
+        c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, d,
+              basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
+              byear=r["client__birth_date"].year,
+              key="in_time" if r["first"] <= d else "late")  # fmt: skip
+    from koto.clients.models import Task
+
+    missed = (
+        _in(Task.objects.all(), "organisation_id", org_ids)
+        .filter(kind=Task.Kind.ASSESSMENT_START, status=Task.Status.OPEN, due_on__lt=today)
+        .annotate(m=TruncMonth("due_on"), **_dims("client__"))
+        .values("organisation_id", "m", "basis", "lang", "byear")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for r in missed:
+        c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, r["m"], basis=r["basis"],
+              lang=r["lang"], byear=r["byear"], key="missed", n=r["n"])  # fmt: skip
+
+
+def _plans(org_ids):
+    return _in(
+        IntegrationPlan.objects.exclude(status__in=[PlanStatus.DRAFT, PlanStatus.CANCELLED]),
+        "organisation_id",
+        org_ids,
+    ).exclude(starts_on=None)
+
+
+def _of_plan_clients(qs, org_ids):
+    if org_ids is None:
+        return qs
+    return qs.filter(client_id__in=_plans(org_ids).values("client_id"))
+
+
+def _first_service_by_client(org_ids) -> dict[int, dt.date]:
+    rows = (
+        _of_plan_clients(Enrolment.objects.all(), org_ids)
+        .values("client_id")
+        .annotate(first=Min("requested_at"))
+        .order_by()
+    )
+    return {r["client_id"]: r["first"].astimezone(clock.HELSINKI).date() for r in rows}
+
+
+def _services_by_client(org_ids) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = defaultdict(set)
+    rows = (
+        _of_plan_clients(Enrolment.objects.exclude(started_on=None), org_ids)
+        .values_list("client_id", "service__kind")
+        .distinct()
+    )
+    for cid, kind in rows.iterator(chunk_size=20000):
+        out[cid].add(kind)
+    return out
+
+
+def services_used(kinds: Iterable[str]) -> str:
+    kinds = set(kinds)
+    for kind in SERVICE_ORDER:
+        if kind in kinds:
+            return str(kind)
+    return NO_SERVICE
+
+
+def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
+    first_service = _first_service_by_client(org_ids)
+    services = _services_by_client(org_ids)
+    due_cache: dict[dt.date, dt.date] = {}
+    rows = _plans(org_ids).values_list(
+        "organisation_id", "client_id", "kind", "status", "starts_on", "agreed_on", "ended_on",
+        "outcome", "client__residence_basis", "client__mother_tongue", "client__birth_date",
+    )  # fmt: skip
+    for oid, cid, kind, status, starts, agreed, ended, outcome, basis, lang, birth in rows.iterator(
+        chunk_size=20000
+    ):
+        byear = birth.year if birth else None
+        dims = {"basis": basis, "lang": lang, "byear": byear}
+        c.add(oid, Metric.PLANS_STARTED, starts, key=kind, **dims)
+        if status == PlanStatus.ENDED and ended:
+            c.add(oid, Metric.PLANS_ENDED, ended, key=outcome or "other", **dims)
+        if agreed:
+            if agreed not in due_cache:
+                due_cache[agreed] = guidance_to_service_due(agreed).due_on
+            d = due_cache[agreed]
+            guided = first_service.get(cid)
+            if guided is not None and guided <= d:
+                c.add(oid, Metric.SERVICE_DEADLINE, d, key="in_time", **dims)
+            elif guided is not None or d < today:
+                c.add(oid, Metric.SERVICE_DEADLINE, d, key="late" if guided else "missed", **dims)
+        # Impact: months to employment or studies, or to the end of follow-up.
+        start_month = month_start(starts)
+        if start_month < FIRST_MONTH or starts > today:
+            continue
+        if status == PlanStatus.ENDED and ended:
+            event = outcome in SUCCESS
+            months = months_between(starts, ended)
+        else:
+            event = False
+            months = months_between(starts, today)
+        key = (oid, start_month, kind, target_group(basis),
+               services_used(services.get(cid, ())), max(months, 0), event)  # fmt: skip
+        impact[key] += 1
+
+
+def _count_services(c: Counter, org_ids):
+    qs = _in(Enrolment.objects.all(), "organisation_id", org_ids).annotate(**_dims("client__"))
+    for r in (
+        qs.annotate(m=TruncMonth("requested_at", tzinfo=clock.HELSINKI))
+        .values("organisation_id", "m", "service__kind", "basis", "lang", "byear")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        c.add(r["organisation_id"], Metric.ENROLMENTS, r["m"], basis=r["basis"], lang=r["lang"],
+              byear=r["byear"], key=r["service__kind"], n=r["n"])  # fmt: skip
+    for r in (
+        qs.exclude(ended_on=None)
+        .filter(status__in=["completed", "interrupted"])
+        .annotate(m=TruncMonth("ended_on"))
+        .values("organisation_id", "m", "service__kind", "status", "basis", "lang", "byear")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        c.add(r["organisation_id"], Metric.ENROLMENT_ENDS, r["m"], basis=r["basis"],
+              lang=r["lang"], byear=r["byear"], key=f"{r['service__kind']}:{r['status']}",
+              n=r["n"])  # fmt: skip
+    att = _in(Attendance.objects.all(), "enrolment__organisation_id", org_ids)
+    for r in (
+        att.annotate(m=TruncMonth("on"), **_dims("enrolment__client__"))
+        .values("enrolment__organisation_id", "m", "enrolment__service__kind", "basis", "lang",
+                "byear")
+        .annotate(h=Sum("hours"))
+        .order_by()
+    ):  # fmt: skip
+        c.add(r["enrolment__organisation_id"], Metric.ATTENDANCE_HOURS, r["m"], basis=r["basis"],
+              lang=r["lang"], byear=r["byear"], key=r["enrolment__service__kind"],
+              n=round(r["h"] or 0))  # fmt: skip
+    tests = _in(LanguageTestResult.objects.all(), "client__responsible_organisation_id", org_ids)
+    for r in (
+        tests.annotate(m=TruncMonth("taken_on"), **_dims("client__"))
+        .values("client__responsible_organisation_id", "m", "level", "basis", "lang", "byear")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        c.add(r["client__responsible_organisation_id"], Metric.LANGUAGE_LEVELS, r["m"],
+              basis=r["basis"], lang=r["lang"], byear=r["byear"], key=r["level"], n=r["n"])  # fmt: skip
+
+
+def _count_contacts(c: Counter, org_ids):
+    """Contacts by the language of the contact; target group and age band only when the
+    contact is linked to a client ("unknown" otherwise)."""
+    qs = _in(Contact.objects.all(), "organisation_id", org_ids)
+    contact_dims = {
+        "basis": F("client__residence_basis"),
+        "byear": ExtractYear("client__birth_date"),
+    }
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '128MB'")
+        for r in (
+            qs.annotate(m=TruncMonth("contacted_on"), **contact_dims)
+            .values("organisation_id", "m", "kind", "channel", "language", "basis", "byear")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            basis = r["basis"] if r["basis"] is not None else None
+            dims = {"basis": basis, "lang": r["language"], "byear": r["byear"]}
+            c.add(r["organisation_id"], Metric.CONTACTS, r["m"], key=r["kind"], n=r["n"], **dims)
+            c.add(r["organisation_id"], Metric.CONTACTS_CHANNEL, r["m"], key=r["channel"],
+                  n=r["n"], **dims)  # fmt: skip
+        reasons = _in(ContactReason.objects.all(), "organisation_id", org_ids)
+        for r in (
+            reasons.annotate(
+                m=TruncMonth("contacted_on"),
+                basis=F("contact__client__residence_basis"),
+                lang=F("contact__language"),
+                byear=ExtractYear("contact__client__birth_date"),
+            )
+            .values("organisation_id", "m", "reason__code", "basis", "lang", "byear")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            c.add(r["organisation_id"], Metric.CONTACTS_REASON, r["m"], basis=r["basis"],
+                  lang=r["lang"], byear=r["byear"], key=r["reason__code"], n=r["n"])  # fmt: skip
+
+
+def _count_placement(c: Counter, org_ids):
+    agreements = _in(
+        PlacementAgreement.objects.filter(
+            status__in=[AgreementStatus.SIGNED, AgreementStatus.REVISED]
+        ),
+        "municipality_id",
+        org_ids,
+    )
+    for a in agreements.values(
+        "municipality_id", "year", "places_quota_refugee", "places_international_protection",
+        "places_unaccompanied_minor",
+    ):  # fmt: skip
+        jan = dt.date(a["year"], 1, 1)
+        for key in ("quota_refugee", "international_protection", "unaccompanied_minor"):
+            c.add(a["municipality_id"], Metric.PLACES_AGREED, jan, key=key,
+                  n=a[f"places_{key}"], dims=False)  # fmt: skip
+    arrived = _in(
+        PlacementPerson.objects.exclude(placement__arrived_on=None), "placement__municipality_id",
+        org_ids,
+    )  # fmt: skip
+    for r in (
+        arrived.values("placement__municipality_id", "placement__year", "placement__category")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        c.add(r["placement__municipality_id"], Metric.PLACES_USED,
+              dt.date(r["placement__year"], 1, 1), key=r["placement__category"], n=r["n"],
+              dims=False)  # fmt: skip
+
+
+def _count_money(c: Counter, org_ids, today: dt.date):
+    orgs = None if org_ids is None else set(org_ids)
+    for year in range(FIRST_MONTH.year, today.year + 1):
+        try:
+            if orgs is None:
+                reports = [compensation_report(span=Span.of(year), per_month=True)]
+            else:
+                reports = [
+                    compensation_report(span=Span.of(year), organisation=o, per_month=True)
+                    for o in Organisation.objects.filter(
+                        id__in=orgs, kind=OrganisationKind.MUNICIPALITY
+                    )
+                ]
+        except DomainError:  # a year without known amounts: nothing to show for it
+            continue
+        for report in reports:
+            for oid, months in report.months.items():
+                if orgs is not None and oid not in orgs:
+                    continue
+                for mt in months:
+                    c.add(oid, Metric.COMPENSATION_CALCULATED, dt.date(mt.year, mt.month, 1),
+                          n=round(mt.amount), dims=False)  # fmt: skip
+    claims = _in(Claim.objects.all(), "organisation_id", org_ids)
+    submitted = (
+        ClaimLine.objects.filter(claim__in=claims.exclude(submitted_on=None))
+        .values("claim__organisation_id", "claim__submitted_on")
+        .annotate(a=Sum("amount"))
+        .order_by()
+    )
+    for r in submitted:
+        c.add(r["claim__organisation_id"], Metric.CLAIMS_SUBMITTED, r["claim__submitted_on"],
+              n=round(r["a"] or Decimal(0)), dims=False)  # fmt: skip
+    for r in (
+        claims.filter(status=ClaimStatus.PAID)
+        .exclude(paid_on=None)
+        .values("organisation_id", "paid_on")
+        .annotate(a=Sum("approved_amount"))
+        .order_by()
+    ):
+        c.add(r["organisation_id"], Metric.CLAIMS_PAID, r["paid_on"],
+              n=round(r["a"] or Decimal(0)), dims=False)  # fmt: skip
+
+
+def compute(
+    org_ids: list[int] | None, *, today: dt.date, money: bool = True
+) -> tuple[Counter, dict]:
+    """Count every metric for these organisations (None: all). `money=False` leaves out
+    calculated compensation and claims (a full refresh counts those once for all)."""
+    c = Counter()
+    impact: dict[tuple, int] = defaultdict(int)
+    _count_clients(c, org_ids)
+    _count_assessments(c, org_ids, today)
+    _count_plans(c, org_ids, today, impact)
+    _count_services(c, org_ids)
+    _count_contacts(c, org_ids)
+    _count_placement(c, org_ids)
+    if money:
+        _count_money(c, org_ids, today)
+    return c, impact
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _write_orgs(org_ids: list[int], c: Counter, impact: dict) -> int:
+    scopes = [org_scope(o) for o in org_ids]
+    Cell.objects.filter(scope__in=scopes).delete()
+    ImpactCell.objects.filter(scope__in=scopes).delete()
+    cells = [
+        Cell(metric=m, scope=org_scope(o), month=mo, target_group=tg, language=lang,
+             age_band=band, key=key, value=v)
+        for (o, m, mo, tg, lang, band, key), v in c.values.items()
+        if v
+    ]  # fmt: skip
+    _insert(Cell, cells)
+    rows = [
+        ImpactCell(scope=org_scope(o), start_month=sm, plan_kind=kind, target_group=tg,
+                   services=svc, months=months, event=event, n=n)
+        for (o, sm, kind, tg, svc, months, event), n in impact.items()
+    ]  # fmt: skip
+    _insert(ImpactCell, rows)
+    return len(cells)
+
+
+def _insert(model, objs: list) -> None:
+    if not objs:
+        return
+    for start in range(0, len(objs), 20000):
+        chunk = objs[start : start + 20000]
+        for obj, pk in zip(chunk, allocate_ids(model, len(chunk)), strict=True):
+            obj.pk = pk
+        fast_insert(chunk, batch_size=5000)
+
+
+_CELL_COLS = "metric, month, target_group, language, age_band, key"
+_IMPACT_COLS = "start_month, plan_kind, target_group, services, months, event"
+
+
+def _aggregate(scope: str, members: list[str] | None) -> None:
+    """Rewrite `scope`'s cells as the sums of its members' organisation cells
+    (members None: every organisation, the national scope)."""
+    Cell.objects.filter(scope=scope).delete()
+    ImpactCell.objects.filter(scope=scope).delete()
+    if members is None:
+        where, params = "scope LIKE %s", ["org:%"]
+    else:
+        if not members:
+            return
+        where = "scope IN (" + ", ".join(["%s"] * len(members)) + ")"
+        params = list(members)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO insights_cell (scope, {_CELL_COLS}, value) "  # noqa: S608 - fixed names
+            f"SELECT %s, {_CELL_COLS}, SUM(value) FROM insights_cell WHERE {where} "
+            f"GROUP BY {_CELL_COLS}",
+            [scope, *params],
+        )
+        cursor.execute(
+            f"INSERT INTO insights_impactcell (scope, {_IMPACT_COLS}, n) "  # noqa: S608
+            f"SELECT %s, {_IMPACT_COLS}, SUM(n) FROM insights_impactcell WHERE {where} "
+            f"GROUP BY {_IMPACT_COLS}",
+            [scope, *params],
+        )
+
+
+def changed_organisations(since: dt.datetime) -> set[int]:
+    """Organisations with rows written after `since`."""
+    out: set[int] = set()
+    sources = [
+        (Client.objects.filter(updated_at__gt=since), "responsible_organisation_id"),
+        (Assessment.objects.filter(updated_at__gt=since), "organisation_id"),
+        (IntegrationPlan.objects.filter(updated_at__gt=since), "organisation_id"),
+        (Enrolment.objects.filter(updated_at__gt=since), "organisation_id"),
+        (Enrolment.objects.filter(updated_at__gt=since), "client__responsible_organisation_id"),
+        (Contact.objects.filter(logged_at__gt=since), "organisation_id"),
+        (Placement.objects.filter(updated_at__gt=since), "municipality_id"),
+        (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id"),
+        (Claim.objects.filter(updated_at__gt=since), "organisation_id"),
+    ]
+    for qs, field in sources:
+        out |= set(qs.values_list(field, flat=True).distinct().order_by())
+    out.discard(None)
+    return out
+
+
+def refresh(*, full: bool = False) -> dict:
+    """Bring the rollups up to date; returns what was done."""
+    t0 = time.perf_counter()
+    state = RefreshState.get()
+    started_at = clock.now()
+    today = clock.today()
+    if full or state.watermark_at is None:
+        org_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
+        full = True
+    else:
+        org_ids = sorted(changed_organisations(state.watermark_at))
+    written = 0
+    if full:
+        # Money is counted once for the whole country (calculated compensation streams every
+        # client once); everything else per batch of organisations, so memory stays bounded.
+        money = Counter()
+        _count_money(money, None, today)
+        money_by_org: dict[int, dict] = defaultdict(dict)
+        for k, v in money.values.items():
+            money_by_org[k[0]][k] = v
+        stale = {
+            s
+            for s in Cell.objects.filter(scope__startswith="org:")
+            .values_list("scope", flat=True)
+            .distinct()
+            .order_by()
+        } - {org_scope(o) for o in org_ids}
+        with transaction.atomic():
+            Cell.objects.filter(scope__in=stale).delete()
+            ImpactCell.objects.filter(scope__in=stale).delete()
+    for start in range(0, len(org_ids), ORG_BATCH):
+        batch = org_ids[start : start + ORG_BATCH]
+        c, impact = compute(batch, today=today, money=not full)
+        if full:
+            for oid in batch:
+                c.values.update(money_by_org.get(oid, {}))
+        with transaction.atomic():
+            written += _write_orgs(batch, c, impact)
+    parents = parent_scopes()
+    touched = set(org_ids)
+    aggregated = 0
+    with transaction.atomic():
+        for scope, members in parents.items():
+            if full or touched & set(members):
+                _aggregate(scope, [org_scope(m) for m in members])
+                aggregated += 1
+        if full or touched:
+            _aggregate("national", None)
+            aggregated += 1
+        state.watermark_at = started_at
+        state.refreshed_at = clock.now()
+        state.refreshed_on = today
+        if full:
+            state.full_refreshed_at = state.refreshed_at
+        state.seconds = round(time.perf_counter() - t0, 2)
+        state.scopes = len(org_ids) + aggregated
+        state.cells = Cell.objects.count() if full else state.cells + written
+        state.save()
+    if connection.vendor == "postgresql" and full:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE insights_cell")
+            cursor.execute("ANALYZE insights_impactcell")
+    return {
+        "full": full,
+        "organisations": len(org_ids),
+        "aggregate_scopes": aggregated,
+        "cells_written": written,
+        "seconds": state.seconds,
+    }

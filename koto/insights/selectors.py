@@ -1,0 +1,746 @@
+"""Reads of the dashboards and the impact evaluation, already limited to what the viewer
+may see: which scopes (their own organisation; their welfare region or employment area;
+the whole country for ELY / vitality-centre and KEHA staff) and, outside their own
+organisation, counts below five shown as "<5" (`docs/insights.md`).
+
+Every figure comes from the rollups (`Cell`, `ImpactCell`): one or two indexed queries per
+page whatever the size of the registry."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from koto.core import clock
+from koto.core.errors import NotFound, PermissionDenied
+from koto.core.roles import Perm
+from koto.insights.dimensions import add_months, month_range, quarter_of
+from koto.insights.models import MONEY, Cell, ImpactCell, Metric, RefreshState
+from koto.insights.statistics import kaplan_meier, survival_at, wilson_interval
+from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
+
+SUPPRESS_BELOW = 5
+NATIONAL_KINDS = (OrganisationKind.REGIONAL_STATE_AUTHORITY, OrganisationKind.KEHA)
+FOLLOW_UP_MONTHS = (6, 12, 24)
+# Amounts that are not counts of people (euros, hours): never suppressed.
+NOT_PERSONS = MONEY | {Metric.ATTENDANCE_HOURS}
+
+
+# ---------------------------------------------------------------- scopes
+
+
+@dataclass(frozen=True)
+class Scope:
+    code: str  # "org:12", "region:5", "area:3", "national"
+    label: str
+    level: str  # organisation / region / area / national
+    own: bool  # the viewer's own organisation: nothing suppressed
+
+
+def can_view_insights(user) -> bool:
+    return user.is_authenticated and user.has_perm_in_org(Perm.INSIGHTS_VIEW)
+
+
+def _own_org(user) -> Organisation:
+    m = user.active_membership
+    return m.organisation
+
+
+def scopes_for(*, user) -> list[Scope]:
+    """The scopes this viewer may open, their own organisation first."""
+    if not can_view_insights(user):
+        raise PermissionDenied
+    org = _own_org(user)
+    scopes = [Scope(f"org:{org.id}", org.name, "organisation", True)]
+    region_id = org.id if org.kind == OrganisationKind.WELFARE_REGION else org.welfare_region_id
+    if region_id is not None and org.kind != OrganisationKind.WELFARE_REGION:
+        region = Organisation.objects.filter(id=region_id).first()
+        if region is not None:
+            scopes.append(Scope(f"region:{region.id}", region.name, "region", False))
+    elif org.kind == OrganisationKind.WELFARE_REGION:
+        scopes.append(Scope(f"region:{org.id}", org.name, "region", False))
+    areas = EmploymentArea.objects.select_related("authority")
+    if org.kind == OrganisationKind.EMPLOYMENT_AUTHORITY:
+        areas = areas.filter(authority=org)
+    else:
+        areas = areas.filter(members=org) | areas.filter(responsible_municipality=org)
+    for area in areas.distinct():
+        scopes.append(Scope(f"area:{area.authority_id}", area.authority.name, "area", False))
+    if org.kind in NATIONAL_KINDS:
+        scopes.append(Scope("national", _("Whole country"), "national", False))
+    return scopes
+
+
+def scope_get_for(*, user, code: str | None) -> Scope:
+    """The scope named by `code` (default: the viewer's own organisation). National viewers
+    may open any organisation, region or area; anything else answers NotFound."""
+    scopes = scopes_for(user=user)
+    if not code:
+        return scopes[0]
+    for s in scopes:
+        if s.code == code:
+            return s
+    if any(s.level == "national" for s in scopes):
+        extra = _scope_by_code(code)
+        if extra is not None:
+            return extra
+    raise NotFound("scope")
+
+
+def _scope_by_code(code: str) -> Scope | None:
+    kind, _sep, ident = code.partition(":")
+    if not ident.isdigit():
+        return None
+    org = Organisation.objects.filter(id=int(ident)).first()
+    if org is None:
+        return None
+    if kind == "org":
+        return Scope(code, org.name, "organisation", False)
+    if kind == "region" and org.kind == OrganisationKind.WELFARE_REGION:
+        return Scope(code, org.name, "region", False)
+    if kind == "area" and org.kind == OrganisationKind.EMPLOYMENT_AUTHORITY:
+        return Scope(code, org.name, "area", False)
+    return None
+
+
+def scope_choices_for(*, user) -> list[tuple[str, str]]:
+    """Scopes for the filter form; national viewers also get every welfare region."""
+    scopes = scopes_for(user=user)
+    out = [(s.code, s.label) for s in scopes]
+    if any(s.level == "national" for s in scopes):
+        for r in Organisation.objects.filter(kind=OrganisationKind.WELFARE_REGION).order_by(
+            "name_fi"
+        ):
+            out.append((f"region:{r.id}", r.name))
+    return out
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the viewer may see it."""
+
+    value: int
+    suppressed: bool
+
+    @property
+    def display(self) -> str:
+        return f"<{SUPPRESS_BELOW}" if self.suppressed else f"{self.value:,}".replace(",", "\u00a0")
+
+    @property
+    def shown(self) -> int | None:
+        return None if self.suppressed else self.value
+
+    def as_json(self) -> int | str:
+        return self.display if self.suppressed else self.value
+
+
+@dataclass(frozen=True)
+class Share:
+    """numerator / denominator with its Wilson interval; hidden when either is suppressed."""
+
+    k: Figure
+    n: Figure
+
+    @property
+    def hidden(self) -> bool:
+        return self.k.suppressed or self.n.suppressed or self.n.value == 0
+
+    @property
+    def value(self) -> float | None:
+        return None if self.hidden else self.k.value / self.n.value
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return None if self.hidden else wilson_interval(self.k.value, self.n.value)
+
+    @property
+    def display(self) -> str:
+        return "–" if self.hidden else f"{100 * self.value:.0f}\u00a0%"
+
+    @property
+    def interval_display(self) -> str:
+        ci = self.interval
+        return "" if ci is None else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}\u00a0%"
+
+
+def figure(value: int, *, suppress: bool, money: bool = False) -> Figure:
+    hide = suppress and not money and 0 < value < SUPPRESS_BELOW
+    return Figure(int(value), hide)
+
+
+@dataclass
+class Filters:
+    month_from: dt.date
+    month_to: dt.date
+    target_group: str = ""
+    language: str = ""
+    age_band: str = ""
+
+    @property
+    def any_person_filter(self) -> bool:
+        return bool(self.target_group or self.language or self.age_band)
+
+    def as_query(self) -> dict:
+        return {
+            "from": self.month_from.strftime("%Y-%m"),
+            "to": self.month_to.strftime("%Y-%m"),
+            "target_group": self.target_group,
+            "language": self.language,
+            "age_band": self.age_band,
+        }
+
+
+def default_filters(today: dt.date | None = None) -> Filters:
+    today = today or clock.today()
+    last = today.replace(day=1)
+    return Filters(month_from=add_months(last, -11), month_to=last)
+
+
+def _cells(scope: Scope, f: Filters):
+    qs = Cell.objects.filter(scope=scope.code, month__gte=f.month_from, month__lte=f.month_to)
+    if f.target_group:
+        qs = qs.filter(target_group=f.target_group)
+    if f.language:
+        qs = qs.filter(language=f.language)
+    if f.age_band:
+        qs = qs.filter(age_band=f.age_band)
+    return qs
+
+
+@dataclass
+class Table:
+    """One table of the dashboard (and the chart drawn from it)."""
+
+    id: str
+    title: str
+    key_label: str
+    columns: list[str]
+    rows: list[tuple[str, str, list]]  # (key, label, [Figure | Share | str])
+    chart: str = "bars"  # bars (vertical, by month) / hbars / none
+    note: str = ""
+
+    def csv_rows(self) -> list[list[str]]:
+        out = [[self.title], [self.key_label, *self.columns]]
+        for _key, label, cells in self.rows:
+            out.append([label, *[c.display if hasattr(c, "display") else str(c) for c in cells]])
+        return out
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    filters: Filters
+    months: list[dt.date]
+    tables: list[Table] = field(default_factory=list)
+    refreshed_at: dt.datetime | None = None
+    suppressed_any: bool = False
+    not_broken_down: bool = False
+
+    def table(self, table_id: str) -> Table:
+        return next(t for t in self.tables if t.id == table_id)
+
+
+def _labels():
+    from koto.guidance.models import Channel, ReasonCode
+    from koto.offerings.models import ServiceKind
+    from koto.placement.models import PlaceCategory
+    from koto.plans.models import Outcome
+
+    reasons = {r.code: r.label(_lang()) for r in ReasonCode.objects.all()}
+    return {
+        "channel": dict(Channel.choices),
+        "reason": reasons,
+        "service": dict(ServiceKind.choices),
+        "outcome": dict(Outcome.choices),
+        "category": dict(PlaceCategory.choices),
+    }
+
+
+def _lang() -> str:
+    from django.utils.translation import get_language
+
+    return (get_language() or "fi")[:2]
+
+
+def _language_names() -> dict[str, str]:
+    from koto.clients import codes
+
+    return dict(codes.language_choices())
+
+
+MONTH_FLOWS = (
+    (Metric.CLIENTS_NEW, gettext_lazy("New clients")),
+    (Metric.ASSESSMENTS_STARTED, gettext_lazy("Assessments started")),
+    (Metric.ASSESSMENTS_COMPLETED, gettext_lazy("Assessments completed")),
+    (Metric.PLANS_STARTED, gettext_lazy("Plans started")),
+    (Metric.PLANS_ENDED, gettext_lazy("Plans ended")),
+)
+
+
+def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboard:
+    scope = scope_get_for(user=user, code=scope_code)
+    suppress = not scope.own
+    months = month_range(filters.month_from, filters.month_to)
+    d = Dashboard(scope, filters, months, refreshed_at=RefreshState.get().refreshed_at)
+    by_month: dict[tuple[str, dt.date], int] = defaultdict(int)
+    by_key: dict[tuple[str, str], int] = defaultdict(int)
+    by_mk: dict[tuple[str, dt.date, str], int] = defaultdict(int)
+    for r in (
+        _cells(scope, filters).values("metric", "month", "key").annotate(v=Sum("value")).order_by()
+    ):
+        by_month[(r["metric"], r["month"])] += r["v"]
+        by_key[(r["metric"], r["key"])] += r["v"]
+        by_mk[(r["metric"], r["month"], r["key"])] += r["v"]
+    languages: dict[str, int] = defaultdict(int)
+    for r in (
+        _cells(scope, filters)
+        .filter(metric=Metric.CONTACTS)
+        .values("language")
+        .annotate(v=Sum("value"))
+        .order_by()
+    ):
+        languages[r["language"]] += r["v"]
+    d.not_broken_down = filters.any_person_filter
+
+    def fig(v: int, metric: str = "") -> Figure:
+        f = figure(v, suppress=suppress, money=metric in NOT_PERSONS)
+        d.suppressed_any = d.suppressed_any or f.suppressed
+        return f
+
+    labels = _labels()
+    month_label = [m.strftime("%m/%Y") for m in months]
+
+    # 1. Flows by month.
+    d.tables.append(
+        Table(
+            "flows",
+            _("Flows by month"),
+            _("Month"),
+            [str(t) for _m, t in MONTH_FLOWS],
+            [
+                (
+                    m.isoformat(),
+                    month_label[i],
+                    [fig(by_month[(metric, m)]) for metric, _t in MONTH_FLOWS],
+                )
+                for i, m in enumerate(months)
+            ],
+        )  # fmt: skip
+    )
+
+    # 2. Deadline compliance.
+    def compliance_row(metric: str, label: str) -> tuple[str, str, list]:
+        in_time = by_key[(metric, "in_time")]
+        late = by_key[(metric, "late")]
+        missed = by_key[(metric, "missed")]
+        total = in_time + late + missed
+        k, n = fig(in_time), fig(total)
+        return (metric, label, [k, fig(late), fig(missed), n, Share(k, n)])
+
+    d.tables.append(
+        Table(
+            "compliance",
+            _("Deadline compliance"),
+            _("Deadline"),
+            [
+                _("In time"),
+                _("Late"),
+                _("Missed, still not done"),
+                _("Deadlines due"),
+                _("Share in time"),
+            ],
+            [
+                compliance_row(Metric.ASSESSMENT_DEADLINE, _("Assessment started in time")),
+                compliance_row(Metric.SERVICE_DEADLINE, _("Guided to a service in time")),
+            ],
+            chart="hbars",
+            note=_(
+                "A deadline counts in the month it fell due. Deadlines come from koto.law: "
+                "assessment start from becoming a client, guidance to a service from the "
+                "plan's agreement."
+            ),
+        )  # fmt: skip
+    )
+
+    def share_in_time(metric: str, m: dt.date) -> Share:
+        in_time = by_mk[(metric, m, "in_time")]
+        total = in_time + by_mk[(metric, m, "late")] + by_mk[(metric, m, "missed")]
+        return Share(fig(in_time), fig(total))
+
+    d.tables.append(
+        Table(
+            "compliance_months",
+            _("Share in time by month"),
+            _("Month"),
+            [_("Assessment started in time"), _("Guided to a service in time")],
+            [
+                (
+                    m.isoformat(),
+                    month_label[i],
+                    [
+                        share_in_time(Metric.ASSESSMENT_DEADLINE, m),
+                        share_in_time(Metric.SERVICE_DEADLINE, m),
+                    ],
+                )
+                for i, m in enumerate(months)
+            ],
+            chart="lines",
+        )  # fmt: skip
+    )
+
+    # 3. Services.
+    from koto.offerings.models import ServiceKind
+
+    service_rows = []
+    for kind in ServiceKind.values:
+        completed = by_key[(Metric.ENROLMENT_ENDS, f"{kind}:completed")]
+        interrupted = by_key[(Metric.ENROLMENT_ENDS, f"{kind}:interrupted")]
+        enrolled = by_key[(Metric.ENROLMENTS, kind)]
+        hours = by_key[(Metric.ATTENDANCE_HOURS, kind)]
+        if not (completed or interrupted or enrolled or hours):
+            continue
+        k, n = fig(completed), fig(completed + interrupted)
+        service_rows.append(
+            (
+                kind,
+                str(labels["service"].get(kind, kind)),
+                [
+                    fig(enrolled),
+                    fig(hours, Metric.ATTENDANCE_HOURS),
+                    k,
+                    fig(interrupted),
+                    Share(k, n),
+                ],
+            )  # fmt: skip
+        )
+    d.tables.append(
+        Table(
+            "services",
+            _("Services"),
+            _("Service"),
+            [
+                _("Enrolments"),
+                _("Attendance hours"),
+                _("Completed"),
+                _("Interrupted"),
+                _("Completion rate"),
+            ],
+            service_rows,
+            chart="hbars",
+        )  # fmt: skip
+    )
+    levels = sorted({k for (m, k) in by_key if m == Metric.LANGUAGE_LEVELS})
+    d.tables.append(
+        Table(
+            "levels",
+            _("Language levels reached"),
+            _("Level"),
+            [_("Test results")],
+            [(lv, lv, [fig(by_key[(Metric.LANGUAGE_LEVELS, lv)])]) for lv in levels],
+            chart="hbars",
+            note=_("Final language test results in the period, one per skill tested."),
+        )  # fmt: skip
+    )
+
+    # 4. Guidance contacts.
+    reason_rows = sorted(
+        ((k, v) for (m, k), v in by_key.items() if m == Metric.CONTACTS_REASON),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
+    d.tables.append(
+        Table(
+            "contacts_reason",
+            _("Guidance contacts by reason"),
+            _("Reason"),
+            [_("Contacts")],
+            [(k, str(labels["reason"].get(k, k)), [fig(v)]) for k, v in reason_rows],
+            chart="hbars",
+            note=_("A contact with several reasons counts under each of them."),
+        )  # fmt: skip
+    )
+    channel_rows = sorted(
+        ((k, v) for (m, k), v in by_key.items() if m == Metric.CONTACTS_CHANNEL),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
+    d.tables.append(
+        Table(
+            "contacts_channel",
+            _("Guidance contacts by channel"),
+            _("Channel"),
+            [_("Contacts")],
+            [(k, str(labels["channel"].get(k, k)), [fig(v)]) for k, v in channel_rows],
+            chart="hbars",
+        )  # fmt: skip
+    )
+    names = _language_names()
+    d.tables.append(
+        Table(
+            "contacts_language",
+            _("Guidance contacts by language"),
+            _("Language"),
+            [_("Contacts")],
+            [
+                (k, names.get(k, _("not known") if k == "unknown" else k), [fig(v)])
+                for k, v in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+            chart="hbars",
+        )  # fmt: skip
+    )
+
+    # 5. Plan outcomes.
+    from koto.plans.models import Outcome
+
+    d.tables.append(
+        Table(
+            "outcomes",
+            _("Plan outcomes"),
+            _("Outcome"),
+            [_("Plans ended")],
+            [
+                (o, str(labels["outcome"].get(o, o)), [fig(by_key[(Metric.PLANS_ENDED, o)])])
+                for o in Outcome.values
+                if by_key[(Metric.PLANS_ENDED, o)]
+            ],
+            chart="hbars",
+        )  # fmt: skip
+    )
+
+    # 6. Placements (by year: an agreement is for a calendar year).
+    cats = ("quota_refugee", "international_protection", "unaccompanied_minor")
+    d.tables.append(
+        Table(
+            "placements",
+            _("Municipal placement: places agreed and used"),
+            _("Category"),
+            [_("Places agreed"), _("Places used"), _("Share used")],
+            [
+                (
+                    c,
+                    str(labels["category"].get(c, c)),
+                    [
+                        fig(by_key[(Metric.PLACES_AGREED, c)]),
+                        fig(by_key[(Metric.PLACES_USED, c)]),
+                        Share(
+                            fig(by_key[(Metric.PLACES_USED, c)]),
+                            fig(by_key[(Metric.PLACES_AGREED, c)]),
+                        ),
+                    ],
+                )
+                for c in cats
+            ],
+            chart="hbars",
+            note=_(
+                "Agreements are per calendar year: a year counts when its January is in the period."
+            ),
+        )  # fmt: skip
+    )
+
+    # 7. Compensation.
+    d.tables.append(
+        Table(
+            "compensation",
+            _("State compensation by month (€)"),
+            _("Month"),
+            [
+                _("Calculated compensation"),
+                _("Actual-cost claims submitted"),
+                _("Actual-cost claims paid"),
+            ],
+            [
+                (
+                    m.isoformat(),
+                    month_label[i],
+                    [
+                        fig(by_month[(metric, m)], metric)
+                        for metric in (
+                            Metric.COMPENSATION_CALCULATED,
+                            Metric.CLAIMS_SUBMITTED,
+                            Metric.CLAIMS_PAID,
+                        )
+                    ],
+                )
+                for i, m in enumerate(months)
+            ],
+            note=_(
+                "Calculated compensation is what the law gives for the persons in the "
+                "period (koto.funding); claims are the actual-cost claims as submitted "
+                "and as paid after the ELY / vitality centre's decision."
+            ),
+        )  # fmt: skip
+    )
+    return d
+
+
+# ---------------------------------------------------------------- impact
+
+
+GROUPINGS = {
+    "plan_kind": gettext_lazy("Plan type"),
+    "target_group": gettext_lazy("Target group"),
+    "services": gettext_lazy("Services used"),
+}
+
+
+@dataclass
+class ImpactRow:
+    key: str
+    label: str
+    plans: Figure
+    shares: dict[int, Share]  # months → share employed or studying by then
+
+
+@dataclass
+class KmPoint:
+    months: int
+    at_risk: Figure
+    reached: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def display(self) -> str:
+        return "–" if self.reached is None else f"{100 * self.reached:.0f}\u00a0%"
+
+    @property
+    def interval_display(self) -> str:
+        if self.low is None or self.high is None:
+            return "–"
+        return f"{100 * self.low:.0f}–{100 * self.high:.0f}\u00a0%"
+
+
+@dataclass
+class Impact:
+    scope: Scope
+    month_from: dt.date
+    month_to: dt.date
+    grouping: str
+    target_group: str
+    cohorts: list[ImpactRow]
+    groups: list[ImpactRow]
+    curve: list[KmPoint]
+    group_curves: dict[str, list[KmPoint]]
+    follow_up: tuple[int, ...] = FOLLOW_UP_MONTHS
+    refreshed_at: dt.datetime | None = None
+    suppressed_any: bool = False
+
+    @property
+    def group_milestones(self) -> list[tuple[str, list[KmPoint | None]]]:
+        out = []
+        for label, points in self.group_curves.items():
+            by = {p.months: p for p in points}
+            out.append((label, [by.get(t) for t in self.follow_up]))
+        return out
+
+
+def _group_labels(grouping: str) -> dict[str, str]:
+    from koto.insights.dimensions import TARGET_GROUP_LABELS
+    from koto.offerings.models import ServiceKind
+    from koto.plans.models import IntegrationPlan
+
+    if grouping == "plan_kind":
+        return {k: str(v) for k, v in IntegrationPlan.Kind.choices}
+    if grouping == "target_group":
+        return {k: str(v) for k, v in TARGET_GROUP_LABELS.items()}
+    return {**{k: str(v) for k, v in ServiceKind.choices}, "none": _("No service")}
+
+
+def impact_for(
+    *,
+    user,
+    scope_code: str | None,
+    month_from: dt.date,
+    month_to: dt.date,
+    grouping: str = "plan_kind",
+    target_group: str = "",
+) -> Impact:
+    """Plans started in [month_from, month_to] (cohorts by quarter): the share employed or
+    studying by 6, 12 and 24 months among plans followed that long, with 95 % Wilson
+    intervals, and the Kaplan–Meier estimate of time to employment or studies (plans still
+    going, or ended otherwise, are censored). Observational: no comparison group."""
+    if grouping not in GROUPINGS:
+        raise NotFound("grouping")
+    scope = scope_get_for(user=user, code=scope_code)
+    suppress = not scope.own
+    state = RefreshState.get()
+    as_of = (state.refreshed_on or clock.today()).replace(day=1)
+    qs = ImpactCell.objects.filter(
+        scope=scope.code, start_month__gte=month_from, start_month__lte=month_to
+    )
+    if target_group:
+        qs = qs.filter(target_group=target_group)
+    found_suppressed = False
+
+    def fig(v: int) -> Figure:
+        nonlocal found_suppressed
+        f = figure(v, suppress=suppress)
+        found_suppressed = found_suppressed or f.suppressed
+        return f
+
+    def rows_for(data: dict[str, dict[tuple[dt.date, int, bool], int]], labels) -> list[ImpactRow]:
+        out = []
+        for key in sorted(data, key=lambda k: labels.get(k, k) if labels else k):
+            cells = data[key]
+            total = sum(cells.values())
+            shares = {}
+            for t in FOLLOW_UP_MONTHS:
+                n = k = 0
+                for (start, months, event), count in cells.items():
+                    if add_months(start, t) > as_of:
+                        continue  # not followed that long yet
+                    n += count
+                    if event and months <= t:
+                        k += count
+                shares[t] = Share(fig(k), fig(n))
+            label = labels.get(key, key) if labels else key
+            out.append(ImpactRow(key, label, fig(total), shares))
+        return out
+
+    cohort_data: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for r in qs.values("start_month", "months", "event").annotate(n=Sum("n")).order_by():
+        cohort_data[quarter_of(r["start_month"])][(r["start_month"], r["months"], r["event"])] += r["n"]  # fmt: skip
+    group_data: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for r in qs.values(grouping, "start_month", "months", "event").annotate(n=Sum("n")).order_by():
+        group_data[r[grouping]][(r["start_month"], r["months"], r["event"])] += r["n"]
+
+    def curve(cells: dict[tuple[dt.date, int, bool], int]) -> list[KmPoint]:
+        table: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for (_start, months, event), count in cells.items():
+            table[months][0 if event else 1] += count
+        steps = kaplan_meier({t: (e, c) for t, (e, c) in table.items()})
+        points = []
+        for t in range(0, 37, 3):
+            step = survival_at(steps, t)
+            if step is None:
+                break
+            at_risk = fig(step.at_risk)
+            if at_risk.suppressed:
+                break  # too few followed that long to show outside the organisation
+            lo = None if step.high is None else 1 - step.high
+            hi = None if step.low is None else 1 - step.low
+            points.append(KmPoint(t, at_risk, step.reached, lo, hi))
+        return points
+
+    all_cells: dict[tuple[dt.date, int, bool], int] = defaultdict(int)
+    for cells in cohort_data.values():
+        for k, v in cells.items():
+            all_cells[k] += v
+    labels = _group_labels(grouping)
+    return Impact(
+        scope=scope,
+        month_from=month_from,
+        month_to=month_to,
+        grouping=grouping,
+        target_group=target_group,
+        cohorts=rows_for(cohort_data, None),
+        groups=rows_for(group_data, labels),
+        curve=curve(all_cells),
+        group_curves={labels.get(k, k): curve(v) for k, v in sorted(group_data.items())},
+        refreshed_at=state.refreshed_at,
+        suppressed_any=found_suppressed,
+    )

@@ -1,0 +1,29 @@
+"""Writes of the insights app: the rollup refresh (run by the task worker) and the audit
+record of an export. Dashboards themselves hold no personal data."""
+
+from koto.audit.services import audit_record
+from koto.insights import rollups
+
+
+def insights_refresh(*, actor=None, full: bool = False) -> dict:
+    """Bring the rollups up to date (see `rollups.refresh`) and audit that it ran."""
+    result = rollups.refresh(full=full)
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="insights_rollups",
+        object_id="full" if result["full"] else "incremental",
+        changes={k: result[k] for k in ("organisations", "aggregate_scopes", "cells_written")},
+    )
+    return result
+
+
+def dashboard_exported(*, actor, scope_code: str, filters: dict, file_format: str) -> None:
+    """A dashboard left Koto as a file: statistics, not personal data, but exports are logged."""
+    audit_record(
+        actor=actor,
+        action="export",
+        object_type="insights_dashboard",
+        object_id=scope_code,
+        changes={**filters, "format": file_format},
+    )

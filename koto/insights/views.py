@@ -1,0 +1,128 @@
+"""Dashboards and the impact evaluation: parse the filters, call one selector, render."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from koto.core.errors import NotFound, PermissionDenied
+from koto.insights import charts, exports, selectors, services
+from koto.insights.forms import FilterForm
+from koto.insights.selectors import can_view_insights
+
+
+def _form(request, *, grouping: bool = False) -> FilterForm:
+    if not can_view_insights(request.user):
+        raise DjangoPermissionDenied
+    scopes = selectors.scope_choices_for(user=request.user)
+    return FilterForm(request.GET, scopes=scopes, grouping=grouping)
+
+
+def _dashboard(request, form: FilterForm):
+    try:
+        return selectors.dashboard_for(
+            user=request.user, scope_code=form.cleaned_data.get("scope"), filters=form.filters()
+        )
+    except NotFound as e:
+        raise Http404 from e
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied from e
+
+
+def _chart(table) -> str:
+    if table.chart == "lines":
+        series = [
+            (col, [None if cells[i].value is None else cells[i].value for _k, _l, cells in table.rows])
+            for i, col in enumerate(table.columns)
+        ]  # fmt: skip
+        return charts.line_chart(f"c-{table.id}", table.title, [r[1] for r in table.rows], series)
+    if table.chart == "hbars":
+        first = table.rows[0][2] if table.rows else []
+        col = len(first) - 1 if first and isinstance(first[-1], selectors.Share) else 0
+        percent = col != 0
+        rows = []
+        for _k, label, cells in table.rows:
+            c = cells[col]
+            rows.append((label, c.value if percent else c.shown))
+        return charts.bar_chart(f"c-{table.id}", table.title, rows, percent=percent)
+    series = [
+        (col, [cells[i].shown for _k, _l, cells in table.rows])
+        for i, col in enumerate(table.columns)
+    ]
+    return charts.column_chart(f"c-{table.id}", table.title, [r[1] for r in table.rows], series)
+
+
+@login_required
+def dashboard(request):
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "insights/dashboard.html", {"form": form, "d": None}, status=400)
+    d = _dashboard(request, form)
+    tables = [(t, _chart(t)) for t in d.tables]
+    return render(
+        request,
+        "insights/dashboard.html",
+        {"form": form, "d": d, "tables": tables, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+def export(request, file_format: str):
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "insights/dashboard.html", {"form": form, "d": None}, status=400)
+    d = _dashboard(request, form)
+    name = f"koto_{d.scope.code.replace(':', '-')}_{d.filters.month_from:%Y-%m}_{d.filters.month_to:%Y-%m}"
+    if file_format == "csv":
+        response = HttpResponse(exports.dashboard_csv(d), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            exports.dashboard_xlsx(d),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    services.dashboard_exported(
+        actor=request.user, scope_code=d.scope.code, filters=d.filters.as_query(),
+        file_format=file_format,
+    )  # fmt: skip
+    return response
+
+
+@login_required
+def impact(request):
+    form = _form(request, grouping=True)
+    if not form.is_valid():
+        return render(request, "insights/impact.html", {"form": form, "i": None}, status=400)
+    c = form.cleaned_data
+    try:
+        i = selectors.impact_for(
+            user=request.user, scope_code=c.get("scope"), month_from=c["month_from"],
+            month_to=c["month_to"], grouping=c.get("group") or "plan_kind",
+            target_group=c.get("target_group") or "",
+        )  # fmt: skip
+    except NotFound as e:
+        raise Http404 from e
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied from e
+    xs = [str(p.months) for p in i.curve]
+    curve = charts.line_chart(
+        "c-km", _("Share employed or studying by months since the plan started (Kaplan–Meier)"), xs, [(_("All plans"), [p.reached for p in i.curve])],
+        bands=[(p.low, p.high) for p in i.curve],
+    )  # fmt: skip
+    group_xs = [str(m) for m in range(0, 37, 3)]
+    group_series = [
+        (label, [p.reached for p in pts] + [None] * (len(group_xs) - len(pts)))
+        for label, pts in i.group_curves.items()
+    ]
+    groups_chart = charts.line_chart(
+        "c-km-groups",
+        _("Share employed or studying by group (Kaplan–Meier)"),
+        group_xs,
+        group_series,
+    )
+    return render(
+        request,
+        "insights/impact.html",
+        {"form": form, "i": i, "curve": curve, "groups_chart": groups_chart},
+    )
