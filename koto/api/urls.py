@@ -14,6 +14,7 @@ from koto.api.routers.casework import router as casework_router
 from koto.api.routers.clients import router as clients_router
 from koto.api.routers.funding import router as funding_router
 from koto.api.routers.guidance import router as guidance_router
+from koto.api.routers.insights import router as insights_router
 from koto.api.routers.law import router as law_router
 from koto.api.routers.offerings import router as offerings_router
 from koto.api.routers.placement import router as placement_router
@@ -95,3 +96,4 @@ api.add_router("/referrals", referrals_router)
 api.add_router("/services", offerings_router)
 api.add_router("/placement", placement_router)
 api.add_router("/funding", funding_router)
+api.add_router("/insights", insights_router)

@@ -93,4 +93,7 @@ def survival_at(steps: list[KmStep], months: int) -> KmStep | None:
         if step.months > months:
             break
         last = step
+    if last is None:  # before the first exit everyone is still followed
+        first = steps[0]
+        return KmStep(months, first.at_risk, 0, 0, 1.0, None, None)
     return last

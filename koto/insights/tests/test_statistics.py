@@ -95,4 +95,6 @@ def test_survival_at__beyond_follow_up_is_none():
     assert survival_at(steps, 6).months == 6
     assert survival_at(steps, 4).months == 1
     assert survival_at(steps, 12) is None
+    before = survival_at(steps, 0)
+    assert (before.survival, before.at_risk) == (1.0, 5)
     assert math.isclose(survival_at(steps, 6).reached, 1 - (4 / 5) * (3 / 4))

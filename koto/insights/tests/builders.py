@@ -1,0 +1,53 @@
+"""Casework rows with chosen dates for the rollup tests: clients through the registry's
+service, assessments, plans and contacts with the dates a test needs."""
+
+import datetime as dt
+
+from koto.assessments.models import Assessment
+from koto.core import clock
+from koto.guidance.models import Contact, ContactReason, ReasonCode
+from koto.guidance.services import reasons_seed
+from koto.plans.models import IntegrationPlan, PlanStatus
+from tests.factories import make_client
+
+
+def client(actor, *, created_on: dt.date, **overrides):
+    c = make_client(actor, **overrides)
+    at = dt.datetime.combine(created_on, dt.time(10), tzinfo=clock.HELSINKI)
+    type(c).objects.filter(id=c.id).update(created_at=at)
+    c.created_at = at
+    return c
+
+
+def assessment(actor, c, *, started_on: dt.date, completed_on: dt.date | None = None):
+    return Assessment.objects.create(
+        client=c, organisation=actor.active_membership.organisation, counsellor=actor,
+        trigger=Assessment.Trigger.INTAKE, started_on=started_on, completed_on=completed_on,
+        status=Assessment.Status.COMPLETED if completed_on else Assessment.Status.STARTED,
+    )  # fmt: skip
+
+
+def plan(actor, c, *, starts_on: dt.date, ended_on=None, outcome="", kind="basic"):
+    return IntegrationPlan.objects.create(
+        client=c, organisation=actor.active_membership.organisation, counsellor=actor, kind=kind,
+        status=PlanStatus.ENDED if ended_on else PlanStatus.ACTIVE, starts_on=starts_on,
+        agreed_on=starts_on, ends_on=starts_on.replace(year=starts_on.year + 1),
+        ended_on=ended_on, outcome=outcome,
+    )  # fmt: skip
+
+
+def contact(actor, *, on: dt.date, reasons=("job_search",), language="ar", channel="walk_in",
+            client=None):  # fmt: skip
+    reasons_seed()
+    org = actor.active_membership.organisation
+    c = Contact.objects.create(
+        organisation=org, logged_by=actor, contacted_on=on,
+        contacted_at=dt.datetime.combine(on, dt.time(12), tzinfo=clock.HELSINKI),
+        kind="client", channel=channel, language=language, client=client, outcome="answered",
+    )  # fmt: skip
+    for code in reasons:
+        ContactReason.objects.create(
+            contact=c, reason=ReasonCode.objects.get(code=code), organisation_id=org.id,
+            contacted_on=on, kind="client",
+        )  # fmt: skip
+    return c

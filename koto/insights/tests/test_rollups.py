@@ -1,0 +1,160 @@
+"""The rollups count what the casework rows say, per organisation and summed upwards."""
+
+import datetime as dt
+
+import pytest
+
+from koto.core import clock
+from koto.insights import rollups
+from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
+from koto.insights.tests import builders as b
+
+
+def total(scope: str, metric: str, **filters) -> int:
+    return sum(
+        Cell.objects.filter(scope=scope, metric=metric, **filters).values_list("value", flat=True)
+    )
+
+
+@pytest.fixture
+def casework(lahti_counsellor, heinola_counsellor):
+    c1 = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 10), residence_basis="asylum",
+                  mother_tongue="ar", birth_date=dt.date(1990, 5, 1))  # fmt: skip
+    c2 = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 20), residence_basis="work",
+                  mother_tongue="uk", birth_date=dt.date(2000, 2, 2))  # fmt: skip
+    c3 = b.client(heinola_counsellor, created_on=dt.date(2026, 2, 3),
+                  residence_basis="temporary_protection", mother_tongue="uk",
+                  birth_date=dt.date(1970, 3, 3))  # fmt: skip
+    # c1 assessed in time (within 2 months), c2 late, c3 in time.
+    b.assessment(lahti_counsellor, c1, started_on=dt.date(2026, 2, 1),
+                 completed_on=dt.date(2026, 2, 20))  # fmt: skip
+    b.assessment(lahti_counsellor, c2, started_on=dt.date(2026, 5, 1))
+    b.assessment(heinola_counsellor, c3, started_on=dt.date(2026, 2, 10))
+    p1 = b.plan(lahti_counsellor, c1, starts_on=dt.date(2026, 3, 1), ended_on=dt.date(2026, 9, 15),
+                outcome="employed")  # fmt: skip
+    b.plan(heinola_counsellor, c3, starts_on=dt.date(2026, 3, 5), kind="multisectoral")
+    b.contact(lahti_counsellor, on=dt.date(2026, 3, 3), reasons=("job_search", "benefits"),
+              client=c1)  # fmt: skip
+    b.contact(lahti_counsellor, on=dt.date(2026, 3, 4), language="so", channel="phone")
+    b.contact(heinola_counsellor, on=dt.date(2026, 4, 4), language="uk")
+    return {"c1": c1, "c2": c2, "c3": c3, "p1": p1}
+
+
+def test_refresh_full__counts_flows_per_organisation(casework, lahti, heinola):
+    result = rollups.refresh(full=True)
+
+    assert result["full"] is True
+    lahti_scope, heinola_scope = f"org:{lahti.id}", f"org:{heinola.id}"
+    assert total(lahti_scope, Metric.CLIENTS_NEW, month=dt.date(2026, 1, 1)) == 2
+    assert total(heinola_scope, Metric.CLIENTS_NEW, month=dt.date(2026, 2, 1)) == 1
+    assert total(lahti_scope, Metric.ASSESSMENTS_STARTED) == 2
+    assert total(lahti_scope, Metric.ASSESSMENTS_COMPLETED, month=dt.date(2026, 2, 1)) == 1
+    assert total(lahti_scope, Metric.PLANS_STARTED, key="basic") == 1
+    assert total(lahti_scope, Metric.PLANS_ENDED, key="employed", month=dt.date(2026, 9, 1)) == 1
+    assert total(heinola_scope, Metric.PLANS_STARTED, key="multisectoral") == 1
+
+
+def test_refresh_full__dimensions_of_the_client(casework, lahti):
+    rollups.refresh(full=True)
+
+    scope = f"org:{lahti.id}"
+    assert total(scope, Metric.CLIENTS_NEW, target_group="protection", language="ar",
+                 age_band="30_49") == 1  # fmt: skip
+    assert total(scope, Metric.CLIENTS_NEW, target_group="work", language="uk",
+                 age_band="18_29") == 1  # fmt: skip
+
+
+def test_refresh_full__deadline_compliance_from_koto_law(casework, lahti, heinola):
+    rollups.refresh(full=True)
+
+    # Assessment start within 2 months of becoming a client (koto.law parameter).
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="in_time") == 1
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="late") == 1
+    assert total(f"org:{heinola.id}", Metric.ASSESSMENT_DEADLINE, key="in_time") == 1
+    # The plans were agreed in March with no service yet; the deadline (6 months) passed.
+    assert total(f"org:{lahti.id}", Metric.SERVICE_DEADLINE, key="missed") == 1
+
+
+def test_refresh_full__contacts_by_reason_channel_language(casework, lahti):
+    rollups.refresh(full=True)
+
+    scope = f"org:{lahti.id}"
+    assert total(scope, Metric.CONTACTS) == 2
+    assert total(scope, Metric.CONTACTS_REASON, key="job_search") == 2
+    assert total(scope, Metric.CONTACTS_REASON, key="benefits") == 1
+    assert total(scope, Metric.CONTACTS_CHANNEL, key="phone") == 1
+    assert total(scope, Metric.CONTACTS, language="so", target_group="unknown") == 1
+    assert total(scope, Metric.CONTACTS, language="ar", target_group="protection") == 1
+
+
+def test_refresh_full__region_and_national_are_the_sums(casework, region, lahti, heinola):
+    rollups.refresh(full=True)
+
+    for metric in (Metric.CLIENTS_NEW, Metric.CONTACTS, Metric.PLANS_STARTED):
+        parts = total(f"org:{lahti.id}", metric) + total(f"org:{heinola.id}", metric)
+        assert total(f"region:{region.id}", metric) == parts
+        assert total("national", metric) == parts
+
+
+def test_refresh_full__impact_cells_for_each_plan(casework, lahti, heinola):
+    rollups.refresh(full=True)
+
+    employed = ImpactCell.objects.get(scope=f"org:{lahti.id}")
+    assert (employed.start_month, employed.months, employed.event, employed.n) == (
+        dt.date(2026, 3, 1), 6, True, 1,
+    )  # fmt: skip
+    going = ImpactCell.objects.get(scope=f"org:{heinola.id}")
+    # Still in force on 15.11.2026: censored after 8 whole months.
+    assert (going.months, going.event, going.plan_kind, going.target_group) == (
+        8, False, "multisectoral", "temporary_protection",
+    )  # fmt: skip
+    assert going.services == "none"
+
+
+def test_refresh_incremental__only_changed_organisations(
+    casework, lahti, heinola, lahti_counsellor
+):
+    rollups.refresh(full=True)
+    heinola_cells = set(Cell.objects.filter(scope=f"org:{heinola.id}").values_list("id", flat=True))
+    later = clock.now() + dt.timedelta(minutes=5)
+
+    with clock.frozen(later):
+        b.contact(lahti_counsellor, on=dt.date(2026, 11, 14), language="fa")
+        result = rollups.refresh()
+
+    assert result["full"] is False
+    assert result["organisations"] == 1
+    assert total(f"org:{lahti.id}", Metric.CONTACTS) == 3
+    assert total("national", Metric.CONTACTS) == 4
+    assert set(Cell.objects.filter(scope=f"org:{heinola.id}").values_list("id", flat=True)) == (
+        heinola_cells
+    )
+    assert RefreshState.get().watermark_at is not None
+
+
+def test_refresh_incremental__nothing_changed_writes_nothing(casework):
+    rollups.refresh(full=True)
+    before = Cell.objects.count()
+
+    result = rollups.refresh()
+
+    assert result["organisations"] == 0
+    assert result["cells_written"] == 0
+    assert Cell.objects.count() == before
+
+
+def test_refresh_full__twice_gives_the_same_cells(casework):
+    rollups.refresh(full=True)
+    first = sorted(Cell.objects.values_list("scope", "metric", "month", "key", "target_group",
+                                            "language", "age_band", "value"))  # fmt: skip
+    rollups.refresh(full=True)
+    second = sorted(Cell.objects.values_list("scope", "metric", "month", "key", "target_group",
+                                             "language", "age_band", "value"))  # fmt: skip
+    assert first == second
+
+
+def test_services_used__strongest_service_first():
+    assert rollups.services_used({"civic_orientation", "integration_training"}) == (
+        "integration_training"
+    )
+    assert rollups.services_used(set()) == "none"

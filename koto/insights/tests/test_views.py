@@ -1,0 +1,218 @@
+"""Dashboards, exports, impact evaluation and their API: who sees what, hidden small
+counts outside the viewer's own organisation, field-named errors, constant queries."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from koto.audit.models import AuditEvent
+from koto.core.errors import NotFound, PermissionDenied
+from koto.insights import rollups, selectors
+from koto.insights.selectors import Filters
+from koto.insights.tests import builders as b
+
+PERIOD = "from=2026-01&to=2026-11"
+
+
+@pytest.fixture
+def data(lahti_counsellor, heinola_counsellor):
+    clients = [b.client(lahti_counsellor, created_on=dt.date(2026, 1, 5 + i)) for i in range(7)]
+    b.client(heinola_counsellor, created_on=dt.date(2026, 1, 9))
+    for i, c in enumerate(clients[:6]):
+        start = dt.date(2025 if i < 4 else 2026, 1, 10)
+        ended = dt.date(start.year, 9, 1) if i < 3 else None
+        b.plan(lahti_counsellor, c, starts_on=start, ended_on=ended,
+               outcome="employed" if i < 2 else ("moved_away" if i == 2 else ""))  # fmt: skip
+    for day in range(3):
+        b.contact(lahti_counsellor, on=dt.date(2026, 3, 1 + day))
+    rollups.refresh(full=True)
+
+
+def cells_of(d, table_id):
+    return {key: cells for key, _label, cells in d.table(table_id).rows}
+
+
+def test_dashboard_for__own_organisation_shows_small_counts(data, manager):
+    d = selectors.dashboard_for(
+        user=manager, scope_code=None, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
+    )
+    assert d.scope.own is True
+    jan = cells_of(d, "flows")["2026-01-01"]
+    assert jan[0].display == "7"
+    assert cells_of(d, "contacts_channel")["walk_in"][0].display == "3"
+    assert d.suppressed_any is False
+
+
+def test_dashboard_for__region_hides_counts_below_five(data, manager, region):
+    d = selectors.dashboard_for(
+        user=manager, scope_code=f"region:{region.id}",
+        filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1)),
+    )  # fmt: skip
+    assert d.scope.own is False
+    jan = cells_of(d, "flows")["2026-01-01"]
+    assert jan[0].display == "8"  # 7 + 1: at least five, shown
+    assert cells_of(d, "contacts_channel")["walk_in"][0].display == "<5"
+    assert d.suppressed_any is True
+
+
+def test_dashboard_for__share_hidden_when_a_part_is_hidden(data, manager, region):
+    d = selectors.dashboard_for(
+        user=manager, scope_code=f"region:{region.id}",
+        filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1)),
+    )  # fmt: skip
+    share = cells_of(d, "compliance")["service_deadline"][-1]
+    assert share.display == "–"
+
+
+def test_scope_get_for__another_municipality_is_not_found(data, manager, heinola):
+    with pytest.raises(NotFound):
+        selectors.scope_get_for(user=manager, code=f"org:{heinola.id}")
+    with pytest.raises(NotFound):
+        selectors.scope_get_for(user=manager, code="national")
+
+
+def test_scope_get_for__national_viewer_opens_any_scope(data, national, heinola):
+    assert selectors.scope_get_for(user=national, code="national").level == "national"
+    s = selectors.scope_get_for(user=national, code=f"org:{heinola.id}")
+    assert (s.level, s.own) == ("organisation", False)
+
+
+def test_scopes_for__counsellor_may_not_read_dashboards(lahti_counsellor):
+    with pytest.raises(PermissionDenied):
+        selectors.scopes_for(user=lahti_counsellor)
+
+
+def test_impact_for__shares_with_wilson_intervals(data, manager):
+    i = selectors.impact_for(
+        user=manager, scope_code=None, month_from=dt.date(2025, 1, 1),
+        month_to=dt.date(2026, 11, 1),
+    )  # fmt: skip
+    q1_2025 = next(r for r in i.cohorts if r.key == "2025 Q1")
+    # Four plans started 1/2025; two ended employed in 9/2025 (7 whole months): 0 of 4 by 6
+    # months, 2 of 4 by 12 months; 24 months not reached yet (1/2027).
+    assert q1_2025.plans.value == 4
+    assert (q1_2025.shares[6].k.value, q1_2025.shares[6].n.value) == (0, 4)
+    assert (q1_2025.shares[12].k.value, q1_2025.shares[12].n.value) == (2, 4)
+    assert q1_2025.shares[12].interval == pytest.approx((0.15003, 0.84997), abs=1e-4)
+    assert q1_2025.shares[24].n.value == 0
+    assert q1_2025.shares[24].display == "–"
+    at = {p.months: p for p in i.curve}
+    assert at[6].reached == 0
+    # Kaplan–Meier at 9 months: 2 events among 6 at risk at month 7 → 1 − 4/6.
+    assert at[9].reached == pytest.approx(1 - 4 / 6)
+
+
+def test_dashboard_page__renders_charts_and_tables(data, manager, web):
+    response = web(manager).get(f"/insights/?{PERIOD}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 11
+    assert "Flows by month" in html
+    assert 'aria-labelledby="c-flows-t c-flows-d"' in html
+
+
+def test_dashboard_page__queries_do_not_grow_with_data(data, manager, web, lahti_counsellor):
+    http = web(manager)
+    http.get(f"/insights/?{PERIOD}")
+    with CaptureQueriesContext(connection) as small:
+        http.get(f"/insights/?{PERIOD}")
+    for day in range(20):
+        b.contact(lahti_counsellor, on=dt.date(2026, 5, 1 + day), language=f"x{day % 9}")
+    rollups.refresh()
+    with CaptureQueriesContext(connection) as large:
+        http.get(f"/insights/?{PERIOD}")
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(small.captured_queries) <= 14
+
+
+def test_dashboard_page__bad_month_names_the_field(manager, web):
+    response = web(manager).get("/insights/?from=2026-13&to=2026-01")
+    assert response.status_code == 400
+    assert "Give the month as YYYY-MM" in response.content.decode()
+
+
+def test_dashboard_page__another_scope_answers_404(data, manager, heinola, web):
+    assert web(manager).get(f"/insights/?scope=org:{heinola.id}").status_code == 404
+
+
+def test_dashboard_page__counsellor_is_refused(lahti_counsellor, web):
+    assert web(lahti_counsellor).get("/insights/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/insights/", "/insights/impact/", "/insights/export.csv"])
+def test_pages__anonymous_goes_to_login(client, url, db):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_export_csv__as_shown_and_audited(data, manager, region, web):
+    response = web(manager).get(f"/insights/export.csv?scope=region:{region.id}&{PERIOD}")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "<5" in text
+    assert "Flows by month" in text
+    event = AuditEvent.objects.filter(object_type="insights_dashboard").latest("id")
+    assert (event.action, event.object_id, event.changes["format"]) == (
+        "export", f"region:{region.id}", "csv",
+    )  # fmt: skip
+
+
+def test_export_xlsx__one_sheet_per_table(data, manager, web):
+    response = web(manager).get(f"/insights/export.xlsx?{PERIOD}")
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    assert "flows" in wb.sheetnames
+    assert wb["flows"]["B3"].value == 7  # January 2026 new clients, a number
+
+
+def test_impact_page__labelled_observational(data, manager, web):
+    response = web(manager).get("/insights/impact/?from=2025-01&to=2026-11&group=services")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Observational, not causal." in html
+    assert "Kaplan–Meier" in html
+
+
+def test_impact_page__unknown_grouping_names_the_field(manager, web):
+    response = web(manager).get("/insights/impact/?group=shoe_size")
+    assert response.status_code == 400
+    assert "shoe_size" in response.content.decode()
+
+
+def test_api_dashboard__json_with_hidden_counts(data, manager, region, web):
+    response = web(manager).get(f"/api/v1/insights/dashboard?scope=region:{region.id}&{PERIOD}")
+    assert response.status_code == 200
+    body = response.json()
+    channel = next(t for t in body["tables"] if t["id"] == "contacts_channel")
+    assert channel["rows"][0]["values"] == ["<5"]
+    assert body["suppressed_below"] == 5
+
+
+def test_api_dashboard__bad_month_is_422_naming_the_field(manager, web):
+    response = web(manager).get("/api/v1/insights/dashboard?from=26-1")
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["from"]
+
+
+def test_api_dashboard__another_scope_is_404(data, manager, heinola, web):
+    response = web(manager).get(f"/api/v1/insights/dashboard?scope=org:{heinola.id}")
+    assert response.status_code == 404
+
+
+def test_api_dashboard__anonymous_is_401(client, db):
+    assert client.get("/api/v1/insights/dashboard").status_code == 401
+
+
+def test_api_impact__kaplan_meier_points(data, manager, web):
+    response = web(manager).get("/api/v1/insights/impact?from=2025-01&to=2026-11")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["observational"] is True
+    assert body["kaplan_meier"][0] == {"months": 0, "followed": 6, "reached": 0.0, "ci95": None}
+    assert json.dumps(body)  # serialisable as it is
