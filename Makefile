@@ -34,6 +34,7 @@ run: install .env
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) load_demo
 	$(MANAGE) sweep_deadlines
+	$(MANAGE) refresh_insights --full
 	@echo "Koto runs at http://127.0.0.1:8000 with its task worker (Ctrl-C stops both)."
 	@$(MANAGE) db_worker --no-reload -v0 > var/worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
