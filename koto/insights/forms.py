@@ -6,7 +6,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from koto.insights.dimensions import AGE_BAND_LABELS, TARGET_GROUP_LABELS, add_months
 from koto.insights.selectors import GROUPINGS, Filters, default_filters
@@ -25,7 +25,7 @@ def parse_month(value: str, field: str) -> dt.date:
 
 
 class FilterForm(forms.Form):
-    scope = forms.CharField(label=gettext_lazy("Scope"), required=False, max_length=30)
+    scope = forms.CharField(label=pgettext_lazy("dashboard", "Area"), required=False, max_length=30)
     target_group = forms.ChoiceField(label=gettext_lazy("Target group"), required=False)
     language = forms.CharField(
         label=gettext_lazy("Language"), required=False, max_length=3,

@@ -76,7 +76,7 @@ def kaplan_meier(table: dict[int, tuple[int, int]], z: float = Z95) -> list[KmSt
 
 def _loglog_ci(s: float, greenwood: float, z: float) -> tuple[float | None, float | None]:
     if s <= 0 or s >= 1 or math.isinf(greenwood):
-        return (None, None) if s <= 0 or math.isinf(greenwood) else (1.0, 1.0)
+        return None, None  # no event yet, or nobody left: no interval to give
     se = math.sqrt(greenwood) / abs(math.log(s))
     lo = s ** math.exp(z * se)
     hi = s ** math.exp(-z * se)
