@@ -75,3 +75,17 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
+
+# National scale (docs/performance.md): the koto_national database with NATIONAL_CLIENTS
+# generated clients (benchmarks.scale_data runs only when it is missing or smaller), then
+# every page and API read and the 5-minute load test on 127.0.0.1, then the summary table.
+# The load test needs wrk (Debian package `wrk`, installed here when missing, as root).
+NATIONAL_CLIENTS ?= 1000000
+.PHONY: bench-national
+bench-national: install-dev
+	@command -v wrk >/dev/null || { echo "Installing wrk (Debian package) for the load test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m benchmarks.national --has-clients $(NATIONAL_CLIENTS) || \
+	  $(BIN)/python -m benchmarks.scale_data --clients $(NATIONAL_CLIENTS)
+	$(BIN)/python -m benchmarks.national
+	$(BIN)/python -m benchmarks.run_all --skip-run

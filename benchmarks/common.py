@@ -93,3 +93,70 @@ def write_result(name: str, payload: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def setup_django_url(url: str) -> None:
+    """Django against an existing database given by URL (nothing is created), DEBUG off as in
+    production and plain-http cookies for the test client and loopback servers."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koto.settings")
+    os.environ["KOTO_SECURE_COOKIES"] = "false"
+    os.environ["KOTO_DEBUG"] = "false"
+    import django
+
+    django.setup()
+
+
+def pg_database_exists(url: str) -> bool:
+    import psycopg
+
+    dbname = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        row = conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone()
+    return row is not None
+
+
+def time_requests(client, urls: list[str], *, warmup: int = 20) -> tuple[list, list, dict]:
+    """Like measure(), but returns the raw milliseconds, query counts and a count per status."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in urls[:warmup]:
+        client.get(url)
+    times, queries, statuses = [], [], {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+        queries.append(len(ctx.captured_queries))
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    return times, queries, statuses
+
+
+def summarise(times: list[float], queries: list[int], statuses: dict) -> dict:
+    """The figures measure() reports, from raw timings (statuses counted per code)."""
+    return {
+        "n": len(times),
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "max_ms": round(max(times), 2),
+        "queries_min": min(queries),
+        "queries_max": max(queries),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+def search_queries(rng, rows: list[tuple], n: int) -> list[str]:
+    """Realistic client-search input, as benchmarks/clients.py makes it: 40 % a 3-letter
+    surname prefix, 30 % a first name and two letters of the surname, 30 % an identity code
+    (or the surname when there is none). `rows` are (first_name, last_name, hetu)."""
+    out = []
+    for _ in range(n):
+        first, last, hetu = rng.choice(rows)
+        kind = rng.random()
+        out.append(
+            last[:3] if kind < 0.4 else (f"{first} {last[:2]}" if kind < 0.7 else (hetu or last))
+        )
+    return out

@@ -17,6 +17,7 @@ RUNS = [
     ["benchmarks.plan_pdf"],
     ["benchmarks.guidance", "--db", "postgres"],
     ["benchmarks.funding", "--db", "postgres"],
+    ["benchmarks.national"],
 ]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -94,6 +95,54 @@ def table() -> str:
                 f"| `compensation_report --detail` streamed ({f['clients']:,} clients) | {d['seconds']} s, "
                 f"max RSS {d['max_rss_mb']} MB | streams | {f['date']} |"
             )
+    nat = _load("national_postgres")
+    if nat:
+        floor = nat["results"]["trivial_view"]
+        rows.append(
+            f"| trivial Django view (national run, PostgreSQL) | median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms | floor | {nat['date']} |"
+        )
+        targets = {"counsellor": "p95 ≤ 50 ms and ≤ 3× trivial", "dashboard": "p95 ≤ 500 ms"}
+        for name, m in nat["results"].items():
+            if name == "trivial_view":
+                continue
+            where = f"{name.replace('__', ' as ')} (PostgreSQL, {nat['clients']:,} clients)"
+            target = targets.get(m["kind"], "no target")
+            if "p95_ms" in m:
+                figure = (
+                    f"median {m['median_ms']} ms, p95 {m['p95_ms']} ms ({m['p95_vs_trivial']}× trivial), "
+                    f"{m['queries_max']} queries"
+                )
+            elif m.get("missing"):
+                figure = "missing (404 when measured)"
+            elif m.get("error"):
+                figure = f"error: HTTP {m['status']}"
+            else:
+                figure = f"not measured: {m['skipped']}"
+            rows.append(f"| {where} | {figure} | {target} | {nat['date']} |")
+    lt = _load("load_test")
+    if lt:
+        m, s = lt["main"], lt["main"]["server"]
+        lat = m["latency_ms"]
+        writes = sum(w["successes_seen_by_wrk"] for w in m["writes"].values())
+        threads = f" × {s['threads']} threads" if s["worker_class"] == "gthread" else ""
+        rows.append(
+            f"| load test: {m['connections']} connections, {m['seconds']:.0f} s, mixed reads and writes "
+            f"(wrk → gunicorn {s['workers']} {s['worker_class']} workers{threads}, {lt['clients']:,} clients) | "
+            f"{m['requests_per_s']} req/s, p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
+            f"{m['errors']['total']} errors, {m['lost_writes']} lost of {writes:,} writes | "
+            f"≥ 300 req/s, 0 errors, 0 lost writes | {lt['date']} |"
+        )
+        a = lt["audit"]["from_load_test"]
+        full = lt["audit"]["full"]
+        full_text = (
+            f"; `audit_verify` over the whole chain: {'OK' if full['ok'] else 'BROKEN'} ({full['seconds']} s)"
+            if full.get("ran")
+            else f"; whole chain not verified ({full['why']})"
+        )
+        rows.append(
+            f"| audit chain after the load test | {'intact' if a['ok'] else 'BROKEN'} from event "
+            f"{a['from_id']:,} on ({a.get('checked', 0):,} events){full_text} | unbroken | {lt['date']} |"
+        )
     return "\n".join(rows)
 
 
