@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from koto.clients.models import Meeting
+from koto.core import clock
 from koto.core.roles import Role
 from koto.organisations.models import OrganisationKind
 from tests.factories import PASSWORD, OrganisationFactory, make_client, member
@@ -96,7 +97,7 @@ def test_funding_journey__claim_submitted_decided_paid(page, live_server, people
     page.goto(claim_url)
     a11y(page)
     page.get_by_label("Approved amount (€)").fill("1000.00")
-    page.get_by_label("Decided on").fill("2026-11-29")
+    page.get_by_label("Decided on").fill(clock.today().isoformat())  # submitted today
     page.get_by_role("button", name="Record the decision").click()
     expect(page.locator("#claim-status")).to_have_text("Decided")
     expect(page.locator("#approved-amount")).to_have_text("1000.00")
@@ -105,7 +106,7 @@ def test_funding_journey__claim_submitted_decided_paid(page, live_server, people
 
     login(page, "fiona")
     page.goto(claim_url)
-    page.get_by_label("Paid on").fill("2026-12-15")
+    page.get_by_label("Paid on").fill((clock.today() + dt.timedelta(days=14)).isoformat())
     page.get_by_role("button", name="Mark paid").click()
     expect(page.locator("#claim-status")).to_have_text("Paid")
     a11y(page)
