@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from koto.audit.services import audit_record
 from koto.core.errors import NotFound
+from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
 from koto.funding import permissions
 from koto.funding.compensation import Report, Span, compensation_report
@@ -30,6 +31,15 @@ def claim_list_for(*, user) -> QuerySet[Claim]:
         .annotate(claimed=Sum("lines__amount"))
         .order_by("-period_start", "-id")
     )
+
+
+CLAIM_ORDER = ("-period_start", "-id")
+
+
+def claim_page_for(*, user, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Claim]:
+    """The claims `claim_list_for` shows, latest period first, keyset by (period start, id):
+    one query, the claimed sum included."""
+    return keyset_page(claim_list_for(user=user), order=CLAIM_ORDER, cursor=cursor, limit=limit)
 
 
 def claim_get_for(*, user, claim_id: int) -> Claim:

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from koto.audit.services import audit_record
 from koto.clients.selectors import client_get_for, client_list_for, reach_of
 from koto.core.errors import NotFound
+from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
 from koto.offerings.models import SEAT_HOLDING, Enrolment, EnrolmentStatus, Service
 
@@ -26,6 +27,17 @@ def catalogue(
             Q(served_municipalities__id=municipality_id) | Q(producer_id=municipality_id)
         ).distinct()
     return qs.order_by("starts_on", "name_fi", "id")
+
+
+SERVICE_ORDER = ("name_fi", "id")
+
+
+def service_page_for(
+    *, user, kind: str = "", cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[Service]:
+    """The active catalogue by Finnish name, keyset by (name_fi, id): one query, seats taken
+    and waiting included. The catalogue is public to every signed-in `user`."""
+    return keyset_page(catalogue(kind=kind), order=SERVICE_ORDER, cursor=cursor, limit=limit)
 
 
 def service_get(*, service_id: int) -> Service:

@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from koto.audit.services import audit_record
 from koto.clients.selectors import client_get_for, client_list_for
 from koto.core.errors import NotFound
+from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.placement import permissions
 from koto.placement.models import (
     MinorCare,
@@ -126,6 +127,23 @@ def agreement_list_for(*, user, year: int | None = None) -> list[PlacementAgreem
     return _attach_usage(list(qs[:500]))
 
 
+AGREEMENT_ORDER = ("-year", "-id")
+
+
+def agreement_page_for(
+    *, user, year: int | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[PlacementAgreement]:
+    """Agreements the viewer may see, latest year first, keyset by (year, id), each with
+    `usage` per category (two queries)."""
+    q = _visible(user)
+    qs = _agreements().filter(q) if q is not None else PlacementAgreement.objects.none()
+    if year is not None:
+        qs = qs.filter(year=year)
+    page = keyset_page(qs, order=AGREEMENT_ORDER, cursor=cursor, limit=limit)
+    _attach_usage(page.items)
+    return page
+
+
 def agreement_get_for(*, user, agreement_id: int) -> PlacementAgreement:
     q = _visible(user)
     if q is None:
@@ -195,6 +213,38 @@ def placement_list_for(
     return items
 
 
+PLACEMENT_ORDER = ("-id",)
+
+
+def placement_page_for(
+    *,
+    user,
+    status: str | None = None,
+    year: int | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Placement]:
+    """Placements the viewer may see, newest first, keyset by id, with their people (two
+    queries); audited as one read (they name people)."""
+    q = _visible(user)
+    if q is None:
+        return keyset_page(Placement.objects.none(), order=PLACEMENT_ORDER, cursor=cursor)
+    qs = _placements().filter(q)
+    if status:
+        qs = qs.filter(status=status)
+    if year is not None:
+        qs = qs.filter(year=year)
+    page = keyset_page(qs, order=PLACEMENT_ORDER, cursor=cursor, limit=limit)
+    audit_record(
+        actor=user,
+        action="read",
+        object_type="placement_list",
+        reason=f"status={status or ''}",
+        changes={"ids": [p.id for p in page.items]},
+    )
+    return page
+
+
 def placement_get_for(*, user, placement_id: int, purpose: str = "view") -> Placement:
     """One placement the viewer may see, with its consultations and health check; audited."""
     q = _visible(user)
@@ -247,6 +297,28 @@ def minor_care_list_for(*, user, limit: int = 500) -> list[MinorCare]:
             changes={"client_ids": [c.client_id for c in items]},
         )
     return items
+
+
+MINOR_CARE_ORDER = ("turns_18_on", "id")
+
+
+def minor_care_page_for(
+    *, user, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[MinorCare]:
+    """Care records of the clients the viewer may see, the soonest 18th birthday first,
+    keyset by (turns_18_on, id): one query; audited as one read when the page is not empty."""
+    qs = MinorCare.objects.filter(client__in=client_list_for(user=user)).select_related(
+        "client", "client__responsible_organisation"
+    )
+    page = keyset_page(qs, order=MINOR_CARE_ORDER, cursor=cursor, limit=limit)
+    if page.items:
+        audit_record(
+            actor=user,
+            action="read",
+            object_type="minor_care_list",
+            changes={"client_ids": [c.client_id for c in page.items]},
+        )
+    return page
 
 
 def minor_care_get_for(*, user, care_id: int, purpose: str = "view") -> MinorCare:

@@ -4,11 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from koto.audit.services import audit_record
 from koto.core.errors import NotFound, ValidationFailed
+from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import Claim
@@ -112,6 +113,11 @@ class ClaimSummaryOut(Schema):
     approved_amount: Decimal | None
 
 
+class ClaimPage(Schema):
+    items: list[ClaimSummaryOut]
+    next_cursor: str | None
+
+
 class DecideIn(Schema):
     approved_amount: Decimal
     decided_on: dt.date | None = None
@@ -213,21 +219,28 @@ def reconciliation(request, year: Form[int], file: File[UploadedFile]):
     return result.as_dict()
 
 
-@router.get("/claims", response=list[ClaimSummaryOut], summary="Actual-cost claims")
-def claim_list(request):
-    return [
-        {
-            "id": c.id,
-            "organisation": c.organisation.code,
-            "section": c.section,
-            "period_start": c.period_start,
-            "period_end": c.period_end,
-            "status": c.status,
-            "claimed": c.claimed or Decimal("0.00"),
-            "approved_amount": c.approved_amount,
-        }
-        for c in selectors.claim_list_for(user=request.auth)[:500]
-    ]
+def _claim_summary(c: Claim) -> dict:
+    return {
+        "id": c.id,
+        "organisation": c.organisation.code,
+        "section": c.section,
+        "period_start": c.period_start,
+        "period_end": c.period_end,
+        "status": c.status,
+        # SQLite sums decimals without their scale: 10.5, not 10.50
+        "claimed": (c.claimed or Decimal("0")).quantize(Decimal("0.01")),
+        "approved_amount": c.approved_amount,
+    }
+
+
+@router.get("/claims", response=ClaimPage, summary="Actual-cost claims, latest period first")
+def claim_list(
+    request,
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+):
+    page = selectors.claim_page_for(user=request.auth, cursor=cursor, limit=limit)
+    return {"items": [_claim_summary(c) for c in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post("/claims", response={201: ClaimOut}, summary="Start a claim")

@@ -4,10 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from koto.clients.selectors import client_get_for
 from koto.core.errors import ValidationFailed
+from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.offerings import selectors, services
 from koto.offerings.models import LanguageTestResult, Service
 from koto.organisations.models import Organisation
@@ -64,6 +65,11 @@ class ServiceOut(Schema):
     @staticmethod
     def resolve_producer_code(obj: Service) -> str:
         return obj.producer.code
+
+
+class ServicePage(Schema):
+    items: list[ServiceOut]
+    next_cursor: str | None
 
 
 class EnrolIn(Schema):
@@ -126,9 +132,15 @@ def _served(codes: list[str]) -> list[Organisation]:
     return orgs
 
 
-@router.get("/", response=list[ServiceOut], summary="The service catalogue")
-def service_list(request, kind: str = ""):
-    return list(selectors.catalogue(kind=kind)[:500])
+@router.get("/", response=ServicePage, summary="The service catalogue, by Finnish name")
+def service_list(
+    request,
+    kind: str = "",
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+):
+    page = selectors.service_page_for(user=request.auth, kind=kind, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/", response={201: ServiceOut}, summary="Add a service to the catalogue")

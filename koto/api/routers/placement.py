@@ -9,12 +9,16 @@ from django.http import Http404
 from ninja import Query, Router, Schema, Status
 
 from koto.core.errors import NotFound, ValidationFailed
+from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.models import OrganisationKind
 from koto.organisations.selectors import organisation_by_code
 from koto.placement import permissions, selectors, services
 from koto.placement.models import MinorCare, Placement, PlacementAgreement
 
 router = Router(tags=["placement"])
+
+CURSOR_QUERY = Query(None, description="next_cursor of the previous page")
+LIMIT_QUERY = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 # ---------------------------------------------------------------- schemas
@@ -74,6 +78,11 @@ class AgreementOut(Schema):
             }
             for u in obj.usage
         ]
+
+
+class AgreementPage(Schema):
+    items: list[AgreementOut]
+    next_cursor: str | None
 
 
 class AgreementDetailOut(AgreementOut):
@@ -184,6 +193,11 @@ class PlacementOut(Schema):
         return list(obj.persons.all())
 
 
+class PlacementPage(Schema):
+    items: list[PlacementOut]
+    next_cursor: str | None
+
+
 class PlacementDetailOut(PlacementOut):
     welfare_needs_note: str
     consultations: list[ConsultationOut]
@@ -273,6 +287,11 @@ class MinorCareOut(Schema):
         return obj.client.birth_date
 
 
+class MinorCarePage(Schema):
+    items: list[MinorCareOut]
+    next_cursor: str | None
+
+
 class MinorCareDetailOut(MinorCareOut):
     tasks: list[TaskOut]
 
@@ -332,10 +351,20 @@ def _fresh_placement(placement_id: int) -> Placement:
 # ---------------------------------------------------------------- agreements
 
 
-@router.get("/agreements", response=list[AgreementOut], summary="Agreements: places agreed vs used")
-def agreement_list(request, year: int | None = None):
+@router.get(
+    "/agreements",
+    response=AgreementPage,
+    summary="Agreements: places agreed vs used, latest year first",
+)
+def agreement_list(
+    request,
+    year: int | None = None,
+    cursor: str | None = CURSOR_QUERY,
+    limit: int = LIMIT_QUERY,
+):
     _require_role(request)
-    return selectors.agreement_list_for(user=request.auth, year=year)
+    page = selectors.agreement_page_for(user=request.auth, year=year, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/agreements", response={201: AgreementDetailOut}, summary="Draft an agreement")
@@ -409,15 +438,19 @@ StatusFilter = Literal[
 ]  # fmt: skip
 
 
-@router.get("/placements", response=list[PlacementOut], summary="Placements, newest first")
+@router.get("/placements", response=PlacementPage, summary="Placements, newest first")
 def placement_list(
     request,
     status: StatusFilter | None = None,
     year: int | None = None,
-    limit: int = Query(200, ge=1, le=500),
+    cursor: str | None = CURSOR_QUERY,
+    limit: int = LIMIT_QUERY,
 ):
     _require_role(request)
-    return selectors.placement_list_for(user=request.auth, status=status, year=year, limit=limit)
+    page = selectors.placement_page_for(
+        user=request.auth, status=status, year=year, cursor=cursor, limit=limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/placements", response={201: PlacementDetailOut}, summary="Propose a placement")
@@ -540,10 +573,13 @@ def placement_health_check(request, placement_id: int, payload: HealthCheckIn):
 # ---------------------------------------------------------------- unaccompanied minors
 
 
-@router.get("/minors", response=list[MinorCareOut], summary="Unaccompanied minors' care")
-def minor_list(request):
+@router.get(
+    "/minors", response=MinorCarePage, summary="Unaccompanied minors' care, soonest 18 first"
+)
+def minor_list(request, cursor: str | None = CURSOR_QUERY, limit: int = LIMIT_QUERY):
     _require_role(request)
-    return selectors.minor_care_list_for(user=request.auth)
+    page = selectors.minor_care_page_for(user=request.auth, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/minors/{care_id}", response=MinorCareDetailOut, summary="Read a minor's care")

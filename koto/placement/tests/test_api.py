@@ -1,6 +1,7 @@
 """The placement API: the journey from agreement to arrival, errors naming the field,
-constant queries on lists and 404 for a third organisation on every path."""
+keyset pages and constant queries on lists and 404 for a third organisation on every path."""
 
+import base64
 import datetime as dt
 import json
 
@@ -9,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from koto.placement import services
-from koto.placement.models import MinorCare, Placement
+from koto.placement.models import MinorCare, Placement, PlacementAgreement
+from tests.factories import OrganisationFactory
 
 from .conftest import TODAY, family
 
@@ -89,7 +91,7 @@ def test_every_placement_api_path__third_organisation__404(web, records, strange
         for path in ("/agreements", "/placements", "/minors"):
             response = http.get(BASE + path)
             assert response.status_code == 200
-            assert response.json() == []
+            assert response.json() == {"items": [], "next_cursor": None}
     assert Placement.objects.get(pk=records["placement_id"]).status == "proposed"
 
 
@@ -156,31 +158,139 @@ def test_api_cancel__by_municipality__403(web, propose, manager):
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/placements", "/agreements", "/minors"])
-def test_api_lists__queries_constant(web, path, propose, officer, manager, lahti):
-    from tests.factories import OrganisationFactory
+# ---------------------------------------------------------------- lists: keyset pages
 
-    def add(i: int):
-        p = propose(
-            category="unaccompanied_minor", source="reception_centre",
-            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
-                      "birth_date": dt.date(2010, 5, i + 1), "residence_basis": "asylum"}],
-        )  # fmt: skip
-        services.placement_accept(actor=manager, placement=p)
-        services.placement_reserve_housing(
-            actor=manager, placement=p, address="Katu 1", housing_on=TODAY
-        )
-        services.placement_arrive(actor=manager, placement=p, arrived_on=TODAY)
+
+def _placements(propose, n: int) -> None:
+    for _ in range(n):
+        propose()
+
+
+def _agreements(officer, region, n: int) -> None:
+    """n agreements of n new municipalities, two of each year (so the id breaks the ties)."""
+    for i in range(PlacementAgreement.objects.count(), PlacementAgreement.objects.count() + n):
         services.agreement_create(
             actor=officer,
-            municipality=OrganisationFactory(
-                code=f"{600 + i}", welfare_region=lahti.welfare_region
-            ),
-            year=2026,
+            municipality=OrganisationFactory(code=f"{600 + i}", welfare_region=region),
+            year=2026 + i // 2 % 3,
             places={},
         )
 
+
+def _minors(propose, manager, n: int) -> None:
+    """n arrived unaccompanied minors, two born on each day (so the id breaks the ties)."""
+    for i in range(n):
+        placement = propose(
+            category="unaccompanied_minor", source="reception_centre",
+            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
+                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum"}],
+        )  # fmt: skip
+        services.placement_accept(actor=manager, placement=placement)
+        services.placement_reserve_housing(
+            actor=manager, placement=placement, address="Katu 1", housing_on=TODAY
+        )
+        services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
+
+
+@pytest.fixture
+def make(propose, officer, manager, lahti):
+    """(who lists, how to add n rows, the ids in the list's order) for each list."""
+
+    def ids(qs, *order):
+        return list(qs.order_by(*order).values_list("id", flat=True))
+
+    return {
+        "/placements": (
+            officer,
+            lambda n: _placements(propose, n),
+            lambda: ids(Placement.objects, "-id"),
+        ),
+        "/agreements": (
+            officer,
+            lambda n: _agreements(officer, lahti.welfare_region, n),
+            lambda: ids(PlacementAgreement.objects, "-year", "-id"),
+        ),
+        "/minors": (
+            manager,
+            lambda n: _minors(propose, manager, n),
+            lambda: ids(MinorCare.objects, "turns_18_on", "id"),
+        ),
+    }
+
+
+LISTS = ["/placements", "/agreements", "/minors"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_api_lists__pages__every_row_once_in_order(web, make, path):
+    user, add, expected = make[path]
+    add(5)
+    http = web(user)
+    seen, cursor, pages = [], None, 0
+    while True:
+        r = http.get(BASE + path, {"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.content
+        body = r.json()
+        assert len(body["items"]) <= 2
+        seen += [item["id"] for item in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (expected(), 3)
+
+
+def test_api_placements__filter_and_pages(web, propose, officer, manager):
+    _placements(propose, 3)
+    accepted = propose()
+    services.placement_accept(actor=manager, placement=accepted)
+    r = web(officer).get(f"{BASE}/placements", {"status": "proposed", "limit": 2})
+    first = r.json()
+    r = web(officer).get(
+        f"{BASE}/placements", {"status": "proposed", "limit": 2, "cursor": first["next_cursor"]}
+    )
+    rest = r.json()
+    ids = [p["id"] for p in first["items"] + rest["items"]]
+    assert (len(ids), accepted.id in ids, rest["next_cursor"]) == (3, False, None)
+    assert len(first["items"][0]["persons"]) == 2
+
+
+def _b64(values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("/placements", "x1"),
+        ("/placements", _b64(["1"])),
+        ("/placements", "99999999999999999999"),
+        ("/agreements", "5"),
+        ("/agreements", _b64(["2026"])),
+        ("/agreements", _b64(["year", "1"])),
+        ("/agreements", _b64(["-1", "1"])),
+        ("/minors", "nonsense"),
+        ("/minors", _b64(["2028-02-30", "1"])),
+    ],
+)
+def test_api_lists__bad_cursor__422_naming_cursor(web, officer, manager, path, cursor):
     user = manager if path == "/minors" else officer
+    r = web(user).get(BASE + path, {"cursor": cursor})
+    assert r.status_code == 422
+    assert (r.json()["code"], list(r.json()["fields"])) == ("validation_error", ["cursor"])
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("limit", ["0", "501", "ten"])
+def test_api_lists__bad_limit__422_naming_limit(web, officer, path, limit):
+    r = web(officer).get(BASE + path, {"limit": limit})
+    assert r.status_code == 422
+    assert list(r.json()["fields"]) == ["limit"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_api_lists__queries_constant(web, make, path):
+    user, add, _expected = make[path]
 
     def count() -> int:
         http = web(user)
@@ -189,8 +299,8 @@ def test_api_lists__queries_constant(web, path, propose, officer, manager, lahti
             assert r.status_code == 200
         return len(ctx.captured_queries)
 
-    add(0)
-    first = count()
-    for i in range(1, 5):
-        add(i)
-    assert count() == first
+    add(2)
+    two = count()
+    add(18)
+    assert len(web(user).get(BASE + path).json()["items"]) == 20
+    assert count() == two

@@ -1,0 +1,118 @@
+"""The claim list API: keyset pages (latest period first), bad cursor or limit 422 naming the
+field, constant queries, and nothing of another organisation."""
+
+import base64
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.core.roles import Role
+from koto.funding import services
+from koto.funding.models import Claim
+from tests.factories import member
+
+D = dt.date
+URL = "/api/v1/funding/claims"
+pytestmark = pytest.mark.django_db
+
+
+def _claims(actor, n: int) -> list[Claim]:
+    """n claims, three of each period start (so the id breaks the ties)."""
+    out = []
+    for i in range(n):
+        start = D(2026, 1 + i // 3 % 12, 1)
+        claim = services.claim_create(
+            actor=actor, section="65", period_start=start, period_end=start + dt.timedelta(27)
+        )
+        if i % 2:
+            services.claim_line_add(actor=actor, claim=claim, description="Rent", amount="10.50")
+        out.append(claim)
+    return out
+
+
+def _walk(http, limit: int) -> tuple[list[dict], int]:
+    items, cursor, pages = [], None, 0
+    while True:
+        r = http.get(URL, {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.content
+        body = r.json()
+        assert len(body["items"]) <= limit
+        items += body["items"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
+def test_claim_list__pages__every_claim_once_in_order(web, finance, hollola, decider):
+    # given claims of Lahti and Hollola, both decided by the same authority
+    _claims(finance, 4)
+    _claims(member(hollola, Role.FINANCE_OFFICER, username="hollola_finance"), 3)
+    # when the authority pages through them two at a time
+    items, pages = _walk(web(decider), limit=2)
+    # then every claim comes once, latest period first, the id breaking ties
+    expected = list(Claim.objects.order_by("-period_start", "-id").values_list("id", flat=True))
+    assert [c["id"] for c in items] == expected
+    assert (len(items), pages) == (7, 4)
+    claimed = {c["id"]: c["claimed"] for c in items}
+    assert sorted(claimed.values()) == ["0.00"] * 4 + ["10.50"] * 3
+
+
+def test_claim_list__first_page__shape(web, finance):
+    claim = _claims(finance, 1)[0]
+    body = web(finance).get(URL).json()
+    assert body == {
+        "items": [
+            {
+                "id": claim.id, "organisation": "398", "section": "65",
+                "period_start": "2026-01-01", "period_end": "2026-01-28", "status": "draft",
+                "claimed": "0.00", "approved_amount": None,
+            }
+        ],
+        "next_cursor": None,
+    }  # fmt: skip
+
+
+def test_claim_list__other_organisation__sees_none(web, finance, outsider):
+    _claims(finance, 2)
+    assert web(outsider).get(URL).json() == {"items": [], "next_cursor": None}
+
+
+def _b64(values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["nonsense", "12", _b64(["2026-01-01"]), _b64(["2026-13-01", "1"]), _b64(["2026-01-01", 1])],
+)
+def test_claim_list__bad_cursor__422_naming_cursor(web, finance, cursor):
+    r = web(finance).get(URL, {"cursor": cursor})
+    assert r.status_code == 422
+    assert (r.json()["code"], list(r.json()["fields"])) == ("validation_error", ["cursor"])
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "many"])
+def test_claim_list__bad_limit__422_naming_limit(web, finance, limit):
+    r = web(finance).get(URL, {"limit": limit})
+    assert r.status_code == 422
+    assert list(r.json()["fields"]) == ["limit"]
+
+
+def test_claim_list__queries_constant(web, finance):
+    http = web(finance)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            r = http.get(URL)
+            assert r.status_code == 200
+        return len(ctx.captured_queries)
+
+    _claims(finance, 2)
+    two = count()
+    _claims(finance, 18)
+    assert len(http.get(URL).json()["items"]) == 20
+    assert count() == two

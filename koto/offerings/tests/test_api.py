@@ -1,0 +1,124 @@
+"""The catalogue API: keyset pages by Finnish name, bad cursor or limit 422 naming the field,
+constant queries, anonymous 401."""
+
+import base64
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.core import clock
+from koto.core.roles import Role
+from koto.offerings import services
+from koto.offerings.models import Service
+from tests.factories import make_client, member
+
+URL = "/api/v1/services/"
+TODAY = dt.date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today():
+    with clock.frozen(TODAY):
+        yield
+
+
+@pytest.fixture
+def manager(org):
+    return member(org, Role.MANAGER, username="service_manager")
+
+
+def _services(manager, n: int, **extra) -> list[Service]:
+    """n services, two of each name (so the id breaks the ties)."""
+    return [
+        services.service_create(
+            actor=manager,
+            data={"kind": "other", "name_fi": f"Työpaja {i // 2:02d}", "capacity": 2, **extra},
+        )
+        for i in range(n)
+    ]
+
+
+def _walk(http, limit: int, **params) -> tuple[list[dict], int]:
+    items, cursor, pages = [], None, 0
+    while True:
+        query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        r = http.get(URL, query)
+        assert r.status_code == 200, r.content
+        body = r.json()
+        assert len(body["items"]) <= limit
+        items += body["items"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
+def test_service_list__pages__every_service_once_in_order(web, manager, counsellor, other_org):
+    # given seven active services of two producers, one inactive, seats taken on one
+    made = _services(manager, 5)
+    _services(member(other_org, Role.MANAGER, username="tampere_manager"), 2)
+    _services(manager, 1, active=False)
+    client = make_client(counsellor)
+    client.access = "full"
+    services.enrolment_create(actor=counsellor, client=client, service=made[0])
+    # when a counsellor pages through the catalogue three at a time
+    items, pages = _walk(web(counsellor), limit=3)
+    # then every active service comes once, by name, the id breaking ties
+    expected = list(
+        Service.objects.filter(active=True).order_by("name_fi", "id").values_list("id", flat=True)
+    )
+    assert [s["id"] for s in items] == expected
+    assert (len(items), pages) == (7, 3)
+    taken = {s["id"]: s["taken"] for s in items}
+    assert taken[made[0].id] == 1
+    assert sum(taken.values()) == 1
+
+
+def test_service_list__kind_filter_pages(web, manager, counsellor):
+    _services(manager, 3)
+    _services(manager, 3, kind="integration_training", starts_on=TODAY)
+    items, pages = _walk(web(counsellor), limit=2, kind="integration_training")
+    assert ([s["kind"] for s in items], pages) == (["integration_training"] * 3, 2)
+
+
+def _b64(values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor", ["nonsense", "7", _b64(["Työpaja"]), _b64(["Työpaja", "x"]), _b64({"a": 1})]
+)
+def test_service_list__bad_cursor__422_naming_cursor(web, counsellor, cursor):
+    r = web(counsellor).get(URL, {"cursor": cursor})
+    assert r.status_code == 422
+    assert (r.json()["code"], list(r.json()["fields"])) == ("validation_error", ["cursor"])
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "-1"])
+def test_service_list__bad_limit__422_naming_limit(web, counsellor, limit):
+    r = web(counsellor).get(URL, {"limit": limit})
+    assert r.status_code == 422
+    assert list(r.json()["fields"]) == ["limit"]
+
+
+def test_service_list__anonymous__401(client):
+    assert client.get(URL).status_code == 401
+
+
+def test_service_list__queries_constant(web, manager, counsellor):
+    http = web(counsellor)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            r = http.get(URL)
+            assert r.status_code == 200
+        return len(ctx.captured_queries)
+
+    _services(manager, 2)
+    two = count()
+    _services(manager, 18)
+    assert len(http.get(URL).json()["items"]) == 20
+    assert count() == two
