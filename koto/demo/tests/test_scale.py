@@ -1,0 +1,202 @@
+"""The national-scale generator at a small scale: counts, users, relationships and dates of
+one generated data set (on SQLite and PostgreSQL, where it goes in with COPY)."""
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.db.models import Count, F, Min, Q
+from stdnum.fi import hetu
+
+from koto.accounts.models import Membership
+from koto.assessments.models import Assessment, LanguageSkill
+from koto.clients.models import Client, ClientEvent, ClientLanguage, ClientName, Residence, Task
+from koto.core import clock
+from koto.core.roles import Role
+from koto.demo.scale import generate
+from koto.guidance.models import Contact, ContactReason
+from koto.offerings.models import Attendance, Enrolment, LanguageTestResult
+from koto.organisations.models import Organisation, OrganisationKind
+from koto.placement.models import Placement, PlacementAgreement, PlacementPerson
+from koto.plans.models import Extension, IntegrationPlan
+
+TODAY = dt.date(2026, 12, 1)
+CLIENTS, CONTACTS = 300, 2000
+
+
+def run(*, seed: int = 5, clients: int = CLIENTS, contacts: int = CONTACTS, writers: int = 2):
+    with clock.frozen(TODAY):
+        return generate(clients=clients, contacts=contacts, seed=seed, writers=writers)
+
+
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """One generated data set for the module's read-only checks, rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield run()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_generate__counts_users_and_relationships(generated):
+    result = generated
+
+    assert Client.objects.count() == CLIENTS
+    assert Contact.objects.count() == CONTACTS
+    assert result["clients"] == CLIENTS and result["contacts"] == CONTACTS
+    assert result["rows"]["clients_client"] == CLIENTS
+    assert result["rows"]["guidance_contact"] == CONTACTS
+    for model, table in ((ClientName, "clients_clientname"), (ClientEvent, "clients_clientevent"),
+                         (Task, "clients_task"), (Assessment, "assessments_assessment"),
+                         (IntegrationPlan, "plans_integrationplan"), (Enrolment, "offerings_enrolment"),
+                         (Attendance, "offerings_attendance"), (ContactReason, "guidance_contactreason")):  # fmt: skip
+        assert model.objects.count() == result["rows"][table] > 0, table
+    # Users: counsellors, advisers and managers per municipality, regions, the country.
+    roles = dict(
+        Membership.objects.filter(user__username__in=["scale.091.0", "scale.091.guidance.0", "scale.091.manager", "scale.keha.manager"])
+        .values_list("user__username", "role")
+    )  # fmt: skip
+    assert roles == {
+        "scale.091.0": Role.INTEGRATION_COUNSELLOR,
+        "scale.091.guidance.0": Role.GUIDANCE_ADVISER,
+        "scale.091.manager": Role.MANAGER,
+        "scale.keha.manager": Role.MANAGER,
+    }
+    keha = Membership.objects.get(user__username="scale.keha.manager").organisation
+    assert keha.kind == OrganisationKind.KEHA
+    regions = Membership.objects.filter(
+        user__username__endswith=".manager", organisation__kind=OrganisationKind.WELFARE_REGION
+    )
+    assert regions.count() == Organisation.objects.filter(kind=OrganisationKind.WELFARE_REGION).count() > 20  # fmt: skip
+    # Every client has an official name row of its organisation (search depends on it).
+    assert ClientName.objects.filter(kind="official").count() == CLIENTS
+    assert (
+        ClientName.objects.exclude(organisation=F("client__responsible_organisation")).count() == 0
+    )
+    assert Client.objects.exclude(hetu=None).exclude(temporary_id=None).count() == 0
+    codes = list(Client.objects.exclude(hetu=None).values_list("hetu", flat=True))
+    assert len(codes) > CLIENTS / 2 and all(hetu.is_valid(code) for code in codes)
+    assert Residence.objects.exclude(municipality=F("client__home_municipality")).count() == 0
+    assert ClientLanguage.objects.count() > 0
+    created = Client.objects.aggregate(lo=Min("created_at"))["lo"].astimezone(clock.HELSINKI).date()
+    assert dt.date(2023, 1, 1) <= created
+    assert (
+        Client.objects.filter(created_at__gt=dt.datetime(2026, 12, 2, tzinfo=dt.UTC)).count() == 0
+    )
+    assert Client.objects.filter(first_permit_on__gt=F("created_at__date") + dt.timedelta(days=1)).count() == 0  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_generate__casework_is_consistent(generated):
+
+    # Assessments: after the client came, in the client's organisation, by its counsellor.
+    assessments = Assessment.objects.all()
+    assert assessments.exclude(organisation=F("client__responsible_organisation")).count() == 0
+    assert assessments.filter(started_on__lt=F("client__created_at__date") - dt.timedelta(days=1)).count() == 0  # fmt: skip
+    assert assessments.filter(status="completed", completed_on=None).count() == 0
+    assert assessments.filter(status="started").exclude(completed_on=None).count() == 0
+    assert LanguageSkill.objects.exclude(assessment__status="completed").count() == 0
+    # Plans belong to assessed clients of the same organisation, after the assessment.
+    plans = IntegrationPlan.objects.all()
+    assert plans.count() > 0
+    assert plans.exclude(assessment__client=F("client")).count() == 0
+    assert plans.exclude(organisation=F("client__responsible_organisation")).count() == 0
+    assert plans.exclude(assessment__status="completed").count() == 0
+    assert plans.filter(starts_on__lt=F("assessment__completed_on")).count() == 0
+    assert plans.filter(ends_on__gt=F("end_limit_on")).filter(extensions=None).count() == 0
+    assert plans.values("client").annotate(n=Count("id")).filter(n__gt=1).count() == 0
+    # Outcomes only on ended plans, and every ended plan has one, by its end.
+    assert plans.exclude(status="ended").exclude(outcome="").count() == 0
+    assert plans.exclude(status="ended").exclude(ended_on=None).count() == 0
+    assert plans.filter(status="ended").filter(Q(outcome="") | Q(ended_on=None)).count() == 0
+    assert plans.filter(ended_on__gt=TODAY).count() == 0
+    assert plans.filter(outcome="employment_plan", handover_summary="").count() == 0
+    assert plans.filter(outcome="other", client__unemployed_jobseeker=True).count() == 0
+    assert {"employed", "studying"} <= set(plans.values_list("outcome", flat=True))
+    # Extensions: at most 12 months, and 24 months in all.
+    for e in Extension.objects.select_related("plan"):
+        assert e.new_ends_on == e.plan.ends_on and e.previous_ends_on < e.new_ends_on
+        assert e.new_ends_on < e.plan.starts_on.replace(year=e.plan.starts_on.year + 2)
+    # Tasks: one per source and kind, pointing at the right rows, done when done.
+    tasks = Task.objects.all()
+    start = tasks.filter(kind="assessment_start")
+    assert start.exclude(source_type="client").count() == 0
+    assert start.exclude(source_id=F("client_id")).count() == 0
+    assessed = set(Assessment.objects.values_list("client_id", flat=True))
+    for client_id, status in start.values_list("client_id", "status"):
+        assert (status == "done") == (client_id in assessed)
+    assert assessed <= set(start.values_list("client_id", flat=True))
+    guidance = tasks.filter(kind="guidance_to_service")
+    assert guidance.count() > 0
+    plan_of = dict(plans.values_list("id", "client_id"))
+    for source_id, client_id, source_type in guidance.values_list("source_id", "client_id", "source_type"):  # fmt: skip
+        assert source_type == "plan" and plan_of[source_id] == client_id
+    assert set(tasks.values_list("status", flat=True)) == {"done", "open"}
+    late = start.filter(status="done").count() - sum(
+        1 for cid, due in start.values_list("client_id", "due_on")
+        if Assessment.objects.filter(client_id=cid, started_on__lte=due).exists()
+    )  # fmt: skip
+    assert late > 0  # deadline compliance is not 100 %
+    # Enrolments: in the client's municipality's services, for plan clients.
+    enrolments = Enrolment.objects.all()
+    assert enrolments.exclude(service__producer=F("organisation")).count() == 0
+    assert enrolments.exclude(organisation=F("client__responsible_organisation")).count() == 0
+    assert enrolments.exclude(client__in=plans.values("client")).count() == 0
+    assert enrolments.filter(started_on__lt=F("requested_at__date") - dt.timedelta(days=1)).count() == 0  # fmt: skip
+    assert enrolments.filter(status__in=["completed", "interrupted"], ended_on=None).count() == 0
+    assert Attendance.objects.filter(monthly=False).count() == 0
+    assert Attendance.objects.filter(enrolment__started_on=None).count() == 0
+    assert LanguageTestResult.objects.exclude(enrolment__service__kind="language_test").count() == 0
+    assert LanguageTestResult.objects.exclude(client=F("enrolment__client")).count() == 0
+    # Timeline events point at the client's own rows.
+    events = ClientEvent.objects.filter(kind="plan_ended")
+    assert events.count() == plans.filter(status="ended").count()
+
+
+@pytest.mark.django_db
+def test_generate__contacts_and_placements(generated):
+
+    contacts = Contact.objects.all()
+    linked = contacts.exclude(client=None)
+    assert linked.count() > 0
+    assert linked.exclude(client__responsible_organisation=F("organisation")).count() == 0
+    assert linked.filter(contacted_on__lt=F("client__created_at__date") - dt.timedelta(days=1)).count() == 0  # fmt: skip
+    assert contacts.filter(kind="partner").exclude(client=None).count() == 0
+    assert contacts.filter(kind="partner", partner_type="").count() == 0
+    assert contacts.filter(kind="client").exclude(partner_type="").count() == 0
+    assert 0.05 < contacts.filter(kind="partner").count() / CONTACTS < 0.15
+    assert contacts.filter(contacted_on__lt=dt.date(2023, 1, 1)).count() == 0
+    assert contacts.filter(contacted_on__gt=TODAY).count() == 0
+    reasons = ContactReason.objects.all()
+    assert reasons.exclude(organisation_id=F("contact__organisation_id")).count() == 0
+    assert reasons.exclude(contacted_on=F("contact__contacted_on")).count() == 0
+    assert reasons.exclude(kind=F("contact__kind")).count() == 0
+    assert reasons.values("reason").distinct().count() == 8
+    agreements = PlacementAgreement.objects.all()
+    assert agreements.filter(municipality__municipality_code="091").count() == 4  # 2023-2026
+    assert (
+        agreements.exclude(authority__kind=OrganisationKind.REGIONAL_STATE_AUTHORITY).count() == 0
+    )
+    assert Placement.objects.exclude(status="arrived").filter(arrived_on__isnull=False).count() == 0
+    assert PlacementPerson.objects.filter(placement__status="arrived").count() > 0
+
+
+@pytest.mark.django_db
+def test_generate__sequences_stay_right(generated):
+    client = Client.objects.order_by("id").first()
+
+    language = ClientLanguage.objects.create(client=client, language="sv")
+    event = ClientEvent.objects.create(client=client, kind=ClientEvent.Kind.UPDATED)
+
+    assert language.id > ClientLanguage.objects.exclude(id=language.id).order_by("-id").first().id
+    assert event.id > ClientEvent.objects.exclude(id=event.id).order_by("-id").first().id
+
+
+@pytest.mark.django_db
+def test_generate__adds_to_earlier_data(generated):
+    run(seed=7, clients=40, contacts=200)
+
+    assert Client.objects.count() == CLIENTS + 40
+    assert Contact.objects.count() == CONTACTS + 200
+    assert Membership.objects.filter(user__username="scale.091.0").count() == 1
+    assert Client.objects.values("hetu").exclude(hetu=None).annotate(n=Count("id")).filter(n__gt=1).count() == 0  # fmt: skip
