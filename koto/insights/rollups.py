@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Sum
+from django.db.models import Case, Count, F, Min, Sum, Value, When
 from django.db.models.functions import ExtractYear, TruncMonth
+from django.db.models.lookups import LessThan, LessThanOrEqual
 
 from koto.assessments.models import Assessment
 from koto.clients.models import Client
@@ -29,7 +30,15 @@ from koto.core.errors import DomainError
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import Claim, ClaimLine, ClaimStatus
 from koto.guidance.models import Contact, ContactReason
-from koto.insights.dimensions import UNKNOWN, age_band, month_start, months_between, target_group
+from koto.insights.dimensions import (
+    AGE_BANDS,
+    TARGET_GROUPS,
+    UNKNOWN,
+    age_band,
+    month_start,
+    months_between,
+    target_group,
+)
 from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
 from koto.law import assessment_start_due, guidance_to_service_due
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult, ServiceKind
@@ -84,7 +93,10 @@ class Counter:
     def __init__(self) -> None:
         self.values: dict[Key, int] = defaultdict(int)
 
-    def add(self, org_id, metric, month, *, basis="", lang="", byear=None, key="", n=1, dims=True):
+    def add(self, org_id, metric, month, *, basis="", lang="", byear=None, key="", n=1, dims=True,
+            tg=None, band=None):  # fmt: skip
+        """Dimensions either as they come (basis, birth year: folded here) or already folded
+        by the database (tg, band: see `_dims`)."""
         if org_id is None or month is None:
             return
         if isinstance(month, dt.datetime):
@@ -93,19 +105,36 @@ class Counter:
         if month < FIRST_MONTH:
             return
         if dims:
-            tg = target_group(basis)
-            band = age_band(byear, month.year)
+            tg = tg if tg is not None else target_group(basis)
+            band = band if band is not None else age_band(byear, month.year)
             lang = lang or UNKNOWN
         else:
             tg = band = lang = ""
         self.values[(org_id, metric, month, tg, lang, band, key or "")] += int(n)
 
 
-def _dims(prefix: str = "") -> dict:
+def _dims(prefix: str, on: str, *, language: str | None = None, tz: bool = False) -> dict:
+    """Target group, language and age band folded by the database (so a GROUP BY returns
+    the cells themselves): `prefix` leads to the client, `on` is the event's date field,
+    `language` the language field when it is not the client's mother tongue."""
+    basis = f"{prefix}residence_basis"
+    groups = [When(**{f"{basis}__isnull": True}, then=Value(UNKNOWN))] + [
+        When(**{f"{basis}__in": list(bases)}, then=Value(group))
+        for group, bases in TARGET_GROUPS.items()
+        if group != "other"
+    ]
+    year = ExtractYear(on, tzinfo=clock.HELSINKI) if tz else ExtractYear(on)
+    age = year - ExtractYear(f"{prefix}birth_date")
+    bands = [When(LessThanOrEqual(age, high), then=Value(code)) for code, _low, high in AGE_BANDS]
+    lang = language or f"{prefix}mother_tongue"
     return {
-        "basis": F(f"{prefix}residence_basis"),
-        "lang": F(f"{prefix}mother_tongue"),
-        "byear": ExtractYear(f"{prefix}birth_date"),
+        "tg": Case(*groups, default=Value("other")),
+        "lang": Case(
+            When(**{f"{lang}__isnull": True}, then=Value(UNKNOWN)),
+            When(**{lang: ""}, then=Value(UNKNOWN)),
+            default=F(lang),
+        ),
+        "band": Case(When(LessThan(age, 0), then=Value(UNKNOWN)), *bands, default=Value(UNKNOWN)),
     }
 
 
@@ -116,30 +145,32 @@ def _in(qs, field: str, org_ids: list[int] | None):
 def _count_clients(c: Counter, org_ids):
     qs = _in(Client.objects.all(), "responsible_organisation_id", org_ids)
     rows = (
-        qs.annotate(m=TruncMonth("created_at", tzinfo=clock.HELSINKI), **_dims())
-        .values("responsible_organisation_id", "m", "basis", "lang", "byear")
+        qs.annotate(
+            m=TruncMonth("created_at", tzinfo=clock.HELSINKI), **_dims("", "created_at", tz=True)
+        )
+        .values("responsible_organisation_id", "m", "tg", "lang", "band")
         .annotate(n=Count("id"))
         .order_by()
     )
     for r in rows:
-        c.add(r["responsible_organisation_id"], Metric.CLIENTS_NEW, r["m"], basis=r["basis"],
-              lang=r["lang"], byear=r["byear"], n=r["n"])  # fmt: skip
+        c.add(r["responsible_organisation_id"], Metric.CLIENTS_NEW, r["m"], tg=r["tg"],
+              lang=r["lang"], band=r["band"], n=r["n"])  # fmt: skip
 
 
 def _count_assessments(c: Counter, org_ids, today: dt.date):
-    qs = _in(Assessment.objects.all(), "organisation_id", org_ids).annotate(**_dims("client__"))
+    qs = _in(Assessment.objects.all(), "organisation_id", org_ids)
     for field, metric in (("started_on", Metric.ASSESSMENTS_STARTED),
                           ("completed_on", Metric.ASSESSMENTS_COMPLETED)):  # fmt: skip
         rows = (
             qs.exclude(**{field: None})
-            .annotate(m=TruncMonth(field))
-            .values("organisation_id", "m", "kind", "basis", "lang", "byear")
+            .annotate(m=TruncMonth(field), **_dims("client__", field))
+            .values("organisation_id", "m", "kind", "tg", "lang", "band")
             .annotate(n=Count("id"))
             .order_by()
         )
         for r in rows:
-            c.add(r["organisation_id"], metric, r["m"], basis=r["basis"], lang=r["lang"],
-                  byear=r["byear"], key=r["kind"], n=r["n"])  # fmt: skip
+            c.add(r["organisation_id"], metric, r["m"], tg=r["tg"], lang=r["lang"],
+                  band=r["band"], key=r["kind"], n=r["n"])  # fmt: skip
     # Deadline compliance: was the first assessment started by the statutory deadline
     # counted from becoming a client (koto.law)? Clients entitled but never assessed whose
     # deadline has passed count as missed, from the open deadline tasks of the sweep.
@@ -168,14 +199,14 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
     missed = (
         _in(Task.objects.all(), "organisation_id", org_ids)
         .filter(kind=Task.Kind.ASSESSMENT_START, status=Task.Status.OPEN, due_on__lt=today)
-        .annotate(m=TruncMonth("due_on"), **_dims("client__"))
-        .values("organisation_id", "m", "basis", "lang", "byear")
+        .annotate(m=TruncMonth("due_on"), **_dims("client__", "due_on"))
+        .values("organisation_id", "m", "tg", "lang", "band")
         .annotate(n=Count("id"))
         .order_by()
     )
     for r in missed:
-        c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, r["m"], basis=r["basis"],
-              lang=r["lang"], byear=r["byear"], key="missed", n=r["n"])  # fmt: skip
+        c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, r["m"], tg=r["tg"],
+              lang=r["lang"], band=r["band"], key="missed", n=r["n"])  # fmt: skip
 
 
 def _plans(org_ids):
@@ -263,68 +294,67 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
 
 
 def _count_services(c: Counter, org_ids):
-    qs = _in(Enrolment.objects.all(), "organisation_id", org_ids).annotate(**_dims("client__"))
+    qs = _in(Enrolment.objects.all(), "organisation_id", org_ids)
     for r in (
-        qs.annotate(m=TruncMonth("requested_at", tzinfo=clock.HELSINKI))
-        .values("organisation_id", "m", "service__kind", "basis", "lang", "byear")
+        qs.annotate(
+            m=TruncMonth("requested_at", tzinfo=clock.HELSINKI),
+            **_dims("client__", "requested_at", tz=True),
+        )
+        .values("organisation_id", "m", "service__kind", "tg", "lang", "band")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        c.add(r["organisation_id"], Metric.ENROLMENTS, r["m"], basis=r["basis"], lang=r["lang"],
-              byear=r["byear"], key=r["service__kind"], n=r["n"])  # fmt: skip
+        c.add(r["organisation_id"], Metric.ENROLMENTS, r["m"], tg=r["tg"], lang=r["lang"],
+              band=r["band"], key=r["service__kind"], n=r["n"])  # fmt: skip
     for r in (
         qs.exclude(ended_on=None)
         .filter(status__in=["completed", "interrupted"])
-        .annotate(m=TruncMonth("ended_on"))
-        .values("organisation_id", "m", "service__kind", "status", "basis", "lang", "byear")
+        .annotate(m=TruncMonth("ended_on"), **_dims("client__", "ended_on"))
+        .values("organisation_id", "m", "service__kind", "status", "tg", "lang", "band")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        c.add(r["organisation_id"], Metric.ENROLMENT_ENDS, r["m"], basis=r["basis"],
-              lang=r["lang"], byear=r["byear"], key=f"{r['service__kind']}:{r['status']}",
+        c.add(r["organisation_id"], Metric.ENROLMENT_ENDS, r["m"], tg=r["tg"],
+              lang=r["lang"], band=r["band"], key=f"{r['service__kind']}:{r['status']}",
               n=r["n"])  # fmt: skip
     att = _in(Attendance.objects.all(), "enrolment__organisation_id", org_ids)
     for r in (
-        att.annotate(m=TruncMonth("on"), **_dims("enrolment__client__"))
-        .values("enrolment__organisation_id", "m", "enrolment__service__kind", "basis", "lang",
-                "byear")
+        att.annotate(m=TruncMonth("on"), **_dims("enrolment__client__", "on"))
+        .values("enrolment__organisation_id", "m", "enrolment__service__kind", "tg", "lang",
+                "band")
         .annotate(h=Sum("hours"))
         .order_by()
     ):  # fmt: skip
-        c.add(r["enrolment__organisation_id"], Metric.ATTENDANCE_HOURS, r["m"], basis=r["basis"],
-              lang=r["lang"], byear=r["byear"], key=r["enrolment__service__kind"],
+        c.add(r["enrolment__organisation_id"], Metric.ATTENDANCE_HOURS, r["m"], tg=r["tg"],
+              lang=r["lang"], band=r["band"], key=r["enrolment__service__kind"],
               n=round(r["h"] or 0))  # fmt: skip
     tests = _in(LanguageTestResult.objects.all(), "client__responsible_organisation_id", org_ids)
     for r in (
-        tests.annotate(m=TruncMonth("taken_on"), **_dims("client__"))
-        .values("client__responsible_organisation_id", "m", "level", "basis", "lang", "byear")
+        tests.annotate(m=TruncMonth("taken_on"), **_dims("client__", "taken_on"))
+        .values("client__responsible_organisation_id", "m", "level", "tg", "lang", "band")
         .annotate(n=Count("id"))
         .order_by()
     ):
         c.add(r["client__responsible_organisation_id"], Metric.LANGUAGE_LEVELS, r["m"],
-              basis=r["basis"], lang=r["lang"], byear=r["byear"], key=r["level"], n=r["n"])  # fmt: skip
+              tg=r["tg"], lang=r["lang"], band=r["band"], key=r["level"], n=r["n"])  # fmt: skip
 
 
 def _count_contacts(c: Counter, org_ids):
     """Contacts by the language of the contact; target group and age band only when the
     contact is linked to a client ("unknown" otherwise)."""
     qs = _in(Contact.objects.all(), "organisation_id", org_ids)
-    contact_dims = {
-        "basis": F("client__residence_basis"),
-        "byear": ExtractYear("client__birth_date"),
-    }
+    contact_dims = _dims("client__", "contacted_on", language="language")
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '128MB'")
         for r in (
             qs.annotate(m=TruncMonth("contacted_on"), **contact_dims)
-            .values("organisation_id", "m", "kind", "channel", "language", "basis", "byear")
+            .values("organisation_id", "m", "kind", "channel", "tg", "lang", "band")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            basis = r["basis"] if r["basis"] is not None else None
-            dims = {"basis": basis, "lang": r["language"], "byear": r["byear"]}
+            dims = {"tg": r["tg"], "lang": r["lang"], "band": r["band"]}
             c.add(r["organisation_id"], Metric.CONTACTS, r["m"], key=r["kind"], n=r["n"], **dims)
             c.add(r["organisation_id"], Metric.CONTACTS_CHANNEL, r["m"], key=r["channel"],
                   n=r["n"], **dims)  # fmt: skip
@@ -332,16 +362,14 @@ def _count_contacts(c: Counter, org_ids):
         for r in (
             reasons.annotate(
                 m=TruncMonth("contacted_on"),
-                basis=F("contact__client__residence_basis"),
-                lang=F("contact__language"),
-                byear=ExtractYear("contact__client__birth_date"),
+                **_dims("contact__client__", "contacted_on", language="contact__language"),
             )
-            .values("organisation_id", "m", "reason__code", "basis", "lang", "byear")
+            .values("organisation_id", "m", "reason__code", "tg", "lang", "band")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            c.add(r["organisation_id"], Metric.CONTACTS_REASON, r["m"], basis=r["basis"],
-                  lang=r["lang"], byear=r["byear"], key=r["reason__code"], n=r["n"])  # fmt: skip
+            c.add(r["organisation_id"], Metric.CONTACTS_REASON, r["m"], tg=r["tg"],
+                  lang=r["lang"], band=r["band"], key=r["reason__code"], n=r["n"])  # fmt: skip
 
 
 def _count_placement(c: Counter, org_ids):
