@@ -41,6 +41,7 @@ from koto.insights.dimensions import (
 )
 from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
 from koto.law import assessment_start_due, guidance_to_service_due
+from koto.law.params import ParameterMissing
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult, ServiceKind
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 from koto.placement.models import AgreementStatus, Placement, PlacementAgreement, PlacementPerson
@@ -174,11 +175,14 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
     # Deadline compliance: was the first assessment started by the statutory deadline
     # counted from becoming a client (koto.law)? Clients entitled but never assessed whose
     # deadline has passed count as missed, from the open deadline tasks of the sweep.
-    due_cache: dict[dt.date, dt.date] = {}
+    due_cache: dict[dt.date, dt.date | None] = {}
 
-    def due(on: dt.date) -> dt.date:
+    def due(on: dt.date) -> dt.date | None:
         if on not in due_cache:
-            due_cache[on] = assessment_start_due(on).due_on
+            try:
+                due_cache[on] = assessment_start_due(on).due_on
+            except ParameterMissing:  # no such deadline in the period in force then
+                due_cache[on] = None
         return due_cache[on]
 
     first = (
@@ -190,6 +194,8 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
     )  # fmt: skip
     for r in first.iterator(chunk_size=20000):
         d = due(r["client__created_at"].astimezone(clock.HELSINKI).date())
+        if d is None:
+            continue
         c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, d,
               basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
               byear=r["client__birth_date"].year,
@@ -256,7 +262,17 @@ def services_used(kinds: Iterable[str]) -> str:
 def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
     first_service = _first_service_by_client(org_ids)
     services = _services_by_client(org_ids)
-    due_cache: dict[dt.date, dt.date] = {}
+    due_cache: dict[dt.date, dt.date | None] = {}
+
+    def service_due(agreed: dt.date) -> dt.date | None:
+        """The guidance-to-service deadline of 681/2023; none for plans of the old Act."""
+        if agreed not in due_cache:
+            try:
+                due_cache[agreed] = guidance_to_service_due(agreed).due_on
+            except ParameterMissing:
+                due_cache[agreed] = None
+        return due_cache[agreed]
+
     rows = _plans(org_ids).values_list(
         "organisation_id", "client_id", "kind", "status", "starts_on", "agreed_on", "ended_on",
         "outcome", "client__residence_basis", "client__mother_tongue", "client__birth_date",
@@ -269,10 +285,7 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
         c.add(oid, Metric.PLANS_STARTED, starts, key=kind, **dims)
         if status == PlanStatus.ENDED and ended:
             c.add(oid, Metric.PLANS_ENDED, ended, key=outcome or "other", **dims)
-        if agreed:
-            if agreed not in due_cache:
-                due_cache[agreed] = guidance_to_service_due(agreed).due_on
-            d = due_cache[agreed]
+        if agreed and (d := service_due(agreed)) is not None:
             guided = first_service.get(cid)
             if guided is not None and guided <= d:
                 c.add(oid, Metric.SERVICE_DEADLINE, d, key="in_time", **dims)
@@ -340,36 +353,47 @@ def _count_services(c: Counter, org_ids):
 
 
 def _count_contacts(c: Counter, org_ids):
-    """Contacts by the language of the contact; target group and age band only when the
-    contact is linked to a client ("unknown" otherwise)."""
+    """Contacts (client or partner) with every dimension: the language of the contact, and
+    target group and age band when the contact is linked to a client ("unknown" otherwise).
+    By reason and by channel only by the language of the contact (target group and age band
+    are "not broken down" there): most contacts are anonymous, and the full breakdown would
+    store nearly a cell per contact."""
     qs = _in(Contact.objects.all(), "organisation_id", org_ids)
-    contact_dims = _dims("client__", "contacted_on", language="language")
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '128MB'")
         for r in (
-            qs.annotate(m=TruncMonth("contacted_on"), **contact_dims)
-            .values("organisation_id", "m", "kind", "channel", "tg", "lang", "band")
+            qs.annotate(m=TruncMonth("contacted_on"),
+                        **_dims("client__", "contacted_on", language="language"))
+            .values("organisation_id", "m", "kind", "tg", "lang", "band")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):  # fmt: skip
+            c.add(r["organisation_id"], Metric.CONTACTS, r["m"], key=r["kind"], n=r["n"],
+                  tg=r["tg"], lang=r["lang"], band=r["band"])  # fmt: skip
+        lang_only = _language_only("language")
+        for r in (
+            qs.annotate(m=TruncMonth("contacted_on"), lang=lang_only)
+            .values("organisation_id", "m", "channel", "lang")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            dims = {"tg": r["tg"], "lang": r["lang"], "band": r["band"]}
-            c.add(r["organisation_id"], Metric.CONTACTS, r["m"], key=r["kind"], n=r["n"], **dims)
             c.add(r["organisation_id"], Metric.CONTACTS_CHANNEL, r["m"], key=r["channel"],
-                  n=r["n"], **dims)  # fmt: skip
+                  n=r["n"], tg="", lang=r["lang"], band="")  # fmt: skip
         reasons = _in(ContactReason.objects.all(), "organisation_id", org_ids)
         for r in (
-            reasons.annotate(
-                m=TruncMonth("contacted_on"),
-                **_dims("contact__client__", "contacted_on", language="contact__language"),
-            )
-            .values("organisation_id", "m", "reason__code", "tg", "lang", "band")
+            reasons.annotate(m=TruncMonth("contacted_on"), lang=_language_only("contact__language"))
+            .values("organisation_id", "m", "reason__code", "lang")
             .annotate(n=Count("id"))
             .order_by()
         ):
-            c.add(r["organisation_id"], Metric.CONTACTS_REASON, r["m"], tg=r["tg"],
-                  lang=r["lang"], band=r["band"], key=r["reason__code"], n=r["n"])  # fmt: skip
+            c.add(r["organisation_id"], Metric.CONTACTS_REASON, r["m"], key=r["reason__code"],
+                  n=r["n"], tg="", lang=r["lang"], band="")  # fmt: skip
+
+
+def _language_only(field: str) -> Case:
+    return Case(When(**{field: ""}, then=Value(UNKNOWN)), default=F(field))
 
 
 def _count_placement(c: Counter, org_ids):
@@ -487,7 +511,18 @@ def _write_orgs(org_ids: list[int], c: Counter, impact: dict) -> int:
 
 
 def _insert(model, objs: list) -> None:
+    """Write rollup rows: COPY on PostgreSQL (ids from the column's identity), batches of
+    `executemany` elsewhere."""
     if not objs:
+        return
+    if connection.vendor == "postgresql":
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        cols = ", ".join(f'"{f.column}"' for f in fields)
+        sql = f'COPY "{model._meta.db_table}" ({cols}) FROM STDIN'
+        with connection.cursor() as cursor, cursor.connection.cursor() as raw:
+            with raw.copy(sql) as copy:
+                for obj in objs:
+                    copy.write_row([getattr(obj, f.attname) for f in fields])
         return
     for start in range(0, len(objs), 20000):
         chunk = objs[start : start + 20000]

@@ -85,6 +85,9 @@ def test_refresh_full__contacts_by_reason_channel_language(casework, lahti):
     assert total(scope, Metric.CONTACTS_CHANNEL, key="phone") == 1
     assert total(scope, Metric.CONTACTS, language="so", target_group="unknown") == 1
     assert total(scope, Metric.CONTACTS, language="ar", target_group="protection") == 1
+    # By reason and channel: by language only.
+    assert total(scope, Metric.CONTACTS_REASON, key="job_search", language="ar",
+                 target_group="", age_band="") == 1  # fmt: skip
 
 
 def test_refresh_full__region_and_national_are_the_sums(casework, region, lahti, heinola):
