@@ -582,11 +582,29 @@ def changed_organisations(since: dt.datetime) -> set[int]:
     return out
 
 
+STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
+
+
 def refresh(*, full: bool = False) -> dict:
-    """Bring the rollups up to date; returns what was done."""
-    t0 = time.perf_counter()
-    state = RefreshState.get()
+    """Bring the rollups up to date; returns what was done. Only one refresh runs at a time:
+    when another is running, this one returns at once with `skipped`."""
     started_at = clock.now()
+    with transaction.atomic():
+        RefreshState.get()
+        state = RefreshState.objects.select_for_update().get(id=1)
+        if state.running_since and started_at - state.running_since < STALE_RUN:
+            return {"full": full, "skipped": True, "organisations": 0, "aggregate_scopes": 0,
+                    "cells_written": 0, "seconds": 0.0}  # fmt: skip
+        state.running_since = started_at
+        state.save(update_fields=["running_since"])
+    try:
+        return _refresh(state, full=full, started_at=started_at)
+    finally:
+        RefreshState.objects.filter(id=1).update(running_since=None)
+
+
+def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dict:
+    t0 = time.perf_counter()
     today = clock.today()
     if full or state.watermark_at is None:
         org_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
@@ -639,6 +657,7 @@ def refresh(*, full: bool = False) -> dict:
         state.seconds = round(time.perf_counter() - t0, 2)
         state.scopes = len(org_ids) + aggregated
         state.cells = Cell.objects.count() if full else state.cells + written
+        state.running_since = started_at
         state.save()
     if connection.vendor == "postgresql" and full:
         with connection.cursor() as cursor:
@@ -646,6 +665,7 @@ def refresh(*, full: bool = False) -> dict:
             cursor.execute("ANALYZE insights_impactcell")
     return {
         "full": full,
+        "skipped": False,
         "organisations": len(org_ids),
         "aggregate_scopes": aggregated,
         "cells_written": written,

@@ -8,6 +8,8 @@ from koto.insights import rollups
 def insights_refresh(*, actor=None, full: bool = False) -> dict:
     """Bring the rollups up to date (see `rollups.refresh`) and audit that it ran."""
     result = rollups.refresh(full=full)
+    if result["skipped"]:
+        return result
     audit_record(
         actor=actor,
         action="update",

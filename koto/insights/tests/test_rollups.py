@@ -161,3 +161,23 @@ def test_services_used__strongest_service_first():
         "integration_training"
     )
     assert rollups.services_used(set()) == "none"
+
+
+def test_refresh__skips_while_another_runs(casework):
+    RefreshState.objects.update_or_create(id=1, defaults={"running_since": clock.now()})
+
+    result = rollups.refresh(full=True)
+
+    assert result["skipped"] is True
+    assert Cell.objects.count() == 0
+
+
+def test_refresh__a_run_that_died_long_ago_does_not_block(casework):
+    RefreshState.objects.update_or_create(
+        id=1, defaults={"running_since": clock.now() - dt.timedelta(hours=4)}
+    )
+
+    result = rollups.refresh(full=True)
+
+    assert result["skipped"] is False
+    assert RefreshState.get().running_since is None

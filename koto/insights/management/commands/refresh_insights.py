@@ -27,6 +27,9 @@ class Command(BaseCommand):
             r = insights_refresh(full=full)
         finally:
             context.reset(token)
+        if r["skipped"]:
+            self.stdout.write("Another refresh is running; this one did nothing.")
+            return
         self.stdout.write(
             f"{'Full' if r['full'] else 'Incremental'} refresh: {r['organisations']} "
             f"organisations, {r['aggregate_scopes']} aggregate scopes, {r['cells_written']} "
