@@ -89,7 +89,7 @@ SCALE_PASSWORD = "Koto-scale-2026"
 START = dt.date(2023, 1, 1)  # the history the dashboards show starts here
 CONTACTS_PER_CLIENT = 20
 CLIENT_CHUNK = 10_000
-CONTACT_CHUNK = 100_000
+CONTACT_CHUNK = 50_000
 SLOTS = 36  # quarter hours from 8:00 to 16:45
 ONE_DAY = dt.timedelta(days=1)
 N = PG_NULL  # NULL in the rows
@@ -331,10 +331,30 @@ class Calendar:
         """Quarter hours (index into `at`) for items a..b-1 of `total` spread over the days by
         weight, in time order over the whole run (each item's share of the cumulative weight
         is stratified)."""
-        scale, cum, last = self.total / total, self.cum, len(self.cum) - 1
+        scale, cum = self.total / total, self.cum
         n = b - a
-        us = sorted([rng.random() * n for _ in range(n)])
-        return [min(bisect.bisect_right(cum, (a + u) * scale), last) for u in us]
+        xs = sorted([(a + rng.random() * n) * scale for _ in range(n)])
+        out: list[int] = []
+        slot = min(bisect.bisect_right(cum, xs[0]), len(cum) - 1)
+        done = 0
+        while done < n:  # how many fall in each quarter hour, one bisect per quarter hour
+            upto = n if slot == len(cum) - 1 else bisect.bisect_left(xs, cum[slot], done)
+            out += [slot] * (upto - done)
+            done = upto
+            slot += 1
+        return out
+
+
+def lookup_table(values, weights, size: int = 1 << 20) -> list:
+    """`values` repeated in proportion to `weights` (largest remainders) in a list of `size`:
+    `rng.choices(table, k=n)` then draws by weight without a bisect per draw."""
+    total = sum(weights)
+    exact = [w / total * size for w in weights]
+    counts = [int(e) for e in exact]
+    by_remainder = sorted(range(len(values)), key=lambda i: (counts[i] - exact[i], i))
+    for i in by_remainder[: size - sum(counts)]:
+        counts[i] += 1
+    return [v for v, c in zip(values, counts, strict=True) for _ in range(c)]
 
 
 class Choice:
@@ -400,8 +420,10 @@ class Law:
 # --------------------------------------------------------------------- casework per client
 
 # Time to employment or studies after the plan starts: the share reached by each month
-# (before group effects), e.g. 15 % by 6 months, 35 % by 12 and 55 % by 24.
-EMPLOYMENT_CURVE = ((0, 0.0), (3, 0.05), (6, 0.15), (12, 0.35), (18, 0.46), (24, 0.55), (36, 0.66), (48, 0.72))  # fmt: skip
+# before group effects (the hazard ratios below bring all plans together to about 15 % by
+# 6 months, 35 % by 12 and 55 % by 24, counted with Kaplan–Meier: plans ending otherwise
+# are censored).
+EMPLOYMENT_CURVE = ((0, 0.0), (3, 0.06), (6, 0.17), (12, 0.39), (18, 0.5), (24, 0.6), (36, 0.7), (48, 0.76))  # fmt: skip
 _CURVE_F = [f for _m, f in EMPLOYMENT_CURVE]
 # Hazard ratios: who finds work or studies sooner.
 BASIS_HAZARD = {
@@ -793,7 +815,7 @@ class Casework:
         first_event = min(work if work is not None else moved, moved)
         # Extended for a stated reason when nothing has happened by the end.
         extension = None
-        if first_event > ends and random_() < (0.7 if low_literacy else 0.4):
+        if first_event > ends and random_() < (0.75 if low_literacy else 0.5):
             months = 12 if random_() < 0.7 else 6
             new_end = min(cal.add_months(ends, months), law.extension_limit(ends))
             decided = cal.add_months(ends, -1)
@@ -1015,44 +1037,41 @@ class Guidance:
                         for minutes, wm in MINUTES.items():
                             for referred, wr in REFERRED.items():
                                 outcome = "referred" if referred else "answered"
-                                combos.append((kind == "client", f"{kind}\t{partner}\t{channel}\t{language}\t{interpreter}\t{minutes}\t{outcome}\t{referred}"))  # fmt: skip
+                                combos.append((kind, f"{kind}\t{partner}\t{channel}\t{language}\t{interpreter}\t{minutes}\t{outcome}\t{referred}"))  # fmt: skip
                                 weights.append(wk * wc * wl * wi * wm * wr)
-        self.combos, self.combo_cum = combos, list(accumulate(weights))
+        self.combos = lookup_table(combos, weights)
         reasons = world.reasons[: len(REASON_WEIGHTS)]
         keys, probs = _reason_sets(len(reasons))
-        self.reason_sets = [tuple(reasons[i] for i in k) for k in keys]
-        self.reason_cum = list(accumulate(probs))
-        self.orgs = [m.id for m in world.municipalities]
-        self.loggers = [world.advisers[o] for o in self.orgs]
+        self.reason_sets = lookup_table([tuple(str(reasons[i]) for i in k) for k in keys], probs)
+        self.orgs = lookup_table([m.id for m in world.municipalities], world.weights)
+        self.loggers = {m.id: (tuple(world.advisers[m.id]), len(world.advisers[m.id])) for m in world.municipalities}  # fmt: skip
+        self.day_of = [calendar.iso[calendar.start + i // SLOTS] for i in range(len(calendar.cum))]
 
     def chunk(self, a: int, b: int, total: int) -> None:
         rng, cal, sink = self.rng, self.cal, self.sink
         n = b - a
         first = sink.reserve(self.t_contact, n)
         slots = cal.draw(rng, a, b, total)
-        orgs = rng.choices(range(len(self.orgs)), cum_weights=self.world.cum_weights, k=n)
-        combos = rng.choices(self.combos, cum_weights=self.combo_cum, k=n)
-        reason_sets = rng.choices(self.reason_sets, cum_weights=self.reason_cum, k=n)
-        links = [rng.random() for _ in range(n)]
+        orgs = rng.choices(self.orgs, k=n)
+        combos = rng.choices(self.combos, k=n)
+        reason_sets = rng.choices(self.reason_sets, k=n)
+        random_ = rng.random
         contacts, reasons = [], []
+        append, add_reason = contacts.append, reasons.append
         empty = (array("l"), array("q"))
-        org_ids, loggers, clients = self.orgs, self.loggers, self.clients
-        at_of, iso, start = cal.at, cal.iso, cal.start
+        loggers, clients, at_of, day_of, start = self.loggers, self.clients, cal.at, self.day_of, cal.start  # fmt: skip
         bisect_left, bisect_right = bisect.bisect_left, bisect.bisect_right
-        for k in range(n):
-            cid = first + k
-            flat = slots[k]
-            day = start + flat // SLOTS
+        for cid, flat, org, (kind, combo), rs in zip(
+            range(first, first + n), slots, orgs, combos, reason_sets, strict=True
+        ):
             at = at_of[flat] or cal.fill(flat)
-            on = iso[day]
-            o = orgs[k]
-            org = org_ids[o]
-            is_client, combo = combos[k]
-            link = links[k]
+            on = day_of[flat]
+            link = random_()
             client = N
-            if is_client:
+            if kind == "client":
                 if link < LINKED_SHARE:
                     cdays, cids = clients.get(org, empty)
+                    day = start + flat // SLOTS
                     hi = bisect_right(cdays, day)
                     if hi:
                         v = link / LINKED_SHARE
@@ -1063,15 +1082,14 @@ class Guidance:
                         if lo >= hi:
                             lo = 0
                         client = cids[lo + int(u * (hi - lo))]
-                rs = reason_sets[k]
-                kind = "client"
-            else:
-                rs = reason_sets[k] if link < 0.3 else ()  # most partner contacts give none
-                kind = "partner"
-            logger = loggers[o]
-            contacts.append(f"{cid}\t{org}\t{logger[cid % len(logger)]}\t{at}\t{at}\t{on}\t{client}\t{combo}")  # fmt: skip
-            for reason in rs:
-                reasons.append(f"{cid}\t{reason}\t{org}\t{on}\t{kind}")
+            elif link >= 0.3:
+                rs = ()  # most partner contacts give no reason
+            logger, n_loggers = loggers[org]
+            append(f"{cid}\t{org}\t{logger[cid % n_loggers]}\t{at}\t{at}\t{on}\t{client}\t{combo}")
+            if rs:
+                tail = f"{org}\t{on}\t{kind}"
+                for reason in rs:
+                    add_reason(f"{cid}\t{reason}\t{tail}")
         sink.write({self.t_contact: contacts, self.t_reason: reasons})
 
 

@@ -267,8 +267,8 @@ def _sqlite_rows(table: Table, rows: list[str], first: int) -> list[tuple]:
 
 class _CopyPool:
     """Writer threads, each with its own PostgreSQL connection: a job (the COPY blocks of one
-    chunk) is one transaction. The queue holds at most one waiting job per writer, so
-    memory stays flat; the first error stops the run."""
+    chunk) is one transaction. The queue holds one waiting job (the next one is generated
+    meanwhile), so memory stays flat; the first error stops the run."""
 
     def __init__(self, writers: int):
         import psycopg
@@ -276,7 +276,7 @@ class _CopyPool:
         params = {
             k: v for k, v in connection.get_connection_params().items() if k not in _NOT_LIBPQ
         }
-        self._queue: queue.Queue = queue.Queue(maxsize=writers)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._errors: list[BaseException] = []
         self._connections = []
         for _ in range(writers):

@@ -15,6 +15,7 @@ from koto.core import clock
 from koto.core.roles import Role
 from koto.demo.scale import generate
 from koto.guidance.models import Contact, ContactReason
+from koto.law import add_months
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult
 from koto.organisations.models import Organisation, OrganisationKind
 from koto.placement.models import Placement, PlacementAgreement, PlacementPerson
@@ -116,7 +117,7 @@ def test_generate__casework_is_consistent(generated):
     # Extensions: at most 12 months, and 24 months in all.
     for e in Extension.objects.select_related("plan"):
         assert e.new_ends_on == e.plan.ends_on and e.previous_ends_on < e.new_ends_on
-        assert e.new_ends_on < e.plan.starts_on.replace(year=e.plan.starts_on.year + 2)
+        assert e.new_ends_on < add_months(e.plan.starts_on, 24)
     # Tasks: one per source and kind, pointing at the right rows, done when done.
     tasks = Task.objects.all()
     start = tasks.filter(kind="assessment_start")
