@@ -17,6 +17,7 @@ RUNS = [
     ["benchmarks.plan_pdf"],
     ["benchmarks.guidance", "--db", "postgres"],
     ["benchmarks.funding", "--db", "postgres"],
+    ["benchmarks.scale_data"],  # makes koto_national for benchmarks.national
     ["benchmarks.national"],
 ]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -95,6 +96,13 @@ def table() -> str:
                 f"| `compensation_report --detail` streamed ({f['clients']:,} clients) | {d['seconds']} s, "
                 f"max RSS {d['max_rss_mb']} MB | streams | {f['date']} |"
             )
+    sd = _load("scale_data_postgres")
+    if sd:
+        m = sd["results"]
+        rows.append(
+            f"| `generate_scale_data` {sd['clients']:,} clients, {sd['contacts']:,} contacts into PostgreSQL ({m['rows_total']:,} rows, {m['database_size']}) | "
+            f"{m['seconds']} s ({m['rows_per_second']:,} rows/s), max RSS {m['max_rss_mb']} MB | ≤ 900 s, memory flat | {sd['date']} |"
+        )
     nat = _load("national_postgres")
     if nat:
         floor = nat["results"]["trivial_view"]
