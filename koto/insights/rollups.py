@@ -660,9 +660,12 @@ def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dic
         state.running_since = started_at
         state.save()
     if connection.vendor == "postgresql" and full:
+        # A full refresh replaces every row: without a vacuum the dashboards' index scans
+        # step over the dead ones until autovacuum comes (EXPLAIN: 3× the rows fetched).
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE insights_cell")
-            cursor.execute("ANALYZE insights_impactcell")
+            cursor.execute(f"{verb} insights_cell")
+            cursor.execute(f"{verb} insights_impactcell")
     return {
         "full": full,
         "skipped": False,
