@@ -19,6 +19,7 @@ RUNS = [
     ["benchmarks.funding", "--db", "postgres"],
     ["benchmarks.scale_data"],  # makes koto_national for benchmarks.national
     ["benchmarks.national"],
+    ["benchmarks.insights"],  # the rollup refresh and the dashboards on koto_national
 ]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -151,6 +152,11 @@ def table() -> str:
             f"| audit chain after the load test | {'intact' if a['ok'] else 'BROKEN'} from event "
             f"{a['from_id']:,} on ({a.get('checked', 0):,} events){full_text} | unbroken | {lt['date']} |"
         )
+    ins = _load("insights_postgres")
+    if ins:
+        from benchmarks.insights import table_rows
+
+        rows += table_rows(ins)
     return "\n".join(rows)
 
 
