@@ -4,7 +4,7 @@ wrk on 127.0.0.1) whose writes are reconciled with the database afterwards.
 
 Usage: python -m benchmarks.national [--db-url URL] [--requests 200] [--skip-pages]
        [--skip-load] [--load-seconds 300] [--users 50] [--worker-class gthread]
-       [--workers 4] [--threads 4] [--tune]
+       [--workers 2] [--threads 8] [--tune] [--skip-refresh] [--mix-exclude CATEGORIES]
 
 The database is koto_national (KOTO_NATIONAL_PG_URL or --db-url overrides it), made by
 `python -m benchmarks.scale_data` (`make bench-national` runs both). Writes
@@ -129,7 +129,8 @@ PAGES = [
         "dashboard",
     ),
 ]
-# As the manager at KEHA (the whole country); Helsinki's welfare region and employment area.
+# As the manager at KEHA: the whole country, Helsinki's welfare region and employment area
+# (a city's that has one when Helsinki has none in the reference data).
 NATIONAL_PAGES = [
     ("dashboard_national", "/insights/?scope=national&" + PERIOD),
     ("dashboard_region", "/insights/?scope=region:{region_id}&" + PERIOD),
@@ -456,6 +457,36 @@ def with_targets(entry: dict, floor_p95: float) -> dict:
     return entry
 
 
+def insights_state(url: str, refresh: bool = True) -> dict:
+    """When the dashboards' rollups were last built; never: build them now, as the task
+    worker would (`manage.py refresh_insights`), so the dashboards show real figures."""
+    from django.db import connection
+
+    def state():
+        with connection.cursor() as cursor:
+            cursor.execute("select refreshed_at, cells, seconds from insights_refreshstate where id = 1")  # fmt: skip
+            row = cursor.fetchone()
+        return {"refreshed_at": row[0].isoformat() if row and row[0] else None, "cells": row[1] if row else 0}  # fmt: skip
+
+    if "insights_refreshstate" not in connection.introspection.table_names():
+        return {"installed": False}
+    before = state()
+    if before["refreshed_at"] is not None or not refresh:
+        return {**before, "refreshed_by_benchmark": False}
+    print("== dashboards have no rollups yet: manage.py refresh_insights", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "refresh_insights"],
+        env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    out = {**state(), "refreshed_by_benchmark": True, "refresh_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
+    if proc.returncode != 0:
+        # Measured all the same (on empty rollups), and said so in the results.
+        out["refresh_failed"] = (proc.stdout + proc.stderr).strip().splitlines()[-1][:300]
+        print(f"refresh_insights failed: {out['refresh_failed']}", flush=True)
+    return out
+
+
 def page_benchmark(args, counts: dict) -> dict:
     from django.conf import settings
 
@@ -465,6 +496,9 @@ def page_benchmark(args, counts: dict) -> dict:
     from django.test import Client as HttpClient
 
     rng = random.Random(args.seed)
+    insights = insights_state(args.url, refresh=not args.skip_refresh)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
     trivial = HttpClient()
     floor_start = time_requests(trivial, ["/healthz"] * (args.requests * 2))
     results: dict[str, dict] = {}
@@ -511,16 +545,17 @@ def page_benchmark(args, counts: dict) -> dict:
             record(f"api {path}__{counsellor.key}", entry)
     national = Persona(NATIONAL_MANAGER, rng)
     if national.user is not None:
-        helsinki = Persona(PERSONAS[1][1], rng)
-        national.constants.update(
-            {k: v for k, v in helsinki.constants.items() if k in ("region_id", "area_id")}
-        )
+        # Helsinki's welfare region and employment area, else the first city that has one.
+        cities = [Persona(PERSONAS[1][1], rng), Persona(PERSONAS[0][1], rng)]
+        for key in ("region_id", "area_id"):
+            national.constants[key] = next((c.constants[key] for c in cities if c.constants.get(key)), "")  # fmt: skip
         for name, template in NATIONAL_PAGES:
             record(f"{name}__{national.key}", bench_url(national, template, "dashboard", args.requests))  # fmt: skip
     else:
         print(f"(no user {NATIONAL_MANAGER}: national dashboards not measured)", flush=True)
 
     floor_end = time_requests(trivial, ["/healthz"] * (args.requests * 2))
+    counts_after = table_counts()
     statuses = {
         k: floor_start[2].get(k, 0) + floor_end[2].get(k, 0)
         for k in {*floor_start[2], *floor_end[2]}
@@ -555,10 +590,15 @@ def page_benchmark(args, counts: dict) -> dict:
         "database": db_name(args.url),
         "clients": counts["clients"],
         "counts": counts,
+        "counts_after": counts_after,  # the same unless someone else wrote meanwhile
         "date": clock.today().isoformat(),
         "machine": machine(),
         "requests": args.requests,
+        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "targets": TARGETS,
+        "insights_rollups": insights,
         "trivial_view": floor,
         "summary": summary,
         "results": {"trivial_view": floor, **results},
@@ -585,6 +625,7 @@ MIX = [
     ("dashboard", 3, "GET", "manager: dashboard of own organisation / national"),
     ("api_dashboard", 1, "GET", "manager: dashboard API"),
 ]
+EXCLUDED: set[str] = set()  # --mix-exclude
 OPTIONAL = {"dashboard", "api_dashboard"}  # dropped (recorded missing) when they answer 404
 MARKERS = [["meeting_post", '"fee_may_be_charged"'], ["contact_post", '"ura_channel"']]
 # Counsellors for the load: the demo users and generated counsellors of the largest cities.
@@ -1014,6 +1055,17 @@ def run_phase(args, mix, server: Server, seconds: int, label: str) -> dict:
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "wrk_cpu_s": wrk["wrk_cpu_s"],
         "machine_cpu_busy_pct": wrk["machine_cpu_busy_pct"],
+        # CPU the whole machine spent per request (server, PostgreSQL, wrk and anything else
+        # running): what bounds req/s on 2 cores
+        "machine_cpu_ms_per_request": round(
+            wrk["machine_cpu_busy_pct"]
+            / 100
+            * (os.cpu_count() or 1)
+            * seconds_run
+            * 1000
+            / max(wrk["requests"], 1),
+            1,
+        ),  # fmt: skip
         "wrk_stdout": wrk["wrk_stdout"],
     }
 
@@ -1022,6 +1074,9 @@ def probe_categories(server: Server, reqs: dict) -> tuple[list, dict]:
     """Send each category's first request; drop optional ones that answer 404."""
     categories, missing = [], {}
     for name, weight, method, _what in MIX:
+        if name in EXCLUDED:
+            missing[name] = "left out (--mix-exclude)"
+            continue
         items = reqs[name]
         if not items:
             if name in OPTIONAL:
@@ -1132,14 +1187,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument(
+        "--skip-refresh", action="store_true", help="never build missing dashboard rollups"
+    )
     parser.add_argument("--load-seconds", type=int, default=300)
     parser.add_argument("--warmup-seconds", type=int, default=15)
     parser.add_argument("--users", type=int, default=50, help="concurrent connections")
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    # 2 processes for 2 cores, 8 threads each to overlap waits on PostgreSQL (on the same
+    # machine) and on the audit chain's lock: the best of TUNE_CONFIGS at 1 000 000 clients
+    # (docs/performance.md).
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--tune", action="store_true", help="try TUNE_CONFIGS first, keep the best")  # fmt: skip
     parser.add_argument("--tune-seconds", type=int, default=40)
+    parser.add_argument(
+        "--mix-exclude",
+        default="",
+        help="diagnosis: comma-separated load categories to leave out (results then go to "
+        "load_test__without_<categories>.json, not load_test.json)",
+    )
     parser.add_argument("--full-audit-limit", type=int, default=3_000_000)
     parser.add_argument(
         "--has-clients",
@@ -1149,6 +1216,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.url = db_url_from(args)
+    EXCLUDED.update(c for c in args.mix_exclude.split(",") if c)
     if args.has_clients is not None:
         sys.exit(0 if client_count(args.url) >= args.has_clients else 1)
     # One throwaway key for this process and the server: sessions made here are valid there.
@@ -1164,7 +1232,9 @@ def main() -> None:
         print(json.dumps(pages["summary"], indent=1))
     if not args.skip_load:
         load = load_test(args, counts)
-        print(write_result("load_test", load))
+        excluded = sorted(c for c in args.mix_exclude.split(",") if c)
+        name = "load_test" + (f"__without_{'_'.join(excluded)}" if excluded else "")
+        print(write_result(name, load))
 
 
 if __name__ == "__main__":
