@@ -542,7 +542,7 @@ def page_benchmark(args, counts: dict) -> dict:
                     entry = second
             entry["operation_id"] = op_id
             path = template.removeprefix("/api/v1").split("?")[0]
-            record(f"api {path}__{counsellor.key}", entry)
+            record(f"api {path}__{entry['user'].replace('.', '_')}", entry)
     national = Persona(NATIONAL_MANAGER, rng)
     if national.user is not None:
         # Helsinki's welfare region and employment area, else the first city that has one.
