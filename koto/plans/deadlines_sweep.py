@@ -24,6 +24,7 @@ from koto.law import (
     plan_review_due,
 )
 from koto.law.models import Authority
+from koto.law.params import ParameterMissing
 from koto.plans.models import IntegrationPlan, PlanStatus
 
 # The task kinds this sweep computes; other apps' tasks (e.g. minors' care) are theirs.
@@ -58,6 +59,15 @@ def _agreed(due_on: dt.date, code: str, fi: str, sv: str, en: str) -> Deadline:
     )
 
 
+def _if_in_force(rule, on: dt.date) -> Deadline | None:
+    """The deadline `rule` gives from `on`, or None when the parameter period in force on
+    that date has no such rule (a plan agreed under the old Act has no 681/2023 deadlines)."""
+    try:
+        return rule(on)
+    except ParameterMissing:
+        return None
+
+
 def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
     out: list[Due] = []
     assessments = list(client.assessments.all())
@@ -89,29 +99,31 @@ def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
         started_service = any(
             a.service_name and a.done_on for g in plan.goals.all() for a in g.actions.all()
         )
-        if not started_service:
+        to_service = _if_in_force(guidance_to_service_due, plan.agreed_on)
+        if not started_service and to_service is not None:
             out.append(
                 Due(
                     Task.Kind.GUIDANCE_TO_SERVICE,
                     "plan",
                     plan.id,
-                    guidance_to_service_due(plan.agreed_on),
+                    to_service,
                     plan.counsellor_id,
                     plan.organisation_id,
                 )
             )
         reviews = [r.reviewed_on for r in plan.reviews.all()]
-        last = max([plan.agreed_on, *reviews])
-        out.append(
-            Due(
-                Task.Kind.PLAN_REVIEW,
-                "plan",
-                plan.id,
-                plan_review_due(last),
-                plan.counsellor_id,
-                plan.organisation_id,
+        review = _if_in_force(plan_review_due, max([plan.agreed_on, *reviews]))
+        if review is not None:
+            out.append(
+                Due(
+                    Task.Kind.PLAN_REVIEW,
+                    "plan",
+                    plan.id,
+                    review,
+                    plan.counsellor_id,
+                    plan.organisation_id,
+                )
             )
-        )
         out.append(
             Due(
                 Task.Kind.PLAN_END,

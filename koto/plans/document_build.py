@@ -2,9 +2,19 @@
 
 from koto.core import clock
 from koto.law import plan_review_due
+from koto.law.params import ParameterMissing
 from koto.plans.documents import ActionLine, GoalLine, PlanDocument, document_languages
 from koto.plans.models import IntegrationPlan
 from koto.plans.selectors import plan_with_contents
+
+
+def _next_review(base):
+    """The next statutory review, or None for a plan agreed under the old Act (its
+    parameter period has no review interval)."""
+    try:
+        return plan_review_due(base).due_on
+    except ParameterMissing:
+        return None
 
 
 def plan_document(plan: IntegrationPlan) -> PlanDocument:
@@ -24,7 +34,7 @@ def plan_document(plan: IntegrationPlan) -> PlanDocument:
         status=full.status if full.status in ("draft", "active", "ended") else "ended",
         starts_on=full.starts_on,
         ends_on=full.ends_on,
-        next_review_on=plan_review_due(base).due_on if base and full.status == "active" else None,
+        next_review_on=_next_review(base) if base and full.status == "active" else None,
         goals=tuple(
             GoalLine(
                 area=g.area,
