@@ -4,9 +4,11 @@ import pytest
 
 from koto.audit.models import AuditEvent
 from koto.clients import selectors, services
-from koto.clients.models import ClientEvent, ClientFactChange, NameKind
+from koto.clients.models import AccessGrant, ClientEvent, ClientFactChange, NameKind
 from koto.core.errors import ValidationFailed
-from tests.factories import OrganisationFactory, client_data, make_client
+from koto.core.roles import Role
+from koto.organisations.models import AgreementScope, ServiceAgreement
+from tests.factories import OrganisationFactory, client_data, make_client, member
 
 
 def test_client_create__valid__stored_with_timeline_and_audit(counsellor):
@@ -236,3 +238,53 @@ def test_client_update__moves__residence_history_kept(counsellor):
     c.refresh_from_db()
     assert c.first_home_municipality_on == dt.date(2025, 2, 1)
     assert c.home_municipality == hollola
+
+
+def _all_pages(user, query, limit):
+    seen, cursor = [], None
+    while True:
+        page = selectors.client_search_for(user=user, query=query, cursor=cursor, limit=limit)
+        seen += [c.id for c in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return seen
+
+
+def test_search__name_matching_twice__listed_once_in_key_order(counsellor):
+    # "an" matches Anttila Anna by both word orders and by a former name: listed once
+    both = make_client(
+        counsellor, first_name="Anna", last_name="Anttila", transliterated_names=["Anna Anttonen"]
+    )
+    last = make_client(counsellor, first_name="Olli", last_name="Andersson")
+    first = make_client(counsellor, first_name="Antti", last_name="Virtanen")
+    make_client(counsellor, first_name="Olli", last_name="Bergman")
+    for limit in (1, 2, 25):
+        # keys: "andersson olli", "anna anttila", "anttila anna", "antti virtanen"
+        assert _all_pages(counsellor, "an", limit) == [last.id, both.id, first.id], limit
+
+
+def test_search__more_matches_than_a_batch__every_client_once_in_order(counsellor):
+    ids = [make_client(counsellor, last_name=f"Mäkinen{i:02d}").id for i in range(13)]
+    assert _all_pages(counsellor, "makinen", 2) == ids
+
+
+def test_search__served_purchaser_and_granted_clients_found(org, counsellor, other_org):
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    served = make_client(member(hollola, Role.INTEGRATION_COUNSELLOR), last_name="Salo")
+    ServiceAgreement.objects.create(
+        producer=org,
+        purchaser=hollola,
+        scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )
+    granted = make_client(member(other_org), last_name="Salonen")
+    AccessGrant.objects.create(
+        client=granted,
+        organisation=org,
+        scope="read",
+        source="referral",
+        valid_from=dt.date(2020, 1, 1),
+    )
+    own = make_client(counsellor, last_name="Salmi")
+    make_client(member(other_org), last_name="Salminen")  # not visible
+    assert _all_pages(counsellor, "sal", 1) == [own.id, served.id, granted.id]

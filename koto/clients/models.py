@@ -236,6 +236,14 @@ class ClientName(models.Model):
         verbose_name = _("name")
         verbose_name_plural = _("names")
         indexes = [
+            # A name search in the viewer's organisation: seek the prefix, read in key order.
+            models.Index(
+                fields=["organisation", "key_last_first", "client"], name="clientname_org_lf_idx"
+            ),
+            models.Index(
+                fields=["organisation", "key_first_last", "client"], name="clientname_org_fl_idx"
+            ),
+            # Across organisations (possible duplicates at registration).
             models.Index(
                 fields=["key_last_first"],
                 name="clientname_lf_idx",

@@ -19,7 +19,7 @@ from koto.clients.models import AccessGrant, BreakGlass, Client, ClientEvent, Cl
 from koto.core import clock
 from koto.core.errors import NotFound
 from koto.core.roles import Perm
-from koto.core.text import prefix_q, search_key
+from koto.core.text import prefix_q, prefix_range_q, search_key
 from koto.organisations.selectors import purchasers_served_by
 
 
@@ -142,36 +142,114 @@ def _keyset(qs: QuerySet[Client], cursor: str | None, limit: int) -> Page:
 IDENTIFIER = re.compile(r"^(\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]|TMP-[A-Z0-9]+)$")
 
 
+NAME_FIELDS = ("key_last_first", "key_first_last")
+
+
+def _name_rows(
+    reach: Reach, key: str, after: list | None, n: int
+) -> tuple[list[tuple[str, int]], bool]:
+    """The (matching name key, client id) pairs after `after` in key order, read up to `n`
+    per branch, and whether that is all of them. One branch per name field and organisation
+    of the reach (each an index range on `(organisation, key, client)` read in order, so the
+    LIMIT reads n entries) plus one for the clients granted to the viewer's organisation
+    (few), never an OR that hides the index. Where a branch was cut at n, the merged list is
+    cut at that branch's last pair, so nothing before it is skipped."""
+    vendor = connection.vendor
+    granted = _grants(reach).values("client_id")
+    rows: set[tuple[str, int]] = set()
+    cut: tuple[str, int] | None = None
+    for field in NAME_FIELDS:
+        names = ClientName.objects.filter(prefix_range_q(field, key, vendor=vendor))
+        if after is not None:
+            k, pk = after
+            names = names.filter(**{f"{field}__gte": k}).filter(
+                Q(**{f"{field}__gt": k}) | Q(**{field: k, "client_id__gt": pk})
+            )
+        branches = [names.filter(organisation_id=org) for org in sorted(reach.full_org_ids)]
+        branches.append(names.filter(client_id__in=granted))
+        for branch in branches:
+            got = list(branch.order_by(field, "client_id").values_list(field, "client_id")[:n])
+            rows.update(got)
+            if len(got) == n and (cut is None or got[-1] < cut):
+                cut = got[-1]
+    merged = sorted(rows)
+    if cut is None:
+        return merged, True
+    return [row for row in merged if row <= cut], False
+
+
+def _first_match(client_ids: set[int], key: str) -> dict[int, tuple[str, int]]:
+    """Each client's smallest matching (name key, client id): a client whose names match
+    more than once is listed once, at that position, on every page."""
+    vendor = connection.vendor
+    match = prefix_q(NAME_FIELDS[0], key, vendor=vendor) | prefix_q(
+        NAME_FIELDS[1], key, vendor=vendor
+    )
+    first: dict[int, tuple[str, int]] = {}
+    rows = ClientName.objects.filter(client_id__in=client_ids).filter(match)
+    for cid, *keys in rows.values_list("client_id", *NAME_FIELDS):
+        for k in keys:
+            if k.startswith(key) and (cid not in first or (k, cid) < first[cid]):
+                first[cid] = (k, cid)
+    return first
+
+
+def _name_search(user, reach: Reach, key: str, cursor: str | None, limit: int) -> Page:
+    """A name search paged in the order of the matching name key (keyset on it), so its cost
+    follows the page, not the number of matches or the size of the registry."""
+    after = decode_cursor(cursor)
+    visible = client_list_for(user=user).select_related(
+        "home_municipality", "responsible_organisation"
+    )
+    batch = 2 * (limit + 1)
+    found: list[tuple[tuple[str, int], Client]] = []
+    while len(found) <= limit:
+        rows, complete = _name_rows(reach, key, after, batch)
+        if rows:
+            first = _first_match({cid for _k, cid in rows}, key)
+            canonical = [row for row in rows if first.get(row[1]) == row]
+            clients = visible.in_bulk([cid for _k, cid in canonical])
+            found += [(row, clients[row[1]]) for row in canonical if row[1] in clients]
+        if complete or not rows:
+            break
+        after = list(rows[-1])
+    more = len(found) > limit
+    found = found[:limit]
+    nxt = encode_cursor(list(found[-1][0])) if more and found else None
+    return Page([c for _row, c in found], nxt)
+
+
 def client_search_for(
     *, user, query: str = "", cursor: str | None = None, limit: int = 25, mine: bool = False
 ) -> Page:
     """Search by any recorded name form (either word order, prefix), identity code or
-    temporary id. Keyset-paginated by name. Audited as one read of the result list.
+    temporary id. Keyset-paginated: a name search by the matching name key, other lists by
+    name. Audited as one read of the result list.
 
     A name search starts from the names of the viewer's reach (names carry the client's
     responsible organisation) and clients granted to the viewer's organisation, so its cost
-    follows the matches, not the size of the registry."""
+    follows the page, not the size of the registry; `mine` (the counsellor's own clients,
+    a short list) filters those clients by the matching names instead."""
     reach = reach_of(user)
     qs = client_list_for(user=user).select_related("home_municipality", "responsible_organisation")
     if mine:
         qs = qs.filter(counsellor=user)
     raw = query.strip()
-    if raw and reach is not None:
-        upper = raw.upper()
-        if IDENTIFIER.match(upper):
-            qs = qs.filter(Q(hetu=upper) | Q(temporary_id=upper))
-        else:
-            key = search_key(raw)
-            vendor = connection.vendor
-            prefix = prefix_q("key_last_first", key, vendor=vendor) | prefix_q(
-                "key_first_last", key, vendor=vendor
-            )
-            granted = _grants(reach).values("client_id")
-            names = ClientName.objects.filter(prefix).filter(
-                Q(organisation_id__in=reach.full_org_ids) | Q(client_id__in=granted)
-            )
-            qs = qs.filter(id__in=names.values("client_id"))
-    page = _keyset(qs, cursor, limit)
+    upper = raw.upper()
+    if raw and reach is not None and not IDENTIFIER.match(upper) and not mine:
+        page = _name_search(user, reach, search_key(raw), cursor, limit)
+    else:
+        if raw and reach is not None:
+            if IDENTIFIER.match(upper):
+                qs = qs.filter(Q(hetu=upper) | Q(temporary_id=upper))
+            else:
+                key = search_key(raw)
+                vendor = connection.vendor
+                prefix = prefix_q(NAME_FIELDS[0], key, vendor=vendor) | prefix_q(
+                    NAME_FIELDS[1], key, vendor=vendor
+                )
+                qs = qs.filter(id__in=ClientName.objects.filter(prefix).values("client_id"))
+        page = _keyset(qs, cursor, limit)
     if raw or not mine:
         audit_record(
             actor=user,

@@ -19,3 +19,16 @@ def prefix_q(field: str, key: str, *, vendor: str):
     if vendor == "sqlite":
         return Q(**{f"{field}__gte": key, f"{field}__lt": key + "\U0010ffff"})
     return Q(**{f"{field}__startswith": key})
+
+
+def prefix_range_q(field: str, key: str, *, vendor: str):
+    """Rows whose `field` starts with `key`, as a range a default b-tree index (and one that
+    leads with other columns) can seek and return in order, whatever the collation:
+    `key <= field < key + U+10FFFF`, and on PostgreSQL also `LIKE 'key%'`, which rechecks the
+    range under a linguistic collation (under C and C.UTF-8 the range alone is exact)."""
+    from django.db.models import Q
+
+    span = Q(**{f"{field}__gte": key, f"{field}__lt": key + "\U0010ffff"})
+    if vendor == "sqlite":
+        return span
+    return span & Q(**{f"{field}__startswith": key})
