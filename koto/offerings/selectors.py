@@ -14,10 +14,9 @@ from koto.offerings.models import SEAT_HOLDING, Enrolment, EnrolmentStatus, Serv
 def catalogue(
     *, kind: str = "", municipality_id: int | None = None, only_active: bool = True
 ) -> QuerySet[Service]:
-    qs = Service.objects.select_related("producer").annotate(
-        taken=Count("enrolments", filter=Q(enrolments__status__in=SEAT_HOLDING)),
-        waiting=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.WAITING)),
-    )
+    """Services in catalogue order, without seat counts: `with_seats` adds them to the rows
+    actually shown (counting for every service before the LIMIT read every enrolment)."""
+    qs = Service.objects.select_related("producer")
     if only_active:
         qs = qs.filter(active=True)
     if kind:
@@ -29,22 +28,44 @@ def catalogue(
     return qs.order_by("starts_on", "name_fi", "id")
 
 
+def with_seats[S: Service](services: list[S]) -> list[S]:
+    """Set `taken` (seat-holding enrolments) and `waiting` on each service, with one grouped
+    count over these services' enrolments (index `(service, status, requested_at)`)."""
+    counts = (
+        Enrolment.objects.filter(service_id__in=[s.id for s in services])
+        .values("service_id")
+        .annotate(
+            taken=Count("id", filter=Q(status__in=SEAT_HOLDING)),
+            waiting=Count("id", filter=Q(status=EnrolmentStatus.WAITING)),
+        )
+        .order_by()
+    )
+    by_service = {row["service_id"]: row for row in counts} if services else {}
+    for service in services:
+        row = by_service.get(service.id, {})
+        service.taken = row.get("taken", 0)
+        service.waiting = row.get("waiting", 0)
+    return services
+
+
 SERVICE_ORDER = ("name_fi", "id")
 
 
 def service_page_for(
     *, user, kind: str = "", cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[Service]:
-    """The active catalogue by Finnish name, keyset by (name_fi, id): one query, seats taken
-    and waiting included. The catalogue is public to every signed-in `user`."""
-    return keyset_page(catalogue(kind=kind), order=SERVICE_ORDER, cursor=cursor, limit=limit)
+    """The active catalogue by Finnish name, keyset by (name_fi, id): the page, then the seats
+    taken and waiting of its services. The catalogue is public to every signed-in `user`."""
+    page = keyset_page(catalogue(kind=kind), order=SERVICE_ORDER, cursor=cursor, limit=limit)
+    with_seats(page.items)
+    return page
 
 
 def service_get(*, service_id: int) -> Service:
     service = catalogue(only_active=False).filter(pk=service_id).first()
     if service is None:
         raise NotFound("service")
-    return service
+    return with_seats([service])[0]
 
 
 def is_producer_staff(user, service: Service) -> bool:

@@ -48,7 +48,9 @@ def _page(request, form, title, cancel_url, **extra):
 @login_required
 def catalogue(request):
     kind = request.GET.get("kind", "")
-    services_ = list(selectors.catalogue(kind=kind if kind in ServiceKind.values else "")[:200])
+    services_ = selectors.with_seats(
+        list(selectors.catalogue(kind=kind if kind in ServiceKind.values else "")[:200])
+    )
     return render(
         request,
         "offerings/catalogue.html",

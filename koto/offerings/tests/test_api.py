@@ -122,3 +122,23 @@ def test_service_list__queries_constant(web, manager, counsellor):
     _services(manager, 18)
     assert len(http.get(URL).json()["items"]) == 20
     assert count() == two
+
+
+def test_seats__counted_for_the_services_shown(web, manager, counsellor):
+    # given a one-seat service with one enrolment holding it and one on the waiting list
+    full, empty = _services(manager, 2)
+    full.capacity = 1
+    full.save()
+    for _ in range(2):
+        c = make_client(counsellor)
+        c.access = "full"
+        services.enrolment_create(actor=counsellor, client=c, service=full)
+    http = web(counsellor)
+    # then the catalogue page, the list, the detail and the API detail agree
+    page = http.get("/services/")
+    shown = {s.id: (s.taken, s.waiting) for s in page.context["services"]}
+    assert shown == {full.id: (1, 1), empty.id: (0, 0)}
+    listed = {s["id"]: (s["taken"], s["waiting"]) for s in http.get(URL).json()["items"]}
+    assert listed == shown
+    assert http.get(f"{URL}{full.id}").json()["waiting"] == 1
+    assert http.get(f"/services/{full.id}/").context["service"].taken == 1
