@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
 from koto.clients.models import ConsentScope, Gender, LawFact, Meeting, Relation, ResidenceBasis
+from koto.core.widgets import ListSelect, ListSelectMultiple
 from koto.organisations.selectors import all_organisations, municipalities
 
 
@@ -36,13 +37,15 @@ class ClientForm(forms.Form):
         help_text=_("Leave empty if the client has none: a temporary identifier is given."),
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
-    citizenship = forms.ChoiceField(label=_("Citizenship"), required=False)
-    mother_tongue = forms.ChoiceField(label=_("Mother tongue"), required=False)
+    citizenship = forms.ChoiceField(label=_("Citizenship"), required=False, widget=ListSelect)
+    mother_tongue = forms.ChoiceField(label=_("Mother tongue"), required=False, widget=ListSelect)
     other_languages = forms.MultipleChoiceField(
-        label=_("Other languages"), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        label=_("Other languages"), required=False, widget=ListSelectMultiple(attrs={"size": 4})
     )
     interpreter_needed = forms.BooleanField(label=_("Needs an interpreter"), required=False)
-    interpreter_language = forms.ChoiceField(label=_("Interpreting language"), required=False)
+    interpreter_language = forms.ChoiceField(
+        label=_("Interpreting language"), required=False, widget=ListSelect
+    )
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     street_address = forms.CharField(label=_("Street address"), max_length=200, required=False)
@@ -52,7 +55,9 @@ class ClientForm(forms.Form):
     first_permit_on = forms.DateField(
         label=_("First residence permit or registration"), required=False, widget=DateInput()
     )
-    home_municipality_code = forms.ChoiceField(label=_("Municipality of residence"), required=False)
+    home_municipality_code = forms.ChoiceField(
+        label=_("Municipality of residence"), required=False, widget=ListSelect
+    )
     home_municipality_on = forms.DateField(
         label=_("Municipality of residence since"), required=False, widget=DateInput()
     )
@@ -131,7 +136,7 @@ class SearchForm(forms.Form):
 
 
 class ConsentForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, widget=ListSelect)
     scope = forms.ChoiceField(label=_("Scope"), choices=ConsentScope.choices)
     given_on = forms.DateField(label=_("Given on"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
@@ -160,7 +165,9 @@ class MeetingForm(forms.Form):
     interpreter_mode = forms.ChoiceField(
         label=_("Interpreting"), choices=Meeting.InterpreterMode.choices, required=False
     )
-    interpreter_language = forms.ChoiceField(label=_("Interpreting language"), required=False)
+    interpreter_language = forms.ChoiceField(
+        label=_("Interpreting language"), required=False, widget=ListSelect
+    )
     interpreter_provider = forms.CharField(
         label=_("Interpreting provider"), max_length=200, required=False
     )

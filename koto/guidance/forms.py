@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
+from koto.core.widgets import ListSelect
 from koto.guidance.models import Channel, Outcome, PartnerType
 from koto.organisations.selectors import all_organisations
 
@@ -19,7 +20,7 @@ class ContactForm(forms.Form):
     reasons = forms.MultipleChoiceField(
         label=_("Reasons"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    language = forms.ChoiceField(label=_("Language"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=ListSelect)
     interpreter_used = forms.BooleanField(label=_("Interpreter used"), required=False)
     minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=1, max_value=1440)
     client_identifier = forms.CharField(
@@ -37,7 +38,7 @@ class ContactForm(forms.Form):
         label=_("Outcome"), choices=Outcome.choices, initial=Outcome.ANSWERED
     )
     referred_to_organisation = forms.ChoiceField(
-        label=_("Referred to (organisation)"), required=False
+        label=_("Referred to (organisation)"), required=False, widget=ListSelect
     )
     referred_to = forms.CharField(
         label=_("Referred to (other)"), required=False, max_length=200,

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
+from koto.core.widgets import ListSelect
 from koto.offerings.models import CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipalities
 
@@ -60,7 +61,7 @@ class ServiceForm(forms.Form):
 
 
 class EnrolForm(forms.Form):
-    service = forms.ModelChoiceField(label=_("Service"), queryset=None)
+    service = forms.ModelChoiceField(label=_("Service"), queryset=None, widget=ListSelect)
 
     def __init__(self, *args, services=None, **kwargs):
         super().__init__(*args, **kwargs)
