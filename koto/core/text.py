@@ -21,14 +21,12 @@ def prefix_q(field: str, key: str, *, vendor: str):
     return Q(**{f"{field}__startswith": key})
 
 
-def prefix_range_q(field: str, key: str, *, vendor: str):
-    """Rows whose `field` starts with `key`, as a range a default b-tree index (and one that
-    leads with other columns) can seek and return in order, whatever the collation:
-    `key <= field < key + U+10FFFF`, and on PostgreSQL also `LIKE 'key%'`, which rechecks the
-    range under a linguistic collation (under C and C.UTF-8 the range alone is exact)."""
+def prefix_range_q(field: str, key: str):
+    """`key <= field < key + U+10FFFF`: the rows starting with `key` as a range that a default
+    b-tree index, also one led by other columns, can seek and return in order. Exact under
+    C, C.UTF-8 and SQLite's binary order; under a linguistic collation it may also hold rows
+    that do not start with `key`, so the caller checks `str.startswith` on what it reads (a
+    `LIKE` here made PostgreSQL's planner AND two bitmaps and sort: 83 ms instead of 0.5)."""
     from django.db.models import Q
 
-    span = Q(**{f"{field}__gte": key, f"{field}__lt": key + "\U0010ffff"})
-    if vendor == "sqlite":
-        return span
-    return span & Q(**{f"{field}__startswith": key})
+    return Q(**{f"{field}__gte": key, f"{field}__lt": key + "\U0010ffff"})
