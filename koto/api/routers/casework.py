@@ -258,6 +258,7 @@ class WorkOut(Schema):
     later: list[TaskOut]
     later_total: int
     overdue_total: int
+    this_week_total: int
 
 
 def _plan(request, plan_id: int, purpose: str = "api") -> IntegrationPlan:
@@ -501,4 +502,5 @@ def my_work(request, team: bool = False):
         "later": work.later,
         "later_total": work.later_total,
         "overdue_total": work.overdue_total,
+        "this_week_total": work.this_week_total,
     }

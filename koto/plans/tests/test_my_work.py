@@ -104,3 +104,24 @@ def test_sweep_deadlines_command__enqueue(counsellor, capsys):
     active_plan(counsellor)
     call_command("sweep_deadlines")
     assert "open deadline tasks" in capsys.readouterr().out
+
+
+def test_my_work__groups_capped__totals_count_all(counsellor):
+    from koto.plans.selectors import my_work_for
+
+    # given five tasks due this week, three overdue and four later, all the counsellor's
+    c = make_client(counsellor)
+    org_id = counsellor.active_membership.organisation_id
+    due = [TODAY] * 5 + [TODAY - dt.timedelta(days=3)] * 3 + [TODAY + dt.timedelta(days=30)] * 4
+    for i, on in enumerate(due):
+        Task.objects.create(
+            client=c, organisation_id=org_id, assignee=counsellor, kind="plan_review",
+            source_type="test", source_id=i, due_on=on, rule_code="test",
+        )  # fmt: skip
+    # then every group shows at most its cap, and the totals count them all
+    for team in (False, True):
+        work = my_work_for(user=counsellor, team=team, group_limit=2, week_limit=4)
+        shown = (len(work.overdue), len(work.this_week), len(work.later))
+        assert shown == ((2, 2, 2) if team else (2, 4, 2))
+        assert (work.overdue_total, work.this_week_total, work.later_total) == (3, 5, 4)
+        assert work.total == 12
