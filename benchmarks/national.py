@@ -487,6 +487,26 @@ def insights_state(url: str, refresh: bool = True) -> dict:
     return out
 
 
+def vacuum_state(url: str) -> dict:
+    """Vacuum the tables no vacuum has visited yet, as autovacuum would after the bulk load:
+    until then a table has no visibility map, so PostgreSQL reads the heap behind every index
+    entry (a count of 45 705 open tasks: 426 ms from the heap, 23 ms index-only after it)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE n_live_tup > 0 AND "
+                "last_vacuum IS NULL AND last_autovacuum IS NULL ORDER BY relname"
+            )
+        ]
+        t0 = time.perf_counter()
+        for table in tables:
+            conn.execute(f'VACUUM (ANALYZE) "{table}"')  # noqa: S608 - catalog names
+    return {"vacuumed_tables": len(tables), "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def page_benchmark(args, counts: dict) -> dict:
     from django.conf import settings
 
@@ -497,6 +517,8 @@ def page_benchmark(args, counts: dict) -> dict:
 
     rng = random.Random(args.seed)
     insights = insights_state(args.url, refresh=not args.skip_refresh)
+    vacuum = vacuum_state(args.url)
+    print(f"== vacuum: {json.dumps(vacuum)}", flush=True)
     load_before = os.getloadavg()
     started = time.perf_counter()
     trivial = HttpClient()
@@ -599,6 +621,7 @@ def page_benchmark(args, counts: dict) -> dict:
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "targets": TARGETS,
         "insights_rollups": insights,
+        "vacuum": vacuum,
         "trivial_view": floor,
         "summary": summary,
         "results": {"trivial_view": floor, **results},
