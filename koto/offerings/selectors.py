@@ -1,7 +1,7 @@
 """Reads of the catalogue (public) and of enrolments (personal data: the producer's staff
 and those who may see the client)."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from koto.audit.services import audit_record
 from koto.clients.selectors import client_get_for, client_list_for, reach_of
@@ -46,6 +46,19 @@ def with_seats[S: Service](services: list[S]) -> list[S]:
         service.taken = row.get("taken", 0)
         service.waiting = row.get("waiting", 0)
     return services
+
+
+def services_near(*, client, organisation_id: int) -> QuerySet[Service]:
+    """The active services offered when enrolling `client`: those produced by the viewer's
+    organisation (`organisation_id`), the client's responsible organisation or municipality
+    of residence, and those serving that municipality or organisation. The national
+    catalogue (1 848 services at national scale) stays one click away."""
+    places = {organisation_id, client.responsible_organisation_id, client.home_municipality_id}
+    places.discard(None)
+    served = Service.served_municipalities.through.objects.filter(
+        service_id=OuterRef("pk"), organisation_id__in=places
+    )
+    return catalogue().filter(Q(producer_id__in=places) | Exists(served))
 
 
 SERVICE_ORDER = ("name_fi", "id")

@@ -157,7 +157,14 @@ def enrol_client(request, client_id: int):
         )
         if action is None:
             raise Http404
-    form = EnrolForm(request.POST or None, services=selectors.catalogue())
+    everything = request.GET.get("all") == "1"
+    org_id = request.user.active_membership.organisation_id
+    choices = (
+        selectors.catalogue()
+        if everything
+        else selectors.services_near(client=client, organisation_id=org_id)
+    )
+    form = EnrolForm(request.POST or None, services=choices)
     if request.method == "POST" and form.is_valid():
         try:
             services.enrolment_create(
@@ -174,7 +181,20 @@ def enrol_client(request, client_id: int):
                 return redirect("plans:detail", plan_id=action.goal.plan_id)
             return redirect("clients:detail", client_id=client.id)
     title = _("Enrol %(name)s in a service") % {"name": client.full_name}
-    return _page(request, form, title, reverse("clients:detail", args=[client.id]))
+    if everything:
+        extra = {"intro": _("Every active service in the national catalogue is listed.")}
+    else:
+        query = request.GET.copy()
+        query["all"] = "1"
+        extra = {
+            "intro": _(
+                "Listed: the services of your organisation and of the client's municipality, "
+                "and those serving the municipality."
+            ),
+            "more_url": f"{request.path}?{query.urlencode()}",
+            "more_label": _("List the whole national catalogue"),
+        }
+    return _page(request, form, title, reverse("clients:detail", args=[client.id]), **extra)
 
 
 @login_required

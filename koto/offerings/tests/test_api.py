@@ -142,3 +142,29 @@ def test_seats__counted_for_the_services_shown(web, manager, counsellor):
     assert listed == shown
     assert http.get(f"{URL}{full.id}").json()["waiting"] == 1
     assert http.get(f"/services/{full.id}/").context["service"].taken == 1
+
+
+def test_enrol_form__services_near_the_client__whole_catalogue_on_request(
+    web, manager, counsellor, other_org
+):
+    # given a service of the counsellor's organisation, one of another organisation serving
+    # the client's municipality, and one elsewhere
+    own = _services(manager, 1)[0]
+    other_manager = member(other_org, Role.MANAGER, username="tampere_manager")
+    serving, elsewhere = _services(other_manager, 2)
+    client = make_client(counsellor)
+    serving.served_municipalities.add(
+        client.home_municipality_id or client.responsible_organisation_id
+    )
+    http = web(counsellor)
+    url = f"/services/clients/{client.id}/enrol/"
+    # then the form offers the near ones, and the whole catalogue one click away
+    near = http.get(url)
+    assert {s.id for s in near.context["form"].fields["service"].queryset} == {own.id, serving.id}
+    assert "?all=1" in near.content.decode()
+    every = http.get(url + "?all=1").context["form"].fields["service"].queryset
+    assert {own.id, serving.id, elsewhere.id} <= {s.id for s in every}
+    # and enrolling from the whole catalogue works
+    response = http.post(url + "?all=1", {"service": elsewhere.id})
+    assert response.status_code == 302
+    assert elsewhere.enrolments.filter(client=client).exists()
