@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_by_identifier_for, client_get_for
 from koto.core import clock
-from koto.core.errors import DomainError, NotFound
+from koto.core.errors import DomainError, NotFound, ValidationFailed
 from koto.core.forms import apply_domain_errors
 from koto.core.roles import Perm
 from koto.offerings import selectors, services
@@ -48,13 +48,17 @@ def _page(request, form, title, cancel_url, **extra):
 @login_required
 def catalogue(request):
     kind = request.GET.get("kind", "")
-    services_ = selectors.with_seats(
-        list(selectors.catalogue(kind=kind if kind in ServiceKind.values else "")[:200])
-    )
+    kind = kind if kind in ServiceKind.values else ""
+    try:
+        page = selectors.service_page_for(
+            user=request.user, kind=kind, cursor=request.GET.get("cursor"), limit=50
+        )
+    except ValidationFailed:  # a cursor edited by hand: the first page
+        page = selectors.service_page_for(user=request.user, kind=kind, limit=50)
     return render(
         request,
         "offerings/catalogue.html",
-        {"services": services_, "kinds": ServiceKind.choices, "kind": kind,
+        {"services": page.items, "page": page, "kinds": ServiceKind.choices, "kind": kind,
          "can_manage": request.user.has_perm_in_org(Perm.OFFERINGS_MANAGE)},
     )  # fmt: skip
 

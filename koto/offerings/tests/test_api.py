@@ -168,3 +168,17 @@ def test_enrol_form__services_near_the_client__whole_catalogue_on_request(
     response = http.post(url + "?all=1", {"service": elsewhere.id})
     assert response.status_code == 302
     assert elsewhere.enrolments.filter(client=client).exists()
+
+
+def test_catalogue_page__keyset_pages_by_name(web, manager, counsellor):
+    made = _services(manager, 53)
+    http = web(counsellor)
+    first = http.get("/services/")
+    assert len(first.context["services"]) == 50
+    cursor = first.context["page"].next_cursor
+    rest = http.get("/services/", {"cursor": cursor}).context["services"]
+    seen = [s.id for s in first.context["services"]] + [s.id for s in rest]
+    assert seen == sorted(
+        (s.id for s in made), key=lambda i: (Service.objects.get(pk=i).name_fi, i)
+    )
+    assert http.get("/services/", {"cursor": "not-a-cursor"}).status_code == 200
