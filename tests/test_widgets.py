@@ -43,3 +43,27 @@ def test_list_widgets__selection_kept():
     form = Fast({"one": "sv", "many": ["fi", "so"]})
     assert '<option value="sv" selected>' in str(form["one"])
     assert str(form["many"]).count(" selected>") == 2
+
+
+def test_list_select__model_choices_and_duplicates_like_django(db):
+    from koto.organisations.models import Organisation
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(code="091"), OrganisationFactory(code="398")
+    dup = [("a", "A"), ("a", "A again"), ("b", "B")]
+
+    class P(forms.Form):
+        org = forms.ModelChoiceField(queryset=Organisation.objects.order_by("code"))
+        one = forms.ChoiceField(choices=dup)
+
+    class F(forms.Form):
+        org = forms.ModelChoiceField(
+            queryset=Organisation.objects.order_by("code"), widget=ListSelect
+        )
+        one = forms.ChoiceField(choices=dup, widget=ListSelect)
+
+    pick = Organisation.objects.order_by("code").last().pk
+    for data in (None, {"org": pick, "one": "a"}):
+        p, f = P(data), F(data)
+        for name in ("org", "one"):
+            assert parse_html(str(f[name])) == parse_html(str(p[name]))
