@@ -11,5 +11,6 @@ def membership(request):
         "perms_in_org": ROLE_PERMISSIONS.get(m.role, frozenset())
         if m is not None and m.is_active
         else frozenset(),
-        "memberships": list(user.memberships.filter(is_active=True).select_related("organisation")),
+        "memberships": getattr(user, "active_memberships", None)
+        or list(user.memberships.filter(is_active=True).select_related("organisation")),
     }

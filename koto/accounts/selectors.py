@@ -6,12 +6,17 @@ from koto.accounts.models import Membership, User
 
 
 def active_membership_for(*, user: User, membership_id: int | None) -> Membership | None:
-    qs = Membership.objects.filter(user=user, is_active=True).select_related("organisation")
-    if membership_id:
-        m = qs.filter(id=membership_id).first()
-        if m is not None:
-            return m
-    return qs.order_by("id").first()
+    """The membership chosen in the session (`membership_id`), else the user's first active
+    one. Reads all the user's active memberships once and keeps them on `user` as
+    `active_memberships` (the organisation switcher lists them without a second query)."""
+    memberships = list(
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organisation")
+        .order_by("id")
+    )
+    user.active_memberships = memberships
+    chosen = [m for m in memberships if membership_id and m.id == membership_id]
+    return (chosen or memberships or [None])[0]
 
 
 def memberships_of_organisation(*, organisation_id: int) -> QuerySet[Membership]:
