@@ -152,8 +152,9 @@ def _name_rows(
     per branch, and whether that is all of them. One branch per name field and organisation
     of the reach (each an index range on `(organisation, key, client)` read in order, so the
     LIMIT reads n entries) plus one for the clients granted to the viewer's organisation
-    (few), never an OR that hides the index; on PostgreSQL one UNION ALL of them. Where a branch was cut at n, the merged list is
-    cut at that branch's last pair, so nothing before it is skipped."""
+    (few), never an OR that hides the index; on PostgreSQL one UNION ALL of them. Where a
+    branch was cut at n, the merged list is cut at that branch's last pair, so nothing
+    before it is skipped; at most the first n merged pairs are returned."""
     granted = _grants(reach).values("client_id")
     rows: set[tuple[str, int]] = set()
     cut: tuple[str, int] | None = None
@@ -187,9 +188,11 @@ def _name_rows(
         if len(part) == n and (cut is None or last < cut):
             cut = last
     merged = sorted(rows)
-    if cut is None:
-        return merged, True
-    return [row for row in merged if row <= cut], False
+    if cut is not None:
+        merged = [row for row in merged if row <= cut]
+    if len(merged) > n:  # many branches: the first n are enough for this round
+        return merged[:n], False
+    return merged, cut is None
 
 
 def _first_match(client_ids: set[int], key: str) -> dict[int, tuple[str, int]]:
