@@ -196,3 +196,20 @@ def test_family_link__relative_of_other_organisation__field_error(web, counsello
     )
     assert response.status_code == 200
     assert "No client with this identifier is visible to you." in response.content.decode()
+
+
+def test_detail__query_count_constant_with_enrolments(web, org, counsellor):
+    from koto.offerings.services import enrolment_create, service_create
+
+    manager = member(org, Role.MANAGER)
+    http = web(counsellor)
+    c = make_client(counsellor)
+    c.access = "full"
+    url = reverse("clients:detail", args=[c.id])
+    service = service_create(actor=manager, data={"kind": "other", "name_fi": "A", "capacity": 9})
+    enrolment_create(actor=counsellor, client=c, service=service)
+    few = _count_queries(http, url)
+    for i in range(3):
+        s = service_create(actor=manager, data={"kind": "other", "name_fi": f"B{i}", "capacity": 9})
+        enrolment_create(actor=counsellor, client=c, service=s)
+    assert _count_queries(http, url) == few

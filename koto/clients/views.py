@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,6 +53,8 @@ def search(request):
 @login_required
 def detail(request, client_id: int):
     client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="view")
+    # The services table: each enrolment's service and attendance in one query each.
+    prefetch_related_objects([client], "enrolments__service", "enrolments__attendance")
     return render(
         request,
         "clients/detail.html",

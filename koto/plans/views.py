@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -80,6 +81,7 @@ def detail(request, plan_id: int):
     plan = selectors.plan_get_for(user=request.user, plan_id=plan_id)
     full = selectors.plan_with_contents(plan)
     full.client = plan.client
+    prefetch_related_objects([plan.client], "enrolments__service", "enrolments__attendance")
     return render(
         request,
         "plans/detail.html",
