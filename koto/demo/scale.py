@@ -69,6 +69,7 @@ from koto.offerings.models import (
     ServiceKind,
     Track,
 )
+from koto.offerings.services import seats_recount_all
 from koto.organisations.models import Organisation, OrganisationKind
 from koto.organisations.reference import REFERENCE_DIR, ely_code, load_reference_data
 from koto.placement.models import (
@@ -144,6 +145,8 @@ def generate(
         sink.close(raise_errors=False)
         raise
     sink.close()
+    # Enrolments were written as rows: the services' stored seat counts, in one statement.
+    seats_recount_all()
     sink.analyze()
     return {
         "clients": made,

@@ -90,6 +90,11 @@ class Service(TimeStampedModel):
         verbose_name=_("under agreement"),
     )  # fmt: skip
     active = models.BooleanField(_("open for enrolment"), default=True)
+    # Seats held (offered, accepted, started) and the waiting list's length, recounted by
+    # the services under the service row's lock whenever an enrolment changes, so that a
+    # catalogue page reads them with the services (`koto.offerings.services.seats_recount`).
+    taken = models.PositiveIntegerField(_("places taken"), default=0, db_default=0, editable=False)
+    waiting = models.PositiveIntegerField(_("waiting"), default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["starts_on", "name_fi"]

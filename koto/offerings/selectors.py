@@ -1,21 +1,20 @@
 """Reads of the catalogue (public) and of enrolments (personal data: the producer's staff
 and those who may see the client)."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from koto.audit.services import audit_record
 from koto.clients.selectors import client_get_for, client_list_for, reach_of
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
-from koto.offerings.models import SEAT_HOLDING, Enrolment, EnrolmentStatus, Service
+from koto.offerings.models import Enrolment, Service
 
 
 def catalogue(
     *, kind: str = "", municipality_id: int | None = None, only_active: bool = True
 ) -> QuerySet[Service]:
-    """Services in catalogue order, without seat counts: `with_seats` adds them to the rows
-    actually shown (counting for every service before the LIMIT read every enrolment)."""
+    """Services in catalogue order, with their stored seat counts (`taken`, `waiting`)."""
     qs = Service.objects.select_related("producer")
     if only_active:
         qs = qs.filter(active=True)
@@ -26,26 +25,6 @@ def catalogue(
             Q(served_municipalities__id=municipality_id) | Q(producer_id=municipality_id)
         ).distinct()
     return qs.order_by("starts_on", "name_fi", "id")
-
-
-def with_seats[S: Service](services: list[S]) -> list[S]:
-    """Set `taken` (seat-holding enrolments) and `waiting` on each service, with one grouped
-    count over these services' enrolments (index `(service, status, requested_at)`)."""
-    counts = (
-        Enrolment.objects.filter(service_id__in=[s.id for s in services])
-        .values("service_id")
-        .annotate(
-            taken=Count("id", filter=Q(status__in=SEAT_HOLDING)),
-            waiting=Count("id", filter=Q(status=EnrolmentStatus.WAITING)),
-        )
-        .order_by()
-    )
-    by_service = {row["service_id"]: row for row in counts} if services else {}
-    for service in services:
-        row = by_service.get(service.id, {})
-        service.taken = row.get("taken", 0)
-        service.waiting = row.get("waiting", 0)
-    return services
 
 
 def services_near(*, client, organisation_id: int) -> QuerySet[Service]:
@@ -67,18 +46,16 @@ SERVICE_ORDER = ("name_fi", "id")
 def service_page_for(
     *, user, kind: str = "", cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[Service]:
-    """The active catalogue by Finnish name, keyset by (name_fi, id): the page, then the seats
-    taken and waiting of its services. The catalogue is public to every signed-in `user`."""
-    page = keyset_page(catalogue(kind=kind), order=SERVICE_ORDER, cursor=cursor, limit=limit)
-    with_seats(page.items)
-    return page
+    """The active catalogue by Finnish name, keyset by (name_fi, id), seats taken and waiting
+    stored on each service. The catalogue is public to every signed-in `user`."""
+    return keyset_page(catalogue(kind=kind), order=SERVICE_ORDER, cursor=cursor, limit=limit)
 
 
 def service_get(*, service_id: int) -> Service:
     service = catalogue(only_active=False).filter(pk=service_id).first()
     if service is None:
         raise NotFound("service")
-    return with_seats([service])[0]
+    return service
 
 
 def is_producer_staff(user, service: Service) -> bool:

@@ -9,6 +9,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from koto.assessments.scales import Level, Skill, TargetLanguage
@@ -155,7 +157,34 @@ def service_update(*, actor, service: Service, data: dict, served_municipalities
         changes={"name": locked.name_fi},
     )
     _promote_waiting(locked, actor)
+    seats_recount(locked)
     return locked
+
+
+def seats_recount(service: Service) -> Service:
+    """Store the service's seats taken and waiting list length (the row is locked)."""
+    counts = service.enrolments.aggregate(
+        taken=Count("id", filter=Q(status__in=SEAT_HOLDING)),
+        waiting=Count("id", filter=Q(status=EnrolmentStatus.WAITING)),
+    )
+    service.taken, service.waiting = counts["taken"], counts["waiting"]
+    Service.objects.filter(pk=service.pk).update(**counts)
+    return service
+
+
+def seats_recount_all() -> int:
+    """Recount every service in one statement (after a bulk load); the number updated."""
+
+    def count(statuses):
+        rows = Enrolment.objects.filter(service_id=OuterRef("pk"), status__in=statuses)
+        return Coalesce(
+            Subquery(rows.order_by().values("service_id").annotate(n=Count("id")).values("n")),
+            0,
+        )
+
+    return Service.objects.update(
+        taken=count(SEAT_HOLDING), waiting=count([EnrolmentStatus.WAITING])
+    )
 
 
 def _promote_waiting(service: Service, actor) -> list[Enrolment]:
@@ -216,6 +245,7 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
         actor=actor, action="create", object_type="enrolment", object_id=enrolment.id, client_id=client.id,
         changes={"service": locked.id, "status": status},
     )  # fmt: skip
+    seats_recount(locked)
     return enrolment
 
 
@@ -271,6 +301,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     )  # fmt: skip
     if new not in SEAT_HOLDING:
         _promote_waiting(service, actor)
+    seats_recount(service)
     if operation == "start" and locked.plan_action_id:
         action = locked.plan_action
         if action.done_on is None:

@@ -182,3 +182,41 @@ def test_catalogue_page__keyset_pages_by_name(web, manager, counsellor):
         (s.id for s in made), key=lambda i: (Service.objects.get(pk=i).name_fi, i)
     )
     assert http.get("/services/", {"cursor": "not-a-cursor"}).status_code == 200
+
+
+def test_seats__stored_counts_follow_every_change(manager, counsellor):
+    from koto.offerings.models import SEAT_HOLDING, EnrolmentStatus
+    from koto.offerings.services import enrolment_transition, seats_recount_all, service_update
+
+    service = _services(manager, 1)[0]
+    service_update(actor=manager, service=service, data={"kind": "other", "name_fi": "T", "capacity": 1})  # fmt: skip
+
+    def live():
+        s = Service.objects.get(pk=service.pk)
+        rows = s.enrolments
+        counted = (
+            rows.filter(status__in=SEAT_HOLDING).count(),
+            rows.filter(status=EnrolmentStatus.WAITING).count(),
+        )
+        return (s.taken, s.waiting), counted
+
+    made = []
+    for _ in range(3):
+        c = make_client(counsellor)
+        c.access = "full"
+        made.append(services.enrolment_create(actor=counsellor, client=c, service=service))
+    stored, counted = live()
+    assert stored == counted == (1, 2)
+    # cancelling the seat-holder offers the seat to the first on the waiting list
+    enrolment_transition(actor=counsellor, enrolment=made[0], operation="cancel")
+    stored, counted = live()
+    assert stored == counted == (1, 1)
+    # more capacity: the rest of the waiting list is offered a seat
+    service_update(actor=manager, service=service, data={"kind": "other", "name_fi": "T", "capacity": 5})  # fmt: skip
+    stored, counted = live()
+    assert stored == counted == (2, 0)
+    # a recount of everything (after a bulk load) gives the same
+    Service.objects.update(taken=0, waiting=9)
+    seats_recount_all()
+    stored, counted = live()
+    assert stored == counted
