@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from koto.core import clock
-from koto.core.errors import DomainError
+from koto.core.errors import DomainError, ValidationFailed
 from koto.core.forms import apply_domain_errors
 from koto.placement import forms, permissions, selectors, services
 from koto.placement.models import PlacementStatus
@@ -210,11 +210,18 @@ def placement_list(request):
     if status not in PlacementStatus.values:
         status = ""
     counts = selectors.placement_counts_by_status(user=request.user)
+    try:
+        page = selectors.placement_page_for(
+            user=request.user, status=status or None, cursor=request.GET.get("cursor")
+        )
+    except ValidationFailed:  # a cursor edited by hand: the first page
+        page = selectors.placement_page_for(user=request.user, status=status or None)
     return render(
         request,
         "placement/list.html",
         {
-            "placements": selectors.placement_list_for(user=request.user, status=status or None),
+            "placements": page.items,
+            "page": page,
             "status": status,
             "statuses": [(s.value, s.label, counts.get(s.value, 0)) for s in PlacementStatus],
             "total": sum(counts.values()),

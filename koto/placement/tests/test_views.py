@@ -183,3 +183,14 @@ def test_placement_act__operation_not_allowed_now__404(web, propose, manager):
     placement = propose()
     url = reverse("placement:act", args=[placement.id, "arrive"])
     assert web(manager).get(url).status_code == 404
+
+
+def test_placement_list__keyset_pages_newest_first(web, propose, officer):
+    made = [propose().id for _ in range(53)]
+    http = web(officer)
+    first = http.get(reverse("placement:list"))
+    assert [p.id for p in first.context["placements"]] == sorted(made, reverse=True)[:50]
+    cursor = first.context["page"].next_cursor
+    rest = http.get(reverse("placement:list"), {"cursor": cursor}).context["placements"]
+    assert [p.id for p in rest] == sorted(made, reverse=True)[50:]
+    assert http.get(reverse("placement:list"), {"cursor": "x!"}).status_code == 200
