@@ -138,10 +138,16 @@ def service_detail(request, service_id: int):
                 request, _("Enrolled: %(status)s.") % {"status": e.get_status_display()}
             )
             return redirect("offerings:detail", service_id=service.id)
+    try:
+        page = selectors.enrolment_page_of_service_for(
+            user=request.user, service=service, cursor=request.GET.get("cursor")
+        )
+    except ValidationFailed:  # a cursor edited by hand: the first page
+        page = selectors.enrolment_page_of_service_for(user=request.user, service=service)
     return render(
         request,
         "offerings/detail.html",
-        {"service": service, "enrolments": selectors.enrolments_of_service_for(user=request.user, service=service),
+        {"service": service, "enrolments": page.items, "page": page,
          "form": form, "can_enrol": can_enrol, "producer": selectors.is_producer_staff(request.user, service)},
     )  # fmt: skip
 

@@ -220,3 +220,29 @@ def test_seats__stored_counts_follow_every_change(manager, counsellor):
     seats_recount_all()
     stored, counted = live()
     assert stored == counted
+
+
+def test_service_page__participants_in_keyset_pages(web, manager, counsellor):
+    from koto.offerings import selectors
+
+    service = _services(manager, 1)[0]
+    made = []
+    for _ in range(7):
+        c = make_client(counsellor)
+        c.access = "full"
+        made.append(services.enrolment_create(actor=counsellor, client=c, service=service).id)
+    seen, cursor = [], None
+    while True:
+        page = selectors.enrolment_page_of_service_for(
+            user=manager, service=service, cursor=cursor, limit=3
+        )
+        seen += [e.id for e in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == made
+    http = web(manager)
+    first = http.get(f"/services/{service.id}/")
+    assert len(first.context["enrolments"]) == 7
+    assert first.context["page"].next_cursor is None
+    assert http.get(f"/services/{service.id}/", {"cursor": "??"}).status_code == 200
