@@ -89,13 +89,6 @@ def _audit_enrolment_list(user, service: Service, rows: list) -> None:
         )
 
 
-def enrolments_of_service_for(*, user, service: Service) -> list[Enrolment]:
-    qs = _enrolments_visible(user, service)
-    rows = list(qs.order_by("requested_at", "id")) if qs is not None else []
-    _audit_enrolment_list(user, service, rows)
-    return rows
-
-
 ENROLMENT_ORDER = ("requested_at", "id")
 
 

@@ -91,6 +91,11 @@ class EnrolmentOut(Schema):
     version: int
 
 
+class EnrolmentPage(Schema):
+    items: list[EnrolmentOut]
+    next_cursor: str | None
+
+
 class OperationIn(Schema):
     on: dt.date | None = None
     reason: str = ""
@@ -181,11 +186,21 @@ def enrolment_create(request, service_id: int, payload: EnrolIn):
 
 
 @router.get(
-    "/{service_id}/enrolments", response=list[EnrolmentOut], summary="Participants you may see"
+    "/{service_id}/enrolments",
+    response=EnrolmentPage,
+    summary="Participants you may see, in enrolment order",
 )
-def enrolment_list(request, service_id: int):
+def enrolment_list(
+    request,
+    service_id: int,
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+):
     service = selectors.service_get(service_id=service_id)
-    return selectors.enrolments_of_service_for(user=request.auth, service=service)
+    page = selectors.enrolment_page_of_service_for(
+        user=request.auth, service=service, cursor=cursor, limit=limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post(

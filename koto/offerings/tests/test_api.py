@@ -246,3 +246,26 @@ def test_service_page__participants_in_keyset_pages(web, manager, counsellor):
     assert len(first.context["enrolments"]) == 7
     assert first.context["page"].next_cursor is None
     assert http.get(f"/services/{service.id}/", {"cursor": "??"}).status_code == 200
+
+
+def test_participants_api__keyset_pages__bad_cursor_422(web, manager, counsellor):
+    service = _services(manager, 1)[0]
+    made = []
+    for _ in range(5):
+        c = make_client(counsellor)
+        c.access = "full"
+        made.append(services.enrolment_create(actor=counsellor, client=c, service=service).id)
+    http = web(manager)
+    url = f"{URL}{service.id}/enrolments"
+    seen, cursor = [], None
+    while True:
+        body = http.get(url, {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        assert len(body["items"]) <= 2
+        seen += [e["id"] for e in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == made
+    bad = http.get(url, {"cursor": "!!"})
+    assert bad.status_code == 422
+    assert "cursor" in bad.content.decode()
