@@ -41,6 +41,16 @@ def _services(manager, n: int, **extra) -> list[Service]:
     ]
 
 
+def _enrol(counsellor, service: Service, n: int) -> list:
+    """n new clients of the counsellor enrolled in `service`, in order."""
+    made = []
+    for _ in range(n):
+        c = make_client(counsellor)
+        c.access = "full"
+        made.append(services.enrolment_create(actor=counsellor, client=c, service=service))
+    return made
+
+
 def _walk(http, limit: int, **params) -> tuple[list[dict], int]:
     items, cursor, pages = [], None, 0
     while True:
@@ -129,10 +139,7 @@ def test_seats__counted_for_the_services_shown(web, manager, counsellor):
     full, empty = _services(manager, 2)
     full.capacity = 1
     full.save()
-    for _ in range(2):
-        c = make_client(counsellor)
-        c.access = "full"
-        services.enrolment_create(actor=counsellor, client=c, service=full)
+    _enrol(counsellor, full, 2)
     http = web(counsellor)
     # then the catalogue page, the list, the detail and the API detail agree
     page = http.get("/services/")
@@ -200,11 +207,7 @@ def test_seats__stored_counts_follow_every_change(manager, counsellor):
         )
         return (s.taken, s.waiting), counted
 
-    made = []
-    for _ in range(3):
-        c = make_client(counsellor)
-        c.access = "full"
-        made.append(services.enrolment_create(actor=counsellor, client=c, service=service))
+    made = _enrol(counsellor, service, 3)
     stored, counted = live()
     assert stored == counted == (1, 2)
     # cancelling the seat-holder offers the seat to the first on the waiting list
@@ -226,11 +229,7 @@ def test_service_page__participants_in_keyset_pages(web, manager, counsellor):
     from koto.offerings import selectors
 
     service = _services(manager, 1)[0]
-    made = []
-    for _ in range(7):
-        c = make_client(counsellor)
-        c.access = "full"
-        made.append(services.enrolment_create(actor=counsellor, client=c, service=service).id)
+    made = [e.id for e in _enrol(counsellor, service, 7)]
     seen, cursor = [], None
     while True:
         page = selectors.enrolment_page_of_service_for(
@@ -250,11 +249,7 @@ def test_service_page__participants_in_keyset_pages(web, manager, counsellor):
 
 def test_participants_api__keyset_pages__bad_cursor_422(web, manager, counsellor):
     service = _services(manager, 1)[0]
-    made = []
-    for _ in range(5):
-        c = make_client(counsellor)
-        c.access = "full"
-        made.append(services.enrolment_create(actor=counsellor, client=c, service=service).id)
+    made = [e.id for e in _enrol(counsellor, service, 5)]
     http = web(manager)
     url = f"{URL}{service.id}/enrolments"
     seen, cursor = [], None
