@@ -1,8 +1,11 @@
+import threading
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import close_old_connections, connection, transaction
 
-from koto.audit.models import AuditEvent
-from koto.audit.services import audit_record
+from koto.audit.models import AuditChainHead, AuditEvent
+from koto.audit.services import audit_record, audit_record_many
 from koto.audit.verification import verify_chain
 from koto.clients import selectors
 from koto.core.roles import Role
@@ -28,14 +31,103 @@ def test_audit_verify__edited_record__names_first_broken_link(counsellor, capsys
     assert "edited" in str(e.value)
 
 
-def test_audit_verify__deleted_record__detected(counsellor):
-    for _ in range(3):
-        make_client(counsellor)
-    victim = AuditEvent.objects.order_by("id")[1]
+def test_audit_verify__deleted_record__detected_at_the_next_event_of_its_lane(counsellor):
+    make_client(counsellor)
+    audit_record_many(
+        actor=counsellor, action="read", object_type="client", items=[{"object_id": i} for i in range(3)]
+    )  # fmt: skip
+    # the three went to one lane in order: delete the middle one
+    _first, victim, successor = AuditEvent.objects.order_by("-id")[:3][::-1]
+    AuditEvent.objects.filter(id=victim.id).delete()
+    report = verify_chain()
+    assert report.broken_at == successor.id
+    assert report.problem == (
+        f"missing event (deleted row): position {victim.seq} of lane {victim.lane}"
+    )
+
+
+def test_audit_verify__last_record_of_a_lane_deleted__detected(counsellor):
+    make_client(counsellor)
+    victim = AuditEvent.objects.order_by("-id")[0]
     AuditEvent.objects.filter(id=victim.id).delete()
     report = verify_chain()
     assert report.broken_at == victim.id
-    assert "missing" in report.problem
+    assert report.problem == f"events missing at the end of lane {victim.lane}"
+
+
+def test_audit_verify__event_moved_to_another_lane__detected(counsellor):
+    for _ in range(2):
+        make_client(counsellor)
+    victim = AuditEvent.objects.order_by("id")[1]
+    other = 2 if victim.lane == 1 else 1
+    AuditEvent.objects.filter(id=victim.id).update(lane=other, seq=1)
+    report = verify_chain()
+    assert report.ok is False
+    assert report.broken_at == victim.id
+
+
+def test_audit_record_many__one_lane_in_order(counsellor):
+    audit_record_many(
+        actor=counsellor,
+        action="create",
+        object_type="client",
+        items=[{"object_id": i} for i in range(5)],
+    )
+    events = list(AuditEvent.objects.filter(object_type="client").order_by("id"))
+    assert len({e.lane for e in events}) == 1
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 5))
+    assert verify_chain().ok is True
+
+
+def test_verify_chain__from_an_id__checks_only_the_rest(counsellor):
+    for _ in range(3):
+        audit_record(actor=counsellor, action="read", object_type="client", object_id=1)
+    first_new = AuditEvent.objects.order_by("-id")[0].id + 1
+    for _ in range(2):
+        audit_record(actor=counsellor, action="read", object_type="client", object_id=2)
+    report = verify_chain(from_id=first_new)
+    assert report.ok is True
+    assert report.checked == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_record__concurrent_writers__take_free_lanes_without_waiting(counsellor):
+    """While one transaction holds a lane (until its commit), others append to other lanes
+    at once; afterwards every lane verifies."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are tested on PostgreSQL (SQLite serialises writers anyway)")
+    holding, release = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def hold_a_lane():
+        try:
+            with transaction.atomic():
+                audit_record(actor=counsellor, action="read", object_type="client", object_id=1)
+                holding.set()
+                release.wait(timeout=30)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    holder = threading.Thread(target=hold_a_lane)
+    holder.start()
+    assert holding.wait(timeout=10) is True
+    try:
+        # A lock wait would hang here: fail fast instead.
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        for i in range(5):
+            audit_record(actor=counsellor, action="read", object_type="client", object_id=i)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert errors == []
+    lanes = set(AuditEvent.objects.values_list("lane", flat=True))
+    assert len(lanes) >= 2
+    assert AuditChainHead.objects.count() >= 2
+    assert verify_chain().ok is True
 
 
 def test_audit_verify__ok_output(counsellor, capsys):

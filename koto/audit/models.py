@@ -1,7 +1,9 @@
 """The append-only, hash-chained audit trail.
 
-Every write and every read of a client's personal data leaves one AuditEvent. Each event
-carries the hash of the one before it, so editing or deleting a row breaks the chain and
+Every write and every read of a client's personal data leaves one AuditEvent. The events
+form LANES hash chains ("lanes", so that concurrent writers need not wait for one
+another): each event carries its lane, its position in the lane and the hash of the lane's
+event before it, so editing, deleting or reordering a row breaks its lane and
 `manage.py audit_verify` names the first broken link.
 """
 
@@ -10,6 +12,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from koto.core import clock
+
+# Writers at once without waiting (PostgreSQL): more than a server's request threads.
+LANES = 32
 
 
 class AuditAction(models.TextChoices):
@@ -41,12 +46,17 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    lane = models.PositiveSmallIntegerField(default=1)
+    seq = models.BigIntegerField()  # position in the lane, from 1
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["client_id", "-id"], name="audit_client_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["lane", "seq"], name="audit_lane_seq_unique")
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
@@ -55,11 +65,13 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row holding the last hash: locking it serialises writers of the chain."""
+    """The end of one lane (its number is the id): the last event's id, hash and position.
+    Locking the row serialises the writers of that lane."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_event_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_seq = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"audit head {self.last_event_id}"
+        return f"audit lane {self.id} at {self.last_seq}"

@@ -1,4 +1,8 @@
-"""Checking the chain: recompute every hash in order and report the first broken link."""
+"""Checking the chain: recompute every hash in order and report the first broken link.
+
+Events are read once in id order; each lane's events must follow one another (positions
+1, 2, 3… with each event's `prev_hash` the hash of the one before it in the lane) and each
+lane must end where its head says."""
 
 from dataclasses import dataclass
 
@@ -11,33 +15,65 @@ class ChainReport:
     checked: int
     broken_at: int | None = None
     problem: str = ""
+    lane: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    prev_hash = GENESIS
-    expected_id = 1
-    checked = 0
-    last_id = 0
+def _lanes_before(first_id: int) -> dict[int, tuple[int, str, int]]:
+    """Each lane's (position, hash, id) of its last event before `first_id`."""
+    state = {}
+    for lane in AuditChainHead.objects.values_list("id", flat=True):
+        last = (
+            AuditEvent.objects.filter(lane=lane, id__lt=first_id)
+            .order_by("-seq")
+            .values_list("seq", "hash", "id")
+            .first()
+        )
+        if last is not None:
+            state[lane] = last
+    return state
+
+
+def verify_chain(batch_size: int = 5000, *, from_id: int = 1) -> ChainReport:
+    """Verify every event with id ≥ `from_id` (all of them by default) against its lane,
+    and every lane's end against its head. Starting later trusts the events before."""
+    state = _lanes_before(from_id) if from_id > 1 else {}
+    checked, last_id = 0, from_id - 1
     while True:
         batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
             break
         for event in batch:
-            if event.id != expected_id:
-                return ChainReport(checked, expected_id, "missing event (deleted row)")
+            seq, prev_hash, _id = state.get(event.lane, (0, GENESIS, 0))
+            if event.seq != seq + 1:
+                what = (
+                    f"missing event (deleted row): position {seq + 1} of lane {event.lane}"
+                    if event.seq > seq + 1
+                    else f"position {event.seq} of lane {event.lane} out of order"
+                )
+                return ChainReport(checked, event.id, what, event.lane)
             if event.prev_hash != prev_hash:
-                return ChainReport(checked, event.id, "previous-hash link does not match")
+                return ChainReport(
+                    checked, event.id, "previous-hash link does not match", event.lane
+                )
             if event_hash(prev_hash, event_payload(event)) != event.hash:
-                return ChainReport(checked, event.id, "content does not match its hash (edited)")
-            prev_hash = event.hash
-            expected_id += 1
+                return ChainReport(
+                    checked, event.id, "content does not match its hash (edited)", event.lane
+                )
+            state[event.lane] = (event.seq, event.hash, event.id)
             checked += 1
             last_id = event.id
-    head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and head.last_event_id != last_id:
-        return ChainReport(checked, last_id + 1, "events missing at the end of the chain")
+    for head in AuditChainHead.objects.order_by("id"):
+        seq, last_hash, last_id = state.get(head.id, (0, GENESIS, 0))
+        if seq < head.last_seq:
+            return ChainReport(
+                checked, head.last_event_id, f"events missing at the end of lane {head.id}", head.id
+            )  # fmt: skip
+        if (seq, last_hash) != (head.last_seq, head.last_hash):
+            return ChainReport(
+                checked, last_id, f"lane {head.id} goes on past its recorded end", head.id
+            )  # fmt: skip
     return ChainReport(checked)

@@ -4,12 +4,12 @@ from koto.audit.verification import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of the audit trail and report the first broken link."
+    help = "Verify the hash chains (lanes) of the audit trail and report the first broken link."
 
     def handle(self, *args, **options):
         report = verify_chain()
         if report.ok:
-            self.stdout.write(f"OK: {report.checked} audit events, chain intact.")
+            self.stdout.write(f"OK: {report.checked} audit events, chain intact in every lane.")
             return
         raise CommandError(
             f"BROKEN at audit event {report.broken_at}: {report.problem} "
