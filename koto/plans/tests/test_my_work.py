@@ -125,3 +125,19 @@ def test_my_work__groups_capped__totals_count_all(counsellor):
         assert shown == ((2, 2, 2) if team else (2, 4, 2))
         assert (work.overdue_total, work.this_week_total, work.later_total) == (3, 5, 4)
         assert work.total == 12
+
+
+def test_my_work__task_on_a_client_no_longer_visible__counted_not_listed(counsellor, outsider):
+    from koto.plans.selectors import my_work_for
+
+    # given an open task of the counsellor on a client now another organisation's
+    gone = make_client(outsider)
+    Task.objects.create(
+        client=gone, organisation_id=counsellor.active_membership.organisation_id,
+        assignee=counsellor, kind="plan_review", source_type="test", source_id=1,
+        due_on=TODAY, rule_code="test",
+    )  # fmt: skip
+    # then the total (from the task index alone) counts it, the list does not show it
+    work = my_work_for(user=counsellor)
+    assert work.this_week == []
+    assert work.this_week_total == 1
