@@ -59,3 +59,12 @@ def english_outside_requests():
 def immediate_tasks(settings):
     """Background tasks run at once (after the commit) instead of waiting for a worker."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (Django's, per process), as a new server does."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

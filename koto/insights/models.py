@@ -86,6 +86,8 @@ class RefreshState(models.Model):
     seconds = models.FloatField(default=0)
     scopes = models.PositiveIntegerField(default=0)
     cells = models.PositiveIntegerField(default=0)
+    # One more at every refresh: what the dashboards' cached sums are keyed by.
+    generation = models.PositiveBigIntegerField(default=0)
     # Set while a refresh runs: a second refresh (cron and a manual run, two workers) waits
     # its turn by skipping, so two never rewrite the same cells at once.
     running_since = models.DateTimeField(null=True, blank=True)

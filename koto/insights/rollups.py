@@ -652,6 +652,7 @@ def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dic
         state.watermark_at = started_at
         state.refreshed_at = clock.now()
         state.refreshed_on = today
+        state.generation += 1
         if full:
             state.full_refreshed_at = state.refreshed_at
         state.seconds = round(time.perf_counter() - t0, 2)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -283,29 +284,50 @@ MONTH_FLOWS = (
 )
 
 
+SUMS_CACHE_SECONDS = 24 * 60 * 60
+
+
+def _cell_sums(scope: Scope, filters: Filters, generation: int):
+    """The dashboard's sums of the rollup cells: by metric, month and key, and the contacts
+    by language. Cells change only when the rollups are refreshed, so the sums are cached
+    (Django's cache, per server process) under the refresh's generation: the next refresh
+    makes a new key. Nothing about the viewer is in them (suppression comes after)."""
+    key = "insights:sums:" + ":".join(
+        [scope.code, str(generation), *(str(v) for v in filters.as_query().values())]
+    )
+    sums = cache.get(key)
+    if sums is None:
+        cells = _cells(scope, filters)
+        sums = (
+            list(cells.values_list("metric", "month", "key").annotate(v=Sum("value")).order_by()),
+            list(
+                cells.filter(metric=Metric.CONTACTS)
+                .values_list("language")
+                .annotate(v=Sum("value"))
+                .order_by()
+            ),
+        )
+        cache.set(key, sums, SUMS_CACHE_SECONDS)
+    return sums
+
+
 def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboard:
     scope = scope_get_for(user=user, code=scope_code)
     suppress = not scope.own
     months = month_range(filters.month_from, filters.month_to)
-    d = Dashboard(scope, filters, months, refreshed_at=RefreshState.get().refreshed_at)
+    state = RefreshState.get()
+    d = Dashboard(scope, filters, months, refreshed_at=state.refreshed_at)
     by_month: dict[tuple[str, dt.date], int] = defaultdict(int)
     by_key: dict[tuple[str, str], int] = defaultdict(int)
     by_mk: dict[tuple[str, dt.date, str], int] = defaultdict(int)
-    for r in (
-        _cells(scope, filters).values("metric", "month", "key").annotate(v=Sum("value")).order_by()
-    ):
-        by_month[(r["metric"], r["month"])] += r["v"]
-        by_key[(r["metric"], r["key"])] += r["v"]
-        by_mk[(r["metric"], r["month"], r["key"])] += r["v"]
+    sums, language_sums = _cell_sums(scope, filters, state.generation)
+    for metric, month, key, v in sums:
+        by_month[(metric, month)] += v
+        by_key[(metric, key)] += v
+        by_mk[(metric, month, key)] += v
     languages: dict[str, int] = defaultdict(int)
-    for r in (
-        _cells(scope, filters)
-        .filter(metric=Metric.CONTACTS)
-        .values("language")
-        .annotate(v=Sum("value"))
-        .order_by()
-    ):
-        languages[r["language"]] += r["v"]
+    for language, v in language_sums:
+        languages[language] += v
     d.not_broken_down = filters.any_person_filter
 
     def fig(v: int, metric: str = "") -> Figure:

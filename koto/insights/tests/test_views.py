@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
@@ -119,6 +120,7 @@ def test_dashboard_page__renders_charts_and_tables(data, manager, web):
 def test_dashboard_page__queries_do_not_grow_with_data(data, manager, web, lahti_counsellor):
     http = web(manager)
     http.get(f"/insights/?{PERIOD}")
+    cache.clear()  # measure the sums' queries too
     with CaptureQueriesContext(connection) as small:
         http.get(f"/insights/?{PERIOD}")
     for day in range(20):
@@ -128,6 +130,24 @@ def test_dashboard_page__queries_do_not_grow_with_data(data, manager, web, lahti
         http.get(f"/insights/?{PERIOD}")
     assert len(large.captured_queries) == len(small.captured_queries)
     assert len(small.captured_queries) <= 14
+
+
+def test_dashboard_for__sums_cached_until_the_next_refresh(data, manager, lahti_counsellor):
+    # given a dashboard read once
+    period = Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
+    first = selectors.dashboard_for(user=manager, scope_code=None, filters=period)
+    # when it is read again, the rollup cells are not queried
+    with CaptureQueriesContext(connection) as again:
+        second = selectors.dashboard_for(user=manager, scope_code=None, filters=period)
+    assert not any("insights_cell" in q["sql"] for q in again.captured_queries)
+    assert cells_of(second, "contacts_channel") == cells_of(first, "contacts_channel")
+    # and new contacts show only after the rollups are refreshed
+    b.contact(lahti_counsellor, on=dt.date(2026, 3, 9))
+    unrefreshed = selectors.dashboard_for(user=manager, scope_code=None, filters=period)
+    assert cells_of(unrefreshed, "contacts_channel")["walk_in"][0].display == "3"
+    rollups.refresh(full=True)  # (the clock is frozen: no watermark would see the contact)
+    refreshed = selectors.dashboard_for(user=manager, scope_code=None, filters=period)
+    assert cells_of(refreshed, "contacts_channel")["walk_in"][0].display == "4"
 
 
 def test_dashboard_page__bad_month_names_the_field(manager, web):
