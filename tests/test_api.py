@@ -83,6 +83,23 @@ def test_api_token__reads_own_organisation_only(client, org, counsellor, outside
     )
 
 
+def test_api_token__last_used_kept_to_the_minute(client, org, counsellor):
+    import datetime as dt
+
+    from koto.core import clock
+
+    admin = member(org, Role.ORG_ADMIN)
+    token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    own = make_client(counsellor)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    start = clock.now()
+    for seconds, expected in ((0, 0), (30, 0), (61, 61)):
+        with clock.frozen(start + dt.timedelta(seconds=seconds)):
+            assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 200
+        token.refresh_from_db()
+        assert token.last_used_at == start + dt.timedelta(seconds=expected)
+
+
 def test_api_session__csrf_required_for_writes(counsellor):
     from django.test import Client
 
