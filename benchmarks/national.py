@@ -37,6 +37,7 @@ import socket
 import string
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import quote
 
@@ -508,16 +509,13 @@ def vacuum_state(url: str) -> dict:
 
 
 def page_benchmark(args, counts: dict) -> dict:
-    from django.conf import settings
+    from django.test import Client as HttpClient
 
     from koto.core import clock
 
-    settings.ALLOWED_HOSTS = ["*"]
-    from django.test import Client as HttpClient
-
     rng = random.Random(args.seed)
     insights = insights_state(args.url, refresh=not args.skip_refresh)
-    vacuum = vacuum_state(args.url)
+    vacuum = args.vacuum
     print(f"== vacuum: {json.dumps(vacuum)}", flush=True)
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -704,6 +702,18 @@ def token_for(org, run_id: str):
     return admin, token, key
 
 
+def browser_cookies(persona: Persona) -> dict:
+    """The Cookie header a browser sends once logged in: the session and the CSRF cookie
+    (set by the first page with a form; without it every page would mint a new one)."""
+    response = persona.http.get("/clients/search/")
+    jar = persona.http.cookies
+    if "csrftoken" not in jar:
+        sys.exit(
+            f"{persona.username}: no CSRF cookie from /clients/search/ ({response.status_code})"
+        )
+    return {"Cookie": f"sessionid={jar['sessionid'].value}; csrftoken={jar['csrftoken'].value}"}
+
+
 def build_mix(args, run_id: str) -> dict:
     """Prepared requests per category (session cookies, tokens, visible ids) and the state to
     reconcile: the tokens' system users and the meeting purpose of this run."""
@@ -727,7 +737,7 @@ def build_mix(args, run_id: str) -> dict:
         membership = active_membership_for(user=user, membership_id=None)
         org = membership.organisation
         persona = Persona(user.username, rng)
-        cookie = {"Cookie": f"sessionid={persona.http.cookies['sessionid'].value}"}
+        cookie = browser_cookies(persona)
         if org.id not in tokens:
             tokens[org.id] = token_for(org, run_id)
         _admin, token, key = tokens[org.id]
@@ -765,7 +775,7 @@ def build_mix(args, run_id: str) -> dict:
             reqs["meeting_post"].append(["POST", f"/api/v1/clients/{r[0]}/meetings", bearer, json.dumps(body)])  # fmt: skip
     for user in managers:
         persona = Persona(user.username, rng)
-        cookie = {"Cookie": f"sessionid={persona.http.cookies['sessionid'].value}"}
+        cookie = browser_cookies(persona)
         c = persona.constants
         scope = "national" if user.username == NATIONAL_MANAGER else f"org:{c['org_id']}"
         period = f"from={c['from_month']}&to={c['to_month']}"
@@ -886,6 +896,61 @@ class Server:
                 self.proc.wait()
 
 
+def process_cpu() -> dict[int, tuple[str, int, float]]:
+    """Every live process: pid -> (name, parent pid, CPU seconds so far, user + system)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+        except OSError:  # exited meanwhile
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        procs[int(entry)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return procs
+
+
+class CpuByKind(threading.Thread):
+    """CPU seconds spent while it runs by kind of process: the gunicorn server (master and
+    workers), PostgreSQL (backends and helpers), everything else. Sampled every half second,
+    so a process that ends (a database connection closed after KOTO_CONN_MAX_AGE) loses
+    at most its last half second; wrk's own CPU comes from its rusage."""
+
+    def __init__(self, server_pid: int):
+        super().__init__(daemon=True)
+        self.server_pid = server_pid
+        self.spent = {"server": 0.0, "postgres": 0.0, "other": 0.0}
+        self.halt = threading.Event()
+
+    def kind(self, pid: int, name: str, ppid: int) -> str | None:
+        if pid == self.server_pid or ppid == self.server_pid:
+            return "server"
+        if name.startswith("postgres"):
+            return "postgres"
+        return None if name == "wrk" else "other"
+
+    def run(self) -> None:
+        self.started_at = time.perf_counter()
+        last = process_cpu()
+        while not self.halt.wait(0.5):
+            now = process_cpu()
+            for pid, (name, ppid, cpu) in now.items():
+                kind = self.kind(pid, name, ppid)
+                if kind is not None:
+                    self.spent[kind] += max(0.0, cpu - (last[pid][2] if pid in last else 0.0))
+            last = now
+        self.seconds = time.perf_counter() - self.started_at
+
+    def stop(self) -> tuple[dict[str, float], float]:
+        self.halt.set()
+        self.join()
+        return self.spent, self.seconds
+
+
 def cpu_times() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     with open("/proc/stat") as f:
@@ -902,17 +967,23 @@ def run_wrk(server: Server, data_path, out_path, *, seconds: int, connections: i
     ]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, total0 = cpu_times()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120)  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    sampler = CpuByKind(server.proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate(timeout=seconds + 120)
+    kinds, window = sampler.stop()
     busy1, total1 = cpu_times()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        sys.exit(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        sys.exit(f"wrk failed ({proc.returncode}):\n{stdout}\n{stderr}")
     result = json.loads(out_path.read_text())
     result["wrk_cpu_s"] = round(
         (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1
     )
     result["machine_cpu_busy_pct"] = round(100 * (busy1 - busy0) / max(total1 - total0, 1), 1)
-    result["wrk_stdout"] = proc.stdout
+    result["wrk_stdout"] = stdout
+    result["cpu_by_process_kind_s"] = {k: round(kinds[k], 1) for k in ("server", "postgres", "other")}  # fmt: skip
+    result["cpu_window_s"] = round(window, 1)
     return result
 
 
@@ -956,50 +1027,32 @@ def write_counts(mix: dict) -> dict:
 
 
 def audit_head() -> int:
-    from koto.audit.models import AuditChainHead
+    """The largest audit event id so far (ids come from one sequence, across lanes)."""
+    from django.db.models import Max
 
-    head = AuditChainHead.objects.filter(id=1).first()
-    return head.last_event_id if head else 0
+    from koto.audit.models import AuditEvent
+
+    return AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
 
 
-def verify_chain_from(first_id: int, batch_size: int = 5000) -> dict:
-    """Recompute the chain from `first_id` on, linked to the stored hash before it (the same
-    checks as koto.audit.verification.verify_chain, over the load test's events only)."""
-    from koto.audit.chain import GENESIS, event_hash, event_payload
-    from koto.audit.models import AuditChainHead, AuditEvent
+def verify_chain_from(first_id: int) -> dict:
+    """The audit trail's own verification (koto.audit.verification) from the load test's
+    first event on: every lane's events after it, linked to the lane's event before it, and
+    every lane's end against its head."""
+    from koto.audit.verification import verify_chain
 
     t0 = time.perf_counter()
-    prev = GENESIS
-    if first_id > 1:
-        prev = AuditEvent.objects.filter(id=first_id - 1).values_list("hash", flat=True).first()
-        if prev is None:
-            return {"ok": False, "from_id": first_id, "problem": f"event {first_id - 1} missing"}
-    expected, checked, last = first_id, 0, first_id - 1
-    while True:
-        batch = list(AuditEvent.objects.filter(id__gte=expected).order_by("id")[:batch_size])
-        if not batch:
-            break
-        for event in batch:
-            problem = None
-            if event.id != expected:
-                problem = "missing event (deleted row)"
-            elif event.prev_hash != prev:
-                problem = "previous-hash link does not match"
-            elif event_hash(prev, event_payload(event)) != event.hash:
-                problem = "content does not match its hash (edited)"
-            if problem:
-                return {"ok": False, "from_id": first_id, "broken_at": expected, "problem": problem, "checked": checked}  # fmt: skip
-            prev, expected, last, checked = event.hash, expected + 1, event.id, checked + 1
-    head = AuditChainHead.objects.get(id=1)
-    ok = head.last_event_id == last
-    return {
-        "ok": ok,
+    report = verify_chain(from_id=first_id)
+    out = {
+        "ok": report.ok,
         "from_id": first_id,
-        "to_id": last,
-        "checked": checked,
+        "to_id": audit_head(),
+        "checked": report.checked,
         "seconds": round(time.perf_counter() - t0, 1),
-        **({} if ok else {"problem": "events missing at the end of the chain"}),
     }
+    if not report.ok:
+        out.update(broken_at=report.broken_at, problem=report.problem, lane=report.lane)
+    return out
 
 
 def full_audit_verify(url: str, limit: int) -> dict:
@@ -1021,6 +1074,8 @@ def full_audit_verify(url: str, limit: int) -> dict:
 
 def run_phase(args, mix, server: Server, seconds: int, label: str) -> dict:
     """One wrk run on a fresh server with the full mix; writes reconciled afterwards."""
+    from koto.audit.models import AuditEvent
+
     categories = mix["categories"]
     data_path = WORK_DIR / f"wrk-data-{label}.lua"
     write_lua_data(data_path, categories, args.seed)
@@ -1071,7 +1126,7 @@ def run_phase(args, mix, server: Server, seconds: int, label: str) -> dict:
         "per_category_server": log,
         "audit_events": {
             "first_id": first_event,
-            "events_written": audit_head() - first_event + 1,
+            "events_written": AuditEvent.objects.filter(id__gte=first_event).count(),
         },  # fmt: skip
         "created_unmatched": wrk["created"].get("other", 0),  # a 201 without a marker: 0
         "loadavg_before": [round(x, 2) for x in load_before],
@@ -1089,6 +1144,17 @@ def run_phase(args, mix, server: Server, seconds: int, label: str) -> dict:
             / max(wrk["requests"], 1),
             1,
         ),  # fmt: skip
+        # the same per kind of process (server, PostgreSQL, other), over the sampling window
+        # inside the run, with wrk's own from its rusage over the whole run
+        "cpu_ms_per_request_by_kind": {
+            **{
+                kind: round(
+                    cpu * 1000 / max(wrk["requests"] * wrk["cpu_window_s"] / seconds_run, 1), 2
+                )  # fmt: skip
+                for kind, cpu in wrk["cpu_by_process_kind_s"].items()
+            },
+            "wrk": round(wrk["wrk_cpu_s"] * 1000 / max(wrk["requests"], 1), 2),
+        },
         "wrk_stdout": wrk["wrk_stdout"],
     }
 
@@ -1117,6 +1183,30 @@ def probe_categories(server: Server, reqs: dict) -> tuple[list, dict]:
     return categories, missing
 
 
+def ceiling(args, config: tuple, cookie: dict) -> dict:
+    """What this machine serves at most through the same server and connections, without
+    Koto's work: wrk on the trivial view (/healthz), first anonymous (Django and gunicorn
+    alone), then with a counsellor's session (plus what every signed-in request reads: the
+    session, the user and the memberships). No page of the mix can be cheaper."""
+    out = {}
+    for label, headers in (("trivial_view", {}), ("trivial_view_signed_in", cookie)):
+        server = Server(args.url, args.secret, *config)
+        cmd = ["wrk", "-t", "2", "-c", str(args.users), "-d", f"{args.ceiling_seconds}s", "--timeout", "10s"]  # fmt: skip
+        for k, v in headers.items():
+            cmd += ["-H", f"{k}: {v}"]
+        run = subprocess.run([*cmd, f"http://127.0.0.1:{server.port}/healthz"], capture_output=True, text=True)  # fmt: skip
+        server.stop()
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout)
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
+        out[label] = {
+            "requests_per_s": float(rps.group(1)) if rps else None,
+            "non_2xx": int(bad.group(1)) if bad else 0,
+            "wrk_stdout": run.stdout,
+        }
+        print(f"ceiling {label}: {out[label]['requests_per_s']} req/s", flush=True)
+    return out
+
+
 def load_test(args, counts: dict) -> dict:
     from koto.accounts.services import api_token_revoke
     from koto.core import clock
@@ -1141,6 +1231,7 @@ def load_test(args, counts: dict) -> dict:
     mix["categories"], missing = probe_categories(server, mix["requests"])
     main = run_phase(args, mix, server, args.load_seconds, "main")
     print(summary_line(main), flush=True)
+    limits = ceiling(args, configs[0], mix["requests"]["my_clients"][0][2]) if args.ceiling_seconds else {}  # fmt: skip
     for admin, token, _key in mix["tokens"]:
         api_token_revoke(actor=admin, token=token)
     print("== audit chain", flush=True)
@@ -1178,7 +1269,9 @@ def load_test(args, counts: dict) -> dict:
         "missing": missing,
         "users": mix["users"],
         "managers": mix["managers"],
+        "vacuum": args.vacuum,
         "main": main,
+        "ceiling": limits,
         "tuning": tuning,
         "audit": audit,
         "ok": main["requests_per_s"] >= 300
@@ -1215,6 +1308,9 @@ def main() -> None:
     )
     parser.add_argument("--load-seconds", type=int, default=300)
     parser.add_argument("--warmup-seconds", type=int, default=15)
+    parser.add_argument(
+        "--ceiling-seconds", type=int, default=30, help="wrk on the trivial view (0: skip)"
+    )
     parser.add_argument("--users", type=int, default=50, help="concurrent connections")
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     # 2 processes for 2 cores, 8 threads each to overlap waits on PostgreSQL (on the same
@@ -1229,6 +1325,10 @@ def main() -> None:
         default="",
         help="diagnosis: comma-separated load categories to leave out (results then go to "
         "load_test__without_<categories>.json, not load_test.json)",
+    )
+    parser.add_argument(
+        "--load-result",
+        help="diagnosis: write the load test to benchmarks/results/<name>.json instead",
     )
     parser.add_argument("--full-audit-limit", type=int, default=3_000_000)
     parser.add_argument(
@@ -1246,7 +1346,13 @@ def main() -> None:
     args.secret = secrets.token_urlsafe(50)
     os.environ["KOTO_SECRET_KEY"] = args.secret
     setup_django_url(args.url)
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["*"]  # this process's test client (the server has its own)
     counts = require_data(args.url)
+    # before pages and load alike: this server may run without autovacuum (CI's does)
+    args.vacuum = vacuum_state(args.url)
+    print(f"vacuum: {json.dumps(args.vacuum)}", flush=True)
     bound_statements()
     print(f"{db_name(args.url)}: {json.dumps(counts)}", flush=True)
     if not args.skip_pages:
@@ -1256,7 +1362,9 @@ def main() -> None:
     if not args.skip_load:
         load = load_test(args, counts)
         excluded = sorted(c for c in args.mix_exclude.split(",") if c)
-        name = "load_test" + (f"__without_{'_'.join(excluded)}" if excluded else "")
+        name = args.load_result or (
+            "load_test" + (f"__without_{'_'.join(excluded)}" if excluded else "")
+        )
         print(write_result(name, load))
 
 
