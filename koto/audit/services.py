@@ -101,7 +101,8 @@ def audit_record(
         ip=meta.ip,
         **_actor_fields(actor),
     )
-    with transaction.atomic():
+    # Inside the caller's transaction without a savepoint: an audit that fails fails it all.
+    with transaction.atomic(savepoint=False):
         _append(_lock_lane(), [event])
     return event
 
@@ -131,5 +132,5 @@ def audit_record_many(
         )
         for item in items
     ]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _append(_lock_lane(), events)
