@@ -35,36 +35,32 @@ def _actor_fields(actor) -> dict:
     }
 
 
-def _lock_lane() -> tuple[AuditChainHead, int | None]:
-    """A lane locked for this transaction: on PostgreSQL a free one, if any (with the next
-    event id drawn in the same round trip); otherwise (all busy, none made yet, or SQLite,
-    whose writers are serialised anyway) wait for one. Plain SQL: every audited request
-    runs it, and the ORM's query building cost more than the database."""
+def _lock_lane() -> AuditChainHead:
+    """A lane locked for this transaction: on PostgreSQL a free one, if any; otherwise (all
+    busy, none made yet, or SQLite, whose writers are serialised anyway) wait for one. Plain
+    SQL: every audited request runs it, and the ORM's query building cost more than the
+    database."""
     if connection.features.has_select_for_update_skip_locked:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT id, last_event_id, last_hash, last_seq, "
-                "nextval(pg_get_serial_sequence('audit_auditevent', 'id')) "
-                "FROM audit_auditchainhead ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED"
+                "SELECT id, last_event_id, last_hash, last_seq FROM audit_auditchainhead "
+                "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED"
             )
             free = cursor.fetchone()
         if free:
-            return AuditChainHead(*free[:4]), free[4]
+            return AuditChainHead(*free)
         lane = random.randint(1, LANES)  # noqa: S311 - spreading writers, not a secret
     else:
         lane = 1
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=lane)
-    return head, None
+    return head
 
 
-def _append(lane: tuple[AuditChainHead, int | None], events: list[AuditEvent]) -> None:
+def _append(head: AuditChainHead, events: list[AuditEvent]) -> None:
     """Give the events ids, their lane positions and hashes, write them, move the head.
     Plain statements (`fast_insert`, one UPDATE): this runs on every audited request."""
-    head, first_id = lane
-    ids = [first_id] if first_id is not None else []
-    ids += allocate_ids(AuditEvent, len(events) - len(ids))
     prev, seq = head.last_hash, head.last_seq
-    for event, event_id in zip(events, ids, strict=True):
+    for event, event_id in zip(events, allocate_ids(AuditEvent, len(events)), strict=True):
         seq += 1
         event.id, event.lane, event.seq, event.prev_hash = event_id, head.id, seq, prev
         event.hash = prev = event_hash(prev, event_payload(event))
