@@ -133,7 +133,13 @@ def load_demo(*, clients: int = 200, seed: int = 2023) -> dict:
             continue
     plans = demo_casework(users["lahti.neuvoja"], rng, today)
     reasons_seed()
-    return {"users": len(users), "clients": created, "plans": plans, "password": DEMO_PASSWORD}
+    referrals = demo_referrals(users, org, today)
+    minors = demo_minor_placement(users, org["398"], today)
+    claims = demo_claims(users["lahti.talous"], today)
+    return {
+        "users": len(users), "clients": created, "plans": plans, "referrals": referrals,
+        "minors": minors, "claims": claims, "password": DEMO_PASSWORD,
+    }  # fmt: skip
 
 
 GOALS = [
@@ -208,3 +214,149 @@ def law_entitled(client, today: dt.date) -> bool:
         return decision_for(client, today).assessment.entitled
     except (MissingFacts, FactsError):
         return False
+
+
+# (sender, receiving organisation code, kind, scope, what the receiver does)
+REFERRALS = [
+    ("lahti.neuvoja", "ta-paijat-hameen-tyollisyysalue", "employment_services", "read", "accept"),
+    ("lahti.neuvoja", "ta-paijat-hameen-tyollisyysalue", "employment_services", "read", "accept"),
+    ("lahti.neuvoja", "ta-paijat-hameen-tyollisyysalue", "employment_services", "none", "decline"),
+    ("lahti.neuvoja", "ta-paijat-hameen-tyollisyysalue", "employment_services", "read", ""),
+    ("lahti.neuvoja", "hva-09", "welfare_services", "read", "complete"),
+    ("lahti.neuvoja", "hva-09", "welfare_services", "read", ""),
+    ("lahti.neuvoja", NGO_CODE, "guidance", "none", "accept"),
+    ("ph.tyovoima", "398", "integration_training", "full", "accept"),
+    ("ph.tyovoima", "398", "integration_training", "read", ""),
+    ("ph.tyovoima", "398", "assessment_contact_9", "read", ""),
+]
+RECEIVERS = {
+    "ta-paijat-hameen-tyollisyysalue": "ph.tyovoima",
+    "hva-09": "phhva.sosiaali",
+    NGO_CODE: "jarjesto.neuvoja",
+    "398": "lahti.neuvoja",
+}
+MESSAGES = {
+    "employment_services": "Asiakas on valmis työnhakuun; pyydämme työllisyyspalveluiden arviota.",
+    "welfare_services": "Asiakas tarvitsee sosiaalityön arvion perhetilanteen vuoksi.",
+    "guidance": "Asiakas toivoo apua asunnon hakemiseen ja viranomaisasiointiin.",
+    "integration_training": "Työnhakija, jolla kotoutumissuunnitelma: ohjaus kotoutumiskoulutukseen.",
+    "assessment_contact_9": "Yhteydenotto 9 §: asiakas pyytää alkukartoitusta.",
+}
+
+
+def demo_referrals(users: dict, org: dict, today: dt.date) -> int:
+    """Referrals both ways between Lahti and its partners (the employment area, the
+    welfare region, the NGO), in every state, through the referral services: the inbox,
+    the badge and the closed loop have something to show."""
+    from koto.clients.selectors import client_get_for
+    from koto.referrals.services import (
+        referral_accept,
+        referral_complete,
+        referral_decline,
+        referral_send,
+    )
+
+    org = {**org, NGO_CODE: Organisation.objects.get(code=NGO_CODE)}
+    used: set[int] = set()
+    made = 0
+    for i, (sender_name, to_code, kind, scope, answer) in enumerate(REFERRALS):
+        sender = users[sender_name]
+        candidate = (
+            Client.objects.filter(counsellor=sender)
+            .exclude(id__in=used)
+            .exclude(referrals__isnull=False)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if candidate is None:
+            continue
+        used.add(candidate)
+        client = client_get_for(user=sender, client_id=candidate, purpose="referral")
+        referral = referral_send(
+            actor=sender, client=client, kind=kind, message=MESSAGES[kind],
+            to_organisation=org[to_code], scope=scope if client.access == "full" else "none",
+            include_contact_details=i % 2 == 0,
+        )  # fmt: skip
+        made += 1
+        receiver = users[RECEIVERS[to_code]]
+        if answer in ("accept", "complete"):
+            referral = referral_accept(actor=receiver, referral=referral, note="Otamme asiakkaan.")
+        if answer == "complete":
+            referral_complete(actor=receiver, referral=referral, note="Arvio tehty.")
+        if answer == "decline":
+            referral_decline(
+                actor=receiver, referral=referral, reason="Asiakas ei ole työnhakijana."
+            )
+    return made
+
+
+def demo_minor_placement(users: dict, lahti: Organisation, today: dt.date) -> int:
+    """The vitality centre's placement agreement with Lahti for this year (the welfare
+    region's statement first), and an unaccompanied minor proposed, accepted, housed and
+    arrived through the placement services: a client with a care record and its tasks."""
+    from koto.placement.models import PlacementAgreement
+    from koto.placement.services import (
+        agreement_consult,
+        agreement_create,
+        agreement_sign,
+        placement_accept,
+        placement_arrive,
+        placement_propose,
+        placement_reserve_housing,
+    )
+
+    officer, manager = users["evk.sijoitus"], users["lahti.esihenkilo"]
+    if PlacementAgreement.objects.filter(municipality=lahti, year=today.year).exists():
+        return 0
+    agreement = agreement_create(
+        actor=officer, municipality=lahti, year=today.year,
+        places={"places_quota_refugee": 30, "places_international_protection": 20,
+                "places_unaccompanied_minor": 4},
+    )  # fmt: skip
+    agreement_consult(
+        actor=users["phhva.sosiaali"], agreement=agreement, consulted_on=today,
+        statement="Hyvinvointialue puoltaa: terveystarkastukset ja perhetyö järjestetään.",
+    )  # fmt: skip
+    agreement_sign(actor=officer, agreement=agreement, signed_on=today)
+    placement = placement_propose(
+        actor=officer, municipality=lahti, category="unaccompanied_minor",
+        source="reception_centre", source_detail="Espoon ryhmäkoti",
+        persons=[{
+            "first_name": "Yonas", "last_name": "Tesfaye", "gender": "male",
+            "birth_date": dt.date(today.year - 16, 3, 14), "residence_basis": "asylum",
+            "first_permit_on": today - dt.timedelta(days=40), "mother_tongue": "ti",
+        }],
+        proposed_on=today,
+    )  # fmt: skip
+    placement = placement_accept(actor=manager, placement=placement, decided_on=today)
+    placement = placement_reserve_housing(
+        actor=manager, placement=placement, address="Perhekoti Lähde, Lahti", housing_on=today
+    )
+    placement_arrive(actor=manager, placement=placement, arrived_on=today)
+    return 1
+
+
+def demo_claims(finance, today: dt.date) -> int:
+    """Lahti's actual-cost claims: last year's special costs submitted, this quarter's
+    interpreting costs still a draft (the finance officer's month page and the claim)."""
+    from koto.funding.services import claim_create, claim_line_add, claim_submit
+
+    last_year = today.year - 1
+    submitted = claim_create(
+        actor=finance, section="65", period_start=dt.date(last_year, 1, 1),
+        period_end=dt.date(last_year, 12, 31), description="Erityiskustannukset (65 §)",
+    )  # fmt: skip
+    for text, amount in (("Tulkkaus, terveystarkastukset", "1840.00"),
+                         ("Erityisruokavalio, lapsiperhe", "620.50")):  # fmt: skip
+        claim_line_add(actor=finance, claim=submitted, description=text, amount=amount,
+                       occurred_on=dt.date(last_year, 6, 30))  # fmt: skip
+    claim_submit(actor=finance, claim=submitted, submitted_on=today)
+    quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    draft = claim_create(
+        actor=finance, section="64", period_start=quarter, period_end=today,
+        description="Vastaanottovalmius (64 §)",
+    )  # fmt: skip
+    claim_line_add(actor=finance, claim=draft, description="Asunnon varaus", amount="950.00",
+                   occurred_on=quarter)  # fmt: skip
+    return 2

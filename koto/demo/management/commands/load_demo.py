@@ -17,8 +17,9 @@ class Command(BaseCommand):
         else:
             result = load_demo(clients=clients, seed=seed)
             self.stdout.write(
-                f"Loaded {result['clients']} demo clients, {result['plans']} integration plans "
-                f"and {result['users']} demo users."
+                f"Loaded {result['clients']} demo clients, {result['plans']} integration plans, "
+                f"{result['referrals']} referrals, {result['minors']} unaccompanied minor, "
+                f"{result['claims']} actual-cost claims and {result['users']} demo users."
             )
         self.stdout.write(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
         for username, code, role, _first, _last in DEMO_USERS:

@@ -1,0 +1,47 @@
+"""The demo data (`manage.py load_demo`): every role has something to open."""
+
+import pytest
+from django.core.management import call_command
+
+from koto.audit.verification import verify_chain
+from koto.clients.models import Client
+from koto.funding.models import Claim
+from koto.placement.models import MinorCare, Placement
+from koto.referrals.models import Referral
+
+
+@pytest.fixture
+def demo(db):
+    from koto.demo.data import load_demo
+
+    return load_demo(clients=60)
+
+
+def test_load_demo__referrals_in_every_state_both_ways(demo):
+    statuses = set(Referral.objects.values_list("status", flat=True))
+    assert statuses == {"sent", "accepted", "declined", "completed"}
+    assert Referral.objects.filter(to_organisation__code="398").exists() is True
+    assert Referral.objects.filter(from_organisation__code="398").exists() is True
+    assert demo["referrals"] == Referral.objects.count()
+
+
+def test_load_demo__unaccompanied_minor_arrived_with_care_record(demo):
+    placement = Placement.objects.get(category="unaccompanied_minor")
+    assert placement.status == "arrived"
+    care = MinorCare.objects.get()
+    assert care.client.responsible_organisation.code == "398"
+    assert Client.objects.filter(minor_care=care).count() == 1
+
+
+def test_load_demo__claims_submitted_and_draft(demo):
+    assert sorted(Claim.objects.values_list("status", flat=True)) == ["draft", "submitted"]
+
+
+def test_load_demo__written_through_the_services_with_an_intact_audit_chain(demo):
+    assert verify_chain().ok is True
+
+
+def test_load_demo_command__second_run_leaves_data(demo, capsys):
+    call_command("load_demo")
+    assert "Demo data already loaded." in capsys.readouterr().out
+    assert Referral.objects.count() == demo["referrals"]
