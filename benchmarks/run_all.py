@@ -110,6 +110,11 @@ def table() -> str:
         rows.append(
             f"| trivial Django view (national run, PostgreSQL) | median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms | floor | {nat['date']} |"
         )
+        signed = nat.get("trivial_view_signed_in")
+        if signed:
+            rows.append(
+                f"| the same view signed in (session, user, memberships: {signed['queries_max']} queries) | median {signed['median_ms']} ms, p95 {signed['p95_ms']} ms | second floor, for comparison | {nat['date']} |"
+            )
         targets = {"counsellor": "p95 ≤ 50 ms and ≤ 3× trivial", "dashboard": "p95 ≤ 500 ms"}
         for name, m in nat["results"].items():
             if name == "trivial_view":
@@ -117,8 +122,13 @@ def table() -> str:
             where = f"{name.replace('__', ' as ')} (PostgreSQL, {nat['clients']:,} clients)"
             target = targets.get(m["kind"], "no target")
             if "p95_ms" in m:
+                vs_signed = (
+                    f", {m['p95_vs_trivial_signed_in']}× signed in"
+                    if "p95_vs_trivial_signed_in" in m
+                    else ""
+                )
                 figure = (
-                    f"median {m['median_ms']} ms, p95 {m['p95_ms']} ms ({m['p95_vs_trivial']}× trivial), "
+                    f"median {m['median_ms']} ms, p95 {m['p95_ms']} ms ({m['p95_vs_trivial']}× trivial{vs_signed}), "
                     f"{m['queries_max']} queries"
                 )
             elif m.get("missing"):
@@ -141,6 +151,20 @@ def table() -> str:
             f"{m['errors']['total']} errors, {m['lost_writes']} lost of {writes:,} writes | "
             f"≥ 300 req/s, 0 errors, 0 lost writes | {lt['date']} |"
         )
+        by_kind = m.get("cpu_ms_per_request_by_kind")
+        if by_kind:
+            rows.append(
+                f"| load test: machine CPU per request (2 cores, {m['machine_cpu_busy_pct']} % busy) | "
+                f"{m['machine_cpu_ms_per_request']} ms: server {by_kind['server']}, PostgreSQL {by_kind['postgres']}, "
+                f"wrk {by_kind['wrk']}, other {by_kind['other']} | 300 req/s needs ≤ 6.7 | {lt['date']} |"
+            )
+        for label, what in (("trivial_view", "trivial view, anonymous"), ("trivial_view_signed_in", "trivial view, signed in")):  # fmt: skip
+            c = lt.get("ceiling", {}).get(label)
+            if c and c.get("requests_per_s"):
+                rows.append(
+                    f"| ceiling: wrk on the {what} (same server, {m['connections']} connections) | "
+                    f"{c['requests_per_s']:,} req/s, {c['non_2xx']} non-2xx | what no page can beat | {lt['date']} |"
+                )
         a = lt["audit"]["from_load_test"]
         full = lt["audit"]["full"]
         full_text = (
