@@ -64,6 +64,10 @@ class Organisation(TimeStampedModel):
         _("has an integration programme (13 §)"), default=True
     )
     source = models.CharField(_("source"), max_length=300, blank=True)
+    # Referrals sent to the organisation that nobody there has opened yet: kept by
+    # koto.referrals (recounted on every change), read by the navigation badge with the
+    # membership's organisation, so a page pays no query for it.
+    referrals_waiting = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["kind", "name_fi"]

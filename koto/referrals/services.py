@@ -197,6 +197,7 @@ def referral_send(
         referral=referral, at=now, operation="send", to_status=ReferralStatus.SENT,
         actor=actor, organisation=from_org, note=message[:200],
     )  # fmt: skip
+    _recount_waiting(referral.to_organisation_id)
     recipient = to_organisation.code if to_organisation else external_name
     record_event(
         client, actor, EVENT_KINDS["send"],
@@ -237,6 +238,19 @@ def _lock(referral: Referral, expected_version: int | None) -> Referral:
     locked.from_organisation = referral.from_organisation
     locked.to_organisation = referral.to_organisation
     return locked
+
+
+def _recount_waiting(organisation_id: int | None) -> None:
+    """Store how many referrals wait unopened at `organisation_id` (the navigation badge).
+    The organisation's row is locked first and the count is a statement of its own after
+    that, so of concurrent changes the last to commit counts all the others."""
+    if organisation_id is None:
+        return
+    list(Organisation.objects.select_for_update().filter(pk=organisation_id).values_list("pk"))
+    waiting = Referral.objects.filter(
+        to_organisation_id=organisation_id, status=ReferralStatus.SENT
+    ).count()
+    Organisation.objects.filter(pk=organisation_id).update(referrals_waiting=waiting)
 
 
 def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral:
@@ -291,6 +305,8 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
         client_id=referral.client_id, reason=note,
         changes={"operation": operation, "status": [old, new]},
     )  # fmt: skip
+    if ReferralStatus.SENT in (old, new):
+        _recount_waiting(referral.to_organisation_id)
     # Access follows the state: held while accepted, ended (yesterday was its last day, so it
     # is gone at once) when the referral leaves the accepted state.
     if old not in GRANTING and new in GRANTING:

@@ -339,11 +339,33 @@ def test_external_referral__sender_records_the_answer(send, counsellor, receiver
     assert ReferralStep.objects.filter(referral=r).count() == 4
 
 
+def test_referrals_waiting__stored_count_follows_every_change(send, receiver, counsellor):
+    from koto.organisations.models import Organisation
+
+    def stored() -> int:
+        org_id = receiver.active_membership.organisation_id
+        return Organisation.objects.get(pk=org_id).referrals_waiting
+
+    r1, r2 = send(), send(kind="guidance")
+    assert stored() == 2 == selectors.incoming_new_count(receiver)
+    r1 = services.referral_receive(actor=receiver, referral=r1)
+    assert stored() == 1
+    services.referral_decline(actor=receiver, referral=r2, reason="Not ours.")
+    assert stored() == 0
+    r1 = services.referral_accept(actor=receiver, referral=r1)
+    r1 = services.referral_complete(actor=receiver, referral=r1)
+    services.referral_reopen(actor=counsellor, referral=r1, comment="Once more, please.")
+    assert stored() == 1 == selectors.incoming_new_count(receiver)
+
+
 def test_context_processor__new_count_for_referral_handlers_only(send, receiver, org, rf):
+    from koto.accounts.selectors import active_membership_for
     from koto.referrals.context_processors import referrals
 
     send()
     request = rf.get("/")
+    # as each request does: the membership (and its organisation) read afresh
+    receiver.active_membership = active_membership_for(user=receiver, membership_id=None)
     request.user = receiver
     assert referrals(request) == {"can_handle_referrals": True, "referrals_new_count": 1}
     request.user = member(org, Role.MANAGER, username="boss")
