@@ -205,13 +205,12 @@ def _name_rows(
 
 def _first_match(client_ids: set[int], key: str) -> dict[int, tuple[str, int]]:
     """Each client's smallest matching (name key, client id): a client whose names match
-    more than once is listed once, at that position, on every page."""
-    vendor = connection.vendor
-    match = prefix_q(NAME_FIELDS[0], key, vendor=vendor) | prefix_q(
-        NAME_FIELDS[1], key, vendor=vendor
-    )
+    more than once is listed once, at that position, on every page. Reads all the names of
+    these clients (a client has one or two) by client and matches them here: with the
+    prefix in the SQL the planner read the prefix's names nationwide (4 804 for "rania al",
+    2 303 heap blocks, 100 ms cold) to keep the page's 104."""
     first: dict[int, tuple[str, int]] = {}
-    rows = ClientName.objects.filter(client_id__in=client_ids).filter(match)
+    rows = ClientName.objects.filter(client_id__in=client_ids)
     for cid, *keys in rows.values_list("client_id", *NAME_FIELDS):
         for k in keys:
             if k.startswith(key) and (cid not in first or (k, cid) < first[cid]):
