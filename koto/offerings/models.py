@@ -167,6 +167,11 @@ class Enrolment(TimeStampedModel):
                 fields=["service", "status", "requested_at"], name="enrolment_service_idx"
             ),
             models.Index(fields=["client", "status"], name="enrolment_client_idx"),
+            # the participants in enrolment order, keyset-paged (the service page and its
+            # API): a range read of the page, not a sort of all of a big course's enrolments
+            models.Index(
+                fields=["service", "requested_at", "id"], name="enrolment_participants_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
