@@ -4,7 +4,8 @@ python -m benchmarks.scale_data [--clients 1000000] [--contacts 20000000] [--see
 
 Drops and recreates the database koto_national (KOTO_NATIONAL_PG_URL overrides it; while
 other sessions use it the script refuses, unless --force), migrates, loads the demo data
-(`manage.py load_demo`: the demo users other benchmarks log in as), then times
+(`manage.py load_demo`: the demo users other benchmarks log in as, their referrals, claims,
+a minor's care and a plan PDF, which the task worker renders once), then times
 `manage.py generate_scale_data` as a child process (wall seconds, peak RSS from os.wait4),
 counts the rows of every table and writes benchmarks/results/scale_data_postgres.json. The
 database is left in place for the other national-scale benchmarks (benchmarks/national.py,
@@ -99,6 +100,8 @@ def main() -> None:
     recreate_database(url, force=args.force)
     migrate_s, _ = manage(["migrate", "--noinput", "-v0"], env)
     demo_s, _ = manage(["load_demo"], env)
+    # what the demo queued (the plan PDF), done as the task worker of `make run` would
+    manage(["db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0"], env)
     command = [
         "generate_scale_data", "--clients", str(args.clients), "--contacts", str(args.contacts),
         "--seed", str(args.seed), "--writers", str(args.writers), "--no-progress",

@@ -132,6 +132,7 @@ def load_demo(*, clients: int = 200, seed: int = 2023) -> dict:
         except (PossibleDuplicate, ValidationFailed):
             continue
     plans = demo_casework(users["lahti.neuvoja"], rng, today)
+    demo_plan_document(users["lahti.neuvoja"])
     reasons_seed()
     referrals = demo_referrals(users, org, today)
     minors = demo_minor_placement(users, org["398"], today)
@@ -207,6 +208,23 @@ def demo_casework(counsellor, rng: random.Random, today: dt.date) -> int:
             )
         made += 1
     return made
+
+
+def demo_plan_document(counsellor) -> None:
+    """The PDF of one active plan, as the counsellor asks for it (rendered by the task
+    worker after the commit: `make run` starts one)."""
+    from koto.plans.models import IntegrationPlan
+    from koto.plans.pdfs import pdf_request
+
+    plan = (
+        IntegrationPlan.objects.filter(counsellor=counsellor, status="active")
+        .select_related("client")
+        .order_by("id")
+        .first()
+    )
+    if plan is not None:
+        plan.client.access = "full"
+        pdf_request(actor=counsellor, plan=plan)
 
 
 def law_entitled(client, today: dt.date) -> bool:

@@ -11,10 +11,11 @@ from koto.referrals.models import Referral
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, django_capture_on_commit_callbacks):
     from koto.demo.data import load_demo
 
-    return load_demo(clients=60)
+    with django_capture_on_commit_callbacks(execute=True):  # the queued PDF renders
+        return load_demo(clients=60)
 
 
 def test_load_demo__referrals_in_every_state_both_ways(demo):
@@ -45,3 +46,11 @@ def test_load_demo_command__second_run_leaves_data(demo, capsys):
     call_command("load_demo")
     assert "Demo data already loaded." in capsys.readouterr().out
     assert Referral.objects.count() == demo["referrals"]
+
+
+def test_load_demo__a_plan_document_rendered_by_the_task(demo):
+    from koto.plans.models import PlanPdf
+
+    pdf = PlanPdf.objects.get()
+    assert pdf.status == PlanPdf.Status.READY
+    assert bytes(pdf.content[:5]) == b"%PDF-"
