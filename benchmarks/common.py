@@ -117,8 +117,11 @@ def pg_database_exists(url: str) -> bool:
     return row is not None
 
 
-def time_requests(client, urls: list[str], *, warmup: int = 20) -> tuple[list, list, dict]:
-    """Like measure(), but returns the raw milliseconds, query counts and a count per status."""
+def time_requests(
+    client, urls: list[str], *, warmup: int = 20, before_each=None
+) -> tuple[list, list, dict]:
+    """Like measure(), but returns the raw milliseconds, query counts and a count per status.
+    `before_each` (untimed) runs before every timed request, e.g. to empty a cache."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -126,6 +129,8 @@ def time_requests(client, urls: list[str], *, warmup: int = 20) -> tuple[list, l
         client.get(url)
     times, queries, statuses = [], [], {}
     for url in urls:
+        if before_each is not None:
+            before_each()
         with CaptureQueriesContext(connection) as ctx:
             t0 = time.perf_counter()
             response = client.get(url)

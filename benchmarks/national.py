@@ -405,7 +405,9 @@ def urls_for(persona: Persona, template: str, n: int) -> tuple[list[str] | None,
     return [fill(template, {**persona.constants, **persona.rng.choice(rows)}) for _ in range(n)], ""
 
 
-def bench_url(persona: Persona, template: str, kind: str, requests: int) -> dict:
+def bench_url(
+    persona: Persona, template: str, kind: str, requests: int, *, before_each=None
+) -> dict:
     """Probe once (404: missing), then time up to `requests` requests within the budget."""
     urls, why = urls_for(persona, template, requests)
     base = {"url": template, "user": persona.username, "kind": kind}
@@ -423,7 +425,9 @@ def bench_url(persona: Persona, template: str, kind: str, requests: int) -> dict
     n = max(MIN_REQUESTS, min(requests, int(ENTRY_BUDGET_S * 1000 / max(probe_ms, 0.1))))
     if probe_ms > SLOW_PROBE_MS:
         n = SLOW_REQUESTS
-    times, queries, statuses = time_requests(persona.http, urls[:n], warmup=min(10, n // 10))
+    times, queries, statuses = time_requests(
+        persona.http, urls[:n], warmup=min(10, n // 10), before_each=before_each
+    )
     return {**base, **summarise(times, queries, statuses), "probe_ms": round(probe_ms, 1)}
 
 
@@ -555,6 +559,10 @@ def page_benchmark(args, counts: dict) -> dict:
                 record(label, {"url": template, "user": persona.username, "kind": kind, "skipped": "no such user"})  # fmt: skip
                 continue
             record(label, bench_url(persona, template, kind, args.requests))
+            if name == "dashboard_org":  # the same with the sums' cache emptied, as above
+                from django.core.cache import cache
+
+                record(f"dashboard_org_uncached__{persona.key}", bench_url(persona, template, kind, args.requests, before_each=cache.clear))  # fmt: skip
         if counsellor.user is None:
             continue
         for template, op_id in api_get_operations(counsellor):
@@ -577,6 +585,12 @@ def page_benchmark(args, counts: dict) -> dict:
             national.constants[key] = next((c.constants[key] for c in cities if c.constants.get(key)), "")  # fmt: skip
         for name, template in NATIONAL_PAGES:
             record(f"{name}__{national.key}", bench_url(national, template, "dashboard", args.requests))  # fmt: skip
+        # The dashboards' sums are cached until the next refresh (docs/insights.md): the
+        # first view of a scope and period after a refresh, measured with the cache emptied.
+        from django.core.cache import cache
+
+        for name, template in NATIONAL_PAGES[:1]:
+            record(f"{name}_uncached__{national.key}", bench_url(national, template, "dashboard", args.requests, before_each=cache.clear))  # fmt: skip
     else:
         print(f"(no user {NATIONAL_MANAGER}: national dashboards not measured)", flush=True)
 
