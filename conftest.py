@@ -38,7 +38,7 @@ def web(client):
     """Django's test client, logged in as a given user."""
 
     def login(user):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="koto.accounts.backends.MembershipModelBackend")
         client.cookies["django_language"] = "en"  # pages in English unless a test sets another
         return client
 

@@ -59,7 +59,7 @@ def main() -> None:
     for username in ("lahti.neuvoja", "scale.091.0"):
         user = User.objects.get(username=username)
         http = HttpClient()
-        http.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        http.force_login(user, backend="koto.accounts.backends.MembershipModelBackend")
         membership = user.memberships.first()
         visible = list(
             Client.objects.filter(responsible_organisation=membership.organisation).values_list(

@@ -214,7 +214,7 @@ def main() -> None:
         "results": {},
     }
     http = HttpClient()
-    http.force_login(adviser, backend="django.contrib.auth.backends.ModelBackend")
+    http.force_login(adviser, backend="koto.accounts.backends.MembershipModelBackend")
     rng = random.Random(args.seed)
     codes = ["immigration_process", "job_search", "benefits", "housing_family_school"]
     pages = [

@@ -117,7 +117,7 @@ def main() -> None:
     ]  # fmt: skip
     for name, user, url in cases:
         c = HttpClient()
-        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        c.force_login(user, backend="koto.accounts.backends.MembershipModelBackend")
         result["results"][name] = measure(c, [url] * args.requests, warmup=3)
         r = result["results"][name]
         print(f"{name:32} median {r['median_ms']:8.1f} ms  p95 {r['p95_ms']:8.1f} ms  "

@@ -86,7 +86,7 @@ def main() -> None:
     }  # fmt: skip
     http = HttpClient()
     result["results"]["trivial_view"] = measure(http, ["/healthz"] * args.requests)
-    http.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    http.force_login(user, backend="koto.accounts.backends.MembershipModelBackend")
     result["results"]["my_work_page"] = measure(http, ["/plans/my-work/"] * args.requests)
     result["results"]["my_team_page"] = measure(
         http, ["/plans/my-work/?view=team"] * (args.requests // 2)

@@ -274,7 +274,7 @@ def login(user):
     from django.test import Client as HttpClient
 
     http = HttpClient(raise_request_exception=False)
-    http.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    http.force_login(user, backend="koto.accounts.backends.MembershipModelBackend")
     return http
 
 

@@ -104,7 +104,7 @@ def test_api_session__csrf_required_for_writes(counsellor):
     from django.test import Client
 
     http = Client(enforce_csrf_checks=True)
-    http.force_login(counsellor, backend="django.contrib.auth.backends.ModelBackend")
+    http.force_login(counsellor, backend="koto.accounts.backends.MembershipModelBackend")
     response = http.post("/api/v1/clients/", body(), content_type="application/json")
     assert response.status_code in (401, 403)
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from koto.accounts.models import ApiToken, Membership, User
+from koto.accounts.selectors import active_memberships_of
 from koto.audit.services import audit_record
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -187,11 +188,17 @@ def api_token_authenticate(key: str) -> User | None:
     if token is None or not secrets.compare_digest(token.key_hash, hash_token(key)):
         return None
     user = token.user
-    user.active_membership = (
-        Membership.objects.filter(user=user, is_active=True).select_related("organisation").first()
-    )
-    if user.active_membership is None:
+    # the token's system user has one membership, in the token's organisation; read with
+    # its organisation and reach (one query)
+    memberships = [
+        m for m in active_memberships_of(user_id=user.id) if m.organisation_id == token.organisation_id
+    ]  # fmt: skip
+    if not memberships:
         return None
+    for m in memberships:
+        m.user = user
+    user.active_memberships = memberships
+    user.active_membership = memberships[0]
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
         ApiToken.objects.filter(id=token.id).update(last_used_at=now)

@@ -38,7 +38,11 @@ def reach_of(user) -> Reach | None:
     cached = getattr(user, "_koto_reach", None)
     if cached is not None and cached.organisation_id == m.organisation_id:
         return cached
-    served = purchasers_served_by(organisation_id=m.organisation_id, on=clock.today())
+    today = clock.today()
+    if getattr(m, "served_on", None) == today:  # read with the membership (accounts.selectors)
+        served = m.served_purchasers
+    else:
+        served = purchasers_served_by(organisation_id=m.organisation_id, on=today)
     reach = Reach(m.organisation_id, frozenset({m.organisation_id, *served}))
     user._koto_reach = reach
     return reach
