@@ -130,6 +130,27 @@ def test_audit_record__concurrent_writers__take_free_lanes_without_waiting(couns
     assert verify_chain().ok is True
 
 
+def test_audit_record__postgresql__two_statements_and_the_event_as_built(counsellor):
+    """Every audited request runs this: a free lane and the id in one statement, the event
+    and the lane's head in another; the stored event is the one hashed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the two-statement writer is PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    audit_record(actor=counsellor, action="read", object_type="client", object_id=1)
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        event = audit_record(
+            actor=counsellor, action="read", object_type="client", object_id=2,
+            changes={"query": "ä 'x'"},
+        )  # fmt: skip
+    assert len(ctx.captured_queries) == 2
+    stored = AuditEvent.objects.get(id=event.id)
+    head = AuditChainHead.objects.get(id=stored.lane)
+    assert (stored.hash, stored.seq, stored.changes) == (event.hash, event.seq, {"query": "ä 'x'"})
+    assert (head.last_event_id, head.last_hash, head.last_seq) == (event.id, event.hash, event.seq)
+    assert verify_chain().ok
+
+
 def test_audit_verify__ok_output(counsellor, capsys):
     make_client(counsellor)
     call_command("audit_verify")

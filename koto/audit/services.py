@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from koto.audit.chain import event_hash, event_payload
 from koto.audit.models import LANES, AuditAction, AuditChainHead, AuditEvent
 from koto.core import clock, context
-from koto.core.bulk import allocate_ids, fast_insert
+from koto.core.bulk import allocate_ids, fast_insert, insert_params, insert_statement
 
 
 def _actor_fields(actor) -> dict:
@@ -99,8 +99,44 @@ def audit_record(
     )
     # Inside the caller's transaction without a savepoint: an audit that fails fails it all.
     with transaction.atomic(savepoint=False):
-        _append(_lock_lane(), [event])
+        if connection.features.has_select_for_update_skip_locked:
+            _append_one(event)
+        else:
+            _append(_lock_lane(), [event])
     return event
+
+
+# One event on PostgreSQL in two statements instead of four: a free lane locked together
+# with the event's id, then the event written and the lane's head moved in one statement.
+_LOCK_FREE_LANE_WITH_ID = (
+    "SELECT h.id, h.last_event_id, h.last_hash, h.last_seq, "
+    "nextval(pg_get_serial_sequence('audit_auditevent', 'id')) FROM "
+    "(SELECT id, last_event_id, last_hash, last_seq FROM audit_auditchainhead "
+    "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) h"
+)
+_INSERT_EVENT, _EVENT_PARAMS = insert_statement(AuditEvent)
+_APPEND_ONE = (
+    "WITH head AS (UPDATE audit_auditchainhead SET last_event_id = %s, last_hash = %s, "
+    "last_seq = %s WHERE id = %s) " + _INSERT_EVENT
+)
+
+
+def _append_one(event: AuditEvent) -> None:
+    """`_append` of a single event on PostgreSQL, the same chain in fewer round trips."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_FREE_LANE_WITH_ID)
+        row = cursor.fetchone()
+    if row is None:  # every lane busy (or none yet): wait for one, as `_lock_lane` does
+        _append(_lock_lane(), [event])
+        return
+    lane, _last_event, prev, seq, event.id = row
+    event.lane, event.seq, event.prev_hash = lane, seq + 1, prev
+    event.hash = event_hash(prev, event_payload(event))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPEND_ONE,
+            [event.id, event.hash, event.seq, lane, *insert_params(event, _EVENT_PARAMS)],
+        )
 
 
 def audit_record_many(

@@ -46,23 +46,26 @@ def _converter(field: models.Field) -> Callable:
     return lambda v: v
 
 
+def insert_statement(model: type[models.Model]) -> tuple[str, list[tuple[str, Callable]]]:
+    """The INSERT of one row of `model` (every concrete column, primary key included) and the
+    converters that turn an instance into its parameters (`insert_params`)."""
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders})'  # noqa: S608
+    return sql, [(f.attname, _converter(f)) for f in fields]
+
+
+def insert_params(obj: models.Model, converters: list[tuple[str, Callable]]) -> list:
+    return [None if (v := getattr(obj, attname)) is None else conv(v) for attname, conv in converters]  # fmt: skip
+
+
 def fast_insert(objs: Sequence[models.Model], *, batch_size: int = 2000) -> None:
     """Insert model instances (of one model, primary keys already set)."""
     if not objs:
         return
-    model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields]
-    columns = ", ".join(f'"{f.column}"' for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders})'  # noqa: S608
-    converters = [(f.attname, _converter(f)) for f in fields]
+    sql, converters = insert_statement(type(objs[0]))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
-            rows = [
-                [
-                    None if (v := getattr(o, attname)) is None else conv(v)
-                    for attname, conv in converters
-                ]
-                for o in objs[start : start + batch_size]
-            ]
+            rows = [insert_params(o, converters) for o in objs[start : start + batch_size]]
             cursor.executemany(sql, rows)
