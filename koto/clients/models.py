@@ -243,6 +243,11 @@ class ClientName(models.Model):
             models.Index(
                 fields=["organisation", "key_first_last", "client"], name="clientname_org_fl_idx"
             ),
+            # The grant branch of a name search: the prefix across organisations in key
+            # order, each name's client probed for a grant. A default b-tree, as the range
+            # comparisons of `prefix_range_q` need (the pattern-ops ones below serve LIKE).
+            models.Index(fields=["key_last_first", "client"], name="clientname_lf_client_idx"),
+            models.Index(fields=["key_first_last", "client"], name="clientname_fl_client_idx"),
             # Across organisations (possible duplicates at registration).
             models.Index(
                 fields=["key_last_first"],
