@@ -35,6 +35,7 @@ from koto.accounts.models import Membership, User
 from koto.assessments.models import Assessment, LanguageSkill
 from koto.assessments.scales import Level, Skill
 from koto.clients.models import (
+    AccessGrant,
     Client,
     ClientEvent,
     ClientLanguage,
@@ -121,6 +122,7 @@ def generate(
         raise ValueError(f"today ({today}) is before the data's start ({START})")
     load_reference_data()
     reasons_seed()
+    first_id = Client.objects.order_by("-id").values_list("id", flat=True).first() or 0
     sink = Sink(writers=writers)
     try:
         world = World(today=today, clients=clients, sink=sink)
@@ -135,6 +137,7 @@ def generate(
                 progress("clients", n)
         sink.barrier()  # contacts point at these clients
         placements = generate_placements(world, seed=seed)
+        grants = generate_grants(world, seed=seed, after_id=first_id)
         guidance = Guidance(world, sink, calendar, casework.client_index(), seed=seed)
         for a in range(0, contacts, CONTACT_CHUNK):
             b = min(contacts, a + CONTACT_CHUNK)
@@ -156,6 +159,7 @@ def generate(
         "users": world.users,
         "services": world.service_count,
         "placements": placements,
+        "access_grants": grants,
         "rows": dict(sorted(sink.written.items())),
         "parallel_writers": sink.parallel_writers,
     }
@@ -1097,6 +1101,52 @@ class Guidance:
 
 
 # ------------------------------------------------------------------------ municipal placement
+
+
+SCALE_GRANT = "scale_referral"  # the grants' source: made here, with no referral row
+GRANT_SHARE = 10  # one client in ten of a region's other municipalities
+
+
+@transaction.atomic
+def generate_grants(world: World, *, seed: int, after_id: int) -> int:
+    """Access grants as accepted referrals leave them: one client in ten of a region's other
+    municipalities was referred to the region's largest city (its literacy training, say),
+    which reads their record from the client's registration on (one in three: reads and
+    writes), a quarter of them for 180 days only. So the visibility filter's grant branch
+    has rows at scale: Helsinki reads about 12 000 clients of Espoo, Vantaa and the rest of
+    Uusimaa. For this run's clients (ids above `after_id`), drawn in id order from the seed.
+    Returns the number of grants made."""
+    rng = random.Random(f"koto-scale:{seed}:grants")
+    hubs: dict[str, tuple[Organisation, int]] = {}
+    for m, w in zip(world.municipalities, world.weights, strict=True):
+        if m.region_code and w > 1 and w > hubs.get(m.region_code, (m, 0))[1]:
+            hubs[m.region_code] = (m, w)
+    hub_of = {
+        m.id: hubs[m.region_code][0].id
+        for m in world.municipalities
+        if m.region_code in hubs and hubs[m.region_code][0].id != m.id
+    }
+    candidates = (
+        Client.objects.filter(id__gt=after_id, responsible_organisation_id__in=list(hub_of))
+        .order_by("id")
+        .values_list("id", "responsible_organisation_id", "created_at")
+    )
+    made, batch = 0, []
+    for client_id, org_id, created_at in candidates.iterator(chunk_size=10_000):
+        if rng.random() >= 1 / GRANT_SHARE:
+            continue
+        start = created_at.astimezone(clock.HELSINKI).date()
+        batch.append(AccessGrant(
+            client_id=client_id, organisation_id=hub_of[org_id],
+            scope=AccessGrant.Scope.FULL if rng.random() < 1 / 3 else AccessGrant.Scope.READ,
+            source=SCALE_GRANT, valid_from=start,
+            valid_to=start + dt.timedelta(days=180) if rng.random() < 0.25 else None,
+        ))  # fmt: skip
+        if len(batch) == 5000:
+            made += len(AccessGrant.objects.bulk_create(batch))
+            batch = []
+    made += len(AccessGrant.objects.bulk_create(batch))
+    return made
 
 
 def _ely_by_region() -> dict[str, str]:

@@ -10,7 +10,15 @@ from stdnum.fi import hetu
 
 from koto.accounts.models import Membership
 from koto.assessments.models import Assessment, LanguageSkill
-from koto.clients.models import Client, ClientEvent, ClientLanguage, ClientName, Residence, Task
+from koto.clients.models import (
+    AccessGrant,
+    Client,
+    ClientEvent,
+    ClientLanguage,
+    ClientName,
+    Residence,
+    Task,
+)
 from koto.core import clock
 from koto.core.roles import Role
 from koto.demo.scale import generate
@@ -183,6 +191,27 @@ def test_generate__contacts_and_placements(generated):
 
 
 @pytest.mark.django_db
+def test_generate__access_grants_to_the_regions_largest_city(generated):
+    grants = AccessGrant.objects.select_related("client__responsible_organisation", "organisation")
+    assert grants.count() == generated["access_grants"] > 0
+    hubs = {"01": "091", "06": "837", "07": "398", "02": "853"}  # Uusimaa, Pirkanmaa, ...
+    for g in grants:
+        own = g.client.responsible_organisation
+        assert g.organisation.kind == OrganisationKind.MUNICIPALITY
+        assert g.organisation.region_code == own.region_code and g.organisation_id != own.id
+        if own.region_code in hubs:
+            assert g.organisation.municipality_code == hubs[own.region_code]
+        assert g.valid_from == g.client.created_at.astimezone(clock.HELSINKI).date()
+        assert g.valid_to in (None, g.valid_from + dt.timedelta(days=180))
+        assert g.source == "scale_referral" and g.scope in ("read", "full")
+    # about one in ten of the clients who could have one
+    candidates = Client.objects.filter(
+        responsible_organisation__region_code__in=grants.values("organisation__region_code")
+    ).exclude(responsible_organisation__in=grants.values("organisation"))
+    assert 0.03 < grants.count() / candidates.count() < 0.2
+
+
+@pytest.mark.django_db
 def test_generate__sequences_stay_right(generated):
     client = Client.objects.order_by("id").first()
 
@@ -195,9 +224,14 @@ def test_generate__sequences_stay_right(generated):
 
 @pytest.mark.django_db
 def test_generate__adds_to_earlier_data(generated):
-    run(seed=7, clients=40, contacts=200)
+    before = AccessGrant.objects.count()
+    result = run(seed=7, clients=40, contacts=200)
 
     assert Client.objects.count() == CLIENTS + 40
+    added = AccessGrant.objects.count() - before
+    assert added == result["access_grants"]
+    newest = Client.objects.order_by("id")[CLIENTS].id
+    assert AccessGrant.objects.filter(client_id__lt=newest).count() == before
     assert Contact.objects.count() == CONTACTS + 200
     assert Membership.objects.filter(user__username="scale.091.0").count() == 1
     assert Client.objects.values("hetu").exclude(hetu=None).annotate(n=Count("id")).filter(n__gt=1).count() == 0  # fmt: skip

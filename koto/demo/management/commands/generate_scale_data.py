@@ -60,7 +60,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Generated {result['clients']} clients and {result['contacts']} guidance contacts "
             f"in {result['municipalities']} municipalities with {result['counsellors']} "
-            f"counsellors ({result['users']} scale users, password as in koto.demo.scale)."
+            f"counsellors ({result['users']} scale users, password as in koto.demo.scale), "
+            f"{result['placements']} placements and {result['access_grants']} access grants."
         )
         for table, n in result["rows"].items():
             self.stdout.write(f"  {table}: {n}")
