@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from koto.accounts.backends import MembershipModelBackend
 from koto.accounts.models import Membership
-from koto.accounts.selectors import active_membership_for
+from koto.accounts.selectors import active_membership_for, active_memberships_of
 from koto.accounts.services import api_token_authenticate, api_token_create
 from koto.clients import selectors
 from koto.core import clock
@@ -92,6 +92,21 @@ def test_reach__read_yesterday__queried_again_today(org, counsellor, purchasers)
         assert purchasers[4].id not in selectors.reach_of(user).full_org_ids
         with pytest.raises(NotFound):
             selectors.client_get_for(user=user, client_id=hidden.id)
+
+
+def test_active_memberships_of__the_same_objects_as_the_orm(org, other_org, counsellor):
+    # the read is plain SQL: every field converted as the ORM would (booleans, aware
+    # datetimes, dates on SQLite), inactive memberships left out
+    Membership.objects.create(user=counsellor, organisation=other_org, role=Role.MANAGER, is_active=False)  # fmt: skip
+    counsellor.last_login = clock.now()
+    counsellor.save(update_fields=["last_login"])
+    (m,) = active_memberships_of(user_id=counsellor.id)
+    orm = Membership.objects.select_related("user", "organisation").get(id=m.id)
+    for ours, theirs in ((m, orm), (m.user, orm.user), (m.organisation, orm.organisation)):
+        for f in type(ours)._meta.concrete_fields:
+            a, b = getattr(ours, f.attname), getattr(theirs, f.attname)
+            assert (a, type(a)) == (b, type(b)), f.name
+    assert m.organisation_id == org.id and m.user.pk == counsellor.pk
 
 
 def test_get_user__inactive_user__none(counsellor):

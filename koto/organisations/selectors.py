@@ -2,8 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import CharField, OuterRef, Q, QuerySet, StringAgg, Subquery, Value
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet
 
 from koto.organisations.models import Organisation, OrganisationKind, ServiceAgreement
 
@@ -23,22 +22,23 @@ def purchasers_served_by(*, organisation_id: int, on: dt.date) -> set[int]:
     )
 
 
-def served_purchasers_subquery(on: dt.date, *, producer: str = "organisation_id") -> Subquery:
-    """`purchasers_served_by` as a column of an outer query whose `producer` field names the
-    producing organisation: the purchasers' ids as text "3,17" (NULL: none). The request's
-    membership read carries it, so the visibility filter needs no query of its own."""
-    return Subquery(
-        agreements_in_force(on)
-        .filter(producer_id=OuterRef(producer))
-        .order_by()
-        .values("producer_id")
-        .annotate(ids=StringAgg(Cast("purchaser_id", CharField()), Value(",")))
-        .values("ids")[:1]
+def served_purchasers_sql(producer_column: str, vendor: str) -> str:
+    """`purchasers_served_by` as a correlated subquery for plain SQL whose
+    `producer_column` holds the producing organisation: the purchasers' ids as text "3,17"
+    (NULL: none); its two parameters are the day, twice (`agreements_in_force`'s rule). The
+    request's membership read carries it, so the visibility filter needs no query of its
+    own."""
+    table = ServiceAgreement._meta.db_table
+    ids = "CAST(a.purchaser_id AS TEXT)"
+    agg = f"string_agg({ids}, ',')" if vendor == "postgresql" else f"group_concat({ids}, ',')"
+    return (
+        f'(SELECT {agg} FROM "{table}" a WHERE a.producer_id = {producer_column} '  # noqa: S608 - names from _meta
+        "AND a.valid_from <= %s AND (a.valid_to IS NULL OR a.valid_to >= %s))"
     )
 
 
 def parse_served_purchasers(ids: str | None) -> set[int]:
-    """The set written by `served_purchasers_subquery`."""
+    """The set written by `served_purchasers_sql`."""
     return {int(i) for i in ids.split(",")} if ids else set()
 
 
