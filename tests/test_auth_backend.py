@@ -132,6 +132,7 @@ def test_get_user__two_memberships__session_choice_kept(org, other_org, counsell
     second = Membership.objects.create(user=counsellor, organisation=other_org, role=Role.INTEGRATION_COUNSELLOR)  # fmt: skip
     user = BACKEND.get_user(counsellor.id)
     assert [m.organisation.code for m in user.active_memberships] == ["398", "837"]
+    assert all(m.user is user for m in user.active_memberships)
     assert active_membership_for(user=user, membership_id=second.id).organisation_id == other_org.id
     assert active_membership_for(user=user, membership_id=None).organisation_id == org.id
 

@@ -9,11 +9,9 @@ from koto.accounts.selectors import active_memberships_of
 
 class MembershipModelBackend(ModelBackend):
     def get_user(self, user_id):
-        memberships = active_memberships_of(user_id=user_id)
+        memberships = active_memberships_of(user_id=user_id)  # they share one user object
         if memberships:
             user = memberships[0].user
-            for m in memberships:
-                m.user = user
         else:  # no active membership: the user alone (signs in, sees nothing)
             user = super().get_user(user_id)
             if user is None:
