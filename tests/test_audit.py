@@ -56,14 +56,20 @@ def test_audit_verify__last_record_of_a_lane_deleted__detected(counsellor):
 
 
 def test_audit_verify__event_moved_to_another_lane__detected(counsellor):
-    for _ in range(2):
-        make_client(counsellor)
-    victim = AuditEvent.objects.order_by("id")[1]
-    other = 2 if victim.lane == 1 else 1
+    # three events in one lane, in order; the middle one moved to the start of a lane
+    # no event uses (lanes are picked at random, so "the other of lanes 1 and 2" may
+    # already hold a first event, and the move would break the unique position instead)
+    audit_record_many(
+        actor=counsellor, action="read", object_type="client", items=[{"object_id": i} for i in range(3)]
+    )  # fmt: skip
+    _first, victim, _successor = AuditEvent.objects.order_by("-id")[:3][::-1]
+    used = set(AuditEvent.objects.values_list("lane", flat=True))
+    other = min(set(range(1, LANES + 1)) - used)
     AuditEvent.objects.filter(id=victim.id).update(lane=other, seq=1)
     report = verify_chain()
     assert report.ok is False
     assert report.broken_at == victim.id
+    assert report.problem == "previous-hash link does not match"
 
 
 def test_audit_record_many__one_lane_in_order(counsellor):
