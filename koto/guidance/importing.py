@@ -25,6 +25,7 @@ from koto.core import clock, csv_import
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
+from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason
 from koto.guidance.selectors import clients_by_identifier
 from koto.guidance.services import clean_contact, reason_map
@@ -238,6 +239,7 @@ def import_contacts(
             ):
                 row.pk = pk
             fast_insert(reason_rows)
+            summary.add(contacts, reason_rows)
             audit_record_many(
                 actor=actor,
                 action="create",

@@ -197,3 +197,82 @@ class ContactReason(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} {self.reason_id}"
+
+
+class ContactDay(models.Model):
+    """Contacts of one organisation on one day with the same kind, partner type, channel
+    and anonymity, and their minutes: what the report counts instead of the contacts. Kept
+    by `koto.guidance.summary` in the transaction of every contact written; contacts are
+    never edited or deleted, so the counts stay exact. The language is counted apart
+    (`LanguageDay`): the report shows each breakdown alone, and together they would make
+    nearly a row per contact of a mid-size city's day."""
+
+    organisation_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    partner_type = models.CharField(max_length=20, blank=True)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    anonymous = models.BooleanField()
+    contacts = models.PositiveIntegerField()
+    minutes = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organisation_id",
+                    "day",
+                    "kind",
+                    "partner_type",
+                    "channel",
+                    "anonymous",
+                ],  # fmt: skip
+                name="guidance_contactday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.day} {self.channel}: {self.contacts}"
+
+
+class LanguageDay(models.Model):
+    """Contacts of one organisation on one day per kind and language. Kept with
+    `ContactDay`."""
+
+    organisation_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    language = models.CharField(max_length=3, blank=True)
+    contacts = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "day", "kind", "language"],
+                name="guidance_languageday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.day} {self.language}: {self.contacts}"
+
+
+class ReasonDay(models.Model):
+    """Reason mentions of one organisation on one day per reason and kind (a contact with
+    two reasons counts under both). Kept with `ContactDay`."""
+
+    organisation_id = models.BigIntegerField()
+    day = models.DateField()
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=ContactKind.choices)
+    contacts = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "day", "reason", "kind"], name="guidance_reasonday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.day} {self.reason_id}: {self.contacts}"

@@ -14,6 +14,7 @@ from koto.clients import codes
 from koto.clients.selectors import client_by_identifier_for
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
+from koto.guidance import summary
 from koto.guidance.models import (
     Channel,
     Contact,
@@ -239,20 +240,19 @@ def contact_log(
         outcome=clean.outcome, referred_to=clean.referred_to,
         referred_to_organisation=clean.referred_to_organisation,
     )  # fmt: skip
+    reason_rows = [
+        ContactReason(
+            contact=contact,
+            reason=r,
+            organisation_id=organisation.id,
+            contacted_on=contacted_on,
+            kind=clean.kind,
+        )  # fmt: skip
+        for r in clean.reasons
+    ]
     with transaction.atomic():
         contact.save(force_insert=True)
-        ContactReason.objects.bulk_create(
-            [
-                ContactReason(
-                    contact=contact,
-                    reason=r,
-                    organisation_id=organisation.id,
-                    contacted_on=contacted_on,
-                    kind=clean.kind,
-                )  # fmt: skip
-                for r in clean.reasons
-            ]
-        )
+        ContactReason.objects.bulk_create(reason_rows)
         audit_record(
             actor=actor,
             action="create",
@@ -266,6 +266,8 @@ def contact_log(
                 "anonymous": contact.anonymous,
             },
         )
+        # last: the day rows it locks are the ones other writers of the day wait for
+        summary.add([contact], reason_rows)
     contact.reason_codes = [r.code for r in clean.reasons]
     return contact
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, Q, Sum
 from stdnum.fi import hetu
 
 from koto.accounts.models import Membership
@@ -22,7 +22,8 @@ from koto.clients.models import (
 from koto.core import clock
 from koto.core.roles import Role
 from koto.demo.scale import generate
-from koto.guidance.models import Contact, ContactReason
+from koto.guidance import summary
+from koto.guidance.models import Contact, ContactDay, ContactReason
 from koto.law import add_months
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult
 from koto.organisations.models import Organisation, OrganisationKind
@@ -181,6 +182,9 @@ def test_generate__contacts_and_placements(generated):
     assert reasons.exclude(contacted_on=F("contact__contacted_on")).count() == 0
     assert reasons.exclude(kind=F("contact__kind")).count() == 0
     assert reasons.values("reason").distinct().count() == 8
+    # the guidance report's day counts were recounted at the end: exact, and all of them
+    assert summary.differences() == []
+    assert ContactDay.objects.aggregate(n=Sum("contacts"))["n"] == contacts.count()
     agreements = PlacementAgreement.objects.all()
     assert agreements.filter(municipality__municipality_code="091").count() == 4  # 2023-2026
     assert (

@@ -5,6 +5,7 @@ import datetime as dt
 
 from koto.assessments.models import Assessment
 from koto.core import clock
+from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason, ReasonCode
 from koto.guidance.services import reasons_seed
 from koto.plans.models import IntegrationPlan, PlanStatus
@@ -45,9 +46,15 @@ def contact(actor, *, on: dt.date, reasons=("job_search",), language="ar", chann
         contacted_at=dt.datetime.combine(on, dt.time(12), tzinfo=clock.HELSINKI),
         kind="client", channel=channel, language=language, client=client, outcome="answered",
     )  # fmt: skip
-    for code in reasons:
+    rows = [
         ContactReason.objects.create(
-            contact=c, reason=ReasonCode.objects.get(code=code), organisation_id=org.id,
-            contacted_on=on, kind="client",
+            contact=c,
+            reason=ReasonCode.objects.get(code=code),
+            organisation_id=org.id,
+            contacted_on=on,
+            kind="client",
         )  # fmt: skip
+        for code in reasons
+    ]
+    summary.add([c], rows)
     return c
