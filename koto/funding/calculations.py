@@ -175,28 +175,32 @@ def runs(
     return out
 
 
+def recipients(
+    run_list: Sequence[Run], *, municipalities: Mapping[int, Municipality]
+) -> Iterator[tuple[Run, int, str]]:
+    """Who each run pays, as (run, recipient id, recipient kind): the municipality (unless
+    it has no integration programme) and its welfare region (when it has one; Åland
+    municipalities have none)."""
+    for run in run_list:
+        m = municipalities[run.municipality_id]
+        if m.has_programme:
+            yield run, m.id, MUNICIPALITY_ALAND if m.aland else MUNICIPALITY
+        if m.welfare_region_id is not None:
+            yield run, m.welfare_region_id, WELFARE_REGION
+
+
 def payments(
     run_list: Sequence[Run],
     *,
     municipalities: Mapping[int, Municipality],
     rates_for_year: Callable[[int], YearRates],
 ) -> Iterator[Payment]:
-    """Each run's payment to the municipality (unless it has no integration programme) and
-    to its welfare region (when it has one; Åland municipalities have none)."""
-    for run in run_list:
-        m = municipalities[run.municipality_id]
-        rates = rates_for_year(run.year)
-        if m.has_programme:
-            kind = MUNICIPALITY_ALAND if m.aland else MUNICIPALITY
-            yield Payment(
-                m.id, kind, m.id, run.year, run.band, run.first_index, run.months,
-                rates.monthly(kind, run.band),
-            )  # fmt: skip
-        if m.welfare_region_id is not None:
-            yield Payment(
-                m.welfare_region_id, WELFARE_REGION, m.id, run.year, run.band, run.first_index,
-                run.months, rates.monthly(WELFARE_REGION, run.band),
-            )  # fmt: skip
+    """Each run's payment to each of its `recipients`."""
+    for run, recipient_id, kind in recipients(run_list, municipalities=municipalities):
+        yield Payment(
+            recipient_id, kind, run.municipality_id, run.year, run.band, run.first_index,
+            run.months, rates_for_year(run.year).monthly(kind, run.band),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -468,11 +468,10 @@ def compensation_report(
             for mid, _y, band, i, n in run_list:
                 month_diff[(mid, band, i)] += 1
                 month_diff[(mid, band, i + n)] -= 1
-            for p in calc.payments(
-                run_list, municipalities=munis, rates_for_year=tables.__getitem__
-            ):
-                month_persons[(p.recipient_id, p.first_index)] += 1
-                month_persons[(p.recipient_id, p.first_index + p.months)] -= 1
+            # who is paid, not how much: the amounts come from `counts` at the end
+            for run, recipient_id, _kind in calc.recipients(run_list, municipalities=munis):
+                month_persons[(recipient_id, run.first_index)] += 1
+                month_persons[(recipient_id, run.first_index + run.months)] -= 1
         if detail is not None:
             pays = list(
                 calc.payments(run_list, municipalities=munis, rates_for_year=tables.__getitem__)

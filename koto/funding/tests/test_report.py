@@ -215,3 +215,22 @@ def test_compensation_report__xlsx__summary_and_detail_sheets(db, tmp_path):
         "persons",
         "amount",
     )
+
+
+@pytest.mark.django_db
+def test_kotikunta_statistics__postgresql_knows_the_expression_the_stream_filters_by():
+    """Migration clients.0008: without statistics on the kotikunta expression PostgreSQL
+    underestimates the candidates a thousandfold and picks a nested loop (1.5 s for
+    Helsinki at 1 M clients instead of 0.7 s)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("extended statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext "
+            "WHERE stxname = 'clients_client_kotikunta_stx'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "COALESCE(first_home_municipality_on, home_municipality_on)" in definition
+    assert "clients_client" in definition
