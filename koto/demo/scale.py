@@ -152,7 +152,7 @@ def generate(
     sink.close()
     # Enrolments were written as rows: the services' stored seat counts, in one statement.
     seats_recount_all()
-    # Contacts too: the guidance report's day counts, recounted in two statements.
+    # Contacts too: the guidance report's day counts, recounted from them.
     day_rows = guidance_summary.rebuild()
     sink.analyze()
     return {

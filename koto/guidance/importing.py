@@ -92,6 +92,7 @@ def import_contacts(
     today = clock.today()
     seen_content: Counter = Counter()
     seen_keys: set[str] = set()
+    counts = summary.Counts()  # the day counts of the contacts written
 
     def parse(number: int, row: dict[str, str]) -> _Row | None:
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
@@ -239,7 +240,7 @@ def import_contacts(
             ):
                 row.pk = pk
             fast_insert(reason_rows)
-            summary.add(contacts, reason_rows)
+            counts.count(contacts, reason_rows)
             audit_record_many(
                 actor=actor,
                 action="create",
@@ -254,6 +255,8 @@ def import_contacts(
                     for c in contacts
                 ],
             )
+            if not atomic:  # this batch commits now; an --atomic run writes them at its end
+                counts.write()
         result.created += len(new)
 
     def run() -> None:
@@ -270,6 +273,8 @@ def import_contacts(
                 progress(1)
         if batch:
             flush(batch)
+        # the day rows last and at once: locked until the commit, taken in one order
+        counts.write()
 
     csv_import.run_import(run, result, atomic=atomic, dry_run=dry_run)
     result.errors.sort(key=lambda e: e.row)

@@ -10,9 +10,10 @@ generator calls `rebuild` once at its end). `rebuild` recounts from the contacts
 migration's backfill, a repair) and `differences` compares the two; the
 `guidance_summary` command runs them.
 
-The upserts lock their rows until commit. Every writer takes them in one order (the three
-tables in turn, each table's rows sorted), so two writers never wait on each other in a
-circle."""
+The upserts lock their rows until commit, so a writer takes them last, after its audit
+record's lane, and all at once (`Counts.write`: the three tables in turn, each table's rows
+sorted; an import run in one transaction writes its counts once, at its end). Two writers
+therefore never wait on each other in a circle."""
 
 from collections import Counter
 from collections.abc import Iterable
@@ -69,38 +70,60 @@ TABLES = (
 )
 
 
+_ROWS_PER_STATEMENT = 500  # 4 000 parameters at most: within SQLite's limit too
+
+
 def _upsert(table: _Table, rows: list[tuple]) -> None:
-    if not rows:
-        return
     columns = (*table.key, *table.sums)
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} "
-        f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET "
-        + ", ".join(f"{s} = {table.name}.{s} + excluded.{s}" for s in table.sums)
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [v for row in rows for v in row])
+        for i in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[i : i + _ROWS_PER_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                f"VALUES {', '.join([one] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET "
+                + ", ".join(f"{s} = {table.name}.{s} + excluded.{s}" for s in table.sums),
+                [v for row in chunk for v in row],
+            )
+
+
+class Counts:
+    """Day counts of contacts being written, gathered (`count`) and then added to the day
+    rows in one go (`write`, which empties them)."""
+
+    def __init__(self) -> None:
+        self.days: Counter = Counter()
+        self.minutes: Counter = Counter()
+        self.languages: Counter = Counter()
+        self.mentions: Counter = Counter()
+
+    def count(self, contacts: Iterable[Contact], reasons: Iterable[ContactReason]) -> "Counts":
+        for c in contacts:
+            anonymous = c.kind == ContactKind.CLIENT and c.client_id is None
+            k = (c.organisation_id, c.contacted_on, c.kind, c.partner_type, c.channel, anonymous)
+            self.days[k] += 1
+            self.minutes[k] += c.minutes or 0
+            self.languages[(c.organisation_id, c.contacted_on, c.kind, c.language)] += 1
+        for r in reasons:
+            self.mentions[(r.organisation_id, r.contacted_on, r.reason_id, r.kind)] += 1
+        return self
+
+    def write(self) -> None:
+        """Add the counts to the day rows (inside the transaction that wrote the contacts)."""
+        contact_days, language_days, reason_days = TABLES
+        # within the writer's transaction: no savepoint (two more round trips per contact)
+        with transaction.atomic(savepoint=False):
+            _upsert(contact_days, [(*k, n, self.minutes[k]) for k, n in sorted(self.days.items())])
+            _upsert(language_days, [(*k, n) for k, n in sorted(self.languages.items())])
+            _upsert(reason_days, [(*k, n) for k, n in sorted(self.mentions.items())])
+        self.__init__()
 
 
 def add(contacts: Iterable[Contact], reasons: Iterable[ContactReason]) -> None:
     """Count contacts just written (and their reason rows) into the day rows. Call it
-    inside the transaction that wrote them."""
-    days: Counter = Counter()
-    minutes: Counter = Counter()
-    languages: Counter = Counter()
-    for c in contacts:
-        anonymous = c.kind == ContactKind.CLIENT and c.client_id is None
-        k = (c.organisation_id, c.contacted_on, c.kind, c.partner_type, c.channel, anonymous)
-        days[k] += 1
-        minutes[k] += c.minutes or 0
-        languages[(c.organisation_id, c.contacted_on, c.kind, c.language)] += 1
-    mentions = Counter((r.organisation_id, r.contacted_on, r.reason_id, r.kind) for r in reasons)
-    contact_days, language_days, reason_days = TABLES
-    with transaction.atomic():
-        _upsert(contact_days, [(*k, n, minutes[k]) for k, n in sorted(days.items())])
-        _upsert(language_days, [(*k, n) for k, n in sorted(languages.items())])
-        _upsert(reason_days, [(*k, n) for k, n in sorted(mentions.items())])
+    inside the transaction that wrote them, as its last write."""
+    Counts().count(contacts, reasons).write()
 
 
 def _where(organisation_ids: list[int] | None) -> tuple[str, list]:
@@ -113,10 +136,18 @@ def _where(organisation_ids: list[int] | None) -> tuple[str, list]:
 @transaction.atomic
 def rebuild(organisation_ids: list[int] | None = None) -> dict[str, int]:
     """Recount the day rows of these organisations (all by default) from their contacts.
-    Returns the rows written per table."""
+    Returns the rows written per table. Logging contacts waits while it runs (seconds for
+    one organisation, about two minutes for the whole country at 20 M contacts)."""
+    if organisation_ids is not None and not organisation_ids:
+        return {t.model.__name__: 0 for t in TABLES}
     where, params = _where(organisation_ids)
     written = {}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Writers wait until the recount commits: one that commits a contact between the
+            # DELETE and the INSERT below would otherwise add a row the recount adds again.
+            # (SQLite has one writer at a time anyway.)
+            cursor.execute("LOCK TABLE " + ", ".join(t.name for t in TABLES) + " IN EXCLUSIVE MODE")
         for t in TABLES:
             cursor.execute(f"DELETE FROM {t.name} {where}", params)
             cursor.execute(
@@ -131,22 +162,37 @@ def rebuild(organisation_ids: list[int] | None = None) -> dict[str, int]:
 
 
 def differences(organisation_ids: list[int] | None = None, limit: int = 20) -> list[str]:
-    """Where the day rows and a recount from the contacts disagree (empty when exact)."""
-    where, params = _where(organisation_ids)
+    """Where the day rows and a recount from the contacts disagree (empty when exact). One
+    snapshot on PostgreSQL (writers may go on meanwhile); ten organisations at a time, so
+    memory stays at the size of the largest ones."""
     out: list[str] = []
-    with connection.cursor() as cursor:
-        for t in TABLES:
-            n = len(t.key)
-            cursor.execute(t.recount.format(where=where), params)
-            counted = {tuple(r[:n]): tuple(r[n:]) for r in cursor.fetchall()}
-            cursor.execute(f"SELECT {', '.join((*t.key, *t.sums))} FROM {t.name} {where}", params)
-            stored = {tuple(r[:n]): tuple(r[n:]) for r in cursor.fetchall()}
-            for k in sorted(counted.keys() | stored.keys(), key=str):
-                if stored.get(k) != counted.get(k):
-                    out.append(
-                        f"{t.model.__name__} {dict(zip(t.key, k, strict=True))}: "
-                        f"stored {stored.get(k)}, counted {counted.get(k)}"
-                    )
-                    if len(out) >= limit:
-                        return out
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if snapshot:  # the transaction's first statement (inside another, its snapshot rules)
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if organisation_ids is None:
+            cursor.execute(
+                " UNION ".join(
+                    f"SELECT DISTINCT organisation_id FROM {name}"
+                    for name in ("guidance_contact", *(t.name for t in TABLES))
+                )
+            )
+            organisation_ids = sorted(r[0] for r in cursor.fetchall())
+        for i in range(0, len(organisation_ids), 10):
+            where, params = _where(organisation_ids[i : i + 10])
+            for t in TABLES:
+                n = len(t.key)
+                cursor.execute(t.recount.format(where=where), params)
+                counted = {tuple(r[:n]): tuple(r[n:]) for r in cursor.fetchall()}
+                columns = ", ".join((*t.key, *t.sums))
+                cursor.execute(f"SELECT {columns} FROM {t.name} {where}", params)
+                stored = {tuple(r[:n]): tuple(r[n:]) for r in cursor.fetchall()}
+                for k in sorted(counted.keys() | stored.keys(), key=str):
+                    if stored.get(k) != counted.get(k):
+                        out.append(
+                            f"{t.model.__name__} {dict(zip(t.key, k, strict=True))}: "
+                            f"stored {stored.get(k)}, counted {counted.get(k)}"
+                        )
+                        if len(out) >= limit:
+                            return out
     return out

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from koto.core.csv_import import ImportAborted
 from koto.guidance import selectors, services, summary
 from koto.guidance.importing import import_contacts
 from koto.guidance.models import ContactDay, LanguageDay, ReasonDay
@@ -90,6 +91,77 @@ def test_import_contacts__day_rows_counted(org, reasons, logged):
         organisation_id=org.id, day=JAN, channel="walk_in", anonymous=True
     ).contacts == 3  # fmt: skip
     assert LanguageDay.objects.get(organisation_id=org.id, day=JAN, language="ar").contacts == 4
+    assert summary.differences() == []
+
+
+HEADER = ["date", "channel", "language", "reasons", "anonymous", "client", "partner_type"]
+
+
+def test_import_contacts__atomic_in_batches__counted_once_at_the_end(org, reasons, monkeypatch):
+    """An --atomic import is one transaction over many batches: its day counts are written
+    once, after the last batch (taking the rows in one order, and late)."""
+    writes = []
+    real_write = summary.Counts.write
+
+    def spy(self):
+        writes.append(sum(self.days.values()))
+        real_write(self)
+
+    monkeypatch.setattr(summary.Counts, "write", spy)
+    lines = [
+        [f"2026-01-{day:02d}", "walk_in", "ar", "job_search", "true", "", ""]
+        for day in range(1, 8)
+    ]  # fmt: skip
+    rows = [dict(zip(HEADER, line, strict=True)) for line in lines]
+    result = import_contacts(organisation=org, rows=rows, atomic=True, batch_size=2)
+    assert result.created == 7
+    assert writes == [7]
+    assert summary.differences() == []
+    writes.clear()
+    more = [dict(zip(HEADER, ["2026-02-01", "phone", "fi", "benefits", "true", "", ""], strict=True))]  # fmt: skip
+    import_contacts(organisation=org, rows=rows + more * 1, batch_size=2)  # batches commit
+    assert writes[-1] == 0 and sum(writes) == 1  # only the new row; each batch its own
+    assert summary.differences() == []
+
+
+def test_import_contacts__atomic_with_an_error__no_day_rows(org, reasons):
+    rows = [
+        dict(zip(HEADER, ["2026-01-15", "walk_in", "ar", "job_search", "true", "", ""], strict=True)),
+        dict(zip(HEADER, ["2026-01-15", "fax", "ar", "job_search", "true", "", ""], strict=True)),
+    ]  # fmt: skip
+    with pytest.raises(ImportAborted):
+        import_contacts(organisation=org, rows=rows, atomic=True)
+    assert [m.objects.count() for m in (ContactDay, LanguageDay, ReasonDay)] == [0, 0, 0]
+
+
+def test_add__more_rows_than_one_statement_takes(org, adviser):
+    """Upserts go 500 rows per statement (SQLite's parameter limit)."""
+    from koto.guidance.models import Contact, ContactReason, ReasonCode
+
+    reason = ReasonCode.objects.get(code="benefits")
+    contacts, reason_rows = [], []
+    for i in range(1200):
+        day = dt.date(2023, 1, 1) + dt.timedelta(days=i)
+        c = Contact.objects.create(
+            organisation=org, contacted_on=day, kind="client", channel="phone", language="fi",
+            contacted_at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), minutes=3,
+        )  # fmt: skip
+        contacts.append(c)
+        reason_rows.append(
+            ContactReason.objects.create(
+                contact=c, reason=reason, organisation_id=org.id, contacted_on=day, kind="client"
+            )
+        )
+    with CaptureQueriesContext(connection) as ctx:
+        summary.add(contacts, reason_rows)
+    # three tables, three statements each, and nothing else (no savepoint)
+    assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["INSERT"] * 9
+    assert ContactDay.objects.count() == 1200
+    assert summary.differences() == []
+
+
+def test_rebuild__no_organisations__nothing(org, logged):
+    assert summary.rebuild([]) == {"ContactDay": 0, "LanguageDay": 0, "ReasonDay": 0}
     assert summary.differences() == []
 
 
