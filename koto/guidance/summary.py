@@ -117,7 +117,8 @@ class Counts:
             _upsert(contact_days, [(*k, n, self.minutes[k]) for k, n in sorted(self.days.items())])
             _upsert(language_days, [(*k, n) for k, n in sorted(self.languages.items())])
             _upsert(reason_days, [(*k, n) for k, n in sorted(self.mentions.items())])
-        self.__init__()
+        for counter in (self.days, self.minutes, self.languages, self.mentions):
+            counter.clear()
 
 
 def add(contacts: Iterable[Contact], reasons: Iterable[ContactReason]) -> None:
