@@ -77,7 +77,7 @@ PERIOD = "from={from_month}&to={to_month}"
 # Placeholders: {client_id} {q} {plan_id} {assessment_id} {contact_id} {service_id}
 # {enrolment_id} {referral_id} {placement_id} {agreement_id} {care_id} {claim_id} are filled
 # with objects visible to the user; {org_id} {region_id} {area_id} {year} {from_month}
-# {to_month} are constants of the user's organisation and today (area: the employment
+# {to_month} {group} are constants of the user's organisation and today (area: the employment
 # authority of the area the municipality belongs to, as koto.insights names scopes).
 PAGES = [
     ("my_clients", "counsellor", "/clients/", "counsellor"),
@@ -86,6 +86,7 @@ PAGES = [
     ("client_edit_form", "counsellor", "/clients/{client_id}/edit/", "counsellor"),
     ("my_work", "counsellor", "/plans/my-work/", "counsellor"),
     ("my_team", "counsellor", "/plans/my-work/?view=team", "counsellor"),
+    ("my_work_group", "counsellor", "/plans/my-work/?group={group}", "counsellor"),
     ("assessment", "counsellor", "/assessments/{assessment_id}/", "counsellor"),
     ("plan", "counsellor", "/plans/{plan_id}/", "counsellor"),
     ("plan_document", "counsellor", "/plans/{plan_id}/document/", "counsellor"),
@@ -292,6 +293,7 @@ def constants_for(org) -> dict:
         "year": today.year,
         "from_month": start.strftime("%Y-%m"),
         "to_month": today.strftime("%Y-%m"),
+        "group": "overdue",  # my work's largest group in the generated data
     }
 
 

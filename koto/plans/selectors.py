@@ -4,12 +4,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from koto.audit.services import audit_record
 from koto.clients.models import Task
 from koto.clients.selectors import client_get_for, client_list_for, reach_of
 from koto.core import clock
-from koto.core.errors import NotFound
+from koto.core.errors import NotFound, ValidationFailed
+from koto.core.pagination import DEFAULT_LIMIT, keyset_page
 from koto.plans.models import Action, Goal, IntegrationPlan
 
 
@@ -75,13 +77,49 @@ TASK_FIELDS = (
 )  # fmt: skip
 
 
+# The three groups of "my work": overdue, due by the end of this week (Sunday), later.
+TASK_GROUPS = ("overdue", "week", "later")
+TASK_ORDER = ("due_on", "id")
+
+
+def _group_filter(group: str, today: dt.date) -> Q:
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    return {
+        "overdue": Q(due_on__lt=today),
+        "week": Q(due_on__gte=today, due_on__lte=week_end),
+        "later": Q(due_on__gt=week_end),
+    }[group]
+
+
+def _tasks_of(user, team: bool, reach) -> tuple[QuerySet[Task], QuerySet[Task]]:
+    """The open tasks counted (the user's or the organisation's, from the task index alone)
+    and the rows listed (only on clients the user may see), oldest due first."""
+    qs = Task.objects.filter(status=Task.Status.OPEN)
+    own = qs.filter(organisation_id=reach.organisation_id) if team else qs.filter(assignee=user)
+    rows = (
+        own.filter(client_id__in=client_list_for(user=user).values("id"))
+        .select_related("client", "assignee")
+        .only(
+            *TASK_FIELDS,
+            "client__first_name",
+            "client__last_name",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+        )
+        .order_by(*TASK_ORDER)
+    )
+    return own, rows
+
+
 def my_work_for(
-    *, user, team: bool = False, group_limit: int = 30, week_limit: int = 100
+    *, user, team: bool = False, group_limit: int = 20, week_limit: int = 50
 ) -> WorkList:
     """Open deadline tasks of the user (or, with `team`, of the user's organisation) on
     clients the user may see: the oldest `group_limit` overdue, the first `week_limit` due
     this week (`group_limit` in the team view) and the next `group_limit` after that, with
-    the totals of the three groups.
+    the totals of the three groups. The rest of a group is read a page at a time with
+    `task_group_page_for`.
 
     The totals count the user's (team view: the organisation's) open tasks from the index
     `(assignee, status, due_on)` (`(organisation, status, due_on)`) alone: a number about
@@ -93,33 +131,52 @@ def my_work_for(
     reach = reach_of(user)
     if reach is None:
         return WorkList([], [], [], 0, 0, today)
-    qs = Task.objects.filter(status=Task.Status.OPEN)
-    own = qs.filter(organisation_id=reach.organisation_id) if team else qs.filter(assignee=user)
-    qs = own.filter(client_id__in=client_list_for(user=user).values("id"))
-    week_end = today + dt.timedelta(days=6 - today.weekday())
-    rows = (
-        qs.select_related("client", "assignee")
-        .only(
-            *TASK_FIELDS,
-            "client__first_name",
-            "client__last_name",
-            "assignee__username",
-            "assignee__first_name",
-            "assignee__last_name",
-        )
-        .order_by("due_on", "id")
-    )
+    own, rows = _tasks_of(user, team, reach)
     # COUNT(due_on), not COUNT(id): due_on is in the index (organisation, status, due_on) and
     # the id is not, so the count reads the index only (23 ms for 45 705 tasks, 208 ms heap).
     totals = own.aggregate(
-        overdue=Count("due_on", filter=Q(due_on__lt=today)),
-        week=Count("due_on", filter=Q(due_on__gte=today, due_on__lte=week_end)),
-        later=Count("due_on", filter=Q(due_on__gt=week_end)),
+        **{g: Count("due_on", filter=_group_filter(g, today)) for g in TASK_GROUPS}
     )
     week_limit = group_limit if team else week_limit
-    overdue = list(rows.filter(due_on__lt=today)[:group_limit])
-    this_week = list(rows.filter(due_on__gte=today, due_on__lte=week_end)[:week_limit])
-    later = list(rows.filter(due_on__gt=week_end)[:group_limit])
+    overdue = list(rows.filter(_group_filter("overdue", today))[:group_limit])
+    this_week = list(rows.filter(_group_filter("week", today))[:week_limit])
+    later = list(rows.filter(_group_filter("later", today))[:group_limit])
     return WorkList(
         overdue, this_week, later, totals["overdue"], totals["later"], today, totals["week"]
     )
+
+
+@dataclass(frozen=True)
+class TaskGroupPage:
+    group: str
+    items: list[Task]
+    next_cursor: str | None
+    total: int
+    today: dt.date
+
+
+def task_group_page_for(
+    *,
+    user,
+    group: str,
+    team: bool = False,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> TaskGroupPage:
+    """One page of a group of "my work" (`TASK_GROUPS`), oldest due first, keyset by
+    (due_on, id): every open task of the group can be reached, however many there are.
+    `total` counts the group as `my_work_for` does. An unknown group or an unreadable cursor
+    raises `ValidationFailed` naming the field."""
+    if group not in TASK_GROUPS:
+        raise ValidationFailed(
+            {"group": gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(TASK_GROUPS)}}
+        )
+    today = clock.today()
+    reach = reach_of(user)
+    if reach is None:
+        return TaskGroupPage(group, [], None, 0, today)
+    own, rows = _tasks_of(user, team, reach)
+    where = _group_filter(group, today)
+    page = keyset_page(rows.filter(where), order=TASK_ORDER, cursor=cursor, limit=limit)
+    total = own.filter(where).aggregate(n=Count("due_on"))["n"]
+    return TaskGroupPage(group, page.items, page.next_cursor, total, today)

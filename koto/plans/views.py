@@ -12,7 +12,7 @@ from koto.assessments.models import Assessment
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for
 from koto.core import clock
-from koto.core.errors import DomainError
+from koto.core.errors import DomainError, ValidationFailed
 from koto.core.forms import apply_domain_errors
 from koto.plans import forms, pdfs, selectors, services
 from koto.plans.document_build import languages_for, plan_document
@@ -286,5 +286,13 @@ def pdf_download(request, plan_id: int, pdf_id: int):
 @login_required
 def my_work(request):
     team = request.GET.get("view") == "team"
+    group = request.GET.get("group")
+    if group in selectors.TASK_GROUPS:
+        args = {"user": request.user, "group": group, "team": team}
+        try:
+            page = selectors.task_group_page_for(**args, cursor=request.GET.get("cursor"))
+        except ValidationFailed:  # a cursor edited by hand: the first page
+            page = selectors.task_group_page_for(**args)
+        return render(request, "plans/my_work_group.html", {"page": page, "team": team})
     work = selectors.my_work_for(user=request.user, team=team)
     return render(request, "plans/my_work.html", {"work": work, "team": team})

@@ -91,6 +91,16 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     }
     assert any("Arabic" in f for f in fonts), fonts  # the Arabic section is set in an Arabic font
 
+    # my work: the plan's deadlines, and a group of them a page at a time
+    page.get_by_role("link", name="My work").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")
+    expect(page.get_by_role("link", name="Haddad, Fatima").first).to_be_visible()
+    a11y(page)
+    page.goto("/plans/my-work/?group=later")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("Later")
+    expect(page.get_by_role("link", name="Back to all groups")).to_be_visible()
+    a11y(page)
+
 
 def login_en(page) -> None:
     page.goto("/accounts/login/")

@@ -3,13 +3,14 @@
 import datetime as dt
 
 from django.http import Http404, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from koto.assessments import selectors as assessment_selectors
 from koto.assessments import services as assessment_services
 from koto.assessments.models import Assessment
 from koto.clients.selectors import client_get_for
 from koto.core.errors import ValidationFailed
+from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.selectors import organisation_by_code
 from koto.plans import pdfs, selectors, services
 from koto.plans.models import Action, Goal, IntegrationPlan
@@ -504,3 +505,28 @@ def my_work(request, team: bool = False):
         "overdue_total": work.overdue_total,
         "this_week_total": work.this_week_total,
     }
+
+
+class TaskGroupOut(Schema):
+    group: str
+    today: dt.date
+    total: int
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/tasks/{group}",
+    response=TaskGroupOut,
+    summary="My work: one group (overdue, week, later), a page at a time",
+)
+def my_work_group(
+    request,
+    group: str,
+    team: bool = False,
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+):
+    return selectors.task_group_page_for(
+        user=request.auth, group=group, team=team, cursor=cursor, limit=limit
+    )

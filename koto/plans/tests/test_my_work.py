@@ -141,3 +141,85 @@ def test_my_work__task_on_a_client_no_longer_visible__counted_not_listed(counsel
     work = my_work_for(user=counsellor)
     assert work.this_week == []
     assert work.this_week_total == 1
+
+
+def _tasks(counsellor, dues, assignee=None) -> None:
+    c = make_client(counsellor)
+    org_id = counsellor.active_membership.organisation_id
+    for i, on in enumerate(dues):
+        Task.objects.create(
+            client=c, organisation_id=org_id, assignee=assignee or counsellor, kind="plan_review",
+            source_type="test", source_id=i, due_on=on, rule_code="test",
+        )  # fmt: skip
+
+
+def test_my_work_group__pages_reach_every_task_oldest_first(web, counsellor):
+    # given seven overdue tasks, two of them on the same day, and one due later
+    days = [40, 3, 3, 10, 20, 5, 1]
+    _tasks(counsellor, [TODAY - dt.timedelta(days=d) for d in days] + [TODAY + dt.timedelta(30)])
+    http = web(counsellor)
+    # when the overdue group is read three at a time
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = http.get("/api/v1/tasks/overdue", query).json()
+        assert body["total"] == 7
+        seen += [(t["due_on"], t["id"]) for t in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    # then every overdue task comes once, oldest due first (ties by id), in three pages
+    assert pages == 3
+    assert seen == sorted(seen)
+    assert len(set(seen)) == 7
+    assert all(due < TODAY.isoformat() for due, _ in seen)
+
+
+def test_my_work_group__unknown_group_or_bad_cursor__422_naming_the_field(web, counsellor):
+    http = web(counsellor)
+    r = http.get("/api/v1/tasks/someday")
+    assert (r.status_code, list(r.json()["fields"])) == (422, ["group"])
+    r = http.get("/api/v1/tasks/week", {"cursor": "nonsense"})
+    assert (r.status_code, list(r.json()["fields"])) == (422, ["cursor"])
+    assert http.get("/api/v1/tasks/week", {"limit": 0}).status_code == 422
+
+
+def test_my_work_group__team_and_other_organisation(web, org, counsellor, outsider):
+    colleague = member(org, Role.INTEGRATION_COUNSELLOR)
+    _tasks(counsellor, [TODAY + dt.timedelta(days=30)] * 2, assignee=colleague)
+    http = web(counsellor)
+    assert http.get("/api/v1/tasks/later").json()["items"] == []
+    assert len(http.get("/api/v1/tasks/later", {"team": "true"}).json()["items"]) == 2
+    body = web(outsider).get("/api/v1/tasks/later", {"team": "true"}).json()
+    assert (body["items"], body["total"]) == ([], 0)
+
+
+def test_my_work_page__link_to_the_whole_group_and_its_pages(web, counsellor):
+    # given more overdue tasks than the page shows
+    _tasks(counsellor, [TODAY - dt.timedelta(days=d) for d in range(1, 61)])
+    http = web(counsellor)
+    page = http.get("/plans/my-work/").content.decode()
+    assert "?group=overdue" in page
+    # when the whole group is opened: its first page, then the next by the link
+    first = http.get("/plans/my-work/", {"group": "overdue"})
+    assert first.status_code == 200
+    html = first.content.decode()
+    assert html.count("<tr><td>") == 50
+    cursor = first.context["page"].next_cursor
+    assert f"cursor={cursor}" in html.replace("&amp;", "&")
+    second = http.get("/plans/my-work/", {"group": "overdue", "cursor": cursor})
+    assert second.content.decode().count("<tr><td>") == 10
+    assert second.context["page"].next_cursor is None
+    # and a cursor edited by hand shows the first page, not an error
+    assert http.get("/plans/my-work/", {"group": "overdue", "cursor": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/plans/my-work/?group=week", "/api/v1/tasks/later?team=true"])
+def test_my_work_group__query_count_constant(web, counsellor, url):
+    active_plan(counsellor)
+    http = web(counsellor)
+    few = _queries(http, url)
+    for _ in range(6):
+        active_plan(counsellor)
+    assert _queries(http, url) == few
