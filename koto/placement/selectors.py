@@ -116,17 +116,6 @@ def _agreements() -> QuerySet[PlacementAgreement]:
     )
 
 
-def agreement_list_for(*, user, year: int | None = None) -> list[PlacementAgreement]:
-    """Agreements the viewer may see, each with `usage` per category (two queries)."""
-    q = _visible(user)
-    if q is None:
-        return []
-    qs = _agreements().filter(q)
-    if year is not None:
-        qs = qs.filter(year=year)
-    return _attach_usage(list(qs[:500]))
-
-
 AGREEMENT_ORDER = ("-year", "-id")
 
 
@@ -183,36 +172,6 @@ def _placements() -> QuerySet[Placement]:
     ).prefetch_related(Prefetch("persons", queryset=PlacementPerson.objects.order_by("id")))
 
 
-def placement_list_for(
-    *,
-    user,
-    status: str | None = None,
-    year: int | None = None,
-    municipality_id: int | None = None,
-    limit: int = 200,
-) -> list[Placement]:
-    """Placements the viewer may see, newest first; audited as one read (they name people)."""
-    q = _visible(user)
-    if q is None:
-        return []
-    qs = _placements().filter(q)
-    if status:
-        qs = qs.filter(status=status)
-    if year is not None:
-        qs = qs.filter(year=year)
-    if municipality_id is not None:
-        qs = qs.filter(municipality_id=municipality_id)
-    items = list(qs.order_by("-id")[:limit])
-    audit_record(
-        actor=user,
-        action="read",
-        object_type="placement_list",
-        reason=f"status={status or ''}",
-        changes={"ids": [p.id for p in items]},
-    )
-    return items
-
-
 PLACEMENT_ORDER = ("-id",)
 
 
@@ -221,6 +180,7 @@ def placement_page_for(
     user,
     status: str | None = None,
     year: int | None = None,
+    municipality_id: int | None = None,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[Placement]:
@@ -234,6 +194,8 @@ def placement_page_for(
         qs = qs.filter(status=status)
     if year is not None:
         qs = qs.filter(year=year)
+    if municipality_id is not None:
+        qs = qs.filter(municipality_id=municipality_id)
     page = keyset_page(qs, order=PLACEMENT_ORDER, cursor=cursor, limit=limit)
     audit_record(
         actor=user,
@@ -279,24 +241,6 @@ def has_welfare_consultation(placement: Placement) -> bool:
 
 
 # ---------------------------------------------------------------- unaccompanied minors
-
-
-def minor_care_list_for(*, user, limit: int = 500) -> list[MinorCare]:
-    """Unaccompanied minors' care records of the clients the viewer may see; one audited read."""
-    clients = client_list_for(user=user)
-    items = list(
-        MinorCare.objects.filter(client__in=clients)
-        .select_related("client", "client__responsible_organisation")
-        .order_by("turns_18_on", "id")[:limit]
-    )
-    if items:
-        audit_record(
-            actor=user,
-            action="read",
-            object_type="minor_care_list",
-            changes={"client_ids": [c.client_id for c in items]},
-        )
-    return items
 
 
 MINOR_CARE_ORDER = ("turns_18_on", "id")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from koto.core import clock
 from koto.core.errors import DomainError, ValidationFailed
 from koto.core.forms import apply_domain_errors
+from koto.core.pagination import DEFAULT_LIMIT
 from koto.placement import forms, permissions, selectors, services
 from koto.placement.models import PlacementStatus
 from koto.placement.states import (
@@ -32,6 +33,19 @@ def _form_page(request, form, title, cancel_url, **extra):
 def _require_role(request) -> None:
     if not permissions.has_placement_role(request.user):
         raise Http404
+
+
+PAGE_SIZE = DEFAULT_LIMIT
+
+
+def _page(request, read, **kwargs):
+    """A keyset page of `read` at the request's cursor; a cursor edited by hand gives the
+    first page."""
+    kwargs.update(user=request.user, limit=PAGE_SIZE)
+    try:
+        return read(cursor=request.GET.get("cursor"), **kwargs)
+    except ValidationFailed:
+        return read(**kwargs)
 
 
 def _try(form, call) -> bool:
@@ -56,7 +70,7 @@ def agreement_list(request):
         request,
         "placement/agreement_list.html",
         {
-            "agreements": selectors.agreement_list_for(user=request.user, year=year),
+            "page": _page(request, selectors.agreement_page_for, year=year),
             "year": year,
             "can_create": permissions.authority_of(request.user) is not None,
         },
@@ -99,8 +113,11 @@ def agreement_detail(request, agreement_id: int):
             "can_manage": manage,
             "can_consult": permissions.can_consult_on_agreement(request.user, agreement),
             "current_consultation": selectors.consultation_current(agreement),
-            "placements": selectors.placement_list_for(
-                user=request.user, year=agreement.year, municipality_id=agreement.municipality_id
+            "page": _page(
+                request,
+                selectors.placement_page_for,
+                year=agreement.year,
+                municipality_id=agreement.municipality_id,
             ),
         },
     )
@@ -210,12 +227,7 @@ def placement_list(request):
     if status not in PlacementStatus.values:
         status = ""
     counts = selectors.placement_counts_by_status(user=request.user)
-    try:
-        page = selectors.placement_page_for(
-            user=request.user, status=status or None, cursor=request.GET.get("cursor")
-        )
-    except ValidationFailed:  # a cursor edited by hand: the first page
-        page = selectors.placement_page_for(user=request.user, status=status or None)
+    page = _page(request, selectors.placement_page_for, status=status or None)
     return render(
         request,
         "placement/list.html",
@@ -392,7 +404,7 @@ def minor_list(request):
     return render(
         request,
         "placement/minor_list.html",
-        {"cares": selectors.minor_care_list_for(user=request.user)},
+        {"page": _page(request, selectors.minor_care_page_for)},
     )
 
 

@@ -194,3 +194,65 @@ def test_placement_list__keyset_pages_newest_first(web, propose, officer):
     rest = http.get(reverse("placement:list"), {"cursor": cursor}).context["placements"]
     assert [p.id for p in rest] == sorted(made, reverse=True)[50:]
     assert http.get(reverse("placement:list"), {"cursor": "x!"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "lister", "order"),
+    [
+        ("placement:agreements", "officer", ("-year", "-id")),
+        ("placement:minors", "manager", ("turns_18_on", "id")),
+    ],
+)
+def test_placement_lists__next_page_links_reach_every_row_once(
+    web, monkeypatch, name, lister, order, propose, officer, manager, lahti
+):
+    import re
+
+    from koto.placement import views
+    from koto.placement.models import PlacementAgreement
+    from tests.factories import OrganisationFactory
+
+    # given five agreements (two a year) and five unaccompanied minors, listed two a page
+    for i in range(5):
+        services.agreement_create(
+            actor=officer, year=2026 + i // 2, places={},
+            municipality=OrganisationFactory(code=f"{700 + i}", welfare_region=lahti.welfare_region),
+        )  # fmt: skip
+        p = propose(
+            category="unaccompanied_minor", source="reception_centre",
+            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
+                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum"}],
+        )  # fmt: skip
+        services.placement_accept(actor=manager, placement=p)
+        services.placement_reserve_housing(actor=manager, placement=p, address="Katu 1", housing_on=TODAY)  # fmt: skip
+        services.placement_arrive(actor=manager, placement=p, arrived_on=TODAY)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    model = PlacementAgreement if name == "placement:agreements" else MinorCare
+    expected = list(model.objects.order_by(*order).values_list("id", flat=True))
+    http = web(officer if lister == "officer" else manager)
+    # when the list is followed by its "Next page" links
+    seen, url, pages = [], reverse(name), 0
+    while url:
+        html = http.get(url).content.decode()
+        seen += [
+            int(i) for i in re.findall(r'href="/placement/(?:agreements|minors)/(\d+)/"', html)
+        ]
+        pages += 1
+        nxt = re.search(r'href="(\?[^"]*cursor=[^"]+)">', html)
+        url = reverse(name) + nxt.group(1).replace("&amp;", "&") if nxt else None
+    # then every row came once, in the list's order, three pages of two
+    assert (seen, pages) == (expected, 3)
+
+
+def test_agreement_detail__placements_paged(web, monkeypatch, propose, officer, lahti):
+    from koto.placement import views
+
+    agreement = services.agreement_create(actor=officer, municipality=lahti, year=2026, places={})
+    made = [propose().id for _ in range(3)]
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    http = web(officer)
+    url = reverse("placement:agreement_detail", args=[agreement.id])
+    first = http.get(url)
+    assert [p.id for p in first.context["page"].items] == sorted(made, reverse=True)[:2]
+    rest = http.get(url, {"cursor": first.context["page"].next_cursor}).context["page"]
+    assert ([p.id for p in rest.items], rest.next_cursor) == (sorted(made, reverse=True)[2:], None)
