@@ -205,3 +205,29 @@ def test_auditor_screen__lists_viewers(web, org, counsellor):
 def test_auditor_screen__counsellor__404(web, counsellor):
     c = make_client(counsellor)
     assert web(counsellor).get(f"/clients/{c.id}/audit/").status_code == 404
+
+
+def test_auditor_screen__every_event_a_page_at_a_time(web, org, counsellor):
+    from koto.audit.services import audit_record_many
+
+    # given 130 events about the client (beyond its creation's)
+    auditor = member(org, Role.AUDITOR)
+    c = make_client(counsellor)
+    items = [{"object_id": c.id, "client_id": c.id} for _ in range(130)]
+    audit_record_many(actor=counsellor, action="read", object_type="client", items=items)
+    expected = list(
+        AuditEvent.objects.filter(client_id=c.id).order_by("-id").values_list("id", flat=True)
+    )
+    http = web(auditor)
+    # when the auditor reads the trail and follows "Older events"
+    first = http.get(f"/clients/{c.id}/audit/")
+    page = first.context["page"]
+    assert len(page.items) == 100
+    assert "?cursor=" in first.content.decode()
+    rest = http.get(f"/clients/{c.id}/audit/", {"cursor": page.next_cursor}).context["page"]
+    # then every event comes once, newest first, after the auditor's own read of the first page
+    seen = [e.id for e in page.items + rest.items]
+    assert seen[1:] == expected
+    assert AuditEvent.objects.get(id=seen[0]).actor_id == auditor.id
+    assert rest.next_cursor is None
+    assert http.get(f"/clients/{c.id}/audit/", {"cursor": "x"}).status_code == 200

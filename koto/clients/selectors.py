@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record
 from koto.clients.models import AccessGrant, BreakGlass, Client, ClientEvent, ClientName
-from koto.core import clock
+from koto.core import clock, pagination
 from koto.core.errors import NotFound
 from koto.core.roles import Perm
 from koto.core.text import prefix_q, prefix_range_q, search_key
@@ -310,9 +310,16 @@ def possible_duplicates(
     return list(qs.distinct()[:5])
 
 
-def client_viewers(*, client_id: int, limit: int = 200):
-    """Everything the audit trail holds about this client, newest first (auditor screen)."""
-    return list(AuditEvent.objects.filter(client_id=client_id).order_by("-id")[:limit])
+AUDIT_TRAIL_ORDER = ("-id",)
+
+
+def client_audit_page(
+    *, client_id: int, cursor: str | None = None, limit: int = 100
+) -> pagination.Page[AuditEvent]:
+    """Everything the audit trail holds about this client, newest first, a page at a time
+    (keyset by id on the index `(client_id, -id)`): the auditor's screen reaches every event."""
+    qs = AuditEvent.objects.filter(client_id=client_id)
+    return pagination.keyset_page(qs, order=AUDIT_TRAIL_ORDER, cursor=cursor, limit=limit)
 
 
 def client_by_identifier_for(*, user, identifier: str) -> Client:

@@ -24,6 +24,7 @@ from koto.clients.permissions import can_create_client, can_edit_client, can_vie
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound
 from koto.core.forms import apply_domain_errors
+from koto.core.pagination import page_at
 
 
 @login_required
@@ -157,7 +158,12 @@ def audit_trail(request, client_id: int):
     return render(
         request,
         "clients/audit.html",
-        {"client": client, "events": selectors.client_viewers(client_id=client.id)},
+        {
+            "client": client,
+            "page": page_at(
+                selectors.client_audit_page, request.GET.get("cursor"), client_id=client.id
+            ),
+        },
     )
 
 

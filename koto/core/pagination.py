@@ -93,3 +93,14 @@ def keyset_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1], fields) if more else None)
+
+
+def page_at(read, cursor: str | None, **kwargs) -> Page:
+    """`read(cursor=cursor, **kwargs)` for an HTML page: a cursor edited by hand (the
+    `ValidationFailed` naming `cursor`) gives the first page instead of an error."""
+    try:
+        return read(cursor=cursor, **kwargs)
+    except ValidationFailed as e:
+        if "cursor" not in e.fields:
+            raise
+        return read(**kwargs)

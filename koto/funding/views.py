@@ -13,6 +13,7 @@ from koto.audit.services import audit_record
 from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
+from koto.core.pagination import page_at
 from koto.funding import forms, permissions, selectors, services
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import ClaimStatus
@@ -93,11 +94,11 @@ def reconcile_view(request):
 @login_required
 def claim_list(request):
     _require(permissions.can_view_funding(request.user))
-    claims = selectors.claim_list_for(user=request.user)[:500]
+    page = page_at(selectors.claim_page_for, request.GET.get("cursor"), user=request.user)
     return render(
         request,
         "funding/claims.html",
-        {"claims": claims, "can_create": permissions.can_manage_funding(request.user)},
+        {"page": page, "can_create": permissions.can_manage_funding(request.user)},
     )
 
 

@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_by_identifier_for, client_get_for
 from koto.core import clock
-from koto.core.errors import DomainError, NotFound, ValidationFailed
+from koto.core.errors import DomainError, NotFound
 from koto.core.forms import apply_domain_errors
+from koto.core.pagination import page_at
 from koto.core.roles import Perm
 from koto.offerings import selectors, services
 from koto.offerings.forms import (
@@ -49,12 +50,13 @@ def _page(request, form, title, cancel_url, **extra):
 def catalogue(request):
     kind = request.GET.get("kind", "")
     kind = kind if kind in ServiceKind.values else ""
-    try:
-        page = selectors.service_page_for(
-            user=request.user, kind=kind, cursor=request.GET.get("cursor"), limit=50
-        )
-    except ValidationFailed:  # a cursor edited by hand: the first page
-        page = selectors.service_page_for(user=request.user, kind=kind, limit=50)
+    page = page_at(
+        selectors.service_page_for,
+        request.GET.get("cursor"),
+        user=request.user,
+        kind=kind,
+        limit=50,
+    )
     return render(
         request,
         "offerings/catalogue.html",
@@ -138,12 +140,10 @@ def service_detail(request, service_id: int):
                 request, _("Enrolled: %(status)s.") % {"status": e.get_status_display()}
             )
             return redirect("offerings:detail", service_id=service.id)
-    try:
-        page = selectors.enrolment_page_of_service_for(
-            user=request.user, service=service, cursor=request.GET.get("cursor")
-        )
-    except ValidationFailed:  # a cursor edited by hand: the first page
-        page = selectors.enrolment_page_of_service_for(user=request.user, service=service)
+    page = page_at(
+        selectors.enrolment_page_of_service_for, request.GET.get("cursor"),
+        user=request.user, service=service,
+    )  # fmt: skip
     return render(
         request,
         "offerings/detail.html",

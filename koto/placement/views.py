@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from koto.core import clock
-from koto.core.errors import DomainError, ValidationFailed
+from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
-from koto.core.pagination import DEFAULT_LIMIT
+from koto.core.pagination import DEFAULT_LIMIT, page_at
 from koto.placement import forms, permissions, selectors, services
 from koto.placement.models import PlacementStatus
 from koto.placement.states import (
@@ -41,11 +41,7 @@ PAGE_SIZE = DEFAULT_LIMIT
 def _page(request, read, **kwargs):
     """A keyset page of `read` at the request's cursor; a cursor edited by hand gives the
     first page."""
-    kwargs.update(user=request.user, limit=PAGE_SIZE)
-    try:
-        return read(cursor=request.GET.get("cursor"), **kwargs)
-    except ValidationFailed:
-        return read(**kwargs)
+    return page_at(read, request.GET.get("cursor"), user=request.user, limit=PAGE_SIZE, **kwargs)
 
 
 def _try(form, call) -> bool:

@@ -12,8 +12,9 @@ from koto.assessments.models import Assessment
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for
 from koto.core import clock
-from koto.core.errors import DomainError, ValidationFailed
+from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
+from koto.core.pagination import page_at
 from koto.plans import forms, pdfs, selectors, services
 from koto.plans.document_build import languages_for, plan_document
 from koto.plans.documents import render_plan_html
@@ -288,11 +289,10 @@ def my_work(request):
     team = request.GET.get("view") == "team"
     group = request.GET.get("group")
     if group in selectors.TASK_GROUPS:
-        args = {"user": request.user, "group": group, "team": team}
-        try:
-            page = selectors.task_group_page_for(**args, cursor=request.GET.get("cursor"))
-        except ValidationFailed:  # a cursor edited by hand: the first page
-            page = selectors.task_group_page_for(**args)
+        page = page_at(
+            selectors.task_group_page_for, request.GET.get("cursor"),
+            user=request.user, group=group, team=team,
+        )  # fmt: skip
         return render(request, "plans/my_work_group.html", {"page": page, "team": team})
     work = selectors.my_work_for(user=request.user, team=team)
     return render(request, "plans/my_work.html", {"work": work, "team": team})
