@@ -6,6 +6,7 @@ from koto.core import clock
 from koto.core.roles import Role
 from koto.organisations.models import OrganisationKind
 from koto.placement import services
+from koto.placement.models import PlacementAgreement
 from tests.factories import OrganisationFactory, member
 
 TODAY = dt.date(2026, 11, 2)  # a Monday
@@ -137,3 +138,29 @@ def agreement(officer, lahti):
             "places_unaccompanied_minor": 4,
         },
     )
+
+
+def add_agreements(officer, region, n: int) -> None:
+    """n agreements of n new municipalities, two of each year (so the id breaks the ties)."""
+    for i in range(PlacementAgreement.objects.count(), PlacementAgreement.objects.count() + n):
+        services.agreement_create(
+            actor=officer,
+            municipality=OrganisationFactory(code=f"{600 + i}", welfare_region=region),
+            year=2026 + i // 2 % 3,
+            places={},
+        )
+
+
+def add_minors(propose, manager, n: int) -> None:
+    """n arrived unaccompanied minors, two born on each day (so the id breaks the ties)."""
+    for i in range(n):
+        placement = propose(
+            category="unaccompanied_minor", source="reception_centre",
+            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
+                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum"}],
+        )  # fmt: skip
+        services.placement_accept(actor=manager, placement=placement)
+        services.placement_reserve_housing(
+            actor=manager, placement=placement, address="Katu 1", housing_on=TODAY
+        )
+        services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)

@@ -11,9 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from koto.placement import services
 from koto.placement.models import MinorCare, Placement, PlacementAgreement
-from tests.factories import OrganisationFactory
 
-from .conftest import TODAY, family
+from .conftest import TODAY, add_agreements, add_minors, family
 
 BASE = "/api/v1/placement"
 
@@ -166,32 +165,6 @@ def _placements(propose, n: int) -> None:
         propose()
 
 
-def _agreements(officer, region, n: int) -> None:
-    """n agreements of n new municipalities, two of each year (so the id breaks the ties)."""
-    for i in range(PlacementAgreement.objects.count(), PlacementAgreement.objects.count() + n):
-        services.agreement_create(
-            actor=officer,
-            municipality=OrganisationFactory(code=f"{600 + i}", welfare_region=region),
-            year=2026 + i // 2 % 3,
-            places={},
-        )
-
-
-def _minors(propose, manager, n: int) -> None:
-    """n arrived unaccompanied minors, two born on each day (so the id breaks the ties)."""
-    for i in range(n):
-        placement = propose(
-            category="unaccompanied_minor", source="reception_centre",
-            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
-                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum"}],
-        )  # fmt: skip
-        services.placement_accept(actor=manager, placement=placement)
-        services.placement_reserve_housing(
-            actor=manager, placement=placement, address="Katu 1", housing_on=TODAY
-        )
-        services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
-
-
 @pytest.fixture
 def make(propose, officer, manager, lahti):
     """(who lists, how to add n rows, the ids in the list's order) for each list."""
@@ -207,12 +180,12 @@ def make(propose, officer, manager, lahti):
         ),
         "/agreements": (
             officer,
-            lambda n: _agreements(officer, lahti.welfare_region, n),
+            lambda n: add_agreements(officer, lahti.welfare_region, n),
             lambda: ids(PlacementAgreement.objects, "-year", "-id"),
         ),
         "/minors": (
             manager,
-            lambda n: _minors(propose, manager, n),
+            lambda n: add_minors(propose, manager, n),
             lambda: ids(MinorCare.objects, "turns_18_on", "id"),
         ),
     }

@@ -12,7 +12,7 @@ from koto.placement import services
 from koto.placement.models import MinorCare, Placement, PlacementStatus
 from koto.placement.states import TRANSITIONS
 
-from .conftest import TODAY
+from .conftest import TODAY, add_agreements, add_minors
 
 
 def placement_url_names() -> dict[str, list[str]]:
@@ -210,22 +210,10 @@ def test_placement_lists__next_page_links_reach_every_row_once(
 
     from koto.placement import views
     from koto.placement.models import PlacementAgreement
-    from tests.factories import OrganisationFactory
 
     # given five agreements (two a year) and five unaccompanied minors, listed two a page
-    for i in range(5):
-        services.agreement_create(
-            actor=officer, year=2026 + i // 2, places={},
-            municipality=OrganisationFactory(code=f"{700 + i}", welfare_region=lahti.welfare_region),
-        )  # fmt: skip
-        p = propose(
-            category="unaccompanied_minor", source="reception_centre",
-            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
-                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum"}],
-        )  # fmt: skip
-        services.placement_accept(actor=manager, placement=p)
-        services.placement_reserve_housing(actor=manager, placement=p, address="Katu 1", housing_on=TODAY)  # fmt: skip
-        services.placement_arrive(actor=manager, placement=p, arrived_on=TODAY)
+    add_agreements(officer, lahti.welfare_region, 5)
+    add_minors(propose, manager, 5)
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     model = PlacementAgreement if name == "placement:agreements" else MinorCare
     expected = list(model.objects.order_by(*order).values_list("id", flat=True))
