@@ -231,3 +231,22 @@ def test_auditor_screen__every_event_a_page_at_a_time(web, org, counsellor):
     assert AuditEvent.objects.get(id=seen[0]).actor_id == auditor.id
     assert rest.next_cursor is None
     assert http.get(f"/clients/{c.id}/audit/", {"cursor": "x"}).status_code == 200
+
+
+def test_auditor_screen__queries_constant(web, org, counsellor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    auditor = member(org, Role.AUDITOR)
+    c = make_client(counsellor)
+    http = web(auditor)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(f"/clients/{c.id}/audit/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    items = [{"object_id": c.id, "client_id": c.id} for _ in range(20)]
+    audit_record_many(actor=counsellor, action="read", object_type="client", items=items)
+    assert count() == few

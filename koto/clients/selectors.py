@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record
 from koto.clients.models import AccessGrant, BreakGlass, Client, ClientEvent, ClientName
+from koto.clients.permissions import can_view_audit
 from koto.core import clock, pagination
 from koto.core.errors import NotFound
 from koto.core.roles import Perm
@@ -314,10 +315,13 @@ AUDIT_TRAIL_ORDER = ("-id",)
 
 
 def client_audit_page(
-    *, client_id: int, cursor: str | None = None, limit: int = 100
+    *, user, client_id: int, cursor: str | None = None, limit: int = 100
 ) -> pagination.Page[AuditEvent]:
     """Everything the audit trail holds about this client, newest first, a page at a time
-    (keyset by id on the index `(client_id, -id)`): the auditor's screen reaches every event."""
+    (keyset by id on the index `(client_id, -id)`): the auditor's screen reaches every event.
+    Only for a viewer with the audit permission (`NotFound` otherwise)."""
+    if not can_view_audit(user):
+        raise NotFound("client")
     qs = AuditEvent.objects.filter(client_id=client_id)
     return pagination.keyset_page(qs, order=AUDIT_TRAIL_ORDER, cursor=cursor, limit=limit)
 

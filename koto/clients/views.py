@@ -161,7 +161,10 @@ def audit_trail(request, client_id: int):
         {
             "client": client,
             "page": page_at(
-                selectors.client_audit_page, request.GET.get("cursor"), client_id=client.id
+                selectors.client_audit_page,
+                request.GET.get("cursor"),
+                user=request.user,
+                client_id=client.id,
             ),
         },
     )

@@ -98,7 +98,7 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     a11y(page)
     page.goto("/plans/my-work/?group=later")
     expect(page.get_by_role("heading", level=2)).to_contain_text("Later")
-    expect(page.get_by_role("link", name="Back to all groups")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to all tasks")).to_be_visible()
     a11y(page)
 
 

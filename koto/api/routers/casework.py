@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.http import Http404, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 
 from koto.assessments import selectors as assessment_selectors
 from koto.assessments import services as assessment_services
@@ -522,7 +522,7 @@ class TaskGroupOut(Schema):
 )
 def my_work_group(
     request,
-    group: str,
+    group: str = Path(..., description="overdue, week (today to Sunday) or later"),
     team: bool = False,
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),

@@ -116,19 +116,3 @@ def test_claim_list__queries_constant(web, finance):
     _claims(finance, 18)
     assert len(http.get(URL).json()["items"]) == 20
     assert count() == two
-
-
-def test_claims_page__next_page_link__every_claim_once(web, finance):
-    # given more claims than a page holds
-    _claims(finance, 53)
-    http = web(finance)
-    # when the claims page is read and its "Next page" followed
-    first = http.get("/funding/claims/")
-    page = first.context["page"]
-    assert "?cursor=" in first.content.decode()
-    rest = http.get("/funding/claims/", {"cursor": page.next_cursor}).context["page"]
-    # then every claim comes once, latest period first
-    expected = list(Claim.objects.order_by("-period_start", "-id").values_list("id", flat=True))
-    assert [c.id for c in page.items + rest.items] == expected
-    assert (len(page.items), rest.next_cursor) == (50, None)
-    assert http.get("/funding/claims/", {"cursor": "bad"}).status_code == 200

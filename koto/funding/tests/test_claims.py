@@ -11,7 +11,7 @@ from koto.clients.models import Meeting
 from koto.core.errors import DomainError, NotFound, PermissionDenied
 from koto.core.roles import Role
 from koto.funding import selectors, services
-from koto.funding.models import ClaimStatus
+from koto.funding.models import Claim, ClaimStatus
 from tests.factories import member
 
 D = dt.date
@@ -135,3 +135,41 @@ def test_api__claims_and_compensation(web, finance, decider, outsider):
     assert len(r.json()["months"]) == 12
     assert r.json()["unconfirmed"] is True
     assert web(outsider).get("/api/v1/funding/compensation?year=2026").status_code == 404
+
+
+def test_claims_page__next_page_link__every_claim_once(web, finance):
+    # given more claims than a page holds
+    for i in range(53):
+        start = dt.date(2026, 1 + i // 5 % 12, 1)
+        services.claim_create(
+            actor=finance, section="65", period_start=start, period_end=start + dt.timedelta(27)
+        )
+    http = web(finance)
+    # when the claims page is read and its "Next page" followed
+    first = http.get("/funding/claims/")
+    page = first.context["page"]
+    assert "?cursor=" in first.content.decode()
+    rest = http.get("/funding/claims/", {"cursor": page.next_cursor}).context["page"]
+    # then every claim comes once, latest period first
+    expected = list(Claim.objects.order_by("-period_start", "-id").values_list("id", flat=True))
+    assert [c.id for c in page.items + rest.items] == expected
+    assert (len(page.items), rest.next_cursor) == (50, None)
+    assert http.get("/funding/claims/", {"cursor": "bad"}).status_code == 200
+
+
+def test_claims_page__queries_constant(web, finance):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get("/funding/claims/").status_code == 200
+        return len(ctx.captured_queries)
+
+    http = web(finance)
+    services.claim_create(actor=finance, section="65", period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 1, 28))  # fmt: skip
+    few = count()
+    for month in range(2, 7):
+        start = dt.date(2026, month, 1)
+        services.claim_create(actor=finance, section="65", period_start=start, period_end=start + dt.timedelta(27))  # fmt: skip
+    assert count() == few

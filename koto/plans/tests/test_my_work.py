@@ -50,7 +50,7 @@ def _queries(http, url) -> int:
     [
         "/plans/my-work/",
         "/plans/my-work/?view=team",
-        "/plans/my-work/?group=week",
+        "/plans/my-work/?group=later&view=team",
         "/api/v1/tasks",
         "/api/v1/tasks?team=true",
         "/api/v1/tasks/later?team=true",
@@ -220,3 +220,8 @@ def test_my_work_page__link_to_the_whole_group_and_its_pages(web, counsellor):
     assert second.context["page"].next_cursor is None
     # and a cursor edited by hand shows the first page, not an error
     assert http.get("/plans/my-work/", {"group": "overdue", "cursor": "x"}).status_code == 200
+
+
+def test_my_work_group__anonymous__login_or_401(client):
+    assert client.get("/plans/my-work/?group=later").status_code == 302
+    assert client.get("/api/v1/tasks/later").status_code == 401
