@@ -84,6 +84,8 @@ PAGES = [
     ("client_search", "counsellor", "/clients/search/?q={q}", "counsellor"),
     ("client_detail", "counsellor", "/clients/{client_id}/", "counsellor"),
     ("client_edit_form", "counsellor", "/clients/{client_id}/edit/", "counsellor"),
+    ("client_timeline", "counsellor", "/clients/{client_id}/timeline/", "counsellor"),
+    ("client_meetings", "counsellor", "/clients/{client_id}/meetings/", "counsellor"),
     ("my_work", "counsellor", "/plans/my-work/", "counsellor"),
     ("my_team", "counsellor", "/plans/my-work/?view=team", "counsellor"),
     ("my_work_group", "counsellor", "/plans/my-work/?group={group}", "counsellor"),

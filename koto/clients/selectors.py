@@ -15,7 +15,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record
-from koto.clients.models import AccessGrant, BreakGlass, Client, ClientEvent, ClientName
+from koto.clients.models import (
+    AccessGrant,
+    BreakGlass,
+    Client,
+    ClientEvent,
+    ClientName,
+    Meeting,
+)
 from koto.clients.permissions import can_view_audit
 from koto.core import clock, pagination
 from koto.core.errors import NotFound
@@ -289,10 +296,27 @@ def client_search_for(
     return page
 
 
-def client_timeline(*, client: Client, limit: int = 100) -> list[ClientEvent]:
-    return list(
-        client.events.select_related("actor", "organisation").order_by("-at", "-id")[:limit]
-    )
+TIMELINE_ORDER = ("-at", "-id")
+MEETING_ORDER = ("-held_on", "-id")
+
+
+def client_timeline_page(
+    *, client: Client, cursor: str | None = None, limit: int = 100
+) -> pagination.Page[ClientEvent]:
+    """The client's timeline, newest first, a page at a time (keyset by `(at, id)` on the
+    index `(client, -at)`). The caller has read `client` through `client_get_for`, which
+    checked that the viewer may see it and audited the read."""
+    qs = client.events.select_related("actor", "organisation")
+    return pagination.keyset_page(qs, order=TIMELINE_ORDER, cursor=cursor, limit=limit)
+
+
+def client_meeting_page(
+    *, client: Client, cursor: str | None = None, limit: int = 50
+) -> pagination.Page[Meeting]:
+    """The client's meetings, latest first, a page at a time (keyset by `(held_on, id)` on
+    the index `(client, -held_on)`); `client` read through `client_get_for` as above."""
+    qs = client.meetings.select_related("organisation", "counsellor")
+    return pagination.keyset_page(qs, order=MEETING_ORDER, cursor=cursor, limit=limit)
 
 
 def possible_duplicates(

@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:client_id>/", views.detail, name="detail"),
     path("<int:client_id>/edit/", views.edit, name="edit"),
     path("<int:client_id>/audit/", views.audit_trail, name="audit"),
+    path("<int:client_id>/timeline/", views.timeline, name="timeline"),
+    path("<int:client_id>/meetings/", views.meetings, name="meetings"),
     path("<int:client_id>/break-glass/", views.break_glass, name="break_glass"),
     path("<int:client_id>/consents/new/", views.consent_add, name="consent_add"),
     path(

@@ -51,6 +51,13 @@ def search(request):
     return render(request, template, {"form": form, "page": page, "q": request.GET.get("q", "")})
 
 
+# The client page shows the latest few; the timeline and meetings pages page through all.
+DETAIL_EVENTS = 20
+DETAIL_MEETINGS = 10
+TIMELINE_PAGE = 100
+MEETINGS_PAGE = 50
+
+
 @login_required
 def detail(request, client_id: int):
     client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="view")
@@ -65,7 +72,8 @@ def detail(request, client_id: int):
             "languages": client.languages.all(),
             "family": client.family_links.select_related("relative"),
             "consents": client.consents.select_related("organisation"),
-            "timeline": selectors.client_timeline(client=client),
+            "timeline": selectors.client_timeline_page(client=client, limit=DETAIL_EVENTS),
+            "meetings": selectors.client_meeting_page(client=client, limit=DETAIL_MEETINGS),
             "can_edit": can_edit_client(request.user, client),
             "can_view_audit": can_view_audit(request.user),
             **_law_context(client),
@@ -167,6 +175,32 @@ def audit_trail(request, client_id: int):
                 client_id=client.id,
             ),
         },
+    )
+
+
+@login_required
+def timeline(request, client_id: int):
+    """The client's whole timeline, a page at a time (an audited read of the client)."""
+    client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="timeline")
+    page = page_at(
+        selectors.client_timeline_page, request.GET.get("cursor"), client=client,
+        limit=TIMELINE_PAGE,
+    )  # fmt: skip
+    return render(request, "clients/timeline.html", {"client": client, "page": page})
+
+
+@login_required
+def meetings(request, client_id: int):
+    """Every meeting with the client, a page at a time (an audited read of the client)."""
+    client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="meetings")
+    page = page_at(
+        selectors.client_meeting_page, request.GET.get("cursor"), client=client,
+        limit=MEETINGS_PAGE,
+    )  # fmt: skip
+    return render(
+        request,
+        "clients/meetings.html",
+        {"client": client, "page": page, "can_edit": can_edit_client(request.user, client)},
     )
 
 

@@ -17,6 +17,7 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     page.get_by_label("Name, identity code or temporary id").fill("Haddad")
     page.get_by_role("button", name="Search", exact=True).click()
     page.get_by_role("link", name="Haddad, Fatima").click()
+    client_url = page.url
 
     # assessment
     page.get_by_role("link", name="Start an assessment").click()
@@ -99,6 +100,15 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     page.goto("/plans/my-work/?group=later")
     expect(page.get_by_role("heading", level=2)).to_contain_text("Later")
     expect(page.get_by_role("link", name="Back to all tasks")).to_be_visible()
+    a11y(page)
+
+    # the client's whole timeline and meetings, each a page at a time
+    page.goto(client_url + "timeline/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Timeline of Fatima Haddad")
+    expect(page.get_by_text("Integration plan agreed")).to_be_visible()
+    a11y(page)
+    page.goto(client_url + "meetings/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Meetings with Fatima Haddad")
     a11y(page)
 
 

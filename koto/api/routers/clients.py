@@ -254,7 +254,59 @@ def meeting_record(request, client_id: int, payload: MeetingIn):
     )
 
 
-@router.get("/{client_id}/meetings", response=list[MeetingOut], summary="A client's meetings")
-def meeting_list(request, client_id: int):
+class MeetingPage(Schema):
+    items: list[MeetingOut]
+    next_cursor: str | None
+
+
+@router.get("/{client_id}/meetings", response=MeetingPage, summary="A client's meetings")
+def meeting_list(
+    request,
+    client_id: int,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+):
+    """Latest first, a keyset page at a time: pass `next_cursor` back as `cursor`."""
     client = _get(request, client_id, purpose="api:meetings")
-    return list(client.meetings.all()[:200])
+    page = selectors.client_meeting_page(client=client, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+class EventOut(Schema):
+    id: int
+    at: dt.datetime
+    kind: str
+    kind_label: str
+    actor: str | None
+    organisation_id: int | None
+    organisation: str | None
+
+    @staticmethod
+    def resolve_kind_label(obj) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return (obj.actor.get_full_name() or obj.actor.username) if obj.actor else None
+
+    @staticmethod
+    def resolve_organisation(obj) -> str | None:
+        return obj.organisation.name if obj.organisation else None
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+@router.get("/{client_id}/timeline", response=EventPage, summary="A client's timeline")
+def timeline(
+    request,
+    client_id: int,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+):
+    """Newest first, a keyset page at a time: pass `next_cursor` back as `cursor`."""
+    client = _get(request, client_id, purpose="api:timeline")
+    page = selectors.client_timeline_page(client=client, cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}

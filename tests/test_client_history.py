@@ -1,0 +1,187 @@
+"""A client's timeline and meetings reach every record, a keyset page at a time, on the page
+and in the API; each read is an audited read of the client."""
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.audit.models import AuditEvent
+from koto.clients.models import ClientEvent, Meeting
+from koto.core import clock
+from tests.factories import make_client
+
+
+def add_events(client, actor, n: int) -> list[int]:
+    """`n` timeline events, several sharing one moment (ties broken by id); newest first."""
+    base = clock.now() - dt.timedelta(days=30)
+    ClientEvent.objects.bulk_create(
+        ClientEvent(
+            client=client,
+            kind=ClientEvent.Kind.MEETING,
+            actor=actor,
+            organisation=actor.active_membership.organisation,
+            at=base + dt.timedelta(minutes=i // 3),
+        )
+        for i in range(n)
+    )
+    return list(client.events.order_by("-at", "-id").values_list("id", flat=True))
+
+
+def add_meetings(client, actor, n: int) -> list[int]:
+    """`n` meetings, two a day (ties broken by id); latest first."""
+    start = clock.today() - dt.timedelta(days=n)
+    Meeting.objects.bulk_create(
+        Meeting(
+            client=client,
+            organisation=actor.active_membership.organisation,
+            counsellor=actor,
+            held_on=start + dt.timedelta(days=i // 2),
+            purpose=f"meeting {i}",
+        )
+        for i in range(n)
+    )
+    return list(client.meetings.order_by("-held_on", "-id").values_list("id", flat=True))
+
+
+def test_client_page__latest_events_and_meetings__links_to_the_rest(web, counsellor):
+    c = make_client(counsellor)
+    add_events(c, counsellor, 30)
+    add_meetings(c, counsellor, 12)
+    response = web(counsellor).get(f"/clients/{c.id}/")
+    assert len(response.context["timeline"].items) == 20
+    assert len(response.context["meetings"].items) == 10
+    html = response.content.decode()
+    assert f'href="/clients/{c.id}/timeline/"' in html
+    assert f'href="/clients/{c.id}/meetings/"' in html
+
+
+def test_client_page__few_records__no_links(web, counsellor):
+    c = make_client(counsellor)
+    html = web(counsellor).get(f"/clients/{c.id}/").content.decode()
+    assert f'href="/clients/{c.id}/timeline/"' not in html
+    assert f'href="/clients/{c.id}/meetings/"' not in html
+
+
+def test_timeline_page__every_event_once_newest_first(web, counsellor):
+    c = make_client(counsellor)
+    expected = add_events(c, counsellor, 130)
+    http = web(counsellor)
+    first = http.get(f"/clients/{c.id}/timeline/")
+    assert first.status_code == 200
+    page = first.context["page"]
+    assert len(page.items) == 100
+    assert "?cursor=" in first.content.decode()
+    rest = http.get(f"/clients/{c.id}/timeline/", {"cursor": page.next_cursor}).context["page"]
+    assert [e.id for e in page.items + rest.items] == expected
+    assert rest.next_cursor is None
+    # a cursor edited by hand gives the first page
+    again = http.get(f"/clients/{c.id}/timeline/", {"cursor": "not-a-cursor"})
+    assert [e.id for e in again.context["page"].items] == expected[:100]
+
+
+def test_meetings_page__every_meeting_once_latest_first(web, counsellor):
+    c = make_client(counsellor)
+    expected = add_meetings(c, counsellor, 61)
+    http = web(counsellor)
+    first = http.get(f"/clients/{c.id}/meetings/")
+    assert first.status_code == 200
+    page = first.context["page"]
+    assert len(page.items) == 50
+    assert "meeting 60" in first.content.decode()
+    rest = http.get(f"/clients/{c.id}/meetings/", {"cursor": page.next_cursor}).context["page"]
+    assert [m.id for m in page.items + rest.items] == expected
+    assert rest.next_cursor is None
+
+
+def test_timeline_and_meetings_pages__audited_reads(web, counsellor):
+    c = make_client(counsellor)
+    http = web(counsellor)
+    http.get(f"/clients/{c.id}/timeline/")
+    http.get(f"/clients/{c.id}/meetings/")
+    reasons = set(
+        AuditEvent.objects.filter(action="read", client_id=c.id, actor=counsellor).values_list(
+            "reason", flat=True
+        )
+    )
+    assert {"timeline", "meetings"} <= reasons
+
+
+def test_timeline_and_meetings_pages__other_organisation__404(web, counsellor, outsider):
+    c = make_client(counsellor)
+    http = web(outsider)
+    for path in ("timeline", "meetings"):
+        assert http.get(f"/clients/{c.id}/{path}/").status_code == 404
+    assert http.get(f"/api/v1/clients/{c.id}/timeline").status_code == 404
+    assert http.get(f"/api/v1/clients/{c.id}/meetings").status_code == 404
+
+
+def test_timeline_and_meetings_pages__anonymous__sent_to_sign_in(client, counsellor):
+    c = make_client(counsellor)
+    for path in ("timeline", "meetings"):
+        response = client.get(f"/clients/{c.id}/{path}/")
+        assert response.status_code == 302
+        assert "/login/" in response["Location"] or "/accounts/" in response["Location"]
+
+
+def test_pages__queries_constant(web, counsellor):
+    c = make_client(counsellor)
+    http = web(counsellor)
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    paths = [f"/clients/{c.id}/", f"/clients/{c.id}/timeline/", f"/clients/{c.id}/meetings/"]
+    add_events(c, counsellor, 2)
+    add_meetings(c, counsellor, 2)
+    few = [count(p) for p in paths]
+    add_events(c, counsellor, 40)
+    add_meetings(c, counsellor, 40)
+    assert [count(p) for p in paths] == few
+
+
+def test_api_timeline__pages_through_every_event(web, counsellor):
+    c = make_client(counsellor)
+    expected = add_events(c, counsellor, 25)
+    http = web(counsellor)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
+        body = http.get(f"/api/v1/clients/{c.id}/timeline", params).json()
+        seen += [e["id"] for e in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
+    item = body["items"][0]
+    assert item["kind"] == "meeting"
+    assert item["kind_label"] == "Meeting"
+    assert item["actor"]
+    assert item["organisation"] == counsellor.active_membership.organisation.name
+
+
+def test_api_meetings__pages_through_every_meeting(web, counsellor):
+    c = make_client(counsellor)
+    expected = add_meetings(c, counsellor, 7)
+    http = web(counsellor)
+    first = http.get(f"/api/v1/clients/{c.id}/meetings", {"limit": 5}).json()
+    rest = http.get(
+        f"/api/v1/clients/{c.id}/meetings", {"limit": 5, "cursor": first["next_cursor"]}
+    ).json()
+    assert [m["id"] for m in first["items"] + rest["items"]] == expected
+    assert rest["next_cursor"] is None
+    assert first["items"][0]["fee_may_be_charged"] is False
+
+
+def test_api_history__bad_cursor_or_limit__422_naming_the_field(web, counsellor):
+    c = make_client(counsellor)
+    http = web(counsellor)
+    for path in ("timeline", "meetings"):
+        response = http.get(f"/api/v1/clients/{c.id}/{path}", {"cursor": "bad"})
+        assert response.status_code == 422
+        assert "cursor" in response.content.decode()
+        response = http.get(f"/api/v1/clients/{c.id}/{path}", {"limit": 0})
+        assert response.status_code == 422
+        assert "limit" in response.content.decode()
