@@ -185,3 +185,42 @@ def test_api_history__bad_cursor_or_limit__422_naming_the_field(web, counsellor)
         response = http.get(f"/api/v1/clients/{c.id}/{path}", {"limit": 0})
         assert response.status_code == 422
         assert "limit" in response.content.decode()
+
+
+def test_api_plans__every_plan_in_constant_queries(web, counsellor):
+    from koto.insights.tests.builders import plan
+
+    c = make_client(counsellor)
+    http = web(counsellor)
+
+    def read() -> tuple[list[dict], int]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = http.get(f"/api/v1/clients/{c.id}/plans")
+        assert response.status_code == 200
+        return response.json(), len(ctx.captured_queries)
+
+    for year in (2000, 2002):
+        plan(counsellor, c, starts_on=dt.date(year, 1, 1), ended_on=dt.date(year, 6, 1))
+    _, few = read()
+    # more plans than the 20 the list used to stop at
+    for year in range(2004, 2048, 2):
+        plan(counsellor, c, starts_on=dt.date(year, 1, 1), ended_on=dt.date(year, 6, 1))
+    body, many = read()
+    assert len(body) == 24
+    assert many == few
+
+
+def test_api_language_results__every_result(web, counsellor):
+    from koto.offerings.models import LanguageTestResult
+
+    c = make_client(counsellor)
+    start = dt.date(2020, 1, 1)
+    LanguageTestResult.objects.bulk_create(
+        LanguageTestResult(
+            client=c, taken_on=start + dt.timedelta(days=i), language="fi", skill="speaking",
+            level="A1.1", recorded_by=counsellor,
+        )
+        for i in range(210)
+    )  # fmt: skip
+    body = web(counsellor).get(f"/api/v1/services/clients/{c.id}/language-results").json()
+    assert len(body) == 210  # it stopped at 200

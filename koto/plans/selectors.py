@@ -35,17 +35,24 @@ def plan_get_for(*, user, plan_id: int, purpose: str = "view") -> IntegrationPla
     return plan
 
 
-def plan_with_contents(plan: IntegrationPlan) -> IntegrationPlan:
-    """The plan's goals, actions, extensions and reviews in a constant number of queries."""
+def _with_contents(qs: QuerySet[IntegrationPlan]) -> QuerySet[IntegrationPlan]:
     goals = Goal.objects.prefetch_related(
         Prefetch("actions", queryset=Action.objects.select_related("responsible_organisation"))
     )
-    return (
-        IntegrationPlan.objects.filter(pk=plan.pk)
-        .select_related("organisation", "counsellor")
-        .prefetch_related(Prefetch("goals", queryset=goals), "extensions", "reviews")
-        .get()
+    return qs.select_related("organisation", "counsellor").prefetch_related(
+        Prefetch("goals", queryset=goals), "extensions", "reviews"
     )
+
+
+def plan_with_contents(plan: IntegrationPlan) -> IntegrationPlan:
+    """The plan's goals, actions, extensions and reviews in a constant number of queries."""
+    return _with_contents(IntegrationPlan.objects.filter(pk=plan.pk)).get()
+
+
+def plans_of_client_with_contents(*, client) -> list[IntegrationPlan]:
+    """Every plan of the client, newest first, with their contents: a constant number of
+    queries however many plans the client has."""
+    return list(_with_contents(plans_of_client(client=client)))
 
 
 def plans_of_client(*, client) -> QuerySet[IntegrationPlan]:

@@ -352,8 +352,9 @@ def plan_create(request, client_id: int, payload: PlanIn):
 
 @router.get("/clients/{client_id}/plans", response=list[PlanOut], summary="A client's plans")
 def plan_list(request, client_id: int):
+    """Every plan of the client, newest first (a client has a few; none is cut off)."""
     client = client_get_for(user=request.auth, client_id=client_id, purpose="api:plans")
-    return [_plan_out(p) for p in selectors.plans_of_client(client=client)[:20]]
+    return selectors.plans_of_client_with_contents(client=client)
 
 
 @router.get("/plans/{plan_id}", response=PlanOut, summary="Read a plan")
