@@ -10,6 +10,8 @@ computed (the command writes it out at once)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,6 +139,18 @@ def rates_for_year(year: int, _depth: int = 0) -> tuple[calc.YearRates, list[Rat
         year=year, bands=bands, annual={(u.recipient, u.age_band): u.annual_amount for u in used}
     )
     return table, used
+
+
+def rates_key(year: int, used: list[RateUsed]) -> str:
+    """A fingerprint of the amounts and age bands a year's figures are computed with (not
+    their sources or confirmation, which change no figure): months stored with another key
+    are stale."""
+    bands = [(b.code, b.min_age, b.max_age) for b in _bands(year)]
+    amounts = sorted(
+        (u.recipient, u.age_band, str(u.annual_amount)) for u in used if u.year == year
+    )
+    raw = json.dumps([year, bands, amounts], separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------- period

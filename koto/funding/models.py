@@ -178,3 +178,32 @@ class ClaimAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExpectedMonth(models.Model):
+    """Expected calculated compensation of one organisation (a municipality or a welfare
+    region) for one month, as the last rollup refresh computed it (`koto.insights`, run by
+    the task worker): the overview reads these instead of streaming every candidate client
+    on each request. `rates_key` fingerprints the yearly amounts used, so a changed or newly
+    confirmed amount makes the stored months stale at once."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    persons = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    rates_key = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organisation", "year", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "year", "month"], name="funding_expected_month_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.year}-{self.month:02d}: {self.amount}"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 
@@ -12,8 +15,16 @@ from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
 from koto.funding import permissions
-from koto.funding.compensation import Report, Span, compensation_report
-from koto.funding.models import Claim, ClaimAttachment
+from koto.funding.compensation import (
+    MonthTotal,
+    RateUsed,
+    Report,
+    Span,
+    compensation_report,
+    rates_for_year,
+    rates_key,
+)
+from koto.funding.models import Claim, ClaimAttachment, ExpectedMonth
 
 
 def claim_list_for(*, user) -> QuerySet[Claim]:
@@ -104,3 +115,43 @@ def expected_compensation_for(*, user, year: int) -> Report:
         raise NotFound("funding")
     org = user.active_membership.organisation
     return compensation_report(span=Span.of(year), organisation=org, per_month=True)
+
+
+@dataclass(frozen=True)
+class StoredExpected:
+    """This year's expected compensation per month as the last rollup refresh stored it."""
+
+    year: int
+    months: list[MonthTotal]
+    computed_at: dt.datetime
+    parameters_used: list[RateUsed]
+
+    @property
+    def unconfirmed(self) -> bool:
+        return any(not r.confirmed for r in self.parameters_used)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.amount for m in self.months), Decimal("0.00"))
+
+
+def stored_expected_for(*, user, year: int) -> StoredExpected | None:
+    """The viewer's organisation's stored months of `year`, or None when there are none,
+    they are incomplete, or they were computed with other amounts than today's (then the
+    caller computes them live: `expected_compensation_for`)."""
+    if not permissions.can_manage_funding(user):
+        raise NotFound("funding")
+    org_id = user.active_membership.organisation_id
+    rows = list(ExpectedMonth.objects.filter(organisation_id=org_id, year=year).order_by("month"))
+    if [r.month for r in rows] != list(range(1, 13)):
+        return None
+    _table, used = rates_for_year(year)
+    key = rates_key(year, used)
+    if any(r.rates_key != key for r in rows):
+        return None
+    return StoredExpected(
+        year=year,
+        months=[MonthTotal(year, r.month, r.persons, r.amount) for r in rows],
+        computed_at=min(r.computed_at for r in rows),
+        parameters_used=used,
+    )

@@ -14,7 +14,15 @@ from koto.clients.models import Meeting
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.funding import permissions
-from koto.funding.models import Claim, ClaimAttachment, ClaimLine, ClaimSection, ClaimStatus
+from koto.funding.compensation import Report, rates_key
+from koto.funding.models import (
+    Claim,
+    ClaimAttachment,
+    ClaimLine,
+    ClaimSection,
+    ClaimStatus,
+    ExpectedMonth,
+)
 from koto.organisations.models import Organisation, OrganisationKind
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -255,3 +263,31 @@ def claim_mark_paid(*, actor, claim: Claim, paid_on: dt.date | None = None) -> C
 
 def claim_total(claim: Claim) -> Decimal:
     return sum((line.amount for line in claim.lines.all()), Decimal("0.00"))
+
+
+def expected_months_store(
+    *, report: Report, year: int, organisation_ids: list[int] | None, computed_at: dt.datetime
+) -> int:
+    """Replace the stored expected months of `year` by those of `report` (computed with
+    `per_month` over the whole year): of every organisation (`None`; organisations absent
+    from the report lose their months) or of these. Called by the rollup refresh (task
+    worker) in its transaction; derived figures, not personal data, so not audited."""
+    if report.span.first_index != year * 12 or report.span.last_index != year * 12 + 11:
+        raise ValueError(f"the report does not cover the year {year}")
+    key = rates_key(year, report.parameters_used)
+    stale = ExpectedMonth.objects.filter(year=year)
+    if organisation_ids is not None:
+        stale = stale.filter(organisation_id__in=organisation_ids)
+    rows = [
+        ExpectedMonth(
+            organisation_id=oid, year=year, month=m.month, persons=m.persons, amount=m.amount,
+            rates_key=key, computed_at=computed_at,
+        )
+        for oid, months in report.months.items()
+        if organisation_ids is None or oid in organisation_ids
+        for m in months
+    ]  # fmt: skip
+    with transaction.atomic():
+        stale.delete()
+        ExpectedMonth.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

@@ -29,6 +29,7 @@ from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import Claim, ClaimLine, ClaimStatus
+from koto.funding.services import expected_months_store
 from koto.guidance.models import Contact, ContactReason
 from koto.insights.dimensions import (
     AGE_BANDS,
@@ -93,6 +94,9 @@ class Counter:
 
     def __init__(self) -> None:
         self.values: dict[Key, int] = defaultdict(int)
+        # (year, report, organisation ids or None for all): calculated compensation per
+        # month, which the refresh also stores for the funding overview
+        self.money_reports: list[tuple[int, object, list[int] | None]] = []
 
     def add(self, org_id, metric, month, *, basis="", lang="", byear=None, key="", n=1, dims=True,
             tg=None, band=None):  # fmt: skip
@@ -432,13 +436,15 @@ def _count_money(c: Counter, org_ids, today: dt.date):
         try:
             if orgs is None:
                 reports = [compensation_report(span=Span.of(year), per_month=True)]
+                c.money_reports.append((year, reports[0], None))
             else:
-                reports = [
-                    compensation_report(span=Span.of(year), organisation=o, per_month=True)
-                    for o in Organisation.objects.filter(
-                        id__in=orgs, kind=OrganisationKind.MUNICIPALITY
-                    )
-                ]
+                reports = []
+                for o in Organisation.objects.filter(
+                    id__in=orgs, kind=OrganisationKind.MUNICIPALITY
+                ):
+                    r = compensation_report(span=Span.of(year), organisation=o, per_month=True)
+                    reports.append(r)
+                    c.money_reports.append((year, r, [o.id]))
         except DomainError:  # a year without known amounts: nothing to show for it
             continue
         for report in reports:
@@ -582,6 +588,14 @@ def changed_organisations(since: dt.datetime) -> set[int]:
     return out
 
 
+def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
+    """The funding overview's months from the reports the money count computed."""
+    for year, report, org_ids in c.money_reports:
+        expected_months_store(
+            report=report, year=year, organisation_ids=org_ids, computed_at=computed_at
+        )
+
+
 STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
 
 
@@ -638,6 +652,7 @@ def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dic
                 c.values.update(money_by_org.get(oid, {}))
         with transaction.atomic():
             written += _write_orgs(batch, c, impact)
+            _store_expected(c, started_at)
     parents = parent_scopes()
     touched = set(org_ids)
     aggregated = 0
@@ -649,6 +664,8 @@ def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dic
         if full or touched:
             _aggregate("national", None)
             aggregated += 1
+        if full:
+            _store_expected(money, started_at)
         state.watermark_at = started_at
         state.refreshed_at = clock.now()
         state.refreshed_on = today

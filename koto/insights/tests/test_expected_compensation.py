@@ -1,0 +1,147 @@
+"""The rollup refresh stores each organisation's expected compensation per month, the same
+figures as computed live; the funding overview reads them, and computes live when asked,
+when none are stored or when the yearly amounts changed since."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from koto.clients.models import Residence
+from koto.core import clock
+from koto.core.roles import Role
+from koto.funding.compensation import Span, compensation_report
+from koto.funding.models import CompensationRate, ExpectedMonth
+from koto.funding.services import expected_months_store
+from koto.insights import rollups
+from koto.organisations.models import Organisation
+from tests.factories import make_client, member
+
+D = dt.date
+BORN = dt.date(1990, 1, 1)
+
+
+@pytest.fixture
+def finance(lahti):
+    return member(lahti, Role.FINANCE_OFFICER, username="lahti.finance")
+
+
+@pytest.fixture
+def person(lahti_counsellor):
+    """A client with a kotikunta in Lahti from `kotikunta_on`, moving as `moves` says."""
+
+    def build(*, kotikunta_on, birth=BORN, moves=()):
+        client = make_client(
+            lahti_counsellor, residence_basis="asylum", birth_date=birth,
+            first_permit_on=D(2023, 1, 1), home_municipality_code="398",
+            home_municipality_on=kotikunta_on,
+        )  # fmt: skip
+        for to_code, on in moves:
+            current = client.residences.get(to_on__isnull=True)
+            current.to_on = on - dt.timedelta(days=1)
+            current.save()
+            Residence.objects.create(
+                client=client, municipality=Organisation.objects.get(code=to_code), from_on=on
+            )
+        return client
+
+    return build
+
+
+def live_months(org) -> list[tuple[int, int, Decimal]]:
+    report = compensation_report(span=Span.of(2026), organisation=org, per_month=True)
+    return [(m.month, m.persons, m.amount) for m in report.months.get(org.id, [])]
+
+
+def stored_months(org) -> list[tuple[int, int, Decimal]]:
+    rows = ExpectedMonth.objects.filter(organisation=org, year=2026).order_by("month")
+    return [(r.month, r.persons, r.amount) for r in rows]
+
+
+def test_full_refresh__stores_the_live_figures_of_every_organisation(
+    person, lahti, heinola, region
+):
+    # given people in Lahti, one moving to Heinola in the year
+    person(kotikunta_on=D(2026, 3, 1))
+    person(kotikunta_on=D(2025, 6, 1), birth=D(2022, 5, 1))
+    person(kotikunta_on=D(2025, 1, 1), moves=[("111", D(2026, 7, 15))])
+    # when the rollups are refreshed
+    rollups.refresh(full=True)
+    # then each organisation's stored months are the live ones, for the municipality and
+    # for the welfare region alike
+    for org in (lahti, heinola, region):
+        assert stored_months(org) == live_months(org)
+        assert len(stored_months(org)) == 12
+    assert stored_months(lahti)[2][1] == 3  # March: all three lived in Lahti
+    assert stored_months(lahti)[7][1] == 2  # August: one had moved to Heinola
+    assert stored_months(heinola)[7][1] == 1
+
+
+def test_overview__stored_months__no_client_rows_read(web, finance, person, lahti):
+    person(kotikunta_on=D(2026, 10, 1))
+    rollups.refresh(full=True)
+    http = web(finance)
+    with CaptureQueriesContext(connection) as ctx:
+        r = http.get("/funding/")
+    assert r.status_code == 200
+    assert r.context["as_of"] is not None
+    assert [(m.month, m.persons, m.amount) for m in r.context["months"]] == live_months(lahti)
+    assert r.context["months"][9].amount == Decimal("162.92")
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "clients_residence" not in sql
+    html = r.content.decode()
+    assert "Figures as of" in html
+    assert 'href="?live=1"' in html
+    assert r.context["report"].total == sum(m.amount for m in r.context["months"])
+
+
+def test_overview__live_on_request(web, finance, person, lahti):
+    person(kotikunta_on=D(2026, 10, 1))
+    rollups.refresh(full=True)
+    r = web(finance).get("/funding/", {"live": "1"})
+    assert r.context["as_of"] is None
+    assert "Calculated now from the client records." in r.content.decode()
+    assert [(m.month, m.persons, m.amount) for m in r.context["months"]] == live_months(lahti)
+
+
+def test_overview__nothing_stored__computed_live(web, finance, person):
+    person(kotikunta_on=D(2026, 10, 1))
+    r = web(finance).get("/funding/")
+    assert r.context["as_of"] is None
+    assert r.context["months"][9].amount == Decimal("162.92")
+
+
+def test_overview__amounts_changed_since__computed_live_with_the_new_amounts(
+    web, finance, person, lahti
+):
+    person(kotikunta_on=D(2026, 10, 1))
+    rollups.refresh(full=True)
+    # an administrator enters the decree's amount for 2026 after the refresh
+    CompensationRate.objects.update_or_create(
+        year=2026, recipient="municipality", age_band="7_or_over",
+        defaults={"annual_amount": Decimal("2400"), "source": "VNA 1/2026", "confirmed": True},
+    )  # fmt: skip
+    r = web(finance).get("/funding/")
+    assert r.context["as_of"] is None
+    assert r.context["months"][9].amount == Decimal("200.00")
+
+
+def test_incremental_refresh__updates_a_changed_municipality(person, lahti):
+    person(kotikunta_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    assert stored_months(lahti)[10][1] == 1
+    # a new client arrives in Lahti after the full refresh
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        person(kotikunta_on=D(2026, 9, 1))
+        rollups.refresh()
+    assert stored_months(lahti)[10][1] == 2
+    assert stored_months(lahti) == live_months(lahti)
+
+
+def test_store__not_a_whole_year__refused(lahti):
+    report = compensation_report(span=Span.of(2026, quarter=1), organisation=lahti, per_month=True)
+    with pytest.raises(ValueError):
+        expected_months_store(report=report, year=2026, organisation_ids=None,
+                              computed_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC))  # fmt: skip
