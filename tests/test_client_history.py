@@ -3,6 +3,7 @@ and in the API; each read is an audited read of the client."""
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -38,6 +39,10 @@ def add_meetings(client, actor, n: int) -> list[int]:
             counsellor=actor,
             held_on=start + dt.timedelta(days=i // 2),
             purpose=f"meeting {i}",
+            interpreter_mode="phone" if i % 3 == 0 else "",
+            interpreter_language="ar" if i % 3 == 0 else "",
+            interpreter_minutes=45 if i % 3 == 0 else None,
+            client_no_show=i % 4 == 0,
         )
         for i in range(n)
     )
@@ -99,12 +104,14 @@ def test_timeline_and_meetings_pages__audited_reads(web, counsellor):
     http = web(counsellor)
     http.get(f"/clients/{c.id}/timeline/")
     http.get(f"/clients/{c.id}/meetings/")
+    http.get(f"/api/v1/clients/{c.id}/timeline")
+    http.get(f"/api/v1/clients/{c.id}/meetings")
     reasons = set(
         AuditEvent.objects.filter(action="read", client_id=c.id, actor=counsellor).values_list(
             "reason", flat=True
         )
     )
-    assert {"timeline", "meetings"} <= reasons
+    assert {"timeline", "meetings", "api:timeline", "api:meetings"} <= reasons
 
 
 def test_timeline_and_meetings_pages__other_organisation__404(web, counsellor, outsider):
@@ -133,7 +140,13 @@ def test_pages__queries_constant(web, counsellor):
             assert http.get(path).status_code == 200
         return len(ctx.captured_queries)
 
-    paths = [f"/clients/{c.id}/", f"/clients/{c.id}/timeline/", f"/clients/{c.id}/meetings/"]
+    paths = [
+        f"/clients/{c.id}/",
+        f"/clients/{c.id}/timeline/",
+        f"/clients/{c.id}/meetings/",
+        f"/api/v1/clients/{c.id}/timeline",
+        f"/api/v1/clients/{c.id}/meetings",
+    ]
     add_events(c, counsellor, 2)
     add_meetings(c, counsellor, 2)
     few = [count(p) for p in paths]
@@ -160,6 +173,7 @@ def test_api_timeline__pages_through_every_event(web, counsellor):
     assert item["kind_label"] == "Meeting"
     assert item["actor"]
     assert item["organisation"] == counsellor.active_membership.organisation.name
+    assert item["organisation_code"] == counsellor.active_membership.organisation.code
 
 
 def test_api_meetings__pages_through_every_meeting(web, counsellor):
@@ -172,7 +186,12 @@ def test_api_meetings__pages_through_every_meeting(web, counsellor):
     ).json()
     assert [m["id"] for m in first["items"] + rest["items"]] == expected
     assert rest["next_cursor"] is None
-    assert first["items"][0]["fee_may_be_charged"] is False
+    assert first["items"][0]["organisation_code"] == counsellor.active_membership.organisation.code
+    assert first["items"][0]["counsellor"]
+    # the fee rule (32 a §): a no-show at a meeting with an interpreter booked
+    by_id = {m["id"]: m for m in first["items"] + rest["items"]}
+    for m in Meeting.objects.filter(client=c):
+        assert by_id[m.id]["fee_may_be_charged"] is (m.client_no_show and bool(m.interpreter_mode))
 
 
 def test_api_history__bad_cursor_or_limit__422_naming_the_field(web, counsellor):
@@ -181,14 +200,65 @@ def test_api_history__bad_cursor_or_limit__422_naming_the_field(web, counsellor)
     for path in ("timeline", "meetings"):
         response = http.get(f"/api/v1/clients/{c.id}/{path}", {"cursor": "bad"})
         assert response.status_code == 422
-        assert "cursor" in response.content.decode()
+        assert set(response.json()["fields"]) == {"cursor"}
         response = http.get(f"/api/v1/clients/{c.id}/{path}", {"limit": 0})
         assert response.status_code == 422
-        assert "limit" in response.content.decode()
+        assert "limit" in str(response.json())
+
+
+def _b64(values) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(values).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-01-01T12:00:00"],
+)
+def test_timeline__cursor_out_of_range_or_without_offset__first_page_or_422(
+    web, counsellor, moment
+):
+    c = make_client(counsellor)
+    expected = add_events(c, counsellor, 3)
+    http = web(counsellor)
+    cursor = _b64([moment, "1"])
+    page = http.get(f"/clients/{c.id}/timeline/", {"cursor": cursor})
+    assert page.status_code == 200
+    assert [e.id for e in page.context["page"].items] == expected
+    response = http.get(f"/api/v1/clients/{c.id}/timeline", {"cursor": cursor})
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {"cursor"}
+
+
+def test_meetings_page__upcoming_meeting__not_marked_as_attended(web, counsellor):
+    c = make_client(counsellor)
+    Meeting.objects.create(
+        client=c, organisation=counsellor.active_membership.organisation, counsellor=counsellor,
+        held_on=clock.today() + dt.timedelta(days=7), purpose="next week",
+    )  # fmt: skip
+    html = web(counsellor).get(f"/clients/{c.id}/meetings/").content.decode()
+    row = html[html.index("next week") :].split("</tr>")[0]
+    assert "upcoming" in row
+    assert ">yes<" not in row
+
+
+def test_selectors__a_client_not_read_through_client_get_for__refused(counsellor):
+    from koto.clients.selectors import client_meeting_page, client_timeline_page
+    from koto.core.errors import NotFound
+    from koto.plans.selectors import plans_of_client_with_contents
+
+    c = make_client(counsellor)
+    for read in (client_timeline_page, client_meeting_page, plans_of_client_with_contents):
+        with pytest.raises(NotFound):
+            read(client=c)
 
 
 def test_api_plans__every_plan_in_constant_queries(web, counsellor):
     from koto.insights.tests.builders import plan
+    from koto.plans.models import Action, Extension, Goal, Review
 
     c = make_client(counsellor)
     http = web(counsellor)
@@ -199,15 +269,36 @@ def test_api_plans__every_plan_in_constant_queries(web, counsellor):
         assert response.status_code == 200
         return response.json(), len(ctx.captured_queries)
 
+    def full_plan(year: int) -> None:
+        p = plan(counsellor, c, starts_on=dt.date(year, 1, 1), ended_on=dt.date(year, 6, 1))
+        for area in ("language", "work"):
+            goal = Goal.objects.create(plan=p, area=area, description=f"{area} {year}")
+            for what in ("course", "try-out"):
+                Action.objects.create(
+                    goal=goal, what=what, responsible="other_organisation",
+                    responsible_organisation=counsellor.active_membership.organisation,
+                )  # fmt: skip
+        Extension.objects.create(
+            plan=p, months=2, reason="illness", reason_note="x", decided_on=dt.date(year, 5, 1),
+            previous_ends_on=dt.date(year, 6, 1), new_ends_on=dt.date(year, 8, 1),
+            decided_by=counsellor,
+        )  # fmt: skip
+        Review.objects.create(
+            plan=p, reviewed_on=dt.date(year, 3, 1), notes="ok", reviewed_by=counsellor
+        )
+
     for year in (2000, 2002):
-        plan(counsellor, c, starts_on=dt.date(year, 1, 1), ended_on=dt.date(year, 6, 1))
+        full_plan(year)
     _, few = read()
-    # more plans than the 20 the list used to stop at
+    # more plans than the 20 the list used to stop at, each with goals, actions, an
+    # extension and a review
     for year in range(2004, 2048, 2):
-        plan(counsellor, c, starts_on=dt.date(year, 1, 1), ended_on=dt.date(year, 6, 1))
+        full_plan(year)
     body, many = read()
     assert len(body) == 24
     assert many == few
+    assert all(len(p["goals"]) == 2 for p in body)
+    assert all(len(g["actions"]) == 2 for p in body for g in p["goals"])
 
 
 def test_api_language_results__every_result(web, counsellor):

@@ -296,6 +296,13 @@ def client_search_for(
     return page
 
 
+def _require_read(client: Client) -> None:
+    """A client not read through `client_get_for` (which sets `access`) is refused: the
+    selectors below trust that read for visibility and audit."""
+    if getattr(client, "access", None) not in ("full", "read"):
+        raise NotFound("client")
+
+
 TIMELINE_ORDER = ("-at", "-id")
 MEETING_ORDER = ("-held_on", "-id")
 
@@ -304,8 +311,9 @@ def client_timeline_page(
     *, client: Client, cursor: str | None = None, limit: int = 100
 ) -> pagination.Page[ClientEvent]:
     """The client's timeline, newest first, a page at a time (keyset by `(at, id)` on the
-    index `(client, -at)`). The caller has read `client` through `client_get_for`, which
-    checked that the viewer may see it and audited the read."""
+    index `(client, -at)`). `client` as `client_get_for` answered it: that checked that the
+    viewer may see it and audited the read."""
+    _require_read(client)
     qs = client.events.select_related("actor", "organisation")
     return pagination.keyset_page(qs, order=TIMELINE_ORDER, cursor=cursor, limit=limit)
 
@@ -314,7 +322,8 @@ def client_meeting_page(
     *, client: Client, cursor: str | None = None, limit: int = 50
 ) -> pagination.Page[Meeting]:
     """The client's meetings, latest first, a page at a time (keyset by `(held_on, id)` on
-    the index `(client, -held_on)`); `client` read through `client_get_for` as above."""
+    the index `(client, -held_on)`); `client` as `client_get_for` answered it, as above."""
+    _require_read(client)
     qs = client.meetings.select_related("organisation", "counsellor")
     return pagination.keyset_page(qs, order=MEETING_ORDER, cursor=cursor, limit=limit)
 

@@ -200,7 +200,12 @@ def meetings(request, client_id: int):
     return render(
         request,
         "clients/meetings.html",
-        {"client": client, "page": page, "can_edit": can_edit_client(request.user, client)},
+        {
+            "client": client,
+            "page": page,
+            "can_edit": can_edit_client(request.user, client),
+            "today": clock.today(),
+        },
     )
 
 

@@ -9,6 +9,7 @@ for a compound order the last row's key as URL-safe base64 of a JSON list of str
 cursor that cannot be read raises `ValidationFailed` naming `cursor` (422 in the API)."""
 
 import base64
+import datetime as dt
 import json
 import operator
 from collections.abc import Sequence
@@ -63,8 +64,12 @@ def decode_cursor(cursor: str, fields: Sequence[Field]) -> list:
                 raise ValueError("cursor value")
             value = field.to_python(text)
             field.run_validators(value)
+            if isinstance(value, dt.datetime) and value.utcoffset() is None:
+                raise ValueError("a cursor's moment carries its offset")
+            if isinstance(value, dt.datetime):
+                value.astimezone(dt.UTC)  # out of range for the database: OverflowError
             values.append(value)
-    except (ValueError, TypeError, ValidationError):
+    except (ValueError, TypeError, OverflowError, ValidationError):
         raise ValidationFailed(
             {"cursor": gettext("Invalid cursor: use the next_cursor of the previous page.")}
         ) from None

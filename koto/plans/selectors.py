@@ -51,7 +51,10 @@ def plan_with_contents(plan: IntegrationPlan) -> IntegrationPlan:
 
 def plans_of_client_with_contents(*, client) -> list[IntegrationPlan]:
     """Every plan of the client, newest first, with their contents: a constant number of
-    queries however many plans the client has."""
+    queries however many plans the client has. `client` as `client_get_for` answered it
+    (visibility checked, the read audited)."""
+    if getattr(client, "access", None) not in ("full", "read"):
+        raise NotFound("client")
     return list(_with_contents(plans_of_client(client=client)))
 
 
@@ -59,7 +62,7 @@ def plans_of_client(*, client) -> QuerySet[IntegrationPlan]:
     return (
         IntegrationPlan.objects.filter(client=client)
         .select_related("counsellor")
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
     )
 
 

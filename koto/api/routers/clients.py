@@ -236,10 +236,20 @@ class MeetingIn(Schema):
 class MeetingOut(MeetingIn):
     id: int
     fee_may_be_charged: bool
+    organisation_code: str
+    counsellor: str
 
     @staticmethod
     def resolve_fee_may_be_charged(obj) -> bool:
         return obj.fee_reason is not None
+
+    @staticmethod
+    def resolve_organisation_code(obj) -> str:
+        return obj.organisation.code
+
+    @staticmethod
+    def resolve_counsellor(obj) -> str:
+        return obj.counsellor.get_full_name() or obj.counsellor.username
 
 
 @router.post(
@@ -263,7 +273,7 @@ class MeetingPage(Schema):
 def meeting_list(
     request,
     client_id: int,
-    cursor: str | None = None,
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
     limit: int = Query(50, ge=1, le=200),
 ):
     """Latest first, a keyset page at a time: pass `next_cursor` back as `cursor`."""
@@ -278,7 +288,7 @@ class EventOut(Schema):
     kind: str
     kind_label: str
     actor: str | None
-    organisation_id: int | None
+    organisation_code: str | None
     organisation: str | None
 
     @staticmethod
@@ -288,6 +298,10 @@ class EventOut(Schema):
     @staticmethod
     def resolve_actor(obj) -> str | None:
         return (obj.actor.get_full_name() or obj.actor.username) if obj.actor else None
+
+    @staticmethod
+    def resolve_organisation_code(obj) -> str | None:
+        return obj.organisation.code if obj.organisation else None
 
     @staticmethod
     def resolve_organisation(obj) -> str | None:
@@ -303,7 +317,7 @@ class EventPage(Schema):
 def timeline(
     request,
     client_id: int,
-    cursor: str | None = None,
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
     limit: int = Query(100, ge=1, le=500),
 ):
     """Newest first, a keyset page at a time: pass `next_cursor` back as `cursor`."""
