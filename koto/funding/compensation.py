@@ -141,16 +141,41 @@ def rates_for_year(year: int, _depth: int = 0) -> tuple[calc.YearRates, list[Rat
     return table, used
 
 
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
+
+
 def rates_key(year: int, used: list[RateUsed]) -> str:
-    """A fingerprint of the amounts and age bands a year's figures are computed with (not
-    their sources or confirmation, which change no figure): months stored with another key
-    are stale."""
+    """A fingerprint of what a year's figures are computed with: the amounts and age bands
+    of the year and `koto.law`'s compensation parameters of every period (lengths of the
+    period, the transition rule), not sources or confirmation, which change no figure.
+    Months stored with another key are stale."""
     bands = [(b.code, b.min_age, b.max_age) for b in _bands(year)]
     amounts = sorted(
         (u.recipient, u.age_band, str(u.annual_amount)) for u in used if u.year == year
     )
-    raw = json.dumps([year, bands, amounts], separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
+    law = [
+        [p.id, str(p.valid_from), str(p.valid_to),
+         sorted((k, repr(v)) for k, v in p.values.items() if k.startswith("compensation_"))]
+        for p in law_params.periods()
+    ]  # fmt: skip
+    return _digest([year, bands, amounts, law])
+
+
+def organisation_keys(organisation_ids: list[int]) -> dict[int, str]:
+    """A fingerprint per organisation of the municipalities whose payments it receives
+    (itself, or a welfare region's members): their integration programme, welfare region
+    and Åland. Months stored with another key are stale (a programme switched off)."""
+    wanted = set(organisation_ids)
+    parts: dict[int, list] = defaultdict(list)
+    rows = Organisation.objects.filter(
+        Q(id__in=wanted) | Q(welfare_region_id__in=wanted)
+    ).values_list("id", "welfare_region_id", "has_integration_programme", "region_code")
+    for oid, region, programme, region_code in rows:
+        entry = (oid, region, programme, region_code)
+        for owner in {oid, region} & wanted:
+            parts[owner].append(entry)
+    return {oid: _digest(sorted(parts[oid])) for oid in wanted}
 
 
 # ---------------------------------------------------------------------------- period

@@ -184,8 +184,9 @@ class ExpectedMonth(models.Model):
     """Expected calculated compensation of one organisation (a municipality or a welfare
     region) for one month, as the last rollup refresh computed it (`koto.insights`, run by
     the task worker): the overview reads these instead of streaming every candidate client
-    on each request. `rates_key` fingerprints the yearly amounts used, so a changed or newly
-    confirmed amount makes the stored months stale at once."""
+    on each request. `rates_key` fingerprints the amounts and rules used, `organisation_key`
+    the municipalities paying into the organisation, so a changed amount or a programme
+    switched off makes the stored months stale at once."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
@@ -195,6 +196,7 @@ class ExpectedMonth(models.Model):
     persons = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     rates_key = models.CharField(max_length=64)
+    organisation_key = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 
 from koto.audit.services import audit_record
+from koto.core import clock
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
@@ -21,6 +22,7 @@ from koto.funding.compensation import (
     Report,
     Span,
     compensation_report,
+    organisation_keys,
     rates_for_year,
     rates_key,
 )
@@ -135,19 +137,28 @@ class StoredExpected:
         return sum((m.amount for m in self.months), Decimal("0.00"))
 
 
+# The nightly full refresh rewrites every organisation's months; older ones mean it has
+# stopped running, and the page then computes live rather than show a stale "as of".
+STORED_MAX_AGE = dt.timedelta(hours=26)
+
+
 def stored_expected_for(*, user, year: int) -> StoredExpected | None:
     """The viewer's organisation's stored months of `year`, or None when there are none,
-    they are incomplete, or they were computed with other amounts than today's (then the
-    caller computes them live: `expected_compensation_for`)."""
+    they are incomplete, older than a day, or computed with other amounts, rules or paying
+    municipalities than today's (then the caller computes them live:
+    `expected_compensation_for`)."""
     if not permissions.can_manage_funding(user):
         raise NotFound("funding")
     org_id = user.active_membership.organisation_id
     rows = list(ExpectedMonth.objects.filter(organisation_id=org_id, year=year).order_by("month"))
     if [r.month for r in rows] != list(range(1, 13)):
         return None
+    if clock.now() - min(r.computed_at for r in rows) > STORED_MAX_AGE:
+        return None  # the refresh has not run for a day: do not show old figures as current
     _table, used = rates_for_year(year)
     key = rates_key(year, used)
-    if any(r.rates_key != key for r in rows):
+    org_key = organisation_keys([org_id])[org_id]
+    if any(r.rates_key != key or r.organisation_key != org_key for r in rows):
         return None
     return StoredExpected(
         year=year,

@@ -14,7 +14,7 @@ from koto.clients.models import Meeting
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.funding import permissions
-from koto.funding.compensation import Report, rates_key
+from koto.funding.compensation import Report, organisation_keys, rates_key
 from koto.funding.models import (
     Claim,
     ClaimAttachment,
@@ -278,16 +278,28 @@ def expected_months_store(
     stale = ExpectedMonth.objects.filter(year=year)
     if organisation_ids is not None:
         stale = stale.filter(organisation_id__in=organisation_ids)
+    months_of = {
+        oid: months
+        for oid, months in report.months.items()
+        if organisation_ids is None or oid in organisation_ids
+    }
+    org_keys = organisation_keys(list(months_of))
     rows = [
         ExpectedMonth(
             organisation_id=oid, year=year, month=m.month, persons=m.persons, amount=m.amount,
-            rates_key=key, computed_at=computed_at,
+            rates_key=key, organisation_key=org_keys[oid], computed_at=computed_at,
         )
-        for oid, months in report.months.items()
-        if organisation_ids is None or oid in organisation_ids
+        for oid, months in months_of.items()
         for m in months
     ]  # fmt: skip
     with transaction.atomic():
         stale.delete()
         ExpectedMonth.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def expected_months_prune(*, before: dt.datetime) -> int:
+    """Remove months a full refresh did not write again (computed before it started): an
+    organisation that no longer receives anything, a year without known amounts."""
+    deleted, _ = ExpectedMonth.objects.filter(computed_at__lt=before).delete()
+    return deleted

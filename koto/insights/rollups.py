@@ -23,13 +23,13 @@ from django.db.models.functions import ExtractYear, TruncMonth
 from django.db.models.lookups import LessThan, LessThanOrEqual
 
 from koto.assessments.models import Assessment
-from koto.clients.models import Client
+from koto.clients.models import Client, Residence
 from koto.core import clock
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import Claim, ClaimLine, ClaimStatus
-from koto.funding.services import expected_months_store
+from koto.funding.services import expected_months_prune, expected_months_store
 from koto.guidance.models import Contact, ContactReason
 from koto.insights.dimensions import (
     AGE_BANDS,
@@ -571,8 +571,14 @@ def _aggregate(scope: str, members: list[str] | None) -> None:
 def changed_organisations(since: dt.datetime) -> set[int]:
     """Organisations with rows written after `since`."""
     out: set[int] = set()
+    changed_clients = Client.objects.filter(updated_at__gt=since)
     sources = [
-        (Client.objects.filter(updated_at__gt=since), "responsible_organisation_id"),
+        (changed_clients, "responsible_organisation_id"),
+        # compensation goes to the municipality of residence: a move, or a client whom
+        # another organisation serves, changes the figures of every municipality the
+        # client has lived in (a residence row carries no timestamp; its client does)
+        (changed_clients, "home_municipality_id"),
+        (Residence.objects.filter(client__in=changed_clients), "municipality_id"),
         (Assessment.objects.filter(updated_at__gt=since), "organisation_id"),
         (IntegrationPlan.objects.filter(updated_at__gt=since), "organisation_id"),
         (Enrolment.objects.filter(updated_at__gt=since), "organisation_id"),
@@ -666,6 +672,7 @@ def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dic
             aggregated += 1
         if full:
             _store_expected(money, started_at)
+            expected_months_prune(before=started_at)
         state.watermark_at = started_at
         state.refreshed_at = clock.now()
         state.refreshed_on = today

@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from koto.clients.models import Residence
+from koto.clients.models import Client, Residence
+from koto.clients.selectors import client_get_for
+from koto.clients.services import client_update
 from koto.core import clock
 from koto.core.roles import Role
 from koto.funding.compensation import Span, compensation_report
@@ -30,12 +32,12 @@ def finance(lahti):
 
 @pytest.fixture
 def person(lahti_counsellor):
-    """A client with a kotikunta in Lahti from `kotikunta_on`, moving as `moves` says."""
+    """A client with a kotikunta (Lahti unless said) from `kotikunta_on`, moving as `moves` says."""
 
-    def build(*, kotikunta_on, birth=BORN, moves=()):
+    def build(*, kotikunta_on, birth=BORN, moves=(), municipality="398"):
         client = make_client(
             lahti_counsellor, residence_basis="asylum", birth_date=birth,
-            first_permit_on=D(2023, 1, 1), home_municipality_code="398",
+            first_permit_on=D(2023, 1, 1), home_municipality_code=municipality,
             home_municipality_on=kotikunta_on,
         )  # fmt: skip
         for to_code, on in moves:
@@ -91,19 +93,64 @@ def test_overview__stored_months__no_client_rows_read(web, finance, person, laht
     assert r.context["months"][9].amount == Decimal("162.92")
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
     assert "clients_residence" not in sql
+    assert "clients_client" not in sql
     html = r.content.decode()
     assert "Figures as of" in html
     assert 'href="?live=1"' in html
-    assert r.context["report"].total == sum(m.amount for m in r.context["months"])
+    # the same number of queries whatever the number of clients
+    for _ in range(5):
+        person(kotikunta_on=D(2026, 4, 1))
+    rollups.refresh(full=True)
+    with CaptureQueriesContext(connection) as again:
+        assert http.get("/funding/").context["as_of"] is not None
+    assert len(again.captured_queries) == len(ctx.captured_queries)
 
 
-def test_overview__live_on_request(web, finance, person, lahti):
+def test_overview__live_on_request__shows_what_the_stored_months_do_not_yet(
+    web, finance, person, lahti
+):
     person(kotikunta_on=D(2026, 10, 1))
     rollups.refresh(full=True)
-    r = web(finance).get("/funding/", {"live": "1"})
+    person(kotikunta_on=D(2026, 10, 1))  # after the refresh
+    http = web(finance)
+    stored = http.get("/funding/")
+    assert stored.context["months"][10].persons == 1
+    r = http.get("/funding/", {"live": "1"})
     assert r.context["as_of"] is None
     assert "Calculated now from the client records." in r.content.decode()
+    assert r.context["months"][10].persons == 2
     assert [(m.month, m.persons, m.amount) for m in r.context["months"]] == live_months(lahti)
+
+
+def test_overview__another_organisations_finance_officer__own_figures_only(
+    web, finance, person, lahti, heinola
+):
+    person(kotikunta_on=D(2026, 10, 1))
+    rollups.refresh(full=True)
+    heinola_finance = member(heinola, Role.FINANCE_OFFICER, username="heinola.finance")
+    r = web(heinola_finance).get("/funding/")
+    assert r.status_code == 200
+    assert all(m.persons == 0 for m in r.context["months"])
+    assert ExpectedMonth.objects.filter(organisation=lahti).exists()
+
+
+def test_overview__refresh_stopped_for_a_day__computed_live(web, finance, person):
+    person(kotikunta_on=D(2026, 10, 1))
+    rollups.refresh(full=True)
+    with clock.frozen(clock.now() + dt.timedelta(hours=27)):
+        r = web(finance).get("/funding/")
+    assert r.context["as_of"] is None
+    assert r.context["months"][9].amount == Decimal("162.92")
+
+
+def test_overview__programme_switched_off_since__computed_live(web, finance, person, lahti):
+    person(kotikunta_on=D(2026, 10, 1))
+    rollups.refresh(full=True)
+    lahti.has_integration_programme = False
+    lahti.save(update_fields=["has_integration_programme"])
+    r = web(finance).get("/funding/")
+    assert r.context["as_of"] is None
+    assert r.context["months"][9].amount == Decimal("0.00")
 
 
 def test_overview__nothing_stored__computed_live(web, finance, person):
@@ -138,6 +185,52 @@ def test_incremental_refresh__updates_a_changed_municipality(person, lahti):
         rollups.refresh()
     assert stored_months(lahti)[10][1] == 2
     assert stored_months(lahti) == live_months(lahti)
+
+
+def test_incremental_refresh__a_move_updates_both_municipalities(
+    person, lahti, heinola, lahti_counsellor
+):
+    c = person(kotikunta_on=D(2025, 1, 1))
+    person(kotikunta_on=D(2025, 1, 1))
+    rollups.refresh(full=True)
+    assert stored_months(heinola) == []
+    # the client moves to Heinola in July; Heinola is not responsible for the client
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        client_update(
+            actor=lahti_counsellor, client=client_get_for(user=lahti_counsellor, client_id=c.id),
+            data={"home_municipality_code": "111", "home_municipality_on": D(2026, 7, 15)},
+            facts_valid_from=D(2026, 7, 15),
+        )  # fmt: skip
+        rollups.refresh()
+    assert stored_months(heinola) == live_months(heinola)
+    assert stored_months(heinola)[8][1] == 1
+    assert stored_months(lahti) == live_months(lahti)
+    assert stored_months(lahti)[8][1] == 1
+
+
+def test_incremental_refresh__a_client_living_elsewhere_updates_that_municipality(
+    person, lahti, heinola
+):
+    person(kotikunta_on=D(2025, 1, 1))
+    rollups.refresh(full=True)
+    # a Lahti counsellor records a client who lives in Heinola: Lahti is responsible
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        c = person(kotikunta_on=D(2026, 2, 1), municipality="111")
+        assert c.responsible_organisation_id == lahti.id
+        rollups.refresh()
+    assert stored_months(heinola) == live_months(heinola)
+    assert stored_months(heinola)[5][1] == 1
+
+
+def test_full_refresh__months_no_longer_computed__removed(person, lahti):
+    c = person(kotikunta_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    assert stored_months(lahti)
+    c.residences.all().delete()
+    Client.objects.filter(id=c.id).delete()
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        rollups.refresh(full=True)
+    assert stored_months(lahti) == []
 
 
 def test_store__not_a_whole_year__refused(lahti):
