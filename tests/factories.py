@@ -79,3 +79,16 @@ def client_data(**overrides) -> dict:
 
 def make_client(actor: User, **overrides):
     return client_create(actor=actor, data=client_data(**overrides), confirm_duplicate=True)
+
+
+def move_residence(client, to_code: str, on: dt.date) -> None:
+    """Test data: the client's residence history ends the day before `on` and continues in
+    the municipality `to_code` (written directly, as a residence history arrives by import)."""
+    from koto.clients.models import Residence
+
+    current = client.residences.get(to_on__isnull=True)
+    current.to_on = on - dt.timedelta(days=1)
+    current.save()
+    Residence.objects.create(
+        client=client, municipality=Organisation.objects.get(code=to_code), from_on=on
+    )

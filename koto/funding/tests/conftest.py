@@ -2,11 +2,10 @@ import datetime as dt
 
 import pytest
 
-from koto.clients.models import Residence
 from koto.core import clock
 from koto.core.roles import Role
 from koto.organisations.models import OrganisationKind
-from tests.factories import OrganisationFactory, make_client, member
+from tests.factories import OrganisationFactory, make_client, member, move_residence
 
 
 @pytest.fixture(autouse=True)
@@ -65,14 +64,7 @@ def person(counsellor):
             data |= {"home_municipality_code": municipality, "home_municipality_on": kotikunta_on}
         client = make_client(counsellor, **data)
         for to_code, on in moves:
-            from koto.organisations.models import Organisation
-
-            current = client.residences.get(to_on__isnull=True)
-            current.to_on = on - dt.timedelta(days=1)
-            current.save()
-            Residence.objects.create(
-                client=client, municipality=Organisation.objects.get(code=to_code), from_on=on
-            )
+            move_residence(client, to_code, on)
         return client
 
     return build

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from koto.clients.models import Client, Residence
+from koto.clients.models import Client
 from koto.clients.selectors import client_get_for
 from koto.clients.services import client_update
 from koto.core import clock
@@ -18,8 +18,7 @@ from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import CompensationRate, ExpectedMonth
 from koto.funding.services import expected_months_store
 from koto.insights import rollups
-from koto.organisations.models import Organisation
-from tests.factories import make_client, member
+from tests.factories import make_client, member, move_residence
 
 D = dt.date
 BORN = dt.date(1990, 1, 1)
@@ -41,12 +40,7 @@ def person(lahti_counsellor):
             home_municipality_on=kotikunta_on,
         )  # fmt: skip
         for to_code, on in moves:
-            current = client.residences.get(to_on__isnull=True)
-            current.to_on = on - dt.timedelta(days=1)
-            current.save()
-            Residence.objects.create(
-                client=client, municipality=Organisation.objects.get(code=to_code), from_on=on
-            )
+            move_residence(client, to_code, on)
         return client
 
     return build
