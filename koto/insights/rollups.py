@@ -1,11 +1,11 @@
 """Building the rollups the dashboards read (`Cell`, `ImpactCell`) from the casework rows.
 
 A refresh recomputes the cells of the organisations whose rows changed since the last
-refresh (the watermark: `updated_at` of clients, assessments, plans, enrolments, placements
-and claims, `logged_at` of guidance contacts), then the cells of the welfare regions,
-employment areas and the country from the organisations' cells. `full=True` recomputes
-every organisation (nightly: it also catches deletions and attendance or test results,
-which carry no timestamp). Each organisation batch is one transaction, so a dashboard
+refresh (the watermark, `safe_watermark`: `updated_at` of clients, assessments, plans,
+enrolments, placements and claims, `logged_at` of guidance contacts), then the cells of the
+welfare regions, employment areas and the country from the organisations' cells.
+`full=True` recomputes every organisation (nightly: it also catches deletions and attendance
+or test results, which carry no timestamp). Each organisation batch is one transaction, so a dashboard
 never sees an organisation half-written. Run by the task worker (`tasks.insights_refresh`).
 
 Every rule comes from where it lives: deadlines from `koto.law`, calculated compensation
@@ -603,6 +603,38 @@ def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
 
 
 STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
+# A row's timestamp is taken by the application a moment before its statement runs, and the
+# application's clock may differ a little from the database's.
+WRITE_SKEW = dt.timedelta(seconds=5)
+# A transaction open longer than this is not waited for (it holds the watermark back no
+# further; the nightly full refresh counts what it writes).
+LONGEST_WRITE = dt.timedelta(hours=1)
+
+
+def safe_watermark(started_at: dt.datetime) -> dt.datetime:
+    """The moment before which every change is committed when this refresh starts reading.
+
+    A refresh reads after `started_at`, but a transaction still open then may already have
+    stamped its rows with an earlier time and commit only after the refresh has read them.
+    Taking `started_at` as the next watermark would skip those rows until the nightly full
+    refresh. So the watermark goes back to the start of the oldest transaction then open
+    (PostgreSQL tells; SQLite writes one transaction at a time and cannot), less a margin
+    for the clocks. The next refresh recomputes the organisations of the rows in between
+    once more, which is harmless: a recompute gives the same cells."""
+    oldest = started_at
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # (the activity view is read once per transaction unless told to read it again)
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                " AND xact_start IS NOT NULL"
+            )
+            (xact_start,) = cursor.fetchone()
+        if xact_start is not None:
+            oldest = max(min(oldest, xact_start), started_at - LONGEST_WRITE)
+    return oldest - WRITE_SKEW
 
 
 def refresh(*, full: bool = False) -> dict:
@@ -618,12 +650,15 @@ def refresh(*, full: bool = False) -> dict:
         state.running_since = started_at
         state.save(update_fields=["running_since"])
     try:
-        return _refresh(state, full=full, started_at=started_at)
+        return _refresh(state, full=full, started_at=started_at,
+                        watermark=safe_watermark(started_at))  # fmt: skip
     finally:
         RefreshState.objects.filter(id=1).update(running_since=None)
 
 
-def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dict:
+def _refresh(
+    state: RefreshState, *, full: bool, started_at: dt.datetime, watermark: dt.datetime
+) -> dict:
     t0 = time.perf_counter()
     today = clock.today()
     if full or state.watermark_at is None:
@@ -673,7 +708,7 @@ def _refresh(state: RefreshState, *, full: bool, started_at: dt.datetime) -> dic
         if full:
             _store_expected(money, started_at)
             expected_months_prune(before=started_at)
-        state.watermark_at = started_at
+        state.watermark_at = watermark
         state.refreshed_at = clock.now()
         state.refreshed_on = today
         state.generation += 1

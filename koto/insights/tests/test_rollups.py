@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from koto.core import clock
 from koto.insights import rollups
@@ -117,7 +118,8 @@ def test_refresh_full__impact_cells_for_each_plan(casework, lahti, heinola):
 def test_refresh_incremental__only_changed_organisations(
     casework, lahti, heinola, lahti_counsellor
 ):
-    rollups.refresh(full=True)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):  # the casework is settled
+        rollups.refresh(full=True)
     heinola_cells = set(Cell.objects.filter(scope=f"org:{heinola.id}").values_list("id", flat=True))
     later = clock.now() + dt.timedelta(minutes=5)
 
@@ -136,10 +138,12 @@ def test_refresh_incremental__only_changed_organisations(
 
 
 def test_refresh_incremental__nothing_changed_writes_nothing(casework):
-    rollups.refresh(full=True)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
     before = Cell.objects.count()
 
-    result = rollups.refresh()
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        result = rollups.refresh()
 
     assert result["organisations"] == 0
     assert result["cells_written"] == 0
@@ -181,3 +185,67 @@ def test_refresh__a_run_that_died_long_ago_does_not_block(casework):
 
     assert result["skipped"] is False
     assert RefreshState.get().running_since is None
+
+
+def test_refresh_incremental__a_change_committed_after_a_refresh_read_is_counted_next(
+    casework, lahti, lahti_counsellor
+):
+    """A transaction stamps its rows, a refresh starts and reads, then the transaction
+    commits: the next refresh must still see those rows (the watermark is not the start)."""
+    started = clock.now()
+    rollups.refresh(full=True)
+    with clock.frozen(started - dt.timedelta(seconds=2)):
+        b.contact(lahti_counsellor, on=dt.date(2026, 11, 14), language="fa")  # "commits" now
+
+    with clock.frozen(started + dt.timedelta(minutes=5)):
+        result = rollups.refresh()
+
+    assert result["organisations"] >= 1
+    assert total(f"org:{lahti.id}", Metric.CONTACTS) == 3
+    assert total("national", Metric.CONTACTS) == 4
+
+
+def test_refresh_incremental__rows_written_around_the_last_refresh_are_recounted_once(
+    casework, lahti
+):
+    rollups.refresh(full=True)
+    later = clock.now() + dt.timedelta(minutes=5)
+
+    with clock.frozen(later):
+        again = rollups.refresh()
+    with clock.frozen(later + dt.timedelta(minutes=5)):
+        then = rollups.refresh()
+
+    # The first incremental refresh recounts what was written within the margin before the
+    # full one started (the casework, written at the same frozen moment); the next has
+    # nothing left to do.
+    assert again["organisations"] == 2
+    assert then["organisations"] == 0
+    assert total(f"org:{lahti.id}", Metric.CONTACTS) == 2
+
+
+def test_safe_watermark__a_margin_for_the_clocks(db):
+    started = clock.now()
+
+    assert rollups.safe_watermark(started) <= started - rollups.WRITE_SKEW
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL tells open transactions")
+def test_safe_watermark__goes_back_to_a_transaction_open_elsewhere(db):
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params) as other:
+        opened = other.execute("SELECT now()").fetchone()[0]  # a transaction is now open
+        later = opened + dt.timedelta(minutes=10)
+        much_later = opened + dt.timedelta(hours=5)
+
+        assert rollups.safe_watermark(later) <= opened - rollups.WRITE_SKEW
+        # a transaction open for hours does not hold the watermark back any further
+        assert rollups.safe_watermark(much_later) == (
+            much_later - rollups.LONGEST_WRITE - rollups.WRITE_SKEW
+        )
+        other.rollback()
