@@ -122,15 +122,26 @@ def scope_choices_for(*, user) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- figures
 
 
+# A figure hidden only so that a hidden small count cannot be worked out from it (a total
+# of hidden parts): it may be any size, so it is not shown as "<5".
+COMPLEMENTARY = ".."
+
+
 @dataclass(frozen=True)
 class Figure:
-    """A number as the viewer may see it."""
+    """A number as the viewer may see it. `suppressed`: hidden (a count below five, or
+    `complementary`: hidden because a hidden count could be worked out from it); `guarded`:
+    a count of people outside the viewer's own organisation (the rules apply)."""
 
     value: int
     suppressed: bool
+    guarded: bool = False
+    complementary: bool = False
 
     @property
     def display(self) -> str:
+        if self.complementary:
+            return COMPLEMENTARY
         return f"<{SUPPRESS_BELOW}" if self.suppressed else f"{self.value:,}".replace(",", "\u00a0")
 
     @property
@@ -140,17 +151,28 @@ class Figure:
     def as_json(self) -> int | str:
         return self.display if self.suppressed else self.value
 
+    def hidden_to_protect(self) -> "Figure":
+        """This figure hidden because a hidden count could be worked out from it."""
+        return Figure(self.value, True, self.guarded, complementary=True)
+
 
 @dataclass(frozen=True)
 class Share:
-    """numerator / denominator with its Wilson interval; hidden when either is suppressed."""
+    """numerator / denominator with its Wilson interval; hidden when either is hidden, and
+    when the people not counted in the numerator (`n - k`) are a count that would be hidden:
+    "10 of 12 employed" tells that two were not. `complement_counts` is off where `n - k`
+    is not a number of people (places agreed but not used)."""
 
     k: Figure
     n: Figure
+    complement_counts: bool = True
 
     @property
     def hidden(self) -> bool:
-        return self.k.suppressed or self.n.suppressed or self.n.value == 0
+        if self.k.suppressed or self.n.suppressed or self.n.value == 0:
+            return True
+        rest = self.n.value - self.k.value
+        return self.complement_counts and self.n.guarded and 0 < rest < SUPPRESS_BELOW
 
     @property
     def value(self) -> float | None:
@@ -171,8 +193,68 @@ class Share:
 
 
 def figure(value: int, *, suppress: bool, money: bool = False) -> Figure:
-    hide = suppress and not money and 0 < value < SUPPRESS_BELOW
-    return Figure(int(value), hide)
+    guarded = suppress and not money
+    return Figure(int(value), guarded and 0 < value < SUPPRESS_BELOW, guarded)
+
+
+def total_of(parts: list[Figure], total: Figure) -> Figure:
+    """`total` as it may be shown beside `parts`: hidden when a part is hidden and the total
+    is not, or the hidden part would be the total less the parts shown."""
+    if not total.suppressed and any(p.suppressed for p in parts):
+        return total.hidden_to_protect()
+    return total
+
+
+class _Slot:
+    """Where a figure sits (a list and an index, or an object and an attribute), so that
+    `protect_partitions` can hide it in place."""
+
+    def __init__(self, holder, key) -> None:
+        self.holder, self.key = holder, key
+
+    def get(self) -> Figure:
+        return self.holder[self.key] if isinstance(self.holder, list) else getattr(self.holder, self.key)  # fmt: skip
+
+    def hide(self) -> None:
+        hidden = self.get().hidden_to_protect()
+        if isinstance(self.holder, list):
+            self.holder[self.key] = hidden
+        else:
+            setattr(self.holder, self.key, hidden)
+
+
+def _gives_away(hidden: list[Figure]) -> bool:
+    """Whether these hidden counts of one partition could be worked out from its total,
+    were the total known: one alone is the total less the rest; several that are all
+    small and all 1 or all 4 are the only way to make their sum."""
+    if not hidden or any(f.complementary for f in hidden):
+        return False
+    total = sum(f.value for f in hidden)
+    return len(hidden) == 1 or total in (len(hidden), (SUPPRESS_BELOW - 1) * len(hidden))
+
+
+def protect_partitions(*partitions: list[_Slot]) -> None:
+    """Partitions of the same people shown in one answer (contacts by channel and by
+    language; plans ended by month and by outcome; impact by cohort and by group): a
+    partition shown whole tells the total, and with it a hidden count of another
+    partition. Hide, in the partition that would give a count away, the smallest count
+    still shown (at least five); with none left there, the smallest in a partition shown
+    whole, so the total is no longer known."""
+    for _round in range(2 * len(partitions)):
+        changed = False
+        for i, part in enumerate(partitions):
+            hidden = [s.get() for s in part if s.get().suppressed]
+            whole = [q for j, q in enumerate(partitions) if j != i and not any(s.get().suppressed for s in q)]  # fmt: skip
+            if not whole or not _gives_away(hidden):
+                continue
+            for candidates in (part, *whole):
+                shown = [s for s in candidates if not s.get().suppressed and s.get().value > 0]
+                if shown:
+                    min(shown, key=lambda s: s.get().value).hide()
+                    changed = True
+                    break
+        if not changed:
+            return
 
 
 @dataclass
@@ -361,9 +443,9 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         in_time = by_key[(metric, "in_time")]
         late = by_key[(metric, "late")]
         missed = by_key[(metric, "missed")]
-        total = in_time + late + missed
-        k, n = fig(in_time), fig(total)
-        return (metric, label, [k, fig(late), fig(missed), n, Share(k, n)])
+        parts = [fig(in_time), fig(late), fig(missed)]
+        n = total_of(parts, fig(in_time + late + missed))
+        return (metric, label, [*parts, n, Share(parts[0], n)])
 
     d.tables.append(
         Table(
@@ -551,6 +633,7 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
                         Share(
                             fig(by_key[(Metric.PLACES_USED, c)]),
                             fig(by_key[(Metric.PLACES_AGREED, c)]),
+                            complement_counts=False,  # places left unused, shown anyway
                         ),
                     ],
                 )
@@ -596,7 +679,15 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
             ),
         )  # fmt: skip
     )
+    if suppress:
+        protect_partitions(_column(d.table("contacts_channel")), _column(d.table("contacts_language")))  # fmt: skip
+        ended = [m for m, _t in MONTH_FLOWS].index(Metric.PLANS_ENDED)
+        protect_partitions(_column(d.table("flows"), ended), _column(d.table("outcomes")))
     return d
+
+
+def _column(table: Table, index: int = 0) -> list[_Slot]:
+    return [_Slot(cells, index) for _k, _l, cells in table.rows]
 
 
 # ---------------------------------------------------------------- impact
@@ -753,14 +844,17 @@ def impact_for(
         for k, v in cells.items():
             all_cells[k] += v
     labels = _group_labels(grouping)
+    cohorts, groups = rows_for(cohort_data, None), rows_for(group_data, labels)
+    if suppress:
+        protect_partitions([_Slot(r, "plans") for r in cohorts], [_Slot(r, "plans") for r in groups])  # fmt: skip
     return Impact(
         scope=scope,
         month_from=month_from,
         month_to=month_to,
         grouping=grouping,
         target_group=target_group,
-        cohorts=rows_for(cohort_data, None),
-        groups=rows_for(group_data, labels),
+        cohorts=cohorts,
+        groups=groups,
         curve=curve(all_cells),
         group_curves={labels.get(k, k): curve(v) for k, v in sorted(group_data.items())},
         refreshed_at=state.refreshed_at,

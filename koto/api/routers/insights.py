@@ -64,6 +64,8 @@ def dashboard(
         "filters": d.filters.as_query(),
         "refreshed_at": d.refreshed_at,
         "suppressed_below": selectors.SUPPRESS_BELOW if not d.scope.own else None,
+        # a total hidden because a hidden count could be worked out from it
+        "hidden_total": selectors.COMPLEMENTARY if not d.scope.own else None,
         "tables": [
             {
                 "id": t.id,

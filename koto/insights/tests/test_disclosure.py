@@ -1,0 +1,226 @@
+"""Hidden small counts stay hidden: a total or a share that would give a hidden count away
+is hidden too, outside the viewer's own organisation (docs/insights.md, "Privacy")."""
+
+import datetime as dt
+
+import pytest
+
+from koto.insights import rollups, selectors
+from koto.insights.selectors import COMPLEMENTARY, Figure, Filters, Share, figure, total_of
+from koto.insights.tests import builders as b
+
+PERIOD = Filters(dt.date(2025, 1, 1), dt.date(2026, 11, 1))
+
+
+def test_total_of__a_hidden_part_hides_the_total():
+    parts = [figure(40, suppress=True), figure(3, suppress=True), figure(0, suppress=True)]
+
+    total = total_of(parts, figure(43, suppress=True))
+
+    assert total.suppressed and total.display == COMPLEMENTARY
+    assert total.as_json() == COMPLEMENTARY
+
+
+def test_total_of__nothing_hidden_or_own_organisation_shows_the_total():
+    shown = [figure(40, suppress=True), figure(7, suppress=True), figure(0, suppress=True)]
+    own = [figure(40, suppress=False), figure(3, suppress=False)]
+
+    assert total_of(shown, figure(47, suppress=True)).display == "47"
+    assert total_of(own, figure(43, suppress=False)).display == "43"
+
+
+def test_total_of__a_small_total_stays_a_small_count():
+    parts = [figure(2, suppress=True), figure(1, suppress=True)]
+
+    assert total_of(parts, figure(3, suppress=True)).display == "<5"
+
+
+def test_share__hidden_when_those_left_out_are_a_small_count():
+    ten_of_twelve = Share(figure(10, suppress=True), figure(12, suppress=True))
+    ten_of_fifteen = Share(figure(10, suppress=True), figure(15, suppress=True))
+    all_twelve = Share(figure(12, suppress=True), figure(12, suppress=True))
+
+    assert ten_of_twelve.hidden and ten_of_twelve.display == "–"
+    assert ten_of_twelve.interval is None
+    assert ten_of_fifteen.display == "67\u00a0%"
+    assert all_twelve.display == "100\u00a0%"
+
+
+def test_share__own_organisation_and_places_are_shown():
+    own = Share(figure(10, suppress=False), figure(12, suppress=False))
+    places = Share(figure(10, suppress=True), figure(12, suppress=True), complement_counts=False)
+
+    assert own.display == "83\u00a0%"
+    assert places.display == "83\u00a0%"
+
+
+def test_figure__money_is_never_guarded():
+    assert figure(3, suppress=True, money=True) == Figure(3, False, False)
+
+
+@pytest.fixture
+def casework(lahti_counsellor, heinola_counsellor):
+    # Lahti: six assessments started in time, one late; six plans, five ended employed
+    # within six months, one still going.
+    for i in range(7):
+        c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 5 + i))
+        started = dt.date(2026, 5, 1) if i == 6 else dt.date(2026, 2, 1)
+        b.assessment(lahti_counsellor, c, started_on=started)
+        if i < 6:
+            employed = i < 5
+            b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10),
+                   ended_on=dt.date(2025, 5, 1) if employed else None,
+                   outcome="employed" if employed else "")  # fmt: skip
+    b.client(heinola_counsellor, created_on=dt.date(2026, 1, 9))
+    rollups.refresh(full=True)
+
+
+def row(d, table_id, key):
+    return next(cells for k, _label, cells in d.table(table_id).rows if k == key)
+
+
+def test_dashboard__region_hides_the_total_beside_a_hidden_late_count(casework, manager, region):
+    d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
+
+    in_time, late, missed, total, share = row(d, "compliance", "assessment_deadline")
+
+    assert (in_time.display, late.display, missed.display) == ("6", "<5", "0")
+    assert total.display == COMPLEMENTARY  # 7 would tell that one was late
+    assert share.display == "–"
+
+
+def test_dashboard__own_organisation_shows_the_whole_row(casework, manager):
+    d = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
+
+    cells = row(d, "compliance", "assessment_deadline")
+
+    assert [c.display for c in cells] == ["6", "1", "0", "7", "86\u00a0%"]
+
+
+def test_impact__region_hides_a_share_that_tells_how_many_did_not_reach(casework, manager, region):
+    outside = selectors.impact_for(user=manager, scope_code=f"region:{region.id}",
+                                   month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+    own = selectors.impact_for(user=manager, scope_code=None,
+                               month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+
+    assert outside.cohorts[0].plans.display == "6"
+    assert outside.cohorts[0].shares[6].display == "–"  # 5 of 6: one did not
+    assert own.cohorts[0].shares[6].display == "83\u00a0%"
+
+
+def test_api_dashboard__hidden_total_in_json(casework, manager, region, web):
+    response = web(manager).get(
+        f"/api/v1/insights/dashboard?scope=region:{region.id}&from=2025-01&to=2026-11"
+    )
+
+    body = response.json()
+    compliance = next(t for t in body["tables"] if t["id"] == "compliance")
+    values = next(r["values"] for r in compliance["rows"] if r["key"] == "assessment_deadline")
+    assert values[:4] == [6, "<5", 0, COMPLEMENTARY]
+    assert values[4]["share"] is None and values[4]["denominator"] == COMPLEMENTARY
+    assert body["hidden_total"] == COMPLEMENTARY
+
+
+def test_export_csv__hidden_total_as_shown(casework, manager, region, web):
+    response = web(manager).get(
+        f"/insights/export.csv?scope=region:{region.id}&from=2025-01&to=2026-11"
+    )
+
+    text = response.content.decode()
+    assert f",6,<5,0,{COMPLEMENTARY}," in text
+
+
+def slots(*values):
+    """One partition of counts outside the viewer's organisation (below five: hidden)."""
+    return [selectors._Slot([figure(v, suppress=True)], 0) for v in values]
+
+
+def shown(part):
+    return [s.get().display for s in part]
+
+
+def test_protect_partitions__one_hidden_count_beside_a_whole_partition():
+    by_channel, by_language = slots(40, 3, 12), slots(55)
+
+    selectors.protect_partitions(by_channel, by_language)
+
+    # 55 less 40 would be 3 + 12: hide the 12 as well
+    assert shown(by_channel) == ["40", "<5", ".."]
+    assert shown(by_language) == ["55"]
+
+
+def test_protect_partitions__nothing_to_do_when_no_total_is_known():
+    a, b = slots(40, 3, 12), slots(50, 2, 3)
+
+    selectors.protect_partitions(a, b)
+
+    assert shown(a) == ["40", "<5", "12"]
+    assert shown(b) == ["50", "<5", "<5"]
+
+
+def test_protect_partitions__two_small_counts_that_could_only_be_one_each():
+    a, b = slots(1, 1, 48), slots(50)
+
+    selectors.protect_partitions(a, b)
+
+    assert shown(a) == ["<5", "<5", ".."]
+
+
+def test_protect_partitions__two_different_small_counts_are_left():
+    a, b = slots(1, 3, 48), slots(52)
+
+    selectors.protect_partitions(a, b)
+
+    assert shown(a) == ["<5", "<5", "48"]  # 4 = 1 + 3 or 2 + 2 or 3 + 1
+
+
+def test_protect_partitions__no_count_left_to_hide_hides_the_other_side():
+    a, b = slots(4, 4, 0), slots(8)
+
+    selectors.protect_partitions(a, b)
+
+    assert shown(a) == ["<5", "<5", "0"]
+    assert shown(b) == [".."]
+
+
+@pytest.fixture
+def contacts(lahti_counsellor, heinola_counsellor):
+    for day in range(6):
+        b.contact(lahti_counsellor, on=dt.date(2026, 3, 1 + day), channel="walk_in")
+    b.contact(lahti_counsellor, on=dt.date(2026, 3, 9), channel="phone")
+    b.client(heinola_counsellor, created_on=dt.date(2026, 1, 9))
+    rollups.refresh(full=True)
+
+
+def test_dashboard__channel_hidden_count_not_given_away_by_the_languages(contacts, manager, region):
+    d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
+
+    channels = {k: cells[0].display for k, _l, cells in d.table("contacts_channel").rows}
+    languages = {k: cells[0].display for k, _l, cells in d.table("contacts_language").rows}
+
+    assert languages == {"ar": "7"}  # all seven in Arabic: the total is known
+    assert channels == {"walk_in": "..", "phone": "<5"}  # 7 - 6 would be the phone calls
+
+
+def test_dashboard__own_organisation_channels_all_shown(contacts, manager):
+    d = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
+
+    channels = {k: cells[0].display for k, _l, cells in d.table("contacts_channel").rows}
+
+    assert channels == {"walk_in": "6", "phone": "1"}
+
+
+def test_impact__a_small_group_not_given_away_by_the_cohorts(lahti_counsellor, manager, region):
+    for i in range(8):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10),
+               kind="multisectoral" if i < 2 else "basic")  # fmt: skip
+    rollups.refresh(full=True)
+
+    outside = selectors.impact_for(user=manager, scope_code=f"region:{region.id}",
+                                   month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+
+    assert [r.plans.display for r in outside.cohorts] == ["8"]
+    assert {r.key: r.plans.display for r in outside.groups} == {
+        "basic": "..", "multisectoral": "<5",
+    }  # fmt: skip
