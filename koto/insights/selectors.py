@@ -233,13 +233,27 @@ def _gives_away(hidden: list[Figure]) -> bool:
     return len(hidden) == 1 or total in (len(hidden), (SUPPRESS_BELOW - 1) * len(hidden))
 
 
+# Hidden beside a count of 1 to 4, a figure of at least 8 keeps it anywhere from 1 to 4
+# for whoever knows the sum and that ".." is at least 5 (1 + 8 = 9 = 5 + 4).
+COVER_AT_LEAST = 2 * SUPPRESS_BELOW - 2
+
+
+def _cover(shown: list[_Slot]) -> _Slot:
+    """The figure to hide with a hidden count: the smallest of at least `COVER_AT_LEAST`,
+    or the largest there is."""
+    big = [s for s in shown if s.get().value >= COVER_AT_LEAST]
+    if big:
+        return min(big, key=lambda s: s.get().value)
+    return max(shown, key=lambda s: s.get().value)
+
+
 def protect_partitions(*partitions: list[_Slot]) -> None:
     """Partitions of the same people shown in one answer (contacts by channel and by
     language; plans ended by month and by outcome; impact by cohort and by group): a
     partition shown whole tells the total, and with it a hidden count of another
-    partition. Hide, in the partition that would give a count away, the smallest count
-    still shown (at least five); with none left there, the smallest in a partition shown
-    whole, so the total is no longer known."""
+    partition. Hide, in the partition that would give a count away, one more count still
+    shown (`_cover`); with none left there, one in a partition shown whole, so that the
+    total is no longer known."""
     for _round in range(2 * len(partitions)):
         changed = False
         for i, part in enumerate(partitions):
@@ -250,7 +264,7 @@ def protect_partitions(*partitions: list[_Slot]) -> None:
             for candidates in (part, *whole):
                 shown = [s for s in candidates if not s.get().suppressed and s.get().value > 0]
                 if shown:
-                    min(shown, key=lambda s: s.get().value).hide()
+                    _cover(shown).hide()
                     changed = True
                     break
         if not changed:

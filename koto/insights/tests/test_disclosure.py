@@ -149,6 +149,23 @@ def test_protect_partitions__one_hidden_count_beside_a_whole_partition():
     assert shown(by_language) == ["55"]
 
 
+def test_protect_partitions__hides_a_count_large_enough_to_cover_the_small_one():
+    a, b = slots(40, 1, 6, 12), slots(59)
+
+    selectors.protect_partitions(a, b)
+
+    # hiding the 6 would tell 1 + 6 = 7, and ".." is at least 5: the 1 would be 1 or 2
+    assert shown(a) == ["40", "<5", "6", ".."]
+
+
+def test_protect_partitions__without_a_count_of_eight_the_largest():
+    a, b = slots(3, 6, 7), slots(16)
+
+    selectors.protect_partitions(a, b)
+
+    assert shown(a) == ["<5", "6", ".."]
+
+
 def test_protect_partitions__nothing_to_do_when_no_total_is_known():
     a, b = slots(40, 3, 12), slots(50, 2, 3)
 
