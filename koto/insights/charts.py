@@ -85,21 +85,20 @@ def column_chart(
         "n": len(categories)
     }
     if hidden:
-        desc += " " + _("Figures below five are not drawn.")
+        desc += " " + _("Hidden figures are not drawn.")
     return _svg(chart_id, title, desc, height, body)
 
 
-def bar_chart(
-    chart_id: str, title: str, rows: list[tuple[str, float | None]], *, percent: bool = False
-) -> SafeString:
-    """Horizontal bars, one per row (label, value); percent: values are shares 0…1."""
+def bar_chart(chart_id: str, title: str, rows: list[tuple], *, percent: bool = False) -> SafeString:
+    """Horizontal bars, one per row (label, value[, what a hidden value shows as, "<5" if
+    not given]); percent: values are shares 0…1."""
     row_h, left = 24, 230
     height = 20 + row_h * max(len(rows), 1) + 10
-    values = [v for _l, v in rows if v is not None]
+    values = [row[1] for row in rows if row[1] is not None]
     peak = 1.0 if percent else _nice_max(max(values, default=0))
     plot_w = WIDTH - left - 70
     body, hidden = [], 0
-    for i, (label, v) in enumerate(rows):
+    for i, (label, v, *as_hidden) in enumerate(rows):
         y = 20 + i * row_h
         text = label if len(label) <= 34 else label[:33] + "…"
         body.append(
@@ -108,7 +107,10 @@ def bar_chart(
         )
         if v is None:
             hidden += 1
-            body.append(f'<text x="{left + 4}" y="{y + 15}" font-size="12">&lt;5</text>')
+            shown_as = as_hidden[0] if as_hidden else "<5"
+            body.append(
+                f'<text x="{left + 4}" y="{y + 15}" font-size="12">{escape(shown_as)}</text>'
+            )
             continue
         w = plot_w * (v / peak) if peak else 0
         body.append(
@@ -121,7 +123,7 @@ def bar_chart(
         )
     desc = _("%(n)s rows; the numbers are in the table beside the chart.") % {"n": len(rows)}
     if hidden:
-        desc += " " + _("Figures below five are not drawn.")
+        desc += " " + _("Hidden figures are not drawn.")
     return _svg(chart_id, title, desc, height, body)
 
 

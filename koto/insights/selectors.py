@@ -192,6 +192,10 @@ class Share:
         return "" if ci is None else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}\u00a0%"
 
 
+# A share shown as "–" whatever it was (its counts are not given either).
+HIDDEN_SHARE = Share(Figure(0, True, True), Figure(0, True, True))
+
+
 def figure(value: int, *, suppress: bool, money: bool = False) -> Figure:
     guarded = suppress and not money
     return Figure(int(value), guarded and 0 < value < SUPPRESS_BELOW, guarded)
@@ -258,7 +262,7 @@ def protect_partitions(*partitions: list[_Slot]) -> None:
         changed = False
         for i, part in enumerate(partitions):
             hidden = [s.get() for s in part if s.get().suppressed]
-            whole = [q for j, q in enumerate(partitions) if j != i and not any(s.get().suppressed for s in q)]  # fmt: skip
+            whole = [q for j, q in enumerate(partitions) if j != i and q and not any(s.get().suppressed for s in q)]  # fmt: skip
             if not whole or not _gives_away(hidden):
                 continue
             for candidates in (part, *whole):
@@ -491,6 +495,18 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         total = in_time + by_mk[(metric, m, "late")] + by_mk[(metric, m, "missed")]
         return Share(fig(in_time), fig(total))
 
+    # A share and its interval tell its counts, and the months' counts add up to the
+    # compliance row: one month hidden, or a hidden count in the row, and the months would
+    # give it away. Then no month of that deadline is shown.
+    month_shares = {}
+    for metric, cells in ((r[0], r[2]) for r in d.table("compliance").rows):
+        shares = [share_in_time(metric, m) for m in months]
+        if suppress and (
+            any(c.suppressed for c in cells[:4]) or any(s.hidden and s.n.value for s in shares)
+        ):
+            shares = [HIDDEN_SHARE if s.n.value else s for s in shares]
+        month_shares[metric] = shares
+
     d.tables.append(
         Table(
             "compliance_months",
@@ -502,8 +518,8 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
                     m.isoformat(),
                     month_label[i],
                     [
-                        share_in_time(Metric.ASSESSMENT_DEADLINE, m),
-                        share_in_time(Metric.SERVICE_DEADLINE, m),
+                        month_shares[Metric.ASSESSMENT_DEADLINE][i],
+                        month_shares[Metric.SERVICE_DEADLINE][i],
                     ],
                 )
                 for i, m in enumerate(months)
@@ -859,8 +875,24 @@ def impact_for(
             all_cells[k] += v
     labels = _group_labels(grouping)
     cohorts, groups = rows_for(cohort_data, None), rows_for(group_data, labels)
+    overall = curve(all_cells)
+    group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
     if suppress:
-        protect_partitions([_Slot(r, "plans") for r in cohorts], [_Slot(r, "plans") for r in groups])  # fmt: skip
+        # Everyone is followed at month 0: the curve's first point is the number of plans.
+        start = [_Slot(overall[0], "at_risk")] if overall and overall[0].months == 0 else []
+        protect_partitions(
+            [_Slot(r, "plans") for r in cohorts], [_Slot(r, "plans") for r in groups], start
+        )
+        # A row whose number of plans is hidden: its shares' counts (and a group's curve,
+        # which starts at its number of plans) would tell it.
+        for r in (*cohorts, *groups):
+            if r.plans.suppressed:
+                r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
+        for r in groups:
+            if r.plans.suppressed:
+                group_curves[r.label] = []
+        if overall and overall[0].at_risk.suppressed:
+            overall = []
     return Impact(
         scope=scope,
         month_from=month_from,
@@ -869,8 +901,8 @@ def impact_for(
         target_group=target_group,
         cohorts=cohorts,
         groups=groups,
-        curve=curve(all_cells),
-        group_curves={labels.get(k, k): curve(v) for k, v in sorted(group_data.items())},
+        curve=overall,
+        group_curves=group_curves,
         refreshed_at=state.refreshed_at,
         suppressed_any=found_suppressed,
     )

@@ -44,7 +44,7 @@ def _chart(table) -> str:
         rows = []
         for _k, label, cells in table.rows:
             c = cells[col]
-            rows.append((label, c.value if percent else c.shown))
+            rows.append((label, c.value if percent else c.shown, c.display))
         return charts.bar_chart(f"c-{table.id}", table.title, rows, percent=percent)
     series = [
         (col, [cells[i].shown for _k, _l, cells in table.rows])

@@ -29,8 +29,9 @@ def _value(c):
         return {
             "share": None if c.hidden else round(c.value, 4),
             "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
-            "numerator": c.k.as_json(),
-            "denominator": c.n.as_json(),
+            # a hidden share's counts are not given: they would tell what it hides
+            "numerator": None if c.hidden else c.k.as_json(),
+            "denominator": None if c.hidden else c.n.as_json(),
         }
     return c.as_json()
 

@@ -117,7 +117,7 @@ def test_api_dashboard__hidden_total_in_json(casework, manager, region, web):
     compliance = next(t for t in body["tables"] if t["id"] == "compliance")
     values = next(r["values"] for r in compliance["rows"] if r["key"] == "assessment_deadline")
     assert values[:4] == [6, "<5", 0, COMPLEMENTARY]
-    assert values[4]["share"] is None and values[4]["denominator"] == COMPLEMENTARY
+    assert values[4] == {"share": None, "ci95": None, "numerator": None, "denominator": None}
     assert body["hidden_total"] == COMPLEMENTARY
 
 
@@ -241,3 +241,53 @@ def test_impact__a_small_group_not_given_away_by_the_cohorts(lahti_counsellor, m
     assert {r.key: r.plans.display for r in outside.groups} == {
         "basic": "..", "multisectoral": "<5",
     }  # fmt: skip
+
+
+def test_dashboard__months_of_a_deadline_hidden_with_a_hidden_count_in_its_row(
+    lahti_counsellor, manager, region
+):
+    # Six assessments due in March, all in time; one due in April, late.
+    for i in range(7):
+        c = b.client(lahti_counsellor, created_on=dt.date(2026, 1 if i < 6 else 2, 5 + i % 6))
+        b.assessment(lahti_counsellor, c, started_on=dt.date(2026, 2 if i < 6 else 6, 1))
+    rollups.refresh(full=True)
+
+    def march(scope_code):
+        d = selectors.dashboard_for(user=manager, scope_code=scope_code, filters=PERIOD)
+        rows = {k: cells for k, _l, cells in d.table("compliance_months").rows}
+        return rows["2026-03-01"][0].display, rows["2026-04-01"][0].display
+
+    # Each month's share and interval tell its counts, and the months add up to the row,
+    # whose late count is hidden: no month of this deadline is shown outside Lahti.
+    assert march(f"region:{region.id}") == ("–", "–")
+    assert march(None) == ("100\u00a0%", "0\u00a0%")
+
+
+def test_impact__the_curve_start_counts_as_a_table_of_the_same_plans(
+    lahti_counsellor, manager, region
+):
+    for i in range(23):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+        late = i >= 20
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 4 if late else 1, 10),
+               kind="multisectoral" if late else "basic")  # fmt: skip
+    rollups.refresh(full=True)
+
+    i = selectors.impact_for(user=manager, scope_code=f"region:{region.id}",
+                             month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+
+    assert i.curve[0].at_risk.display == "23"  # the number of plans, shown
+    assert [r.plans.display for r in i.cohorts] == ["..", "<5"]  # 23 - 20 would be 3
+    assert {r.key: r.plans.display for r in i.groups} == {"basic": "..", "multisectoral": "<5"}
+    hidden_rows = [*i.cohorts, *i.groups]
+    assert all(s.display == "–" for r in hidden_rows for s in r.shares.values())
+    basic = next(r.label for r in i.groups if r.key == "basic")
+    assert i.group_curves[basic] == []  # it would start at 20
+
+
+def test_bar_chart__a_hidden_figure_is_labelled_as_in_the_table():
+    from koto.insights import charts
+
+    svg = charts.bar_chart("c", "Contacts", [("Walk-in", None, ".."), ("Phone", None), ("Chat", 9)])
+
+    assert ">..</text>" in svg and "&lt;5</text>" in svg
