@@ -620,7 +620,10 @@ def safe_watermark(started_at: dt.datetime) -> dt.datetime:
     refresh. So the watermark goes back to the start of the oldest transaction then open
     (PostgreSQL tells; SQLite writes one transaction at a time and cannot), less a margin
     for the clocks. The next refresh recomputes the organisations of the rows in between
-    once more, which is harmless: a recompute gives the same cells."""
+    once more: a recompute gives the same cells, at the cost of the recompute (a long
+    transaction, up to `LONGEST_WRITE`, makes every refresh meanwhile redo what changed
+    since it began). PostgreSQL shows another role's transactions only to a superuser or a
+    member of `pg_read_all_stats` (docs/insights.md)."""
     oldest = started_at
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
