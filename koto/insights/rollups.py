@@ -440,7 +440,8 @@ def _count_money(c: Counter, org_ids, today: dt.date):
             else:
                 reports = []
                 for o in Organisation.objects.filter(
-                    id__in=orgs, kind=OrganisationKind.MUNICIPALITY
+                    id__in=orgs,
+                    kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION],
                 ):
                     r = compensation_report(span=Span.of(year), organisation=o, per_month=True)
                     reports.append(r)
@@ -594,6 +595,15 @@ def changed_organisations(since: dt.datetime) -> set[int]:
     return out
 
 
+def with_welfare_regions(org_ids: set[int]) -> set[int]:
+    """These organisations and the welfare regions of the municipalities among them: a
+    welfare region's calculated compensation comes from its municipalities' residents."""
+    regions = Organisation.objects.filter(
+        id__in=org_ids, kind=OrganisationKind.MUNICIPALITY, welfare_region__isnull=False
+    ).values_list("welfare_region_id", flat=True)
+    return set(org_ids) | set(regions)
+
+
 def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
     """The funding overview's months from the reports the money count computed."""
     for year, report, org_ids in c.money_reports:
@@ -668,7 +678,7 @@ def _refresh(
         org_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
         full = True
     else:
-        org_ids = sorted(changed_organisations(state.watermark_at))
+        org_ids = sorted(with_welfare_regions(changed_organisations(state.watermark_at)))
     written = 0
     if full:
         # Money is counted once for the whole country (calculated compensation streams every

@@ -216,6 +216,24 @@ def test_incremental_refresh__a_client_living_elsewhere_updates_that_municipalit
     assert stored_months(heinola)[5][1] == 1
 
 
+def test_incremental_refresh__updates_the_welfare_region_of_a_changed_municipality(
+    person, lahti, region
+):
+    person(kotikunta_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    before = stored_months(region)
+    # a new client arrives in Lahti: the welfare region's share grows too
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        person(kotikunta_on=D(2026, 9, 1))
+        result = rollups.refresh()
+    assert result["full"] is False
+    assert stored_months(region) == live_months(region)
+    assert stored_months(region)[10][1] == before[10][1] + 1
+    assert rollups.Cell.objects.filter(
+        scope=f"org:{region.id}", metric="compensation_calculated", month=D(2026, 11, 1)
+    ).get().value == round(stored_months(region)[10][2])
+
+
 def test_full_refresh__months_no_longer_computed__removed(person, lahti):
     c = person(kotikunta_on=D(2026, 3, 1))
     rollups.refresh(full=True)
