@@ -209,6 +209,9 @@ def total_of(parts: list[Figure], total: Figure) -> Figure:
     return total
 
 
+INF = float("inf")
+
+
 class _Slot:
     """Where a figure sits (a list and an index, or an object and an attribute), so that
     `protect_partitions` can hide it in place."""
@@ -219,6 +222,21 @@ class _Slot:
     def get(self) -> Figure:
         return self.holder[self.key] if isinstance(self.holder, list) else getattr(self.holder, self.key)  # fmt: skip
 
+    @property
+    def value(self) -> int:
+        return self.get().value
+
+    @property
+    def hidden(self) -> bool:
+        return self.get().suppressed
+
+    def bounds(self) -> tuple[float, float]:
+        """What a viewer knows of the figure: "<5" is 1 to 4, ".." at least 5."""
+        f = self.get()
+        if not f.suppressed:
+            return f.value, f.value
+        return (SUPPRESS_BELOW, INF) if f.complementary else (1, SUPPRESS_BELOW - 1)
+
     def hide(self) -> None:
         hidden = self.get().hidden_to_protect()
         if isinstance(self.holder, list):
@@ -227,14 +245,32 @@ class _Slot:
             setattr(self.holder, self.key, hidden)
 
 
-def _gives_away(hidden: list[Figure]) -> bool:
-    """Whether these hidden counts of one partition could be worked out from its total,
-    were the total known: one alone is the total less the rest; several that are all
-    small and all 1 or all 4 are the only way to make their sum."""
-    if not hidden or any(f.complementary for f in hidden):
-        return False
-    total = sum(f.value for f in hidden)
-    return len(hidden) == 1 or total in (len(hidden), (SUPPRESS_BELOW - 1) * len(hidden))
+class _ShareSlot(_Slot):
+    """One count of a share (`part`: "n", "k" or "rest" = n - k) in a dict of shares: a
+    hidden share tells nothing of its counts (0 or more); hiding it hides the share."""
+
+    def __init__(self, shares: dict, key, part: str) -> None:
+        super().__init__(shares, key)
+        self.part = part
+
+    @property
+    def value(self) -> int:
+        share = self.holder[self.key]
+        n, k = share.n.value, share.k.value
+        return {"n": n, "k": k, "rest": n - k}[self.part]
+
+    @property
+    def hidden(self) -> bool:
+        # a share with nobody followed that long is "–" but tells a count all the same:
+        # whoever sees when the cohort started knows that none was followed that long
+        share = self.holder[self.key]
+        return share.hidden and (share is HIDDEN_SHARE or share.n.value > 0)
+
+    def bounds(self) -> tuple[float, float]:
+        return (0, INF) if self.hidden else (self.value, self.value)
+
+    def hide(self) -> None:
+        self.holder[self.key] = HIDDEN_SHARE
 
 
 # Hidden beside a count of 1 to 4, a figure of at least 8 keeps it anywhere from 1 to 4
@@ -245,34 +281,58 @@ COVER_AT_LEAST = 2 * SUPPRESS_BELOW - 2
 def _cover(shown: list[_Slot]) -> _Slot:
     """The figure to hide with a hidden count: the smallest of at least `COVER_AT_LEAST`,
     or the largest there is."""
-    big = [s for s in shown if s.get().value >= COVER_AT_LEAST]
+    big = [s for s in shown if s.value >= COVER_AT_LEAST]
     if big:
-        return min(big, key=lambda s: s.get().value)
-    return max(shown, key=lambda s: s.get().value)
+        return min(big, key=lambda s: s.value)
+    return max(shown, key=lambda s: s.value)
+
+
+def _given_away(partitions: tuple[list[_Slot], ...]) -> int | None:
+    """The index of a partition one of whose hidden figures has only one possible value,
+    given what is shown: every partition sums to the same total, each hidden figure lies in
+    its `bounds`. None when every hidden figure keeps more than one possible value."""
+    sums = []
+    for part in partitions:
+        shown = sum(s.value for s in part if not s.hidden)
+        lo = sum(s.bounds()[0] for s in part if s.hidden)
+        hi = sum(s.bounds()[1] for s in part if s.hidden)
+        sums.append((shown, lo, hi))
+    total_lo = max(shown + lo for shown, lo, _hi in sums)
+    total_hi = min(shown + hi for shown, _lo, hi in sums)
+    for i, (part, (shown, lo, hi)) in enumerate(zip(partitions, sums, strict=True)):
+        h_lo, h_hi = max(lo, total_lo - shown), min(hi, total_hi - shown)
+        hidden = [s for s in part if s.hidden]
+        for slot in hidden:
+            c_lo, c_hi = slot.bounds()
+            others = [o.bounds() for o in hidden if o is not slot]  # (no INF - INF)
+            own_lo = max(c_lo, h_lo - sum(b[1] for b in others))
+            own_hi = min(c_hi, h_hi - sum(b[0] for b in others))
+            if own_lo == own_hi:
+                return i
+    return None
 
 
 def protect_partitions(*partitions: list[_Slot]) -> None:
     """Partitions of the same people shown in one answer (contacts by channel and by
-    language; plans ended by month and by outcome; impact by cohort and by group): a
-    partition shown whole tells the total, and with it a hidden count of another
-    partition. Hide, in the partition that would give a count away, one more count still
-    shown (`_cover`); with none left there, one in a partition shown whole, so that the
-    total is no longer known."""
-    for _round in range(2 * len(partitions)):
-        changed = False
-        for i, part in enumerate(partitions):
-            hidden = [s.get() for s in part if s.get().suppressed]
-            whole = [q for j, q in enumerate(partitions) if j != i and q and not any(s.get().suppressed for s in q)]  # fmt: skip
-            if not whole or not _gives_away(hidden):
-                continue
-            for candidates in (part, *whole):
-                shown = [s for s in candidates if not s.get().suppressed and s.get().value > 0]
-                if shown:
-                    _cover(shown).hide()
-                    changed = True
-                    break
-        if not changed:
+    language; plans ended by month and by outcome; impact by cohort, by group and at the
+    curve's start; the impact shares' counts): they all sum to the same total, so what one
+    shows bounds the others' hidden figures. While a hidden figure has only one possible
+    value (`_given_away`), hide one more figure still shown in its partition (`_cover`) or,
+    with none left there, in another partition."""
+    partitions = tuple(p for p in partitions if p)  # an empty table tells no total
+    if len(partitions) < 2:
+        return
+    for _round in range(sum(len(p) for p in partitions) + 1):
+        i = _given_away(partitions)
+        if i is None:
             return
+        for candidates in (partitions[i], *(p for j, p in enumerate(partitions) if j != i)):
+            shown = [s for s in candidates if not s.hidden and s.value > 0]
+            if shown:
+                _cover(shown).hide()
+                break
+        else:
+            return  # nothing left to hide
 
 
 @dataclass
@@ -861,7 +921,8 @@ def impact_for(
             step = survival_at(steps, t)
             if step is None:
                 break
-            at_risk = fig(step.at_risk)
+            # followed that long: plans whose follow-up (to the outcome or to now) reaches t
+            at_risk = fig(sum(n for (_s, months, _e), n in cells.items() if months >= t))
             if at_risk.suppressed:
                 break  # too few followed that long to show outside the organisation
             lo = None if step.high is None else 1 - step.high
@@ -888,6 +949,15 @@ def impact_for(
         for r in (*cohorts, *groups):
             if r.plans.suppressed:
                 r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
+        # The shares' counts (followed, reached, not reached) split the same plans by
+        # cohort and by group too.
+        for t in FOLLOW_UP_MONTHS:
+            for _pass in range(2):
+                for part in ("n", "k", "rest"):
+                    protect_partitions(
+                        [_ShareSlot(r.shares, t, part) for r in cohorts],
+                        [_ShareSlot(r.shares, t, part) for r in groups],
+                    )
         for r in groups:
             if r.plans.suppressed:
                 group_curves[r.label] = []

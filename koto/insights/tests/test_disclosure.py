@@ -200,6 +200,54 @@ def test_protect_partitions__no_count_left_to_hide_hides_the_other_side():
     assert shown(b) == [".."]
 
 
+def test_protect_partitions__one_hidden_count_in_each_table_told_by_their_difference():
+    by_channel, by_language = slots(50, 1), slots(47, 4)
+
+    selectors.protect_partitions(by_channel, by_language)
+
+    # same total: 50 + a = 47 + b with a and b from 1 to 4 leaves only a = 1, b = 4
+    assert ".." in shown(by_channel) + shown(by_language)
+
+
+def test_protect_partitions__an_empty_table_tells_no_total():
+    by_channel, by_language = [], slots(40, 3)
+
+    selectors.protect_partitions(by_channel, by_language)
+
+    assert shown(by_language) == ["40", "<5"]
+
+
+class Row:
+    def __init__(self, k, n):
+        self.shares = {6: Share(figure(k, suppress=True), figure(n, suppress=True))}
+
+
+def test_protect_partitions__the_counts_of_shares_split_the_same_plans():
+    cohorts = [Row(9, 20), Row(2, 3)]  # the second is hidden (3 followed)
+    groups = [Row(11, 23)]  # shown whole: 23 followed in all
+
+    for part in ("n", "k", "rest"):
+        selectors.protect_partitions(
+            [selectors._ShareSlot(r.shares, 6, part) for r in cohorts],
+            [selectors._ShareSlot(r.shares, 6, part) for r in groups],
+        )
+
+    # 23 - 20 would be the hidden cohort's 3 followed: the other cohort's share goes too
+    assert [r.shares[6].display for r in cohorts] == ["–", "–"]
+
+
+def test_protect_partitions__nobody_followed_yet_is_known():
+    cohorts = [Row(9, 20), Row(0, 0)]  # the second too recent: "–", nobody followed
+    groups = [Row(9, 20)]
+
+    selectors.protect_partitions(
+        [selectors._ShareSlot(r.shares, 6, "n") for r in cohorts],
+        [selectors._ShareSlot(r.shares, 6, "n") for r in groups],
+    )
+
+    assert cohorts[0].shares[6].display == "45\u00a0%"
+
+
 @pytest.fixture
 def contacts(lahti_counsellor, heinola_counsellor):
     for day in range(6):
