@@ -139,82 +139,35 @@ def shown(part):
     return [s.get().display for s in part]
 
 
-def test_protect_partitions__one_hidden_count_beside_a_whole_partition():
-    by_channel, by_language = slots(40, 3, 12), slots(55)
+@pytest.mark.parametrize(
+    ("a", "b", "shown_a", "shown_b"),
+    [
+        # 55 less 40 would be 3 + 12: the 12 is hidden as well
+        ((40, 3, 12), (55,), ["40", "<5", ".."], ["55"]),
+        # hiding the 6 would leave 1 + 6 = 7 with ".." at least 5: the 1 would be 1 or 2
+        ((40, 1, 6, 12), (59,), ["40", "<5", "6", ".."], ["59"]),
+        # no count of 8 or more: the largest
+        ((3, 6, 7), (16,), ["<5", "6", ".."], ["16"]),
+        # no total known: both tables hide something and nothing is pinned
+        ((40, 3, 12), (50, 2, 3), ["40", "<5", "12"], ["50", "<5", "<5"]),
+        # two hidden counts that can only be 1 + 1
+        ((1, 1, 48), (50,), ["<5", "<5", ".."], ["50"]),
+        # 4 = 1 + 3, 2 + 2 or 3 + 1: left as they are
+        ((1, 3, 48), (52,), ["<5", "<5", "48"], ["52"]),
+        # 4 + 4 and nothing else to hide there: the other table's total goes
+        ((4, 4, 0), (8,), ["<5", "<5", "0"], [".."]),
+        # same total: 50 + a = 47 + b, a and b from 1 to 4, leaves only a = 1, b = 4
+        ((50, 1), (47, 4), ["..", "<5"], ["47", "<5"]),
+        # an empty table tells no total
+        ((), (40, 3), [], ["40", "<5"]),
+    ],
+)
+def test_protect_partitions__no_hidden_count_has_one_possible_value(a, b, shown_a, shown_b):
+    part_a, part_b = slots(*a), slots(*b)
 
-    selectors.protect_partitions(by_channel, by_language)
+    selectors.protect_partitions(part_a, part_b)
 
-    # 55 less 40 would be 3 + 12: hide the 12 as well
-    assert shown(by_channel) == ["40", "<5", ".."]
-    assert shown(by_language) == ["55"]
-
-
-def test_protect_partitions__hides_a_count_large_enough_to_cover_the_small_one():
-    a, b = slots(40, 1, 6, 12), slots(59)
-
-    selectors.protect_partitions(a, b)
-
-    # hiding the 6 would tell 1 + 6 = 7, and ".." is at least 5: the 1 would be 1 or 2
-    assert shown(a) == ["40", "<5", "6", ".."]
-
-
-def test_protect_partitions__without_a_count_of_eight_the_largest():
-    a, b = slots(3, 6, 7), slots(16)
-
-    selectors.protect_partitions(a, b)
-
-    assert shown(a) == ["<5", "6", ".."]
-
-
-def test_protect_partitions__nothing_to_do_when_no_total_is_known():
-    a, b = slots(40, 3, 12), slots(50, 2, 3)
-
-    selectors.protect_partitions(a, b)
-
-    assert shown(a) == ["40", "<5", "12"]
-    assert shown(b) == ["50", "<5", "<5"]
-
-
-def test_protect_partitions__two_small_counts_that_could_only_be_one_each():
-    a, b = slots(1, 1, 48), slots(50)
-
-    selectors.protect_partitions(a, b)
-
-    assert shown(a) == ["<5", "<5", ".."]
-
-
-def test_protect_partitions__two_different_small_counts_are_left():
-    a, b = slots(1, 3, 48), slots(52)
-
-    selectors.protect_partitions(a, b)
-
-    assert shown(a) == ["<5", "<5", "48"]  # 4 = 1 + 3 or 2 + 2 or 3 + 1
-
-
-def test_protect_partitions__no_count_left_to_hide_hides_the_other_side():
-    a, b = slots(4, 4, 0), slots(8)
-
-    selectors.protect_partitions(a, b)
-
-    assert shown(a) == ["<5", "<5", "0"]
-    assert shown(b) == [".."]
-
-
-def test_protect_partitions__one_hidden_count_in_each_table_told_by_their_difference():
-    by_channel, by_language = slots(50, 1), slots(47, 4)
-
-    selectors.protect_partitions(by_channel, by_language)
-
-    # same total: 50 + a = 47 + b with a and b from 1 to 4 leaves only a = 1, b = 4
-    assert ".." in shown(by_channel) + shown(by_language)
-
-
-def test_protect_partitions__an_empty_table_tells_no_total():
-    by_channel, by_language = [], slots(40, 3)
-
-    selectors.protect_partitions(by_channel, by_language)
-
-    assert shown(by_language) == ["40", "<5"]
+    assert (shown(part_a), shown(part_b)) == (shown_a, shown_b)
 
 
 class Row:
