@@ -570,38 +570,42 @@ def _aggregate(scope: str, members: list[str] | None) -> None:
 
 
 def changed_organisations(since: dt.datetime) -> set[int]:
-    """Organisations with rows written after `since`."""
+    """Organisations with rows written after `since`, and the welfare regions of the
+    municipalities a changed client lives or lived in (a region's calculated compensation
+    comes from its municipalities' residents; a contact or a plan does not change it)."""
     out: set[int] = set()
+    lived_in: set[int] = set()
     changed_clients = Client.objects.filter(updated_at__gt=since)
-    sources = [
-        (changed_clients, "responsible_organisation_id"),
+    sources = [  # (rows, organisation field, whether it is where a client lives or lived)
+        (changed_clients, "responsible_organisation_id", False),
         # compensation goes to the municipality of residence: a move, or a client whom
         # another organisation serves, changes the figures of every municipality the
         # client has lived in (a residence row carries no timestamp; its client does)
-        (changed_clients, "home_municipality_id"),
-        (Residence.objects.filter(client__in=changed_clients), "municipality_id"),
-        (Assessment.objects.filter(updated_at__gt=since), "organisation_id"),
-        (IntegrationPlan.objects.filter(updated_at__gt=since), "organisation_id"),
-        (Enrolment.objects.filter(updated_at__gt=since), "organisation_id"),
-        (Enrolment.objects.filter(updated_at__gt=since), "client__responsible_organisation_id"),
-        (Contact.objects.filter(logged_at__gt=since), "organisation_id"),
-        (Placement.objects.filter(updated_at__gt=since), "municipality_id"),
-        (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id"),
-        (Claim.objects.filter(updated_at__gt=since), "organisation_id"),
-    ]
-    for qs, field in sources:
-        out |= set(qs.values_list(field, flat=True).distinct().order_by())
+        (changed_clients, "home_municipality_id", True),
+        (Residence.objects.filter(client__in=changed_clients), "municipality_id", True),
+        (Assessment.objects.filter(updated_at__gt=since), "organisation_id", False),
+        (IntegrationPlan.objects.filter(updated_at__gt=since), "organisation_id", False),
+        (Enrolment.objects.filter(updated_at__gt=since), "organisation_id", False),
+        (Enrolment.objects.filter(updated_at__gt=since), "client__responsible_organisation_id", False),
+        (Contact.objects.filter(logged_at__gt=since), "organisation_id", False),
+        (Placement.objects.filter(updated_at__gt=since), "municipality_id", False),
+        (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id", False),
+        (Claim.objects.filter(updated_at__gt=since), "organisation_id", False),
+    ]  # fmt: skip
+    for qs, field, lived in sources:
+        ids = set(qs.values_list(field, flat=True).distinct().order_by())
+        out |= ids
+        if lived:
+            lived_in |= ids
+    out |= set(
+        Organisation.objects.filter(
+            id__in=lived_in - {None},
+            kind=OrganisationKind.MUNICIPALITY,
+            welfare_region__isnull=False,
+        ).values_list("welfare_region_id", flat=True)
+    )
     out.discard(None)
     return out
-
-
-def with_welfare_regions(org_ids: set[int]) -> set[int]:
-    """These organisations and the welfare regions of the municipalities among them: a
-    welfare region's calculated compensation comes from its municipalities' residents."""
-    regions = Organisation.objects.filter(
-        id__in=org_ids, kind=OrganisationKind.MUNICIPALITY, welfare_region__isnull=False
-    ).values_list("welfare_region_id", flat=True)
-    return set(org_ids) | set(regions)
 
 
 def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
@@ -678,7 +682,7 @@ def _refresh(
         org_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
         full = True
     else:
-        org_ids = sorted(with_welfare_regions(changed_organisations(state.watermark_at)))
+        org_ids = sorted(changed_organisations(state.watermark_at))
     written = 0
     if full:
         # Money is counted once for the whole country (calculated compensation streams every
