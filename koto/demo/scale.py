@@ -119,7 +119,8 @@ def generate(
         contacts = CONTACTS_PER_CLIENT * clients
     if contacts < 0 or batch_size < 1 or writers < 1:
         raise ValueError("contacts must be >= 0, batch_size and writers >= 1")
-    today = clock.today()
+    now = clock.now()
+    today = now.astimezone(clock.HELSINKI).date()
     if today < START:
         raise ValueError(f"today ({today}) is before the data's start ({START})")
     load_reference_data()
@@ -128,7 +129,7 @@ def generate(
     sink = Sink(writers=writers)
     try:
         world = World(today=today, clients=clients, sink=sink)
-        calendar = Calendar(START, today, sink)
+        calendar = Calendar(START, now, sink)
         casework = Casework(world, sink, calendar, seed=seed)
         made = 0
         while made < clients:
@@ -296,12 +297,16 @@ class Calendar:
     """Days as numbers (0 = 1 January four years before `start`) with their ISO dates, the
     weights of the days from `start` to today (weekdays, summer holidays, office hours, a
     growing trend), stratified draws of sorted quarter hours, and each quarter hour's
-    datetime in the rows' text form."""
+    datetime in the rows' text form. Nothing is stamped after `now`, the moment the data is
+    made: today's quarter hours from then on weigh nothing, and a row placed on one of them
+    is stamped `now`."""
 
     MONTH_FACTOR = (0.9, 1.0, 1.05, 1.0, 1.0, 0.85, 0.45, 0.8, 1.1, 1.05, 1.05, 0.75)
     SLOT_FACTOR = tuple(0.6 if s < 4 or s >= 32 else (0.5 if 16 <= s < 20 else 1.0) for s in range(SLOTS))  # fmt: skip
 
-    def __init__(self, start: dt.date, today: dt.date, sink: Sink):
+    def __init__(self, start: dt.date, now: dt.datetime, sink: Sink):
+        today = now.astimezone(clock.HELSINKI).date()
+        self.now = now
         self.base = dt.date(start.year - 4, 1, 1)
         self.start = (start - self.base).days
         self.today = (today - self.base).days
@@ -316,16 +321,22 @@ class Calendar:
             w = (0.75 + 0.5 * (i - self.start) / span) * (1.0 if on.weekday() < 5 else 0.06)
             w *= self.MONTH_FACTOR[on.month - 1]
             for slot in range(SLOTS):
+                if i == self.today and self._time(on, slot) >= now:
+                    w = 0.0  # not yet: the rest of today weighs nothing
                 running += w * self.SLOT_FACTOR[slot]
                 cum.append(running)
         self.cum, self.total = cum, running
         # (day - start) * SLOTS + slot -> datetime text, for start..today (filled when used)
         self.at: list[str | None] = [None] * len(cum)
 
+    @staticmethod
+    def _time(on: dt.date, slot: int) -> dt.datetime:
+        return dt.datetime.combine(on, dt.time(8 + slot // 4, 15 * (slot % 4)), tzinfo=clock.HELSINKI)  # fmt: skip
+
     def fill(self, flat: int) -> str:
-        """The datetime text of a quarter hour."""
+        """The datetime text of a quarter hour (`now` for one of today's still to come)."""
         day, slot = divmod(flat, SLOTS)
-        at = dt.datetime.combine(self.dates[self.start + day], dt.time(8 + slot // 4, 15 * (slot % 4)), tzinfo=clock.HELSINKI)  # fmt: skip
+        at = min(self._time(self.dates[self.start + day], slot), self.now)
         text = self.at[flat] = self._sink.datetime(at)
         return text
 

@@ -4,8 +4,9 @@ one generated data set (on SQLite and PostgreSQL, where it goes in with COPY).""
 import datetime as dt
 
 import pytest
-from django.db import transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Count, F, Max, Min, Q, Sum
 from stdnum.fi import hetu
 
 from koto.accounts.models import Membership
@@ -161,6 +162,24 @@ def test_generate__casework_is_consistent(generated):
     # Timeline events point at the client's own rows.
     events = ClientEvent.objects.filter(kind="plan_ended")
     assert events.count() == plans.filter(status="ended").count()
+
+
+@pytest.mark.django_db
+def test_generate__nothing_is_stamped_after_the_moment_it_is_made(generated):
+    """The data is what a registry would hold at the moment it is made (noon, frozen): no
+    row of any table written is dated later, so an incremental dashboard refresh run after
+    it does not take the generated rows for new ones."""
+    made_at = dt.datetime.combine(TODAY, dt.time(12, 0), tzinfo=clock.HELSINKI)
+    by_table = {m._meta.db_table: m for m in apps.get_models()}
+    checked = 0
+    for table in generated["rows"]:
+        model = by_table[table]
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.DateTimeField):
+                latest = model.objects.aggregate(latest=Max(field.name))["latest"]
+                assert latest is None or latest <= made_at, (table, field.name, latest)
+                checked += latest is not None
+    assert checked >= 10
 
 
 @pytest.mark.django_db
