@@ -91,6 +91,10 @@ class RefreshState(models.Model):
     # Set while a refresh runs: a second refresh (cron and a manual run, two workers) waits
     # its turn by skipping, so two never rewrite the same cells at once.
     running_since = models.DateTimeField(null=True, blank=True)
+    # Guidance contacts are counted once and added as they come (they are never edited):
+    # the ids of those logged after `watermark_at` that the cells already include, so the
+    # next refresh, which adds the contacts logged after `watermark_at`, leaves them out.
+    contacts_after_watermark = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"refreshed {self.refreshed_at}"

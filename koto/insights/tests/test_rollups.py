@@ -249,3 +249,62 @@ def test_safe_watermark__goes_back_to_a_transaction_open_elsewhere(db):
             much_later - rollups.LONGEST_WRITE - rollups.WRITE_SKEW
         )
         other.rollback()
+
+
+def cells() -> list[tuple]:
+    return sorted(Cell.objects.values_list("scope", "metric", "month", "key", "target_group",
+                                           "language", "age_band", "value"))  # fmt: skip
+
+
+def test_refresh_incremental__contacts_are_added_and_agree_with_a_full_recount(
+    casework, lahti, heinola, lahti_counsellor, heinola_counsellor, monkeypatch
+):
+    """Contacts logged since the last refresh are added to the cells their organisation
+    already has (counted by id, a few at a time), beside an organisation recounted for
+    another change: the result is what a full refresh counts."""
+    monkeypatch.setattr(rollups, "ID_CHUNK", 2)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):  # the casework is settled
+        rollups.refresh(full=True)
+    later = clock.now() + dt.timedelta(minutes=5)
+    with clock.frozen(later):
+        b.contact(lahti_counsellor, on=dt.date(2026, 3, 9), reasons=("job_search", "housing_family_school"),
+                  client=casework["c2"])  # fmt: skip
+        b.contact(lahti_counsellor, on=dt.date(2026, 11, 2), language="fa", channel="phone")
+        b.contact(heinola_counsellor, on=dt.date(2026, 4, 4), language="uk")
+        b.contact(heinola_counsellor, on=dt.date(2026, 4, 5), language="uk")
+        b.assessment(heinola_counsellor, casework["c3"], started_on=dt.date(2026, 11, 1))
+    with clock.frozen(later + dt.timedelta(minutes=1)):
+        result = rollups.refresh()
+    added = cells()
+
+    assert result["contacts_added"] == 4
+    assert result["organisations"] == 2
+    assert total(f"org:{lahti.id}", Metric.CONTACTS) == 4
+    assert total(f"org:{lahti.id}", Metric.CONTACTS_REASON, key="job_search") == 4
+    assert total(f"org:{lahti.id}", Metric.CONTACTS_REASON, key="housing_family_school") == 1
+    assert total(f"org:{heinola.id}", Metric.CONTACTS, language="uk") == 3
+    assert total("national", Metric.CONTACTS) == 7
+    with clock.frozen(later + dt.timedelta(minutes=2)):
+        rollups.refresh(full=True)
+    assert cells() == added
+
+
+def test_refresh__a_full_refresh_that_dies_makes_the_next_one_full(casework, monkeypatch):
+    """A full refresh commits organisation by organisation: when it dies half-way the
+    contacts it counted are not those the old watermark accounts for, so the next refresh
+    counts everything again instead of adding contacts twice."""
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(rollups, "_aggregate", dies)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)), pytest.raises(RuntimeError):
+        rollups.refresh(full=True)
+    monkeypatch.undo()
+
+    assert RefreshState.get().watermark_at is None
+    with clock.frozen(clock.now() + dt.timedelta(minutes=6)):
+        assert rollups.refresh()["full"] is True
+    assert total("national", Metric.CONTACTS) == 3
