@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from dotenv import load_dotenv
 
@@ -112,6 +113,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get(
         "KOTO_PG_OPTIONS", "-c jit=off -c cursor_tuple_fraction=1"
     )
+    _prepare = os.environ.get("KOTO_PG_PREPARE_THRESHOLD", "").strip()
+    if _prepare:
+        # Opt-in: server-side binding, and each statement prepared on its connection once it
+        # has run this many times, so PostgreSQL may reuse a generic plan instead of planning
+        # it per request (docs/performance.md, item 13: why it is not the default).
+        if not _prepare.isdigit():
+            raise ImproperlyConfigured(
+                f"KOTO_PG_PREPARE_THRESHOLD: give a whole number of runs, not {_prepare!r}"
+            )
+        DATABASES["default"]["OPTIONS"].update(
+            server_side_binding=True, prepare_threshold=int(_prepare)
+        )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
