@@ -569,12 +569,15 @@ def _add_to_cells(c: Counter) -> int:
     merged: dict[tuple, int] = defaultdict(int)
     for (o, m, mo, tg, lang, band, key), v in c.values.items():
         merged[(org_scope(o), m, mo, tg, lang, band, key)] += v
-    old = Cell.objects.filter(
-        scope__in={t[0] for t in touched},
-        metric__in={t[1] for t in touched},
-        month__in={t[2] for t in touched},
-    ).values_list("id", "scope", "metric", "month", "target_group", "language", "age_band",
-                  "key", "value")  # fmt: skip
+    months_of: dict[str, set] = defaultdict(set)
+    for scope, _m, month in touched:
+        months_of[scope].add(month)
+    where = Q()
+    for scope, months in months_of.items():
+        where |= Q(scope=scope, month__in=months)
+    old = Cell.objects.filter(where, metric__in=CONTACT_METRICS).values_list(
+        "id", "scope", "metric", "month", "target_group", "language", "age_band", "key", "value"
+    )
     replaced = []
     for cid, scope, metric, month, tg, lang, band, key, value in old:
         if (scope, metric, month) in touched:
@@ -681,6 +684,12 @@ def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
 
 
 STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
+
+
+class RefreshTakenOver(RuntimeError):
+    """Another refresh took over from this one (it ran longer than STALE_RUN)."""
+
+
 # A row's timestamp is taken by the application a moment before its statement runs, and the
 # application's clock may differ a little from the database's.
 WRITE_SKEW = dt.timedelta(seconds=5)
@@ -744,11 +753,11 @@ def _refresh(
     today = clock.today()
     full = full or state.watermark_at is None
     if full:
-        org_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
         # Contacts logged up to the watermark are counted by their time, those after it by
         # id (a contact committed during the count is left to the next refresh, not
-        # half-counted).
+        # half-counted). Read before the organisations: each contact's is among them.
         after = _contacts_after(watermark)
+        org_ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
         new_contacts: list[tuple[int, int, dt.datetime]] = []
         counted_after = [cid for cid, _org, _at in after]
         # Until this run commits its watermark, a refresh after it must count everything
@@ -800,6 +809,11 @@ def _refresh(
     touched = set(org_ids) | {org for _cid, org, _at in new_contacts}
     aggregated = 0
     with transaction.atomic():
+        # The run still holds the refresh: one taken over as dead (STALE_RUN) while it was
+        # only slow must not add its contacts beside the run that took over.
+        held = RefreshState.objects.select_for_update().get(id=1).running_since
+        if held != started_at:
+            raise RefreshTakenOver(f"the refresh started at {started_at} was taken over")
         written += _add_to_cells(contacts)
         for scope, members in parents.items():
             if full or touched & set(members):
@@ -820,7 +834,7 @@ def _refresh(
             state.full_refreshed_at = state.refreshed_at
         state.seconds = round(time.perf_counter() - t0, 2)
         state.scopes = len(touched) + aggregated
-        state.cells = Cell.objects.count() if full else state.cells + written
+        state.cells = Cell.objects.count()
         state.running_since = started_at
         state.save()
     if connection.vendor == "postgresql" and full:

@@ -3,6 +3,13 @@
 from django.db import migrations, models
 
 
+def next_refresh_full(apps, schema_editor):
+    """Before this, a refresh recounted an organisation's contacts, including those logged
+    after its watermark; the refresh that adds contacts cannot tell which those were, so the
+    first refresh after the upgrade counts everything."""
+    apps.get_model("insights", "RefreshState").objects.update(watermark_at=None)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,4 +22,5 @@ class Migration(migrations.Migration):
             name='contacts_after_watermark',
             field=models.JSONField(blank=True, default=list),
         ),
+        migrations.RunPython(next_refresh_full, migrations.RunPython.noop),
     ]

@@ -308,3 +308,45 @@ def test_refresh__a_full_refresh_that_dies_makes_the_next_one_full(casework, mon
     with clock.frozen(clock.now() + dt.timedelta(minutes=6)):
         assert rollups.refresh()["full"] is True
     assert total("national", Metric.CONTACTS) == 3
+
+
+def test_refresh_incremental__a_contact_past_the_watermark_is_added_once(
+    casework, lahti, lahti_counsellor
+):
+    """A contact logged within the last seconds before an incremental refresh is past its
+    watermark: that refresh adds it and remembers it, the next one does not add it again."""
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
+    at = clock.now() + dt.timedelta(minutes=5)
+    with clock.frozen(at):
+        b.contact(lahti_counsellor, on=dt.date(2026, 11, 14), language="fa")
+        first = rollups.refresh()
+    assert first["contacts_added"] == 1
+    assert RefreshState.get().contacts_after_watermark != []
+
+    with clock.frozen(at + dt.timedelta(minutes=5)):
+        second = rollups.refresh()
+
+    assert second["contacts_added"] == 0
+    assert RefreshState.get().contacts_after_watermark == []
+    assert total(f"org:{lahti.id}", Metric.CONTACTS) == 3
+    assert total("national", Metric.CONTACTS) == 4
+
+
+def test_refresh__a_run_taken_over_adds_nothing(casework, lahti_counsellor):
+    """A run so slow that another took over from it (STALE_RUN) must not add its contacts
+    beside the other's."""
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
+    at = clock.now() + dt.timedelta(minutes=5)
+    with clock.frozen(at):
+        b.contact(lahti_counsellor, on=dt.date(2026, 11, 14), language="fa")
+    state = RefreshState.get()
+    before = (state.watermark_at, cells())
+
+    with clock.frozen(at + dt.timedelta(minutes=1)), pytest.raises(rollups.RefreshTakenOver):
+        RefreshState.objects.filter(id=1).update(running_since=at)  # another run's mark
+        rollups._refresh(state, full=False, started_at=clock.now(),
+                         watermark=clock.now() - rollups.WRITE_SKEW)  # fmt: skip
+
+    assert (RefreshState.get().watermark_at, cells()) == before
