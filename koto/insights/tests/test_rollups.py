@@ -310,16 +310,24 @@ def test_refresh__a_full_refresh_that_dies_makes_the_next_one_full(casework, mon
     assert total("national", Metric.CONTACTS) == 3
 
 
+def contact_after_a_full_refresh(counsellor) -> dt.datetime:
+    """A full refresh once the casework is settled, then a contact logged five minutes later
+    (at the moment returned)."""
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
+    at = clock.now() + dt.timedelta(minutes=5)
+    with clock.frozen(at):
+        b.contact(counsellor, on=dt.date(2026, 11, 14), language="fa")
+    return at
+
+
 def test_refresh_incremental__a_contact_past_the_watermark_is_added_once(
     casework, lahti, lahti_counsellor
 ):
     """A contact logged within the last seconds before an incremental refresh is past its
     watermark: that refresh adds it and remembers it, the next one does not add it again."""
-    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
-        rollups.refresh(full=True)
-    at = clock.now() + dt.timedelta(minutes=5)
+    at = contact_after_a_full_refresh(lahti_counsellor)
     with clock.frozen(at):
-        b.contact(lahti_counsellor, on=dt.date(2026, 11, 14), language="fa")
         first = rollups.refresh()
     assert first["contacts_added"] == 1
     assert RefreshState.get().contacts_after_watermark != []
@@ -336,11 +344,7 @@ def test_refresh_incremental__a_contact_past_the_watermark_is_added_once(
 def test_refresh__a_run_taken_over_adds_nothing(casework, lahti_counsellor):
     """A run so slow that another took over from it (STALE_RUN) must not add its contacts
     beside the other's."""
-    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
-        rollups.refresh(full=True)
-    at = clock.now() + dt.timedelta(minutes=5)
-    with clock.frozen(at):
-        b.contact(lahti_counsellor, on=dt.date(2026, 11, 14), language="fa")
+    at = contact_after_a_full_refresh(lahti_counsellor)
     state = RefreshState.get()
     before = (state.watermark_at, cells())
 
