@@ -743,7 +743,8 @@ def refresh(*, full: bool = False) -> dict:
         return _refresh(state, full=full, started_at=started_at,
                         watermark=safe_watermark(started_at))  # fmt: skip
     finally:
-        RefreshState.objects.filter(id=1).update(running_since=None)
+        # only its own mark: a run taken over leaves the mark of the one that took over
+        RefreshState.objects.filter(id=1, running_since=started_at).update(running_since=None)
 
 
 def _refresh(

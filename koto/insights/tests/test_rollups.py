@@ -341,16 +341,22 @@ def test_refresh_incremental__a_contact_past_the_watermark_is_added_once(
     assert total("national", Metric.CONTACTS) == 4
 
 
-def test_refresh__a_run_taken_over_adds_nothing(casework, lahti_counsellor):
+def test_refresh__a_run_taken_over_adds_nothing(casework, lahti_counsellor, monkeypatch):
     """A run so slow that another took over from it (STALE_RUN) must not add its contacts
-    beside the other's."""
+    beside the other's, nor clear the other's mark."""
     at = contact_after_a_full_refresh(lahti_counsellor)
-    state = RefreshState.get()
-    before = (state.watermark_at, cells())
+    before = (RefreshState.get().watermark_at, cells())
+    other = at + dt.timedelta(hours=4)
+    scopes = rollups.parent_scopes
 
+    def taken_over():  # the other run marks the state while this one counts
+        RefreshState.objects.filter(id=1).update(running_since=other)
+        return scopes()
+
+    monkeypatch.setattr(rollups, "parent_scopes", taken_over)
     with clock.frozen(at + dt.timedelta(minutes=1)), pytest.raises(rollups.RefreshTakenOver):
-        RefreshState.objects.filter(id=1).update(running_since=at)  # another run's mark
-        rollups._refresh(state, full=False, started_at=clock.now(),
-                         watermark=clock.now() - rollups.WRITE_SKEW)  # fmt: skip
+        rollups.refresh()
 
-    assert (RefreshState.get().watermark_at, cells()) == before
+    state = RefreshState.get()
+    assert (state.watermark_at, cells()) == before
+    assert state.running_since == other
