@@ -496,19 +496,18 @@ def _count_money(c: Counter, org_ids, today: dt.date):
 
 
 def compute(
-    org_ids: list[int] | None, *, today: dt.date, money: bool = True, contacts: bool = True
+    org_ids: list[int] | None, *, today: dt.date, money: bool = True
 ) -> tuple[Counter, dict]:
-    """Count every metric for these organisations (None: all). `money=False` leaves out
-    calculated compensation and claims (a full refresh counts those once for all);
-    `contacts=False` the guidance contacts (the refresh counts them apart)."""
+    """Count every metric for these organisations (None: all) but the guidance contacts,
+    which the refresh counts apart (`_count_contacts`: by time up to the watermark, then
+    added by id). `money=False` leaves out calculated compensation and claims (a full
+    refresh counts those once for all)."""
     c = Counter()
     impact: dict[tuple, int] = defaultdict(int)
     _count_clients(c, org_ids)
     _count_assessments(c, org_ids, today)
     _count_plans(c, org_ids, today, impact)
     _count_services(c, org_ids)
-    if contacts:
-        _count_contacts(c, org_ids)
     _count_placement(c, org_ids)
     if money:
         _count_money(c, org_ids, today)
@@ -794,7 +793,7 @@ def _refresh(
             ImpactCell.objects.filter(scope__in=stale).delete()
     for start in range(0, len(org_ids), ORG_BATCH):
         batch = org_ids[start : start + ORG_BATCH]
-        c, impact = compute(batch, today=today, money=not full, contacts=False)
+        c, impact = compute(batch, today=today, money=not full)
         if full:
             for oid in batch:
                 c.values.update(money_by_org.get(oid, {}))
