@@ -195,9 +195,9 @@ def import_contacts(
         if not new or dry_run:
             result.created += len(new)
             return
-        now = clock.now()
         user = actor if getattr(actor, "is_authenticated", False) else None
         with transaction.atomic():
+            now = clock.now()  # within the transaction: see `services.contact_log`
             contacts = []
             for r, pk in zip(new, allocate_ids(Contact, len(new)), strict=True):
                 c = r.clean

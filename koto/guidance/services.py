@@ -251,6 +251,10 @@ def contact_log(
         for r in clean.reasons
     ]
     with transaction.atomic():
+        # Stamped once the transaction holds the database (SQLite's IMMEDIATE lock may take
+        # seconds to come): the dashboard refresh takes the contacts logged after its
+        # watermark, and a stamp older than the transaction could fall behind it.
+        contact.logged_at = clock.now()
         contact.save(force_insert=True)
         ContactReason.objects.bulk_create(reason_rows)
         audit_record(

@@ -95,6 +95,9 @@ class RefreshState(models.Model):
     # the ids of those logged after `watermark_at` that the cells already include, so the
     # next refresh, which adds the contacts logged after `watermark_at`, leaves them out.
     contacts_after_watermark = models.JSONField(default=list, blank=True)
+    # When a full refresh was asked for while another refresh ran (and so skipped): the next
+    # refresh to start is a full one.
+    full_requested_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"refreshed {self.refreshed_at}"

@@ -15,6 +15,7 @@ watermark are one transaction. Run by the task worker (`tasks.insights_refresh`)
 Every rule comes from where it lives: deadlines from `koto.law`, calculated compensation
 from `koto.funding.compensation`. Target groups and age bands are `dimensions`."""
 
+import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
@@ -382,8 +383,11 @@ def _count_contacts(c: Counter, org_ids, *, upto: dt.datetime | None = None,
 
 def _count_contact_rows(c: Counter, org_ids, contacts: Q, reasons: Q) -> None:
     qs = _in(Contact.objects.filter(contacts), "organisation_id", org_ids)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
+    # PostgreSQL: a transaction for its work_mem; SQLite's would take the database's write
+    # lock (IMMEDIATE) for a read, and hold every writer back meanwhile.
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic() if postgres else contextlib.nullcontext():
+        if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '128MB'")
         for r in (
@@ -689,6 +693,17 @@ class RefreshTakenOver(RuntimeError):
     """Another refresh took over from this one (it ran longer than STALE_RUN)."""
 
 
+def _hold(started_at: dt.datetime) -> RefreshState:
+    """Within a write's transaction: lock the state and make sure this run still holds the
+    refresh. A run taken over as dead (STALE_RUN) while it was only slow must write nothing
+    more beside the run that took over: neither an organisation's cells (counted up to its
+    own, older watermark) nor the contacts it would add."""
+    state = RefreshState.objects.select_for_update().get(id=1)
+    if state.running_since != started_at:
+        raise RefreshTakenOver(f"the refresh started at {started_at} was taken over")
+    return state
+
+
 # A row's timestamp is taken by the application a moment before its statement runs, and the
 # application's clock may differ a little from the database's.
 WRITE_SKEW = dt.timedelta(seconds=5)
@@ -728,12 +743,17 @@ def safe_watermark(started_at: dt.datetime) -> dt.datetime:
 
 def refresh(*, full: bool = False) -> dict:
     """Bring the rollups up to date; returns what was done. Only one refresh runs at a time:
-    when another is running, this one returns at once with `skipped`."""
+    when another is running, this one returns at once with `skipped`; a full one skipped
+    so leaves its request, and the next refresh to start is a full one (the nightly full
+    refresh must not be lost to a regular one that happened to run at the time)."""
     started_at = clock.now()
     with transaction.atomic():
         RefreshState.get()
         state = RefreshState.objects.select_for_update().get(id=1)
         if state.running_since and started_at - state.running_since < STALE_RUN:
+            if full and state.full_requested_at is None:
+                state.full_requested_at = started_at
+                state.save(update_fields=["full_requested_at"])
             return {"full": full, "skipped": True, "organisations": 0, "aggregate_scopes": 0,
                     "cells_written": 0, "seconds": 0.0}  # fmt: skip
         state.running_since = started_at
@@ -751,7 +771,7 @@ def _refresh(
 ) -> dict:
     t0 = time.perf_counter()
     today = clock.today()
-    full = full or state.watermark_at is None
+    full = full or state.watermark_at is None or state.full_requested_at is not None
     if full:
         # Contacts logged up to the watermark are counted by their time, those after it by
         # id (a contact committed during the count is left to the next refresh, not
@@ -789,6 +809,7 @@ def _refresh(
             .order_by()
         } - {org_scope(o) for o in org_ids}
         with transaction.atomic():
+            _hold(started_at)
             Cell.objects.filter(scope__in=stale).delete()
             ImpactCell.objects.filter(scope__in=stale).delete()
     for start in range(0, len(org_ids), ORG_BATCH):
@@ -801,6 +822,7 @@ def _refresh(
             _count_contacts(c, batch, upto=watermark)
             _count_contacts(c, batch, ids=[cid for cid, org, _at in after if org in members])
         with transaction.atomic():
+            _hold(started_at)
             written += _write_orgs(batch, c, impact, keep=() if full else CONTACT_METRICS)
             _store_expected(c, started_at)
     contacts = Counter()
@@ -809,11 +831,7 @@ def _refresh(
     touched = set(org_ids) | {org for _cid, org, _at in new_contacts}
     aggregated = 0
     with transaction.atomic():
-        # The run still holds the refresh: one taken over as dead (STALE_RUN) while it was
-        # only slow must not add its contacts beside the run that took over.
-        held = RefreshState.objects.select_for_update().get(id=1).running_since
-        if held != started_at:
-            raise RefreshTakenOver(f"the refresh started at {started_at} was taken over")
+        held = _hold(started_at)
         written += _add_to_cells(contacts)
         for scope, members in parents.items():
             if full or touched & set(members):
@@ -832,6 +850,12 @@ def _refresh(
         state.generation += 1
         if full:
             state.full_refreshed_at = state.refreshed_at
+        # a full refresh asked for while this one ran is still owed (it may see more)
+        state.full_requested_at = (
+            None
+            if full and (held.full_requested_at is None or held.full_requested_at <= started_at)
+            else held.full_requested_at
+        )
         state.seconds = round(time.perf_counter() - t0, 2)
         state.scopes = len(touched) + aggregated
         state.cells = Cell.objects.count()

@@ -360,3 +360,67 @@ def test_refresh__a_run_taken_over_adds_nothing(casework, lahti_counsellor, monk
     state = RefreshState.get()
     assert (state.watermark_at, cells()) == before
     assert state.running_since == other
+
+
+def test_refresh__a_run_taken_over_while_it_counts_writes_no_organisation(casework, monkeypatch):
+    """Taken over between two organisation batches, a run stops before its next write: its
+    cells, counted up to its own watermark, must not replace those of the run that took
+    over."""
+    monkeypatch.setattr(rollups, "ORG_BATCH", 1)
+    compute = rollups.compute
+    calls = []
+
+    def taken_over(batch, **kwargs):
+        calls.append(batch)
+        if len(calls) == 2:  # after the first batch is written
+            RefreshState.objects.filter(id=1).update(
+                running_since=clock.now() + dt.timedelta(hours=4)
+            )
+        return compute(batch, **kwargs)
+
+    monkeypatch.setattr(rollups, "compute", taken_over)
+    with pytest.raises(rollups.RefreshTakenOver):
+        rollups.refresh(full=True)
+
+    written = set(Cell.objects.values_list("scope", flat=True))
+    assert written <= {f"org:{calls[0][0]}"}
+    assert RefreshState.get().watermark_at is None  # the next refresh is a full one
+
+
+def test_refresh__a_full_refresh_skipped_is_the_next_one_run(casework):
+    """The nightly full refresh, arriving while a regular one runs, is not lost: the next
+    refresh to start is a full one, and the one after it is regular again."""
+    rollups.refresh(full=True)
+    started = clock.now()
+    RefreshState.objects.filter(id=1).update(running_since=started)
+
+    skipped = rollups.refresh(full=True)
+
+    assert skipped["skipped"] is True
+    assert RefreshState.get().full_requested_at is not None
+    RefreshState.objects.filter(id=1).update(running_since=None)
+    with clock.frozen(started + dt.timedelta(minutes=5)):
+        assert rollups.refresh()["full"] is True
+    state = RefreshState.get()
+    assert state.full_requested_at is None
+    assert state.full_refreshed_at == started + dt.timedelta(minutes=5)
+    with clock.frozen(started + dt.timedelta(minutes=10)):
+        assert rollups.refresh()["full"] is False
+
+
+def test_refresh__a_full_refresh_asked_for_while_a_full_one_runs_is_still_owed(
+    casework, monkeypatch
+):
+    started = clock.now()
+    compute = rollups.compute
+
+    def asked_meanwhile(batch, **kwargs):
+        with clock.frozen(started + dt.timedelta(minutes=1)):
+            assert rollups.refresh(full=True)["skipped"] is True
+        return compute(batch, **kwargs)
+
+    monkeypatch.setattr(rollups, "compute", asked_meanwhile)
+    with clock.frozen(started):
+        assert rollups.refresh(full=True)["full"] is True
+
+    assert RefreshState.get().full_requested_at == started + dt.timedelta(minutes=1)

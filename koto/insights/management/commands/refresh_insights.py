@@ -28,7 +28,10 @@ class Command(BaseCommand):
         finally:
             context.reset(token)
         if r["skipped"]:
-            self.stdout.write("Another refresh is running; this one did nothing.")
+            self.stdout.write(
+                "Another refresh is running; this one did nothing."
+                + (" The next refresh to start will be a full one." if full else "")
+            )
             return
         self.stdout.write(
             f"{'Full' if r['full'] else 'Incremental'} refresh: {r['organisations']} "
