@@ -1,6 +1,9 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from koto.audit.models import AuditEvent
 from koto.clients import selectors, services
@@ -288,3 +291,34 @@ def test_search__served_purchaser_and_granted_clients_found(org, counsellor, oth
     own = make_client(counsellor, last_name="Salmi")
     make_client(member(other_org), last_name="Salminen")  # not visible
     assert _all_pages(counsellor, "sal", 1) == [own.id, served.id, granted.id]
+
+
+def test_search__own_and_granted_interleaved__every_visible_client_once_in_order(
+    org, counsellor, other_org
+):
+    """The own branch fills its batch first and bounds the granted branches (on PostgreSQL
+    they then probe each name's grant): every page still holds the visible clients in key
+    order, granted ones between own ones, and none of the others'."""
+    cache.clear()
+    theirs = member(other_org)
+    visible = {}
+    for i in range(24):
+        if i % 3 == 2:
+            c = make_client(theirs, first_name="Aino", last_name=f"Koski{i:02d}")
+            AccessGrant.objects.create(client=c, organisation=org, scope="read",
+                                       source="referral", valid_from=dt.date(2020, 1, 1))  # fmt: skip
+        else:
+            c = make_client(counsellor, first_name="Aino", last_name=f"Koski{i:02d}")
+        visible[c.id] = i
+        hidden = make_client(theirs, first_name="Aino", last_name=f"Koski{i:02d}b")
+        if i % 4 == 0:  # a grant that has ended
+            AccessGrant.objects.create(client=hidden, organisation=org, scope="read",
+                                       source="referral", valid_from=dt.date(2020, 1, 1),
+                                       valid_to=dt.date(2021, 1, 1))  # fmt: skip
+    expected = sorted(visible, key=visible.get)
+    for limit in (1, 2, 5, 25):
+        with CaptureQueriesContext(connection) as queries:
+            assert _all_pages(counsellor, "kos", limit) == expected, limit
+            assert _all_pages(counsellor, "aino k", limit) == expected, limit
+        if connection.vendor == "postgresql" and limit < 5:
+            assert any("OFFSET 0)" in q["sql"] for q in queries.captured_queries)
