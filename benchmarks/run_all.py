@@ -19,6 +19,7 @@ RUNS = [
     ["benchmarks.funding", "--db", "postgres"],
     ["benchmarks.scale_data"],  # makes koto_national for benchmarks.national
     ["benchmarks.national"],
+    ["benchmarks.contact_write"],  # the BRIN index's cost per contact, on koto_national
     ["benchmarks.insights"],  # the rollup refresh and the dashboards on koto_national
 ]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -83,6 +84,14 @@ def table() -> str:
         rows.append(
             f"| `guidance_report` over {m['contacts_counted']:,} contacts (PostgreSQL) | median "
             f"{m['median_ms'] / 1000:.2f} s ({m['runs']} runs, max {m['max_ms'] / 1000:.2f} s) | ≤ 2 s | {g['date']} |"
+        )
+    cw = _load("contact_write_postgres")
+    if cw:
+        us = cw["us_per_insert"]
+        rows.append(
+            f"| contact insert with / without the BRIN index on `logged_at` ({cw['contacts']:,} contacts, "
+            f"{cw['inserts']:,} inserts × {cw['rounds']} rounds) | median {us['with_brin']} / {us['without_brin']} µs "
+            f"({cw['brin_us_per_insert']:+} µs) | next to nothing | {cw['date']} |"
         )
     f = _load("funding_postgres")
     if f:
