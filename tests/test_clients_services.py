@@ -7,9 +7,16 @@ from django.test.utils import CaptureQueriesContext
 
 from koto.audit.models import AuditEvent
 from koto.clients import selectors, services
-from koto.clients.models import AccessGrant, ClientEvent, ClientFactChange, NameKind
+from koto.clients.models import (
+    AccessGrant,
+    ClientEvent,
+    ClientFactChange,
+    ClientName,
+    NameKind,
+)
 from koto.core.errors import ValidationFailed
 from koto.core.roles import Role
+from koto.core.text import search_key
 from koto.organisations.models import AgreementScope, ServiceAgreement
 from tests.factories import OrganisationFactory, client_data, make_client, member
 
@@ -293,32 +300,77 @@ def test_search__served_purchaser_and_granted_clients_found(org, counsellor, oth
     assert _all_pages(counsellor, "sal", 1) == [own.id, served.id, granted.id]
 
 
+@pytest.mark.parametrize("probe", [True, False])
 def test_search__own_and_granted_interleaved__every_visible_client_once_in_order(
-    org, counsellor, other_org
+    org, counsellor, other_org, monkeypatch, probe
 ):
     """The own branch fills its batch first and bounds the granted branches (on PostgreSQL
-    they then probe each name's grant): every page still holds the visible clients in key
-    order, granted ones between own ones, and none of the others'."""
+    they then probe each name's grant, or join the grants): every page still holds the
+    visible clients in key order, granted ones between own ones, ties on the same name in
+    id order, and none of the others'."""
     cache.clear()
+    monkeypatch.setattr(selectors, "_probe_pays", lambda reach, n: probe)
     theirs = member(other_org)
-    visible = {}
+
+    def grant(c, **kwargs):
+        AccessGrant.objects.create(client=c, organisation=org, scope="read", source="referral",
+                                   valid_from=dt.date(2020, 1, 1), **kwargs)  # fmt: skip
+
+    visible = []
     for i in range(24):
-        if i % 3 == 2:
-            c = make_client(theirs, first_name="Aino", last_name=f"Koski{i:02d}")
-            AccessGrant.objects.create(client=c, organisation=org, scope="read",
-                                       source="referral", valid_from=dt.date(2020, 1, 1))  # fmt: skip
+        # two in three surnames are shared, the granted client made first (a smaller id):
+        # ties on the key across the branches, which the bound must keep (`<=`, not `<`)
+        last = f"Koski{i // 3:02d}" if i % 3 else f"Koski{i:02d}x"
+        if i % 3 == 1:
+            c = make_client(theirs, first_name="Aino", last_name=last)
+            grant(c)
         else:
-            c = make_client(counsellor, first_name="Aino", last_name=f"Koski{i:02d}")
-        visible[c.id] = i
-        hidden = make_client(theirs, first_name="Aino", last_name=f"Koski{i:02d}b")
+            c = make_client(counsellor, first_name="Aino", last_name=last)
+        visible.append(c)
+        hidden = make_client(theirs, first_name="Aino", last_name=last)
         if i % 4 == 0:  # a grant that has ended
-            AccessGrant.objects.create(client=hidden, organisation=org, scope="read",
-                                       source="referral", valid_from=dt.date(2020, 1, 1),
-                                       valid_to=dt.date(2021, 1, 1))  # fmt: skip
-    expected = sorted(visible, key=visible.get)
-    for limit in (1, 2, 5, 25):
+            grant(hidden, valid_to=dt.date(2021, 1, 1))
+    expected = [
+        c.id for c in sorted(visible, key=lambda c: (search_key(f"{c.last_name} aino"), c.id))
+    ]
+    for limit in (1, 2, 3, 4, 5, 25):
         with CaptureQueriesContext(connection) as queries:
             assert _all_pages(counsellor, "kos", limit) == expected, limit
-            assert _all_pages(counsellor, "aino k", limit) == expected, limit
         if connection.vendor == "postgresql" and limit < 5:
-            assert any("OFFSET 0)" in q["sql"] for q in queries.captured_queries)
+            probed = any("OFFSET 0)" in q["sql"] for q in queries.captured_queries)
+            assert probed is probe
+    first_last = sorted(visible, key=lambda c: (search_key(f"aino {c.last_name}"), c.id))
+    assert _all_pages(counsellor, "aino k", 2) == [c.id for c in first_last]
+
+
+@pytest.mark.parametrize("probe", [True, False])
+def test_search__granted_client_tied_with_the_last_own_one_of_a_batch__listed(
+    org, counsellor, other_org, monkeypatch, probe
+):
+    """A search of one per page reads batches of 4: the reach's branch fills with three own
+    clients and an own "Koski Aino", which bounds the granted branch; a granted "Koski
+    Aino" made before it (a smaller id) sorts just before it and must still be read."""
+    cache.clear()
+    monkeypatch.setattr(selectors, "_probe_pays", lambda reach, n: probe)
+    own = [make_client(counsellor, first_name="Aino", last_name=f"Kivi{i}") for i in range(3)]
+    twin = make_client(member(other_org), first_name="Aino", last_name="Koski")
+    AccessGrant.objects.create(client=twin, organisation=org, scope="read", source="referral",
+                               valid_from=dt.date(2020, 1, 1))  # fmt: skip
+    last = make_client(counsellor, first_name="Aino", last_name="Koski")
+    assert _all_pages(counsellor, "k", 1) == [c.id for c in own] + [twin.id, last.id]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's collations")
+def test_search_keys__in_code_point_order_in_the_database(counsellor):
+    """The search merges and pages name keys in Python's order: the database must sort them
+    the same way whatever its default collation (migration clients.0009)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, collation_name FROM information_schema.columns"
+            " WHERE table_name = 'clients_clientname' AND column_name LIKE 'key_%%'"
+        )
+        assert dict(cursor.fetchall()) == {"key_last_first": "C", "key_first_last": "C"}
+    for last in ("Koski", "Koskia", "Koski-Berg", "Kö", "Ko", "Kz", "Øster"):
+        make_client(counsellor, first_name="A", last_name=last)
+    keys = list(ClientName.objects.order_by("key_last_first").values_list("key_last_first", flat=True))  # fmt: skip
+    assert keys == sorted(keys)
