@@ -1,5 +1,9 @@
+from django.utils import translation
+
+from koto.clients.forms import ClientForm
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 from koto.organisations.reference import load_reference_data
+from koto.organisations.selectors import municipality_names
 
 
 def test_reference_data__all_finland(db):
@@ -24,3 +28,15 @@ def test_reference_data__idempotent(db):
     n = Organisation.objects.count()
     load_reference_data()
     assert Organisation.objects.count() == n
+
+
+def test_municipality_names__in_the_language_of_the_page(db):
+    load_reference_data()
+    with translation.override("sv"):
+        names = {code: name for _id, code, name in municipality_names()}
+        form = ClientForm()
+    assert len(names) == 308
+    assert names["091"] == "Helsingfors"
+    assert ("091", "Helsingfors (091)") in form.fields["home_municipality_code"].choices
+    with translation.override("fi"):
+        assert {code: name for _id, code, name in municipality_names()}["091"] == "Helsinki"

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from koto.clients import codes
 from koto.clients.models import ConsentScope, Gender, LawFact, Meeting, Relation, ResidenceBasis
 from koto.core.widgets import ListSelect, ListSelectMultiple
-from koto.organisations.selectors import all_organisations, municipalities
+from koto.organisations.selectors import all_organisations, municipality_names
 
 
 class DateInput(forms.DateInput):
@@ -106,7 +106,7 @@ class ClientForm(forms.Form):
         self.fields["other_languages"].choices = langs
         self.fields["residence_basis"].choices = _blank(ResidenceBasis.choices)
         self.fields["home_municipality_code"].choices = _blank(
-            [(m.municipality_code, f"{m.name} ({m.municipality_code})") for m in municipalities()]
+            [(code, f"{name} ({code})") for _id, code, name in municipality_names()]
         )
 
     def service_data(self) -> dict:

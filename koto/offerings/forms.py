@@ -6,7 +6,7 @@ from koto.clients import codes
 from koto.clients.forms import DateInput
 from koto.core.widgets import ListSelect
 from koto.offerings.models import CivicTopic, ServiceKind, Track
-from koto.organisations.selectors import municipalities
+from koto.organisations.selectors import municipality_names
 
 
 def _blank(choices):
@@ -56,7 +56,7 @@ class ServiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = _blank(codes.language_choices())
         self.fields["served_municipalities"].choices = [
-            (str(m.id), m.name) for m in municipalities()
+            (str(pk), name) for pk, _code, name in municipality_names()
         ]
 
 
