@@ -87,11 +87,16 @@ def table() -> str:
         )
     cw = _load("contact_write_postgres")
     if cw:
-        us = cw["us_per_insert"]
+        us, span = cw["us_per_insert"], cw.get("us_per_insert_range", {})
+        ranges = (
+            f"; ranges {span['with_brin'][0]}–{span['with_brin'][1]} / {span['without_brin'][0]}–{span['without_brin'][1]} µs"
+            if span
+            else ""
+        )
         rows.append(
             f"| contact insert with / without the BRIN index on `logged_at` ({cw['contacts']:,} contacts, "
             f"{cw['inserts']:,} inserts × {cw['rounds']} rounds) | median {us['with_brin']} / {us['without_brin']} µs "
-            f"({cw['brin_us_per_insert']:+} µs) | next to nothing | {cw['date']} |"
+            f"({cw['brin_us_per_insert']:+} µs{ranges}) | next to nothing | {cw['date']} |"
         )
     f = _load("funding_postgres")
     if f:

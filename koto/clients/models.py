@@ -229,6 +229,8 @@ class ClientName(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=NameKind.choices)
     first_name = models.CharField(_("first names"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    # Collated "C" on PostgreSQL by migration clients.0009 (not in the model's state: SQLite
+    # has no such collation); an AlterField of these two must collate them "C" again.
     key_last_first = models.CharField(max_length=310, editable=False)
     key_first_last = models.CharField(max_length=310, editable=False)
 

@@ -6,6 +6,7 @@ a user with an open break-glass access. Anyone else gets NotFound (404).
 """
 
 import base64
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -264,8 +265,8 @@ def _probe_pays(reach: Reach, n: int) -> bool:
     """Whether probing beats the join: a bounded range holds about n × (names nationwide /
     names of the reach) names, the join reads the organisation's grants. The counts are a
     plan's estimate, not an answer, so they are kept for ten minutes (per process)."""
-    reached = ",".join(map(str, sorted(reach.full_org_ids)))
-    key = f"koto:search-shape:{reach.organisation_id}:{reached}"
+    reached = hashlib.sha1(",".join(map(str, sorted(reach.full_org_ids))).encode()).hexdigest()
+    key = f"koto:search-shape:{reach.organisation_id}:{reached[:16]}"
     shape = cache.get(key)
     if shape is None:
         with connection.cursor() as cursor:

@@ -241,8 +241,8 @@ class Sink:
         some through the ORM (users, access grants, placements), and a table never
         analysed is planned as nearly empty until autovacuum comes to it, which after a
         load of 15 GB can take a while (Helsinki's 17 493 access grants estimated at 62
-        made the name search hash them all and probe the names 13 774 times: 100 ms
-        instead of 1). On PostgreSQL, outside a transaction, a VACUUM too: it marks the new
+        made the name search hash them all and probe the names 13 774 times: 100 ms of
+        SQL for "pat", against 14 ms once analysed). On PostgreSQL, outside a transaction, a VACUUM too: it marks the new
         pages all-visible, as autovacuum does in time for tables written once, so index-only
         scans read no heap from the start (the name search's p95 in Helsinki: 42 → 32 ms).
         At national scale 6 s for ANALYZE, 23 s for both."""

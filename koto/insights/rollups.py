@@ -751,7 +751,7 @@ def refresh(*, full: bool = False) -> dict:
         RefreshState.get()
         state = RefreshState.objects.select_for_update().get(id=1)
         if state.running_since and started_at - state.running_since < STALE_RUN:
-            if full and state.full_requested_at is None:
+            if full:  # the latest request: one made while a requested full run runs stays owed
                 state.full_requested_at = started_at
                 state.save(update_fields=["full_requested_at"])
             return {"full": full, "skipped": True, "organisations": 0, "aggregate_scopes": 0,

@@ -424,3 +424,25 @@ def test_refresh__a_full_refresh_asked_for_while_a_full_one_runs_is_still_owed(
         assert rollups.refresh(full=True)["full"] is True
 
     assert RefreshState.get().full_requested_at == started + dt.timedelta(minutes=1)
+
+
+def test_refresh__a_request_made_while_a_requested_full_run_runs_is_still_owed(
+    casework, monkeypatch
+):
+    """A full run started because of a pending request; the nightly one, asked for while it
+    runs, is owed after it (the pending request it ran for does not hide the new one)."""
+    rollups.refresh(full=True)
+    started = clock.now() + dt.timedelta(minutes=10)
+    RefreshState.objects.filter(id=1).update(full_requested_at=started - dt.timedelta(minutes=5))
+    compute = rollups.compute
+
+    def asked_meanwhile(batch, **kwargs):
+        with clock.frozen(started + dt.timedelta(minutes=1)):
+            assert rollups.refresh(full=True)["skipped"] is True
+        return compute(batch, **kwargs)
+
+    monkeypatch.setattr(rollups, "compute", asked_meanwhile)
+    with clock.frozen(started):
+        assert rollups.refresh()["full"] is True
+
+    assert RefreshState.get().full_requested_at == started + dt.timedelta(minutes=1)
