@@ -4,9 +4,9 @@ Python's (`koto/clients/selectors.py: _name_rows`), and the two must agree. A da
 with a linguistic collation (fi_FI.UTF-8, say) orders "koski a" and "koskia" the other way
 round from Python and could leave a client out of every page or list one twice. "C" is
 byte order, which for UTF-8 is code-point order, as Python compares strings (SQLite's
-default BINARY is too). Changing a column's collation rebuilds its six indexes under an
-exclusive lock on the table (about 7 s an index over 1.6 M names: a minute or so at
-national scale, with name searches and client writes waiting). Not in the model's state:
+default BINARY is too). Changing a column's collation rebuilds its indexes under an
+exclusive lock on the table: 8.4 s at national scale (1.6 M names), name searches and
+client writes waiting meanwhile. Not in the model's state:
 SQLite has no collation named "C"; see the comment on the fields."""
 
 from django.db import migrations
