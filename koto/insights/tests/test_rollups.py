@@ -408,18 +408,23 @@ def test_refresh__a_full_refresh_skipped_is_the_next_one_run(casework):
         assert rollups.refresh()["full"] is False
 
 
-def test_refresh__a_full_refresh_asked_for_while_a_full_one_runs_is_still_owed(
-    casework, monkeypatch
-):
-    started = clock.now()
+def full_asked_while_it_runs(monkeypatch, at: dt.datetime) -> None:
+    """While the next refresh counts, a full one is asked for at `at` (and skips)."""
     compute = rollups.compute
 
     def asked_meanwhile(batch, **kwargs):
-        with clock.frozen(started + dt.timedelta(minutes=1)):
+        with clock.frozen(at):
             assert rollups.refresh(full=True)["skipped"] is True
         return compute(batch, **kwargs)
 
     monkeypatch.setattr(rollups, "compute", asked_meanwhile)
+
+
+def test_refresh__a_full_refresh_asked_for_while_a_full_one_runs_is_still_owed(
+    casework, monkeypatch
+):
+    started = clock.now()
+    full_asked_while_it_runs(monkeypatch, started + dt.timedelta(minutes=1))
     with clock.frozen(started):
         assert rollups.refresh(full=True)["full"] is True
 
@@ -434,14 +439,7 @@ def test_refresh__a_request_made_while_a_requested_full_run_runs_is_still_owed(
     rollups.refresh(full=True)
     started = clock.now() + dt.timedelta(minutes=10)
     RefreshState.objects.filter(id=1).update(full_requested_at=started - dt.timedelta(minutes=5))
-    compute = rollups.compute
-
-    def asked_meanwhile(batch, **kwargs):
-        with clock.frozen(started + dt.timedelta(minutes=1)):
-            assert rollups.refresh(full=True)["skipped"] is True
-        return compute(batch, **kwargs)
-
-    monkeypatch.setattr(rollups, "compute", asked_meanwhile)
+    full_asked_while_it_runs(monkeypatch, started + dt.timedelta(minutes=1))
     with clock.frozen(started):
         assert rollups.refresh()["full"] is True
 
