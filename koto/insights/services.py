@@ -1,8 +1,14 @@
 """Writes of the insights app: the rollup refresh (run by the task worker) and the audit
 record of an export. Dashboards themselves hold no personal data."""
 
+import logging
+
 from koto.audit.services import audit_record
+from koto.core import clock
 from koto.insights import rollups
+from koto.insights.models import RefreshState
+
+logger = logging.getLogger(__name__)
 
 
 def insights_refresh(*, actor=None, full: bool = False) -> dict:
@@ -17,6 +23,12 @@ def insights_refresh(*, actor=None, full: bool = False) -> dict:
         object_id="full" if result["full"] else "incremental",
         changes={k: result[k] for k in ("organisations", "aggregate_scopes", "cells_written")},
     )
+    overdue = rollups.full_refresh_overdue(RefreshState.get(), clock.now())
+    if overdue:
+        result["full_overdue"] = overdue
+        logger.warning(
+            "Dashboard rollups: %s; schedule `refresh_insights --full` nightly.", overdue
+        )
     return result
 
 

@@ -1,8 +1,10 @@
 """The rollups count what the casework rows say, per organisation and summed upwards."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from koto.core import clock
@@ -444,3 +446,21 @@ def test_refresh__a_request_made_while_a_requested_full_run_runs_is_still_owed(
         assert rollups.refresh()["full"] is True
 
     assert RefreshState.get().full_requested_at == started + dt.timedelta(minutes=1)
+
+
+def test_refresh_command__warns_when_the_nightly_full_refresh_has_not_run(casework):
+    """A regular refresh after more than a day without a full one says so on stderr (cron
+    mails it; the task worker logs it), and says nothing once a full one has run."""
+    start = clock.now()
+    with clock.frozen(start):
+        call_command("refresh_insights", "--full", stdout=io.StringIO())
+    out, err = io.StringIO(), io.StringIO()
+    with clock.frozen(start + dt.timedelta(hours=27)):
+        call_command("refresh_insights", stdout=out, stderr=err)
+    assert "Incremental refresh" in out.getvalue()
+    at = start.astimezone(clock.HELSINKI)
+    assert f"the last full refresh was at {at:%Y-%m-%d %H:%M} (Helsinki)" in err.getvalue()
+    err = io.StringIO()
+    with clock.frozen(start + dt.timedelta(hours=2)):
+        call_command("refresh_insights", stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""

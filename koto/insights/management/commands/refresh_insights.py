@@ -33,6 +33,11 @@ class Command(BaseCommand):
                 + (" The next refresh to start will be a full one." if full else "")
             )
             return
+        if r.get("full_overdue"):
+            self.stderr.write(
+                f"Warning: {r['full_overdue']}; schedule `refresh_insights --full` nightly "
+                "(docs/insights.md)."
+            )
         self.stdout.write(
             f"{'Full' if r['full'] else 'Incremental'} refresh: {r['organisations']} "
             f"organisations, {r['aggregate_scopes']} aggregate scopes, {r['cells_written']} "
