@@ -7,6 +7,8 @@ kind, target group and services used, and the months to the outcome (or to censo
 Both are rebuilt by `koto.insights.rollups` (the task worker runs it), never written by a
 request."""
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +77,10 @@ class ImpactCell(models.Model):
         return f"{self.scope} {self.start_month} {self.months} {self.event} n={self.n}"
 
 
+# The full refresh runs nightly; one older than this has not run (cron, the worker).
+FULL_OVERDUE = dt.timedelta(hours=26)
+
+
 class RefreshState(models.Model):
     """One row: when the rollups were last rebuilt and up to which change they include."""
 
@@ -105,6 +111,15 @@ class RefreshState(models.Model):
     @classmethod
     def get(cls) -> "RefreshState":
         return cls.objects.get_or_create(id=1)[0]
+
+    def full_overdue(self, now: dt.datetime) -> bool:
+        """Whether the cells miss a full refresh: between full refreshes deletions,
+        attendance and test results are not recounted, contacts keep the target group and
+        age band their client had when they were added, and a contact the watermark missed
+        waits. False before any refresh at all (then there are no figures to doubt)."""
+        if self.refreshed_at is None:
+            return False
+        return self.full_refreshed_at is None or now - self.full_refreshed_at > FULL_OVERDUE
 
     def age_minutes(self) -> int | None:
         if self.refreshed_at is None:

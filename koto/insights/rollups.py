@@ -687,20 +687,6 @@ def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
 
 
 STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
-# The full refresh runs nightly; one older than this has not run (cron, the worker).
-FULL_OVERDUE = dt.timedelta(hours=26)
-
-
-def full_refresh_overdue(state: RefreshState, now: dt.datetime) -> str | None:
-    """Why the cells are missing a full refresh, or None: between full refreshes deletions,
-    attendance and test results are not recounted, contacts keep the target group and age
-    band their client had when they were added, and a contact the watermark missed waits."""
-    if state.full_refreshed_at is None:
-        return "no full refresh has run yet"
-    if now - state.full_refreshed_at > FULL_OVERDUE:
-        at = state.full_refreshed_at.astimezone(clock.HELSINKI)
-        return f"the last full refresh was at {at:%Y-%m-%d %H:%M} (Helsinki)"
-    return None
 
 
 class RefreshTakenOver(RuntimeError):

@@ -400,6 +400,9 @@ class Dashboard:
     months: list[dt.date]
     tables: list[Table] = field(default_factory=list)
     refreshed_at: dt.datetime | None = None
+    # the nightly full recount is late (`RefreshState.full_overdue`): some figures may lag
+    full_refreshed_at: dt.datetime | None = None
+    full_overdue: bool = False
     suppressed_any: bool = False
     not_broken_down: bool = False
 
@@ -476,7 +479,10 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
     suppress = not scope.own
     months = month_range(filters.month_from, filters.month_to)
     state = RefreshState.get()
-    d = Dashboard(scope, filters, months, refreshed_at=state.refreshed_at)
+    d = Dashboard(
+        scope, filters, months, refreshed_at=state.refreshed_at,
+        full_refreshed_at=state.full_refreshed_at, full_overdue=state.full_overdue(clock.now()),
+    )  # fmt: skip
     by_month: dict[tuple[str, dt.date], int] = defaultdict(int)
     by_key: dict[tuple[str, str], int] = defaultdict(int)
     by_mk: dict[tuple[str, dt.date, str], int] = defaultdict(int)
@@ -830,6 +836,8 @@ class Impact:
     group_curves: dict[str, list[KmPoint]]
     follow_up: tuple[int, ...] = FOLLOW_UP_MONTHS
     refreshed_at: dt.datetime | None = None
+    full_refreshed_at: dt.datetime | None = None
+    full_overdue: bool = False
     suppressed_any: bool = False
 
     @property
@@ -974,5 +982,7 @@ def impact_for(
         curve=overall,
         group_curves=group_curves,
         refreshed_at=state.refreshed_at,
+        full_refreshed_at=state.full_refreshed_at,
+        full_overdue=state.full_overdue(clock.now()),
         suppressed_any=found_suppressed,
     )

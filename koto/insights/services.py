@@ -23,8 +23,13 @@ def insights_refresh(*, actor=None, full: bool = False) -> dict:
         object_id="full" if result["full"] else "incremental",
         changes={k: result[k] for k in ("organisations", "aggregate_scopes", "cells_written")},
     )
-    overdue = rollups.full_refresh_overdue(RefreshState.get(), clock.now())
-    if overdue:
+    state = RefreshState.get()
+    if state.full_overdue(clock.now()):
+        if state.full_refreshed_at is None:
+            overdue = "no full refresh has run yet"
+        else:
+            at = state.full_refreshed_at.astimezone(clock.HELSINKI)
+            overdue = f"the last full refresh was at {at:%Y-%m-%d %H:%M} (Helsinki)"
         result["full_overdue"] = overdue
         logger.warning(
             "Dashboard rollups: %s; schedule `refresh_insights --full` nightly.", overdue

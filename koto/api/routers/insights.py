@@ -64,6 +64,9 @@ def dashboard(
         "scope": {"code": d.scope.code, "label": d.scope.label, "own": d.scope.own},
         "filters": d.filters.as_query(),
         "refreshed_at": d.refreshed_at,
+        "full_refreshed_at": d.full_refreshed_at,
+        # the nightly full recount is late: some figures may lag (docs/insights.md)
+        "full_refresh_overdue": d.full_overdue,
         "suppressed_below": selectors.SUPPRESS_BELOW if not d.scope.own else None,
         # a total hidden because a hidden count could be worked out from it
         "hidden_total": selectors.COMPLEMENTARY if not d.scope.own else None,
@@ -123,6 +126,8 @@ def impact(
         "to": i.month_to.strftime("%Y-%m"),
         "grouping": i.grouping,
         "refreshed_at": i.refreshed_at,
+        "full_refreshed_at": i.full_refreshed_at,
+        "full_refresh_overdue": i.full_overdue,
         "cohorts": rows(i.cohorts),
         "groups": rows(i.groups),
         "kaplan_meier": points(i.curve),

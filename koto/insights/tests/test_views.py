@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from koto.audit.models import AuditEvent
+from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied
 from koto.insights import rollups, selectors
+from koto.insights.models import FULL_OVERDUE, RefreshState
 from koto.insights.selectors import Filters
 from koto.insights.tests import builders as b
 
@@ -197,6 +199,35 @@ def test_impact_page__labelled_observational(data, manager, web):
     html = response.content.decode()
     assert "Observational, not causal." in html
     assert "Kaplan–Meier" in html
+
+
+def test_refresh_state__full_overdue_after_26_hours(data):
+    state = RefreshState.get()
+    ran = state.full_refreshed_at
+    assert ran is not None
+    assert not state.full_overdue(ran + FULL_OVERDUE)
+    assert state.full_overdue(ran + FULL_OVERDUE + dt.timedelta(seconds=1))
+    state.full_refreshed_at = None  # regular refreshes only, never a full one
+    assert state.full_overdue(ran)
+    state.refreshed_at = None  # nothing computed: no figures to doubt
+    assert not state.full_overdue(ran)
+
+
+def test_pages_and_api__say_when_the_nightly_full_recount_is_late(data, manager, web):
+    pages = (f"/insights/?{PERIOD}", "/insights/impact/?from=2025-01&to=2026-11")
+    for url in pages:
+        assert 'id="full-overdue"' not in web(manager).get(url).content.decode()
+    late = RefreshState.get().full_refreshed_at + FULL_OVERDUE + dt.timedelta(hours=1)
+    with clock.frozen(late):
+        for url in pages:
+            html = web(manager).get(url).content.decode()
+            assert 'id="full-overdue"' in html
+            assert "The nightly recount of all figures last ran on" in html
+        for api in (f"/api/v1/insights/dashboard?{PERIOD}", "/api/v1/insights/impact"):
+            assert web(manager).get(api).json()["full_refresh_overdue"] is True
+        RefreshState.objects.update(full_refreshed_at=None)
+        html = web(manager).get(pages[0]).content.decode()
+        assert "The nightly recount of all figures has not run yet." in html
 
 
 def test_impact_page__unknown_grouping_names_the_field(manager, web):
