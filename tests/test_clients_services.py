@@ -357,6 +357,24 @@ def test_search__granted_client_tied_with_the_last_own_one_of_a_batch__listed(
     assert _all_pages(counsellor, "k", 1) == [c.id for c in own] + [twin.id, last.id]
 
 
+@pytest.mark.parametrize("probe", [True, False])
+def test_search__granted_client_tied_with_the_bound_after_dropped_rows__listed(
+    org, counsellor, other_org, monkeypatch, probe
+):
+    """The bound must keep a granted name equal to it (`<=`, not `<`). Three own clients
+    match "k" by both names, first at "kaarina kivi…", and are listed there; on the page
+    after them, the reach's batch of 4 is their second names (dropped: already listed) and
+    the own "koski aino", which bounds the granted branch, so the granted "koski aino" (a
+    smaller id) is read in that same round or never: no page ends between them."""
+    monkeypatch.setattr(selectors, "_probe_pays", lambda reach, n: probe)
+    twice = [make_client(counsellor, first_name="Kaarina", last_name=f"Kivi{i}") for i in range(3)]
+    twin = make_client(member(other_org), first_name="Aino", last_name="Koski")
+    AccessGrant.objects.create(client=twin, organisation=org, scope="read", source="referral",
+                               valid_from=dt.date(2020, 1, 1))  # fmt: skip
+    last = make_client(counsellor, first_name="Aino", last_name="Koski")
+    assert _all_pages(counsellor, "k", 1) == [c.id for c in twice] + [twin.id, last.id]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's collations")
 def test_search_keys__in_code_point_order_in_the_database(counsellor):
     """The search merges and pages name keys in Python's order: the database must sort them
