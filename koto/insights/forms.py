@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from koto.core.widgets import ListSelect
 from koto.insights.dimensions import AGE_BAND_LABELS, TARGET_GROUP_LABELS, add_months
 from koto.insights.selectors import GROUPINGS, Filters, default_filters
 
@@ -33,7 +34,7 @@ class FilterForm(forms.Form):
     )  # fmt: skip
     age_band = forms.ChoiceField(label=gettext_lazy("Age band"), required=False)
 
-    def __init__(self, data=None, *, scopes: list[tuple[str, str]], grouping: bool = False):
+    def __init__(self, data=None, *, scopes: list, grouping: bool = False):
         super().__init__(data)
         d = default_filters()
         self.fields["from"] = forms.CharField(
@@ -45,8 +46,9 @@ class FilterForm(forms.Form):
             widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric"}),
         )  # fmt: skip
         self.order_fields(["scope", "from", "to", "target_group", "language", "age_band"])
-        # A select of the viewer's scopes; another value answers 404 in the selector.
-        self.fields["scope"].widget = forms.Select(choices=scopes)
+        # A select of the viewer's scopes (a national viewer's: hundreds, in groups); another
+        # value answers 404 in the selector.
+        self.fields["scope"].widget = ListSelect(choices=scopes)
         self.fields["target_group"].choices = [("", _("All"))] + [
             (k, str(v)) for k, v in TARGET_GROUP_LABELS.items()
         ]

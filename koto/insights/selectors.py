@@ -22,6 +22,7 @@ from koto.insights.dimensions import add_months, month_range, quarter_of
 from koto.insights.models import MONEY, Cell, ImpactCell, Metric, RefreshState
 from koto.insights.statistics import kaplan_meier, survival_at, wilson_interval
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
+from koto.organisations.selectors import organisation_names
 
 SUPPRESS_BELOW = 5
 NATIONAL_KINDS = (OrganisationKind.REGIONAL_STATE_AUTHORITY, OrganisationKind.KEHA)
@@ -60,9 +61,9 @@ def scopes_for(*, user) -> list[Scope]:
     if region_id is not None and org.kind != OrganisationKind.WELFARE_REGION:
         region = Organisation.objects.filter(id=region_id).first()
         if region is not None:
-            scopes.append(Scope(f"region:{region.id}", region.name, "region", False))
+            scopes.append(Scope(f"region:{region.id}", _region_label(region), "region", False))
     elif org.kind == OrganisationKind.WELFARE_REGION:
-        scopes.append(Scope(f"region:{org.id}", org.name, "region", False))
+        scopes.append(Scope(f"region:{org.id}", _region_label(org), "region", False))
     areas = EmploymentArea.objects.select_related("authority")
     if org.kind == OrganisationKind.EMPLOYMENT_AUTHORITY:
         areas = areas.filter(authority=org)
@@ -73,6 +74,12 @@ def scopes_for(*, user) -> list[Scope]:
     if org.kind in NATIONAL_KINDS:
         scopes.append(Scope("national", _("Whole country"), "national", False))
     return scopes
+
+
+def _region_label(region: Organisation) -> str:
+    """A region scope adds up the welfare region's own clients and its municipalities':
+    said in its label, which would otherwise repeat the region's own scope for its manager."""
+    return _("%(region)s and its municipalities") % {"region": region.name}
 
 
 def scope_get_for(*, user, code: str | None) -> Scope:
@@ -101,21 +108,27 @@ def _scope_by_code(code: str) -> Scope | None:
     if kind == "org":
         return Scope(code, org.name, "organisation", False)
     if kind == "region" and org.kind == OrganisationKind.WELFARE_REGION:
-        return Scope(code, org.name, "region", False)
+        return Scope(code, _region_label(org), "region", False)
     if kind == "area" and org.kind == OrganisationKind.EMPLOYMENT_AUTHORITY:
         return Scope(code, org.name, "area", False)
     return None
 
 
-def scope_choices_for(*, user) -> list[tuple[str, str]]:
-    """Scopes for the filter form; national viewers also get every welfare region."""
+def scope_choices_for(*, user) -> list:
+    """Scopes for the filter form: the viewer's own; a national viewer may open any scope
+    (`scope_get_for`), so it also chooses among every welfare region, employment area and
+    municipality (grouped: a select with an optgroup each)."""
     scopes = scopes_for(user=user)
-    out = [(s.code, s.label) for s in scopes]
+    out: list = [(s.code, s.label) for s in scopes]
     if any(s.level == "national" for s in scopes):
-        for r in Organisation.objects.filter(kind=OrganisationKind.WELFARE_REGION).order_by(
-            "name_fi"
-        ):
-            out.append((f"region:{r.id}", r.name))
+        kinds = OrganisationKind
+        groups = [
+            (_("Welfare regions"), "region", organisation_names(kinds.WELFARE_REGION)),
+            (_("Employment areas"), "area", organisation_names(
+                kinds.EMPLOYMENT_AUTHORITY, employment_area__isnull=False)),
+            (_("Municipalities"), "org", organisation_names(kinds.MUNICIPALITY)),
+        ]  # fmt: skip
+        out += [(label, [(f"{p}:{i}", n) for i, n in names]) for label, p, names in groups]
     return out
 
 

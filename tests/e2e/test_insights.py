@@ -78,3 +78,45 @@ def test_dashboards__filters_region_export_impact(page, lahti_manager, a11y):
         page.get_by_role("heading", name="Aika työllistymiseen tai opintoihin (Kaplan–Meier)")
     ).to_be_visible()
     a11y(page)
+
+
+def test_dashboards__welfare_region_and_keha_managers(page, lahti_manager, a11y):
+    """The welfare region's manager reads its own figures (small counts shown) and the
+    region's; KEHA's manager picks Lahti from the country's municipalities (small counts
+    hidden), downloads the XLSX and reads the national impact page."""
+    _manager, region = lahti_manager
+    member(region, Role.MANAGER, username="hanna")
+    keha = OrganisationFactory(code="keha", kind=OrganisationKind.KEHA, name_fi="KEHA-keskus")
+    member(keha, Role.MANAGER, username="kalle")
+
+    login(page, "hanna")
+    page.goto("/insights/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tietonäkymät")
+    scope = page.get_by_label("Tarkastelualue")
+    expect(scope.locator("option")).to_have_text([  # its own clients; with its municipalities'
+        "Päijät-Hämeen hyvinvointialue", "Päijät-Hämeen hyvinvointialue ja sen kunnat",
+    ])  # fmt: skip
+    scope.select_option(f"region:{region.id}")
+    page.get_by_role("button", name="Näytä").click()
+    expect(page.get_by_role("table", name="Yhteydenotot kanavan mukaan")).to_contain_text("<5")
+    a11y(page)
+    page.get_by_role("button", name="Kirjaudu ulos").click()
+
+    login(page, "kalle")
+    page.goto("/insights/")
+    scope = page.get_by_label("Tarkastelualue")
+    expect(scope.locator("optgroup")).to_have_count(3)
+    scope.select_option(label="Lahti")
+    page.get_by_role("button", name="Näytä").click()
+    expect(page.get_by_text("Lahti ·", exact=False)).to_be_visible()
+    expect(page.get_by_role("table", name="Yhteydenotot kanavan mukaan")).to_contain_text("<5")
+    a11y(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    scope.select_option("national")
+    page.get_by_role("button", name="Näytä").click()
+    page.get_by_role("link", name="Vaikuttavuuden arviointi").click()
+    expect(page.get_by_text("Havainnoiva, ei syy-seuraussuhde.")).to_be_visible()
+    a11y(page)

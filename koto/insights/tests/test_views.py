@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from openpyxl import load_workbook
 
 from koto.audit.models import AuditEvent
@@ -18,6 +19,8 @@ from koto.insights import rollups, selectors
 from koto.insights.models import FULL_OVERDUE, RefreshState
 from koto.insights.selectors import Filters
 from koto.insights.tests import builders as b
+from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
+from tests.factories import OrganisationFactory
 
 PERIOD = "from=2026-01&to=2026-11"
 
@@ -83,6 +86,41 @@ def test_scope_get_for__national_viewer_opens_any_scope(data, national, heinola)
     assert selectors.scope_get_for(user=national, code="national").level == "national"
     s = selectors.scope_get_for(user=national, code=f"org:{heinola.id}")
     assert (s.level, s.own) == ("organisation", False)
+
+
+def test_scope_choices_for__national_viewer_chooses_any_region_area_or_municipality(
+    data, national, manager, region, lahti, heinola
+):
+    authority = OrganisationFactory(code="ta-lahti", name_fi="Lahden työllisyysalue",
+                                    kind=OrganisationKind.EMPLOYMENT_AUTHORITY)  # fmt: skip
+    EmploymentArea.objects.create(authority=authority, responsible_municipality=lahti)
+    Organisation.objects.update(name_sv="")  # no Swedish names: the Finnish ones are shown
+    Organisation.objects.filter(id=lahti.id).update(name_sv="Lahtis")
+    with translation.override("sv"):
+        choices = dict(selectors.scope_choices_for(user=national))
+        municipalities = choices["Kommuner"]
+    assert choices["Välfärdsområden"] == [(f"region:{region.id}", "Päijät-Hämeen hva")]
+    assert choices["Sysselsättningsområden"] == [(f"area:{authority.id}", "Lahden työllisyysalue")]
+    # in the language's names and order, Finnish where a name is missing
+    assert municipalities == [(f"org:{heinola.id}", "Heinola"), (f"org:{lahti.id}", "Lahtis")]
+    assert [code for code, _label in selectors.scope_choices_for(user=manager)] == [
+        f"org:{lahti.id}", f"region:{region.id}", f"area:{authority.id}",
+    ]  # fmt: skip
+
+
+def test_dashboard_page__national_viewer_opens_a_municipality_from_the_list(
+    data, national, lahti, web
+):
+    page = web(national).get(f"/insights/?{PERIOD}").content.decode()
+    name = lahti.name_en  # the page is in English
+    assert f'<option value="org:{lahti.id}">{name}</option>' in page
+    assert '<optgroup label="Municipalities">' in page
+    response = web(national).get(f"/insights/?scope=org:{lahti.id}&{PERIOD}")
+    assert response.status_code == 200
+    assert f'<option value="org:{lahti.id}" selected>{name}</option>' in response.content.decode()
+    d = response.context["d"]
+    assert (d.scope.label, d.scope.own) == (name, False)
+    assert cells_of(d, "contacts_channel")["walk_in"][0].display == "<5"
 
 
 def test_scopes_for__counsellor_may_not_read_dashboards(lahti_counsellor):
