@@ -375,6 +375,26 @@ def test_search__granted_client_tied_with_the_bound_after_dropped_rows__listed(
     assert _all_pages(counsellor, "k", 1) == [c.id for c in twice] + [twin.id, last.id]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimates")
+def test_probe_pays__chosen_from_the_planners_estimates_without_counting(
+    org, counsellor, other_org
+):
+    """Many grants against the reach's names: probe; no grants: join. The choice reads the
+    planner's estimates (EXPLAIN), never a count of the rows."""
+    theirs = member(other_org)
+    for i in range(20):
+        make_client(counsellor, last_name=f"Oma{i}")
+        granted = make_client(theirs, last_name=f"Muu{i}")
+        AccessGrant.objects.create(client=granted, organisation=org, scope="read",
+                                   source="referral", valid_from=dt.date(2020, 1, 1))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clients_clientname, clients_accessgrant")
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors._probe_pays(selectors.reach_of(counsellor), 4) is True
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert selectors._probe_pays(selectors.reach_of(theirs), 4) is False
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's collations")
 def test_search_keys__in_code_point_order_in_the_database(counsellor):
     """The search merges and pages name keys in Python's order: the database must sort them
