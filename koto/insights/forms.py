@@ -34,7 +34,11 @@ class FilterForm(forms.Form):
     )  # fmt: skip
     age_band = forms.ChoiceField(label=gettext_lazy("Age band"), required=False)
 
-    def __init__(self, data=None, *, scopes: list, grouping: bool = False):
+    # The scope the page shows, once known: the scope choices (a callable, read when the
+    # page renders) add it when the list lacks it (`selectors.scope_choices_for`).
+    scope_shown = None
+
+    def __init__(self, data=None, *, scopes, grouping: bool = False):
         super().__init__(data)
         d = default_filters()
         self.fields["from"] = forms.CharField(

@@ -114,10 +114,12 @@ def _scope_by_code(code: str) -> Scope | None:
     return None
 
 
-def scope_choices_for(*, user) -> list:
+def scope_choices_for(*, user, current: Scope | None = None) -> list:
     """Scopes for the filter form: the viewer's own; a national viewer may open any scope
     (`scope_get_for`), so it also chooses among every welfare region, employment area and
-    municipality (grouped: a select with an optgroup each)."""
+    municipality (grouped: a select with an optgroup each). `current`, the scope shown, is
+    added after the viewer's own when no option is it (a national viewer opened another
+    organisation by its address): the select must not claim another scope than the page."""
     scopes = scopes_for(user=user)
     out: list = [(s.code, s.label) for s in scopes]
     if any(s.level == "national" for s in scopes):
@@ -129,6 +131,10 @@ def scope_choices_for(*, user) -> list:
             (_("Municipalities"), "org", organisation_names(kinds.MUNICIPALITY)),
         ]  # fmt: skip
         out += [(label, [(f"{p}:{i}", n) for i, n in names]) for label, p, names in groups]
+    listed = {code for code, label in out if not isinstance(label, list)}
+    listed |= {code for _g, items in out if isinstance(items, list) for code, _l in items}
+    if current is not None and current.code not in listed:
+        out.insert(len(scopes), (current.code, current.label))
     return out
 
 

@@ -15,8 +15,13 @@ from koto.insights.selectors import can_view_insights
 def _form(request, *, grouping: bool = False) -> FilterForm:
     if not can_view_insights(request.user):
         raise DjangoPermissionDenied
-    scopes = selectors.scope_choices_for(user=request.user)
-    return FilterForm(request.GET, scopes=scopes, grouping=grouping)
+    # The scope list is read when the page renders (a national viewer's: three queries),
+    # never for an export.
+    form = FilterForm(
+        request.GET, grouping=grouping,
+        scopes=lambda: selectors.scope_choices_for(user=request.user, current=form.scope_shown),
+    )  # fmt: skip
+    return form
 
 
 def _dashboard(request, form: FilterForm):
@@ -59,6 +64,7 @@ def dashboard(request):
     if not form.is_valid():
         return render(request, "insights/dashboard.html", {"form": form, "d": None}, status=400)
     d = _dashboard(request, form)
+    form.scope_shown = d.scope
     tables = [(t, _chart(t)) for t in d.tables]
     return render(
         request,
@@ -105,6 +111,7 @@ def impact(request):
         raise Http404 from e
     except PermissionDenied as e:
         raise DjangoPermissionDenied from e
+    form.scope_shown = i.scope
     xs = [str(p.months) for p in i.curve]
     curve = charts.line_chart(
         "c-km", _("Share employed or studying by months since the plan started (Kaplan–Meier)"), xs, [(_("All plans"), [p.reached for p in i.curve])],

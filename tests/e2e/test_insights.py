@@ -81,9 +81,10 @@ def test_dashboards__filters_region_export_impact(page, lahti_manager, a11y):
 
 
 def test_dashboards__welfare_region_and_keha_managers(page, lahti_manager, a11y):
-    """The welfare region's manager reads its own figures (small counts shown) and the
-    region's; KEHA's manager picks Lahti from the country's municipalities (small counts
-    hidden), downloads the XLSX and reads the national impact page."""
+    """The welfare region's manager tells its own scope from the region with its
+    municipalities and reads the latter (small counts hidden); KEHA's manager picks Lahti
+    from the country's municipalities (small counts hidden), downloads the XLSX and reads
+    the national impact page."""
     _manager, region = lahti_manager
     member(region, Role.MANAGER, username="hanna")
     keha = OrganisationFactory(code="keha", kind=OrganisationKind.KEHA, name_fi="KEHA-keskus")
@@ -115,8 +116,10 @@ def test_dashboards__welfare_region_and_keha_managers(page, lahti_manager, a11y)
         page.get_by_role("link", name="XLSX").click()
     assert download.value.suggested_filename.endswith(".xlsx")
 
-    scope.select_option("national")
-    page.get_by_role("button", name="Näytä").click()
     page.get_by_role("link", name="Vaikuttavuuden arviointi").click()
+    page.get_by_label("Tarkastelualue").select_option("national")
+    page.get_by_role("button", name="Näytä").click()
+    expect(page.locator("p.subtitle")).to_contain_text("Koko maa")
+    expect(page.get_by_label("Tarkastelualue")).to_have_value("national")
     expect(page.get_by_text("Havainnoiva, ei syy-seuraussuhde.")).to_be_visible()
     a11y(page)

@@ -3,7 +3,7 @@ counts outside the caller's own organisation given as the string "<5"."""
 
 from ninja import Query, Router
 
-from koto.core.errors import ValidationFailed
+from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.insights import selectors
 from koto.insights.forms import FilterForm
 
@@ -15,8 +15,10 @@ TO_Q = Query(None, alias="to", description="last month (YYYY-MM)")
 
 
 def _form(request, params: dict, *, grouping: bool = False) -> FilterForm:
-    scopes = selectors.scope_choices_for(user=request.auth)
-    form = FilterForm({k: v for k, v in params.items() if v is not None}, scopes=scopes,
+    if not selectors.can_view_insights(request.auth):  # refused before the filters are read
+        raise PermissionDenied
+    # No choices: nothing is rendered, and the selector refuses a scope the caller may not open.
+    form = FilterForm({k: v for k, v in params.items() if v is not None}, scopes=(),
                       grouping=grouping)  # fmt: skip
     if not form.is_valid():
         raise ValidationFailed({k: [str(m) for m in v] for k, v in form.errors.items()})

@@ -123,6 +123,32 @@ def test_dashboard_page__national_viewer_opens_a_municipality_from_the_list(
     assert cells_of(d, "contacts_channel")["walk_in"][0].display == "<5"
 
 
+def test_dashboard_page__scope_opened_by_address_is_the_one_selected(data, national, web):
+    ngo = OrganisationFactory(code="ngo-1", name_fi="Järjestö", kind=OrganisationKind.NGO)
+    for url in (f"/insights/?scope=org:{ngo.id}&{PERIOD}", f"/insights/impact/?scope=org:{ngo.id}"):
+        html = web(national).get(url).content.decode()
+        select = html[html.index('<select name="scope"') :]
+        select = select[: select.index("</select>")]
+        assert f'<option value="org:{ngo.id}" selected>{ngo.name_en}</option>' in select
+        assert select.count(" selected>") == 1
+
+
+def test_export_and_api__never_read_the_scope_list(data, national, lahti_counsellor, web,
+                                                   monkeypatch):  # fmt: skip
+    def unused(*args, **kwargs):
+        raise AssertionError("the scope list is for the page's select only")
+
+    monkeypatch.setattr(selectors, "organisation_names", unused)
+    for url in (f"/insights/export.csv?scope=national&{PERIOD}",
+                f"/insights/export.xlsx?scope=national&{PERIOD}",
+                f"/api/v1/insights/dashboard?scope=national&{PERIOD}",
+                "/api/v1/insights/impact?scope=national"):  # fmt: skip
+        assert web(national).get(url).status_code == 200, url
+    # refused before the filters are read
+    bad = web(lahti_counsellor).get("/api/v1/insights/dashboard?from=26-1")
+    assert bad.status_code == 403
+
+
 def test_scopes_for__counsellor_may_not_read_dashboards(lahti_counsellor):
     with pytest.raises(PermissionDenied):
         selectors.scopes_for(user=lahti_counsellor)
