@@ -21,8 +21,8 @@ from koto.plans.models import IntegrationPlan
 TODAY = dt.date(2026, 12, 1)
 
 
-def run(*, seed: int, clients: int, contacts: int, writers: int = 2) -> dict:
-    with clock.frozen(TODAY):
+def run(*, seed: int, clients: int, contacts: int, writers: int = 2, at=TODAY) -> dict:
+    with clock.frozen(at):
         return generate(clients=clients, contacts=contacts, seed=seed, writers=writers)
 
 
@@ -49,14 +49,16 @@ def aggregates() -> dict:
 
 @pytest.mark.django_db
 def test_generate__same_seed_same_data():
-    def fresh(seed: int) -> dict:
+    def fresh(seed: int, hour: int = 12) -> dict:
+        at = dt.datetime.combine(TODAY, dt.time(hour), tzinfo=clock.HELSINKI)
         with transaction.atomic():
-            run(seed=seed, clients=80, contacts=400)
+            run(seed=seed, clients=80, contacts=400, at=at)
             out = aggregates()
             transaction.set_rollback(True)
         return out
 
-    first, again, other = fresh(5), fresh(5), fresh(6)
+    # the same seed and day, an early and a late run: the hour of the run changes nothing
+    first, again, other = fresh(5, hour=6), fresh(5, hour=17), fresh(6)
 
     assert first == again
     assert len(first["clients"]) == 80 and len(first["contacts"]) == 400
@@ -84,6 +86,9 @@ def test_generate__parallel_writers_on_postgresql():
         (["--clients", "5", "--contacts", "-1"], "--contacts"),
         (["--clients", "5", "--writers", "0"], "--writers"),
         (["--clients", "5", "--seed", "-2"], "--seed"),
+        (["--clients", "5", "--as-of", "2026-13-01"], "--as-of"),
+        (["--clients", "5", "--as-of", "2022-12-31"], "--as-of"),
+        (["--clients", "5", "--as-of", "2099-01-01"], "--as-of"),
     ],
 )
 def test_command__invalid_options(args, option):
@@ -102,3 +107,16 @@ def test_command__reports_rows():
 
     assert "Generated 30 clients and 100 guidance contacts" in out.getvalue()
     assert "guidance_contact: 100" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_command__as_of_a_past_day__nothing_stamped_from_its_start():
+    with clock.frozen(TODAY):
+        call_command("generate_scale_data", "--clients", "30", "--contacts", "200",
+                     "--as-of", "2026-06-10", "--no-progress", stdout=StringIO())  # fmt: skip
+    start = dt.datetime(2026, 6, 10, tzinfo=clock.HELSINKI)
+    latest = Contact.objects.order_by("-contacted_at").first().contacted_at
+    assert start - dt.timedelta(days=14) < latest < start
+    assert not Client.objects.filter(created_at__gte=start).exists()
+    assert not IntegrationPlan.objects.filter(created_at__gte=start).exists()
+    assert not Assessment.objects.filter(started_on__gte=start.date()).exists()

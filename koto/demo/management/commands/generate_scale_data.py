@@ -1,9 +1,11 @@
+import datetime as dt
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from koto.demo.scale import CONTACTS_PER_CLIENT, generate
+from koto.core import clock
+from koto.demo.scale import CONTACTS_PER_CLIENT, START, generate
 
 
 class Command(BaseCommand):
@@ -28,9 +30,15 @@ class Command(BaseCommand):
             default=2,
             help="parallel PostgreSQL writer connections (default 2)",
         )
+        parser.add_argument(
+            "--as-of",
+            default=None,
+            help="the day the data is made as of, YYYY-MM-DD (default today): rows up to "
+            "its start, so a seed and a day give the same data",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, clients, contacts, seed, writers, no_progress, **options):
+    def handle(self, *args, clients, contacts, seed, writers, as_of, no_progress, **options):
         if clients < 1:
             raise CommandError("--clients: give a positive number")
         if contacts is not None and contacts < 0:
@@ -39,6 +47,14 @@ class Command(BaseCommand):
             raise CommandError("--seed: give zero or a positive number")
         if not 1 <= writers <= 8:
             raise CommandError("--writers: give a number from 1 to 8")
+        day = None
+        if as_of is not None:
+            try:
+                day = dt.date.fromisoformat(as_of)
+            except ValueError:
+                raise CommandError("--as-of: give a date as YYYY-MM-DD") from None
+            if not START <= day <= clock.today():
+                raise CommandError(f"--as-of: give a day from {START} to today")
         total_contacts = CONTACTS_PER_CLIENT * clients if contacts is None else contacts
         bars = {
             "clients": tqdm(total=clients, unit="client", disable=no_progress, file=sys.stderr),
@@ -52,6 +68,7 @@ class Command(BaseCommand):
                 seed=seed,
                 contacts=total_contacts,
                 writers=writers,
+                as_of=day,
                 progress=lambda stage, n: bars[stage].update(n),
             )
         finally:
