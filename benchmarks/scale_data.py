@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=20_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--writers", type=int, default=2)
+    parser.add_argument("--as-of", help="the day the data is made as of (default today)")
     parser.add_argument(
         "--force", action="store_true", help="recreate the database even while others use it"
     )
@@ -94,6 +95,7 @@ def main() -> None:
         parser.error("--contacts: give zero or a positive number")
     from koto.core import clock
 
+    as_of = args.as_of or clock.today().isoformat()
     url = os.environ.get("KOTO_NATIONAL_PG_URL", PG_URL)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "koto.settings"}
     print(f"Recreating {url.rsplit('/', 1)[1]}", flush=True)
@@ -104,7 +106,8 @@ def main() -> None:
     manage(["db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0"], env)
     command = [
         "generate_scale_data", "--clients", str(args.clients), "--contacts", str(args.contacts),
-        "--seed", str(args.seed), "--writers", str(args.writers), "--no-progress",
+        "--seed", str(args.seed), "--writers", str(args.writers), "--as-of", as_of,
+        "--no-progress",
     ]  # fmt: skip
     print("manage.py " + " ".join(command), flush=True)
     seconds, rss = manage(command, env, quiet=False)
@@ -118,6 +121,7 @@ def main() -> None:
         "contacts": args.contacts,
         "seed": args.seed,
         "writers": args.writers,
+        "as_of": as_of,
         "date": clock.today().isoformat(),
         "machine": machine(),
         "command": "manage.py " + " ".join(command),
