@@ -1,5 +1,7 @@
 """Dashboards and the impact evaluation: parse the filters, call one selector, render."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
@@ -15,12 +17,14 @@ from koto.insights.selectors import can_view_insights
 def _form(request, *, grouping: bool = False) -> FilterForm:
     if not can_view_insights(request.user):
         raise DjangoPermissionDenied
-    # The scope list is read when the page renders (a national viewer's: three queries),
-    # never for an export.
-    form = FilterForm(
-        request.GET, grouping=grouping,
-        scopes=lambda: selectors.scope_choices_for(user=request.user, current=form.scope_shown),
-    )  # fmt: skip
+
+    # The scope list is read when the page renders, once (a national viewer's: three
+    # queries), never for an export.
+    @functools.cache
+    def scopes():
+        return selectors.scope_choices_for(user=request.user, current=form.scope_shown)
+
+    form = FilterForm(request.GET, grouping=grouping, scopes=scopes)
     return form
 
 

@@ -109,9 +109,13 @@ def test_scope_choices_for__national_viewer_chooses_any_region_area_or_municipal
 
 
 def test_dashboard_page__national_viewer_opens_a_municipality_from_the_list(
-    data, national, lahti, web
+    data, national, lahti, web, monkeypatch
 ):
+    lists = []
+    names = selectors.organisation_names
+    monkeypatch.setattr(selectors, "organisation_names", lambda *a, **k: lists.append(a) or names(*a, **k))  # fmt: skip
     page = web(national).get(f"/insights/?{PERIOD}").content.decode()
+    assert len(lists) == 3  # regions, areas, municipalities: read once for the page
     name = lahti.name_en  # the page is in English
     assert f'<option value="org:{lahti.id}">{name}</option>' in page
     assert '<optgroup label="Municipalities">' in page
