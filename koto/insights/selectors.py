@@ -114,25 +114,35 @@ def _scope_by_code(code: str) -> Scope | None:
     return None
 
 
+def national_scope_groups() -> list[tuple[str, list[Scope]]]:
+    """What a national viewer chooses from besides its own scopes (it may open any): every
+    welfare region, employment area and municipality, one group each, named and sorted in
+    the current language (read as values: three small queries)."""
+    kinds = OrganisationKind
+    groups = [
+        (_("Welfare regions"), "region", "region", organisation_names(kinds.WELFARE_REGION)),
+        (_("Employment areas"), "area", "area", organisation_names(
+            kinds.EMPLOYMENT_AUTHORITY, employment_area__isnull=False)),
+        (_("Municipalities"), "org", "organisation", organisation_names(kinds.MUNICIPALITY)),
+    ]  # fmt: skip
+    return [
+        (label, [Scope(f"{prefix}:{i}", name, level, False) for i, name in names])
+        for label, prefix, level, names in groups
+    ]
+
+
 def scope_choices_for(*, user, current: Scope | None = None) -> list:
-    """Scopes for the filter form: the viewer's own; a national viewer may open any scope
-    (`scope_get_for`), so it also chooses among every welfare region, employment area and
-    municipality (grouped: a select with an optgroup each). `current`, the scope shown, is
-    added after the viewer's own when no option is it (a national viewer opened another
+    """Scopes for the filter form: the viewer's own, and a national viewer's groups
+    (`national_scope_groups`: a select with an optgroup each). `current`, the scope shown,
+    is added after the viewer's own when no option is it (a national viewer opened another
     organisation by its address): the select must not claim another scope than the page."""
     scopes = scopes_for(user=user)
     out: list = [(s.code, s.label) for s in scopes]
+    listed = {s.code for s in scopes}
     if any(s.level == "national" for s in scopes):
-        kinds = OrganisationKind
-        groups = [
-            (_("Welfare regions"), "region", organisation_names(kinds.WELFARE_REGION)),
-            (_("Employment areas"), "area", organisation_names(
-                kinds.EMPLOYMENT_AUTHORITY, employment_area__isnull=False)),
-            (_("Municipalities"), "org", organisation_names(kinds.MUNICIPALITY)),
-        ]  # fmt: skip
-        out += [(label, [(f"{p}:{i}", n) for i, n in names]) for label, p, names in groups]
-    listed = {code for code, label in out if not isinstance(label, list)}
-    listed |= {code for _g, items in out if isinstance(items, list) for code, _l in items}
+        for label, group in national_scope_groups():
+            out.append((label, [(s.code, s.label) for s in group]))
+            listed |= {s.code for s in group}
     if current is not None and current.code not in listed:
         out.insert(len(scopes), (current.code, current.label))
     return out

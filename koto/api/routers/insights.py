@@ -40,10 +40,13 @@ def _value(c):
 
 @router.get("/scopes", summary="The scopes the caller may open")
 def scopes(request):
-    return [
-        {"code": s.code, "label": s.label, "level": s.level, "own": s.own}
-        for s in selectors.scopes_for(user=request.auth)
-    ]
+    """The caller's own scopes first; a national caller (who may open any scope) also every
+    welfare region, employment area and municipality, as its dashboard page lists them."""
+    own = selectors.scopes_for(user=request.auth)
+    found = list(own)
+    if any(s.level == "national" for s in own):
+        found += [s for _label, group in selectors.national_scope_groups() for s in group]
+    return [{"code": s.code, "label": s.label, "level": s.level, "own": s.own} for s in found]
 
 
 @router.get("/dashboard", summary="Dashboard figures for a scope and period")

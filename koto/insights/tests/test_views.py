@@ -313,6 +313,21 @@ def test_api_dashboard__json_with_hidden_counts(data, manager, region, web):
     assert body["suppressed_below"] == 5
 
 
+def test_api_scopes__a_national_caller_also_gets_every_area_it_may_open(
+    data, national, manager, region, lahti, heinola, web
+):
+    body = web(national).get("/api/v1/insights/scopes").json()
+    assert body[0]["own"] is True and body[1]["code"] == "national"
+    by_code = {s["code"]: s for s in body}
+    assert by_code[f"region:{region.id}"]["level"] == "region"
+    assert by_code[f"org:{lahti.id}"] == {
+        "code": f"org:{lahti.id}", "label": lahti.name_en, "level": "organisation", "own": False,
+    }  # fmt: skip
+    assert f"org:{heinola.id}" in by_code
+    mine = web(manager).get("/api/v1/insights/scopes").json()
+    assert [s["code"] for s in mine] == [f"org:{lahti.id}", f"region:{region.id}"]
+
+
 def test_api_dashboard__bad_month_is_422_naming_the_field(manager, web):
     response = web(manager).get("/api/v1/insights/dashboard?from=26-1")
     assert response.status_code == 422
