@@ -63,6 +63,9 @@ DEMO_USERS = [
     ("lahti.auditoija", "398", Role.AUDITOR, "Aino", "Auditoija"),
     ("tampere.neuvoja", "837", Role.INTEGRATION_COUNSELLOR, "Tiina", "Tamminen"),
     ("jarjesto.neuvoja", NGO_CODE, Role.GUIDANCE_ADVISER, "Nadia", "Neuvonen"),
+    # Managers at the dashboards' other two levels: the welfare region and the whole country.
+    ("phhva.esihenkilo", "hva-09", Role.MANAGER, "Paula", "Päijänne"),
+    ("keha.esihenkilo", "keha", Role.MANAGER, "Kerttu", "Keskinen"),
 ]
 
 
@@ -73,7 +76,7 @@ def demo_loaded() -> bool:
 @transaction.atomic
 def load_demo(*, clients: int = 200, seed: int = 2023) -> dict:
     load_reference_data()
-    org = {o.code: o for o in Organisation.objects.filter(code__in=[*PH_MUNICIPALITIES, "398", "837", "hva-09", "hva-08", "evk-03", "ta-lahti", "ta-paijat-hameen-tyollisyysalue", "ta-tampereen-seudun-tyollisyysalue"])}  # fmt: skip
+    org = {o.code: o for o in Organisation.objects.filter(code__in=[*PH_MUNICIPALITIES, "398", "837", "hva-09", "hva-08", "evk-03", "keha", "ta-lahti", "ta-paijat-hameen-tyollisyysalue", "ta-tampereen-seudun-tyollisyysalue"])}  # fmt: skip
     ngo, _ = Organisation.objects.update_or_create(
         code=NGO_CODE,
         defaults={

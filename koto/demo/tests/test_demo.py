@@ -54,3 +54,25 @@ def test_load_demo__a_plan_document_rendered_by_the_task(demo):
     pdf = PlanPdf.objects.get()
     assert pdf.status == PlanPdf.Status.READY
     assert bytes(pdf.content[:5]) == b"%PDF-"
+
+
+def test_load_demo__managers_at_three_levels_open_their_dashboards(demo, client):
+    """The issue's three managers: Lahti, the Päijät-Häme welfare region and KEHA."""
+    from koto.accounts.models import User
+    from koto.insights import rollups
+    from koto.organisations.models import Organisation
+
+    rollups.refresh(full=True)
+    region = Organisation.objects.get(code="hva-09")
+    for username, scope, level in (
+        ("lahti.esihenkilo", "", "organisation"),
+        ("phhva.esihenkilo", f"region:{region.id}", "region"),
+        ("keha.esihenkilo", "national", "national"),
+    ):
+        client.force_login(User.objects.get(username=username))
+        response = client.get(f"/insights/?scope={scope}")
+        assert response.status_code == 200, username
+        d = response.context["d"]
+        assert d.scope.level == level
+        new_clients = [cells[0] for _key, _label, cells in d.table("flows").rows]
+        assert sum(c.value or 0 for c in new_clients) > 0, username
