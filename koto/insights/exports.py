@@ -3,19 +3,51 @@
 import csv
 import io
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from koto.core import clock
+from koto.insights.dimensions import AGE_BAND_LABELS, TARGET_GROUP_LABELS
 from koto.insights.selectors import Dashboard
 
 
 def _header(d: Dashboard) -> list[list[str]]:
+    """What the file is, labelled in the viewer's language, as the page says it: the area,
+    the period and filters, when the figures were computed, and the notes that qualify
+    them (small counts hidden outside the viewer's organisation; a late nightly recount):
+    a file travels without the page."""
     f = d.filters
-    return [
-        ["Koto", d.scope.label],
-        [f.month_from.strftime("%Y-%m"), f.month_to.strftime("%Y-%m")],
-        [f.target_group, f.language, f.age_band],
+
+    def at(moment) -> str:
+        return timezone.localtime(moment, clock.HELSINKI).strftime("%Y-%m-%d %H:%M")
+
+    rows = [
+        ["Koto", pgettext("dashboard", "Area"), d.scope.label],
+        ["", _("From month"), f.month_from.strftime("%Y-%m")],
+        ["", _("To month"), f.month_to.strftime("%Y-%m")],
+        ["", _("Target group"), str(TARGET_GROUP_LABELS.get(f.target_group, _("All")))],
+        ["", _("Language"), f.language or _("All")],
+        ["", _("Age band"), str(AGE_BAND_LABELS.get(f.age_band, _("All")))],
     ]
+    if d.refreshed_at is None:
+        rows.append(["", _("The figures have not been computed yet.")])
+    else:
+        rows.append(["", _("Figures as of %(at)s") % {"at": at(d.refreshed_at)}])
+    if d.full_overdue:
+        late = (
+            _("The nightly recount of all figures last ran on %(at)s.")
+            % {"at": at(d.full_refreshed_at)}
+            if d.full_refreshed_at
+            else _("The nightly recount of all figures has not run yet.")
+        )
+        rows.append(["", late])
+    if not d.scope.own:
+        rows.append(["", _("Outside your own organisation, counts below five are shown as “<5” to protect the people behind them.")])  # fmt: skip
+        rows.append(["", _("A figure is shown as “..” and a share as “–” when a hidden count could be worked out from it.")])  # fmt: skip
+    return rows
 
 
 def dashboard_csv(d: Dashboard) -> str:

@@ -1,6 +1,7 @@
 """Dashboards, exports, impact evaluation and their API: who sees what, hidden small
 counts outside the viewer's own organisation, field-named errors, constant queries."""
 
+import csv
 import datetime as dt
 import io
 import json
@@ -251,6 +252,27 @@ def test_export_csv__as_shown_and_audited(data, manager, region, web):
     assert (event.action, event.object_id, event.changes["format"]) == (
         "export", f"region:{region.id}", "csv",
     )  # fmt: skip
+
+
+def test_export_csv__says_what_it_is_in_the_viewers_language(data, manager, region, web):
+    query = f"scope=region:{region.id}&{PERIOD}&target_group=protection&age_band=18_29"
+    head = list(csv.reader(io.StringIO(
+        web(manager).get(f"/insights/export.csv?{query}").content.decode())))[:10]  # fmt: skip
+    assert head[0] == ["Koto", "Area", selectors.scope_get_for(user=manager, code=f"region:{region.id}").label]  # fmt: skip
+    assert ["", "From month", "2026-01"] in head and ["", "To month", "2026-11"] in head
+    assert ["", "Age band", "18–29"] in head and ["", "Language", "All"] in head
+    assert any(r[1].startswith("Figures as of ") for r in head)
+    assert any("shown as “<5”" in r[1] for r in head)
+    finnish = web(manager)
+    finnish.cookies["django_language"] = "fi"
+    own = list(csv.reader(io.StringIO(
+        finnish.get(f"/insights/export.csv?{PERIOD}").content.decode())))[:9]  # fmt: skip
+    assert own[1] == ["", "Alkukuukausi", "2026-01"]
+    assert not any("<5" in cell for r in own for cell in r)  # its own organisation
+    late = RefreshState.get().full_refreshed_at + FULL_OVERDUE + dt.timedelta(hours=1)
+    with clock.frozen(late):
+        text = web(manager).get(f"/insights/export.csv?{PERIOD}").content.decode()
+    assert "The nightly recount of all figures last ran on" in text
 
 
 def test_export_xlsx__one_sheet_per_table(data, manager, web):
