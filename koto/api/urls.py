@@ -19,6 +19,7 @@ from koto.api.routers.law import router as law_router
 from koto.api.routers.offerings import router as offerings_router
 from koto.api.routers.placement import router as placement_router
 from koto.api.routers.referrals import router as referrals_router
+from koto.api.routers.status import router as status_router
 from koto.core.errors import DomainError
 
 
@@ -97,3 +98,4 @@ api.add_router("/services", offerings_router)
 api.add_router("/placement", placement_router)
 api.add_router("/funding", funding_router)
 api.add_router("/insights", insights_router)
+api.add_router("/status", status_router)

@@ -1,8 +1,72 @@
+"""Probes for whoever runs Koto: liveness (`/healthz`) and the pieces of the operational
+status (`GET /api/v1/status`) that belong to no domain app: the database and the task queue."""
+
+import datetime as dt
+
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+# A task ready this long and not started: the worker (`manage.py db_worker`) is not running,
+# or is stuck behind something (it takes a task within seconds otherwise).
+TASK_WAIT_LIMIT = dt.timedelta(minutes=15)
+# Failed tasks in this window make the status not ok until it passes.
+TASK_FAILURE_WINDOW = dt.timedelta(hours=24)
 
 
 @require_GET
 def healthz(request):
     """Liveness probe; also the benchmarks' floor (a trivial Django view)."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def database_health() -> dict:
+    """One round trip to the database."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return {"ok": False, "problem": "unreachable", "error": type(exc).__name__}
+    return {"ok": True}
+
+
+def _minutes(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def task_queue_health(now: dt.datetime) -> dict:
+    """The task worker's backlog and failures: tasks waiting past their time, and those that
+    failed recently (the worker logs their tracebacks; the admin shows them)."""
+    never = get_date_max()  # how the queue stores "no run_after"
+    ready = DBTaskResult.objects.filter(status="READY")
+    waiting = ready.filter(run_after__lte=now) | ready.filter(run_after=never)
+    due = [  # the oldest task with no time set, and the oldest whose time has come
+        ready.filter(run_after=never).order_by("enqueued_at").values_list("enqueued_at").first(),
+        ready.filter(run_after__lte=now)
+        .order_by("run_after")
+        .values_list("run_after", "enqueued_at")
+        .first(),
+    ]
+    due_since = min((max(d) for d in due if d is not None), default=None)
+    failed = DBTaskResult.objects.filter(
+        status="FAILED", finished_at__gte=now - TASK_FAILURE_WINDOW
+    )
+    last_failed = failed.order_by("-finished_at").values_list("task_path", "finished_at").first()
+    problems = []
+    if due_since is not None and now - due_since > TASK_WAIT_LIMIT:
+        problems.append("worker_not_taking_tasks")
+    if last_failed is not None:
+        problems.append("tasks_failed")
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "waiting": waiting.count(),
+        "oldest_waiting_minutes": None if due_since is None else _minutes(now - due_since),
+        "wait_limit_minutes": _minutes(TASK_WAIT_LIMIT),
+        "failed_last_24h": failed.count(),
+        "last_failure": None
+        if last_failed is None
+        else {"task": last_failed[0], "finished_at": last_failed[1]},
+    }

@@ -79,6 +79,9 @@ class ImpactCell(models.Model):
 
 # The full refresh runs nightly; one older than this has not run (cron, the worker).
 FULL_OVERDUE = dt.timedelta(hours=26)
+# The regular refresh runs every few minutes (cron); one older than this has stopped.
+REGULAR_OVERDUE = dt.timedelta(minutes=30)
+STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
 
 
 class RefreshState(models.Model):
@@ -120,6 +123,11 @@ class RefreshState(models.Model):
         if self.refreshed_at is None:
             return False
         return self.full_refreshed_at is None or now - self.full_refreshed_at > FULL_OVERDUE
+
+    def regular_overdue(self, now: dt.datetime) -> bool:
+        """Whether the refresh every few minutes has stopped (or never ran): new records are
+        missing from the dashboards."""
+        return self.refreshed_at is None or now - self.refreshed_at > REGULAR_OVERDUE
 
     def age_minutes(self) -> int | None:
         if self.refreshed_at is None:

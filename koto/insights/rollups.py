@@ -45,7 +45,7 @@ from koto.insights.dimensions import (
     months_between,
     target_group,
 )
-from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
+from koto.insights.models import STALE_RUN, Cell, ImpactCell, Metric, RefreshState
 from koto.law import assessment_start_due, guidance_to_service_due
 from koto.law.params import ParameterMissing
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult, ServiceKind
@@ -684,9 +684,6 @@ def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
         expected_months_store(
             report=report, year=year, organisation_ids=org_ids, computed_at=computed_at
         )
-
-
-STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
 
 
 class RefreshTakenOver(RuntimeError):

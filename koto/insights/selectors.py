@@ -19,7 +19,16 @@ from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied
 from koto.core.roles import Perm
 from koto.insights.dimensions import add_months, month_range, quarter_of
-from koto.insights.models import MONEY, Cell, ImpactCell, Metric, RefreshState
+from koto.insights.models import (
+    FULL_OVERDUE,
+    MONEY,
+    REGULAR_OVERDUE,
+    STALE_RUN,
+    Cell,
+    ImpactCell,
+    Metric,
+    RefreshState,
+)
 from koto.insights.statistics import kaplan_meier, survival_at, wilson_interval
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 from koto.organisations.selectors import organisation_names
@@ -1015,3 +1024,29 @@ def impact_for(
         full_overdue=state.full_overdue(clock.now()),
         suppressed_any=found_suppressed,
     )
+
+
+def refresh_health(now: dt.datetime) -> dict:
+    """Whether the rollup refreshes run as scheduled, for whoever runs Koto (the status
+    endpoint): the regular one (every few minutes), the nightly full one, and a refresh that
+    has been running past the point where the next one takes over (it died)."""
+    state = RefreshState.objects.filter(id=1).first() or RefreshState(id=1)
+    problems = []
+    if state.refreshed_at is None:
+        problems.append("never_refreshed")
+    elif state.regular_overdue(now):
+        problems.append("refresh_late")
+    if state.full_overdue(now):
+        problems.append("full_refresh_late")
+    if state.running_since is not None and now - state.running_since >= STALE_RUN:
+        problems.append("refresh_died")
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "refreshed_at": state.refreshed_at,
+        "refresh_limit_minutes": int(REGULAR_OVERDUE.total_seconds() // 60),
+        "full_refreshed_at": state.full_refreshed_at,
+        "full_refresh_limit_hours": int(FULL_OVERDUE.total_seconds() // 3600),
+        "running_since": state.running_since,
+        "last_seconds": state.seconds if state.refreshed_at else None,
+    }

@@ -1,0 +1,149 @@
+"""GET /api/v1/status: what a monitoring probe reads. Every check's both sides."""
+
+import datetime as dt
+
+import pytest
+from django.db import OperationalError
+from django_tasks_db.models import DBTaskResult
+
+from koto.core import clock, health
+from koto.insights.models import FULL_OVERDUE, REGULAR_OVERDUE, STALE_RUN, RefreshState
+from koto.insights.tasks import refresh_insights
+
+URL = "/api/v1/status"
+NOW = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.UTC)
+
+
+def _state(**fields):
+    state = RefreshState.get()
+    for k, v in fields.items():
+        setattr(state, k, v)
+    state.save()
+
+
+def _fresh(at):
+    _state(refreshed_at=at - dt.timedelta(minutes=5), full_refreshed_at=at - dt.timedelta(hours=8),
+           seconds=1.5)  # fmt: skip
+
+
+@pytest.fixture
+def refreshed(db):
+    _fresh(NOW)
+
+
+@pytest.fixture
+def queued(settings):
+    """Tasks wait in the database for the worker, as in production (not run at once)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _get(client, at=NOW):
+    with clock.frozen(at):
+        response = client.get(URL)
+    return response.status_code, response.json()
+
+
+def test_status__all_ok__200_without_signing_in(client, refreshed):
+    code, body = _get(client)
+    assert code == 200
+    assert body["ok"] is True
+    assert set(body["checks"]) == {"database", "task_queue", "insights_refresh"}
+    assert all(c["ok"] for c in body["checks"].values())
+    refresh = body["checks"]["insights_refresh"]
+    assert refresh["problems"] == []
+    assert refresh["refreshed_at"].startswith("2026-12-06T07:55")
+    assert refresh["refresh_limit_minutes"] == 30 and refresh["full_refresh_limit_hours"] == 26
+    assert body["checks"]["task_queue"]["waiting"] == 0
+    assert "sessionid" not in response_cookies(client)
+
+
+def response_cookies(client):
+    return {k for k, v in client.cookies.items() if v.value}
+
+
+def test_status__never_refreshed__503(client, db):
+    code, body = _get(client)
+    assert code == 503 and body["ok"] is False
+    assert body["checks"]["insights_refresh"]["problems"] == ["never_refreshed"]
+    assert body["checks"]["database"]["ok"] and body["checks"]["task_queue"]["ok"]
+
+
+def test_status__regular_refresh_late_past_30_minutes(client, refreshed):
+    _state(refreshed_at=NOW - REGULAR_OVERDUE)
+    assert _get(client)[0] == 200
+    _state(refreshed_at=NOW - REGULAR_OVERDUE - dt.timedelta(seconds=1))
+    code, body = _get(client)
+    assert code == 503
+    assert body["checks"]["insights_refresh"]["problems"] == ["refresh_late"]
+
+
+def test_status__full_refresh_late_past_26_hours_or_never(client, refreshed):
+    _state(full_refreshed_at=NOW - FULL_OVERDUE)
+    assert _get(client)[0] == 200
+    _state(full_refreshed_at=NOW - FULL_OVERDUE - dt.timedelta(seconds=1))
+    code, body = _get(client)
+    assert code == 503
+    assert body["checks"]["insights_refresh"]["problems"] == ["full_refresh_late"]
+    _state(full_refreshed_at=None)
+    assert _get(client)[1]["checks"]["insights_refresh"]["problems"] == ["full_refresh_late"]
+
+
+def test_status__refresh_running_3_hours_has_died(client, refreshed):
+    _state(running_since=NOW - STALE_RUN + dt.timedelta(seconds=1))
+    code, body = _get(client)
+    assert code == 200 and body["checks"]["insights_refresh"]["running_since"]
+    _state(running_since=NOW - STALE_RUN)
+    code, body = _get(client)
+    assert code == 503
+    assert body["checks"]["insights_refresh"]["problems"] == ["refresh_died"]
+
+
+def test_status__task_waiting_past_15_minutes__worker_not_taking_tasks(client, refreshed, queued):
+    result = refresh_insights.enqueue()  # stamped with the real time: the clock follows it
+    enqueued = DBTaskResult.objects.get(id=result.id).enqueued_at
+    _fresh(enqueued + health.TASK_WAIT_LIMIT)
+    code, body = _get(client, enqueued + health.TASK_WAIT_LIMIT)
+    assert code == 200
+    assert body["checks"]["task_queue"]["waiting"] == 1
+    assert body["checks"]["task_queue"]["oldest_waiting_minutes"] == 15
+    code, body = _get(client, enqueued + health.TASK_WAIT_LIMIT + dt.timedelta(seconds=1))
+    assert code == 503
+    assert body["checks"]["task_queue"]["problems"] == ["worker_not_taking_tasks"]
+
+
+def test_status__task_due_later__not_waiting_until_its_time(client, refreshed, queued):
+    at = NOW + dt.timedelta(hours=2)
+    refresh_insights.using(run_after=at).enqueue()
+    _fresh(at)
+    code, body = _get(client, at - dt.timedelta(minutes=1))
+    assert code == 200 and body["checks"]["task_queue"]["waiting"] == 0
+    code, body = _get(client, at + health.TASK_WAIT_LIMIT + dt.timedelta(seconds=1))
+    assert code == 503
+    assert body["checks"]["task_queue"]["problems"] == ["worker_not_taking_tasks"]
+
+
+def test_status__task_failed_in_the_last_24_hours(client, refreshed, queued):
+    result = refresh_insights.enqueue()
+    DBTaskResult.objects.filter(id=result.id).update(
+        status="FAILED", finished_at=NOW - health.TASK_FAILURE_WINDOW + dt.timedelta(minutes=1)
+    )
+    code, body = _get(client)
+    assert code == 503
+    queue = body["checks"]["task_queue"]
+    assert queue["problems"] == ["tasks_failed"] and queue["failed_last_24h"] == 1
+    assert queue["last_failure"]["task"] == "koto.insights.tasks.refresh_insights"
+    assert queue["waiting"] == 0
+    assert _get(client, NOW + dt.timedelta(minutes=2))[0] == 200  # a day later
+
+
+def test_status__database_unreachable__503_and_nothing_else_read(client, refreshed, monkeypatch):
+    class Down:
+        def cursor(self):
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "connection", Down())
+    code, body = _get(client)
+    assert code == 503
+    assert body["checks"] == {
+        "database": {"ok": False, "problem": "unreachable", "error": "OperationalError"}
+    }
