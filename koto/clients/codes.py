@@ -7,6 +7,8 @@ from functools import cache
 import pycountry
 from django.utils.translation import get_language
 
+from koto.core.text import sort_key
+
 # ISO 639-3 languages common among immigrants to Finland that have no two-letter code.
 EXTRA_LANGUAGES = ("prs", "ckb", "kmr", "pbu", "aii", "rom")
 
@@ -56,7 +58,8 @@ def normalise_country(code: str) -> str:
 @cache
 def _country_choices(lang: str) -> list[tuple[str, str]]:
     t = _translator("iso3166-1", lang)
-    return sorted(((c.alpha_2, t.gettext(c.name)) for c in pycountry.countries), key=lambda x: x[1])
+    return sorted(((c.alpha_2, t.gettext(c.name)) for c in pycountry.countries),
+                  key=lambda x: sort_key(x[1], lang))  # fmt: skip
 
 
 @cache
@@ -66,7 +69,7 @@ def _language_choices(lang: str) -> list[tuple[str, str]]:
         (lg.alpha_2, t.gettext(lg.name)) for lg in pycountry.languages if hasattr(lg, "alpha_2")
     ]
     rows += [(c, t.gettext(pycountry.languages.get(alpha_3=c).name)) for c in EXTRA_LANGUAGES]
-    return sorted(rows, key=lambda x: x[1].casefold())
+    return sorted(rows, key=lambda x: sort_key(x[1], lang))
 
 
 def country_choices() -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""Normalising names for search: case- and accent-insensitive keys."""
+"""Normalising names for search: case- and accent-insensitive keys; sorting names as a
+Finnish, Swedish or English reader expects."""
 
 import unicodedata
 
@@ -8,6 +9,21 @@ def search_key(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.split())
+
+
+# Finnish and Swedish end their alphabets with å, ä, ö (in that order, after z); other
+# accented letters sort with their base letter (é with e, ü with y is not attempted).
+_NORDIC_TAIL = str.maketrans({"å": "\x7b", "ä": "\x7c", "ö": "\x7d", "ø": "\x7d", "æ": "\x7c"})
+
+
+def sort_key(value: str, language: str = "fi") -> str:
+    """A key that orders names for a reader of `language`: 'Åbo' before 'Äänekoski' in
+    Finnish and Swedish (after 'Z'), 'Äänekoski' among the A's in English. Python's
+    `sorted` alone orders by code point (ä before å)."""
+    folded = value.casefold()
+    if language[:2] in ("fi", "sv"):
+        folded = folded.translate(_NORDIC_TAIL)
+    return search_key(folded)
 
 
 def prefix_q(field: str, key: str, *, vendor: str):

@@ -80,4 +80,4 @@ def dashboard_xlsx(d: Dashboard) -> bytes:
 def _cell(v: str):
     """Numbers as numbers (hidden ones and shares stay text)."""
     plain = v.replace("\u00a0", "")
-    return int(plain) if plain.isdigit() else v
+    return int(plain) if plain.isascii() and plain.isdigit() else v

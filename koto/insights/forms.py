@@ -38,6 +38,14 @@ class FilterForm(forms.Form):
     # page renders) add it when the list lacks it (`selectors.scope_choices_for`).
     scope_shown = None
 
+    def show_scope(self, scope) -> None:
+        """The page shows `scope`: the select names it by the code the lists use (an address
+        may have written it otherwise, "org:02" for "org:2")."""
+        self.scope_shown = scope
+        if self.is_bound and self.data.get("scope") and self.data["scope"] != scope.code:
+            self.data = self.data.copy()
+            self.data["scope"] = scope.code
+
     def __init__(self, data=None, *, scopes, grouping: bool = False):
         super().__init__(data)
         d = default_filters()

@@ -85,10 +85,12 @@ def scopes_for(*, user) -> list[Scope]:
     return scopes
 
 
-def _region_label(region: Organisation) -> str:
+def _region_label(region: Organisation | str) -> str:
     """A region scope adds up the welfare region's own clients and its municipalities':
-    said in its label, which would otherwise repeat the region's own scope for its manager."""
-    return _("%(region)s and its municipalities") % {"region": region.name}
+    said in its label, which would otherwise repeat the region's own scope for its manager.
+    `region`: the organisation or its name."""
+    name = region if isinstance(region, str) else region.name
+    return _("%(region)s and its municipalities") % {"region": name}
 
 
 def scope_get_for(*, user, code: str | None) -> Scope:
@@ -102,18 +104,19 @@ def scope_get_for(*, user, code: str | None) -> Scope:
             return s
     if any(s.level == "national" for s in scopes):
         extra = _scope_by_code(code)
-        if extra is not None:
-            return extra
+        if extra is not None:  # its own, written otherwise ("org:02"), is still its own
+            return next((s for s in scopes if s.code == extra.code), extra)
     raise NotFound("scope")
 
 
 def _scope_by_code(code: str) -> Scope | None:
     kind, _sep, ident = code.partition(":")
-    if not ident.isdigit():
+    if not (ident.isascii() and ident.isdigit() and len(ident) < 19):  # not "²", not 20 digits
         return None
     org = Organisation.objects.filter(id=int(ident)).first()
     if org is None:
         return None
+    code = f"{kind}:{org.id}"  # as the lists write it ("org:02" is "org:2")
     if kind == "org":
         return Scope(code, org.name, "organisation", False)
     if kind == "region" and org.kind == OrganisationKind.WELFARE_REGION:
@@ -134,10 +137,13 @@ def national_scope_groups() -> list[tuple[str, list[Scope]]]:
             kinds.EMPLOYMENT_AUTHORITY, employment_area__isnull=False)),
         (_("Municipalities"), "org", "organisation", organisation_names(kinds.MUNICIPALITY)),
     ]  # fmt: skip
+    # a region's option is labelled as the page it opens is (`_region_label`)
+    named = {"region": _region_label}
     return [
-        (label, [Scope(f"{prefix}:{i}", name, level, False) for i, name in names])
+        (label, [Scope(f"{prefix}:{i}", named.get(level, str)(name), level, False)
+                 for i, name in names])
         for label, prefix, level, names in groups
-    ]
+    ]  # fmt: skip
 
 
 def scope_choices_for(*, user, current: Scope | None = None) -> list:

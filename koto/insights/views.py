@@ -68,7 +68,7 @@ def dashboard(request):
     if not form.is_valid():
         return render(request, "insights/dashboard.html", {"form": form, "d": None}, status=400)
     d = _dashboard(request, form)
-    form.scope_shown = d.scope
+    form.show_scope(d.scope)
     tables = [(t, _chart(t)) for t in d.tables]
     return render(
         request,
@@ -115,7 +115,7 @@ def impact(request):
         raise Http404 from e
     except PermissionDenied as e:
         raise DjangoPermissionDenied from e
-    form.scope_shown = i.scope
+    form.show_scope(i.scope)
     xs = [str(p.months) for p in i.curve]
     curve = charts.line_chart(
         "c-km", _("Share employed or studying by months since the plan started (Kaplan–Meier)"), xs, [(_("All plans"), [p.reached for p in i.curve])],

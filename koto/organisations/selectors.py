@@ -5,6 +5,7 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 
+from koto.core.text import sort_key
 from koto.organisations.models import Organisation, OrganisationKind, ServiceAgreement
 
 
@@ -69,7 +70,10 @@ def organisation_names(kind: str, **filters) -> list[tuple[int, str]]:
         "id", "name_fi", "name_sv", "name_en"
     )
     pick = _name_column(1)
-    return sorted(((r[0], r[pick] or r[1]) for r in rows), key=lambda r: (r[1].casefold(), r[0]))
+    lang = get_language() or "fi"
+    return sorted(
+        ((r[0], r[pick] or r[1]) for r in rows), key=lambda r: (sort_key(r[1], lang), r[0])
+    )
 
 
 def organisation_by_code(code: str) -> Organisation | None:

@@ -61,7 +61,7 @@ def _try(form, call) -> bool:
 def agreement_list(request):
     _require_role(request)
     year = request.GET.get("year")
-    year = int(year) if year and year.isdigit() else None
+    year = int(year) if year and year.isascii() and year.isdigit() and len(year) == 4 else None
     return render(
         request,
         "placement/agreement_list.html",

@@ -3,12 +3,11 @@ only, by their members who handle referrals; anyone else gets NotFound (404). Ev
 a referral shows personal data (the client's name and birth date, the message), so it is
 audited, also when the receiving organisation reads it before accepting."""
 
-from dataclasses import dataclass
-
 from django.db.models import Q, QuerySet
 
 from koto.audit.services import audit_record
 from koto.core.errors import NotFound
+from koto.core.pagination import Page, keyset_page
 from koto.core.roles import Perm
 from koto.referrals.models import Referral, ReferralStatus
 
@@ -61,17 +60,12 @@ def is_sender(user, referral: Referral) -> bool:
     return referral_org_of(user) == referral.from_organisation_id
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Referral]
-    next_cursor: str | None
-
-
 def referral_list_for(
     *, user, box: str = "incoming", cursor: str | None = None, limit: int = 50
-) -> Page:
-    """Incoming or outgoing referrals of the viewer's organisation, newest first, keyset by id.
-    Audited as one read of the list (it names clients)."""
+) -> Page[Referral]:
+    """Incoming or outgoing referrals of the viewer's organisation, newest first, keyset by id
+    (a cursor that cannot be read: `ValidationFailed` naming `cursor`). Audited as one read
+    of the list (it names clients)."""
     org_id = referral_org_of(user)
     if org_id is None:
         return Page([], None)
@@ -81,18 +75,14 @@ def referral_list_for(
         if box == "incoming"
         else qs.filter(from_organisation_id=org_id)
     )
-    if cursor and cursor.isdigit():
-        qs = qs.filter(id__lt=int(cursor))
-    rows = list(qs.order_by("-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page = keyset_page(qs, order=("-id",), cursor=cursor, limit=limit)
     audit_record(
         actor=user,
         action="read",
         object_type="referral_list",
-        changes={"box": box, "results": len(rows)},
+        changes={"box": box, "results": len(page.items)},
     )
-    return Page(rows, str(rows[-1].id) if more and rows else None)
+    return page
 
 
 def incoming_new_count(user) -> int:

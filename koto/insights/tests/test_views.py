@@ -95,15 +95,22 @@ def test_scope_choices_for__national_viewer_chooses_any_region_area_or_municipal
     authority = OrganisationFactory(code="ta-lahti", name_fi="Lahden työllisyysalue",
                                     kind=OrganisationKind.EMPLOYMENT_AUTHORITY)  # fmt: skip
     EmploymentArea.objects.create(authority=authority, responsible_municipality=lahti)
+    OrganisationFactory(code="ta-none", kind=OrganisationKind.EMPLOYMENT_AUTHORITY)  # no area
     Organisation.objects.update(name_sv="")  # no Swedish names: the Finnish ones are shown
     Organisation.objects.filter(id=lahti.id).update(name_sv="Lahtis")
+    turku = OrganisationFactory(code="853", name_fi="Turku", name_sv="Åbo")
+    aanekoski = OrganisationFactory(code="992", name_fi="Äänekoski", name_sv="")
     with translation.override("sv"):
         choices = dict(selectors.scope_choices_for(user=national))
         municipalities = choices["Kommuner"]
-    assert choices["Välfärdsområden"] == [(f"region:{region.id}", "Päijät-Hämeen hva")]
+        region_label = selectors._region_label("Päijät-Hämeen hva")
+    # labelled as the page it opens is: the region's figures include its municipalities'
+    assert choices["Välfärdsområden"] == [(f"region:{region.id}", region_label)]
+    assert region_label == "Päijät-Hämeen hva och dess kommuner"
     assert choices["Sysselsättningsområden"] == [(f"area:{authority.id}", "Lahden työllisyysalue")]
     # in the language's names and order, Finnish where a name is missing
-    assert municipalities == [(f"org:{heinola.id}", "Heinola"), (f"org:{lahti.id}", "Lahtis")]
+    assert municipalities == [(f"org:{heinola.id}", "Heinola"), (f"org:{lahti.id}", "Lahtis"),
+                              (f"org:{turku.id}", "Åbo"), (f"org:{aanekoski.id}", "Äänekoski")]  # fmt: skip
     assert [code for code, _label in selectors.scope_choices_for(user=manager)] == [
         f"org:{lahti.id}", f"region:{region.id}", f"area:{authority.id}",
     ]  # fmt: skip
@@ -136,6 +143,20 @@ def test_dashboard_page__scope_opened_by_address_is_the_one_selected(data, natio
         select = select[: select.index("</select>")]
         assert f'<option value="org:{ngo.id}" selected>{ngo.name_en}</option>' in select
         assert select.count(" selected>") == 1
+
+
+def test_dashboard_page__scope_code_written_otherwise(data, national, keha, lahti, web):
+    # a leading zero opens the same municipality, selected once under the lists' code
+    html = web(national).get(f"/insights/?scope=org:0{lahti.id}&{PERIOD}").content.decode()
+    select = html[html.index('<select name="scope"') :]
+    select = select[: select.index("</select>")]
+    assert f'<option value="org:{lahti.id}" selected>' in select
+    assert select.count(" selected>") == 1 and f"org:0{lahti.id}" not in select
+    own = selectors.scope_get_for(user=national, code=f"org:0{keha.id}")
+    assert (own.code, own.own) == (f"org:{keha.id}", True)  # its own, written otherwise
+    # digits that are not ASCII, or too many for an id: no such scope, not a crash
+    for code in ("org:%C2%B2", "org:%D9%A3", "org:" + "9" * 20):
+        assert web(national).get(f"/insights/?scope={code}").status_code == 404
 
 
 def test_export_and_api__never_read_the_scope_list(data, national, lahti_counsellor, web,
@@ -256,12 +277,14 @@ def test_export_csv__as_shown_and_audited(data, manager, region, web):
 
 def test_export_csv__says_what_it_is_in_the_viewers_language(data, manager, region, web):
     query = f"scope=region:{region.id}&{PERIOD}&target_group=protection&age_band=18_29"
+    # a summer night in UTC is the next morning in Helsinki (UTC+3), as the page says it
+    RefreshState.objects.filter(id=1).update(refreshed_at=dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC))  # fmt: skip
     head = list(csv.reader(io.StringIO(
         web(manager).get(f"/insights/export.csv?{query}").content.decode())))[:10]  # fmt: skip
     assert head[0] == ["Koto", "Area", selectors.scope_get_for(user=manager, code=f"region:{region.id}").label]  # fmt: skip
     assert ["", "From month", "2026-01"] in head and ["", "To month", "2026-11"] in head
     assert ["", "Age band", "18–29"] in head and ["", "Language", "All"] in head
-    assert any(r[1].startswith("Figures as of ") for r in head)
+    assert ["", "Figures as of 2026-07-02 01:30"] in head
     assert any("shown as “<5”" in r[1] for r in head)
     finnish = web(manager)
     finnish.cookies["django_language"] = "fi"
@@ -342,6 +365,8 @@ def test_api_scopes__a_national_caller_also_gets_every_area_it_may_open(
     assert body[0]["own"] is True and body[1]["code"] == "national"
     by_code = {s["code"]: s for s in body}
     assert by_code[f"region:{region.id}"]["level"] == "region"
+    page_label = selectors.scope_get_for(user=national, code=f"region:{region.id}").label
+    assert by_code[f"region:{region.id}"]["label"] == page_label
     assert by_code[f"org:{lahti.id}"] == {
         "code": f"org:{lahti.id}", "label": lahti.name_en, "level": "organisation", "own": False,
     }  # fmt: skip

@@ -117,6 +117,13 @@ def test_placement_pages__user_without_placement_role__404(web, records, counsel
     assert http.get(reverse("placement:detail", args=[placement.id])).status_code == 404
 
 
+@pytest.mark.parametrize("year", ["%C2%B2", "20266", "abcd", ""])
+def test_agreement_list__a_year_that_is_not_one__all_years(web, records, officer, year):
+    response = web(officer).get(reverse("placement:agreements") + f"?year={year}")
+    assert response.status_code == 200
+    assert response.context["year"] is None
+
+
 @pytest.mark.parametrize("name", ["placement:list", "placement:agreements", "placement:minors"])
 def test_placement_list_pages__queries_constant(web, name, propose, officer, manager, lahti):
     def count(user) -> int:

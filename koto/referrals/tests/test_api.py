@@ -151,6 +151,14 @@ def test_api_list__keyset_pages_by_id(web, send, counsellor):
     assert second["next_cursor"] is None
 
 
+@pytest.mark.parametrize("cursor", ["abc", "%C2%B2", "9" * 30, "-1x"])
+def test_api_list__unreadable_cursor__422_naming_it(web, send, counsellor, cursor):
+    send()
+    response = web(counsellor).get(f"{BASE}?box=outgoing&cursor={cursor}")
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["cursor"]
+
+
 def test_api_list__query_count_constant(web, send, counsellor):
     send()
     http = web(counsellor)

@@ -1,0 +1,27 @@
+"""Name keys: search (accent-blind) and sorting as each language's reader expects."""
+
+import pytest
+
+from koto.core.text import search_key, sort_key
+
+NAMES = ["Äänekoski", "Åbo", "Zürich", "Aura", "Öja", "Ähtäri", "Esbo", "Åland"]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        # the Nordic alphabets end z, å, ä, ö (code points would give ä before å)
+        ("sv", ["Aura", "Esbo", "Zürich", "Åbo", "Åland", "Ähtäri", "Äänekoski", "Öja"]),
+        ("fi", ["Aura", "Esbo", "Zürich", "Åbo", "Åland", "Ähtäri", "Äänekoski", "Öja"]),
+        ("fi-fi", ["Aura", "Esbo", "Zürich", "Åbo", "Åland", "Ähtäri", "Äänekoski", "Öja"]),
+        # English files them under their base letter
+        ("en", ["Äänekoski", "Åbo", "Ähtäri", "Åland", "Aura", "Esbo", "Öja", "Zürich"]),
+    ],
+)
+def test_sort_key__orders_names_for_the_language(language, expected):
+    assert sorted(NAMES, key=lambda n: sort_key(n, language)) == expected
+
+
+def test_sort_key__case_and_spaces_do_not_matter():
+    assert sort_key("ÅBO  stad", "sv") == sort_key("åbo stad", "sv")
+    assert sort_key("Åbo", "en") == search_key("Åbo") == "abo"
