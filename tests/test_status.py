@@ -68,24 +68,27 @@ def test_status__never_refreshed__503(client, db):
     assert body["checks"]["database"]["ok"] and body["checks"]["task_queue"]["ok"]
 
 
-def test_status__regular_refresh_late_past_30_minutes(client, refreshed):
-    _state(refreshed_at=NOW - REGULAR_OVERDUE)
+@pytest.mark.parametrize(
+    ("field", "limit", "problem"),
+    [
+        ("refreshed_at", REGULAR_OVERDUE, "refresh_late"),  # every few minutes: 30 at most
+        ("full_refreshed_at", FULL_OVERDUE, "full_refresh_late"),  # nightly: 26 hours at most
+    ],
+)
+def test_status__refresh_late_just_past_its_limit(client, refreshed, field, limit, problem):
+    _state(**{field: NOW - limit})
     assert _get(client)[0] == 200
-    _state(refreshed_at=NOW - REGULAR_OVERDUE - dt.timedelta(seconds=1))
+    _state(**{field: NOW - limit - dt.timedelta(seconds=1)})
     code, body = _get(client)
     assert code == 503
-    assert body["checks"]["insights_refresh"]["problems"] == ["refresh_late"]
+    assert body["checks"]["insights_refresh"]["problems"] == [problem]
 
 
-def test_status__full_refresh_late_past_26_hours_or_never(client, refreshed):
-    _state(full_refreshed_at=NOW - FULL_OVERDUE)
-    assert _get(client)[0] == 200
-    _state(full_refreshed_at=NOW - FULL_OVERDUE - dt.timedelta(seconds=1))
+def test_status__full_refresh_never_ran__late(client, refreshed):
+    _state(full_refreshed_at=None)
     code, body = _get(client)
     assert code == 503
     assert body["checks"]["insights_refresh"]["problems"] == ["full_refresh_late"]
-    _state(full_refreshed_at=None)
-    assert _get(client)[1]["checks"]["insights_refresh"]["problems"] == ["full_refresh_late"]
 
 
 def test_status__refresh_running_3_hours_has_died(client, refreshed):
