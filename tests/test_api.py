@@ -1,3 +1,6 @@
+import base64
+import json
+
 import pytest
 
 from koto.accounts.services import api_token_create
@@ -65,6 +68,29 @@ def test_api_search__keyset(web, counsellor):
     assert len(first["items"]) == 2
     second = http.get(f"/api/v1/clients/?q=korhonen&limit=2&cursor={first['next_cursor']}").json()
     assert {c["id"] for c in first["items"]}.isdisjoint({c["id"] for c in second["items"]})
+
+
+def _cursor(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["not-base64!", _cursor(["x", "y"]), _cursor(["x"]), _cursor([1, 2]), _cursor(["x", True]),
+     _cursor(["x", 2**70]), _cursor({"a": 1})],
+)  # fmt: skip
+def test_api_search__unreadable_cursor__422_naming_it_and_the_page_starts_over(
+    web, counsellor, cursor
+):
+    make_client(counsellor, last_name="Korhonen")
+    http = web(counsellor)
+    for q in ("korhonen", ""):  # a name search and the list by name
+        response = http.get("/api/v1/clients/", {"q": q, "cursor": cursor})
+        assert response.status_code == 422
+        assert list(response.json()["fields"]) == ["cursor"]
+    page = http.get("/clients/search/", {"q": "korhonen", "cursor": cursor})
+    assert page.status_code == 200 and len(page.context["page"].items) == 1
+    assert http.get("/clients/", {"cursor": cursor}).status_code == 200
 
 
 def test_api_token__reads_own_organisation_only(client, org, counsellor, outsider):

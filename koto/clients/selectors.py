@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.utils.translation import gettext
 
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record
@@ -27,7 +28,7 @@ from koto.clients.models import (
 )
 from koto.clients.permissions import can_view_audit
 from koto.core import clock, pagination
-from koto.core.errors import NotFound
+from koto.core.errors import NotFound, ValidationFailed
 from koto.core.roles import Perm
 from koto.core.text import prefix_q, prefix_range_q, search_key
 from koto.organisations.selectors import purchasers_served_by
@@ -131,14 +132,31 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
+# the largest id a cursor may carry (PostgreSQL's bigint)
+_MAX_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str | None) -> list | None:
+    """A search page's cursor: [name key, client id], as `encode_cursor` wrote it. One that
+    cannot be read raises `ValidationFailed` naming `cursor` (422 in the API; the pages show
+    the first page, `page_at`)."""
     if not cursor:
         return None
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        return None
-    return values if isinstance(values, list) and len(values) == 2 else None
+        values = None
+    if not (
+        isinstance(values, list)
+        and len(values) == 2
+        and isinstance(values[0], str)
+        and type(values[1]) is int
+        and 0 < values[1] <= _MAX_ID
+    ):
+        raise ValidationFailed(
+            {"cursor": gettext("Invalid cursor: use the next_cursor of the previous page.")}
+        )
+    return values
 
 
 def _keyset(qs: QuerySet[Client], cursor: str | None, limit: int) -> Page:

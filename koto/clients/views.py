@@ -29,8 +29,8 @@ from koto.core.pagination import page_at
 
 @login_required
 def my_clients(request):
-    page = selectors.client_search_for(
-        user=request.user, mine=True, cursor=request.GET.get("cursor")
+    page = page_at(
+        selectors.client_search_for, request.GET.get("cursor"), user=request.user, mine=True
     )
     return render(
         request,
@@ -44,9 +44,8 @@ def search(request):
     form = SearchForm(request.GET or None)
     page = None
     if form.is_valid() and form.cleaned_data["q"]:
-        page = selectors.client_search_for(
-            user=request.user, query=form.cleaned_data["q"], cursor=request.GET.get("cursor")
-        )
+        page = page_at(selectors.client_search_for, request.GET.get("cursor"),
+                       user=request.user, query=form.cleaned_data["q"])  # fmt: skip
     template = "clients/_results.html" if request.htmx else "clients/search.html"
     return render(request, template, {"form": form, "page": page, "q": request.GET.get("q", "")})
 

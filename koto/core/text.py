@@ -26,6 +26,14 @@ def sort_key(value: str, language: str = "fi") -> str:
     return search_key(folded)
 
 
+def as_id(value: str | None) -> int | None:
+    """A row id typed in an address ("?action=12"): ASCII digits within PostgreSQL's bigint,
+    else None. `str.isdigit` alone lets "²" through, on which `int` fails."""
+    if value and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
 def prefix_q(field: str, key: str, *, vendor: str):
     """A Q object matching rows whose `field` starts with `key`, using the field's b-tree index
     on either database: PostgreSQL's `LIKE 'key%'` with a pattern-ops index, SQLite's

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied
 from koto.core.roles import Perm
+from koto.core.text import as_id
 from koto.insights.dimensions import add_months, month_range, quarter_of
 from koto.insights.models import (
     FULL_OVERDUE,
@@ -111,9 +112,10 @@ def scope_get_for(*, user, code: str | None) -> Scope:
 
 def _scope_by_code(code: str) -> Scope | None:
     kind, _sep, ident = code.partition(":")
-    if not (ident.isascii() and ident.isdigit() and len(ident) < 19):  # not "²", not 20 digits
+    org_id = as_id(ident)
+    if org_id is None:
         return None
-    org = Organisation.objects.filter(id=int(ident)).first()
+    org = Organisation.objects.filter(id=org_id).first()
     if org is None:
         return None
     code = f"{kind}:{org.id}"  # as the lists write it ("org:02" is "org:2")

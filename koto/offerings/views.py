@@ -15,6 +15,7 @@ from koto.core.errors import DomainError, NotFound
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
 from koto.core.roles import Perm
+from koto.core.text import as_id
 from koto.offerings import selectors, services
 from koto.offerings.forms import (
     AttendanceForm,
@@ -161,7 +162,7 @@ def enrol_client(request, client_id: int):
     action = None
     if request.GET.get("action"):
         action = (
-            Action.objects.filter(pk=request.GET["action"], goal__plan__client=client)
+            Action.objects.filter(pk=as_id(request.GET["action"]), goal__plan__client=client)
             .select_related("goal__plan")
             .first()
         )

@@ -177,6 +177,13 @@ def test_enrol_form__services_near_the_client__whole_catalogue_on_request(
     assert elsewhere.enrolments.filter(client=client).exists()
 
 
+@pytest.mark.parametrize("action", ["%C2%B2", "abc", "9" * 25, "0"])
+def test_enrol_page__action_that_is_not_one__404(web, counsellor, action):
+    client = make_client(counsellor)
+    response = web(counsellor).get(f"/services/clients/{client.id}/enrol/?action={action}")
+    assert response.status_code == 404
+
+
 def test_catalogue_page__keyset_pages_by_name(web, manager, counsellor):
     made = _services(manager, 53)
     http = web(counsellor)
