@@ -159,3 +159,18 @@ def test_api_token__membership_of_the_token_organisation_with_reach(org, other_o
         user = api_token_authenticate(key)
         assert user.active_membership.organisation_id == org.id
         assert selectors.reach_of(user).full_org_ids == {org.id, purchasers[0].id, purchasers[1].id, purchasers[4].id}  # fmt: skip
+
+
+def test_membership_switch__to_another_of_ones_own__and_nothing_else(
+    web, org, other_org, counsellor
+):
+    second = Membership.objects.create(
+        user=counsellor, organisation=other_org, role=Role.INTEGRATION_COUNSELLOR
+    )
+    http = web(counsellor)
+    response = http.post("/accounts/membership/", {"membership_id": str(second.id)})
+    assert response.status_code == 302 and http.session["membership_id"] == second.id
+    stranger = member(other_org, Role.MANAGER, username="stranger").active_membership
+    for bad in ("abc", "²", "", "1.5", "9" * 25, str(stranger.id)):
+        assert http.post("/accounts/membership/", {"membership_id": bad}).status_code == 404
+    assert http.session["membership_id"] == second.id

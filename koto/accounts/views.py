@@ -20,6 +20,7 @@ from koto.accounts.services import (
 from koto.audit.services import audit_record
 from koto.core.errors import DomainError
 from koto.core.roles import Perm
+from koto.core.text import as_id
 
 
 class KotoLoginView(LoginView):
@@ -50,7 +51,7 @@ def logout_view(request):
 @require_POST
 def membership_switch(request):
     m = Membership.objects.filter(
-        user=request.user, id=request.POST.get("membership_id"), is_active=True
+        user=request.user, id=as_id(request.POST.get("membership_id")), is_active=True
     ).first()
     if m is None:
         raise Http404

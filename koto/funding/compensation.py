@@ -72,6 +72,9 @@ class RateUsed:
 
 
 FIRST_AMOUNT_YEAR = 2023
+# The last year a report or a reconciliation may ask for (the forms' and the API's bound):
+# missing amounts are carried forward a year at a time, and dates end at 9999.
+LAST_YEAR = 2100
 
 
 def _bands(year: int) -> tuple[calc.Band, ...]:

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR
 from koto.funding.models import ClaimSection
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -36,7 +37,7 @@ class PaidForm(forms.Form):
 
 
 class ReconcileForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2023, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_AMOUNT_YEAR, max_value=LAST_YEAR)
     file = forms.FileField(
         label=_("KEHA payment statement (CSV)"),
         help_text=_("Columns: hetu, municipality_code, year, month, amount."),
@@ -44,7 +45,7 @@ class ReconcileForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2023, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_AMOUNT_YEAR, max_value=LAST_YEAR)
     quarter = forms.TypedChoiceField(
         label=_("Quarter"),
         coerce=int,

@@ -14,6 +14,7 @@ from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
+from koto.core.text import as_id
 from koto.funding import forms, permissions, selectors, services
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import ClaimStatus
@@ -189,7 +190,7 @@ def claim_act(request, claim_id: int, operation: str):
                 messages.success(request, _("Cost line added."))
         elif operation == "remove-line":
             services.claim_line_remove(
-                actor=actor, claim=claim, line_id=int(request.POST.get("line_id", 0))
+                actor=actor, claim=claim, line_id=as_id(request.POST.get("line_id")) or 0
             )
             messages.success(request, _("Cost line removed."))
         elif operation == "attach":

@@ -14,13 +14,22 @@ from koto.insights.selectors import GROUPINGS, Filters, default_filters
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_MONTHS = 60
+# The months a filter may name: the figures start with the reform's data, and a period's
+# later months are computed by adding months (which ends at the year 9999).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def parse_month(value: str, field: str) -> dt.date:
     m = MONTH.match(value or "")
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+    if not m or not 1 <= int(m.group(2)) <= 12:
         raise forms.ValidationError(
             _("Give the month as YYYY-MM (for example 2026-01)."), code=f"{field}_format"
+        )
+    if not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        raise forms.ValidationError(
+            _("Give a month from %(first)s to %(last)s.")
+            % {"first": f"{FIRST_YEAR}-01", "last": f"{LAST_YEAR}-12"},
+            code=f"{field}_range",
         )
     return dt.date(int(m.group(1)), int(m.group(2)), 1)
 

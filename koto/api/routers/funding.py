@@ -8,10 +8,10 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from koto.audit.services import audit_record
-from koto.core.errors import NotFound, ValidationFailed
+from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
-from koto.funding.compensation import Span, compensation_report
+from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, Span, compensation_report
 from koto.funding.models import Claim
 from koto.funding.reconciliation import parse_statement, reconcile
 from koto.organisations.models import OrganisationKind
@@ -178,7 +178,12 @@ def _claim(request, claim_id: int) -> Claim:
 
 
 @router.get("/compensation", response=ReportOut, summary="Calculated compensation")
-def compensation(request, year: int, quarter: int | None = None, month: int | None = None):
+def compensation(
+    request,
+    year: int = Query(..., ge=FIRST_AMOUNT_YEAR, le=LAST_YEAR),
+    quarter: int | None = Query(None, ge=1, le=4),
+    month: int | None = Query(None, ge=1, le=12),
+):
     """The viewer's organisation (a municipality or welfare region), per month; `quarter`
     (1–4) or `month` (1–12) narrows the period."""
     user = request.auth
@@ -187,10 +192,6 @@ def compensation(request, year: int, quarter: int | None = None, month: int | No
     org = user.active_membership.organisation
     if org.kind not in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION):
         raise NotFound("funding")
-    if (quarter is not None and not 1 <= quarter <= 4) or (
-        month is not None and not 1 <= month <= 12
-    ):
-        raise ValidationFailed({"quarter" if quarter is not None else "month": "out of range"})
     report = compensation_report(
         span=Span.of(year, quarter=quarter, month=month), organisation=org, per_month=True
     )
@@ -206,7 +207,11 @@ def compensation(request, year: int, quarter: int | None = None, month: int | No
 
 
 @router.post("/reconciliation", response=ReconciliationOut, summary="Reconcile KEHA payments")
-def reconciliation(request, year: Form[int], file: File[UploadedFile]):
+def reconciliation(
+    request,
+    file: File[UploadedFile],
+    year: int = Form(..., ge=FIRST_AMOUNT_YEAR, le=LAST_YEAR),
+):
     user = request.auth
     if not permissions.can_manage_funding(user):
         raise NotFound("funding")

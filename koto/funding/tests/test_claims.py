@@ -173,3 +173,26 @@ def test_claims_page__queries_constant(web, finance):
         start = dt.date(2026, month, 1)
         services.claim_create(actor=finance, section="65", period_start=start, period_end=start + dt.timedelta(27))  # fmt: skip
     assert count() == few
+
+
+@pytest.mark.parametrize("line_id", ["abc", "%C2%B2", "", "0"])
+def test_claim_remove_line__an_id_that_is_not_one__said_and_nothing_removed(
+    web, claim, finance, line_id
+):
+    services.claim_line_add(actor=finance, claim=claim, description="Rent", amount=Decimal("500"))
+    http = web(finance)
+    response = http.post(f"/funding/claims/{claim.id}/remove-line/", {"line_id": line_id})
+    assert response.status_code == 302  # back to the claim, which says so (as for a line gone)
+    assert claim.lines.count() == 1
+    assert "Not found" in http.get(response.url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("year=2022", "year"), ("year=2101", "year"), ("year=99999999999999999999", "year"),
+     ("year=2026&quarter=5", "quarter"), ("year=2026&month=13", "month")],
+)  # fmt: skip
+def test_api_compensation__out_of_range_422_naming_the_field(web, finance, query, field):
+    response = web(finance).get(f"/api/v1/funding/compensation?{query}")
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == [field]

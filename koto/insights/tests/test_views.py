@@ -248,6 +248,18 @@ def test_dashboard_page__bad_month_names_the_field(manager, web):
     assert "Give the month as YYYY-MM" in response.content.decode()
 
 
+@pytest.mark.parametrize(("query", "field"), [("from=9999-12&to=9999-12", "from"),
+                                               ("from=1999-12", "from"), ("to=2101-01", "to")])  # fmt: skip
+def test_dashboard__month_out_of_range_names_the_field(manager, web, query, field):
+    for url in ("/api/v1/insights/dashboard", "/api/v1/insights/impact"):
+        response = web(manager).get(f"{url}?{query}")
+        assert response.status_code == 422
+        assert response.json()["fields"][field] == ["Give a month from 2000-01 to 2100-12."]
+    for url in ("/insights/", "/insights/impact/", "/insights/export.csv"):
+        assert web(manager).get(f"{url}?{query}").status_code == 400
+    assert web(manager).get("/insights/?from=2100-01&to=2100-12").status_code == 200
+
+
 def test_dashboard_page__another_scope_answers_404(data, manager, heinola, web):
     assert web(manager).get(f"/insights/?scope=org:{heinola.id}").status_code == 404
 
