@@ -4,6 +4,7 @@ import json
 import pytest
 
 from koto.accounts.services import api_token_create
+from koto.clients.models import Client
 from koto.core.roles import Role
 from tests.factories import client_data, make_client, member
 
@@ -138,3 +139,22 @@ def test_api_session__csrf_required_for_writes(counsellor):
 @pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/openapi.json"])
 def test_api_docs__served(client, path):
     assert client.get(path).status_code == 200
+
+
+def test_api__null_character_in_a_field__422_naming_it_nothing_written(web, counsellor):
+    # PostgreSQL's text cannot hold U+0000: without the check this was a 500 there
+    http = web(counsellor)
+    response = http.post("/api/v1/clients/", {**body(), "first_name": "Ra\u0000nia"},
+                         content_type="application/json")  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"first_name": ["Null characters are not allowed."]}
+    response = http.post("/api/v1/clients/", {**body(), "other_languages": ["fi", "\u0000"],
+                         "transliterated_names": [["ar", "x\u0000"]]}, content_type="application/json")  # fmt: skip
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {"other_languages.1", "transliterated_names.0.1"}
+    response = http.get("/api/v1/clients/", {"q": "Ra\u0000"})
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"q": ["Null characters are not allowed."]}
+    assert not Client.objects.exists()
+    page = http.get("/clients/search/", {"q": "Ra\u0000"})
+    assert page.status_code == 400 and "q" in page.content.decode()
