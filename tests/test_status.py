@@ -1,12 +1,16 @@
 """GET /api/v1/status: what a monitoring probe reads. Every check's both sides."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError
 from django_tasks_db.models import DBTaskResult
 
+from koto.audit.models import AuditEvent
 from koto.core import clock, health
+from koto.core.models import JobRun
 from koto.insights.models import FULL_OVERDUE, REGULAR_OVERDUE, STALE_RUN, RefreshState
 from koto.insights.tasks import refresh_insights
 
@@ -24,6 +28,12 @@ def _state(**fields):
 def _fresh(at):
     _state(refreshed_at=at - dt.timedelta(minutes=5), full_refreshed_at=at - dt.timedelta(hours=8),
            seconds=1.5)  # fmt: skip
+    _swept(at - dt.timedelta(hours=6))
+
+
+def _swept(at):
+    JobRun.objects.update_or_create(job="deadline_sweep", defaults={
+        "started_at": at - dt.timedelta(seconds=30), "finished_at": at, "seconds": 30.0})  # fmt: skip
 
 
 @pytest.fixture
@@ -47,7 +57,7 @@ def test_status__all_ok__200_without_signing_in(client, refreshed):
     code, body = _get(client)
     assert code == 200
     assert body["ok"] is True
-    assert set(body["checks"]) == {"database", "task_queue", "insights_refresh"}
+    assert set(body["checks"]) == {"database", "task_queue", "insights_refresh", "deadline_sweep"}
     assert all(c["ok"] for c in body["checks"].values())
     refresh = body["checks"]["insights_refresh"]
     assert refresh["problems"] == []
@@ -150,3 +160,27 @@ def test_status__database_unreachable__503_and_nothing_else_read(client, refresh
     assert body["checks"] == {
         "database": {"ok": False, "problem": "unreachable", "error": "OperationalError"}
     }
+
+
+def test_status__deadline_sweep_late_past_26_hours_or_never(client, refreshed):
+    _swept(NOW - health.NIGHTLY_LIMIT)
+    assert _get(client)[0] == 200
+    _swept(NOW - health.NIGHTLY_LIMIT - dt.timedelta(seconds=1))
+    code, body = _get(client)
+    assert code == 503 and body["checks"]["deadline_sweep"]["problems"] == ["late"]
+    JobRun.objects.all().delete()
+    code, body = _get(client)
+    assert code == 503 and body["checks"]["deadline_sweep"]["problems"] == ["never_ran"]
+
+
+def test_status__the_sweep_command_records_its_run(client, refreshed):
+    JobRun.objects.all().delete()
+    with clock.frozen(NOW):
+        call_command("sweep_deadlines", stdout=io.StringIO())
+    code, body = _get(client)
+    assert code == 200
+    sweep = body["checks"]["deadline_sweep"]
+    assert sweep["finished_at"].startswith("2026-12-06T08:00")
+    assert sweep["result"] == {"clients": 0, "open_tasks": 0}
+    event = AuditEvent.objects.filter(object_type="deadline_sweep").get()
+    assert event.action == "update" and event.changes == {"clients": 0, "open_tasks": 0}

@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from koto.core.models import JobRun
+
 # A task ready this long and not started: the worker (`manage.py db_worker`) is not running,
 # or is stuck behind something (it takes a task within seconds otherwise).
 TASK_WAIT_LIMIT = dt.timedelta(minutes=15)
@@ -69,4 +71,27 @@ def task_queue_health(now: dt.datetime) -> dict:
         "last_failure": None
         if last_failed is None
         else {"task": last_failed[0], "finished_at": last_failed[1]},
+    }
+
+
+# Nightly jobs: one whose last run ended longer ago than this has stopped (cron, the worker).
+NIGHTLY_LIMIT = dt.timedelta(hours=26)
+
+
+def job_health(now: dt.datetime, job: str, limit: dt.timedelta = NIGHTLY_LIMIT) -> dict:
+    """Whether a scheduled job that records its runs (`core.services.job_finished`) ran to
+    its end within `limit`: a run that fails records nothing, so it shows as late too."""
+    run = JobRun.objects.filter(job=job).first()
+    problems = []
+    if run is None:
+        problems.append("never_ran")
+    elif now - run.finished_at > limit:
+        problems.append("late")
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "finished_at": None if run is None else run.finished_at,
+        "limit_hours": int(limit.total_seconds() // 3600),
+        "last_seconds": None if run is None else run.seconds,
+        "result": None if run is None else run.result,
     }

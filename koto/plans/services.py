@@ -15,9 +15,10 @@ from koto.clients.permissions import can_edit_client
 from koto.clients.services import record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.core.services import job_finished
 from koto.law import Deadline, add_months, extension_limit, plan_end_limit
 from koto.organisations.models import Organisation
-from koto.plans.deadlines_sweep import sweep_client_tasks
+from koto.plans.deadlines_sweep import sweep_all, sweep_client_tasks
 from koto.plans.models import (
     AREA_THEME,
     AckMethod,
@@ -597,3 +598,17 @@ def plan_cancel(
     )
     sweep_client_tasks(locked.client)
     return locked
+
+
+# The name of the nightly sweep's row in `JobRun` (the status endpoint checks it).
+SWEEP_JOB = "deadline_sweep"
+
+
+def deadlines_sweep(*, actor=None) -> dict:
+    """The nightly job: recompute every client's deadline tasks (`sweep_all`), then record
+    the run (`JobRun`, for the status endpoint) and audit it."""
+    started = clock.now()
+    result = sweep_all()
+    job_finished(job=SWEEP_JOB, started_at=started, result=result)
+    audit_record(actor=actor, action="update", object_type=SWEEP_JOB, changes=result)
+    return result

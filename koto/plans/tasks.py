@@ -2,11 +2,11 @@
 
 from django.tasks import task
 
-from koto.plans.deadlines_sweep import sweep_all
+from koto.plans.services import deadlines_sweep
 
 
 @task
 def sweep_deadlines() -> dict:
     """Nightly: recompute every deadline task (enqueued by `manage.py sweep_deadlines --enqueue`
     from cron, or run in-process without --enqueue)."""
-    return sweep_all()
+    return deadlines_sweep()

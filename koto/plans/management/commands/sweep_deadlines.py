@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from koto.core import context
-from koto.plans.deadlines_sweep import sweep_all
+from koto.plans.services import deadlines_sweep
 from koto.plans.tasks import sweep_deadlines
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             return
         token = context.set_current(context.RequestMeta(channel="task"))
         try:
-            r = sweep_all()
+            r = deadlines_sweep()
         finally:
             context.reset(token)
         self.stdout.write(f"Swept {r['clients']} clients: {r['open_tasks']} open deadline tasks.")
