@@ -1,7 +1,6 @@
 import json
 
 from django.http import HttpResponseBadRequest, JsonResponse
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -57,8 +56,8 @@ class NullCharacterMiddleware:
                      "fields": {f: [message] for f in fields}},
                     status=422,
                 )  # fmt: skip
-            return HttpResponseBadRequest(
-                f"{escape(message)} ({escape(', '.join(fields))})", content_type="text/plain"
+            return HttpResponseBadRequest(  # plain text: nothing in it is markup
+                f"{message} ({', '.join(fields)})", content_type="text/plain; charset=utf-8"
             )
         return self.get_response(request)
 
