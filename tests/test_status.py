@@ -127,6 +127,7 @@ def test_status__task_waiting_past_15_minutes__worker_not_taking_tasks(client, r
 def test_status__task_due_later__not_waiting_until_its_time(client, refreshed, queued):
     at = NOW + dt.timedelta(hours=2)
     refresh_insights.using(run_after=at).enqueue()
+    DBTaskResult.objects.update(enqueued_at=NOW)  # queued at NOW, not at the real time
     _fresh(at)
     code, body = _get(client, at - dt.timedelta(minutes=1))
     assert code == 200 and body["checks"]["task_queue"]["waiting"] == 0
