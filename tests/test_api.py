@@ -158,3 +158,14 @@ def test_api__null_character_in_a_field__422_naming_it_nothing_written(web, coun
     assert not Client.objects.exists()
     page = http.get("/clients/search/", {"q": "Ra\u0000"})
     assert page.status_code == 400 and "q" in page.content.decode()
+
+
+@pytest.mark.parametrize("cost", ["10000000.00", "1e30", 2**31])
+def test_api_meeting__interpreter_cost_beyond_the_column__422_naming_it(web, counsellor, cost):
+    # PostgreSQL's numeric(9, 2) overflowed into a 500
+    c = make_client(counsellor)
+    body = {"held_on": "2026-11-02", "purpose": "Plan", "interpreter_cost": cost}
+    response = web(counsellor).post(f"/api/v1/clients/{c.id}/meetings", body,
+                                    content_type="application/json")  # fmt: skip
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["interpreter_cost"]

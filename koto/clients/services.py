@@ -4,6 +4,7 @@ and an audit record."""
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -757,6 +758,8 @@ def meeting_record(*, actor, client: Client, data: dict) -> Meeting:
         errors["interpreter_minutes"] = _("Enter minutes from 0 to 1440.")
     if cost is not None and cost < 0:
         errors["interpreter_cost"] = _("The cost cannot be negative.")
+    elif cost is not None and cost >= Decimal("10000000"):  # the column: 9 digits, 2 decimals
+        errors["interpreter_cost"] = _("Enter at most %(n)s euros.") % {"n": "9 999 999.99"}
     if errors:
         raise ValidationFailed(errors)
     meeting = Meeting.objects.create(

@@ -68,6 +68,9 @@ def _require_edit(actor, claim: Claim) -> None:
         raise DomainError("claim_not_draft", _("Only a draft claim can be changed."))
 
 
+MAX_AMOUNT = Decimal("10000000000")
+
+
 def _money(value, field: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
@@ -75,6 +78,8 @@ def _money(value, field: str) -> Decimal:
         raise ValidationFailed({field: _("Enter an amount in euros.")}) from None
     if amount < 0:
         raise ValidationFailed({field: _("The amount cannot be negative.")})
+    if amount >= MAX_AMOUNT:  # the columns hold 12 digits, 2 of them decimals
+        raise ValidationFailed({field: _("Enter at most %(n)s euros.") % {"n": "9 999 999 999.99"}})
     return amount
 
 

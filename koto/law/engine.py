@@ -70,10 +70,19 @@ def age_on(birth_date: date, on: date) -> int:
 # --------------------------------------------------------------------------- input
 
 
+# The latest date a fact may carry: the rules count periods of years on from each date,
+# which must stay within the calendar (year 9999).
+LAST_FACT_DATE = date(2200, 12, 31)
+
+
 def check_facts(facts: Facts) -> None:
     """Cross-field checks that the model alone cannot express; raises ``FactsError``."""
     basis = facts.residence_basis
     birth = facts.birth_date
+    for name in ("on", "birth_date", "first_permit_on", "home_municipality_on"):
+        day = getattr(facts, name)
+        if day is not None and day > LAST_FACT_DATE:  # the rules add years to these dates
+            raise FactsError(name, f"is after {LAST_FACT_DATE.isoformat()}")
     if facts.first_permit_on is None:
         if basis is not ASYLUM_SEEKER:
             raise FactsError("first_permit_on", f"is required for residence_basis {basis.value!r}")

@@ -68,6 +68,12 @@ def _require_manage(actor, service: Service | None = None) -> None:
         raise PermissionDenied()
 
 
+# Bounds of a service's size: far above any real course (integration training is at most
+# some 1 600 hours), and within every database's integer.
+MAX_CAPACITY = 10_000
+MAX_HOURS = 10_000
+
+
 def _clean_service(data: dict) -> dict:
     errors: dict[str, str] = {}
     out: dict = {}
@@ -82,12 +88,12 @@ def _clean_service(data: dict) -> dict:
     if not out["name_fi"]:
         errors["name_fi"] = _("This field is required.")
     capacity = data.get("capacity")
-    if not isinstance(capacity, int) or capacity < 1:
-        errors["capacity"] = _("Enter a capacity of at least 1.")
+    if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
+        errors["capacity"] = _("Enter a capacity from 1 to %(n)s.") % {"n": MAX_CAPACITY}
     out["capacity"] = capacity
     hours = data.get("hours")
-    if hours is not None and (not isinstance(hours, int) or hours < 1):
-        errors["hours"] = _("Enter a number of hours.")
+    if hours is not None and (not isinstance(hours, int) or not 1 <= hours <= MAX_HOURS):
+        errors["hours"] = _("Enter hours from 1 to %(n)s.") % {"n": MAX_HOURS}
     starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
     if starts_on and ends_on and ends_on < starts_on:
         errors["ends_on"] = _("The service cannot end before it starts.")

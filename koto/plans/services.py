@@ -115,8 +115,23 @@ def end_limit(plan: IntegrationPlan, starts_on: dt.date) -> Deadline:
     )
 
 
+# The dates a plan may carry: its rules compute months on from them, and the law's
+# parameters begin with the reform's predecessors.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
+def _date_range_error() -> str:
+    return _("Give a date from %(first)s to %(last)s.") % {
+        "first": _fi_date(FIRST_DAY), "last": _fi_date(LAST_DAY)}  # fmt: skip
+
+
 def _check_dates(plan: IntegrationPlan, starts_on: dt.date | None, ends_on: dt.date | None) -> dict:
     errors: dict[str, str] = {}
+    for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if day and not FIRST_DAY <= day <= LAST_DAY:
+            errors[name] = _date_range_error()
+    if errors:  # the checks below compute with the dates
+        return errors
     if starts_on and ends_on and ends_on < starts_on:
         errors["ends_on"] = _("The plan cannot end before it starts.")
     if starts_on and starts_on < plan.client.birth_date:
@@ -365,6 +380,8 @@ def plan_activate(
         errors["ends_on"] = _("This field is required.")
     if agreed_on > clock.today():
         errors["agreed_on"] = _("The date cannot be in the future.")
+    elif agreed_on < FIRST_DAY:
+        errors["agreed_on"] = _date_range_error()
     if not errors:
         errors.update(_check_dates(locked, locked.starts_on, locked.ends_on))
     if errors:
@@ -427,6 +444,11 @@ def plan_acknowledge(
     return locked
 
 
+# Above any extension the law allows (`extension_limit` decides the real limit); keeps the
+# date arithmetic before that check within the calendar.
+MAX_EXTENSION_MONTHS = 120
+
+
 @transaction.atomic
 def plan_extend(
     *,
@@ -449,8 +471,10 @@ def plan_extend(
         errors["reason"] = _("Choose the reason for the extension.")
     if not reason_note.strip():
         errors["reason_note"] = _("Explain the reason for the extension.")
-    if not isinstance(months, int) or months < 1:
-        errors["months"] = _("Enter a number of months, at least 1.")
+    if not isinstance(months, int) or not 1 <= months <= MAX_EXTENSION_MONTHS:
+        errors["months"] = _("Enter a number of months from 1 to %(n)s.") % {
+            "n": MAX_EXTENSION_MONTHS
+        }
     if not errors:
         used = locked.extension_months
         limit = extension_limit(locked.ends_on, used)

@@ -203,6 +203,20 @@ def enrolment_list(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+# Before "/enrolments/{enrolment_id}/{operation}", which would take "attendance" as an
+# operation (and answer 404).
+@router.post(
+    "/enrolments/{enrolment_id}/attendance",
+    response={201: AttendanceOut},
+    summary="Record attendance hours",
+)
+def attendance_record(request, enrolment_id: int, payload: AttendanceIn):
+    e = selectors.enrolment_get_for(user=request.auth, enrolment_id=enrolment_id)
+    return Status(
+        201, services.attendance_record(actor=request.auth, enrolment=e, **payload.model_dump())
+    )
+
+
 @router.post(
     "/enrolments/{enrolment_id}/{operation}",
     response=EnrolmentOut,
@@ -219,18 +233,6 @@ def enrolment_operation(request, enrolment_id: int, operation: str, payload: Ope
         on=payload.on,
         reason=payload.reason,
         expected_version=payload.version,
-    )
-
-
-@router.post(
-    "/enrolments/{enrolment_id}/attendance",
-    response={201: AttendanceOut},
-    summary="Record attendance hours",
-)
-def attendance_record(request, enrolment_id: int, payload: AttendanceIn):
-    e = selectors.enrolment_get_for(user=request.auth, enrolment_id=enrolment_id)
-    return Status(
-        201, services.attendance_record(actor=request.auth, enrolment=e, **payload.model_dump())
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from koto.clients.models import Meeting
-from koto.core.errors import DomainError, NotFound, PermissionDenied
+from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Role
 from koto.funding import selectors, services
 from koto.funding.models import Claim, ClaimStatus
@@ -196,3 +196,12 @@ def test_api_compensation__out_of_range_422_naming_the_field(web, finance, query
     response = web(finance).get(f"/api/v1/funding/compensation?{query}")
     assert response.status_code == 422
     assert list(response.json()["fields"]) == [field]
+
+
+@pytest.mark.parametrize("amount", ["10000000000.00", "99999999999999.99", 10**20])
+def test_claim_line__amount_beyond_the_column__refused_naming_it(claim, finance, amount):
+    # PostgreSQL's numeric(12, 2) overflowed into a 500
+    with pytest.raises(ValidationFailed) as e:
+        services.claim_line_add(actor=finance, claim=claim, description="Rent", amount=amount)
+    assert list(e.value.fields) == ["amount"]
+    services.claim_line_add(actor=finance, claim=claim, description="Rent", amount="9999999999.99")

@@ -49,6 +49,15 @@ def with_(**changes: object) -> dict[str, object]:
         pytest.param(
             with_(residence_basis="asylum_seeker"), "first_permit_on", id="asylum_seeker_permit"
         ),
+        pytest.param(
+            with_(home_municipality_on="9999-12-31"),
+            "home_municipality_on",
+            id="home_past_the_calendar",
+        ),  # fmt: skip
+        pytest.param(with_(on="2201-01-01"), "on", id="on_after_2200"),
+        pytest.param(
+            with_(first_permit_on="2201-01-01"), "first_permit_on", id="permit_after_2200"
+        ),
         pytest.param(with_(unemployed_jobseeker="yes"), "unemployed_jobseeker", id="bool_str"),
         pytest.param(with_(trafficking_victim=1), "trafficking_victim", id="bool_int"),
         pytest.param(with_(unemployed_jobseker=True), "unemployed_jobseker", id="typo_field"),
@@ -111,3 +120,7 @@ def test_parse_facts__all_problems_listed() -> None:
         parse_facts({"residence_basis": "x"})
     fields = {e["field"] for e in info.value.errors}
     assert {"on", "birth_date", "residence_basis"} <= fields
+
+
+def test_evaluate__the_last_fact_date_still_evaluates() -> None:
+    assert evaluate(parse_facts(with_(on="2200-12-31", home_municipality_on="2200-12-31")))

@@ -4,6 +4,7 @@ constant queries, anonymous 401."""
 import base64
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -271,3 +272,30 @@ def test_participants_api__keyset_pages__bad_cursor_422(web, manager, counsellor
     bad = http.get(url, {"cursor": "!!"})
     assert bad.status_code == 422
     assert "cursor" in bad.content.decode()
+
+
+def test_api_attendance__recorded_not_taken_for_an_operation(web, manager, counsellor):
+    # the route "/enrolments/{id}/{operation}" used to take "attendance" and answer 404
+    from koto.offerings.services import enrolment_transition
+
+    service = _services(manager, 1)[0]
+    enrolment = _enrol(counsellor, service, 1)[0]
+    enrolment_transition(actor=counsellor, enrolment=enrolment, operation="start",
+                         on=clock.today() - dt.timedelta(days=7))  # fmt: skip
+    url = f"/api/v1/services/enrolments/{enrolment.id}/attendance"
+    http = web(counsellor)
+    day = (clock.today() - dt.timedelta(days=1)).isoformat()
+    response = http.post(url, {"on": day, "hours": "3.5"}, content_type="application/json")
+    assert response.status_code == 201
+    assert enrolment.attendance.get().hours == Decimal("3.50")
+    response = http.post(url, {"on": day, "hours": "13"}, content_type="application/json")
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["hours"]
+
+
+@pytest.mark.parametrize("field", ["capacity", "hours"])
+@pytest.mark.parametrize("value", [0, 10_001, 2**31, 10**20])
+def test_api_service_create__size_out_of_range__422_naming_it(web, manager, field, value):
+    body = {"kind": "other", "name_fi": "Kurssi", "capacity": 10, "hours": 20, field: value}
+    response = web(manager).post("/api/v1/services/", body, content_type="application/json")
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == [field]

@@ -262,3 +262,37 @@ def test_assessment__welfare_details_by_counsellor__refused(counsellor, client_)
             actor=counsellor, assessment=a, data={"welfare_needs_details": "x"}
         )
     assert list(e.value.fields) == ["welfare_needs_details"]
+
+
+@pytest.mark.parametrize("months", [121, 100_000, 2**31 - 1, 10**20])
+def test_plan_extend__months_past_any_limit__refused_naming_months(counsellor, client_, months):
+    # the date arithmetic ran before the law's check: year 10002 was a 500
+    plan = services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_extend(actor=counsellor, plan=plan, months=months, reason="illness",
+                             reason_note="Pitkä sairausloma")  # fmt: skip
+    assert list(e.value.fields) == ["months"]
+    assert "from 1 to 120" in e.value.fields["months"][0]
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "field"),
+    [(dt.date(9999, 12, 31), None, "starts_on"), (dt.date(1999, 12, 31), None, "starts_on"),
+     (dt.date(2026, 11, 1), dt.date(9999, 12, 31), "ends_on")],
+)  # fmt: skip
+def test_plan_create__dates_outside_2000_to_2100__refused_naming_them(
+    counsellor, client_, starts, ends, field
+):
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_create(actor=counsellor, client=client_, starts_on=starts, ends_on=ends)
+    assert list(e.value.fields) == [field]
+    assert e.value.fields[field] == ["Give a date from 1.1.2000 to 31.12.2100."]
+
+
+def test_plan_activate__agreed_before_2000__refused_naming_it(counsellor, client_):
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_activate(actor=counsellor, plan=draft(counsellor, client_),
+                               agreed_on=dt.date(1, 1, 1))  # fmt: skip
+    assert list(e.value.fields) == ["agreed_on"]
