@@ -5,7 +5,7 @@ from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
 from koto.core.widgets import ListSelect
-from koto.offerings.models import CivicTopic, ServiceKind, Track
+from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipality_names
 
 
@@ -28,7 +28,7 @@ class ServiceForm(forms.Form):
         label=_("Description in English"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     language = forms.ChoiceField(label=_("Language of instruction"), required=False)
-    hours = forms.IntegerField(label=_("Hours"), min_value=1, required=False)
+    hours = forms.IntegerField(label=_("Hours"), min_value=1, max_value=MAX_HOURS, required=False)
     topics = forms.MultipleChoiceField(
         label=_("Topics"),
         choices=CivicTopic.choices,
@@ -40,7 +40,7 @@ class ServiceForm(forms.Form):
         label=_("Target level"), choices=_blank(Level.choices), required=False
     )
     on_the_job_learning = forms.BooleanField(label=_("On-the-job learning"), required=False)
-    capacity = forms.IntegerField(label=_("Capacity"), min_value=1)
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=MAX_CAPACITY)
     starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), required=False)
     ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)

@@ -51,6 +51,12 @@ class Track(models.TextChoices):
     LITERACY = "literacy", _("Literacy track")
 
 
+# Bounds of a service's size: far above any real course (integration training is at most
+# some 1 600 hours), and within every database's integer.
+MAX_CAPACITY = 10_000
+MAX_HOURS = 10_000
+
+
 class Service(TimeStampedModel):
     producer = models.ForeignKey(
         "organisations.Organisation",

@@ -23,6 +23,8 @@ from koto.core.roles import Perm
 from koto.law.params import period_on
 from koto.offerings.models import (
     KIND_THEME,
+    MAX_CAPACITY,
+    MAX_HOURS,
     SEAT_HOLDING,
     Attendance,
     CivicTopic,
@@ -66,12 +68,6 @@ def _require_manage(actor, service: Service | None = None) -> None:
         raise PermissionDenied()
     if service is not None and service.producer_id != m.organisation_id:
         raise PermissionDenied()
-
-
-# Bounds of a service's size: far above any real course (integration training is at most
-# some 1 600 hours), and within every database's integer.
-MAX_CAPACITY = 10_000
-MAX_HOURS = 10_000
 
 
 def _clean_service(data: dict) -> dict:

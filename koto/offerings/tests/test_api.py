@@ -299,3 +299,13 @@ def test_api_service_create__size_out_of_range__422_naming_it(web, manager, fiel
     response = web(manager).post("/api/v1/services/", body, content_type="application/json")
     assert response.status_code == 422
     assert list(response.json()["fields"]) == [field]
+
+
+@pytest.mark.parametrize("field", ["capacity", "hours"])
+def test_service_form__size_out_of_range__shown_on_the_field(web, manager, field):
+    body = {"kind": "other", "name_fi": "Kurssi", "capacity": "10", "hours": "20",
+            field: str(2**31)}  # fmt: skip
+    response = web(manager).post("/services/new/", body)
+    assert response.status_code == 200  # the form again, not a 500 from the database
+    assert list(response.context["form"].errors) == [field]
+    assert not Service.objects.filter(name_fi="Kurssi").exists()
