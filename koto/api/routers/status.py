@@ -15,7 +15,7 @@ router = Router(tags=["status"])
 @router.get(
     "",
     auth=None,
-    summary="Operational status: database, task queue, dashboard refreshes",
+    summary="Operational status: database, task queue, dashboard refreshes, deadline sweep",
     response={200: dict, 503: dict},
 )
 def status(request):
