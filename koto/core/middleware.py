@@ -1,14 +1,17 @@
 import json
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from koto.core.errors import NotFound, PermissionDenied
+from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 
 class DomainErrorMiddleware:
-    """HTML views: a NotFound from a selector is a 404 page, a PermissionDenied a 403 page."""
+    """HTML views: a NotFound from a selector is a 404 page, a PermissionDenied a 403 page,
+    and a ValidationFailed that no form caught (a bad filter in the address) a 400 page
+    naming each parameter."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -21,6 +24,8 @@ class DomainErrorMiddleware:
             return defaults.page_not_found(request, exception)
         if isinstance(exception, PermissionDenied):
             return defaults.permission_denied(request, exception)
+        if isinstance(exception, ValidationFailed) and not request.path.startswith("/api/"):
+            return render(request, "400.html", {"error": exception}, status=400)
         return None
 
 

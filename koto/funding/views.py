@@ -14,6 +14,7 @@ from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
+from koto.core.params import query_choice
 from koto.core.text import as_id
 from koto.funding import forms, permissions, selectors, services
 from koto.funding.compensation import Span, compensation_report
@@ -45,7 +46,7 @@ def overview(request):
     if permissions.can_manage_funding(request.user):
         # The months the rollup refresh stored, unless asked to compute them now (or none
         # are stored, or they were computed with other amounts): live, Helsinki takes 1.5 s.
-        live = request.GET.get("live") == "1"
+        live = query_choice(request, "live", ["1"]) == "1"
         try:
             stored = None if live else selectors.stored_expected_for(user=request.user, year=year)
             if stored is not None:

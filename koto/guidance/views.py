@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied
 from koto.core.forms import apply_domain_errors
+from koto.core.params import query_choice
 from koto.guidance import selectors, services
 from koto.guidance.forms import ContactForm, ReportForm, default_dates
 from koto.guidance.permissions import can_log_contacts, can_read_report
@@ -91,7 +92,7 @@ def report(request):
         raise Http404 from e
     except PermissionDenied as e:
         raise DjangoPermissionDenied from e
-    if request.GET.get("format") == "csv":
+    if query_choice(request, "format", ["csv"]) == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"guidance_{start.isoformat()}_{end.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -14,6 +14,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, NotFound
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
+from koto.core.params import query_choice
 from koto.core.roles import Perm
 from koto.core.text import as_id
 from koto.offerings import selectors, services
@@ -27,7 +28,7 @@ from koto.offerings.forms import (
 )
 from koto.offerings.models import ServiceKind
 from koto.organisations.models import Organisation
-from koto.plans.models import Action
+from koto.plans.selectors import action_of_client
 
 OPERATIONS = {
     "accept": gettext_lazy("Accept the place"),
@@ -49,8 +50,7 @@ def _page(request, form, title, cancel_url, **extra):
 
 @login_required
 def catalogue(request):
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in ServiceKind.values else ""
+    kind = query_choice(request, "kind", ServiceKind.values)
     page = page_at(
         selectors.service_page_for,
         request.GET.get("cursor"),
@@ -161,14 +161,8 @@ def enrol_client(request, client_id: int):
         raise Http404
     action = None
     if request.GET.get("action"):
-        action = (
-            Action.objects.filter(pk=as_id(request.GET["action"]), goal__plan__client=client)
-            .select_related("goal__plan")
-            .first()
-        )
-        if action is None:
-            raise Http404
-    everything = request.GET.get("all") == "1"
+        action = action_of_client(client=client, action_id=as_id(request.GET["action"]))
+    everything = query_choice(request, "all", ["1"]) == "1"
     org_id = request.user.active_membership.organisation_id
     choices = (
         selectors.catalogue()

@@ -1,6 +1,7 @@
 """Placement screens: agreements (places agreed vs. used), placements by status with the
 actions their state allows, the welfare region's statements, and unaccompanied minors."""
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -13,6 +14,7 @@ from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import DEFAULT_LIMIT, page_at
+from koto.core.params import query_choice, query_value
 from koto.placement import forms, permissions, selectors, services
 from koto.placement.models import PlacementStatus
 from koto.placement.states import (
@@ -60,8 +62,9 @@ def _try(form, call) -> bool:
 @login_required
 def agreement_list(request):
     _require_role(request)
-    year = request.GET.get("year")
-    year = int(year) if year and year.isascii() and year.isdigit() and len(year) == 4 else None
+    year = query_value(
+        request, "year", django_forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    )
     return render(
         request,
         "placement/agreement_list.html",
@@ -219,9 +222,7 @@ def agreement_consult(request, agreement_id: int):
 @login_required
 def placement_list(request):
     _require_role(request)
-    status = request.GET.get("status") or ""
-    if status not in PlacementStatus.values:
-        status = ""
+    status = query_choice(request, "status", PlacementStatus.values)
     counts = selectors.placement_counts_by_status(user=request.user)
     page = _page(request, selectors.placement_page_for, status=status or None)
     return render(

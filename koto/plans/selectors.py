@@ -35,6 +35,21 @@ def plan_get_for(*, user, plan_id: int, purpose: str = "view") -> IntegrationPla
     return plan
 
 
+def action_of_client(*, client, action_id) -> Action:
+    """The plan action `action_id` of one of `client`'s plans (the client as
+    `client_get_for` answered it), with its goal and plan; any other id is NotFound."""
+    if getattr(client, "access", None) not in ("full", "read"):
+        raise NotFound("action")
+    action = (
+        Action.objects.filter(pk=action_id, goal__plan__client=client)
+        .select_related("goal__plan")
+        .first()
+    )
+    if action is None:
+        raise NotFound("action")
+    return action
+
+
 def _with_contents(qs: QuerySet[IntegrationPlan]) -> QuerySet[IntegrationPlan]:
     goals = Goal.objects.prefetch_related(
         Prefetch("actions", queryset=Action.objects.select_related("responsible_organisation"))

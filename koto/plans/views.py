@@ -15,6 +15,7 @@ from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
+from koto.core.params import query_choice
 from koto.plans import forms, pdfs, selectors, services
 from koto.plans.document_build import languages_for, plan_document
 from koto.plans.documents import render_plan_html
@@ -286,9 +287,9 @@ def pdf_download(request, plan_id: int, pdf_id: int):
 
 @login_required
 def my_work(request):
-    team = request.GET.get("view") == "team"
-    group = request.GET.get("group")
-    if group in selectors.TASK_GROUPS:
+    team = query_choice(request, "view", ["team"]) == "team"
+    group = query_choice(request, "group", selectors.TASK_GROUPS)
+    if group:
         page = page_at(
             selectors.task_group_page_for, request.GET.get("cursor"),
             user=request.user, group=group, team=team,

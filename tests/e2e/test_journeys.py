@@ -87,3 +87,14 @@ def test_other_organisation__404_page_accessible(page, lahti_counsellor, a11y):
     response = page.goto(f"/clients/{client_id}/")
     assert response.status == 404
     a11y(page)
+
+
+def test_bad_filter_in_the_address__400_page_accessible(page, lahti_counsellor, a11y):
+    login(page, "laura")
+    response = page.goto("/plans/my-work/?group=bogus")
+    assert response.status == 400
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tarkista osoite")
+    expect(page.locator("main code")).to_have_text("group")
+    a11y(page)
+    page.get_by_role("link", name="Avaa sivu ilman niitä").click()
+    expect(page).to_have_url(re.compile(r"/plans/my-work/$"))

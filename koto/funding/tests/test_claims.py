@@ -114,6 +114,13 @@ def test_overview__finance_officer_sees_months(web, finance, person):
     assert web(finance).get("/funding/report/?year=2026").status_code == 200
 
 
+def test_overview__live_other_than_1__400_naming_live(web, finance):
+    assert web(finance).get("/funding/?live=1").status_code == 200
+    response = web(finance).get("/funding/?live=yes")
+    assert response.status_code == 400
+    assert "<code>live</code>" in response.content.decode()
+
+
 def test_api__claims_and_compensation(web, finance, decider, outsider):
     c = web(finance)
     r = c.post("/api/v1/funding/claims", json.dumps({"section": "69", "period_start": "2026-01-01",

@@ -90,6 +90,12 @@ def test_report__csv_download__same_numbers(web, adviser, manager):
     assert "reason,benefits,Etuudet,1,0" in lines  # the page's language (Finnish by default)
 
 
+def test_report__unknown_format__400_naming_format(web, manager):
+    response = web(manager).get("/guidance/report/?format=xlsx")
+    assert response.status_code == 400
+    assert "<code>format</code>" in response.content.decode()
+
+
 def test_report__page_shows_tables(web, adviser, manager):
     services.contact_log(actor=adviser, channel="phone", reasons=["job_search"])
     response = web(manager).get("/guidance/report/")

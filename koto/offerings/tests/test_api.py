@@ -185,6 +185,37 @@ def test_enrol_page__action_that_is_not_one__404(web, counsellor, action):
     assert response.status_code == 404
 
 
+def test_enrol_page__another_clients_plan_action__404(web, counsellor):
+    from koto.plans import services as plan_services
+
+    owner = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    owner.access = "full"
+    plan = plan_services.plan_create(
+        actor=counsellor, client=owner, starts_on=dt.date(2026, 11, 2),
+        ends_on=dt.date(2027, 8, 1),
+    )  # fmt: skip
+    goal = plan_services.goal_add(actor=counsellor, plan=plan, area="language", description="Suomi")
+    action = plan_services.action_add(
+        actor=counsellor, goal=goal, what="Kurssi", responsible="client"
+    )
+    http = web(counsellor)
+    assert http.get(f"/services/clients/{owner.id}/enrol/?action={action.id}").status_code == 200
+    other = make_client(counsellor)
+    assert http.get(f"/services/clients/{other.id}/enrol/?action={action.id}").status_code == 404
+
+
+def test_enrol_and_catalogue_pages__unknown_filter_value__400_naming_it(web, counsellor):
+    client = make_client(counsellor)
+    http = web(counsellor)
+    response = http.get(f"/services/clients/{client.id}/enrol/?all=yes")
+    assert response.status_code == 400
+    assert "<code>all</code>" in response.content.decode()
+    assert http.get("/services/?kind=integration_training").status_code == 200
+    response = http.get("/services/?kind=bogus")
+    assert response.status_code == 400
+    assert "<code>kind</code>" in response.content.decode()
+
+
 def test_catalogue_page__keyset_pages_by_name(web, manager, counsellor):
     made = _services(manager, 53)
     http = web(counsellor)

@@ -117,11 +117,28 @@ def test_placement_pages__user_without_placement_role__404(web, records, counsel
     assert http.get(reverse("placement:detail", args=[placement.id])).status_code == 404
 
 
-@pytest.mark.parametrize("year", ["%C2%B2", "20266", "abcd", ""])
-def test_agreement_list__a_year_that_is_not_one__all_years(web, records, officer, year):
-    response = web(officer).get(reverse("placement:agreements") + f"?year={year}")
+def test_agreement_list__no_year__all_years(web, records, officer):
+    response = web(officer).get(reverse("placement:agreements") + "?year=")
     assert response.status_code == 200
     assert response.context["year"] is None
+
+
+@pytest.mark.parametrize("year", ["%C2%B2", "20266", "abcd", "2026-13", "1999"])
+def test_agreement_list__a_year_that_is_not_one__400_naming_year(web, records, officer, year):
+    # before, any of these showed every year under an address that asked for one
+    response = web(officer).get(reverse("placement:agreements") + f"?year={year}")
+    assert response.status_code == 400
+    assert response.context["error"].fields.keys() == {"year"}
+    assert "<code>year</code>" in response.content.decode()
+
+
+def test_placement_list__unknown_status__400_naming_status(web, records, officer):
+    http = web(officer)
+    assert http.get(reverse("placement:list"), {"status": "proposed"}).status_code == 200
+    response = http.get(reverse("placement:list"), {"status": "bogus"})
+    assert response.status_code == 400
+    assert "<code>status</code>" in response.content.decode()
+    assert "bogus" in response.content.decode()
 
 
 @pytest.mark.parametrize("name", ["placement:list", "placement:agreements", "placement:minors"])

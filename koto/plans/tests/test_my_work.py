@@ -225,3 +225,16 @@ def test_my_work_page__link_to_the_whole_group_and_its_pages(web, counsellor):
 def test_my_work_group__anonymous__login_or_401(client):
     assert client.get("/plans/my-work/?group=later").status_code == 302
     assert client.get("/api/v1/tasks/later").status_code == 401
+
+
+@pytest.mark.parametrize("query", ["group=bogus", "view=mine", "group=week&view=all"])
+def test_my_work__unknown_group_or_view__400_naming_it(web, counsellor, query):
+    # before, the page showed every group under an address asking for one
+    response = web(counsellor).get(f"/plans/my-work/?{query}")
+    assert response.status_code == 400
+    assert set(response.context["error"].fields) <= {"group", "view"}
+
+
+@pytest.mark.parametrize("query", ["", "group=week", "view=team", "group=overdue&view=team"])
+def test_my_work__known_group_and_view__shown(web, counsellor, query):
+    assert web(counsellor).get(f"/plans/my-work/?{query}").status_code == 200
