@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Sum
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -62,9 +63,21 @@ def _own_org(user) -> Organisation:
 
 
 def scopes_for(*, user) -> list[Scope]:
-    """The scopes this viewer may open, their own organisation first."""
+    """The scopes this viewer may open, their own organisation first. Kept on the request's
+    user for its membership and language: a dashboard page asks twice (the figures' scope,
+    then the filter's options)."""
     if not can_view_insights(user):
         raise PermissionDenied
+    key = (user.active_membership.id, get_language())
+    kept = getattr(user, "_insights_scopes", None)
+    if kept is not None and kept[0] == key:
+        return list(kept[1])
+    scopes = _scopes_for(user)
+    user._insights_scopes = (key, tuple(scopes))
+    return scopes
+
+
+def _scopes_for(user) -> list[Scope]:
     org = _own_org(user)
     scopes = [Scope(f"org:{org.id}", org.name, "organisation", True)]
     region_id = org.id if org.kind == OrganisationKind.WELFARE_REGION else org.welfare_region_id

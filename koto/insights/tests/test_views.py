@@ -175,6 +175,27 @@ def test_export_and_api__never_read_the_scope_list(data, national, lahti_counsel
     assert bad.status_code == 403
 
 
+def test_dashboard_page__reads_the_viewers_scopes_once(data, manager, web):
+    # the figures' scope and the filter's options both need them: read twice before
+    http = web(manager)
+    with CaptureQueriesContext(connection) as ctx:
+        assert http.get(f"/insights/?{PERIOD}").status_code == 200
+    areas = [q for q in ctx.captured_queries if "organisations_employmentarea" in q["sql"]]
+    assert len(areas) == 1
+
+
+def test_scopes_for__kept_for_the_membership_and_language(manager):
+    first = selectors.scopes_for(user=manager)
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.scopes_for(user=manager) == first
+    assert ctx.captured_queries == []
+    with translation.override("sv"):
+        swedish = selectors.scopes_for(user=manager)
+    assert len(swedish) == len(first)
+    region = next(s for s in swedish if s.level == "region")
+    assert "och dess kommuner" in region.label  # not the English label kept before
+
+
 def test_scopes_for__counsellor_may_not_read_dashboards(lahti_counsellor):
     with pytest.raises(PermissionDenied):
         selectors.scopes_for(user=lahti_counsellor)
