@@ -13,6 +13,7 @@ from koto.core import clock, health
 from koto.core.models import JobRun
 from koto.insights.models import FULL_OVERDUE, REGULAR_OVERDUE, STALE_RUN, RefreshState
 from koto.insights.tasks import refresh_insights
+from koto.plans.tasks import sweep_deadlines as sweep_deadlines_task
 
 URL = "/api/v1/status"
 NOW = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.UTC)
@@ -148,6 +149,27 @@ def test_status__task_failed_in_the_last_24_hours(client, refreshed, queued):
     assert queue["last_failure"]["task"] == "koto.insights.tasks.refresh_insights"
     assert queue["waiting"] == 0
     assert _get(client, NOW + dt.timedelta(minutes=2))[0] == 200  # a day later
+
+
+def test_status__failed_task_that_has_run_successfully_since__ok_again(client, refreshed, queued):
+    # before, a failure kept the status at 503 for 24 hours after it had been mended
+    failed_at = NOW - dt.timedelta(hours=1)
+    failed = refresh_insights.enqueue()
+    DBTaskResult.objects.filter(id=failed.id).update(status="FAILED", finished_at=failed_at)
+    other = sweep_deadlines_task.enqueue()  # another task succeeding mends nothing
+    DBTaskResult.objects.filter(id=other.id).update(
+        status="SUCCESSFUL", finished_at=failed_at + dt.timedelta(minutes=5)
+    )
+    code, body = _get(client)
+    assert code == 503 and body["checks"]["task_queue"]["problems"] == ["tasks_failed"]
+    again = refresh_insights.enqueue()
+    DBTaskResult.objects.filter(id=again.id).update(
+        status="SUCCESSFUL", finished_at=failed_at + dt.timedelta(minutes=10)
+    )
+    code, body = _get(client)
+    assert code == 200
+    queue = body["checks"]["task_queue"]
+    assert queue["failed_last_24h"] == 1 and queue["last_failure"] is None
 
 
 def test_status__database_unreachable__503_and_nothing_else_read(client, refreshed, monkeypatch):

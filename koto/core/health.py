@@ -4,6 +4,7 @@ status (`GET /api/v1/status`) that belong to no domain app: the database and the
 import datetime as dt
 
 from django.db import DatabaseError, connection
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -13,7 +14,8 @@ from koto.core.models import JobRun
 # A task ready this long and not started: the worker (`manage.py db_worker`) is not running,
 # or is stuck behind something (it takes a task within seconds otherwise).
 TASK_WAIT_LIMIT = dt.timedelta(minutes=15)
-# Failed tasks in this window make the status not ok until it passes.
+# A task that failed in this window makes the status not ok, until the window passes or
+# the same task runs successfully after it (the fault was passing, or has been mended).
 TASK_FAILURE_WINDOW = dt.timedelta(hours=24)
 
 
@@ -39,8 +41,9 @@ def _minutes(delta: dt.timedelta) -> int:
 
 
 def task_queue_health(now: dt.datetime) -> dict:
-    """The task worker's backlog and failures: tasks waiting past their time, and those that
-    failed recently (the worker logs their tracebacks; the admin shows them)."""
+    """The task worker's backlog and failures: tasks waiting past their time, and a task that
+    failed recently and has not succeeded since (the worker logs the tracebacks; the admin
+    shows them). `failed_last_24h` counts every failure in the window."""
     never = get_date_max()  # how the queue stores "no run_after"
     ready = DBTaskResult.objects.filter(status="READY")
     waiting = ready.filter(run_after__lte=now) | ready.filter(run_after=never)
@@ -55,7 +58,17 @@ def task_queue_health(now: dt.datetime) -> dict:
     failed = DBTaskResult.objects.filter(
         status="FAILED", finished_at__gte=now - TASK_FAILURE_WINDOW
     )
-    last_failed = failed.order_by("-finished_at").values_list("task_path", "finished_at").first()
+    since_succeeded = DBTaskResult.objects.filter(
+        task_path=OuterRef("task_path"),
+        status="SUCCESSFUL",
+        finished_at__gt=OuterRef("finished_at"),
+    )
+    last_failed = (
+        failed.filter(~Exists(since_succeeded))
+        .order_by("-finished_at")
+        .values_list("task_path", "finished_at")
+        .first()
+    )
     problems = []
     if due_since is not None and now - due_since > TASK_WAIT_LIMIT:
         problems.append("worker_not_taking_tasks")

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Sum
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied
