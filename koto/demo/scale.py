@@ -41,6 +41,7 @@ from koto.clients.models import (
     ClientEvent,
     ClientLanguage,
     ClientName,
+    Meeting,
     Residence,
     ResidenceBasis,
     Task,
@@ -97,6 +98,14 @@ CONTACT_CHUNK = 50_000
 SLOTS = 36  # quarter hours from 8:00 to 16:45
 ONE_DAY = dt.timedelta(days=1)
 N = PG_NULL  # NULL in the rows
+# Meetings of a plan: agreeing it, then a follow-up every three to four months while it runs.
+MEETING_AGREE = "Kotoutumissuunnitelman laatiminen"
+MEETING_FOLLOW_UP = "Suunnitelman seuranta"
+FOLLOW_UPS = 4  # at most, after the first meeting
+MEETING_NO_SHOW = 0.08  # of follow-ups; half of them for an acceptable reason
+# Interpreting: mode, its share, and the price per minute (€; 75–95 € an hour).
+INTERPRETING = (("on_site", 0.5, 1.55), ("remote", 0.3, 1.35), ("phone", 0.2, 1.25))
+INTERPRETER_PROVIDER = "Tulkkauspalvelu"
 HANDOVER = "Jatkaa työllistymissuunnitelmalla: kielitaito, koulutus ja palvelut kirjattu."
 
 Progress = Callable[[str, int], None]
@@ -592,6 +601,11 @@ class Casework:
             "acknowledgement_method", "acknowledgement_interpreter_language", "ended_on", "outcome",
             "handover_summary", "version",
         ))  # fmt: skip
+        self.t_meeting = t(Meeting, (
+            "id", "client_id", "organisation_id", "counsellor_id", "held_on", "purpose",
+            "interpreter_language", "interpreter_mode", "interpreter_provider", "interpreter_minutes",
+            "interpreter_cost", "client_no_show", "no_show_reason_accepted", "notes",
+        ))  # fmt: skip
         self.t_extension = t(Extension, ("plan_id", "months", "reason", "reason_note", "previous_ends_on", "new_ends_on", "decided_on", "decided_by_id"))  # fmt: skip
         self.t_enrolment = t(Enrolment, (
             "id", "created_at", "updated_at", "service_id", "client_id", "organisation_id", "status",
@@ -602,8 +616,8 @@ class Casework:
         self.t_result = t(LanguageTestResult, ("client_id", "enrolment_id", "taken_on", "language", "skill", "level", "recorded_by_id"))  # fmt: skip
         self.tables = (
             self.t_client, self.t_name, self.t_language, self.t_residence, self.t_assessment,
-            self.t_skill, self.t_plan, self.t_extension, self.t_enrolment, self.t_attendance,
-            self.t_result, self.t_task, self.t_event,
+            self.t_skill, self.t_plan, self.t_extension, self.t_meeting, self.t_enrolment,
+            self.t_attendance, self.t_result, self.t_task, self.t_event,
         )  # fmt: skip
         # Month starts (day numbers) for the attendance rows.
         self._months = [d for d, on in enumerate(calendar.dates) if on.day == 1]
@@ -639,6 +653,7 @@ class Casework:
             "assessment": sink.reserve(self.t_assessment, n),
             "plan": sink.reserve(self.t_plan, n),
             "enrolment": sink.reserve(self.t_enrolment, 3 * n),
+            "meeting": sink.reserve(self.t_meeting, (1 + FOLLOW_UPS) * n),
         }
         firsts = dict(ids)
         batch = {t: [] for t in self.tables}
@@ -655,6 +670,7 @@ class Casework:
         sink.release(self.t_assessment, firsts["assessment"], n, ids["assessment"] - firsts["assessment"])  # fmt: skip
         sink.release(self.t_plan, firsts["plan"], n, ids["plan"] - firsts["plan"])
         sink.release(self.t_enrolment, firsts["enrolment"], 3 * n, ids["enrolment"] - firsts["enrolment"])  # fmt: skip
+        sink.release(self.t_meeting, firsts["meeting"], (1 + FOLLOW_UPS) * n, ids["meeting"] - firsts["meeting"])  # fmt: skip
         sink.write(batch)
 
     def _client(self, cid: int, m: Organisation, day: int, created_at: str, batch) -> dict | None:
@@ -900,6 +916,7 @@ class Casework:
             events.append(f'{cid}\t{cal.at_day(decided, slot)}\tplan_extended\t{counsellor}\t{org}\t{{"plan_id": {pid}, "months": {months}, "reason": "{reason}"}}')  # fmt: skip
         if ended is not None:
             events.append(f'{cid}\t{cal.at_day(ended, slot)}\tplan_ended\t{counsellor}\t{org}\t{{"plan_id": {pid}, "outcome": "{outcome}"}}')  # fmt: skip
+        self._meetings(c, agreed, ended, slot, ids, batch)
         first_request = self._enrolments(c, courses, agreed, ended, outcome, ids, batch)
         service_due = law.guidance_to_service(agreed)
         if service_due is not None:
@@ -909,6 +926,40 @@ class Casework:
                 f"{cid}\t{org}\t{counsellor}\tguidance_to_service\tplan\t{pid}\t{due_iso}\t"
                 f"{status}\t{rule}\t{at_agreed}"
             )
+
+    def _meetings(self, c, agreed, plan_end, slot, ids, batch) -> None:
+        """The plan's meetings with the client (`meeting_record`): agreeing it, then a
+        follow-up every three to four months until it ends (at most `FOLLOW_UPS`), some
+        missed; interpreted when the client needs it (the interpreter is paid for a missed
+        meeting too)."""
+        rng, cal = self.rng, self.cal
+        random_ = rng.random
+        cid, org, counsellor = c["id"], c["org"], c["counsellor"]
+        last = self.today if plan_end is None else min(plan_end, self.today)
+        rows, events = batch[self.t_meeting], batch[self.t_event]
+        day, k = agreed, 0
+        while day <= last and k <= FOLLOW_UPS:
+            mid = ids["meeting"]
+            ids["meeting"] += 1
+            no_show = k > 0 and random_() < MEETING_NO_SHOW
+            accepted = no_show and random_() < 0.5
+            if c["interpreter"]:
+                r, mode, price = random_(), "", 0.0
+                for mode, share, price in INTERPRETING:  # noqa: B007 - the last one stays
+                    if r < share:
+                        break
+                    r -= share
+                minutes = 45 + int(random_() * 46)
+                interpreting = f"{c['tongue']}\t{mode}\t{INTERPRETER_PROVIDER}\t{minutes}\t{minutes * price:.2f}"
+            else:
+                interpreting = f"\t\t\t{N}\t{N}"
+            rows.append(
+                f"{mid}\t{cid}\t{org}\t{counsellor}\t{cal.iso[day]}\t"
+                f"{MEETING_FOLLOW_UP if k else MEETING_AGREE}\t{interpreting}\t{no_show}\t{accepted}\t"
+            )
+            events.append(f'{cid}\t{cal.at_day(day, slot)}\tmeeting\t{counsellor}\t{org}\t{{"meeting_id": {mid}, "no_show": {"true" if no_show else "false"}}}')  # fmt: skip
+            day += 90 + int(random_() * 31)
+            k += 1
 
     def _enrolments(self, c, courses, agreed, plan_end, outcome, ids, batch) -> int | None:
         """Enrolments in the municipality's services during the plan; returns the day of the

@@ -17,6 +17,7 @@ from koto.clients.models import (
     ClientEvent,
     ClientLanguage,
     ClientName,
+    Meeting,
     Residence,
     Task,
 )
@@ -60,7 +61,8 @@ def test_generate__counts_users_and_relationships(generated):
     for model, table in ((ClientName, "clients_clientname"), (ClientEvent, "clients_clientevent"),
                          (Task, "clients_task"), (Assessment, "assessments_assessment"),
                          (IntegrationPlan, "plans_integrationplan"), (Enrolment, "offerings_enrolment"),
-                         (Attendance, "offerings_attendance"), (ContactReason, "guidance_contactreason")):  # fmt: skip
+                         (Attendance, "offerings_attendance"), (ContactReason, "guidance_contactreason"),
+                         (Meeting, "clients_meeting")):  # fmt: skip
         assert model.objects.count() == result["rows"][table] > 0, table
     # Users: counsellors, advisers and managers per municipality, regions, the country.
     roles = dict(
@@ -124,6 +126,25 @@ def test_generate__casework_is_consistent(generated):
     assert plans.filter(outcome="employment_plan", handover_summary="").count() == 0
     assert plans.filter(outcome="other", client__unemployed_jobseeker=True).count() == 0
     assert {"employed", "studying"} <= set(plans.values_list("outcome", flat=True))
+    # Meetings: one agreeing each plan that was agreed, then follow-ups within the plan; each
+    # on the client's timeline; interpreted as the client needs it.
+    meetings = Meeting.objects.all()
+    agreed = plans.exclude(agreed_on=None)
+    assert meetings.filter(purpose="Kotoutumissuunnitelman laatiminen").count() == agreed.count()
+    assert meetings.filter(held_on__gt=TODAY).count() == 0
+    assert meetings.exclude(organisation=F("client__responsible_organisation")).count() == 0
+    assert meetings.filter(held_on__lt=F("client__plans__agreed_on")).count() == 0
+    assert meetings.filter(held_on__gt=F("client__plans__ended_on")).count() == 0
+    assert meetings.values("client").annotate(n=Count("id")).filter(n__gt=5).count() == 0
+    assert meetings.filter(purpose="Suunnitelman seuranta").count() > 0
+    assert meetings.filter(client_no_show=False, no_show_reason_accepted=True).count() == 0
+    interpreted = meetings.exclude(interpreter_mode="")
+    assert interpreted.exclude(interpreter_language=F("client__interpreter_language")).count() == 0
+    assert interpreted.filter(Q(interpreter_minutes=None) | Q(interpreter_cost=None)).count() == 0
+    assert meetings.filter(interpreter_mode="", client__interpreter_needed=True).count() == 0
+    events = ClientEvent.objects.filter(kind="meeting")
+    assert events.count() == meetings.count()
+    assert {e.data["meeting_id"] for e in events} == set(meetings.values_list("id", flat=True))
     # Extensions: at most 12 months, and 24 months in all.
     for e in Extension.objects.select_related("plan"):
         assert e.new_ends_on == e.plan.ends_on and e.previous_ends_on < e.new_ends_on

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 
 from koto.assessments.models import Assessment
-from koto.clients.models import AccessGrant, Client, Task
+from koto.clients.models import AccessGrant, Client, Meeting, Task
 from koto.core import clock
 from koto.demo.scale import generate
 from koto.guidance.models import Contact, ContactReason
@@ -40,6 +40,7 @@ def aggregates() -> dict:
         "enrolments": rows(Enrolment.objects, "service__kind", "status", "started_on", "ended_on"),
         "hours": Attendance.objects.aggregate(h=Sum("hours"))["h"],
         "results": rows(LanguageTestResult.objects, "taken_on", "skill", "level"),
+        "meetings": rows(Meeting.objects, "held_on", "purpose", "interpreter_mode", "interpreter_minutes", "interpreter_cost", "client_no_show", "client__hetu", "client__temporary_id"),
         "contacts": rows(Contact.objects, "contacted_at", "contacted_on", "kind", "partner_type", "channel", "language", "interpreter_used", "minutes", "outcome", "organisation__code", "client__hetu", "client__temporary_id"),
         "reasons": rows(ContactReason.objects.values("reason__code").annotate(n=Count("id")).order_by(), "reason__code", "n"),
         "placements": rows(Placement.objects, "municipality__code", "year", "category", "status", "proposed_on"),
