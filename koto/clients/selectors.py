@@ -384,13 +384,15 @@ def client_search_for(
                 )
                 qs = qs.filter(id__in=ClientName.objects.filter(prefix).values("client_id"))
         page = _keyset(qs, cursor, limit)
-    if raw or not mine:
-        audit_record(
-            actor=user,
-            action="read",
-            object_type="client_search",
-            changes={"query": raw, "results": len(page.items)},
-        )
+    changes = {"query": raw, "results": len(page.items)}
+    if mine:
+        changes["mine"] = True
+    audit_record(
+        actor=user,
+        action="read",
+        object_type="client_search" if raw else "client_list",
+        changes=changes,
+    )
     return page
 
 

@@ -22,8 +22,8 @@ def status(request):
     """200 when every check is ok, 503 (with the same body) when one is not, so that a probe
     alerts on the status code. Each check gives `ok` and, when not, its `problems`:
     `database` (`unreachable`); `task_queue` (`worker_not_taking_tasks`: a task ready for
-    more than `wait_limit_minutes`; `tasks_failed`: one failed in the last 24 hours);
-    `insights_refresh` (`never_refreshed`, `refresh_late`: none for `refresh_limit_minutes`,
+    more than `wait_limit_minutes`; `tasks_failed`: one failed in the last 24 hours and has
+    not succeeded since); `insights_refresh` (`never_refreshed`, `refresh_late`: none for `refresh_limit_minutes`,
     `full_refresh_late`: no nightly full refresh for `full_refresh_limit_hours`,
     `refresh_died`: one has been running for 3 hours); `deadline_sweep` (`never_ran`,
     `late`: the nightly recount of deadline tasks has not finished for `limit_hours`)."""

@@ -238,3 +238,23 @@ def test_my_work__unknown_group_or_view__400_naming_it(web, counsellor, query):
 @pytest.mark.parametrize("query", ["", "group=week", "view=team", "group=overdue&view=team"])
 def test_my_work__known_group_and_view__shown(web, counsellor, query):
     assert web(counsellor).get(f"/plans/my-work/?{query}").status_code == 200
+
+
+def test_my_work_lists__each_audited_as_one_read(web, counsellor):
+    # before, the own work lists were the one read of clients' names left unrecorded
+    from koto.audit.models import AuditEvent
+
+    active_plan(counsellor)
+    http = web(counsellor)
+    for url in ("/plans/my-work/", "/plans/my-work/?view=team", "/plans/my-work/?group=later",
+                "/api/v1/tasks", "/api/v1/tasks/later", "/clients/"):  # fmt: skip
+        before = AuditEvent.objects.count()
+        assert http.get(url).status_code == 200, url
+        event = AuditEvent.objects.order_by("-id").first()
+        assert AuditEvent.objects.count() == before + 1, url
+        assert event.action == "read" and event.actor_id == counsellor.id, url
+    events = list(AuditEvent.objects.order_by("-id")[:6])[::-1]
+    assert [e.object_type for e in events] == ["task_list"] * 5 + ["client_list"]
+    assert [e.changes.get("view") for e in events[:5]] == ["own", "team", "own", "own", "own"]
+    assert events[2].changes["group"] == "later" and events[2].changes["results"] >= 1
+    assert events[5].changes == {"query": "", "results": 1, "mine": True}
