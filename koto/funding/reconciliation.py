@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from stdnum.fi import hetu as hetu_lib
 
 from koto.core.errors import ValidationFailed
 from koto.funding.compensation import DetailRow, Span, compensation_report
@@ -82,46 +84,99 @@ class Reconciliation:
         }
 
 
+# An amount on the statement: finite, two decimals at most, below ten thousand million
+# (a payment, or a recovery written as a negative amount).
+MAX_AMOUNT = Decimal("10000000000")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+TEMPORARY_ID = re.compile(r"TMP-[A-Z0-9]{1,40}\Z")  # Koto's own, for a person with no code
+ORGANISATION_CODE = re.compile(r"[A-Za-z0-9-]{1,20}\Z")  # "398", "hva-07"
+
+
 def _amount(text: str) -> Decimal:
-    return Decimal(text.strip().replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    value = Decimal(text.strip().replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT or value.as_tuple().exponent < -2:
+        raise ValueError
+    return value
+
+
+def _number(text: str, low: int, high: int) -> int:
+    """An integer written in ASCII digits (int() also reads other scripts' digits)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or not low <= int(text) <= high:
+        raise ValueError
+    return int(text)
+
+
+def _row(raw: dict) -> PaidRow:
+    """One row, or ValueError naming the first column that is wrong."""
+    hetu = (raw["hetu"] or "").strip().upper()
+    if not (hetu_lib.is_valid(hetu) or TEMPORARY_ID.match(hetu)):
+        raise ValueError("hetu")
+    code = (raw["municipality_code"] or "").strip()
+    if not ORGANISATION_CODE.match(code):
+        raise ValueError("municipality_code")
+    values = {}
+    for column, read in (
+        ("year", lambda t: _number(t, FIRST_YEAR, LAST_YEAR)),
+        ("month", lambda t: _number(t, 1, 12)),
+        ("amount", _amount),
+    ):
+        try:
+            values[column] = read(raw[column] or "")
+        except (ValueError, InvalidOperation):
+            raise ValueError(column) from None
+    return PaidRow(hetu=hetu, organisation_code=code, **values)
+
+
+def _line_error(line: int, column: str | None = None) -> ValidationFailed:
+    if column is None:
+        message = _("Line %(line)s is not valid.") % {"line": line}
+    else:
+        message = _("Line %(line)s: the value in column %(column)s is not valid.") % {
+            "line": line,
+            "column": column,
+        }
+    return ValidationFailed({"file": message})
 
 
 def parse_statement(data: bytes) -> list[PaidRow]:
     """Rows of the statement; every problem is a ValidationFailed on field `file` naming the
-    line. UTF-8 (with or without BOM), `;` or `,` separated, a header row."""
+    line (and the column). UTF-8 (with or without BOM), `;` or `,` separated, a header row,
+    any line ends (CR LF, LF, or CR alone as older spreadsheet programs on a Mac write)."""
     if len(data) > MAX_BYTES:
         raise ValidationFailed({"file": _("The file is too large.")})
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed({"file": _("The file is not UTF-8 text.")}) from None
-    first = text.split("\n", 1)[0]
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ValidationFailed(
-            {"file": _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}}
-        )
-    reader.fieldnames = header
+    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=delimiter, restkey="_extra")
     rows = []
-    for n, raw in enumerate(reader, start=2):
-        try:
-            row = PaidRow(
-                hetu=(raw["hetu"] or "").strip().upper(),
-                organisation_code=(raw["municipality_code"] or "").strip(),
-                year=int(raw["year"]),
-                month=int(raw["month"]),
-                amount=_amount(raw["amount"] or ""),
-            )
-            if not 1 <= row.month <= 12 or not row.hetu:
-                raise ValueError
-        except (ValueError, TypeError, InvalidOperation):
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
             raise ValidationFailed(
-                {"file": _("Line %(line)s is not valid.") % {"line": n}}
-            ) from None
-        rows.append(row)
+                {"file": _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}}
+            )
+        twice = sorted({c for c in header if c and header.count(c) > 1})
+        if twice:
+            raise ValidationFailed(
+                {"file": _("Columns given twice: %(columns)s.") % {"columns": ", ".join(twice)}}
+            )
+        reader.fieldnames = header
+        for raw in reader:
+            line = reader.line_num
+            if raw.get("_extra"):
+                raise _line_error(line)  # more fields than the header names
+            try:
+                rows.append(_row(raw))
+            except (ValueError, TypeError) as e:
+                raise _line_error(line, e.args[0] if e.args else None) from None
+    except csv.Error:  # a field over csv's size limit, a quote left open: in the line after
+        raise _line_error(reader.line_num + 1) from None  # the last one read whole
     return rows
 
 

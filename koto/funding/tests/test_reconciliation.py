@@ -40,8 +40,69 @@ def test_parse_statement__missing_column_and_bad_line():
         parse_statement(b"hetu;year;month;amount\n")
     assert e.value.fields == {"file": ["Missing columns: municipality_code."]}
     with pytest.raises(ValidationFailed) as e:
-        parse_statement(statement(("010190-123A", "398", 2026, 13, "1")))
+        parse_statement(statement((HETU, "398", 2026, 13, "1")))
+    assert e.value.fields == {"file": ["Line 2: the value in column month is not valid."]}
+
+
+HETU = "010190-123M"  # a valid identity code
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ((HETU, "398", 2026, "\u0663", "1"), "month"),  # an Arabic-Indic digit: int() reads it
+        ((HETU, "398", 2**63, 1, "1"), "year"),
+        ((HETU, "398", 1999, 1, "1"), "year"),
+        ((HETU, "398", 2026, 1, "NaN"), "amount"),
+        ((HETU, "398", 2026, 1, "sNaN"), "amount"),  # was a 500 (InvalidOperation)
+        ((HETU, "398", 2026, 1, "Infinity"), "amount"),
+        ((HETU, "398", 2026, 1, "1e999999"), "amount"),
+        ((HETU, "398", 2026, 1, "1.005"), "amount"),
+        ((HETU, "398", 2026, 1, "x"), "amount"),
+        (("010190-123A", "398", 2026, 1, "1"), "hetu"),  # check character wrong
+        (("0101\x0090-123N", "398", 2026, 1, "1"), "hetu"),
+        ((HETU, "3;98", 2026, 1, "1"), None),  # one field more than the header
+        ((HETU, "39 8", 2026, 1, "1"), "municipality_code"),
+        (("TMP-", "398", 2026, 1, "1"), "hetu"),
+    ],
+)
+def test_parse_statement__bad_value__line_and_column_named(row, column):
+    with pytest.raises(ValidationFailed) as e:
+        parse_statement(statement(row))
+    expected = (
+        "Line 2 is not valid."
+        if column is None
+        else f"Line 2: the value in column {column} is not valid."
+    )
+    assert e.value.fields == {"file": [expected]}
+
+
+def test_parse_statement__temporary_id_and_koto_code__read():
+    (row,) = parse_statement(statement(("tmp-s001000000042", "hva-07", 2026, 1, "1")))
+    assert (row.hetu, row.organisation_code) == ("TMP-S001000000042", "hva-07")
+
+
+def test_parse_statement__recovery_as_negative_amount__read():
+    (row,) = parse_statement(statement((HETU, "398", 2026, 1, "-162,92")))
+    assert str(row.amount) == "-162.92"
+
+
+def test_parse_statement__line_ends_cr_alone_or_crlf__read():
+    # CR alone was a 500 (csv: new-line character seen in unquoted field)
+    for end in ("\r", "\r\n"):
+        data = f"hetu;municipality_code;year;month;amount{end}{HETU};398;2026;1;1,00{end}"
+        (row,) = parse_statement(data.encode())
+        assert (row.hetu, row.month, str(row.amount)) == (HETU, 1, "1.00")
+
+
+def test_parse_statement__field_over_the_csv_limit_or_columns_twice__file_error():
+    huge = statement((HETU, "398", 2026, 1, "1" * 200_000))  # was a 500 (field limit)
+    with pytest.raises(ValidationFailed) as e:
+        parse_statement(huge)
     assert e.value.fields == {"file": ["Line 2 is not valid."]}
+    with pytest.raises(ValidationFailed) as e:
+        parse_statement(b"hetu;municipality_code;year;month;amount;year\n")
+    assert e.value.fields == {"file": ["Columns given twice: year."]}
 
 
 def test_reconcile_keha_command_and_page(tmp_path, person, lahti, finance, web):
