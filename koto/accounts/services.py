@@ -46,6 +46,16 @@ def user_create(
         errors["username"] = [_("This field is required.")]
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = [_("A user with this username already exists.")]
+    # The model's own checks: lengths, the e-mail's form, and a username of letters, digits
+    # and @.+-_ only (control characters and direction marks were accepted before).
+    for name, value in (("username", username), ("first_name", first_name),
+                        ("last_name", last_name), ("email", email)):  # fmt: skip
+        if name in errors:
+            continue
+        try:
+            User._meta.get_field(name).clean(value, None)
+        except ValidationError as e:
+            errors[name] = list(e.messages)
     try:
         validate_password(
             password, User(username=username, first_name=first_name, last_name=last_name)
@@ -101,6 +111,23 @@ def membership_add(
         },
     )
     return membership
+
+
+@transaction.atomic
+def member_add(
+    *, actor: User, organisation, role: str, username: str, password: str = "",
+    first_name: str = "", last_name: str = "", email: str = "",
+) -> Membership:  # fmt: skip
+    """Give a user a role in the organisation, creating the user when the username is new:
+    both are written or neither (the page wrote the user first, then the role)."""
+    _require_org_admin(actor, organisation.id)
+    user = User.objects.filter(username__iexact=username.strip(), is_system=False).first()
+    if user is None:
+        user = user_create(
+            actor=actor, username=username, password=password, first_name=first_name,
+            last_name=last_name, email=email,
+        )  # fmt: skip
+    return membership_add(actor=actor, user=user, organisation=organisation, role=role)
 
 
 @transaction.atomic

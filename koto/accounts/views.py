@@ -7,15 +7,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from koto.accounts import services as account_services
 from koto.accounts.forms import MemberAddForm, TokenAddForm
-from koto.accounts.models import ApiToken, Membership, User
+from koto.accounts.models import ApiToken, Membership
 from koto.accounts.selectors import active_membership_for, memberships_of_organisation
 from koto.accounts.services import (
     api_token_create,
     api_token_revoke,
-    membership_add,
     membership_deactivate,
-    user_create,
 )
 from koto.audit.services import audit_record
 from koto.core.errors import DomainError
@@ -91,19 +90,7 @@ def member_add(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            user = User.objects.filter(username__iexact=d["username"], is_system=False).first()
-            if user is None:
-                user = user_create(
-                    actor=request.user,
-                    username=d["username"],
-                    password=d["password"],
-                    first_name=d["first_name"],
-                    last_name=d["last_name"],
-                    email=d["email"],
-                )
-            membership_add(
-                actor=request.user, user=user, organisation=m.organisation, role=d["role"]
-            )
+            account_services.member_add(actor=request.user, organisation=m.organisation, **d)
         except DomainError as e:
             for name, msgs in e.fields.items():
                 for msg in msgs:
