@@ -396,3 +396,26 @@ def test_search_keys__in_code_point_order_in_the_database(counsellor):
         make_client(counsellor, first_name="A", last_name=last)
     keys = list(ClientName.objects.order_by("key_last_first").values_list("key_last_first", flat=True))  # fmt: skip
     assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["Amiina " + "W" * 151],  # a name longer than its column (a 500 on PostgreSQL)
+        [("A" * 151, "Warsame")],
+        [["Amiina", 7]],  # the API's JSON may carry anything
+        [("Amiina",)],
+        [f"Amiina Warsame{i}" for i in range(21)],
+    ],
+)
+def test_client_create__bad_transliterated_names__refused_naming_them(counsellor, names):
+    from koto.clients.models import Client
+
+    before = Client.objects.count()
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(
+            actor=counsellor,
+            data=client_data(first_name="Amina", last_name="Warsame", transliterated_names=names),
+        )
+    assert set(e.value.fields) == {"transliterated_names"}
+    assert Client.objects.count() == before

@@ -5,6 +5,7 @@ from koto.assessments.models import Assessment, Measure
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
+from koto.core.forms import DateField
 
 
 def _blank(choices):
@@ -15,7 +16,7 @@ class StartForm(forms.Form):
     trigger = forms.ChoiceField(label=_("Started by"), choices=Assessment.Trigger.choices)
     trigger_note = forms.CharField(label=_("Who made contact"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=Assessment.Kind.choices)
-    started_on = forms.DateField(label=_("Started on"), widget=DateInput())
+    started_on = DateField(label=_("Started on"), widget=DateInput())
 
 
 SKILL_FIELDS = [(lang, skill) for lang in TargetLanguage.values for skill in Skill.values]
@@ -23,9 +24,7 @@ SKILL_FIELDS = [(lang, skill) for lang in TargetLanguage.values for skill in Ski
 
 class InterviewForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Assessment.Kind.choices)
-    interview_on = forms.DateField(
-        label=_("Initial interview on"), widget=DateInput(), required=False
-    )
+    interview_on = DateField(label=_("Initial interview on"), widget=DateInput(), required=False)
     interview_language = forms.ChoiceField(label=_("Interview language"), required=False)
     interpreter_used = forms.BooleanField(label=_("Interpreter used"), required=False)
     literacy = forms.ChoiceField(label=_("Literacy"), choices=Assessment.Literacy.choices)
@@ -99,7 +98,7 @@ class CompleteForm(forms.Form):
         coerce=lambda v: v == "true",
         widget=forms.RadioSelect,
     )
-    completed_on = forms.DateField(label=_("Completed on"), widget=DateInput())
+    completed_on = DateField(label=_("Completed on"), widget=DateInput())
     conclusion = forms.CharField(
         label=_("Conclusion"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
@@ -108,4 +107,4 @@ class CompleteForm(forms.Form):
 class MeasureForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Measure.Kind.choices)
     description = forms.CharField(label=_("Description"), max_length=300)
-    planned_on = forms.DateField(label=_("Planned on"), widget=DateInput(), required=False)
+    planned_on = DateField(label=_("Planned on"), widget=DateInput(), required=False)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
 from koto.clients.models import ConsentScope, Gender, LawFact, Meeting, Relation, ResidenceBasis
+from koto.core.forms import DateField
 from koto.core.widgets import ListSelect, ListSelectMultiple
 from koto.organisations.selectors import all_organisations, municipality_names
 
@@ -29,7 +30,7 @@ class ClientForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    birth_date = DateField(label=_("Birth date"), widget=DateInput())
     hetu = forms.CharField(
         label=_("Personal identity code"),
         max_length=11,
@@ -52,13 +53,13 @@ class ClientForm(forms.Form):
     postal_code = forms.CharField(label=_("Postal code"), max_length=10, required=False)
     post_office = forms.CharField(label=_("Post office"), max_length=100, required=False)
     residence_basis = forms.ChoiceField(label=_("Residence basis"), required=False)
-    first_permit_on = forms.DateField(
+    first_permit_on = DateField(
         label=_("First residence permit or registration"), required=False, widget=DateInput()
     )
     home_municipality_code = forms.ChoiceField(
         label=_("Municipality of residence"), required=False, widget=ListSelect
     )
-    home_municipality_on = forms.DateField(
+    home_municipality_on = DateField(
         label=_("Municipality of residence since"), required=False, widget=DateInput()
     )
     migri_number = forms.CharField(label=_("Migri customer number"), max_length=20, required=False)
@@ -84,7 +85,7 @@ class ClientForm(forms.Form):
     welfare_service_needs = forms.BooleanField(
         label=LawFact.WELFARE_SERVICE_NEEDS.label, required=False
     )
-    facts_valid_from = forms.DateField(
+    facts_valid_from = DateField(
         label=_("Situation changes valid from"),
         required=False,
         widget=DateInput(),
@@ -138,7 +139,7 @@ class SearchForm(forms.Form):
 class ConsentForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, widget=ListSelect)
     scope = forms.ChoiceField(label=_("Scope"), choices=ConsentScope.choices)
-    given_on = forms.DateField(label=_("Given on"), widget=DateInput())
+    given_on = DateField(label=_("Given on"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -147,7 +148,7 @@ class ConsentForm(forms.Form):
 
 
 class WithdrawConsentForm(forms.Form):
-    withdrawn_on = forms.DateField(label=_("Withdrawn on"), widget=DateInput())
+    withdrawn_on = DateField(label=_("Withdrawn on"), widget=DateInput())
 
 
 class FamilyLinkForm(forms.Form):
@@ -160,7 +161,7 @@ class FamilyLinkForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    held_on = forms.DateField(label=_("Date"), widget=DateInput())
+    held_on = DateField(label=_("Date"), widget=DateInput())
     purpose = forms.CharField(label=_("Purpose"), max_length=200)
     interpreter_mode = forms.ChoiceField(
         label=_("Interpreting"), choices=Meeting.InterpreterMode.choices, required=False

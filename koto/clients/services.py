@@ -88,6 +88,10 @@ class EditConflict(DomainError):
         )
 
 
+# Other spellings of a client's name (transliterations), each searchable.
+MAX_TRANSLITERATED = 20
+
+
 @dataclass
 class CleanClient:
     values: dict = field(default_factory=dict)
@@ -233,11 +237,25 @@ def _clean(
         out.other_languages = clean
     if "transliterated_names" in data:
         names = []
-        for item in data["transliterated_names"] or []:
+        items = data["transliterated_names"] or []
+        if len(items) > MAX_TRANSLITERATED:
+            err("transliterated_names", _("At most %(n)s name forms.") % {"n": MAX_TRANSLITERATED})
+            items = []
+        for item in items:
             if isinstance(item, str):
                 parts = item.strip().rsplit(" ", 1)
                 item = (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+            if not (
+                isinstance(item, (list, tuple))
+                and len(item) == 2
+                and all(isinstance(p, str) or p is None for p in item)
+            ):
+                err("transliterated_names", _("Give each name form as first names and last name."))
+                break
             first, last = (item[0] or "").strip(), (item[1] or "").strip()
+            if len(first) > 150 or len(last) > 150:  # ClientName's columns
+                err("transliterated_names", _("At most %(n)s characters.") % {"n": 150})
+                break
             if first or last:
                 names.append((first, last))
         out.transliterated_names = names

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from koto.core.forms import DateField
 from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR
 from koto.funding.models import ClaimSection
 
@@ -9,15 +10,15 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class ClaimForm(forms.Form):
     section = forms.ChoiceField(label=_("Section"), choices=ClaimSection.choices)
-    period_start = forms.DateField(label=_("Period starts"), widget=DATE)
-    period_end = forms.DateField(label=_("Period ends"), widget=DATE)
+    period_start = DateField(label=_("Period starts"), widget=DATE)
+    period_end = DateField(label=_("Period ends"), widget=DATE)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
 
 
 class LineForm(forms.Form):
     description = forms.CharField(label=_("Cost"), max_length=300)
     amount = forms.DecimalField(label=_("Amount (€)"), max_digits=12, decimal_places=2)
-    occurred_on = forms.DateField(label=_("Date"), widget=DATE, required=False)
+    occurred_on = DateField(label=_("Date"), widget=DATE, required=False)
 
 
 class AttachmentForm(forms.Form):
@@ -28,12 +29,12 @@ class DecisionForm(forms.Form):
     approved_amount = forms.DecimalField(
         label=_("Approved amount (€)"), max_digits=12, decimal_places=2, min_value=0
     )
-    decided_on = forms.DateField(label=_("Decided on"), widget=DATE)
+    decided_on = DateField(label=_("Decided on"), widget=DATE)
     note = forms.CharField(label=_("Decision note"), widget=forms.Textarea, required=False)
 
 
 class PaidForm(forms.Form):
-    paid_on = forms.DateField(label=_("Paid on"), widget=DATE)
+    paid_on = DateField(label=_("Paid on"), widget=DATE)
 
 
 class ReconcileForm(forms.Form):

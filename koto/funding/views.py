@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -255,5 +256,6 @@ def attachment_download(request, claim_id: int, attachment_id: int):
         user=request.user, claim_id=claim_id, attachment_id=attachment_id
     )
     response = HttpResponse(bytes(att.data), content_type=att.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{att.name}"'
+    # the name as uploaded, quoted (a `"` or `;` in it broke the header)
+    response["Content-Disposition"] = content_disposition_header(True, att.name)
     return response

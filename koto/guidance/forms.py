@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
+from koto.core.forms import DateField
 from koto.core.widgets import ListSelect
 from koto.guidance.models import Channel, Outcome, PartnerType
 from koto.organisations.selectors import all_organisations
@@ -44,7 +45,7 @@ class ContactForm(forms.Form):
         label=_("Referred to (other)"), required=False, max_length=200,
         help_text=_("A service or body not in the list, e.g. a church or a sports club."),
     )  # fmt: skip
-    contacted_on = forms.DateField(
+    contacted_on = DateField(
         label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -68,10 +69,10 @@ def default_dates(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 class ReportForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

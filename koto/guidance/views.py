@@ -83,7 +83,10 @@ def detail(request, contact_id: int):
 def report(request):
     form = ReportForm(request.GET or None)
     start, end = default_dates(clock.today())
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not form.is_valid():
+        # no figures (nor a CSV) for another period than the one asked for
+        return render(request, "guidance/report.html", {"form": form, "report": None}, status=400)
+    if form.is_bound:
         start = form.cleaned_data["date_from"] or start
         end = form.cleaned_data["date_to"] or end
     try:

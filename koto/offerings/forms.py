@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
+from koto.core.forms import DateField
 from koto.core.widgets import ListSelect
 from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipality_names
@@ -41,8 +42,8 @@ class ServiceForm(forms.Form):
     )
     on_the_job_learning = forms.BooleanField(label=_("On-the-job learning"), required=False)
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=MAX_CAPACITY)
-    starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), required=False)
-    ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
+    starts_on = DateField(label=_("Starts on"), widget=DateInput(), required=False)
+    ends_on = DateField(label=_("Ends on"), widget=DateInput(), required=False)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     remote = forms.BooleanField(label=_("Remote"), required=False)
     served_municipalities = forms.MultipleChoiceField(
@@ -75,18 +76,18 @@ class EnrolByIdentifierForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    on = forms.DateField(label=_("Date"), widget=DateInput())
+    on = DateField(label=_("Date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
 class AttendanceForm(forms.Form):
-    on = forms.DateField(label=_("Date (or any day of the month)"), widget=DateInput())
+    on = DateField(label=_("Date (or any day of the month)"), widget=DateInput())
     hours = forms.DecimalField(label=_("Hours"), min_value=0, max_digits=6, decimal_places=2)
     monthly = forms.BooleanField(label=_("Hours for the whole month"), required=False)
 
 
 class LanguageResultForm(forms.Form):
-    taken_on = forms.DateField(label=_("Taken on"), widget=DateInput())
+    taken_on = DateField(label=_("Taken on"), widget=DateInput())
     language = forms.ChoiceField(label=_("Language"), choices=TargetLanguage.choices)
 
     def __init__(self, *args, **kwargs):

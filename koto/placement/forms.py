@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.clients.forms import DateInput
 from koto.clients.models import Gender, ResidenceBasis
+from koto.core.forms import DateField
 from koto.organisations.selectors import municipalities
 from koto.placement.models import (
     HousingForm,
@@ -46,17 +47,17 @@ class AgreementCreateForm(PlacesForm):
 
 
 class AgreementReviseForm(PlacesForm):
-    revised_on = forms.DateField(label=_("Revised on"), widget=DateInput())
+    revised_on = DateField(label=_("Revised on"), widget=DateInput())
     field_order = ["revised_on"]
 
 
 class SignForm(forms.Form):
-    signed_on = forms.DateField(label=_("Signed on"), widget=DateInput())
+    signed_on = DateField(label=_("Signed on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ConsultationForm(forms.Form):
-    consulted_on = forms.DateField(label=_("Welfare region consulted on"), widget=DateInput())
+    consulted_on = DateField(label=_("Welfare region consulted on"), widget=DateInput())
     statement = forms.CharField(
         label=_("The welfare region's statement"), widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -87,12 +88,12 @@ class ProposeForm(forms.Form):
 class PersonForm(forms.Form):
     first_name = forms.CharField(label=_("First names"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
+    birth_date = DateField(label=_("Birth date"), widget=DateInput())
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
     residence_basis = forms.ChoiceField(
         label=_("Residence basis"), choices=[("", "–"), *ResidenceBasis.choices]
     )
-    first_permit_on = forms.DateField(
+    first_permit_on = DateField(
         label=_("Residence permit granted on"), widget=DateInput(), required=False
     )
     mother_tongue = forms.CharField(
@@ -109,7 +110,7 @@ PersonFormSet = forms.formset_factory(PersonForm, extra=4, min_num=1, validate_m
 
 
 class DecideForm(forms.Form):
-    decided_on = forms.DateField(label=_("Answered on"), widget=DateInput())
+    decided_on = DateField(label=_("Answered on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -121,7 +122,7 @@ class DeclineForm(DecideForm):
 
 class ReserveHousingForm(forms.Form):
     address = forms.CharField(label=_("Housing address"), max_length=200)
-    housing_on = forms.DateField(label=_("Housing available from"), widget=DateInput())
+    housing_on = DateField(label=_("Housing available from"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -133,7 +134,7 @@ class SupportedHousingForm(forms.Form):
 
 
 class ArriveForm(forms.Form):
-    arrived_on = forms.DateField(label=_("Arrived on"), widget=DateInput())
+    arrived_on = DateField(label=_("Arrived on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -141,12 +142,12 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    cancelled_on = forms.DateField(label=_("Cancelled on"), widget=DateInput())
+    cancelled_on = DateField(label=_("Cancelled on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class HealthCheckForm(forms.Form):
-    done_on = forms.DateField(label=_("Health check done on"), widget=DateInput())
+    done_on = DateField(label=_("Health check done on"), widget=DateInput())
 
 
 class MinorCareForm(forms.Form):
@@ -159,19 +160,19 @@ class MinorCareForm(forms.Form):
     representative_contact = forms.CharField(
         label=_("Representative's contact details"), max_length=200, required=False
     )
-    representative_from = forms.DateField(
+    representative_from = DateField(
         label=_("Representative from"), widget=DateInput(), required=False
     )
-    representative_to = forms.DateField(
+    representative_to = DateField(
         label=_("Representative until"),
         widget=DateInput(),
         required=False,
         help_text=_("Empty: the day before the 18th birthday."),
     )
-    after_care_plan_on = forms.DateField(
+    after_care_plan_on = DateField(
         label=_("Adulthood-support plan made on"), widget=DateInput(), required=False
     )
-    after_care_plan_ends_on = forms.DateField(
+    after_care_plan_ends_on = DateField(
         label=_("Adulthood-support plan ends on"), widget=DateInput(), required=False
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

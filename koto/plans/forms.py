@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients.forms import DateInput
+from koto.core.forms import DateField
 from koto.organisations.selectors import all_organisations
 from koto.plans.models import (
     AckMethod,
@@ -15,8 +16,8 @@ from koto.plans.models import (
 
 class PlanForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=IntegrationPlan.Kind.choices)
-    starts_on = forms.DateField(label=_("Starts on"), widget=DateInput(), required=False)
-    ends_on = forms.DateField(label=_("Ends on"), widget=DateInput(), required=False)
+    starts_on = DateField(label=_("Starts on"), widget=DateInput(), required=False)
+    ends_on = DateField(label=_("Ends on"), widget=DateInput(), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -31,7 +32,7 @@ class ActionForm(forms.Form):
     responsible_organisation = forms.ModelChoiceField(
         label=_("Responsible organisation"), queryset=None, required=False
     )
-    planned_on = forms.DateField(label=_("Planned for"), widget=DateInput(), required=False)
+    planned_on = DateField(label=_("Planned for"), widget=DateInput(), required=False)
     service_name = forms.CharField(label=_("Linked service"), max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -40,16 +41,16 @@ class ActionForm(forms.Form):
 
 
 class DoneForm(forms.Form):
-    done_on = forms.DateField(label=_("Done on"), widget=DateInput())
+    done_on = DateField(label=_("Done on"), widget=DateInput())
 
 
 class ActivateForm(forms.Form):
-    agreed_on = forms.DateField(label=_("Agreed with the client on"), widget=DateInput())
+    agreed_on = DateField(label=_("Agreed with the client on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class AcknowledgeForm(forms.Form):
-    acknowledged_on = forms.DateField(label=_("Acknowledged on"), widget=DateInput())
+    acknowledged_on = DateField(label=_("Acknowledged on"), widget=DateInput())
     method = forms.ChoiceField(label=_("How"), choices=AckMethod.choices)
     interpreter_language = forms.CharField(
         label=_("Interpreting language (ISO 639)"), max_length=3, required=False
@@ -60,12 +61,12 @@ class ExtendForm(forms.Form):
     months = forms.IntegerField(label=_("Extension in months"), min_value=1, max_value=24)
     reason = forms.ChoiceField(label=_("Reason"), choices=ExtensionReason.choices)
     reason_note = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}))
-    decided_on = forms.DateField(label=_("Decided on"), widget=DateInput())
+    decided_on = DateField(label=_("Decided on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(label=_("Reviewed on"), widget=DateInput())
+    reviewed_on = DateField(label=_("Reviewed on"), widget=DateInput())
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}))
     welfare_region_took_part = forms.BooleanField(
         label=_("The welfare region took part"), required=False
@@ -73,7 +74,7 @@ class ReviewForm(forms.Form):
 
 
 class EndForm(forms.Form):
-    ended_on = forms.DateField(label=_("Ended on"), widget=DateInput())
+    ended_on = DateField(label=_("Ended on"), widget=DateInput())
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     outcome_note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False

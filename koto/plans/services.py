@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
+from koto.clients import codes
 from koto.clients.models import ClientEvent
 from koto.clients.permissions import can_edit_client
 from koto.clients.services import record_event
@@ -238,6 +239,8 @@ def plan_update(
         and ends_on != locked.ends_on
     ):
         errors["ends_on"] = _("An extended plan's end changes only by a new extension.")
+    if locked.status == PlanStatus.ACTIVE and ends_on is None and "ends_on" not in errors:
+        errors["ends_on"] = _("A plan in force needs its end date.")
     if locked.first_plan_started_on is None or locked.is_first:
         locked.first_plan_started_on = starts_on
     if not errors:
@@ -419,10 +422,15 @@ def plan_acknowledge(
         errors["method"] = _("Choose how the client acknowledged the plan.")
     if acknowledged_on > clock.today():
         errors["acknowledged_on"] = _("The date cannot be in the future.")
+    interpreter_language = (interpreter_language or "").strip()
+    if interpreter_language and not codes.is_language(interpreter_language):
+        errors["interpreter_language"] = _("Unknown language code (ISO 639).")
     if errors:
         raise ValidationFailed(errors)
     locked.acknowledged_on, locked.acknowledgement_method = acknowledged_on, method
-    locked.acknowledgement_interpreter_language = interpreter_language
+    locked.acknowledgement_interpreter_language = (
+        codes.normalise_language(interpreter_language) if interpreter_language else ""
+    )
     _bump(
         locked,
         ["acknowledged_on", "acknowledgement_method", "acknowledgement_interpreter_language"],

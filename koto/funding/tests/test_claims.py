@@ -96,6 +96,18 @@ def test_claim_pages__journey_in_views(web, claim, finance, decider):
     assert c.get(f"/funding/claims/{claim.id}/export.csv").status_code == 200
 
 
+def test_attachment_download__name_with_quote_and_semicolon__header_quoted(web, claim, finance):
+    from koto.funding.models import ClaimAttachment
+
+    c = web(finance)
+    f = SimpleUploadedFile('kuitti "1"; x.pdf', b"%PDF-1.4", content_type="application/pdf")
+    assert c.post(f"/funding/claims/{claim.id}/attach/", {"file": f}).status_code == 302
+    att = ClaimAttachment.objects.get(claim=claim)
+    r = c.get(f"/funding/claims/{claim.id}/attachments/{att.id}/")
+    assert r.status_code == 200
+    assert r["Content-Disposition"] == 'attachment; filename="kuitti \\"1\\"; x.pdf"'
+
+
 def test_claim_pages__outsider_404_anonymous_redirect(client, web, claim, outsider):
     assert client.get(f"/funding/claims/{claim.id}/").status_code == 302
     c = web(outsider)

@@ -90,6 +90,21 @@ def test_report__csv_download__same_numbers(web, adviser, manager):
     assert "reason,benefits,Etuudet,1,0" in lines  # the page's language (Finnish by default)
 
 
+@pytest.mark.parametrize(
+    "query", ["date_from=2026-13-01", "date_from=bogus", "date_to=2026-02-30",
+              "date_from=2026-06-01&date_to=2026-01-01", "date_from=0001-01-01"],
+)  # fmt: skip
+def test_report__bad_period__400_with_no_figures_nor_csv(web, manager, query):
+    # before, the page showed the default period beside the error, and the CSV came without one
+    http = web(manager)
+    page = http.get(f"/guidance/report/?{query}")
+    assert page.status_code == 400 and page.context["report"] is None
+    assert page.context["form"].errors
+    csv_file = http.get(f"/guidance/report/?{query}&format=csv")
+    assert csv_file.status_code == 400
+    assert csv_file["Content-Type"].startswith("text/html")
+
+
 def test_report__unknown_format__400_naming_format(web, manager):
     response = web(manager).get("/guidance/report/?format=xlsx")
     assert response.status_code == 400

@@ -296,3 +296,52 @@ def test_plan_activate__agreed_before_2000__refused_naming_it(counsellor, client
         services.plan_activate(actor=counsellor, plan=draft(counsellor, client_),
                                agreed_on=dt.date(1, 1, 1))  # fmt: skip
     assert list(e.value.fields) == ["agreed_on"]
+
+
+def test_plan_update__active_plan_without_an_end__refused_naming_ends_on(counsellor, client_):
+    # was a 500: the deadline sweep then computed the plan's end deadline from nothing
+    plan = services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_update(
+            actor=counsellor, plan=plan, data={"ends_on": ""}, expected_version=plan.version
+        )
+    assert e.value.fields == {"ends_on": ["A plan in force needs its end date."]}
+    plan.refresh_from_db()
+    assert plan.ends_on == dt.date(2027, 10, 31)
+
+
+def test_complete_page__interview_missing__says_so_at_the_top(web, counsellor, client_):
+    # the rule names a field the form does not have: before, the page said only "Check the
+    # highlighted fields", with nothing highlighted
+    a = assessment_services.assessment_start(
+        actor=counsellor, client=client_, trigger="client_request", started_on=TODAY
+    )
+    response = web(counsellor).post(
+        f"/assessments/{a.id}/complete/", {"plan_needed": "true", "completed_on": "2026-11-02"}
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert errors == ["Record the initial interview before completing the assessment."]
+    assert "Check the highlighted fields" not in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["-1", "1.5", "abcd", "xx"])
+def test_plan_acknowledge__unknown_interpreting_language__refused(counsellor, client_, language):
+    # "abcd" did not fit the column: a 500 on PostgreSQL
+    plan = draft(counsellor, client_)
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_acknowledge(
+            actor=counsellor, plan=plan, acknowledged_on=TODAY, method="signature",
+            interpreter_language=language,
+        )  # fmt: skip
+    assert set(e.value.fields) == {"interpreter_language"}
+
+
+def test_plan_acknowledge__language_code_normalised(counsellor, client_):
+    plan = services.plan_acknowledge(
+        actor=counsellor, plan=draft(counsellor, client_), acknowledged_on=TODAY, method="signature",
+        interpreter_language=" AR ",
+    )  # fmt: skip
+    assert plan.acknowledgement_interpreter_language == "ar"
