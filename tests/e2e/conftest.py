@@ -35,8 +35,16 @@ def page(browser, live_server, settings):
     settings.CSRF_COOKIE_SECURE = False
     context = browser.new_context(base_url=live_server.url, locale="fi-FI")
     pg = context.new_page()
+    # Whatever a test does, nothing the page needs may be refused by the Content Security
+    # Policy (settings.SECURE_CSP): Chromium reports each refusal on the console.
+    refused = []
+    pg.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield pg
     context.close()
+    assert refused == [], refused
 
 
 _axe = Axe()
