@@ -419,3 +419,22 @@ def test_client_create__bad_transliterated_names__refused_naming_them(counsellor
         )
     assert set(e.value.fields) == {"transliterated_names"}
     assert Client.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("first_name", "Ali\u202eofni"), ("last_name", "Warsame\x07"), ("first_name", "A\u2066B")],
+)
+def test_client_create__name_with_control_or_direction_characters__refused(
+    counsellor, field, value
+):
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(actor=counsellor, data=client_data(**{field: value}))
+    assert e.value.fields == {field: ["Names cannot hold control or text-direction characters."]}
+
+
+def test_client_create__persian_name_with_zero_width_non_joiner__kept(counsellor):
+    c = services.client_create(
+        actor=counsellor, data=client_data(first_name="مهر\u200cنوش", last_name="Ahmadi")
+    )
+    assert c.first_name == "مهر\u200cنوش"

@@ -3,14 +3,17 @@
 import datetime as dt
 
 import pytest
+from django import forms
+from django.core.exceptions import ValidationError
 
-from koto.core.forms import DateField
+from koto.core.errors import DomainError, ValidationFailed
+from koto.core.forms import DateField, apply_domain_errors
 
 
 @pytest.mark.parametrize("value", ["0001-01-01", "1899-12-31", "2101-01-01", "9999-12-31"])
 def test_date_field__outside_1900_to_2100__refused(value):
     field = DateField(required=False)
-    with pytest.raises(Exception) as e:
+    with pytest.raises(ValidationError) as e:
         field.clean(value)
     assert e.value.messages == ["Give a date from 1.1.1900 to 31.12.2100."]
 
@@ -22,3 +25,39 @@ def test_date_field__within__kept(value):
 
 def test_date_field__empty_and_optional__none():
     assert DateField(required=False).clean("") is None
+
+
+class _Form(forms.Form):
+    name = forms.CharField()
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def _shown(error: DomainError) -> tuple[list, list]:
+    form = _Form({"name": "x", "version": "1"})
+    form.is_valid()
+    apply_domain_errors(form, error)
+    return list(form.errors.get("name", [])), list(form.non_field_errors())
+
+
+def test_apply_domain_errors__each_message_where_the_reader_finds_it():
+    # on its visible field
+    assert _shown(ValidationFailed({"name": "Too long."})) == (["Too long."], [])
+    # a hidden field's: the error's own message (a conflict says what happened)
+    conflict = DomainError("conflict", "Someone else changed this.", fields={"version": "Reload."})
+    assert _shown(conflict) == ([], ["Someone else changed this."])
+    # a field the form does not have: the rule's own words (was the generic message)
+    assert _shown(ValidationFailed({"interview_on": "Record the interview first."})) == (
+        [], ["Record the interview first."],
+    )  # fmt: skip
+    # ... after the error's message when that names whom it is about
+    arrival = ValidationFailed(
+        {"persons.7.mother_tongue": "Unknown language code.", "persons.7.phone": "Too long."},
+        message="Ali Rahimi cannot be made a client.",
+    )
+    assert _shown(arrival) == (
+        [], ["Ali Rahimi cannot be made a client.", "Unknown language code.", "Too long."],
+    )  # fmt: skip
+    # no field at all: the message
+    assert _shown(DomainError("plan_closed", "An ended plan cannot be changed.")) == (
+        [], ["An ended plan cannot be changed."],
+    )  # fmt: skip

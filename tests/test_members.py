@@ -59,3 +59,11 @@ def test_member_add__role_refused__no_user_left_behind(web, admin, monkeypatch):
     assert response.status_code == 200
     assert response.context["form"].errors["role"] == ["Unknown role."]
     assert not User.objects.filter(username="uusi.neuvoja").exists()
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_member_add__name_with_direction_override__refused(web, admin, field):
+    response = _post(web, admin, **{field: "Uusi\u202eNeuvoja"})
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == [field]
+    assert not User.objects.filter(username="uusi.neuvoja").exists()

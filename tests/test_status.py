@@ -172,6 +172,23 @@ def test_status__failed_task_that_has_run_successfully_since__ok_again(client, r
     assert queue["failed_last_24h"] == 1 and queue["last_failure"] is None
 
 
+def test_status__failed_full_refresh__not_mended_by_a_regular_one(client, refreshed, queued):
+    failed_at = NOW - dt.timedelta(hours=1)
+    full = refresh_insights.enqueue(full=True)
+    DBTaskResult.objects.filter(id=full.id).update(status="FAILED", finished_at=failed_at)
+    regular = refresh_insights.enqueue(full=False)  # as `refresh_insights --enqueue` queues it
+    DBTaskResult.objects.filter(id=regular.id).update(
+        status="SUCCESSFUL", finished_at=failed_at + dt.timedelta(minutes=5)
+    )
+    code, body = _get(client)
+    assert code == 503 and body["checks"]["task_queue"]["problems"] == ["tasks_failed"]
+    again = refresh_insights.enqueue(full=True)
+    DBTaskResult.objects.filter(id=again.id).update(
+        status="SUCCESSFUL", finished_at=failed_at + dt.timedelta(minutes=10)
+    )
+    assert _get(client)[0] == 200
+
+
 def test_status__database_unreachable__503_and_nothing_else_read(client, refreshed, monkeypatch):
     class Down:
         def cursor(self):

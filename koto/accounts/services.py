@@ -15,6 +15,7 @@ from koto.audit.services import audit_record
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm, Role
+from koto.core.text import has_control_characters
 
 
 def _require_org_admin(actor: User, organisation_id: int) -> None:
@@ -47,7 +48,7 @@ def user_create(
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = [_("A user with this username already exists.")]
     # The model's own checks: lengths, the e-mail's form, and a username of letters, digits
-    # and @.+-_ only (control characters and direction marks were accepted before).
+    # and @.+-_ only; names without control or text-direction characters (all were accepted).
     for name, value in (("username", username), ("first_name", first_name),
                         ("last_name", last_name), ("email", email)):  # fmt: skip
         if name in errors:
@@ -56,6 +57,9 @@ def user_create(
             User._meta.get_field(name).clean(value, None)
         except ValidationError as e:
             errors[name] = list(e.messages)
+        else:
+            if name in ("first_name", "last_name") and has_control_characters(value):
+                errors[name] = [_("Names cannot hold control or text-direction characters.")]
     try:
         validate_password(
             password, User(username=username, first_name=first_name, last_name=last_name)

@@ -39,7 +39,7 @@ from koto.clients.selectors import possible_duplicates
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm
-from koto.core.text import search_key
+from koto.core.text import has_control_characters, search_key
 from koto.organisations.models import Organisation, OrganisationKind
 
 BREAK_GLASS_HOURS = 4
@@ -161,6 +161,9 @@ def _clean(
 
     text("first_name", 150, required=True)
     text("last_name", 150, required=True)
+    for name in ("first_name", "last_name"):
+        if name in v and has_control_characters(v[name]):
+            err(name, _("Names cannot hold control or text-direction characters."))
     date("birth_date", required=True)
     for name, n in [("email", 254), ("phone", 30), ("street_address", 200), ("postal_code", 10),
                     ("post_office", 100), ("migri_number", 20), ("unhcr_number", 30)]:  # fmt: skip
@@ -255,6 +258,12 @@ def _clean(
             first, last = (item[0] or "").strip(), (item[1] or "").strip()
             if len(first) > 150 or len(last) > 150:  # ClientName's columns
                 err("transliterated_names", _("At most %(n)s characters.") % {"n": 150})
+                break
+            if has_control_characters(first + last):
+                err(
+                    "transliterated_names",
+                    _("Names cannot hold control or text-direction characters."),
+                )
                 break
             if first or last:
                 names.append((first, last))

@@ -8,26 +8,31 @@ from django.utils.translation import gettext as _
 
 from koto.core.errors import DomainError
 
+GENERIC = "Check the highlighted fields."  # ValidationFailed's message when it has none
+
 
 def apply_domain_errors(form, error: DomainError) -> None:
     """Each message on its named visible field, else at the top of the form: for a hidden
     field (the version an edit started from) the error's own message ("Someone else
     changed…"); for a rule about something the form does not have (the interview not yet
-    recorded, a plan without goals) the rule's message. Until 2026-12-06 those read "Check
-    the highlighted fields" with nothing highlighted."""
-    shown_on_top = set()
+    recorded, a plan without goals) the rule's message, after the error's own when that says
+    more than the generic one (it names the person a `persons.<id>.…` field is about). Until
+    2026-12-06 those read "Check the highlighted fields" with nothing highlighted."""
+    on_top: list[str] = []
+    specific = error.message != _(GENERIC)
     for name, msgs in error.fields.items():
         visible = name in form.fields and not form.fields[name].widget.is_hidden
         for msg in msgs:
             if visible:
                 form.add_error(name, msg)
-                continue
-            top = error.message if name in form.fields else msg
-            if top not in shown_on_top:
-                shown_on_top.add(top)
-                form.add_error(None, top)
+            elif name in form.fields:
+                on_top.append(error.message)
+            else:
+                on_top += [error.message, msg] if specific else [msg]
     if not error.fields:
-        form.add_error(None, error.message)
+        on_top.append(error.message)
+    for msg in dict.fromkeys(on_top):
+        form.add_error(None, msg)
 
 
 # The dates a page's form takes: a year typed short or wrong ("0202", "20026") is refused

@@ -15,7 +15,8 @@ from koto.core.models import JobRun
 # or is stuck behind something (it takes a task within seconds otherwise).
 TASK_WAIT_LIMIT = dt.timedelta(minutes=15)
 # A task that failed in this window makes the status not ok, until the window passes or
-# the same task runs successfully after it (the fault was passing, or has been mended).
+# the same task with the same arguments runs successfully after it (the fault was passing,
+# or has been mended): a failed nightly full refresh is not mended by a regular one.
 TASK_FAILURE_WINDOW = dt.timedelta(hours=24)
 
 
@@ -60,6 +61,7 @@ def task_queue_health(now: dt.datetime) -> dict:
     )
     since_succeeded = DBTaskResult.objects.filter(
         task_path=OuterRef("task_path"),
+        args_kwargs=OuterRef("args_kwargs"),  # the same work: a full refresh, one plan's PDF
         status="SUCCESSFUL",
         finished_at__gt=OuterRef("finished_at"),
     )

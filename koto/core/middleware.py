@@ -25,7 +25,7 @@ class DomainErrorMiddleware:
         if isinstance(exception, PermissionDenied):
             return defaults.permission_denied(request, exception)
         if isinstance(exception, ValidationFailed) and not request.path.startswith("/api/"):
-            return render(request, "400.html", {"error": exception}, status=400)
+            return render(request, "bad_address.html", {"error": exception}, status=400)
         return None
 
 

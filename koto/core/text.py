@@ -54,3 +54,17 @@ def prefix_range_q(field: str, key: str):
     from django.db.models import Q
 
     return Q(**{f"{field}__gte": key, f"{field}__lt": key + "\U0010ffff"})
+
+
+# Characters a name never holds: control characters, and the bidirectional embeddings,
+# overrides and isolates that make "Ali‮ofni" read otherwise than it is stored (the
+# joiners U+200C/U+200D and the marks U+200E/U+200F stay: Persian and Arabic names use them).
+_NOT_IN_NAMES = {
+    *(chr(c) for c in range(0x20)), *(chr(c) for c in range(0x7F, 0xA0)),
+    *(chr(c) for c in range(0x202A, 0x202F)), *(chr(c) for c in range(0x2066, 0x206A)),
+}  # fmt: skip
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether a name (a person's, a user's) holds a character no name holds."""
+    return not _NOT_IN_NAMES.isdisjoint(value)

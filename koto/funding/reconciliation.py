@@ -87,14 +87,18 @@ class Reconciliation:
 # An amount on the statement: finite, two decimals at most, below ten thousand million
 # (a payment, or a recovery written as a negative amount).
 MAX_AMOUNT = Decimal("10000000000")
+CENT = Decimal("0.01")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+LINE_END = re.compile(r"\r\n|\r|\n")
 TEMPORARY_ID = re.compile(r"TMP-[A-Z0-9]{1,40}\Z")  # Koto's own, for a person with no code
-ORGANISATION_CODE = re.compile(r"[A-Za-z0-9-]{1,20}\Z")  # "398", "hva-07"
+ORGANISATION_CODE = re.compile(
+    r"[A-Za-z0-9-]{1,60}\Z"
+)  # as long as Organisation.code  # "398", "hva-07"
 
 
 def _amount(text: str) -> Decimal:
     value = Decimal(text.strip().replace("\u00a0", "").replace(" ", "").replace(",", "."))
-    if not value.is_finite() or abs(value) >= MAX_AMOUNT or value.as_tuple().exponent < -2:
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT or value != value.quantize(CENT):
         raise ValueError
     return value
 
@@ -149,7 +153,7 @@ def parse_statement(data: bytes) -> list[PaidRow]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed({"file": _("The file is not UTF-8 text.")}) from None
-    lines = text.splitlines()
+    lines = LINE_END.split(text)  # not str.splitlines(): it also splits at \x0b, \x1c, U+2028…
     first = lines[0] if lines else ""
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=delimiter, restkey="_extra")
@@ -161,7 +165,7 @@ def parse_statement(data: bytes) -> list[PaidRow]:
             raise ValidationFailed(
                 {"file": _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}}
             )
-        twice = sorted({c for c in header if c and header.count(c) > 1})
+        twice = sorted({c for c in COLUMNS if header.count(c) > 1})  # others are ignored
         if twice:
             raise ValidationFailed(
                 {"file": _("Columns given twice: %(columns)s.") % {"columns": ", ".join(twice)}}
@@ -169,7 +173,7 @@ def parse_statement(data: bytes) -> list[PaidRow]:
         reader.fieldnames = header
         for raw in reader:
             line = reader.line_num
-            if raw.get("_extra"):
+            if any((v or "").strip() for v in raw.get("_extra") or ()):
                 raise _line_error(line)  # more fields than the header names
             try:
                 rows.append(_row(raw))

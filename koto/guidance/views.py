@@ -81,6 +81,11 @@ def detail(request, contact_id: int):
 
 @login_required
 def report(request):
+    if getattr(request.user, "active_membership", None) is None:
+        raise Http404
+    if not selectors.can_read_report(request.user):
+        raise DjangoPermissionDenied
+    csv_wanted = query_choice(request, "format", ["csv"]) == "csv"
     form = ReportForm(request.GET or None)
     start, end = default_dates(clock.today())
     if form.is_bound and not form.is_valid():
@@ -95,7 +100,7 @@ def report(request):
         raise Http404 from e
     except PermissionDenied as e:
         raise DjangoPermissionDenied from e
-    if query_choice(request, "format", ["csv"]) == "csv":
+    if csv_wanted:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"guidance_{start.isoformat()}_{end.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -116,3 +116,16 @@ def test_reconcile_keha_command_and_page(tmp_path, person, lahti, finance, web):
     r = web(finance).post("/funding/reconcile/", {"year": "2026", "file": upload})
     assert r.status_code == 200
     assert [i.hetu for i in r.context["result"].unpaid] == [a.hetu]
+
+
+def test_parse_statement__what_a_spreadsheet_export_may_hold__read():
+    # a separator ending each row, an ignored column named twice, a trailing zero, and a
+    # vertical tab in an ignored column (str.splitlines() split the row there)
+    data = (
+        "nimi;hetu;municipality_code;year;month;amount;nimi;\n"
+        f"Ali\x0bR;{HETU};398;2026;1;162.920;x;\n"
+        f"Ali;{HETU};ta-tampereen-seudun-tyollisyysalue;2026;2;1,00;x;\n"
+    ).encode()
+    rows = parse_statement(data)
+    assert [(r.month, str(r.amount)) for r in rows] == [(1, "162.920"), (2, "1.00")]
+    assert rows[1].organisation_code == "ta-tampereen-seudun-tyollisyysalue"

@@ -137,3 +137,6 @@ def test_log__role_without_log_permission__403(web, org, reasons):
 
 def test_report__role_without_report_permission__403(web, counsellor):
     assert web(counsellor).get("/guidance/report/").status_code == 403
+    # whatever the address holds: the form is not shown to whom the report is not
+    assert web(counsellor).get("/guidance/report/?date_from=bogus").status_code == 403
+    assert web(counsellor).get("/guidance/report/?format=xlsx").status_code == 403
