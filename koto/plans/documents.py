@@ -135,13 +135,13 @@ def format_date(value: date, lang: str) -> str:
     return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
 
 
-def render_plan_html(doc: PlanDocument, languages: list[str]) -> str:
+def render_plan_html(doc: PlanDocument, languages: list[str], csp_nonce: str = "") -> str:
     """A complete, accessible HTML document (lang on <html> = first language; one
     <section lang=.. dir=..> per language with its own headings), usable both as a web page
-    and as WeasyPrint input."""
+    and as WeasyPrint input. As a web page its <style> carries the response's CSP nonce."""
     languages = _checked_languages(languages)
     _check_codes(doc)
-    return render_to_string(TEMPLATE, _context(doc, languages))
+    return render_to_string(TEMPLATE, {**_context(doc, languages), "csp_nonce": csp_nonce})
 
 
 def render_plan_pdf(doc: PlanDocument, languages: list[str]) -> bytes:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -259,7 +260,8 @@ def end(request, plan_id: int):
 def document(request, plan_id: int):
     """The plan the client holds, as an accessible page in the client's language and Finnish."""
     plan = selectors.plan_get_for(user=request.user, plan_id=plan_id, purpose="document")
-    return HttpResponse(render_plan_html(plan_document(plan), languages_for(plan)))
+    nonce = str(get_nonce(request))  # the page's own <style> (settings.SECURE_CSP)
+    return HttpResponse(render_plan_html(plan_document(plan), languages_for(plan), nonce))
 
 
 @login_required

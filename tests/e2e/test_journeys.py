@@ -98,3 +98,30 @@ def test_bad_filter_in_the_address__400_page_accessible(page, lahti_counsellor, 
     a11y(page)
     page.get_by_role("link", name="Avaa sivu ilman niitä").click()
     expect(page).to_have_url(re.compile(r"/plans/my-work/$"))
+
+
+def test_new_client__second_press_while_the_first_is_on_its_way__one_post(page, lahti_counsellor):
+    # a double click recorded a client (a meeting, a consent, a goal) twice
+    from koto.clients.models import Client
+
+    login(page, "laura")
+    page.goto("/clients/new/")
+    page.get_by_label("Etunimet").fill("Yonas")
+    page.get_by_label("Sukunimi").fill("Tesfamariam")
+    page.get_by_label("Syntymäaika").fill("1995-03-04")
+    held = []  # the posts reaching the server, held there until both presses are made
+    page.route(
+        "**/clients/new/",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    # two presses 300 ms apart, the second while the first post is on its way
+    page.evaluate("""() => {
+        const form = document.querySelector("main form[method=post]");
+        form.requestSubmit();
+        setTimeout(() => form.requestSubmit(), 300);
+    }""")
+    page.wait_for_timeout(1000)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Yonas Tesfamariam")
+    assert Client.objects.filter(last_name="Tesfamariam").count() == 1

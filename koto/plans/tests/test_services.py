@@ -345,3 +345,14 @@ def test_plan_acknowledge__language_code_normalised(counsellor, client_):
         interpreter_language=" AR ",
     )  # fmt: skip
     assert plan.acknowledgement_interpreter_language == "ar"
+
+
+def test_document_page__its_style_carries_the_policys_nonce(web, counsellor, client_):
+    # rendered outside Django's request context: the style had no nonce and was refused
+    import re
+
+    plan = draft(counsellor, client_)
+    response = web(counsellor).get(f"/plans/{plan.id}/document/")
+    assert response.status_code == 200
+    nonce = re.search(r"style-src 'self' 'nonce-([^']+)'", response["Content-Security-Policy"])
+    assert nonce and f'<style nonce="{nonce.group(1)}">' in response.content.decode()
