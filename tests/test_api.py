@@ -169,3 +169,28 @@ def test_api_meeting__interpreter_cost_beyond_the_column__422_naming_it(web, cou
                                     content_type="application/json")  # fmt: skip
     assert response.status_code == 422
     assert list(response.json()["fields"]) == ["interpreter_cost"]
+
+
+@pytest.mark.parametrize("held_on", ["0001-01-01", "1899-12-31", "2101-01-01", "9999-12-31"])
+def test_api_dates__outside_1900_to_2100__422_naming_the_field(web, counsellor, held_on):
+    # the pages' forms refused these; the API stored them
+    c = make_client(counsellor)
+    http = web(counsellor)
+    response = http.post(f"/api/v1/clients/{c.id}/meetings", {"held_on": held_on, "purpose": "Plan"},
+                         content_type="application/json")  # fmt: skip
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["held_on"]
+    response = http.post("/api/v1/clients/", {**body(), "birth_date": held_on},
+                         content_type="application/json")  # fmt: skip
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["birth_date"]
+    adviser = member(counsellor.memberships.first().organisation, Role.GUIDANCE_ADVISER)
+    response = web(adviser).get(f"/api/v1/guidance/contacts?from={held_on}")
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["from"]
+
+
+def test_api_dates__within__taken(web, counsellor):
+    c = make_client(counsellor)
+    response = web(counsellor).post(f"/api/v1/clients/{c.id}/meetings",
+                                    {"held_on": "2026-11-02", "purpose": "Plan"},
+                                    content_type="application/json")  # fmt: skip
+    assert response.status_code == 201

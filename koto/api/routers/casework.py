@@ -5,6 +5,7 @@ import datetime as dt
 from django.http import Http404, HttpResponse
 from ninja import Path, Query, Router, Schema, Status
 
+from koto.api.types import Day
 from koto.assessments import selectors as assessment_selectors
 from koto.assessments import services as assessment_services
 from koto.assessments.models import Assessment
@@ -26,7 +27,7 @@ class SkillIO(Schema):
 
 class AssessmentIn(Schema):
     trigger: str
-    started_on: dt.date | None = None
+    started_on: Day | None = None
     kind: str | None = None
     trigger_note: str = ""
 
@@ -34,7 +35,7 @@ class AssessmentIn(Schema):
 class InterviewIn(Schema):
     version: int | None = None
     kind: str | None = None
-    interview_on: dt.date | None = None
+    interview_on: Day | None = None
     interview_language: str | None = None
     interpreter_used: bool | None = None
     literacy: str | None = None
@@ -56,7 +57,7 @@ class InterviewIn(Schema):
 
 class CompleteIn(Schema):
     plan_needed: bool
-    completed_on: dt.date | None = None
+    completed_on: Day | None = None
     conclusion: str = ""
 
 
@@ -140,16 +141,16 @@ class GoalOut(Schema):
 
 class PlanIn(Schema):
     kind: str = "basic"
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     assessment_id: int | None = None
 
 
 class PlanPatch(Schema):
     version: int | None = None
     kind: str | None = None
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     handover_summary: str | None = None
 
 
@@ -193,12 +194,12 @@ class PlanOut(Schema):
 
 
 class ActivateIn(Schema):
-    agreed_on: dt.date | None = None
+    agreed_on: Day | None = None
     version: int | None = None
 
 
 class AcknowledgeIn(Schema):
-    acknowledged_on: dt.date
+    acknowledged_on: Day
     method: str
     interpreter_language: str = ""
 
@@ -207,18 +208,18 @@ class ExtendIn(Schema):
     months: int
     reason: str
     reason_note: str
-    decided_on: dt.date | None = None
+    decided_on: Day | None = None
     version: int | None = None
 
 
 class ReviewIn(Schema):
-    reviewed_on: dt.date
+    reviewed_on: Day
     notes: str
     welfare_region_took_part: bool = False
 
 
 class EndIn(Schema):
-    ended_on: dt.date
+    ended_on: Day
     outcome: str
     outcome_note: str = ""
     handover_summary: str = ""
@@ -226,7 +227,7 @@ class EndIn(Schema):
 
 
 class DoneIn(Schema):
-    done_on: dt.date
+    done_on: Day
 
 
 class PdfOut(Schema):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.routers.law import facts_error
+from koto.api.types import Day
 from koto.clients import selectors, services
 from koto.clients.law import MissingFacts, decision_for
 from koto.clients.models import Client, Gender, ResidenceBasis
@@ -21,7 +22,7 @@ router = Router(tags=["clients"])
 class ClientIn(Schema):
     first_name: str = Field(max_length=150)
     last_name: str = Field(max_length=150)
-    birth_date: dt.date
+    birth_date: Day
     hetu: str | None = None
     gender: Gender = Gender.UNKNOWN
     citizenship: str = ""
@@ -36,9 +37,9 @@ class ClientIn(Schema):
     postal_code: str = ""
     post_office: str = ""
     residence_basis: ResidenceBasis | None = None
-    first_permit_on: dt.date | None = None
+    first_permit_on: Day | None = None
     home_municipality_code: str | None = None
-    home_municipality_on: dt.date | None = None
+    home_municipality_on: Day | None = None
     migri_number: str = ""
     unhcr_number: str = ""
     unemployed_jobseeker: bool = False
@@ -56,10 +57,10 @@ class ClientPatch(Schema):
     someone else's edit: a mismatch answers 409."""
 
     version: int | None = None
-    facts_valid_from: dt.date | None = None
+    facts_valid_from: Day | None = None
     first_name: str | None = None
     last_name: str | None = None
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     hetu: str | None = None
     gender: Gender | None = None
     citizenship: str | None = None
@@ -74,9 +75,9 @@ class ClientPatch(Schema):
     postal_code: str | None = None
     post_office: str | None = None
     residence_basis: ResidenceBasis | None = None
-    first_permit_on: dt.date | None = None
+    first_permit_on: Day | None = None
     home_municipality_code: str | None = None
-    home_municipality_on: dt.date | None = None
+    home_municipality_on: Day | None = None
     migri_number: str | None = None
     unhcr_number: str | None = None
     unemployed_jobseeker: bool | None = None
@@ -205,7 +206,7 @@ def client_update(request, client_id: int, payload: ClientPatch):
 
 
 @router.get("/{client_id}/law", response=Decision, summary="What the law says for a stored client")
-def client_law(request, client_id: int, on: dt.date | None = None):
+def client_law(request, client_id: int, on: Day | None = None):
     """The `koto.law` decision built from the client's recorded facts, on `on` (default today)."""
     client = _get(request, client_id, purpose="api:law")
     try:
@@ -221,7 +222,7 @@ def client_law(request, client_id: int, on: dt.date | None = None):
 
 
 class MeetingIn(Schema):
-    held_on: dt.date
+    held_on: Day
     purpose: str
     interpreter_mode: str = ""
     interpreter_language: str = ""

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from koto.api.types import Day
 from koto.audit.services import audit_record
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -56,15 +57,15 @@ class ReportOut(Schema):
 
 class ClaimIn(Schema):
     section: str
-    period_start: dt.date
-    period_end: dt.date
+    period_start: Day
+    period_end: Day
     description: str = ""
 
 
 class LineIn(Schema):
     description: str
     amount: Decimal
-    occurred_on: dt.date | None = None
+    occurred_on: Day | None = None
 
 
 class LineOut(Schema):
@@ -120,12 +121,12 @@ class ClaimPage(Schema):
 
 class DecideIn(Schema):
     approved_amount: Decimal
-    decided_on: dt.date | None = None
+    decided_on: Day | None = None
     note: str = ""
 
 
 class PaidIn(Schema):
-    paid_on: dt.date | None = None
+    paid_on: Day | None = None
 
 
 class GatheredOut(Schema):

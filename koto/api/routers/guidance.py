@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from koto.api.types import Day
 from koto.core import clock
 from koto.core.errors import ValidationFailed
 from koto.guidance import selectors, services
@@ -32,7 +33,7 @@ class ContactIn(Schema):
     outcome: Outcome = Outcome.ANSWERED
     referred_to: str = Field("", max_length=200)
     referred_to_organisation_code: str | None = None
-    contacted_on: dt.date | None = None
+    contacted_on: Day | None = None
 
 
 class ContactOut(Schema):
@@ -95,8 +96,8 @@ def contact_create(request, payload: ContactIn):
 @router.get("/contacts", response=ContactPage, summary="List guidance contacts, newest first")
 def contact_list(
     request,
-    date_from: dt.date | None = FROM_QUERY,
-    date_to: dt.date | None = TO_QUERY,
+    date_from: Day | None = FROM_QUERY,
+    date_to: Day | None = TO_QUERY,
     cursor: int | None = CURSOR_QUERY,
     limit: int = Query(50, ge=1, le=500),
 ):
@@ -124,8 +125,8 @@ def reason_list(request):
 @router.get("/report", summary="Guidance report of the caller's organisation")
 def report(
     request,
-    date_from: dt.date | None = FROM_QUERY,
-    date_to: dt.date | None = TO_QUERY,
+    date_from: Day | None = FROM_QUERY,
+    date_to: Day | None = TO_QUERY,
 ):
     today = clock.today()
     start = date_from or today.replace(month=1, day=1)

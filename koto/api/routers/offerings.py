@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
 
+from koto.api.types import Day
 from koto.clients.selectors import client_get_for
 from koto.core.errors import ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -32,8 +33,8 @@ class ServiceIn(Schema):
     target_level: str = ""
     on_the_job_learning: bool = False
     capacity: int
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     place: str = ""
     remote: bool = False
     active: bool = True
@@ -97,13 +98,13 @@ class EnrolmentPage(Schema):
 
 
 class OperationIn(Schema):
-    on: dt.date | None = None
+    on: Day | None = None
     reason: str = ""
     version: int | None = None
 
 
 class AttendanceIn(Schema):
-    on: dt.date
+    on: Day
     hours: Decimal
     monthly: bool = False
 
@@ -122,7 +123,7 @@ class ResultIO(Schema):
 
 
 class ResultsIn(Schema):
-    taken_on: dt.date
+    taken_on: Day
     results: list[ResultIO]
 
 

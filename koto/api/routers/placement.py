@@ -8,6 +8,7 @@ from typing import Literal
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
 
+from koto.api.types import Day
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.models import OrganisationKind
@@ -110,16 +111,16 @@ class AgreementIn(PlacesIn):
 
 
 class ReviseIn(PlacesIn):
-    revised_on: dt.date
+    revised_on: Day
 
 
 class SignIn(Schema):
-    signed_on: dt.date
+    signed_on: Day
     version: int | None = None
 
 
 class ConsultationIn(Schema):
-    consulted_on: dt.date
+    consulted_on: Day
     statement: str
 
 
@@ -144,7 +145,7 @@ class PlacementIn(Schema):
     source_detail: str = ""
     evident_welfare_needs: bool = False
     welfare_needs_note: str = ""
-    proposed_on: dt.date | None = None
+    proposed_on: Day | None = None
 
 
 class HealthCheckOut(Schema):
@@ -215,7 +216,7 @@ class PlacementDetailOut(PlacementOut):
 
 
 class DecideIn(Schema):
-    decided_on: dt.date | None = None
+    decided_on: Day | None = None
     version: int | None = None
 
 
@@ -225,7 +226,7 @@ class DeclineIn(DecideIn):
 
 class HousingIn(Schema):
     address: str
-    housing_on: dt.date
+    housing_on: Day
     version: int | None = None
 
 
@@ -235,18 +236,18 @@ class SupportedHousingIn(Schema):
 
 
 class ArriveIn(Schema):
-    arrived_on: dt.date
+    arrived_on: Day
     version: int | None = None
 
 
 class CancelIn(Schema):
     reason: str
-    cancelled_on: dt.date | None = None
+    cancelled_on: Day | None = None
     version: int | None = None
 
 
 class HealthCheckIn(Schema):
-    done_on: dt.date
+    done_on: Day
 
 
 class TaskOut(Schema):
@@ -304,10 +305,10 @@ class MinorCarePatch(Schema):
     housing_form: str | None = None
     representative_name: str | None = None
     representative_contact: str | None = None
-    representative_from: dt.date | None = None
-    representative_to: dt.date | None = None
-    after_care_plan_on: dt.date | None = None
-    after_care_plan_ends_on: dt.date | None = None
+    representative_from: Day | None = None
+    representative_to: Day | None = None
+    after_care_plan_on: Day | None = None
+    after_care_plan_ends_on: Day | None = None
     version: int | None = None
 
 
