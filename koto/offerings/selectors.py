@@ -4,6 +4,7 @@ and those who may see the client)."""
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from koto.audit.services import audit_record
+from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for, client_list_for, reach_of
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
@@ -56,6 +57,17 @@ def service_get(*, service_id: int) -> Service:
     if service is None:
         raise NotFound("service")
     return service
+
+
+def can_handle_enrolment(user, enrolment: Enrolment) -> bool:
+    """Whether the user may move an enrolment on or record its attendance: the producer's
+    staff, or whoever may enrol and edit the client (a read grant is not enough)."""
+    m = getattr(user, "active_membership", None)
+    if m is None:
+        return False
+    if enrolment.service.producer_id == m.organisation_id and m.has_perm(Perm.OFFERINGS_MANAGE):
+        return True
+    return m.has_perm(Perm.ENROL) and can_edit_client(user, enrolment.client)
 
 
 def is_producer_staff(user, service: Service) -> bool:

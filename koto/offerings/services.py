@@ -35,6 +35,7 @@ from koto.offerings.models import (
     ServiceKind,
     Track,
 )
+from koto.offerings.selectors import can_handle_enrolment
 from koto.plans.services import action_mark_done
 
 SERVICE_TEXT = {"name_fi": 200, "name_sv": 200, "name_en": 200, "description_fi": 5000, "description_sv": 5000,
@@ -251,19 +252,10 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
     return enrolment
 
 
-def _may_handle(actor, enrolment: Enrolment) -> bool:
-    m = actor.active_membership
-    if m is None:
-        return False
-    if enrolment.service.producer_id == m.organisation_id and m.has_perm(Perm.OFFERINGS_MANAGE):
-        return True
-    return m.has_perm(Perm.ENROL) and can_edit_client(actor, enrolment.client)
-
-
 @transaction.atomic
 def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.date | None = None, reason: str = "",
                          expected_version: int | None = None) -> Enrolment:  # fmt: skip
-    if not _may_handle(actor, enrolment):
+    if not can_handle_enrolment(actor, enrolment):
         raise PermissionDenied()
     service = Service.objects.select_for_update().get(pk=enrolment.service_id)
     locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
@@ -317,7 +309,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
 def attendance_record(
     *, actor, enrolment: Enrolment, on: dt.date, hours, monthly: bool = False
 ) -> Attendance:
-    if not _may_handle(actor, enrolment):
+    if not can_handle_enrolment(actor, enrolment):
         raise PermissionDenied()
     errors = {}
     try:

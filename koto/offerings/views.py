@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -207,6 +208,8 @@ def enrolment_operation(request, enrolment_id: int, operation: str):
     if operation not in OPERATIONS:
         raise Http404
     e = selectors.enrolment_get_for(user=request.user, enrolment_id=enrolment_id)
+    if not selectors.can_handle_enrolment(request.user, e):
+        raise DjangoPermissionDenied  # seen through a read grant: the form would only refuse
     form = TransitionForm(request.POST or None, initial={"on": clock.today()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -229,6 +232,8 @@ def enrolment_operation(request, enrolment_id: int, operation: str):
 @login_required
 def attendance(request, enrolment_id: int):
     e = selectors.enrolment_get_for(user=request.user, enrolment_id=enrolment_id)
+    if not selectors.can_handle_enrolment(request.user, e):
+        raise DjangoPermissionDenied
     form = AttendanceForm(request.POST or None, initial={"on": clock.today()})
     if request.method == "POST" and form.is_valid():
         try:

@@ -340,3 +340,30 @@ def test_service_form__size_out_of_range__shown_on_the_field(web, manager, field
     assert response.status_code == 200  # the form again, not a 500 from the database
     assert list(response.context["form"].errors) == [field]
     assert not Service.objects.filter(name_fi="Kurssi").exists()
+
+
+def test_attendance_and_operation_pages__read_grant_only__403(
+    web, org, manager, counsellor, other_org
+):
+    # seen through a read grant: the pages showed a form that could only refuse
+    import datetime as dt
+
+    from koto.clients import services as client_services
+    from koto.core import clock
+
+    (service,) = _services(manager, 1)
+    (enrolment,) = _enrol(counsellor, service, 1)
+    reader = member(other_org, Role.EMPLOYMENT_COUNSELLOR, username="reader")
+    with clock.frozen(dt.date(2026, 11, 2)):
+        client_services.access_grant_open(
+            actor=counsellor, client=enrolment.client, organisation=other_org, scope="read",
+            source="test", source_id="1", valid_from=dt.date(2026, 11, 1),
+        )  # fmt: skip
+        http = web(reader)
+        for url in (f"/services/enrolments/{enrolment.id}/attendance/",
+                    f"/services/enrolments/{enrolment.id}/cancel/"):  # fmt: skip
+            assert http.get(url).status_code == 403, url
+            assert http.post(url, {"on": "2026-11-02"}).status_code == 403, url
+        assert (
+            web(manager).get(f"/services/enrolments/{enrolment.id}/attendance/").status_code == 200
+        )
