@@ -61,3 +61,13 @@ def test_apply_domain_errors__each_message_where_the_reader_finds_it():
     assert _shown(DomainError("plan_closed", "An ended plan cannot be changed.")) == (
         [], ["An ended plan cannot be changed."],
     )  # fmt: skip
+
+
+def test_bad_address_page__only_for_a_read_of_a_page(rf):
+    # a ValidationFailed no form caught: the address is to blame only when it is all there is
+    from koto.core.middleware import DomainErrorMiddleware
+
+    middleware = DomainErrorMiddleware(lambda request: None)
+    error = ValidationFailed({"status": "Select a valid choice."})
+    assert middleware.process_exception(rf.post("/placement/"), error) is None
+    assert middleware.process_exception(rf.get("/api/v1/clients/"), error) is None

@@ -24,7 +24,11 @@ class DomainErrorMiddleware:
             return defaults.page_not_found(request, exception)
         if isinstance(exception, PermissionDenied):
             return defaults.permission_denied(request, exception)
-        if isinstance(exception, ValidationFailed) and not request.path.startswith("/api/"):
+        if (
+            isinstance(exception, ValidationFailed)
+            and request.method in ("GET", "HEAD")  # only then is the address all there is
+            and not request.path.startswith("/api/")
+        ):
             return render(request, "bad_address.html", {"error": exception}, status=400)
         return None
 
