@@ -194,3 +194,17 @@ def test_api_dates__within__taken(web, counsellor):
                                     {"held_on": "2026-11-02", "purpose": "Plan"},
                                     content_type="application/json")  # fmt: skip
     assert response.status_code == 201
+
+
+def test_api_meetings__a_stored_date_outside_the_bounds__still_answered(web, counsellor):
+    # the output schema inherited the input's bound: an older row's date was a 500
+    import datetime as dt
+
+    from koto.clients.models import Meeting
+
+    c = make_client(counsellor)
+    Meeting.objects.create(client=c, organisation=c.responsible_organisation, counsellor=counsellor,
+                           held_on=dt.date(1850, 1, 1), purpose="Old")  # fmt: skip
+    response = web(counsellor).get(f"/api/v1/clients/{c.id}/meetings")
+    assert response.status_code == 200
+    assert [m["held_on"] for m in response.json()["items"]] == ["1850-01-01"]

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from koto.core.errors import DomainError, ValidationFailed
@@ -63,11 +64,17 @@ def test_apply_domain_errors__each_message_where_the_reader_finds_it():
     )  # fmt: skip
 
 
-def test_bad_address_page__only_for_a_read_of_a_page(rf):
-    # a ValidationFailed no form caught: the address is to blame only when it is all there is
+def test_bad_address_page__only_for_a_bad_value_in_the_address(rf):
+    # a ValidationFailed no form caught is not the address's fault; a bad parameter is,
+    # whatever the method
     from koto.core.middleware import DomainErrorMiddleware
+    from koto.core.params import BadQueryParameter
 
     middleware = DomainErrorMiddleware(lambda request: None)
-    error = ValidationFailed({"status": "Select a valid choice."})
-    assert middleware.process_exception(rf.post("/placement/"), error) is None
-    assert middleware.process_exception(rf.get("/api/v1/clients/"), error) is None
+    other = ValidationFailed({"status": "Select a valid choice."})
+    assert middleware.process_exception(rf.get("/placement/"), other) is None
+    bad = BadQueryParameter({"all": "Select a valid choice."})
+    for request in (rf.get("/placement/"), rf.post("/services/clients/1/enrol/?all=x")):
+        request.user = AnonymousUser()
+        assert middleware.process_exception(request, bad).status_code == 400
+    assert middleware.process_exception(rf.get("/api/v1/clients/"), bad) is None

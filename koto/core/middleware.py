@@ -5,13 +5,14 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
+from koto.core.errors import NotFound, PermissionDenied
+from koto.core.params import BadQueryParameter
 
 
 class DomainErrorMiddleware:
     """HTML views: a NotFound from a selector is a 404 page, a PermissionDenied a 403 page,
-    and a ValidationFailed that no form caught (a bad filter in the address) a 400 page
-    naming each parameter."""
+    and a bad value in the page's address (`core.params.BadQueryParameter`) a 400 page
+    naming each parameter; any other ValidationFailed no form caught stays an error."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -24,11 +25,7 @@ class DomainErrorMiddleware:
             return defaults.page_not_found(request, exception)
         if isinstance(exception, PermissionDenied):
             return defaults.permission_denied(request, exception)
-        if (
-            isinstance(exception, ValidationFailed)
-            and request.method in ("GET", "HEAD")  # only then is the address all there is
-            and not request.path.startswith("/api/")
-        ):
+        if isinstance(exception, BadQueryParameter) and not request.path.startswith("/api/"):
             return render(request, "bad_address.html", {"error": exception}, status=400)
         return None
 

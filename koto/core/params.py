@@ -11,12 +11,17 @@ from django.core.exceptions import ValidationError
 from koto.core.errors import ValidationFailed
 
 
+class BadQueryParameter(ValidationFailed):
+    """A value in the page's address that the page does not take (whatever the method: a
+    form posted to `…/enrol/?all=x` is refused for its address too)."""
+
+
 def query_value(request, name: str, field: forms.Field):
     """`field.clean()` of the query parameter `name`; its messages, under `name`, if bad."""
     try:
         return field.clean(request.GET.get(name, ""))
     except ValidationError as e:
-        raise ValidationFailed({name: e.messages}) from e
+        raise BadQueryParameter({name: e.messages}) from e
 
 
 def query_choice(request, name: str, choices) -> str:

@@ -5,7 +5,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from koto.audit.services import audit_record
 from koto.clients.permissions import can_edit_client
-from koto.clients.selectors import client_get_for, client_list_for, reach_of
+from koto.clients.selectors import (
+    client_get_for,
+    client_list_for,
+    reach_of,
+    set_access_of_listed,
+)
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
@@ -114,6 +119,11 @@ def enrolment_page_of_service_for(
     if qs is None:
         return Page([], None)
     page = keyset_page(qs, order=ENROLMENT_ORDER, cursor=cursor, limit=limit)
+    if is_producer_staff(user, service):
+        for e in page.items:
+            e.client.access = "read"  # as `enrolment_get_for` sets it
+    else:
+        set_access_of_listed(user=user, clients=[e.client for e in page.items])
     _audit_enrolment_list(user, service, page.items)
     return page
 

@@ -150,7 +150,9 @@ def service_detail(request, service_id: int):
         request,
         "offerings/detail.html",
         {"service": service, "enrolments": page.items, "page": page,
-         "form": form, "can_enrol": can_enrol, "producer": selectors.is_producer_staff(request.user, service)},
+         "form": form, "can_enrol": can_enrol, "producer": selectors.is_producer_staff(request.user, service),
+         # the rows whose enrolment the viewer may move on (a read grant shows the row only)
+         "handled": {e.id for e in page.items if selectors.can_handle_enrolment(request.user, e)}},
     )  # fmt: skip
 
 

@@ -125,3 +125,22 @@ def test_new_client__second_press_while_the_first_is_on_its_way__one_post(page, 
     held[0].continue_()
     expect(page.get_by_role("heading", level=1)).to_have_text("Yonas Tesfamariam")
     assert Client.objects.filter(last_name="Tesfamariam").count() == 1
+
+
+def test_api_docs_and_admin__nothing_refused_by_the_content_security_policy(page, lahti_counsellor):
+    # the page fixture fails the test on any refusal Chromium reports
+    from django.contrib.auth import get_user_model
+
+    login(page, "laura")
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_be_visible()
+    get_user_model().objects.create_superuser(
+        "root", "root@example.com", "Pitkä-ja-hyvä-salasana-2026"
+    )
+    page.goto("/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "Pitkä-ja-hyvä-salasana-2026")
+    page.click("input[type=submit]")
+    for url in ("/admin/", "/admin/audit/auditevent/"):
+        page.goto(url)
+        expect(page.locator("#content")).to_be_visible()

@@ -109,6 +109,11 @@ class ActionIO(Schema):
     service_name: str = ""
 
 
+class ActionIn(ActionIO):
+    planned_on: Day | None = None  # bounded as input; ActionIO answers with what is stored
+    done_on: Day | None = None
+
+
 class GoalIn(Schema):
     area: str
     description: str
@@ -387,7 +392,7 @@ def goal_add(request, plan_id: int, payload: GoalIn):
     response={201: ActionIO},
     summary="Add an action to a goal",
 )
-def action_add(request, plan_id: int, goal_id: int, payload: ActionIO):
+def action_add(request, plan_id: int, goal_id: int, payload: ActionIn):
     plan = _plan(request, plan_id, "api:edit")
     goal = Goal.objects.filter(plan=plan, pk=goal_id).first()
     if goal is None:

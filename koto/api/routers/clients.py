@@ -235,6 +235,7 @@ class MeetingIn(Schema):
 
 
 class MeetingOut(MeetingIn):
+    held_on: dt.date  # as stored: an answer never fails on an older row's date
     id: int
     fee_may_be_charged: bool
     organisation_code: str

@@ -136,11 +136,16 @@ class PersonIO(Schema):
     client_id: int | None = None
 
 
+class PersonIn(PersonIO):
+    birth_date: Day  # bounded as input; PersonIO answers with what is stored
+    first_permit_on: Day | None = None
+
+
 class PlacementIn(Schema):
     municipality_code: str
     category: str
     source: str
-    persons: list[PersonIO]
+    persons: list[PersonIn]
     year: int | None = None
     source_detail: str = ""
     evident_welfare_needs: bool = False

@@ -367,3 +367,9 @@ def test_attendance_and_operation_pages__read_grant_only__403(
         assert (
             web(manager).get(f"/services/enrolments/{enrolment.id}/attendance/").status_code == 200
         )
+        # the service's page lists the reader's row without the links that would answer 403
+        cancel = f"/services/enrolments/{enrolment.id}/cancel/"
+        page = web(reader).get(f"/services/{service.id}/")
+        assert enrolment.client.last_name in page.content.decode()
+        assert cancel not in page.content.decode()
+        assert cancel in web(counsellor).get(f"/services/{service.id}/").content.decode()

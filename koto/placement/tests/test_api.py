@@ -123,6 +123,11 @@ def test_api_journey__agreement_to_arrival(web, officer, manager, social_worker,
                 "first_permit_on": p["first_permit_on"].isoformat()} for p in family()]  # fmt: skip
     r = _send(ely, "post", f"{BASE}/placements", {
         "municipality_code": "398", "category": "quota_refugee", "source": "quota",
+        "persons": [{**persons[0], "birth_date": "0201-05-15"}, *persons[1:]],
+    })  # fmt: skip
+    assert r.status_code == 422 and list(r.json()["fields"]) == ["persons.0.birth_date"]
+    r = _send(ely, "post", f"{BASE}/placements", {
+        "municipality_code": "398", "category": "quota_refugee", "source": "quota",
         "persons": persons,
     })  # fmt: skip
     assert r.status_code == 201, r.content

@@ -356,3 +356,16 @@ def test_document_page__its_style_carries_the_policys_nonce(web, counsellor, cli
     assert response.status_code == 200
     nonce = re.search(r"style-src 'self' 'nonce-([^']+)'", response["Content-Security-Policy"])
     assert nonce and f'<style nonce="{nonce.group(1)}">' in response.content.decode()
+
+
+def test_api_action_add__date_outside_1900_to_2100__422_naming_it(web, counsellor, client_):
+    plan = draft(counsellor, client_)
+    goal = plan.goals.first()
+    url = f"/api/v1/plans/{plan.id}/goals/{goal.id}/actions"
+    http = web(counsellor)
+    bad = http.post(url, {"what": "Kurssi", "responsible": "client", "planned_on": "0001-01-01"},
+                    content_type="application/json")  # fmt: skip
+    assert bad.status_code == 422 and list(bad.json()["fields"]) == ["planned_on"]
+    good = http.post(url, {"what": "Kurssi", "responsible": "client", "planned_on": "2027-01-15"},
+                     content_type="application/json")  # fmt: skip
+    assert good.status_code == 201 and good.json()["planned_on"] == "2027-01-15"

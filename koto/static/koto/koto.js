@@ -1,15 +1,21 @@
 // A form that writes (method post) is sent once: a second click or Enter while the first
 // post is on its way is ignored, so a double click does not record a meeting, a consent or
 // a goal twice. Buttons are not disabled (that would drop a named button's value from the
-// post). Coming back to the page (the browser's back button) lets it be sent again.
+// post). The form may be sent again after ten seconds (a post that failed or was stopped)
+// or when the page is shown again (the browser's back button).
+var RESEND_AFTER_MS = 10000;
+
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+  var method = (event.submitter && event.submitter.getAttribute("formmethod")) ||
+    form.getAttribute("method") || "get";
+  if (method.toLowerCase() !== "post") return;
   if (form.dataset.sent) {
     event.preventDefault();
     return;
   }
   form.dataset.sent = "1";
+  setTimeout(function () { delete form.dataset.sent; }, RESEND_AFTER_MS);
 });
 window.addEventListener("pageshow", function () {
   document.querySelectorAll("form[data-sent]").forEach(function (form) {
