@@ -119,6 +119,8 @@ def enrolment_page_of_service_for(
     if qs is None:
         return Page([], None)
     page = keyset_page(qs, order=ENROLMENT_ORDER, cursor=cursor, limit=limit)
+    for e in page.items:
+        e.service = service  # known: not read again per row (`can_handle_enrolment` asks)
     if is_producer_staff(user, service):
         for e in page.items:
             e.client.access = "read"  # as `enrolment_get_for` sets it

@@ -373,3 +373,22 @@ def test_attendance_and_operation_pages__read_grant_only__403(
         assert enrolment.client.last_name in page.content.decode()
         assert cancel not in page.content.decode()
         assert cancel in web(counsellor).get(f"/services/{service.id}/").content.decode()
+
+
+def test_service_page__queries_constant_in_the_participants(web, manager, counsellor):
+    # each row's right to be handled read its service again: 50 more queries a page
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    (service,) = _services(manager, 1, capacity=50)
+    _enrol(counsellor, service, 2)
+
+    def count() -> int:
+        http = web(counsellor)
+        with CaptureQueriesContext(connection) as ctx:
+            assert http.get(f"/services/{service.id}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    _enrol(counsellor, service, 6)
+    assert count() == few
