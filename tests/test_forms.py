@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 
 from koto.core.errors import DomainError, ValidationFailed
-from koto.core.forms import DateField, apply_domain_errors
+from koto.core.forms import DateField, Form, apply_domain_errors
 
 
 @pytest.mark.parametrize("value", ["0001-01-01", "1899-12-31", "2101-01-01", "9999-12-31"])
@@ -78,3 +78,31 @@ def test_bad_address_page__only_for_a_bad_value_in_the_address(rf):
         request.user = AnonymousUser()
         assert middleware.process_exception(request, bad).status_code == 400
     assert middleware.process_exception(rf.get("/api/v1/clients/"), bad) is None
+
+
+class _Text(Form):
+    note = forms.CharField(widget=forms.Textarea, required=False)
+    email = forms.EmailField(required=False)
+    kind = forms.ChoiceField(choices=[("a", "A")], required=False)
+
+
+@pytest.mark.parametrize("bad", ["\x07", "\x08", "\x0c", "\x1f", "\x7f", "\x9b"])
+def test_form__control_characters_in_text__refused_naming_the_field(bad):
+    form = _Text({"note": f"A{bad}li", "email": f"a{bad}@example.fi"})
+    assert not form.is_valid()
+    message = "Remove the control characters (invisible characters) from the text."
+    assert message in form.errors["note"] and message in form.errors["email"]
+
+
+def test_form__tab_and_line_breaks_and_joiners__kept():
+    text = "Tavoite:\r\n\t– suomen kieli A2\nمحمد\u200cرضا"
+    form = _Text({"note": text, "kind": "a"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["note"] == text
+
+
+def test_form__each_instance_adds_the_check_once():
+    for _ in range(3):
+        _Text()
+    assert _Text().fields["note"].validators.count(_Text().fields["note"].validators[-1]) == 1
+    assert len(_Text.base_fields["note"].validators) == len(forms.CharField().validators)

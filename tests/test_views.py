@@ -115,6 +115,24 @@ def test_edit_page__saves_and_conflicts(web, counsellor):
     assert "Someone else changed this client" in response.content.decode()
 
 
+def test_edit_page__without_the_version__refused_nothing_changed(web, counsellor):
+    # an empty or missing version skipped the edit-conflict check (a hand-made post, or a
+    # page that forgot to render the hidden field)
+    c = make_client(counsellor)
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    form = {"first_name": c.first_name, "last_name": c.last_name, "birth_date": c.birth_date.isoformat(), "hetu": c.hetu,
+            "gender": c.gender, "phone": "+358401234567"}  # fmt: skip
+    for version in ({}, {"version": ""}, {"version": "0"}):
+        response = http.post(reverse("clients:edit", args=[c.id]), {**form, **version})
+        assert response.status_code == 200
+        assert not Client.objects.get(pk=c.pk).phone
+        shown = response.context["form"].non_field_errors()  # at the top: no field shows it
+        assert shown == (["Ensure this value is greater than or equal to 1."] if version.get("version")
+                         else ["The form lacks the version of the record: reload the page."])  # fmt: skip
+        assert shown[0] in response.content.decode()
+
+
 def test_edit_page__read_only_role__404(web, org, counsellor):
     manager = member(org, Role.MANAGER)
     c = make_client(counsellor)

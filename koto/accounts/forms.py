@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from koto.core.forms import Form
 from koto.core.roles import Role
 
 
-class MemberAddForm(forms.Form):
+class MemberAddForm(Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
@@ -19,5 +20,5 @@ class MemberAddForm(forms.Form):
     )
 
 
-class TokenAddForm(forms.Form):
+class TokenAddForm(Form):
     name = forms.CharField(label=_("Name of the system"), max_length=100)

@@ -5,14 +5,14 @@ from koto.assessments.models import Assessment, Measure
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form, VersionField
 
 
 def _blank(choices):
     return [("", "—"), *choices]
 
 
-class StartForm(forms.Form):
+class StartForm(Form):
     trigger = forms.ChoiceField(label=_("Started by"), choices=Assessment.Trigger.choices)
     trigger_note = forms.CharField(label=_("Who made contact"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=Assessment.Kind.choices)
@@ -22,7 +22,7 @@ class StartForm(forms.Form):
 SKILL_FIELDS = [(lang, skill) for lang in TargetLanguage.values for skill in Skill.values]
 
 
-class InterviewForm(forms.Form):
+class InterviewForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Assessment.Kind.choices)
     interview_on = DateField(label=_("Initial interview on"), widget=DateInput(), required=False)
     interview_language = forms.ChoiceField(label=_("Interview language"), required=False)
@@ -61,7 +61,7 @@ class InterviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
     def __init__(self, *args, welfare_reader: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,7 +91,7 @@ class InterviewForm(forms.Form):
         return d
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(Form):
     plan_needed = forms.TypedChoiceField(
         label=_("Is an integration plan needed?"),
         choices=[("true", _("Yes")), ("false", _("No"))],
@@ -104,7 +104,7 @@ class CompleteForm(forms.Form):
     )
 
 
-class MeasureForm(forms.Form):
+class MeasureForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Measure.Kind.choices)
     description = forms.CharField(label=_("Description"), max_length=300)
     planned_on = DateField(label=_("Planned on"), widget=DateInput(), required=False)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
 from koto.clients.models import ConsentScope, Gender, LawFact, Meeting, Relation, ResidenceBasis
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form, VersionField
 from koto.core.widgets import ListSelect, ListSelectMultiple
 from koto.organisations.selectors import all_organisations, municipality_names
 
@@ -21,7 +21,7 @@ def _blank(choices):
     return [("", "—"), *choices]
 
 
-class ClientForm(forms.Form):
+class ClientForm(Form):
     first_name = forms.CharField(label=_("First names"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     transliterated_names = forms.CharField(
@@ -91,15 +91,16 @@ class ClientForm(forms.Form):
         widget=DateInput(),
         help_text=_("Leave empty for today."),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField(required=False)  # required when editing (`editing=True`)
     confirm_duplicate = forms.BooleanField(
         label=_("I checked: this is a different person"), required=False
     )
 
     FACT_FIELDS = tuple(LawFact.values)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["version"].required = editing
         langs = codes.language_choices()
         self.fields["citizenship"].choices = _blank(codes.country_choices())
         self.fields["mother_tongue"].choices = _blank(langs)
@@ -122,7 +123,7 @@ class ClientForm(forms.Form):
         return d
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(Form):
     reason = forms.CharField(
         label=_("Why do you need access to this client?"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -130,13 +131,13 @@ class BreakGlassForm(forms.Form):
     )
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     q = forms.CharField(
         label=_("Name, identity code or temporary id"), required=False, max_length=100
     )
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(Form):
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, widget=ListSelect)
     scope = forms.ChoiceField(label=_("Scope"), choices=ConsentScope.choices)
     given_on = DateField(label=_("Given on"), widget=DateInput())
@@ -147,11 +148,11 @@ class ConsentForm(forms.Form):
         self.fields["organisation"].queryset = all_organisations()
 
 
-class WithdrawConsentForm(forms.Form):
+class WithdrawConsentForm(Form):
     withdrawn_on = DateField(label=_("Withdrawn on"), widget=DateInput())
 
 
-class FamilyLinkForm(forms.Form):
+class FamilyLinkForm(Form):
     relative = forms.CharField(
         label=_("Relative"),
         max_length=40,
@@ -160,7 +161,7 @@ class FamilyLinkForm(forms.Form):
     relation = forms.ChoiceField(label=_("The relative is the client's"), choices=Relation.choices)
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(Form):
     held_on = DateField(label=_("Date"), widget=DateInput())
     purpose = forms.CharField(label=_("Purpose"), max_length=200)
     interpreter_mode = forms.ChoiceField(

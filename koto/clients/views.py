@@ -138,7 +138,7 @@ def edit(request, client_id: int):
     client = selectors.client_get_for(user=request.user, client_id=client_id, purpose="edit")
     if not can_edit_client(request.user, client):
         raise Http404
-    form = ClientForm(request.POST or None, initial=_initial(client))
+    form = ClientForm(request.POST or None, initial=_initial(client), editing=True)
     form.fields.pop("confirm_duplicate")
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,14 +1,65 @@
-"""Form pieces the pages share: a service's domain errors on a form, and a bounded date field."""
+"""Form pieces the pages share: the base form, a service's domain errors on a form, and a
+bounded date field."""
 
 import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from koto.core.errors import DomainError
+from koto.core.text import has_text_control_characters
 
 GENERIC = "Check the highlighted fields."  # ValidationFailed's message when it has none
+
+
+def refuse_control_characters(value) -> None:
+    """A text field's validator: control characters other than tab and line breaks are
+    refused, naming the field (Django's own fields refuse only U+0000)."""
+    if isinstance(value, str) and has_text_control_characters(value):
+        raise ValidationError(
+            _("Remove the control characters (invisible characters) from the text."),
+            code="control_characters",
+        )
+
+
+class Form(forms.Form):
+    """Every page's form: Django's, with each text field refusing control characters."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(refuse_control_characters)
+
+    def full_clean(self):
+        """A hidden field's error (the version) is the form's: no field shows it."""
+        super().full_clean()
+        for name, field in self.fields.items():
+            if field.widget.is_hidden and name in (self._errors or {}):
+                for error in self._errors.pop(name).as_data():
+                    self.add_error(None, error)
+
+
+class VersionField(forms.IntegerField):
+    """The version of the record an edit started from (a hidden field): the service refuses
+    the edit when someone else has changed the record since. Required, so that a form sent
+    without it (a page that forgot to render it, a hand-made post) cannot skip that check."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": gettext_lazy(
+                    "The form lacks the version of the record: reload the page."
+                )
+            },
+        )
+        super().__init__(**kwargs)
 
 
 def apply_domain_errors(form, error: DomainError) -> None:

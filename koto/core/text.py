@@ -68,3 +68,17 @@ _NOT_IN_NAMES = {
 def has_control_characters(value: str) -> bool:
     """Whether a name (a person's, a user's) holds a character no name holds."""
     return not _NOT_IN_NAMES.isdisjoint(value)
+
+
+# Characters free text (notes, goals, reasons) never needs: the control characters other
+# than tab, line feed and carriage return. Pasted from a PDF or a terminal they are
+# invisible on the page and can break what reads the text later (an XLSX export refuses
+# most of them). U+0000 is refused earlier still (`core.middleware.NullCharacterMiddleware`).
+_NOT_IN_TEXT = {
+    *(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"), *(chr(c) for c in range(0x7F, 0xA0)),
+}  # fmt: skip
+
+
+def has_text_control_characters(value: str) -> bool:
+    """Whether free text holds a control character other than tab and line breaks."""
+    return not _NOT_IN_TEXT.isdisjoint(value)

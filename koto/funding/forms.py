@@ -1,31 +1,31 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form
 from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR
 from koto.funding.models import ClaimSection
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(Form):
     section = forms.ChoiceField(label=_("Section"), choices=ClaimSection.choices)
     period_start = DateField(label=_("Period starts"), widget=DATE)
     period_end = DateField(label=_("Period ends"), widget=DATE)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
 
 
-class LineForm(forms.Form):
+class LineForm(Form):
     description = forms.CharField(label=_("Cost"), max_length=300)
     amount = forms.DecimalField(label=_("Amount (€)"), max_digits=12, decimal_places=2)
     occurred_on = DateField(label=_("Date"), widget=DATE, required=False)
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(Form):
     file = forms.FileField(label=_("Attachment"))
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     approved_amount = forms.DecimalField(
         label=_("Approved amount (€)"), max_digits=12, decimal_places=2, min_value=0
     )
@@ -33,11 +33,11 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label=_("Decision note"), widget=forms.Textarea, required=False)
 
 
-class PaidForm(forms.Form):
+class PaidForm(Form):
     paid_on = DateField(label=_("Paid on"), widget=DATE)
 
 
-class ReconcileForm(forms.Form):
+class ReconcileForm(Form):
     year = forms.IntegerField(label=_("Year"), min_value=FIRST_AMOUNT_YEAR, max_value=LAST_YEAR)
     file = forms.FileField(
         label=_("KEHA payment statement (CSV)"),
@@ -45,7 +45,7 @@ class ReconcileForm(forms.Form):
     )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     year = forms.IntegerField(label=_("Year"), min_value=FIRST_AMOUNT_YEAR, max_value=LAST_YEAR)
     quarter = forms.TypedChoiceField(
         label=_("Quarter"),

@@ -6,13 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form
 from koto.core.widgets import ListSelect
 from koto.guidance.models import Channel, Outcome, PartnerType
 from koto.organisations.selectors import all_organisations
 
 
-class ContactForm(forms.Form):
+class ContactForm(Form):
     """Three clicks: a channel, one or more reasons, Save. Everything else has a default."""
 
     channel = forms.ChoiceField(
@@ -68,7 +68,7 @@ def default_dates(today: dt.date) -> tuple[dt.date, dt.date]:
     return today.replace(month=1, day=1), today
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     date_from = DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

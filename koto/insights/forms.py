@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from koto.core.forms import Form
 from koto.core.widgets import ListSelect
 from koto.insights.dimensions import AGE_BAND_LABELS, TARGET_GROUP_LABELS, add_months
 from koto.insights.selectors import GROUPINGS, Filters, default_filters
@@ -34,7 +35,7 @@ def parse_month(value: str, field: str) -> dt.date:
     return dt.date(int(m.group(1)), int(m.group(2)), 1)
 
 
-class FilterForm(forms.Form):
+class FilterForm(Form):
     scope = forms.CharField(label=pgettext_lazy("dashboard", "Area"), required=False, max_length=30)
     target_group = forms.ChoiceField(label=gettext_lazy("Target group"), required=False)
     language = forms.CharField(

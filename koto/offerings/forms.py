@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form
 from koto.core.widgets import ListSelect
 from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipality_names
@@ -14,7 +14,7 @@ def _blank(choices):
     return [("", "—"), *choices]
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices)
     name_fi = forms.CharField(label=_("Name in Finnish"), max_length=200)
     name_sv = forms.CharField(label=_("Name in Swedish"), max_length=200, required=False)
@@ -61,7 +61,7 @@ class ServiceForm(forms.Form):
         ]
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(Form):
     service = forms.ModelChoiceField(label=_("Service"), queryset=None, widget=ListSelect)
 
     def __init__(self, *args, services=None, **kwargs):
@@ -69,24 +69,24 @@ class EnrolForm(forms.Form):
         self.fields["service"].queryset = services
 
 
-class EnrolByIdentifierForm(forms.Form):
+class EnrolByIdentifierForm(Form):
     identifier = forms.CharField(
         label=_("Personal identity code or temporary identifier"), max_length=40
     )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(Form):
     on = DateField(label=_("Date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(Form):
     on = DateField(label=_("Date (or any day of the month)"), widget=DateInput())
     hours = forms.DecimalField(label=_("Hours"), min_value=0, max_digits=6, decimal_places=2)
     monthly = forms.BooleanField(label=_("Hours for the whole month"), required=False)
 
 
-class LanguageResultForm(forms.Form):
+class LanguageResultForm(Form):
     taken_on = DateField(label=_("Taken on"), widget=DateInput())
     language = forms.ChoiceField(label=_("Language"), choices=TargetLanguage.choices)
 

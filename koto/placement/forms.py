@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.clients.forms import DateInput
 from koto.clients.models import Gender, ResidenceBasis
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form, VersionField
 from koto.organisations.selectors import municipalities
 from koto.placement.models import (
     HousingForm,
@@ -15,7 +15,7 @@ from koto.placement.models import (
 )
 
 
-class PlacesForm(forms.Form):
+class PlacesForm(Form):
     places_quota_refugee = forms.IntegerField(
         label=_("Places for quota refugees"), min_value=0, initial=0
     )
@@ -30,7 +30,7 @@ class PlacesForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
     def places(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k.startswith("places_")}
@@ -44,6 +44,7 @@ class AgreementCreateForm(PlacesForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].queryset = municipalities()
+        del self.fields["version"]  # a new agreement has none
 
 
 class AgreementReviseForm(PlacesForm):
@@ -51,19 +52,19 @@ class AgreementReviseForm(PlacesForm):
     field_order = ["revised_on"]
 
 
-class SignForm(forms.Form):
+class SignForm(Form):
     signed_on = DateField(label=_("Signed on"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(Form):
     consulted_on = DateField(label=_("Welfare region consulted on"), widget=DateInput())
     statement = forms.CharField(
         label=_("The welfare region's statement"), widget=forms.Textarea(attrs={"rows": 4})
     )
 
 
-class ProposeForm(forms.Form):
+class ProposeForm(Form):
     municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=None)
     year = forms.IntegerField(label=_("Year of the places"), min_value=2000, max_value=2100)
     category = forms.ChoiceField(label=_("Category"), choices=PlaceCategory.choices)
@@ -85,7 +86,7 @@ class ProposeForm(forms.Form):
         self.fields["municipality"].queryset = municipalities()
 
 
-class PersonForm(forms.Form):
+class PersonForm(Form):
     first_name = forms.CharField(label=_("First names"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     birth_date = DateField(label=_("Birth date"), widget=DateInput())
@@ -109,9 +110,9 @@ class PersonForm(forms.Form):
 PersonFormSet = forms.formset_factory(PersonForm, extra=4, min_num=1, validate_min=True)
 
 
-class DecideForm(forms.Form):
+class DecideForm(Form):
     decided_on = DateField(label=_("Answered on"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
 class DeclineForm(DecideForm):
@@ -120,37 +121,37 @@ class DeclineForm(DecideForm):
     )
 
 
-class ReserveHousingForm(forms.Form):
+class ReserveHousingForm(Form):
     address = forms.CharField(label=_("Housing address"), max_length=200)
     housing_on = DateField(label=_("Housing available from"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class SupportedHousingForm(forms.Form):
+class SupportedHousingForm(Form):
     note = forms.CharField(
         label=_("Why supported housing is needed"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class ArriveForm(forms.Form):
+class ArriveForm(Form):
     arrived_on = DateField(label=_("Arrived on"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class CancelForm(forms.Form):
+class CancelForm(Form):
     reason = forms.CharField(
         label=_("Reason for cancelling"), widget=forms.Textarea(attrs={"rows": 3})
     )
     cancelled_on = DateField(label=_("Cancelled on"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class HealthCheckForm(forms.Form):
+class HealthCheckForm(Form):
     done_on = DateField(label=_("Health check done on"), widget=DateInput())
 
 
-class MinorCareForm(forms.Form):
+class MinorCareForm(Form):
     housing_form = forms.ChoiceField(
         label=_("Form of housing"),
         choices=[("", "–"), *HousingForm.choices],
@@ -175,4 +176,4 @@ class MinorCareForm(forms.Form):
     after_care_plan_ends_on = DateField(
         label=_("Adulthood-support plan ends on"), widget=DateInput(), required=False
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients.forms import DateInput
-from koto.core.forms import DateField
+from koto.core.forms import DateField, Form, VersionField
 from koto.organisations.selectors import all_organisations
 from koto.plans.models import (
     AckMethod,
@@ -14,19 +14,23 @@ from koto.plans.models import (
 )
 
 
-class PlanForm(forms.Form):
+class PlanForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=IntegrationPlan.Kind.choices)
     starts_on = DateField(label=_("Starts on"), widget=DateInput(), required=False)
     ends_on = DateField(label=_("Ends on"), widget=DateInput(), required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField(required=False)  # required when editing (`editing=True`)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].required = editing
 
 
-class GoalForm(forms.Form):
+class GoalForm(Form):
     area = forms.ChoiceField(label=_("Area"), choices=GoalArea.choices)
     description = forms.CharField(label=_("Goal"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ActionForm(forms.Form):
+class ActionForm(Form):
     what = forms.CharField(label=_("What will be done"), max_length=300)
     responsible = forms.ChoiceField(label=_("Who is responsible"), choices=Responsible.choices)
     responsible_organisation = forms.ModelChoiceField(
@@ -40,16 +44,16 @@ class ActionForm(forms.Form):
         self.fields["responsible_organisation"].queryset = all_organisations()
 
 
-class DoneForm(forms.Form):
+class DoneForm(Form):
     done_on = DateField(label=_("Done on"), widget=DateInput())
 
 
-class ActivateForm(forms.Form):
+class ActivateForm(Form):
     agreed_on = DateField(label=_("Agreed with the client on"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(Form):
     acknowledged_on = DateField(label=_("Acknowledged on"), widget=DateInput())
     method = forms.ChoiceField(label=_("How"), choices=AckMethod.choices)
     interpreter_language = forms.CharField(
@@ -57,15 +61,15 @@ class AcknowledgeForm(forms.Form):
     )
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(Form):
     months = forms.IntegerField(label=_("Extension in months"), min_value=1, max_value=24)
     reason = forms.ChoiceField(label=_("Reason"), choices=ExtensionReason.choices)
     reason_note = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}))
     decided_on = DateField(label=_("Decided on"), widget=DateInput())
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(Form):
     reviewed_on = DateField(label=_("Reviewed on"), widget=DateInput())
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}))
     welfare_region_took_part = forms.BooleanField(
@@ -73,7 +77,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class EndForm(forms.Form):
+class EndForm(Form):
     ended_on = DateField(label=_("Ended on"), widget=DateInput())
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     outcome_note = forms.CharField(
@@ -84,4 +88,4 @@ class EndForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()

@@ -104,6 +104,7 @@ def edit(request, plan_id: int):
     plan = _editable_plan(request, plan_id)
     form = forms.PlanForm(
         request.POST or None,
+        editing=True,
         initial={
             "kind": plan.kind,
             "starts_on": plan.starts_on,

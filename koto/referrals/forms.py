@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from koto.core.forms import Form, VersionField
 from koto.organisations.selectors import all_organisations
 from koto.referrals.models import AccessScope, ReferralKind
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(Form):
     kind = forms.ChoiceField(label=_("Type of referral"), choices=ReferralKind.choices)
     to_organisation = forms.ModelChoiceField(
         label=_("Receiving organisation"),
@@ -50,29 +51,29 @@ class ReferralForm(forms.Form):
         self.fields["to_organisation"].queryset = qs
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(Form):
     note = forms.CharField(
         label=_("Note (optional)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(Form):
     note = forms.CharField(
         label=_("What was done (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(Form):
     comment = forms.CharField(
         label=_("Why the referral is reopened"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()

@@ -5,7 +5,7 @@ import datetime as dt
 from django.http import Http404, HttpResponse
 from ninja import Path, Query, Router, Schema, Status
 
-from koto.api.types import Day
+from koto.api.types import Day, In
 from koto.assessments import selectors as assessment_selectors
 from koto.assessments import services as assessment_services
 from koto.assessments.models import Assessment
@@ -25,14 +25,14 @@ class SkillIO(Schema):
     level: str
 
 
-class AssessmentIn(Schema):
+class AssessmentIn(In):
     trigger: str
     started_on: Day | None = None
     kind: str | None = None
     trigger_note: str = ""
 
 
-class InterviewIn(Schema):
+class InterviewIn(In):
     version: int | None = None
     kind: str | None = None
     interview_on: Day | None = None
@@ -55,7 +55,7 @@ class InterviewIn(Schema):
     skills: list[SkillIO] | None = None
 
 
-class CompleteIn(Schema):
+class CompleteIn(In):
     plan_needed: bool
     completed_on: Day | None = None
     conclusion: str = ""
@@ -109,12 +109,12 @@ class ActionIO(Schema):
     service_name: str = ""
 
 
-class ActionIn(ActionIO):
+class ActionIn(ActionIO, In):
     planned_on: Day | None = None  # bounded as input; ActionIO answers with what is stored
     done_on: Day | None = None
 
 
-class GoalIn(Schema):
+class GoalIn(In):
     area: str
     description: str
 
@@ -144,14 +144,14 @@ class GoalOut(Schema):
         ]
 
 
-class PlanIn(Schema):
+class PlanIn(In):
     kind: str = "basic"
     starts_on: Day | None = None
     ends_on: Day | None = None
     assessment_id: int | None = None
 
 
-class PlanPatch(Schema):
+class PlanPatch(In):
     version: int | None = None
     kind: str | None = None
     starts_on: Day | None = None
@@ -198,18 +198,18 @@ class PlanOut(Schema):
     reviews: list[ReviewOut]
 
 
-class ActivateIn(Schema):
+class ActivateIn(In):
     agreed_on: Day | None = None
     version: int | None = None
 
 
-class AcknowledgeIn(Schema):
+class AcknowledgeIn(In):
     acknowledged_on: Day
     method: str
     interpreter_language: str = ""
 
 
-class ExtendIn(Schema):
+class ExtendIn(In):
     months: int
     reason: str
     reason_note: str
@@ -217,13 +217,13 @@ class ExtendIn(Schema):
     version: int | None = None
 
 
-class ReviewIn(Schema):
+class ReviewIn(In):
     reviewed_on: Day
     notes: str
     welfare_region_took_part: bool = False
 
 
-class EndIn(Schema):
+class EndIn(In):
     ended_on: Day
     outcome: str
     outcome_note: str = ""
@@ -231,7 +231,7 @@ class EndIn(Schema):
     version: int | None = None
 
 
-class DoneIn(Schema):
+class DoneIn(In):
     done_on: Day
 
 

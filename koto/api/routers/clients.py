@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.routers.law import facts_error
-from koto.api.types import Day
+from koto.api.types import Day, In
 from koto.clients import selectors, services
 from koto.clients.law import MissingFacts, decision_for
 from koto.clients.models import Client, Gender, ResidenceBasis
@@ -19,7 +19,7 @@ from koto.law import Decision, FactsError
 router = Router(tags=["clients"])
 
 
-class ClientIn(Schema):
+class ClientIn(In):
     first_name: str = Field(max_length=150)
     last_name: str = Field(max_length=150)
     birth_date: Day
@@ -52,7 +52,7 @@ class ClientIn(Schema):
     confirm_duplicate: bool = False
 
 
-class ClientPatch(Schema):
+class ClientPatch(In):
     """Only the fields sent are changed. `version` (from a read) guards against overwriting
     someone else's edit: a mismatch answers 409."""
 
@@ -221,8 +221,7 @@ def client_law(request, client_id: int, on: Day | None = None):
         raise facts_error(exc) from None
 
 
-class MeetingIn(Schema):
-    held_on: Day
+class MeetingFields(Schema):
     purpose: str
     interpreter_mode: str = ""
     interpreter_language: str = ""
@@ -234,7 +233,11 @@ class MeetingIn(Schema):
     notes: str = ""
 
 
-class MeetingOut(MeetingIn):
+class MeetingIn(MeetingFields, In):
+    held_on: Day
+
+
+class MeetingOut(MeetingFields):
     held_on: dt.date  # as stored: an answer never fails on an older row's date
     id: int
     fee_may_be_charged: bool

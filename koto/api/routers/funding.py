@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from koto.api.types import Day
+from koto.api.types import Day, In
 from koto.audit.services import audit_record
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -55,14 +55,14 @@ class ReportOut(Schema):
     months: list[MonthOut]
 
 
-class ClaimIn(Schema):
+class ClaimIn(In):
     section: str
     period_start: Day
     period_end: Day
     description: str = ""
 
 
-class LineIn(Schema):
+class LineIn(In):
     description: str
     amount: Decimal
     occurred_on: Day | None = None
@@ -119,13 +119,13 @@ class ClaimPage(Schema):
     next_cursor: str | None
 
 
-class DecideIn(Schema):
+class DecideIn(In):
     approved_amount: Decimal
     decided_on: Day | None = None
     note: str = ""
 
 
-class PaidIn(Schema):
+class PaidIn(In):
     paid_on: Day | None = None
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from koto.api.types import Day
+from koto.api.types import Day, In
 from koto.core import clock
 from koto.core.errors import ValidationFailed
 from koto.guidance import selectors, services
@@ -20,7 +20,7 @@ TO_QUERY = Query(None, alias="to", description="last date (YYYY-MM-DD), included
 CURSOR_QUERY = Query(None, description="next_cursor of the previous page")
 
 
-class ContactIn(Schema):
+class ContactIn(In):
     channel: Channel
     reasons: list[str] = Field(default_factory=list, description="reason codes")
     partner_type: PartnerType | None = Field(None, description="set for a partner contact")

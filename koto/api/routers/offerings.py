@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
 
-from koto.api.types import Day
+from koto.api.types import Day, In
 from koto.clients.selectors import client_get_for
 from koto.core.errors import ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -18,7 +18,7 @@ from koto.plans.models import Action
 router = Router(tags=["services"])
 
 
-class ServiceIn(Schema):
+class ServiceIn(In):
     kind: str
     name_fi: str
     name_sv: str = ""
@@ -73,7 +73,7 @@ class ServicePage(Schema):
     next_cursor: str | None
 
 
-class EnrolIn(Schema):
+class EnrolIn(In):
     client_id: int
     plan_action_id: int | None = None
 
@@ -97,13 +97,13 @@ class EnrolmentPage(Schema):
     next_cursor: str | None
 
 
-class OperationIn(Schema):
+class OperationIn(In):
     on: Day | None = None
     reason: str = ""
     version: int | None = None
 
 
-class AttendanceIn(Schema):
+class AttendanceIn(In):
     on: Day
     hours: Decimal
     monthly: bool = False
@@ -122,7 +122,7 @@ class ResultIO(Schema):
     level: str
 
 
-class ResultsIn(Schema):
+class ResultsIn(In):
     taken_on: Day
     results: list[ResultIO]
 

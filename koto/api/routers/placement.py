@@ -8,7 +8,7 @@ from typing import Literal
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
 
-from koto.api.types import Day
+from koto.api.types import Day, In
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.models import OrganisationKind
@@ -94,7 +94,7 @@ class AgreementDetailOut(AgreementOut):
         return obj.consultation_list
 
 
-class PlacesIn(Schema):
+class PlacesIn(In):
     places_quota_refugee: int = 0
     places_international_protection: int = 0
     places_unaccompanied_minor: int = 0
@@ -114,12 +114,12 @@ class ReviseIn(PlacesIn):
     revised_on: Day
 
 
-class SignIn(Schema):
+class SignIn(In):
     signed_on: Day
     version: int | None = None
 
 
-class ConsultationIn(Schema):
+class ConsultationIn(In):
     consulted_on: Day
     statement: str
 
@@ -136,12 +136,12 @@ class PersonIO(Schema):
     client_id: int | None = None
 
 
-class PersonIn(PersonIO):
+class PersonIn(PersonIO, In):
     birth_date: Day  # bounded as input; PersonIO answers with what is stored
     first_permit_on: Day | None = None
 
 
-class PlacementIn(Schema):
+class PlacementIn(In):
     municipality_code: str
     category: str
     source: str
@@ -220,7 +220,7 @@ class PlacementDetailOut(PlacementOut):
         return getattr(obj, "health_check", None)
 
 
-class DecideIn(Schema):
+class DecideIn(In):
     decided_on: Day | None = None
     version: int | None = None
 
@@ -229,29 +229,29 @@ class DeclineIn(DecideIn):
     reason: str
 
 
-class HousingIn(Schema):
+class HousingIn(In):
     address: str
     housing_on: Day
     version: int | None = None
 
 
-class SupportedHousingIn(Schema):
+class SupportedHousingIn(In):
     note: str
     version: int | None = None
 
 
-class ArriveIn(Schema):
+class ArriveIn(In):
     arrived_on: Day
     version: int | None = None
 
 
-class CancelIn(Schema):
+class CancelIn(In):
     reason: str
     cancelled_on: Day | None = None
     version: int | None = None
 
 
-class HealthCheckIn(Schema):
+class HealthCheckIn(In):
     done_on: Day
 
 
@@ -306,7 +306,7 @@ class MinorCareDetailOut(MinorCareOut):
         return list(obj.client.tasks.filter(source_type="minor_care", source_id=obj.id))
 
 
-class MinorCarePatch(Schema):
+class MinorCarePatch(In):
     housing_form: str | None = None
     representative_name: str | None = None
     representative_contact: str | None = None

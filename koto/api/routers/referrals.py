@@ -8,6 +8,7 @@ from typing import Literal
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
 
+from koto.api.types import In
 from koto.clients.selectors import client_get_for
 from koto.core.errors import NotFound, ValidationFailed
 from koto.organisations.selectors import organisation_by_code
@@ -17,7 +18,7 @@ from koto.referrals.models import Referral
 router = Router(tags=["referrals"])
 
 
-class ReferralIn(Schema):
+class ReferralIn(In):
     client_id: int
     kind: str
     message: str
@@ -76,17 +77,17 @@ class ReferralPage(Schema):
     next_cursor: str | None
 
 
-class NoteIn(Schema):
+class NoteIn(In):
     note: str = ""
     version: int | None = None
 
 
-class ReasonIn(Schema):
+class ReasonIn(In):
     reason: str
     version: int | None = None
 
 
-class ReopenIn(Schema):
+class ReopenIn(In):
     comment: str
     version: int | None = None
 

@@ -49,6 +49,28 @@ def test_log__unknown_client__field_error(web, adviser):
     assert Contact.objects.count() == 0
 
 
+@pytest.mark.parametrize("bad", ["\x01", "\x0b", "\x1b[31m", "\x7f", "\x85"])
+def test_log__control_character_in_a_text_field__error_naming_it_nothing_written(web, adviser, bad):
+    # Django's form fields refuse U+0000 only: the others were stored
+    response = web(adviser).post("/guidance/", {
+        "channel": "phone", "reasons": ["benefits"], "outcome": "referred",
+        "referred_to": f"TE{bad}-palvelut",
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors["referred_to"] == [
+        "Remove the control characters (invisible characters) from the text."
+    ]
+    assert Contact.objects.count() == 0
+
+
+def test_log__tab_and_line_breaks_in_text__kept(web, adviser):
+    web(adviser).post("/guidance/", {
+        "channel": "phone", "reasons": ["benefits"], "outcome": "referred",
+        "referred_to": "TE-palvelut\tLahti",
+    })  # fmt: skip
+    assert Contact.objects.get().referred_to == "TE-palvelut\tLahti"
+
+
 def test_log__no_reason__form_error(web, adviser):
     response = web(adviser).post("/guidance/", {"channel": "phone", "outcome": "answered"})
     assert response.context["form"].errors["reasons"] == ["Choose at least one reason."]

@@ -176,6 +176,13 @@ def test_accept_page__stale_version__form_error(web, send, receiver):
     assert Referral.objects.get(pk=r2.pk).status == ReferralStatus.SENT
 
 
+def test_accept_page__without_the_version__refused(web, send, receiver):
+    r = send()
+    response = web(receiver).post(reverse("referrals:act", args=[r.id, "accept"]), {})
+    assert response.status_code == 200
+    assert Referral.objects.get(pk=r.pk).status == ReferralStatus.SENT
+
+
 def test_decline_page__no_reason__error_on_field(web, send, receiver):
     r = send()
     response = web(receiver).post(reverse("referrals:act", args=[r.id, "decline"]), {"reason": ""})
