@@ -250,3 +250,77 @@ def test_auditor_screen__queries_constant(web, org, counsellor):
     items = [{"object_id": c.id, "client_id": c.id} for _ in range(20)]
     audit_record_many(actor=counsellor, action="read", object_type="client", items=items)
     assert count() == few
+
+
+def test_list_read__names_the_clients_shown_and_the_auditor_screen_finds_it(web, org, counsellor):
+    # a list's event named no client: who had seen a client's name in search results or a
+    # work list was not on that client's audit page
+    from koto.audit.models import AuditListedClient
+
+    auditor = member(org, Role.AUDITOR)
+    shown = make_client(counsellor, first_name="Rania", last_name="Haddad")
+    other = make_client(counsellor, first_name="Omar", last_name="Farah")
+    web(counsellor).get("/clients/search/", {"q": "Haddad"})
+    event = AuditEvent.objects.get(object_type="client_search")
+    assert event.changes["listed_clients"] == [shown.id]
+    assert list(AuditListedClient.objects.values_list("client_id", "event_id")) == [
+        (shown.id, event.id)
+    ]
+    assert verify_chain().ok
+    http = web(auditor)
+    assert event in http.get(f"/clients/{shown.id}/audit/").context["page"].items
+    assert event not in http.get(f"/clients/{other.id}/audit/").context["page"].items
+    assert (
+        "the name was shown in a list" in http.get(f"/clients/{shown.id}/audit/").content.decode()
+    )
+
+
+def test_list_read__each_client_once_and_empty_lists_index_nothing(counsellor):
+    from koto.audit.models import AuditListedClient
+
+    c = make_client(counsellor)
+    event = audit_record(actor=counsellor, action="read", object_type="task_list",
+                         listed=[c.id, None, c.id])  # fmt: skip
+    assert event.changes == {"listed_clients": [c.id]}
+    empty = audit_record(actor=counsellor, action="read", object_type="task_list", listed=[])
+    assert empty.changes == {"listed_clients": []}
+    assert AuditListedClient.objects.count() == 1
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize("tamper", ["delete", "add", "move"])
+def test_audit_verify__index_of_listed_clients_tampered__detected(counsellor, tamper):
+    from koto.audit.models import AuditListedClient
+
+    a, b = make_client(counsellor), make_client(counsellor)
+    event = audit_record(actor=counsellor, action="read", object_type="client_search",
+                         listed=[a.id, b.id])  # fmt: skip
+    audit_record(actor=counsellor, action="read", object_type="client", object_id=a.id)
+    rows = AuditListedClient.objects.filter(event_id=event.id)
+    if tamper == "delete":  # hide the list from a's audit page
+        rows.filter(client_id=a.id).delete()
+    elif tamper == "add":
+        AuditListedClient.objects.create(client_id=a.id + b.id, event_id=event.id)
+    else:
+        rows.filter(client_id=b.id).update(event_id=event.id + 1)
+    report = verify_chain()
+    assert not report.ok and report.broken_at == event.id
+    assert "clients shown in the list" in report.problem
+
+
+def test_audit_record__postgresql__a_list_in_the_same_two_statements(counsellor):
+    if connection.vendor != "postgresql":
+        pytest.skip("the two-statement writer is PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    from koto.audit.models import AuditListedClient
+
+    c = make_client(counsellor)
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        event = audit_record(actor=counsellor, action="read", object_type="client_list",
+                             listed=[c.id, c.id + 1])  # fmt: skip
+    assert len(ctx.captured_queries) == 2
+    assert set(AuditListedClient.objects.filter(event_id=event.id).values_list("client_id", flat=True)) == {
+        c.id, c.id + 1,
+    }  # fmt: skip
+    assert verify_chain().ok

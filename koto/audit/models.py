@@ -64,6 +64,26 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}"
 
 
+class AuditListedClient(models.Model):
+    """A client whose name a list showed (a search's results, "My clients", a work list),
+    so that the client's audit page finds the list's event. The event itself names the same
+    ids in its `changes` ("listed_clients"), which its hash covers; these rows are the index to
+    them, and `audit_verify` checks that the two agree."""
+
+    pk = models.CompositePrimaryKey("client_id", "event_id")
+    client_id = models.BigIntegerField()
+    event_id = models.BigIntegerField()
+
+    class Meta:
+        # the primary key serves a client's audit page; this, `audit_verify` (by event)
+        indexes = [models.Index(fields=["event_id"], name="audit_listed_event_idx")]
+        verbose_name = _("client shown in a list")
+        verbose_name_plural = _("clients shown in lists")
+
+    def __str__(self) -> str:
+        return f"client {self.client_id} in event {self.event_id}"
+
+
 class AuditChainHead(models.Model):
     """The end of one lane (its number is the id): the last event's id, hash and position.
     Locking the row serialises the writers of that lane."""

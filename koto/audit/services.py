@@ -8,11 +8,12 @@ reordered event breaks its lane (`koto.audit.verification`). Event ids come from
 table's sequence, so they follow the order of writing across lanes."""
 
 import random
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 
 from koto.audit.chain import event_hash, event_payload
-from koto.audit.models import LANES, AuditAction, AuditChainHead, AuditEvent
+from koto.audit.models import LANES, AuditAction, AuditChainHead, AuditEvent, AuditListedClient
 from koto.core import clock, context
 from koto.core.bulk import allocate_ids, fast_insert, insert_params, insert_statement
 
@@ -82,9 +83,16 @@ def audit_record(
     client_id: int | None = None,
     reason: str = "",
     changes: dict | None = None,
+    listed: Iterable[int | None] | None = None,
 ) -> AuditEvent:
-    """Append one event. Runs in (or opens) a transaction and holds its lane until then."""
+    """Append one event. Runs in (or opens) a transaction and holds its lane until then.
+    `listed`: the clients a list showed, named in the event (`changes["listed_clients"]`, under
+    its hash) and indexed for each client's audit page (`AuditListedClient`)."""
     meta = context.current()
+    ids = None
+    if listed is not None:
+        ids = list(dict.fromkeys(int(i) for i in listed if i is not None))
+        changes = {**(changes or {}), "listed_clients": ids}
     event = AuditEvent(
         at=clock.now(),
         action=AuditAction(action),
@@ -100,10 +108,21 @@ def audit_record(
     # Inside the caller's transaction without a savepoint: an audit that fails fails it all.
     with transaction.atomic(savepoint=False):
         if connection.features.has_select_for_update_skip_locked:
-            _append_one(event)
+            _append_one(event, ids or [])
         else:
             _append(_lock_lane(), [event])
+            _insert_listed(event.id, ids or [])
     return event
+
+
+def _insert_listed(event_id: int, ids: list[int]) -> None:
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {AuditListedClient._meta.db_table} (client_id, event_id) "
+                "VALUES (%s, %s)",
+                [(client_id, event_id) for client_id in ids],
+            )
 
 
 # One event on PostgreSQL in two statements instead of four: a free lane locked together
@@ -115,28 +134,39 @@ _LOCK_FREE_LANE_WITH_ID = (
     "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) h"
 )
 _INSERT_EVENT, _EVENT_PARAMS = insert_statement(AuditEvent)
-_APPEND_ONE = (
-    "WITH head AS (UPDATE audit_auditchainhead SET last_event_id = %s, last_hash = %s, "
-    "last_seq = %s WHERE id = %s) " + _INSERT_EVENT
+_MOVE_HEAD = (
+    "head AS (UPDATE audit_auditchainhead SET last_event_id = %s, last_hash = %s, "
+    "last_seq = %s WHERE id = %s)"
+)
+_APPEND_ONE = f"WITH {_MOVE_HEAD} {_INSERT_EVENT}"
+# ... and the clients a list showed, in the same statement (no round trip more per list)
+_APPEND_ONE_LISTED = (
+    f"WITH {_MOVE_HEAD}, listed AS (INSERT INTO {AuditListedClient._meta.db_table} "
+    f"(client_id, event_id) SELECT unnest(%s::bigint[]), %s) {_INSERT_EVENT}"
 )
 
 
-def _append_one(event: AuditEvent) -> None:
+def _append_one(event: AuditEvent, listed: list[int]) -> None:
     """`_append` of a single event on PostgreSQL, the same chain in fewer round trips."""
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_FREE_LANE_WITH_ID)
         row = cursor.fetchone()
     if row is None:  # every lane busy (or none yet): wait for one, as `_lock_lane` does
         _append(_lock_lane(), [event])
+        _insert_listed(event.id, listed)
         return
     lane, _last_event, prev, seq, event.id = row
     event.lane, event.seq, event.prev_hash = lane, seq + 1, prev
     event.hash = event_hash(prev, event_payload(event))
+    head = [event.id, event.hash, event.seq, lane]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _APPEND_ONE,
-            [event.id, event.hash, event.seq, lane, *insert_params(event, _EVENT_PARAMS)],
-        )
+        if listed:
+            cursor.execute(
+                _APPEND_ONE_LISTED,
+                [*head, listed, event.id, *insert_params(event, _EVENT_PARAMS)],
+            )
+        else:
+            cursor.execute(_APPEND_ONE, [*head, *insert_params(event, _EVENT_PARAMS)])
 
 
 def audit_record_many(

@@ -2,12 +2,14 @@
 
 Events are read once in id order; each lane's events must follow one another (positions
 1, 2, 3… with each event's `prev_hash` the hash of the one before it in the lane) and each
-lane must end where its head says."""
+lane must end where its head says. The clients a list event names (`changes["listed_clients"]`,
+under its hash) must be exactly its rows in `AuditListedClient`, the index each client's
+audit page reads: a row deleted there would hide the list from that page."""
 
 from dataclasses import dataclass
 
 from koto.audit.chain import GENESIS, event_hash, event_payload
-from koto.audit.models import AuditChainHead, AuditEvent
+from koto.audit.models import AuditChainHead, AuditEvent, AuditListedClient
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ def verify_chain(batch_size: int = 5000, *, from_id: int = 1) -> ChainReport:
             state[event.lane] = (event.seq, event.hash, event.id)
             checked += 1
             last_id = event.id
+        broken = _listed_mismatch(batch)
+        if broken is not None:
+            return ChainReport(
+                checked, broken.id, "clients shown in the list do not match its index", broken.lane
+            )  # fmt: skip
     for head in AuditChainHead.objects.order_by("id"):
         seq, last_hash, last_id = state.get(head.id, (0, GENESIS, 0))
         if seq < head.last_seq:
@@ -77,3 +84,16 @@ def verify_chain(batch_size: int = 5000, *, from_id: int = 1) -> ChainReport:
                 checked, last_id, f"lane {head.id} goes on past its recorded end", head.id
             )  # fmt: skip
     return ChainReport(checked)
+
+
+def _listed_mismatch(batch: list[AuditEvent]) -> AuditEvent | None:
+    """The first event of the batch whose named clients differ from its index rows."""
+    indexed: dict[int, set[int]] = {}
+    rows = AuditListedClient.objects.filter(event_id__gte=batch[0].id, event_id__lte=batch[-1].id)
+    for client_id, event_id in rows.values_list("client_id", "event_id"):
+        indexed.setdefault(event_id, set()).add(client_id)
+    for event in batch:
+        named = event.changes.get("listed_clients") if isinstance(event.changes, dict) else None
+        if set(named or ()) != indexed.pop(event.id, set()):
+            return event
+    return None

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils.translation import gettext
 
-from koto.audit.models import AuditEvent
+from koto.audit.models import AuditEvent, AuditListedClient
 from koto.audit.services import audit_record
 from koto.clients.models import (
     AccessGrant,
@@ -409,6 +409,7 @@ def client_search_for(
         action="read",
         object_type="client_search" if raw else "client_list",
         changes=changes,
+        listed=[c.id for c in page.items],
     )
     return page
 
@@ -468,11 +469,14 @@ def client_audit_page(
     *, user, client_id: int, cursor: str | None = None, limit: int = 100
 ) -> pagination.Page[AuditEvent]:
     """Everything the audit trail holds about this client, newest first, a page at a time
-    (keyset by id on the index `(client_id, -id)`): the auditor's screen reaches every event.
-    Only for a viewer with the audit permission (`NotFound` otherwise)."""
+    (keyset by id on the index `(client_id, -id)`): the auditor's screen reaches every event,
+    also the lists that showed the client's name (a search's results, a work list: by the
+    index `AuditListedClient`). Only for a viewer with the audit permission (`NotFound`
+    otherwise)."""
     if not can_view_audit(user):
         raise NotFound("client")
-    qs = AuditEvent.objects.filter(client_id=client_id)
+    listed = AuditListedClient.objects.filter(client_id=client_id).values("event_id")
+    qs = AuditEvent.objects.filter(Q(client_id=client_id) | Q(id__in=listed))
     return pagination.keyset_page(qs, order=AUDIT_TRAIL_ORDER, cursor=cursor, limit=limit)
 
 

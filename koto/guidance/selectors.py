@@ -116,7 +116,7 @@ def contact_page_for(
     if known:
         audit_record(
             actor=user, action="read", object_type="guidance_contact_list",
-            changes={"contacts": len(rows), "clients": len(set(known))},
+            changes={"contacts": len(rows), "clients": len(set(known))}, listed=known,
         )  # fmt: skip
     return ContactPage(rows, rows[-1].id if more and rows else None)
 

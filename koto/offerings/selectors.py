@@ -103,6 +103,7 @@ def _audit_enrolment_list(user, service: Service, rows: list) -> None:
             object_type="enrolment_list",
             object_id=service.id,
             changes={"count": len(rows)},
+            listed=[e.client_id for e in rows],
         )
 
 

@@ -260,7 +260,7 @@ def minor_care_page_for(
             actor=user,
             action="read",
             object_type="minor_care_list",
-            changes={"client_ids": [c.client_id for c in page.items]},
+            listed=[c.client_id for c in page.items],
         )
     return page
 

@@ -166,18 +166,22 @@ def my_work_for(
     overdue = list(rows.filter(_group_filter("overdue", today))[:group_limit])
     this_week = list(rows.filter(_group_filter("week", today))[:week_limit])
     later = list(rows.filter(_group_filter("later", today))[:group_limit])
-    _audit_list(user, team, None, len(overdue) + len(this_week) + len(later))
+    _audit_list(user, team, None, [*overdue, *this_week, *later])
     return WorkList(
         overdue, this_week, later, totals["overdue"], totals["later"], today, totals["week"]
     )
 
 
-def _audit_list(user, team: bool, group: str | None, results: int) -> None:
-    """A work list shows clients' names: one read event for the list (as a search's)."""
-    changes = {"view": "team" if team else "own", "results": results}
+def _audit_list(user, team: bool, group: str | None, tasks: list[Task]) -> None:
+    """A work list shows clients' names: one read event for the list (as a search's),
+    naming the clients shown."""
+    changes = {"view": "team" if team else "own", "results": len(tasks)}
     if group:
         changes["group"] = group
-    audit_record(actor=user, action="read", object_type="task_list", changes=changes)
+    audit_record(
+        actor=user, action="read", object_type="task_list", changes=changes,
+        listed=[t.client_id for t in tasks],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -213,5 +217,5 @@ def task_group_page_for(
     where = _group_filter(group, today)
     page = keyset_page(rows.filter(where), order=TASK_ORDER, cursor=cursor, limit=limit)
     total = own.filter(where).aggregate(n=Count("due_on"))["n"]
-    _audit_list(user, team, group, len(page.items))
+    _audit_list(user, team, group, page.items)
     return TaskGroupPage(group, page.items, page.next_cursor, total, today)

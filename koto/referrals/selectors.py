@@ -81,6 +81,7 @@ def referral_list_for(
         action="read",
         object_type="referral_list",
         changes={"box": box, "results": len(page.items)},
+        listed=[r.client_id for r in page.items],
     )
     return page
 

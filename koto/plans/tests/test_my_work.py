@@ -259,4 +259,8 @@ def test_my_work_lists__each_audited_as_one_read(web, counsellor):
     assert [e.object_type for e in events] == ["task_list"] * 5 + ["client_list"]
     assert [e.changes.get("view") for e in events[:5]] == ["own", "team", "own", "own", "own"]
     assert events[2].changes["group"] == "later" and events[2].changes["results"] >= 1
-    assert events[5].changes == {"query": "", "results": 1, "mine": True}
+    client_id = active_plan_client_id = events[5].changes["listed_clients"][0]
+    assert events[5].changes == {"query": "", "results": 1, "mine": True,
+                                 "listed_clients": [active_plan_client_id]}  # fmt: skip
+    # each names the clients it showed (the plan's client has a task in every list shown)
+    assert all(e.changes["listed_clients"] == [client_id] for e in events if e.changes["results"])

@@ -96,6 +96,12 @@ def _count(http, url):
 
 def test_inbox__query_count_constant(web, send, counsellor, receiver, other_org):
     send()
+    back = make_client(receiver)
+    back.access = "full"
+    services.referral_send(  # a row in both boxes: a list with rows names its clients
+        actor=receiver, client=back, kind="guidance", message="x",
+        to_organisation=counsellor.active_membership.organisation,
+    )  # fmt: skip
     http = web(receiver)
     few = _count(http, reverse("referrals:inbox"))
     for _ in range(8):
