@@ -1,5 +1,7 @@
 """The API under /api/v1/: session auth for the UI, per-organisation bearer tokens for systems.
-Errors are JSON {"code", "message", "fields"}; bad input is 422 naming the field."""
+Errors are JSON {"code", "message", "fields"}; bad input is 422 naming the field. A write
+(POST, PATCH) sent with an `Idempotency-Key` header is done once: sent again with the same
+key, it gets the first answer (header `Idempotent-Replayed: true`) and writes nothing."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -10,6 +12,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from koto.accounts.selectors import active_membership_for
 from koto.accounts.services import api_token_authenticate
+from koto.api.idempotency import idempotent
 from koto.api.routers.casework import router as casework_router
 from koto.api.routers.clients import router as clients_router
 from koto.api.routers.funding import router as funding_router
@@ -48,14 +51,18 @@ class SessionAuth(APIKeyCookie):
         return user
 
 
+AUTH = [TokenAuth(), SessionAuth()]
+
 api = NinjaAPI(
     title="Koto API",
     version="1",
     description=__doc__,
-    auth=[TokenAuth(), SessionAuth()],
+    auth=AUTH,
     urls_namespace="api",
     docs_url="/docs",
 )
+# a write sent again with the same Idempotency-Key header is answered, not done, again
+api.add_decorator(idempotent(AUTH), mode="view")
 
 
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):

@@ -1,0 +1,137 @@
+"""Safe retries of the API's writes: the `Idempotency-Key` request header.
+
+A system that sends a write (a guidance contact, a meeting, a new client…) and gets no
+answer (a timeout, a dropped connection) cannot know whether it was written. Sent again
+with the same `Idempotency-Key` (any 1–255 visible ASCII characters, unique per write,
+such as a UUID), the request is answered with the first one's stored answer and the header
+`Idempotent-Replayed: true`, and nothing is written twice. The same key with another
+method, path or body is refused (422 naming the header); a key whose first request is
+still running waits for it (PostgreSQL's unique index). Only successful answers (2xx) are
+kept: after an error the key may be used again. A key belongs to the user and credential
+that sent it (the bearer token, or the browser session) and is kept for `KEPT_FOR`
+(`manage.py clear_idempotency_keys` clears older ones, nightly from cron). Requests
+without the header work as before. The header follows the IETF draft
+"The Idempotency-Key HTTP Header Field" (httpapi working group)."""
+
+import datetime as dt
+import functools
+import hashlib
+import re
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from koto.api.models import IdempotencyKey
+from koto.audit.services import audit_record
+from koto.core import clock
+
+HEADER = "Idempotency-Key"
+KEPT_FOR = dt.timedelta(hours=24)
+METHODS = ("POST", "PATCH")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def _refused(message: str, code: str = "validation_error") -> JsonResponse:
+    return JsonResponse(
+        {
+            "code": code,
+            "message": _("Check the highlighted fields."),
+            "fields": {HEADER: [message]},
+        },
+        status=422,
+    )
+
+
+def _who(request, authenticators) -> tuple[object, str] | None:
+    """The user the request's credential authenticates, and a digest naming that credential
+    (None: not authenticated; the operation itself then answers 401 or 403)."""
+    for auth in authenticators:
+        try:
+            user = auth(request)
+        except Exception:  # noqa: BLE001 - a refused credential (CSRF…): the operation says why
+            return None
+        if user:
+            bearer = request.headers.get("Authorization", "")
+            credential = bearer if bearer else f"session {request.session.session_key}"
+            digest = hashlib.sha256(f"{user.pk} {credential}".encode()).hexdigest()
+            return user, digest
+    return None
+
+
+def _fingerprint(request) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _replay(row: IdempotencyKey, user, request) -> HttpResponse:
+    """The stored answer again; reading it is a read like any other (audited)."""
+    audit_record(
+        actor=user, action="read", object_type="api_replay", object_id=row.id,
+        changes={"path": request.path, "status": row.status},
+    )  # fmt: skip
+    response = HttpResponse(bytes(row.body), status=row.status, content_type=row.content_type)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(authenticators):
+    """A ninja "view" decorator (around authentication and validation): writes sent with an
+    `Idempotency-Key` are done once and answered alike (the module's docstring)."""
+
+    def decorator(run):
+        @functools.wraps(run)
+        def wrapper(request, *args, **kwargs):
+            key = request.headers.get(HEADER)
+            if key is None or request.method not in METHODS:
+                return run(request, *args, **kwargs)
+            if not _KEY.fullmatch(key):
+                return _refused(_("Give 1 to 255 visible ASCII characters, such as a UUID."))
+            who = _who(request, authenticators)
+            if who is None:
+                return run(request, *args, **kwargs)
+            user, credential = who
+            fingerprint = _fingerprint(request)
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        row = IdempotencyKey.objects.create(
+                            credential=credential, key=key, fingerprint=fingerprint,
+                            created_at=clock.now(), user_id=user.pk,
+                        )  # fmt: skip
+                except IntegrityError:  # sent before (or being sent: this waited for it)
+                    row = IdempotencyKey.objects.select_for_update().get(
+                        credential=credential, key=key
+                    )
+                    if row.created_at >= clock.now() - KEPT_FOR:
+                        if row.fingerprint != fingerprint:
+                            return _refused(
+                                _("This key was used for another request: use a new key "
+                                  "for each write."),
+                                code="idempotency_key_reused",
+                            )  # fmt: skip
+                        return _replay(row, user, request)
+                    row.fingerprint, row.created_at, row.status = fingerprint, clock.now(), None
+                    row.save(update_fields=["fingerprint", "created_at", "status"])
+                response = run(request, *args, **kwargs)
+                if transaction.get_rollback():  # the write failed within: all is undone
+                    return response
+                if 200 <= response.status_code < 300 and not response.streaming:
+                    row.status = response.status_code
+                    row.content_type = response.get("Content-Type", "")
+                    row.body = response.content
+                    row.save(update_fields=["status", "content_type", "body"])
+                else:  # not done: the key may be used again
+                    row.delete()
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def clear_expired() -> int:
+    """Delete the keys older than `KEPT_FOR` (their stored answers hold personal data)."""
+    deleted, _rows = IdempotencyKey.objects.filter(created_at__lt=clock.now() - KEPT_FOR).delete()
+    return deleted
