@@ -189,6 +189,22 @@ def test_api__control_characters_in_text__422_naming_the_field_nothing_written(w
     assert response.status_code == 201 and response.json()["notes"] == "a\r\n\tb"
 
 
+def test_address_parameter_with_a_control_character__refused_naming_it(web, counsellor):
+    # a search's q was stored with it in the search's audit event
+    from koto.audit.models import AuditEvent
+
+    http = web(counsellor)
+    response = http.get("/api/v1/clients/?q=Ra%1B%5B2J")
+    assert response.status_code == 422
+    assert response.json()["fields"] == {
+        "q": ["Remove the control characters (invisible characters) from the text."]
+    }
+    page = http.get("/clients/search/?q=Ra%C2%85")
+    assert page.status_code == 400 and "(q)" in page.content.decode()
+    assert not AuditEvent.objects.filter(object_type="client_search").exists()
+    assert http.get("/clients/search/?q=Ra%09").status_code == 200  # a tab is text
+
+
 def test_api__stored_control_characters__still_answered(web, counsellor):
     # the check is on input only: an older row holding one is still read
     import datetime as dt

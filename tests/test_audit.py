@@ -324,3 +324,23 @@ def test_audit_record__postgresql__a_list_in_the_same_two_statements(counsellor)
         c.id, c.id + 1,
     }  # fmt: skip
     assert verify_chain().ok
+
+
+def test_auditor_screen__reads_and_lists_merged_newest_first_a_page_at_a_time(web, org, counsellor):
+    # the page reads two index ranges (the client's events, the lists naming the client)
+    auditor = member(org, Role.AUDITOR)
+    c = make_client(counsellor)
+    other = make_client(counsellor)
+    for i in range(75):
+        audit_record(actor=counsellor, action="read", object_type="client", object_id=c.id,
+                     client_id=c.id)  # fmt: skip
+        audit_record(actor=counsellor, action="read", object_type="client_search",
+                     listed=[other.id, c.id] if i % 2 else [other.id])  # fmt: skip
+    expected = [e.id for e in AuditEvent.objects.order_by("-id")
+                if e.client_id == c.id or c.id in e.changes.get("listed_clients", [])]  # fmt: skip
+    http = web(auditor)
+    first = http.get(f"/clients/{c.id}/audit/").context["page"]
+    rest = http.get(f"/clients/{c.id}/audit/", {"cursor": first.next_cursor}).context["page"]
+    seen = [e.id for e in first.items + rest.items]
+    assert len(first.items) == 100 and rest.next_cursor is None
+    assert seen[1:] == expected  # after the auditor's own read of the first page

@@ -48,6 +48,22 @@ def test_same_key_sent_again__the_first_answer_and_one_meeting(client, bearer, c
     assert replay.organisation_id == counsellor.active_membership.organisation_id
 
 
+def test_replay__audited_as_a_read_of_the_client_and_only_while_visible(
+    client, bearer, counsellor, other_org
+):
+    from koto.clients.models import Client
+
+    c, auth = make_client(counsellor), bearer()
+    first = _meeting(client, c.id, auth, key="v1")
+    assert _meeting(client, c.id, auth, key="v1").json() == first.json()
+    assert AuditEvent.objects.get(object_type="api_replay").client_id == c.id
+    # the client moves to another organisation: the stored answer is no longer given
+    Client.objects.filter(pk=c.pk).update(responsible_organisation=other_org)
+    response = _meeting(client, c.id, auth, key="v1")
+    assert response.status_code == 404 and "Idempotent-Replayed" not in response
+    assert AuditEvent.objects.filter(object_type="api_replay").count() == 1
+
+
 def test_without_a_key__each_request_writes(client, bearer, counsellor):
     c, auth = make_client(counsellor), bearer()
     assert _meeting(client, c.id, auth).status_code == 201

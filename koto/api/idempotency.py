@@ -9,21 +9,27 @@ method, path or body is refused (422 naming the header); a key whose first reque
 still running waits for it (PostgreSQL's unique index). Only successful answers (2xx) are
 kept: after an error the key may be used again. A key belongs to the user and credential
 that sent it (the bearer token, or the browser session) and is kept for `KEPT_FOR`
-(`manage.py clear_idempotency_keys` clears older ones, nightly from cron). Requests
-without the header work as before. The header follows the IETF draft
+(`manage.py clear_idempotency_keys` clears older ones, nightly from cron). A stored answer
+is given again only while the user may still see every client it is about (else 404), and
+giving it is audited as a read of those clients. Requests without the header work as
+before. The write and its stored answer are one transaction, so the audit lanes a keyed
+write takes are held until its answer is stored. The header follows the IETF draft
 "The Idempotency-Key HTTP Header Field" (httpapi working group)."""
 
 import datetime as dt
 import functools
 import hashlib
+import json
 import re
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from ninja.security import HttpBearer
 
 from koto.api.models import IdempotencyKey
-from koto.audit.services import audit_record
+from koto.audit.services import audit_record, clients_audited
+from koto.clients.selectors import client_list_for
 from koto.core import clock
 
 HEADER = "Idempotency-Key"
@@ -52,23 +58,45 @@ def _who(request, authenticators) -> tuple[object, str] | None:
         except Exception:  # noqa: BLE001 - a refused credential (CSRF…): the operation says why
             return None
         if user:
-            bearer = request.headers.get("Authorization", "")
-            credential = bearer if bearer else f"session {request.session.session_key}"
+            # the credential that authenticated: the bearer token, or else the session
+            credential = (
+                request.headers.get("Authorization", "")
+                if isinstance(auth, HttpBearer)
+                else f"session {request.session.session_key}"
+            )
             digest = hashlib.sha256(f"{user.pk} {credential}".encode()).hexdigest()
             return user, digest
     return None
 
 
 def _fingerprint(request) -> str:
+    """A digest of the method, the path and the content: the body of JSON, the fields and
+    the files' bytes of a form (whose body may be read once only, and may be large)."""
     digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
-    digest.update(request.body)
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        digest.update(json.dumps(sorted(request.POST.lists())).encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(f"\n{name} {upload.name} {upload.size}\n".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
     return digest.hexdigest()
 
 
 def _replay(row: IdempotencyKey, user, request) -> HttpResponse:
-    """The stored answer again; reading it is a read like any other (audited)."""
+    """The stored answer again, while the user may still see every client it is about;
+    giving it is a read of those clients (audited as such)."""
+    ids = sorted(row.client_ids or [])
+    if ids and client_list_for(user=user).filter(id__in=ids).count() != len(ids):
+        return JsonResponse(
+            {"code": "not_found", "message": _("Not found."), "fields": {}}, status=404
+        )
     audit_record(
         actor=user, action="read", object_type="api_replay", object_id=row.id,
+        client_id=ids[0] if len(ids) == 1 else None, listed=ids if len(ids) > 1 else None,
         changes={"path": request.path, "status": row.status},
     )  # fmt: skip
     response = HttpResponse(bytes(row.body), status=row.status, content_type=row.content_type)
@@ -93,6 +121,7 @@ def idempotent(authenticators):
                 return run(request, *args, **kwargs)
             user, credential = who
             fingerprint = _fingerprint(request)
+            key = hashlib.sha256(key.encode()).hexdigest()  # the caller's text is not kept
             with transaction.atomic():
                 try:
                     with transaction.atomic():
@@ -114,14 +143,16 @@ def idempotent(authenticators):
                         return _replay(row, user, request)
                     row.fingerprint, row.created_at, row.status = fingerprint, clock.now(), None
                     row.save(update_fields=["fingerprint", "created_at", "status"])
-                response = run(request, *args, **kwargs)
+                with clients_audited() as client_ids:
+                    response = run(request, *args, **kwargs)
                 if transaction.get_rollback():  # the write failed within: all is undone
                     return response
                 if 200 <= response.status_code < 300 and not response.streaming:
                     row.status = response.status_code
                     row.content_type = response.get("Content-Type", "")
                     row.body = response.content
-                    row.save(update_fields=["status", "content_type", "body"])
+                    row.client_ids = sorted(client_ids)
+                    row.save(update_fields=["status", "content_type", "body", "client_ids"])
                 else:  # not done: the key may be used again
                     row.delete()
             return response

@@ -14,7 +14,7 @@ class IdempotencyKey(models.Model):
 
     # whose key: a digest of the credential that sent it (the bearer token or the session)
     credential = models.CharField(max_length=64)
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=64)  # a digest of the caller's key
     # a digest of the method, the path and the body: the same key for another request is
     # refused rather than answered with the first one's result
     fingerprint = models.CharField(max_length=64)
@@ -23,6 +23,9 @@ class IdempotencyKey(models.Model):
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(blank=True, default=b"")
+    # the clients the write's audit events were about: the answer is given again only while
+    # the user may still see them, and giving it is audited as a read of them
+    client_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -8,7 +8,9 @@ reordered event breaks its lane (`koto.audit.verification`). Event ids come from
 table's sequence, so they follow the order of writing across lanes."""
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection, transaction
 
@@ -16,6 +18,25 @@ from koto.audit.chain import event_hash, event_payload
 from koto.audit.models import LANES, AuditAction, AuditChainHead, AuditEvent, AuditListedClient
 from koto.core import clock, context
 from koto.core.bulk import allocate_ids, fast_insert, insert_params, insert_statement
+
+_audited_clients: ContextVar[set[int] | None] = ContextVar("koto_audited_clients", default=None)
+
+
+@contextmanager
+def clients_audited() -> Iterator[set[int]]:
+    """Within: the ids of the clients the recorded events are about (for a caller that must
+    know whom a request concerned: the API's stored answers, `koto.api.idempotency`)."""
+    token = _audited_clients.set(set())
+    try:
+        yield _audited_clients.get()
+    finally:
+        _audited_clients.reset(token)
+
+
+def _note_clients(*ids) -> None:
+    seen = _audited_clients.get()
+    if seen is not None:
+        seen.update(i for i in ids if i is not None)
 
 
 def _actor_fields(actor) -> dict:
@@ -105,6 +126,7 @@ def audit_record(
         ip=meta.ip,
         **_actor_fields(actor),
     )
+    _note_clients(client_id, *(ids or ()))
     # Inside the caller's transaction without a savepoint: an audit that fails fails it all.
     with transaction.atomic(savepoint=False):
         if connection.features.has_select_for_update_skip_locked:
@@ -194,5 +216,6 @@ def audit_record_many(
         )
         for item in items
     ]
+    _note_clients(*(event.client_id for event in events))
     with transaction.atomic(savepoint=False):
         _append(_lock_lane(), events)

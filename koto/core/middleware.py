@@ -1,4 +1,5 @@
 import json
+import re
 
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
@@ -7,6 +8,7 @@ from django.views import defaults
 
 from koto.core.errors import NotFound, PermissionDenied
 from koto.core.params import BadQueryParameter
+from koto.core.text import has_text_control_characters
 
 
 class DomainErrorMiddleware:
@@ -43,19 +45,32 @@ def _null_paths(value, path: str = ""):
             yield from _null_paths(v, f"{path}.{i}" if path else str(i))
 
 
+# A control character other than tab, LF and CR, percent-encoded in an address (C0, DEL,
+# and C1 as UTF-8): the quick test before the parameters are decoded and looked at.
+_ENCODED_CONTROL = re.compile(r"%(?:0[0-8bcef]|1[0-9a-f]|7f|c2%[89][0-9a-f])", re.IGNORECASE)
+
+
 class NullCharacterMiddleware:
     """Input holding U+0000 answers 422 (the API, naming each field) or 400 (a page), before
     any view: PostgreSQL's text cannot store it, and a query or a write with it failed there
     as a 500. Django's form fields refuse it already; the API's schemas and the parameters
-    that pages read themselves did not. Costs a substring test on requests without it."""
+    that pages read themselves did not. Costs a substring test on requests without it.
+    The address's parameters (a search's `q`, filters) are refused the same way when they
+    hold any other control character than tab and line breaks, as text in forms and API
+    bodies is (`core.forms.Form`, `api.types.In`): until 2026-12-06 a search stored them in
+    its audit event."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         fields = self._null_fields(request)
+        message = _("Null characters are not allowed.")
+        if not fields and _ENCODED_CONTROL.search(request.META.get("QUERY_STRING", "")):
+            fields = [k for k, vs in request.GET.lists()
+                      if any(has_text_control_characters(v) for v in vs)]  # fmt: skip
+            message = _("Remove the control characters (invisible characters) from the text.")
         if fields:
-            message = _("Null characters are not allowed.")
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {"code": "validation_error", "message": _("Check the highlighted fields."),

@@ -203,6 +203,7 @@ def placement_page_for(
         object_type="placement_list",
         reason=f"status={status or ''}",
         changes={"ids": [p.id for p in page.items]},
+        listed=[person.client_id for p in page.items for person in p.persons.all()],
     )
     return page
 

@@ -116,3 +116,31 @@ def test_claim_list__queries_constant(web, finance):
     _claims(finance, 18)
     assert len(http.get(URL).json()["items"]) == 20
     assert count() == two
+
+
+def test_attachment_sent_again_with_its_key__one_file_browser_session(finance):
+    # a form's body can be read once: the key's digest read it before the upload did (a 500)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client as HttpClient
+
+    from koto.funding.models import ClaimAttachment
+
+    (claim,) = _claims(finance, 1)
+    http = HttpClient(enforce_csrf_checks=True)
+    http.force_login(finance, backend="koto.accounts.backends.MembershipModelBackend")
+    http.get("/clients/")
+    csrf = http.cookies["csrftoken"].value
+    answers = []
+    for _ in range(2):
+        upload = SimpleUploadedFile(
+            "kuitti.pdf", b"%PDF-1.4 receipt", content_type="application/pdf"
+        )
+        answers.append(http.post(f"{URL}/{claim.id}/attachments", {"file": upload},
+                                 HTTP_X_CSRFTOKEN=csrf, HTTP_IDEMPOTENCY_KEY="receipt-1"))  # fmt: skip
+    assert [a.status_code for a in answers] == [201, 201], answers[0].content
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert ClaimAttachment.objects.filter(claim=claim).count() == 1
+    other = SimpleUploadedFile("kuitti.pdf", b"%PDF-1.4 another", content_type="application/pdf")
+    response = http.post(f"{URL}/{claim.id}/attachments", {"file": other},
+                         HTTP_X_CSRFTOKEN=csrf, HTTP_IDEMPOTENCY_KEY="receipt-1")  # fmt: skip
+    assert response.status_code == 422  # the same key for another file

@@ -184,8 +184,11 @@ def test_accept_page__stale_version__form_error(web, send, receiver):
 
 def test_accept_page__without_the_version__refused(web, send, receiver):
     r = send()
-    response = web(receiver).post(reverse("referrals:act", args=[r.id, "accept"]), {})
+    response = web(receiver).post(reverse("referrals:act", args=[r.id, "accept"]), {"note": "x"})
     assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "The form lacks the version of the record: reload the page."
+    ]
     assert Referral.objects.get(pk=r.pk).status == ReferralStatus.SENT
 
 
