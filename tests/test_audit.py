@@ -344,3 +344,23 @@ def test_auditor_screen__reads_and_lists_merged_newest_first_a_page_at_a_time(we
     seen = [e.id for e in first.items + rest.items]
     assert len(first.items) == 100 and rest.next_cursor is None
     assert seen[1:] == expected  # after the auditor's own read of the first page
+
+
+def test_audit_record__postgresql__one_transaction_keeps_to_one_lane(counsellor):
+    """A transaction recording several events holds one lane, not one per event: holding
+    one while waiting for another could deadlock once every lane was busy."""
+    if connection.vendor != "postgresql":
+        pytest.skip("lanes are chosen on PostgreSQL (SQLite uses lane 1)")
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(id=lane) for lane in range(1, LANES + 1)], ignore_conflicts=True
+    )
+    with transaction.atomic():
+        events = [
+            audit_record(actor=counsellor, action="read", object_type="client", object_id=i)
+            for i in range(12)
+        ]
+        audit_record_many(actor=counsellor, action="read", object_type="client",
+                          items=[{"object_id": i} for i in range(3)])  # fmt: skip
+    lanes = set(AuditEvent.objects.filter(id__gte=events[0].id).values_list("lane", flat=True))
+    assert len(lanes) == 1
+    assert verify_chain().ok

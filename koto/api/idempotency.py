@@ -12,8 +12,8 @@ that sent it (the bearer token, or the browser session) and is kept for `KEPT_FO
 (`manage.py clear_idempotency_keys` clears older ones, nightly from cron). A stored answer
 is given again only while the user may still see every client it is about (else 404), and
 giving it is audited as a read of those clients. Requests without the header work as
-before. The write and its stored answer are one transaction, so the audit lanes a keyed
-write takes are held until its answer is stored. The header follows the IETF draft
+before. The write and its stored answer are one transaction, so the audit lane a keyed
+write takes (one: `koto.audit.services`) is held until its answer is stored. The header follows the IETF draft
 "The Idempotency-Key HTTP Header Field" (httpapi working group)."""
 
 import datetime as dt

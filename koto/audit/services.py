@@ -66,10 +66,12 @@ def _lock_lane() -> AuditChainHead:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT id, last_event_id, last_hash, last_seq FROM audit_auditchainhead "
-                "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED"
+                "ORDER BY id = %s DESC, random() LIMIT 1 FOR UPDATE SKIP LOCKED",
+                [getattr(connection, "koto_audit_lane", 0)],  # as `_LOCK_FREE_LANE_WITH_ID`
             )
             free = cursor.fetchone()
         if free:
+            connection.koto_audit_lane = free[0]
             return AuditChainHead(*free)
         lane = random.randint(1, LANES)  # noqa: S311 - spreading writers, not a secret
     else:
@@ -149,11 +151,16 @@ def _insert_listed(event_id: int, ids: list[int]) -> None:
 
 # One event on PostgreSQL in two statements instead of four: a free lane locked together
 # with the event's id, then the event written and the lane's head moved in one statement.
+# The lane this connection took last comes first: a transaction that records several events
+# (a keyed API write records its read and its write) then holds one lane, not one per
+# event, so it never waits for a lane while holding another (two such would deadlock once
+# all lanes were busy). A lane is never locked by another transaction here (SKIP LOCKED),
+# and its head is read afresh, so the preference is only a choice among free lanes.
 _LOCK_FREE_LANE_WITH_ID = (
     "SELECT h.id, h.last_event_id, h.last_hash, h.last_seq, "
     "nextval(pg_get_serial_sequence('audit_auditevent', 'id')) FROM "
     "(SELECT id, last_event_id, last_hash, last_seq FROM audit_auditchainhead "
-    "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) h"
+    "ORDER BY id = %s DESC, random() LIMIT 1 FOR UPDATE SKIP LOCKED) h"
 )
 _INSERT_EVENT, _EVENT_PARAMS = insert_statement(AuditEvent)
 _MOVE_HEAD = (
@@ -171,13 +178,14 @@ _APPEND_ONE_LISTED = (
 def _append_one(event: AuditEvent, listed: list[int]) -> None:
     """`_append` of a single event on PostgreSQL, the same chain in fewer round trips."""
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_FREE_LANE_WITH_ID)
+        cursor.execute(_LOCK_FREE_LANE_WITH_ID, [getattr(connection, "koto_audit_lane", 0)])
         row = cursor.fetchone()
     if row is None:  # every lane busy (or none yet): wait for one, as `_lock_lane` does
         _append(_lock_lane(), [event])
         _insert_listed(event.id, listed)
         return
     lane, _last_event, prev, seq, event.id = row
+    connection.koto_audit_lane = lane
     event.lane, event.seq, event.prev_hash = lane, seq + 1, prev
     event.hash = event_hash(prev, event_payload(event))
     head = [event.id, event.hash, event.seq, lane]
