@@ -117,9 +117,10 @@ def test_another_organisations_client__404_and_the_key_not_kept(client, bearer, 
     assert not IdempotencyKey.objects.exists()
 
 
-def test_unauthenticated__401_and_nothing_kept(client, counsellor):
+@pytest.mark.parametrize("key", ["k4", "with space"])
+def test_unauthenticated__401_whatever_the_key_and_nothing_kept(client, counsellor, key):
     c = make_client(counsellor)
-    response = _meeting(client, c.id, {"HTTP_AUTHORIZATION": "Bearer koto_x_wrong"}, key="k4")
+    response = _meeting(client, c.id, {"HTTP_AUTHORIZATION": "Bearer koto_x_wrong"}, key=key)
     assert response.status_code == 401
     assert not IdempotencyKey.objects.exists()
 

@@ -114,11 +114,11 @@ def idempotent(authenticators):
             key = request.headers.get(HEADER)
             if key is None or request.method not in METHODS:
                 return run(request, *args, **kwargs)
+            who = _who(request, authenticators)
+            if who is None:  # the operation answers 401 (or 403), whatever the key
+                return run(request, *args, **kwargs)
             if not _KEY.fullmatch(key):
                 return _refused(_("Give 1 to 255 visible ASCII characters, such as a UUID."))
-            who = _who(request, authenticators)
-            if who is None:
-                return run(request, *args, **kwargs)
             user, credential = who
             fingerprint = _fingerprint(request)
             key = hashlib.sha256(key.encode()).hexdigest()  # the caller's text is not kept
