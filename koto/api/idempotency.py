@@ -8,32 +8,31 @@ such as a UUID), the request is answered with the first one's stored answer and 
 method, path or body is refused (422 naming the header); a key whose first request is
 still running waits for it (PostgreSQL's unique index). Only successful answers (2xx) are
 kept: after an error the key may be used again. A key belongs to the user and credential
-that sent it (the bearer token, or the browser session) and is kept for `KEPT_FOR`
+that sent it (the bearer token, or the browser session) and is kept for `koto.api.services.KEPT_FOR`
 (`manage.py clear_idempotency_keys` clears older ones, nightly from cron). A stored answer
 is given again only while the user may still see every client it is about (else 404), and
 giving it is audited as a read of those clients. Requests without the header work as
 before. The write and its stored answer are one transaction, so the audit lane a keyed
-write takes (one: `koto.audit.services`) is held until its answer is stored. The header follows the IETF draft
-"The Idempotency-Key HTTP Header Field" (httpapi working group)."""
+write takes (one: `koto.audit.services`) is held until its answer is stored. The records
+are written by `koto.api.services`. The header follows the IETF draft "The Idempotency-Key
+HTTP Header Field" (httpapi working group)."""
 
-import datetime as dt
 import functools
 import hashlib
 import json
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from koto.api.models import IdempotencyKey
+from koto.api.services import key_answered, key_claim, key_released
 from koto.audit.services import audit_record, clients_audited
 from koto.clients.selectors import client_list_for
-from koto.core import clock
 
 HEADER = "Idempotency-Key"
-KEPT_FOR = dt.timedelta(hours=24)
 METHODS = ("POST", "PATCH")
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -123,46 +122,30 @@ def idempotent(authenticators):
             fingerprint = _fingerprint(request)
             key = hashlib.sha256(key.encode()).hexdigest()  # the caller's text is not kept
             with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        row = IdempotencyKey.objects.create(
-                            credential=credential, key=key, fingerprint=fingerprint,
-                            created_at=clock.now(), user_id=user.pk,
+                row, new = key_claim(
+                    credential=credential, key=key, fingerprint=fingerprint, user_id=user.pk
+                )
+                if not new:
+                    if row.fingerprint != fingerprint:
+                        return _refused(
+                            _("This key was used for another request: use a new key "
+                              "for each write."),
+                            code="idempotency_key_reused",
                         )  # fmt: skip
-                except IntegrityError:  # sent before (or being sent: this waited for it)
-                    row = IdempotencyKey.objects.select_for_update().get(
-                        credential=credential, key=key
-                    )
-                    if row.created_at >= clock.now() - KEPT_FOR:
-                        if row.fingerprint != fingerprint:
-                            return _refused(
-                                _("This key was used for another request: use a new key "
-                                  "for each write."),
-                                code="idempotency_key_reused",
-                            )  # fmt: skip
-                        return _replay(row, user, request)
-                    row.fingerprint, row.created_at, row.status = fingerprint, clock.now(), None
-                    row.save(update_fields=["fingerprint", "created_at", "status"])
+                    return _replay(row, user, request)
                 with clients_audited() as client_ids:
                     response = run(request, *args, **kwargs)
                 if transaction.get_rollback():  # the write failed within: all is undone
                     return response
                 if 200 <= response.status_code < 300 and not response.streaming:
-                    row.status = response.status_code
-                    row.content_type = response.get("Content-Type", "")
-                    row.body = response.content
-                    row.client_ids = sorted(client_ids)
-                    row.save(update_fields=["status", "content_type", "body", "client_ids"])
+                    key_answered(
+                        row, status=response.status_code, client_ids=client_ids,
+                        content_type=response.get("Content-Type", ""), body=response.content,
+                    )  # fmt: skip
                 else:  # not done: the key may be used again
-                    row.delete()
+                    key_released(row)
             return response
 
         return wrapper
 
     return decorator
-
-
-def clear_expired() -> int:
-    """Delete the keys older than `KEPT_FOR` (their stored answers hold personal data)."""
-    deleted, _rows = IdempotencyKey.objects.filter(created_at__lt=clock.now() - KEPT_FOR).delete()
-    return deleted

@@ -9,7 +9,8 @@ from koto.core import clock
 class IdempotencyKey(models.Model):
     """A write sent with an `Idempotency-Key` header and the answer it got, so that the same
     request sent again with the same key (a retry after a timeout) gets the same answer
-    instead of writing twice (`koto.api.idempotency`). Kept for `KEPT_FOR`, then cleared
+    instead of writing twice (`koto.api.idempotency`; written by `koto.api.services`).
+    Kept for `KEPT_FOR`, then cleared
     (`manage.py clear_idempotency_keys`)."""
 
     # whose key: a digest of the credential that sent it (the bearer token or the session)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from koto.api.idempotency import KEPT_FOR, clear_expired
+from koto.api.services import KEPT_FOR, keys_clear_expired
 
 
 class Command(BaseCommand):
@@ -10,5 +10,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        deleted = clear_expired()
+        deleted = keys_clear_expired()
         self.stdout.write(f"Deleted {deleted} idempotency keys older than {KEPT_FOR}.")
