@@ -298,6 +298,12 @@ class Report:
     rows: list[ReportRow]
     months: dict[int, list[MonthTotal]] = field(default_factory=dict)  # organisation id →
     persons_without_residence: int = 0
+    # (organisation id, quarter 1–4) → persons paid in that quarter: a whole year's report
+    # with `per_month` counts them for the stored quarters (`koto.funding.services`)
+    quarter_persons: dict[tuple[int, int], int] = field(default_factory=dict)
+    # when the figures were computed, if they were read from the rollup refresh's store;
+    # None: computed now from the client records
+    computed_at: dt.datetime | None = None
 
     @property
     def unconfirmed(self) -> bool:
@@ -378,22 +384,17 @@ def _earliest_start(span: Span) -> dt.date:
     return dt.date(first.year - max_period_years(), first.month, 1)
 
 
-def _candidates(span: Span, municipality_ids: list[int] | None):
+def persons_without_residence(span: Span) -> int:
     """Clients whose residence basis can give compensation and whose first kotikunta date
-    can put a month of `span` inside the period."""
-    qs = (
-        Client.objects.filter(residence_basis__in=COMPENSATED_BASES)
+    can put a month of `span` inside the period, but who have no residence history: no
+    municipality can be paid for them (the national report counts them)."""
+    return (
+        Client.objects.filter(residence_basis__in=COMPENSATED_BASES, residences__isnull=True)
         .annotate(kotikunta_on=Coalesce(F("first_home_municipality_on"), F("home_municipality_on")))
         .filter(kotikunta_on__isnull=False, kotikunta_on__gte=_earliest_start(span))
         .filter(kotikunta_on__lte=span.last_first_day)
+        .count()
     )
-    if municipality_ids is not None:
-        qs = qs.filter(
-            id__in=Residence.objects.filter(municipality_id__in=municipality_ids).values(
-                "client_id"
-            )
-        )
-    return qs
 
 
 def _stream(span: Span, municipality_ids: list[int] | None, chunk_size: int, ident: bool):
@@ -474,8 +475,10 @@ def compensation_report(
     persons: dict[int, int] = defaultdict(int)  # recipient organisation id → persons
     month_diff: dict[tuple[int, str, int], int] = defaultdict(int)  # (municipality, band, i)
     month_persons: dict[tuple[int, int], int] = defaultdict(int)  # (recipient, i)
+    quarter_persons: dict[tuple[int, int], int] = defaultdict(int)  # (organisation, 1–4)
     bands_for_year = {y: tables[y].bands for y in tables}.__getitem__
     first, last = span.first_index, span.last_index
+    by_quarter = per_month and first % 12 == 0 and last == first + 11
     runs = calc.runs
     period_cache: dict[tuple[str, dt.date], tuple[dt.date, dt.date] | None] = {}
     stream = _stream(span, municipality_ids, chunk_size, detail is not None)
@@ -514,6 +517,21 @@ def compensation_report(
             for run, recipient_id, _kind in calc.recipients(run_list, municipalities=munis):
                 month_persons[(recipient_id, run.first_index)] += 1
                 month_persons[(recipient_id, run.first_index + run.months)] -= 1
+        if by_quarter:
+            # counted as the rows' persons are, over the runs that touch each quarter
+            touched = {
+                (mid, q)
+                for mid, _y, _b, i, n in run_list
+                for q in range((i - first) // 3 + 1, (i + n - 1 - first) // 3 + 2)
+            }
+            regions = set()
+            for mid, q in touched:
+                quarter_persons[(mid, q)] += 1
+                region = munis[mid].welfare_region_id
+                if region is not None:
+                    regions.add((region, q))
+            for key in regions:
+                quarter_persons[key] += 1
         if detail is not None:
             pays = list(
                 calc.payments(run_list, municipalities=munis, rates_for_year=tables.__getitem__)
@@ -560,10 +578,11 @@ def compensation_report(
     for r in rows:
         r.amount = r.amount.quantize(calc.CENT)
     report = Report(span=span, parameters_used=used, rows=rows)
+    if by_quarter:
+        wanted = {r.organisation_id for r in rows}
+        report.quarter_persons = {k: n for k, n in quarter_persons.items() if k[0] in wanted}
     report.persons_without_residence = (
-        _candidates(span, municipality_ids).filter(residences__isnull=True).count()
-        if municipality_ids is None
-        else 0
+        persons_without_residence(span) if municipality_ids is None else 0
     )
     if per_month:
         for row in rows:

@@ -209,3 +209,38 @@ class ExpectedMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.year}-{self.month:02d}: {self.amount}"
+
+
+class ExpectedPeriod(models.Model):
+    """Calculated compensation of one organisation for a whole year (`quarter` 0) or one of
+    its quarters, as the last rollup refresh computed it beside `ExpectedMonth`: the report
+    and the API read these instead of streaming every candidate client on each request.
+    `persons` are the persons paid in the period (not the sum of the months'); the keys as
+    in `ExpectedMonth`."""
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()  # 0: the whole year
+    kind = models.CharField(max_length=24)  # the recipient kind of the report's row
+    persons = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    rates_key = models.CharField(max_length=64)
+    organisation_key = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organisation", "year", "quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "year", "quarter"], name="funding_expected_period_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quarter__lte=4), name="funding_expected_period_quarter"
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "quarter"], name="funding_period_year_q")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.year} Q{self.quarter}: {self.amount}"

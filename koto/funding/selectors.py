@@ -20,13 +20,16 @@ from koto.funding.compensation import (
     MonthTotal,
     RateUsed,
     Report,
+    ReportRow,
     Span,
     compensation_report,
     organisation_keys,
+    persons_without_residence,
     rates_for_year,
     rates_key,
 )
-from koto.funding.models import Claim, ClaimAttachment, ExpectedMonth
+from koto.funding.models import Claim, ClaimAttachment, ExpectedMonth, ExpectedPeriod
+from koto.organisations.models import Organisation, OrganisationKind
 
 
 def claim_list_for(*, user) -> QuerySet[Claim]:
@@ -142,6 +145,20 @@ class StoredExpected:
 STORED_MAX_AGE = dt.timedelta(hours=26)
 
 
+def _fresh(rows, year: int, used: list[RateUsed]) -> bool:
+    """Stored rows (`ExpectedMonth`, `ExpectedPeriod`) may be shown as current: written
+    within a day, with today's amounts and rules and paying municipalities."""
+    if not rows:
+        return False
+    if clock.now() - min(r.computed_at for r in rows) > STORED_MAX_AGE:
+        return False  # the refresh has not run for a day: do not show old figures as current
+    key = rates_key(year, used)
+    org_keys = organisation_keys(sorted({r.organisation_id for r in rows}))
+    return all(
+        r.rates_key == key and r.organisation_key == org_keys[r.organisation_id] for r in rows
+    )
+
+
 def stored_expected_for(*, user, year: int) -> StoredExpected | None:
     """The viewer's organisation's stored months of `year`, or None when there are none,
     they are incomplete, older than a day, or computed with other amounts, rules or paying
@@ -153,12 +170,8 @@ def stored_expected_for(*, user, year: int) -> StoredExpected | None:
     rows = list(ExpectedMonth.objects.filter(organisation_id=org_id, year=year).order_by("month"))
     if [r.month for r in rows] != list(range(1, 13)):
         return None
-    if clock.now() - min(r.computed_at for r in rows) > STORED_MAX_AGE:
-        return None  # the refresh has not run for a day: do not show old figures as current
     _table, used = rates_for_year(year)
-    key = rates_key(year, used)
-    org_key = organisation_keys([org_id])[org_id]
-    if any(r.rates_key != key or r.organisation_key != org_key for r in rows):
+    if not _fresh(rows, year, used):
         return None
     return StoredExpected(
         year=year,
@@ -166,3 +179,95 @@ def stored_expected_for(*, user, year: int) -> StoredExpected | None:
         computed_at=min(r.computed_at for r in rows),
         parameters_used=used,
     )
+
+
+def _stored_part(span: Span) -> tuple[int, int, int | None] | None:
+    """(year, quarter 0–4, month or None) of a span the store holds: a whole year, one of
+    its quarters or one month; None for any other span."""
+    first, last = span.first_index, span.last_index
+    year, offset = divmod(first, 12)
+    if last == first:
+        return year, offset // 3 + 1, offset + 1
+    if offset % 3 == 0 and last == first + 2:
+        return year, offset // 3 + 1, None
+    if offset == 0 and last == first + 11:
+        return year, 0, None
+    return None
+
+
+def _stored_report(span: Span, organisation: Organisation | None) -> Report | None:
+    """The report of `span` from the rollup refresh's store, for one organisation (with
+    its months) or every one; None when the store cannot answer it as computed now."""
+    part = _stored_part(span)
+    if part is None:
+        return None
+    year, quarter, month = part
+    _table, used = rates_for_year(year)
+    periods = ExpectedPeriod.objects.filter(year=year)
+    if organisation is not None:
+        periods = periods.filter(organisation=organisation)
+        months = list(
+            ExpectedMonth.objects.filter(organisation=organisation, year=year).order_by("month")
+        )
+        if [m.month for m in months] != list(range(1, 13)):
+            return None
+        periods = list(periods.order_by("quarter"))
+        if [p.quarter for p in periods] != [0, 1, 2, 3, 4] or not _fresh(
+            months + periods, year, used
+        ):
+            return None
+        of_part = [p for p in periods if p.quarter == (0 if month else quarter)]
+    else:
+        months = list(ExpectedMonth.objects.filter(year=year, month=month)) if month else []
+        of_part = list(periods.filter(quarter=0 if month else quarter))
+        if not _fresh(of_part + months, year, used):
+            return None
+    names = {
+        oid: (code, name)
+        for oid, code, name in Organisation.objects.filter(
+            id__in=[p.organisation_id for p in of_part]
+        ).values_list("id", "code", "name_fi")
+    }
+    by_month = {m.organisation_id: m for m in months if m.month == month}
+    rows = []
+    for p in of_part:
+        persons, amount = p.persons, p.amount
+        if month:
+            m = by_month.get(p.organisation_id)
+            persons, amount = (m.persons, m.amount) if m else (0, Decimal("0.00"))
+        if organisation is None and not persons and not amount:
+            continue  # as computed now: an organisation paid nothing in the span has no row
+        rows.append(
+            ReportRow(p.organisation_id, *names[p.organisation_id], p.kind, persons, amount)
+        )
+    rows.sort(key=lambda r: (r.organisation, r.kind))
+    report = Report(
+        span=span, parameters_used=used, rows=rows, computed_at=min(r.computed_at for r in of_part)
+    )
+    if organisation is not None:
+        report.months[organisation.id] = [
+            MonthTotal(year, m.month, m.persons, m.amount)
+            for m in months
+            if span.first_index <= year * 12 + m.month - 1 <= span.last_index
+        ]
+    else:
+        report.persons_without_residence = persons_without_residence(span)
+    return report
+
+
+def compensation_for(*, user, span: Span, live: bool = False) -> Report:
+    """The compensation report of `span` for the viewer's organisation (a municipality or
+    welfare region, with its months) or, for the State's authorities, of every one. Read
+    from the rollup refresh's store when it holds the span as it would be computed now
+    (`Report.computed_at` says when), else, or when asked (`live`), computed from the
+    client records: 0.4 s for Lahti, 1.6 s for Helsinki at a million clients. Raises
+    DomainError when no amounts are known for a year of the span."""
+    if not permissions.can_manage_funding(user):
+        raise NotFound("funding")
+    org = user.active_membership.organisation
+    if org.kind not in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION):
+        org = None
+    stored = None if live else _stored_report(span, org)
+    if stored is not None:
+        return stored
+    return compensation_report(span=span, organisation=org, per_month=org is not None)

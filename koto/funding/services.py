@@ -22,6 +22,7 @@ from koto.funding.models import (
     ClaimSection,
     ClaimStatus,
     ExpectedMonth,
+    ExpectedPeriod,
 )
 from koto.organisations.models import Organisation, OrganisationKind
 
@@ -273,38 +274,64 @@ def claim_total(claim: Claim) -> Decimal:
 def expected_months_store(
     *, report: Report, year: int, organisation_ids: list[int] | None, computed_at: dt.datetime
 ) -> int:
-    """Replace the stored expected months of `year` by those of `report` (computed with
-    `per_month` over the whole year): of every organisation (`None`; organisations absent
-    from the report lose their months) or of these. Called by the rollup refresh (task
-    worker) in its transaction; derived figures, not personal data, so not audited."""
+    """Replace the stored expected months and periods (the year, its quarters) of `year` by
+    those of `report` (computed with `per_month` over the whole year): of every
+    organisation (`None`; organisations absent from the report lose theirs) or of these.
+    Called by the rollup refresh (task worker) in its transaction; derived figures, not
+    personal data, so not audited."""
     if report.span.first_index != year * 12 or report.span.last_index != year * 12 + 11:
         raise ValueError(f"the report does not cover the year {year}")
     key = rates_key(year, report.parameters_used)
-    stale = ExpectedMonth.objects.filter(year=year)
+    stale_months = ExpectedMonth.objects.filter(year=year)
+    stale_periods = ExpectedPeriod.objects.filter(year=year)
     if organisation_ids is not None:
-        stale = stale.filter(organisation_id__in=organisation_ids)
-    months_of = {
-        oid: months
-        for oid, months in report.months.items()
-        if organisation_ids is None or oid in organisation_ids
-    }
-    org_keys = organisation_keys(list(months_of))
+        stale_months = stale_months.filter(organisation_id__in=organisation_ids)
+        stale_periods = stale_periods.filter(organisation_id__in=organisation_ids)
     rows = [
-        ExpectedMonth(
-            organisation_id=oid, year=year, month=m.month, persons=m.persons, amount=m.amount,
-            rates_key=key, organisation_key=org_keys[oid], computed_at=computed_at,
-        )
-        for oid, months in months_of.items()
-        for m in months
-    ]  # fmt: skip
+        r for r in report.rows if organisation_ids is None or r.organisation_id in organisation_ids
+    ]
+    org_keys = organisation_keys([r.organisation_id for r in rows])
+    months, periods = [], []
+    for row in rows:
+        oid = row.organisation_id
+        stored = dict(rates_key=key, organisation_key=org_keys[oid], computed_at=computed_at)
+        of_row = report.months.get(oid, [])
+        months += [
+            ExpectedMonth(
+                organisation_id=oid, year=year, month=m.month, persons=m.persons,
+                amount=m.amount, **stored,
+            )
+            for m in of_row
+        ]  # fmt: skip
+        periods.append(
+            ExpectedPeriod(
+                organisation_id=oid, year=year, quarter=0, kind=row.kind,
+                persons=row.persons, amount=row.amount, **stored,
+            )
+        )  # fmt: skip
+        for q in range(1, 5):
+            periods.append(
+                ExpectedPeriod(
+                    organisation_id=oid, year=year, quarter=q, kind=row.kind,
+                    persons=report.quarter_persons.get((oid, q), 0),
+                    amount=sum(
+                        (m.amount for m in of_row if (m.month - 1) // 3 + 1 == q),
+                        Decimal("0.00"),
+                    ),
+                    **stored,
+                )
+            )  # fmt: skip
     with transaction.atomic():
-        stale.delete()
-        ExpectedMonth.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+        stale_months.delete()
+        stale_periods.delete()
+        ExpectedMonth.objects.bulk_create(months, batch_size=2000)
+        ExpectedPeriod.objects.bulk_create(periods, batch_size=2000)
+    return len(months) + len(periods)
 
 
 def expected_months_prune(*, before: dt.datetime) -> int:
     """Remove months a full refresh did not write again (computed before it started): an
     organisation that no longer receives anything, a year without known amounts."""
-    deleted, _ = ExpectedMonth.objects.filter(computed_at__lt=before).delete()
-    return deleted
+    months, _ = ExpectedMonth.objects.filter(computed_at__lt=before).delete()
+    periods, _ = ExpectedPeriod.objects.filter(computed_at__lt=before).delete()
+    return months + periods

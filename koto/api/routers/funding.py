@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpResponse
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from koto.api.types import Day, In
@@ -12,7 +12,7 @@ from koto.audit.services import audit_record
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
-from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, Span, compensation_report
+from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, Span
 from koto.funding.models import Claim
 from koto.funding.reconciliation import parse_statement, reconcile
 from koto.organisations.models import OrganisationKind
@@ -53,6 +53,10 @@ class ReportOut(Schema):
     parameters_used: list[RateOut]
     rows: list[RowOut]
     months: list[MonthOut]
+    as_of: dt.datetime | None = Field(
+        None,
+        description="When the rollup refresh computed these figures; null: computed now.",
+    )
 
 
 class ClaimIn(In):
@@ -184,17 +188,19 @@ def compensation(
     year: int = Query(..., ge=FIRST_AMOUNT_YEAR, le=LAST_YEAR),
     quarter: int | None = Query(None, ge=1, le=4),
     month: int | None = Query(None, ge=1, le=12),
+    live: bool = Query(False, description="Compute now rather than read the stored figures."),
 ):
     """The viewer's organisation (a municipality or welfare region), per month; `quarter`
-    (1–4) or `month` (1–12) narrows the period."""
+    (1–4) or `month` (1–12) narrows the period. Read from the figures the rollup refresh
+    stored (`as_of`) when they are as they would be computed now, else computed now."""
     user = request.auth
     if not permissions.can_manage_funding(user):
         raise NotFound("funding")
     org = user.active_membership.organisation
     if org.kind not in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION):
         raise NotFound("funding")
-    report = compensation_report(
-        span=Span.of(year, quarter=quarter, month=month), organisation=org, per_month=True
+    report = selectors.compensation_for(
+        user=user, span=Span.of(year, quarter=quarter, month=month), live=live
     )
     data = report.as_dict()
     return {
@@ -204,6 +210,7 @@ def compensation(
         "parameters_used": [r.as_dict() for r in report.parameters_used],
         "rows": [r.as_dict() for r in report.rows],
         "months": [m.__dict__ for m in report.months.get(org.id, [])],
+        "as_of": report.computed_at,
     }
 
 

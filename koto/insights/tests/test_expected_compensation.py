@@ -1,6 +1,7 @@
-"""The rollup refresh stores each organisation's expected compensation per month, the same
-figures as computed live; the funding overview reads them, and computes live when asked,
-when none are stored or when the yearly amounts changed since."""
+"""The rollup refresh stores each organisation's expected compensation per month, and per
+year and quarter, the same figures as computed live; the funding overview, the report and
+the compensation API read them, and compute live when asked, when none are stored or when
+the yearly amounts changed since."""
 
 import datetime as dt
 from decimal import Decimal
@@ -14,8 +15,9 @@ from koto.clients.selectors import client_get_for
 from koto.clients.services import client_update
 from koto.core import clock
 from koto.core.roles import Role
+from koto.funding import selectors
 from koto.funding.compensation import Span, compensation_report
-from koto.funding.models import CompensationRate, ExpectedMonth
+from koto.funding.models import CompensationRate, ExpectedMonth, ExpectedPeriod
 from koto.funding.services import expected_months_store
 from koto.insights import rollups
 from tests.factories import make_client, member, move_residence
@@ -250,3 +252,181 @@ def test_store__not_a_whole_year__refused(lahti):
     with pytest.raises(ValueError):
         expected_months_store(report=report, year=2026, organisation_ids=None,
                               computed_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC))  # fmt: skip
+
+
+# ------------------------------------------------------------- the report and the API
+
+
+@pytest.fixture
+def people(person, lahti, heinola):
+    """Lahti and Heinola residents whose months change within 2026 in every way the
+    figures can: arriving, a seventh birthday, a period ending, moving away and back."""
+    person(kotikunta_on=D(2026, 3, 1))
+    person(kotikunta_on=D(2025, 6, 1), birth=D(2019, 5, 1))  # seven in May 2026
+    person(kotikunta_on=D(2025, 1, 1), moves=[("111", D(2026, 7, 15))])
+    person(kotikunta_on=D(2023, 2, 1))  # the period ends in 2026
+    person(kotikunta_on=D(2026, 5, 1), municipality="111")
+    # Heinola, Lahti from February, Heinola again from April: in both in Q1 and Q2, but
+    # one person of the welfare region
+    person(
+        kotikunta_on=D(2025, 9, 1), municipality="111",
+        moves=[("398", D(2026, 2, 10)), ("111", D(2026, 4, 20))],
+    )  # fmt: skip
+    gone = person(kotikunta_on=D(2026, 1, 1))
+    gone.residences.all().delete()  # no residence history: counted apart, paid to no one
+    return 7
+
+
+def spans(year: int) -> list[Span]:
+    return [
+        Span.of(year),
+        *(Span.of(year, quarter=q) for q in range(1, 5)),
+        *(Span.of(year, month=m) for m in range(1, 13)),
+    ]
+
+
+def figures(report) -> tuple:
+    return (
+        [r.as_dict() for r in report.rows],
+        {oid: list(months) for oid, months in report.months.items()},
+        report.persons_without_residence,
+        [u.as_dict() for u in report.parameters_used],
+    )
+
+
+def test_stored_report__every_span_equals_the_live_report(
+    people, lahti, heinola, region, manager, national, heinola_counsellor
+):
+    rollups.refresh(full=True)
+    heinola_manager = member(heinola, Role.MANAGER, username="heinola.manager")
+    region_manager = member(region, Role.MANAGER, username="region.manager")
+    for user, org in ((manager, lahti), (heinola_manager, heinola), (region_manager, region)):
+        for year in (2025, 2026):
+            for span in spans(year):
+                stored = selectors.compensation_for(user=user, span=span)
+                assert stored.computed_at is not None, (org, span)
+                live = compensation_report(span=span, organisation=org, per_month=True)
+                assert figures(stored) == figures(live), (org.code, span)
+    # the State's view: every organisation, and the candidates without a residence history
+    for span in spans(2026):
+        stored = selectors.compensation_for(user=national, span=span)
+        assert stored.computed_at is not None, span
+        assert figures(stored) == figures(compensation_report(span=span)), span
+    whole = selectors.compensation_for(user=national, span=Span.of(2026))
+    assert whole.persons_without_residence == 1
+    # the quarters count persons, not person-months: the one moving to and fro is one
+    # person of the welfare region in Q1, though paid by both municipalities
+    q1 = {r.organisation: r.persons for r in whole_quarter(national, 1).rows}
+    assert q1["398"] + q1["111"] == q1["hva-ph"] + 1
+    assert ExpectedPeriod.objects.filter(year=2026).count() == 3 * 5
+
+
+def whole_quarter(user, q):
+    return selectors.compensation_for(user=user, span=Span.of(2026, quarter=q))
+
+
+def test_stored_report__a_span_the_store_cannot_answer__computed_live(people, manager, lahti):
+    rollups.refresh(full=True)
+    # 2027 has no refresh yet (the year has not begun); the rates carry forward
+    report = selectors.compensation_for(user=manager, span=Span.of(2027))
+    assert report.computed_at is None
+    assert figures(report) == figures(
+        compensation_report(span=Span.of(2027), organisation=lahti, per_month=True)
+    )
+
+
+def test_report_page__stored__no_client_rows_read(web, finance, people, lahti):
+    rollups.refresh(full=True)
+    http = web(finance)
+    with CaptureQueriesContext(connection) as ctx:
+        r = http.get("/funding/report/", {"year": 2026, "quarter": 3})
+    assert r.status_code == 200
+    report = r.context["report"]
+    assert report.computed_at is not None
+    assert (
+        figures(report)[0]
+        == figures(compensation_report(span=Span.of(2026, quarter=3), organisation=lahti))[0]
+    )
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "clients_residence" not in sql
+    assert "clients_client" not in sql
+    html = r.content.decode()
+    assert "Figures as of" in html
+    assert 'href="?year=2026&amp;quarter=3&amp;live=1"' in html
+
+
+def test_report_page__live_on_request__shows_what_the_store_does_not_yet(
+    web, finance, people, person
+):
+    rollups.refresh(full=True)
+    person(kotikunta_on=D(2026, 10, 1))  # after the refresh
+    http = web(finance)
+    stored = http.get("/funding/report/", {"year": 2026})
+    live = http.get("/funding/report/", {"year": 2026, "live": "1"})
+    assert live.context["report"].computed_at is None
+    assert "Calculated now from the client records." in live.content.decode()
+    assert live.context["report"].rows[0].persons == stored.context["report"].rows[0].persons + 1
+
+
+def test_report_page__state_view__names_persons_without_residence(web, national, people):
+    rollups.refresh(full=True)
+    r = web(national).get("/funding/report/", {"year": 2026})
+    assert r.context["report"].computed_at is not None
+    assert {row.organisation for row in r.context["report"].rows} == {"398", "111", "hva-ph"}
+    assert "1 person could be compensated but has no residence history" in r.content.decode()
+
+
+def test_api__stored_then_live__same_figures(web, finance, people):
+    rollups.refresh(full=True)
+    http = web(finance)
+    stored = http.get("/api/v1/funding/compensation", {"year": 2026, "quarter": 2})
+    live = http.get("/api/v1/funding/compensation", {"year": 2026, "quarter": 2, "live": "true"})
+    assert stored.status_code == live.status_code == 200
+    stored, live = stored.json(), live.json()
+    assert stored.pop("as_of") is not None
+    assert live.pop("as_of") is None
+    assert stored == live
+    assert [m["month"] for m in stored["months"]] == [4, 5, 6]
+
+
+def test_api__refresh_stopped_for_a_day__computed_live(web, finance, people):
+    rollups.refresh(full=True)
+    with clock.frozen(clock.now() + dt.timedelta(hours=27)):
+        r = web(finance).get("/api/v1/funding/compensation", {"year": 2026})
+    assert r.json()["as_of"] is None
+
+
+def test_stored_report__programme_switched_off_since__computed_live(
+    people, manager, national, lahti
+):
+    rollups.refresh(full=True)
+    lahti.has_integration_programme = False
+    lahti.save(update_fields=["has_integration_programme"])
+    assert selectors.compensation_for(user=manager, span=Span.of(2026)).computed_at is None
+    # the State's view holds Lahti's row too: all of it is computed live
+    assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at is None
+
+
+def test_incremental_refresh__updates_the_stored_periods(person, manager, lahti):
+    person(kotikunta_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        person(kotikunta_on=D(2026, 9, 1))
+        rollups.refresh()
+    q4 = selectors.compensation_for(user=manager, span=Span.of(2026, quarter=4))
+    assert q4.computed_at is not None
+    assert q4.rows[0].persons == 2
+    assert figures(q4) == figures(
+        compensation_report(span=Span.of(2026, quarter=4), organisation=lahti, per_month=True)
+    )
+
+
+def test_full_refresh__periods_no_longer_computed__removed(person, lahti):
+    c = person(kotikunta_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    assert ExpectedPeriod.objects.filter(organisation=lahti).count() == 5  # 2026: year, quarters
+    c.residences.all().delete()
+    Client.objects.filter(id=c.id).delete()
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        rollups.refresh(full=True)
+    assert not ExpectedPeriod.objects.filter(organisation=lahti).exists()
