@@ -439,6 +439,81 @@ def _stream(span: Span, municipality_ids: list[int] | None, chunk_size: int, ide
         yield head + (res,)
 
 
+def recipient_kind(organisation: Organisation) -> str:
+    """The kind of a report row of a municipality or welfare region."""
+    if organisation.kind == OrganisationKind.WELFARE_REGION:
+        return calc.WELFARE_REGION
+    if organisation.region_code == ALAND_REGION_CODE:
+        return calc.MUNICIPALITY_ALAND
+    return calc.MUNICIPALITY
+
+
+def zero_row(organisation: Organisation) -> ReportRow:
+    """The row of an organisation paid nothing in the span."""
+    return ReportRow(
+        organisation.id, organisation.code, organisation.name_fi,
+        recipient_kind(organisation), 0, Decimal(0),
+    )  # fmt: skip
+
+
+def _count_month_persons(diff: dict, run_list, munis) -> None:
+    """One person's months per recipient into `diff` (+1 where paying starts, -1 after it
+    ends): each recipient's runs merged first, so a person counts once a month however
+    many runs pay the recipient that month (residences that overlap on a first day)."""
+    if len(run_list) == 1:
+        mid, _y, _b, i, n = run_list[0]
+        m = munis[mid]
+        if m.has_programme:
+            diff[(mid, i)] += 1
+            diff[(mid, i + n)] -= 1
+        if m.welfare_region_id is not None:
+            diff[(m.welfare_region_id, i)] += 1
+            diff[(m.welfare_region_id, i + n)] -= 1
+        return
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for run, recipient_id, _kind in calc.recipients(run_list, municipalities=munis):
+        spans[recipient_id].append((run.first_index, run.first_index + run.months))
+    for recipient_id, intervals in spans.items():
+        intervals.sort()
+        start, end = intervals[0]
+        for a, b in intervals[1:]:
+            if a > end:
+                diff[(recipient_id, start)] += 1
+                diff[(recipient_id, end)] -= 1
+                start, end = a, b
+            elif b > end:
+                end = b
+        diff[(recipient_id, start)] += 1
+        diff[(recipient_id, end)] -= 1
+
+
+def _count_quarter_persons(counts: dict, run_list, munis, first: int) -> None:
+    """One person into `counts` per (organisation, quarter 1–4 of the year starting at
+    month index `first`), as the rows' persons are counted: every municipality with a run
+    in the quarter and its welfare region, once each."""
+    if len(run_list) == 1:
+        mid, _y, _b, i, n = run_list[0]
+        region = munis[mid].welfare_region_id
+        for q in range((i - first) // 3 + 1, (i + n - 1 - first) // 3 + 2):
+            counts[(mid, q)] += 1
+            if region is not None:
+                counts[(region, q)] += 1
+        return
+    touched = {
+        (mid, q)
+        for mid, _y, _b, i, n in run_list
+        for q in range((i - first) // 3 + 1, (i + n - 1 - first) // 3 + 2)
+    }
+    regions = set()
+    for mid, q in touched:
+        counts[(mid, q)] += 1
+        region = munis[mid].welfare_region_id
+        if region is not None:
+            regions.add((region, q))
+    for pair in regions:
+        counts[pair] += 1
+
+
 def compensation_report(
     *,
     span: Span,
@@ -514,24 +589,9 @@ def compensation_report(
                 month_diff[(mid, band, i)] += 1
                 month_diff[(mid, band, i + n)] -= 1
             # who is paid, not how much: the amounts come from `counts` at the end
-            for run, recipient_id, _kind in calc.recipients(run_list, municipalities=munis):
-                month_persons[(recipient_id, run.first_index)] += 1
-                month_persons[(recipient_id, run.first_index + run.months)] -= 1
+            _count_month_persons(month_persons, run_list, munis)
         if by_quarter:
-            # counted as the rows' persons are, over the runs that touch each quarter
-            touched = {
-                (mid, q)
-                for mid, _y, _b, i, n in run_list
-                for q in range((i - first) // 3 + 1, (i + n - 1 - first) // 3 + 2)
-            }
-            regions = set()
-            for mid, q in touched:
-                quarter_persons[(mid, q)] += 1
-                region = munis[mid].welfare_region_id
-                if region is not None:
-                    regions.add((region, q))
-            for key in regions:
-                quarter_persons[key] += 1
+            _count_quarter_persons(quarter_persons, run_list, munis, first)
         if detail is not None:
             pays = list(
                 calc.payments(run_list, municipalities=munis, rates_for_year=tables.__getitem__)
@@ -564,16 +624,7 @@ def compensation_report(
         if only is None or oid == only
     ]
     if organisation is not None and not rows:
-        kind = (
-            calc.WELFARE_REGION
-            if organisation.kind == OrganisationKind.WELFARE_REGION
-            else calc.MUNICIPALITY_ALAND
-            if organisation.region_code == ALAND_REGION_CODE
-            else calc.MUNICIPALITY
-        )
-        rows = [
-            ReportRow(organisation.id, organisation.code, organisation.name_fi, kind, 0, Decimal(0))
-        ]
+        rows = [zero_row(organisation)]
     rows.sort(key=lambda r: (r.organisation, r.kind))
     for r in rows:
         r.amount = r.amount.quantize(calc.CENT)

@@ -1,6 +1,7 @@
 """Who may do what with State compensation. Visibility itself is in selectors."""
 
 from koto.core.roles import Perm
+from koto.organisations.models import NATIONAL_KINDS, OrganisationKind
 
 
 def _org_id(user):
@@ -10,6 +11,18 @@ def _org_id(user):
 
 def can_manage_funding(user) -> bool:
     return user.is_authenticated and user.has_perm_in_org(Perm.FUNDING_MANAGE)
+
+
+def can_view_compensation_report(user) -> bool:
+    """A municipality's or welfare region's finance users see its own report; the State's
+    authorities (KEHA, the regional State authorities) see every organisation's."""
+    m = getattr(user, "active_membership", None)
+    return (
+        can_manage_funding(user)
+        and m is not None
+        and m.organisation.kind
+        in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION, *NATIONAL_KINDS)
+    )
 
 
 def can_decide_claims(user) -> bool:

@@ -14,7 +14,13 @@ from koto.clients.models import Meeting
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.funding import permissions
-from koto.funding.compensation import Report, organisation_keys, rates_key
+from koto.funding.compensation import (
+    MonthTotal,
+    Report,
+    organisation_keys,
+    rates_key,
+    zero_row,
+)
 from koto.funding.models import (
     Claim,
     ClaimAttachment,
@@ -276,7 +282,8 @@ def expected_months_store(
 ) -> int:
     """Replace the stored expected months and periods (the year, its quarters) of `year` by
     those of `report` (computed with `per_month` over the whole year): of every
-    organisation (`None`; organisations absent from the report lose theirs) or of these.
+    organisation (`None`: every municipality and welfare region, zeros for those absent
+    from the report) or of these.
     Called by the rollup refresh (task worker) in its transaction; derived figures, not
     personal data, so not audited."""
     if report.span.first_index != year * 12 or report.span.last_index != year * 12 + 11:
@@ -290,12 +297,26 @@ def expected_months_store(
     rows = [
         r for r in report.rows if organisation_ids is None or r.organisation_id in organisation_ids
     ]
+    if any(r.organisation_id not in report.months for r in rows):
+        raise ValueError("the report was computed without its months (per_month)")
+    if organisation_ids is None:
+        # every municipality and welfare region, those paid nothing with zeros: the State's
+        # view can then tell an organisation paid nothing from one the refresh has not seen
+        paid = {r.organisation_id for r in rows}
+        rows += [
+            zero_row(o)
+            for o in Organisation.objects.filter(
+                kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION]
+            ).exclude(id__in=paid)
+        ]
     org_keys = organisation_keys([r.organisation_id for r in rows])
     months, periods = [], []
     for row in rows:
         oid = row.organisation_id
         stored = dict(rates_key=key, organisation_key=org_keys[oid], computed_at=computed_at)
-        of_row = report.months.get(oid, [])
+        of_row = report.months.get(oid) or [
+            MonthTotal(year, m, 0, Decimal("0.00")) for m in range(1, 13)
+        ]
         months += [
             ExpectedMonth(
                 organisation_id=oid, year=year, month=m.month, persons=m.persons,

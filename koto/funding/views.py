@@ -28,6 +28,18 @@ def _require(check) -> None:
         raise Http404
 
 
+def _page(request, template: str, context: dict):
+    """A page of the section, with the links of its navigation the viewer may open."""
+    user = request.user
+    nav = {
+        "overview": permissions.can_view_funding(user),
+        "report": permissions.can_view_compensation_report(user),
+        "reconcile": permissions.can_manage_funding(user),
+        "claims": permissions.can_view_funding(user),
+    }
+    return render(request, template, {**context, "nav": nav})
+
+
 def _chart(months) -> dict:
     """Bars of a simple SVG chart: heights relative to the largest month."""
     top = max((m.amount for m in months), default=0) or 1
@@ -63,12 +75,12 @@ def overview(request):
                 chart=_chart(months),
                 as_of=stored.computed_at if stored is not None else None,
             )
-    return render(request, "funding/overview.html", context)
+    return _page(request, "funding/overview.html", context)
 
 
 @login_required
 def report(request):
-    _require(permissions.can_manage_funding(request.user))
+    _require(permissions.can_view_compensation_report(request.user))
     form = forms.PeriodForm(request.GET or {"year": clock.today().year})
     result = error = None
     if form.is_valid():
@@ -82,7 +94,7 @@ def report(request):
     live_query = urlencode(
         {"year": form.data.get("year", ""), "quarter": form.data.get("quarter") or "", "live": 1}
     )
-    return render(
+    return _page(
         request,
         "funding/report.html",
         {"form": form, "report": result, "error": error, "live_query": live_query},
@@ -108,14 +120,14 @@ def reconcile_view(request):
                 actor=request.user, action="export", object_type="keha_reconciliation",
                 object_id=f"{org.code}-{form.cleaned_data['year']}",
             )  # fmt: skip
-    return render(request, "funding/reconcile.html", {"form": form, "result": result})
+    return _page(request, "funding/reconcile.html", {"form": form, "result": result})
 
 
 @login_required
 def claim_list(request):
     _require(permissions.can_view_funding(request.user))
     page = page_at(selectors.claim_page_for, request.GET.get("cursor"), user=request.user)
-    return render(
+    return _page(
         request,
         "funding/claims.html",
         {"page": page, "can_create": permissions.can_manage_funding(request.user)},
@@ -168,7 +180,7 @@ def _detail_context(request, claim, **forms_):
 @login_required
 def claim_detail(request, claim_id: int):
     claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
-    return render(request, "funding/claim_detail.html", _detail_context(request, claim))
+    return _page(request, "funding/claim_detail.html", _detail_context(request, claim))
 
 
 OPERATIONS = {

@@ -31,11 +31,15 @@ from koto.insights.models import (
     RefreshState,
 )
 from koto.insights.statistics import kaplan_meier, survival_at, wilson_interval
-from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
+from koto.organisations.models import (
+    NATIONAL_KINDS,
+    EmploymentArea,
+    Organisation,
+    OrganisationKind,
+)
 from koto.organisations.selectors import organisation_names
 
 SUPPRESS_BELOW = 5
-NATIONAL_KINDS = (OrganisationKind.REGIONAL_STATE_AUTHORITY, OrganisationKind.KEHA)
 FOLLOW_UP_MONTHS = (6, 12, 24)
 # Amounts that are not counts of people (euros, hours): never suppressed.
 NOT_PERSONS = MONEY | {Metric.ATTENDANCE_HOURS}

@@ -24,6 +24,11 @@ class OrganisationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+#: The State's authorities, whose staff see the whole country's figures (dashboards, the
+#: compensation report): the ELY / vitality centres and KEHA.
+NATIONAL_KINDS = (OrganisationKind.REGIONAL_STATE_AUTHORITY, OrganisationKind.KEHA)
+
+
 class Organisation(TimeStampedModel):
     """An authority or other body. A municipality carries its official 3-digit code and its
     welfare region; a regional State authority is an ELY centre until 2025 and a vitality

@@ -14,13 +14,15 @@ from koto.clients.models import Client
 from koto.clients.selectors import client_get_for
 from koto.clients.services import client_update
 from koto.core import clock
+from koto.core.errors import NotFound
 from koto.core.roles import Role
 from koto.funding import selectors
 from koto.funding.compensation import Span, compensation_report
 from koto.funding.models import CompensationRate, ExpectedMonth, ExpectedPeriod
 from koto.funding.services import expected_months_store
 from koto.insights import rollups
-from tests.factories import make_client, member, move_residence
+from koto.organisations.models import OrganisationKind
+from tests.factories import OrganisationFactory, make_client, member, move_residence
 
 D = dt.date
 BORN = dt.date(1990, 1, 1)
@@ -189,7 +191,7 @@ def test_incremental_refresh__a_move_updates_both_municipalities(
     c = person(kotikunta_on=D(2025, 1, 1))
     person(kotikunta_on=D(2025, 1, 1))
     rollups.refresh(full=True)
-    assert stored_months(heinola) == []
+    assert stored_months(heinola) == [(m, 0, Decimal("0.00")) for m in range(1, 13)]
     # the client moves to Heinola in July; Heinola is not responsible for the client
     with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
         client_update(
@@ -244,7 +246,9 @@ def test_full_refresh__months_no_longer_computed__removed(person, lahti):
     Client.objects.filter(id=c.id).delete()
     with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
         rollups.refresh(full=True)
-    assert stored_months(lahti) == []
+    # paid nothing now: zeros, written by this refresh (a year without amounts is removed)
+    assert stored_months(lahti) == [(m, 0, Decimal("0.00")) for m in range(1, 13)]
+    assert not ExpectedMonth.objects.filter(computed_at__lt=clock.now()).exists()
 
 
 def test_store__not_a_whole_year__refused(lahti):
@@ -421,12 +425,86 @@ def test_incremental_refresh__updates_the_stored_periods(person, manager, lahti)
     )
 
 
-def test_full_refresh__periods_no_longer_computed__removed(person, lahti):
+def test_full_refresh__every_municipality_and_region_stored__zeros_when_paid_nothing(
+    person, lahti, heinola, region, manager, keha
+):
     c = person(kotikunta_on=D(2026, 3, 1))
     rollups.refresh(full=True)
-    assert ExpectedPeriod.objects.filter(organisation=lahti).count() == 5  # 2026: year, quarters
+    # every year with amounts (2023–2026), the year and its quarters, for all three
+    assert ExpectedPeriod.objects.filter(organisation=heinola).count() == 4 * 5
+    assert not ExpectedPeriod.objects.filter(organisation=keha).exists()
+    assert ExpectedPeriod.objects.get(organisation=lahti, year=2026, quarter=1).persons == 1
     c.residences.all().delete()
     Client.objects.filter(id=c.id).delete()
     with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
         rollups.refresh(full=True)
-    assert not ExpectedPeriod.objects.filter(organisation=lahti).exists()
+        assert ExpectedPeriod.objects.get(organisation=lahti, year=2026, quarter=0).amount == 0
+        # Lahti's own report is read from the store, zeros as computed now
+        report = selectors.compensation_for(user=manager, span=Span.of(2026, quarter=1))
+        assert report.computed_at is not None
+        assert figures(report) == figures(
+            compensation_report(span=Span.of(2026, quarter=1), organisation=lahti, per_month=True)
+        )
+
+
+def test_state_view__a_municipality_added_since_the_full_refresh__computed_live(
+    people, national, region
+):
+    rollups.refresh(full=True)
+    assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at
+    OrganisationFactory(code="098", name_fi="Hollola", welfare_region=region)
+    report = selectors.compensation_for(user=national, span=Span.of(2026))
+    assert report.computed_at is None
+
+
+def test_state_view__aland_programme_switched_on_since__computed_live(
+    people, national, lahti_counsellor
+):
+    aland = OrganisationFactory(
+        code="478", name_fi="Maarianhamina", region_code="21", has_integration_programme=False
+    )
+    make_client(
+        lahti_counsellor, residence_basis="asylum", birth_date=BORN,
+        first_permit_on=D(2023, 1, 1), home_municipality_code="478",
+        home_municipality_on=D(2026, 1, 1),
+    )  # fmt: skip
+    rollups.refresh(full=True)
+    stored = selectors.compensation_for(user=national, span=Span.of(2026))
+    assert "478" not in {r.organisation for r in stored.rows}
+    aland.has_integration_programme = True
+    aland.save(update_fields=["has_integration_programme"])
+    report = selectors.compensation_for(user=national, span=Span.of(2026))
+    assert report.computed_at is None
+    assert "478" in {r.organisation for r in report.rows}
+
+
+def test_month_persons__residences_overlapping_on_a_first_day__one_person(
+    person, lahti, heinola, region
+):
+    # a move recorded as starting before the current residence began leaves a one-day
+    # residence on the first of March beside the new one (clients.services)
+    c = person(kotikunta_on=D(2025, 1, 1), moves=[("111", D(2026, 3, 1))])
+    c.residences.filter(to_on__isnull=True).update(from_on=D(2026, 3, 1))
+    c.residences.filter(municipality__code="398").update(to_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    region_manager = member(region, Role.MANAGER, username="region.manager")
+    march = Span.of(2026, month=3)
+    stored = selectors.compensation_for(user=region_manager, span=march)
+    live = compensation_report(span=march, organisation=region, per_month=True)
+    assert stored.computed_at is not None
+    assert figures(stored) == figures(live)
+    assert stored.rows[0].persons == 1
+    assert stored.months[region.id][0].persons == 1
+
+
+def test_report_page__only_own_or_state_authority__others_404(web, people, keha):
+    ngo = OrganisationFactory(code="ngo-1", kind=OrganisationKind.NGO, name_fi="Yhdistys")
+    ngo_manager = member(ngo, Role.MANAGER, username="ngo.manager")
+    http = web(ngo_manager)
+    assert http.get("/funding/report/", {"year": 2026}).status_code == 404
+    assert http.get("/api/v1/funding/compensation", {"year": 2026}).status_code == 404
+    overview = http.get("/funding/")
+    assert overview.status_code == 200
+    assert 'href="/funding/report/"' not in overview.content.decode()
+    with pytest.raises(NotFound):
+        selectors.compensation_for(user=ngo_manager, span=Span.of(2026))
