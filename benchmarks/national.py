@@ -135,19 +135,22 @@ PAGES = [
 ]
 # As the manager at KEHA: the whole country, Helsinki's welfare region and employment area
 # (a city's that has one when Helsinki has none in the reference data).
-NATIONAL_PAGES = [
-    ("dashboard_national", "/insights/?scope=national&" + PERIOD),
-    ("dashboard_region", "/insights/?scope=region:{region_id}&" + PERIOD),
-    ("dashboard_area", "/insights/?scope=area:{area_id}&" + PERIOD),
+NATIONAL_PAGES = [  # name, path template, kind (selects the target)
+    ("dashboard_national", "/insights/?scope=national&" + PERIOD, "dashboard"),
+    ("dashboard_region", "/insights/?scope=region:{region_id}&" + PERIOD, "dashboard"),
+    ("dashboard_area", "/insights/?scope=area:{area_id}&" + PERIOD, "dashboard"),
     (
         "dashboard_national_filtered",
         "/insights/?scope=national&" + PERIOD + "&target_group=protection&language=ar"
         "&age_band=18_29",
+        "dashboard",
     ),
-    ("impact_national", "/insights/impact/?scope=national&" + PERIOD),
-    ("export_csv_national", "/insights/export.csv?scope=national&" + PERIOD),
-    ("api_dashboard_national", "/api/v1/insights/dashboard?scope=national&" + PERIOD),
-    ("api_impact_national", "/api/v1/insights/impact?scope=national&" + PERIOD),
+    ("impact_national", "/insights/impact/?scope=national&" + PERIOD, "dashboard"),
+    ("export_csv_national", "/insights/export.csv?scope=national&" + PERIOD, "dashboard"),
+    ("api_dashboard_national", "/api/v1/insights/dashboard?scope=national&" + PERIOD, "dashboard"),
+    ("api_impact_national", "/api/v1/insights/impact?scope=national&" + PERIOD, "dashboard"),
+    # the State's compensation report: every municipality and welfare region
+    ("funding_report_national", "/funding/report/?year={year}", "manager"),
 ]
 # API GET operations come from the OpenAPI schema; these add realistic query strings.
 API_QUERY = {"/api/v1/clients/": "q={q}"}
@@ -589,13 +592,13 @@ def page_benchmark(args, counts: dict) -> dict:
         cities = [Persona(PERSONAS[1][1], rng), Persona(PERSONAS[0][1], rng)]
         for key in ("region_id", "area_id"):
             national.constants[key] = next((c.constants[key] for c in cities if c.constants.get(key)), "")  # fmt: skip
-        for name, template in NATIONAL_PAGES:
-            record(f"{name}__{national.key}", bench_url(national, template, "dashboard", args.requests))  # fmt: skip
+        for name, template, kind in NATIONAL_PAGES:
+            record(f"{name}__{national.key}", bench_url(national, template, kind, args.requests))  # fmt: skip
         # The dashboards' sums are cached until the next refresh (docs/insights.md): the
         # first view of a scope and period after a refresh, measured with the cache emptied.
         from django.core.cache import cache
 
-        for name, template in NATIONAL_PAGES[:1]:
+        for name, template, _kind in NATIONAL_PAGES[:1]:
             record(f"{name}_uncached__{national.key}", bench_url(national, template, "dashboard", args.requests, before_each=cache.clear))  # fmt: skip
     else:
         print(f"(no user {NATIONAL_MANAGER}: national dashboards not measured)", flush=True)
