@@ -36,6 +36,8 @@ ALAND_REGION_CODE = "21"
 COMPENSATED_BASES = sorted(
     b.value for b in (*PROTECTION_BASES, ResidenceBasis.TEMPORARY_PROTECTION)
 )
+#: The organisations calculated compensation is paid to.
+RECIPIENT_KINDS = (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION)
 RECIPIENT_KIND = {
     calc.MUNICIPALITY: OrganisationKind.MUNICIPALITY,
     calc.MUNICIPALITY_ALAND: OrganisationKind.MUNICIPALITY,
@@ -364,7 +366,7 @@ class OrgIndex:
         self.info: dict[int, tuple[str, str]] = {}
         self.by_code: dict[str, int] = {}
         rows = Organisation.objects.filter(
-            kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION]
+            kind__in=RECIPIENT_KINDS
         ).values_list(
             "id", "code", "name_fi", "kind", "region_code", "has_integration_programme",
             "welfare_region_id",
@@ -490,12 +492,15 @@ def _count_month_persons(diff: dict, run_list, munis) -> None:
 def _count_quarter_persons(counts: dict, run_list, munis, first: int) -> None:
     """One person into `counts` per (organisation, quarter 1–4 of the year starting at
     month index `first`), as the rows' persons are counted: every municipality with a run
-    in the quarter and its welfare region, once each."""
+    in the quarter that has an integration programme (one without has no row: it is paid
+    nothing) and the welfare region of every one, once each."""
     if len(run_list) == 1:
         mid, _y, _b, i, n = run_list[0]
-        region = munis[mid].welfare_region_id
+        m = munis[mid]
+        region = m.welfare_region_id
         for q in range((i - first) // 3 + 1, (i + n - 1 - first) // 3 + 2):
-            counts[(mid, q)] += 1
+            if m.has_programme:
+                counts[(mid, q)] += 1
             if region is not None:
                 counts[(region, q)] += 1
         return
@@ -506,10 +511,11 @@ def _count_quarter_persons(counts: dict, run_list, munis, first: int) -> None:
     }
     regions = set()
     for mid, q in touched:
-        counts[(mid, q)] += 1
-        region = munis[mid].welfare_region_id
-        if region is not None:
-            regions.add((region, q))
+        m = munis[mid]
+        if m.has_programme:
+            counts[(mid, q)] += 1
+        if m.welfare_region_id is not None:
+            regions.add((m.welfare_region_id, q))
     for pair in regions:
         counts[pair] += 1
 

@@ -1,7 +1,8 @@
 """Who may do what with State compensation. Visibility itself is in selectors."""
 
 from koto.core.roles import Perm
-from koto.organisations.models import NATIONAL_KINDS, OrganisationKind
+from koto.funding.compensation import RECIPIENT_KINDS
+from koto.organisations.models import NATIONAL_KINDS
 
 
 def _org_id(user):
@@ -20,8 +21,7 @@ def can_view_compensation_report(user) -> bool:
     return (
         can_manage_funding(user)
         and m is not None
-        and m.organisation.kind
-        in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION, *NATIONAL_KINDS)
+        and m.organisation.kind in (*RECIPIENT_KINDS, *NATIONAL_KINDS)
     )
 
 

@@ -17,6 +17,7 @@ from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
 from koto.funding import permissions
 from koto.funding.compensation import (
+    RECIPIENT_KINDS,
     MonthTotal,
     RateUsed,
     Report,
@@ -29,7 +30,7 @@ from koto.funding.compensation import (
     rates_key,
 )
 from koto.funding.models import Claim, ClaimAttachment, ExpectedMonth, ExpectedPeriod
-from koto.organisations.models import NATIONAL_KINDS, Organisation, OrganisationKind
+from koto.organisations.models import NATIONAL_KINDS, Organisation
 
 
 def claim_list_for(*, user) -> QuerySet[Claim]:
@@ -223,9 +224,7 @@ def _stored_report(span: Span, organisation: Organisation | None) -> Report | No
         # every municipality and welfare region is stored (zeros when paid nothing): one
         # missing, or one more, was added or removed since the last full refresh
         if {p.organisation_id for p in of_part} != set(
-            Organisation.objects.filter(
-                kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION]
-            ).values_list("id", flat=True)
+            Organisation.objects.filter(kind__in=RECIPIENT_KINDS).values_list("id", flat=True)
         ):
             return None
         if month and {m.organisation_id for m in months} != {p.organisation_id for p in of_part}:

@@ -15,6 +15,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.funding import permissions
 from koto.funding.compensation import (
+    RECIPIENT_KINDS,
     MonthTotal,
     Report,
     organisation_keys,
@@ -305,9 +306,7 @@ def expected_months_store(
         paid = {r.organisation_id for r in rows}
         rows += [
             zero_row(o)
-            for o in Organisation.objects.filter(
-                kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION]
-            ).exclude(id__in=paid)
+            for o in Organisation.objects.filter(kind__in=RECIPIENT_KINDS).exclude(id__in=paid)
         ]
     org_keys = organisation_keys([r.organisation_id for r in rows])
     months, periods = [], []

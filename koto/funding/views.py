@@ -28,7 +28,7 @@ def _require(check) -> None:
         raise Http404
 
 
-def _page(request, template: str, context: dict):
+def _page(request, template: str, context: dict, *, status: int = 200):
     """A page of the section, with the links of its navigation the viewer may open."""
     user = request.user
     nav = {
@@ -37,7 +37,7 @@ def _page(request, template: str, context: dict):
         "reconcile": permissions.can_manage_funding(user),
         "claims": permissions.can_view_funding(user),
     }
-    return render(request, template, {**context, "nav": nav})
+    return render(request, template, {**context, "nav": nav}, status=status)
 
 
 def _chart(months) -> dict:
@@ -252,7 +252,7 @@ def claim_act(request, claim_id: int, operation: str):
             apply_domain_errors(form, e)
     if any(f.errors for f in bound.values()):
         claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
-        return render(
+        return _page(
             request, "funding/claim_detail.html", _detail_context(request, claim, **bound),
             status=422,
         )  # fmt: skip

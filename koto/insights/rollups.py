@@ -32,7 +32,7 @@ from koto.clients.models import Client, Residence
 from koto.core import clock
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
-from koto.funding.compensation import Span, compensation_report
+from koto.funding.compensation import RECIPIENT_KINDS, Span, compensation_report
 from koto.funding.models import Claim, ClaimLine, ClaimStatus
 from koto.funding.services import expected_months_prune, expected_months_store
 from koto.guidance.models import Contact, ContactReason
@@ -464,7 +464,7 @@ def _count_money(c: Counter, org_ids, today: dt.date):
                 reports = []
                 for o in Organisation.objects.filter(
                     id__in=orgs,
-                    kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION],
+                    kind__in=RECIPIENT_KINDS,
                 ):
                     r = compensation_report(span=Span.of(year), organisation=o, per_month=True)
                     reports.append(r)

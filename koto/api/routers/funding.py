@@ -12,10 +12,9 @@ from koto.audit.services import audit_record
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
-from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, Span
+from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, RECIPIENT_KINDS, Span
 from koto.funding.models import Claim
 from koto.funding.reconciliation import parse_statement, reconcile
-from koto.organisations.models import OrganisationKind
 
 router = Router(tags=["funding"])
 
@@ -197,7 +196,7 @@ def compensation(
     if not permissions.can_manage_funding(user):
         raise NotFound("funding")
     org = user.active_membership.organisation
-    if org.kind not in (OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION):
+    if org.kind not in RECIPIENT_KINDS:
         raise NotFound("funding")
     report = selectors.compensation_for(
         user=user, span=Span.of(year, quarter=quarter, month=month), live=live

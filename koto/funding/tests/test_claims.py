@@ -88,6 +88,11 @@ def test_claim_pages__journey_in_views(web, claim, finance, decider):
     r = c.post(f"/funding/claims/{claim.id}/decide/",
                {"approved_amount": "900", "decided_on": "2026-11-20", "note": ""})  # fmt: skip
     assert r.status_code == 422
+    # the page given again keeps the section's links the decider may open
+    assert r.context["nav"] == {
+        "overview": True, "report": False, "reconcile": False, "claims": True,
+    }  # fmt: skip
+    assert b'href="/funding/claims/"' in r.content
     r = c.post(f"/funding/claims/{claim.id}/decide/",
                {"approved_amount": "400", "decided_on": "2026-11-30", "note": "ok"})  # fmt: skip
     assert r.status_code == 302

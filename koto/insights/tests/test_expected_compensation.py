@@ -244,11 +244,12 @@ def test_full_refresh__months_no_longer_computed__removed(person, lahti):
     assert stored_months(lahti)
     c.residences.all().delete()
     Client.objects.filter(id=c.id).delete()
-    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+    second = clock.now() + dt.timedelta(minutes=5)
+    with clock.frozen(second):
         rollups.refresh(full=True)
     # paid nothing now: zeros, written by this refresh (a year without amounts is removed)
     assert stored_months(lahti) == [(m, 0, Decimal("0.00")) for m in range(1, 13)]
-    assert not ExpectedMonth.objects.filter(computed_at__lt=clock.now()).exists()
+    assert set(ExpectedMonth.objects.values_list("computed_at", flat=True)) == {second}
 
 
 def test_store__not_a_whole_year__refused(lahti):
@@ -452,7 +453,8 @@ def test_state_view__a_municipality_added_since_the_full_refresh__computed_live(
 ):
     rollups.refresh(full=True)
     assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at
-    OrganisationFactory(code="098", name_fi="Hollola", welfare_region=region)
+    # no welfare region: no stored organisation's fingerprint changes, only the set
+    OrganisationFactory(code="098", name_fi="Hollola")
     report = selectors.compensation_for(user=national, span=Span.of(2026))
     assert report.computed_at is None
 
@@ -508,3 +510,34 @@ def test_report_page__only_own_or_state_authority__others_404(web, people, keha)
     assert 'href="/funding/report/"' not in overview.content.decode()
     with pytest.raises(NotFound):
         selectors.compensation_for(user=ngo_manager, span=Span.of(2026))
+
+
+def test_incremental_refresh__municipality_without_programme__stored_as_computed_live(
+    people, national, region, lahti_counsellor
+):
+    no_programme = OrganisationFactory(
+        code="099", name_fi="Ei ohjelmaa", welfare_region=region, has_integration_programme=False
+    )
+    make_client(
+        lahti_counsellor, residence_basis="asylum", birth_date=BORN,
+        first_permit_on=D(2023, 1, 1), home_municipality_code="099",
+        home_municipality_on=D(2026, 1, 1),
+    )  # fmt: skip
+    rollups.refresh(full=True)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        make_client(
+            lahti_counsellor, residence_basis="asylum", birth_date=BORN,
+            first_permit_on=D(2023, 1, 1), home_municipality_code="099",
+            home_municipality_on=D(2026, 4, 1),
+        )  # fmt: skip
+        result = rollups.refresh()
+        assert result["full"] is False
+        own = member(no_programme, Role.MANAGER, username="099.manager")
+        for span in spans(2026):
+            stored = selectors.compensation_for(user=own, span=span)
+            assert stored.computed_at is not None, span
+            live = compensation_report(span=span, organisation=no_programme, per_month=True)
+            assert figures(stored) == figures(live), span
+            state = selectors.compensation_for(user=national, span=span)
+            assert state.computed_at is not None, span
+            assert figures(state) == figures(compensation_report(span=span)), span

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from koto.audit.services import audit_record
 from koto.core.errors import DomainError
-from koto.funding.compensation import DetailRow, Span, compensation_report
-from koto.organisations.models import Organisation, OrganisationKind
+from koto.funding.compensation import RECIPIENT_KINDS, DetailRow, Span, compensation_report
+from koto.organisations.models import Organisation
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if organisation:
             org = Organisation.objects.filter(
                 code=organisation,
-                kind__in=[OrganisationKind.MUNICIPALITY, OrganisationKind.WELFARE_REGION],
+                kind__in=RECIPIENT_KINDS,
             ).first()
             if org is None:
                 raise CommandError(
