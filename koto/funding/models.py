@@ -180,24 +180,32 @@ class ClaimAttachment(models.Model):
         return self.name
 
 
-class ExpectedMonth(models.Model):
-    """Expected calculated compensation of one organisation (a municipality or a welfare
-    region) for one month, as the last rollup refresh computed it (`koto.insights`, run by
-    the task worker): the overview reads these instead of streaming every candidate client
-    on each request. `rates_key` fingerprints the amounts and rules used, `organisation_key`
-    the municipalities paying into the organisation, so a changed amount or a programme
-    switched off makes the stored months stale at once."""
+class StoredFigures(models.Model):
+    """Calculated compensation of one organisation (a municipality or a welfare region) as
+    the last rollup refresh computed it (`koto.insights`, run by the task worker), so that
+    pages read these instead of streaming every candidate client on each request.
+    `rates_key` fingerprints the amounts and rules used, `organisation_key` the
+    municipalities paying into the organisation, so a changed amount or a programme
+    switched off makes the stored figures stale at once."""
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
     )
     year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
     persons = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     rates_key = models.CharField(max_length=64)
     organisation_key = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class ExpectedMonth(StoredFigures):
+    """One month's (the overview, the API's months)."""
+
+    month = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["organisation", "year", "month"]
@@ -211,24 +219,12 @@ class ExpectedMonth(models.Model):
         return f"{self.organisation_id} {self.year}-{self.month:02d}: {self.amount}"
 
 
-class ExpectedPeriod(models.Model):
-    """Calculated compensation of one organisation for a whole year (`quarter` 0) or one of
-    its quarters, as the last rollup refresh computed it beside `ExpectedMonth`: the report
-    and the API read these instead of streaming every candidate client on each request.
-    `persons` are the persons paid in the period (not the sum of the months'); the keys as
-    in `ExpectedMonth`."""
+class ExpectedPeriod(StoredFigures):
+    """A whole year's (`quarter` 0) or one of its quarters' (the report, the API), beside
+    the months; `persons` are the persons paid in the period, not the sum of the months'."""
 
-    organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
-    )
-    year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()  # 0: the whole year
     kind = models.CharField(max_length=24)  # the recipient kind of the report's row
-    persons = models.PositiveIntegerField()
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    rates_key = models.CharField(max_length=64)
-    organisation_key = models.CharField(max_length=64)
-    computed_at = models.DateTimeField()
 
     class Meta:
         ordering = ["organisation", "year", "quarter"]
