@@ -267,11 +267,11 @@ def _stored_report(span: Span, organisation: Organisation | None) -> Report | No
 def compensation_for(*, user, span: Span, live: bool = False) -> Report:
     """The compensation report of `span` for the viewer's organisation (a municipality or
     welfare region, with its months) or, for the State's authorities (`NATIONAL_KINDS`),
-    of every one; NotFound for anyone else. Read
-    from the rollup refresh's store when it holds the span as it would be computed now
-    (`Report.computed_at` says when), else, or when asked (`live`), computed from the
-    client records: 0.4 s for Lahti, 1.6 s for Helsinki at a million clients. Raises
-    DomainError when no amounts are known for a year of the span."""
+    of every one; NotFound for anyone else. Read from the rollup refresh's store when it
+    holds the span as it would be computed now (`Report.computed_at` says when), else, or
+    when asked (`live`), computed from the client records (at a million clients 0.4 s for
+    Lahti, 1.6 s for Helsinki, 3 s for the State's view). Raises DomainError when no
+    amounts are known for a year of the span."""
     if not permissions.can_view_compensation_report(user):
         raise NotFound("funding")
     org = user.active_membership.organisation
