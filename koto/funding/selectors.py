@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from koto.audit.services import audit_record
 from koto.core import clock
-from koto.core.errors import NotFound
+from koto.core.errors import DomainError, NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
 from koto.funding import permissions
@@ -180,6 +180,34 @@ def stored_expected_for(*, user, year: int) -> StoredExpected | None:
         computed_at=min(r.computed_at for r in rows),
         parameters_used=used,
     )
+
+
+def stored_years_stale(years) -> bool:
+    """Whether the stored figures of any of `years` (those with known amounts) are no
+    longer what a refresh would write: a municipality or welfare region added or removed,
+    another amount or rule, other paying municipalities (a programme switched on or off).
+    An incremental refresh recomputes only organisations with changed rows and would leave
+    them stale until the nightly full one (`koto.insights.rollups`)."""
+    current = set(
+        Organisation.objects.filter(kind__in=RECIPIENT_KINDS).values_list("id", flat=True)
+    )
+    org_keys = organisation_keys(sorted(current))
+    for year in years:
+        try:
+            _table, used = rates_for_year(year)
+        except DomainError:
+            continue  # no amounts known: nothing is stored for the year
+        key = rates_key(year, used)
+        rows = list(
+            ExpectedPeriod.objects.filter(year=year, quarter=0).values_list(
+                "organisation_id", "rates_key", "organisation_key"
+            )
+        )
+        if {oid for oid, _r, _o in rows} != current:
+            return True
+        if any(r != key or o != org_keys[oid] for oid, r, o in rows):
+            return True
+    return False
 
 
 def _stored_part(span: Span) -> tuple[int, int, int | None] | None:

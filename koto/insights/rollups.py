@@ -34,6 +34,7 @@ from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
 from koto.funding.compensation import RECIPIENT_KINDS, Span, compensation_report
 from koto.funding.models import Claim, ClaimLine, ClaimStatus
+from koto.funding.selectors import stored_years_stale
 from koto.funding.services import expected_months_prune, expected_months_store
 from koto.guidance.models import Contact, ContactReason
 from koto.insights.dimensions import (
@@ -54,6 +55,9 @@ from koto.placement.models import AgreementStatus, Placement, PlacementAgreement
 from koto.plans.models import IntegrationPlan, Outcome, PlanStatus
 
 FIRST_MONTH = dt.date(2023, 1, 1)  # the dashboards' history starts here
+#: An incremental refresh runs in full when the stored compensation is stale, but not within
+#: this time of the last full run (`_refresh`).
+MONEY_RETRY = dt.timedelta(hours=1)
 SUCCESS = (Outcome.EMPLOYED, Outcome.STUDYING)
 # Services used during a plan, strongest first: a plan counts under the first it used.
 SERVICE_ORDER = (
@@ -769,6 +773,15 @@ def _refresh(
     t0 = time.perf_counter()
     today = clock.today()
     full = full or state.watermark_at is None or state.full_requested_at is not None
+    if (
+        not full
+        and (state.full_refreshed_at is None or started_at - state.full_refreshed_at > MONEY_RETRY)
+        and stored_years_stale(range(FIRST_MONTH.year, today.year + 1))
+    ):
+        # the stored compensation no longer matches amounts, rules or organisations edited
+        # since (an administrator's change touches every organisation at once); at most one
+        # such full run an hour, should the store stay stale for another reason
+        full = True
     if full:
         # Contacts logged up to the watermark are counted by their time, those after it by
         # id (a contact committed during the count is left to the next refresh, not

@@ -541,3 +541,46 @@ def test_incremental_refresh__municipality_without_programme__stored_as_computed
             state = selectors.compensation_for(user=national, span=span)
             assert state.computed_at is not None, span
             assert figures(state) == figures(compensation_report(span=span)), span
+
+
+def test_incremental_refresh__amounts_changed_since__runs_in_full__store_current_again(
+    people, national
+):
+    full_at = clock.now() + dt.timedelta(minutes=1)  # after the clients were written
+    with clock.frozen(full_at):
+        rollups.refresh(full=True)
+    # an administrator enters the decree's amount for 2026 after the full refresh
+    CompensationRate.objects.update_or_create(
+        year=2026, recipient="municipality", age_band="7_or_over",
+        defaults={"annual_amount": Decimal("2400"), "source": "VNA 1/2026", "confirmed": True},
+    )  # fmt: skip
+    assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at is None
+    with clock.frozen(full_at + dt.timedelta(minutes=5)):
+        # within the hour of the last full run: not again; no client changed, so the
+        # incremental refresh recomputes no organisation and the store stays stale
+        assert rollups.refresh()["full"] is False
+        assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at is None
+    with clock.frozen(full_at + dt.timedelta(minutes=65)):
+        result = rollups.refresh()
+        assert result["full"] is True, result
+        stored = selectors.compensation_for(user=national, span=Span.of(2026))
+        assert stored.computed_at is not None
+        assert figures(stored) == figures(compensation_report(span=Span.of(2026)))
+    with clock.frozen(full_at + dt.timedelta(minutes=130)):
+        assert rollups.refresh()["full"] is False  # current again: incremental
+
+
+def test_incremental_refresh__programme_switched_on_since__runs_in_full(people, national, lahti):
+    lahti.has_integration_programme = False
+    lahti.save(update_fields=["has_integration_programme"])
+    full_at = clock.now() + dt.timedelta(minutes=1)  # after the clients were written
+    with clock.frozen(full_at):
+        rollups.refresh(full=True)
+    lahti.has_integration_programme = True
+    lahti.save(update_fields=["has_integration_programme"])
+    with clock.frozen(full_at + dt.timedelta(minutes=5)):
+        assert rollups.refresh()["full"] is False
+        assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at is None
+    with clock.frozen(full_at + dt.timedelta(minutes=65)):
+        assert rollups.refresh()["full"] is True
+        assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at
