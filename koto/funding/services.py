@@ -279,14 +279,21 @@ def claim_total(claim: Claim) -> Decimal:
 
 
 def expected_months_store(
-    *, report: Report, year: int, organisation_ids: list[int] | None, computed_at: dt.datetime
+    *,
+    report: Report,
+    year: int,
+    organisation_ids: list[int] | None,
+    computed_at: dt.datetime,
+    organisation_keys_then: dict[int, str] | None = None,
 ) -> int:
     """Replace the stored expected months and periods (the year, its quarters) of `year` by
     those of `report` (computed with `per_month` over the whole year): of every
     organisation (`None`: every municipality and welfare region, zeros for those absent
     from the report) or of these.
     Called by the rollup refresh (task worker) in its transaction; derived figures, not
-    personal data, so not audited."""
+    personal data, so not audited. `organisation_keys_then`: the organisations'
+    fingerprints taken before the report was computed (an organisation missing from them
+    did not exist then: its rows are stored as stale); default: computed now."""
     if report.span.first_index != year * 12 or report.span.last_index != year * 12 + 11:
         raise ValueError(f"the report does not cover the year {year}")
     key = rates_key(year, report.parameters_used)
@@ -308,7 +315,11 @@ def expected_months_store(
             zero_row(o)
             for o in Organisation.objects.filter(kind__in=RECIPIENT_KINDS).exclude(id__in=paid)
         ]
-    org_keys = organisation_keys([r.organisation_id for r in rows])
+    ids = [r.organisation_id for r in rows]
+    if organisation_keys_then is None:
+        org_keys = organisation_keys(ids)
+    else:
+        org_keys = {oid: organisation_keys_then.get(oid, "") for oid in ids}
     months, periods = [], []
     for row in rows:
         oid = row.organisation_id

@@ -17,6 +17,7 @@ from `koto.funding.compensation`. Target groups and age bands are `dimensions`."
 
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,7 +33,12 @@ from koto.clients.models import Client, Residence
 from koto.core import clock
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
-from koto.funding.compensation import RECIPIENT_KINDS, Span, compensation_report
+from koto.funding.compensation import (
+    RECIPIENT_KINDS,
+    Span,
+    compensation_report,
+    organisation_keys,
+)
 from koto.funding.models import Claim, ClaimLine, ClaimStatus
 from koto.funding.selectors import stored_years_stale
 from koto.funding.services import expected_months_prune, expected_months_store
@@ -54,6 +60,7 @@ from koto.organisations.models import EmploymentArea, Organisation, Organisation
 from koto.placement.models import AgreementStatus, Placement, PlacementAgreement, PlacementPerson
 from koto.plans.models import IntegrationPlan, Outcome, PlanStatus
 
+logger = logging.getLogger(__name__)
 FIRST_MONTH = dt.date(2023, 1, 1)  # the dashboards' history starts here
 #: An incremental refresh runs in full when the stored compensation is stale, but not within
 #: this time of the last full run (`_refresh`).
@@ -107,7 +114,8 @@ class Counter:
         self.values: dict[Key, int] = defaultdict(int)
         # (year, report, organisation ids or None for all): calculated compensation per
         # month, which the refresh also stores for the funding overview
-        self.money_reports: list[tuple[int, object, list[int] | None]] = []
+        # (year, report, its organisations or None for all, their fingerprints then)
+        self.money_reports: list[tuple[int, object, list[int] | None, dict[int, str]]] = []
 
     def add(self, org_id, metric, month, *, basis="", lang="", byear=None, key="", n=1, dims=True,
             tg=None, band=None):  # fmt: skip
@@ -461,18 +469,26 @@ def _count_money(c: Counter, org_ids, today: dt.date):
     orgs = None if org_ids is None else set(org_ids)
     for year in range(FIRST_MONTH.year, today.year + 1):
         try:
+            # The organisations' fingerprints are taken before each report reads them: an
+            # edit while it runs (minutes for the whole country) leaves the stored figures
+            # under the old fingerprint, so they are seen as stale, not as current.
             if orgs is None:
+                keys = organisation_keys(
+                    list(
+                        Organisation.objects.filter(kind__in=RECIPIENT_KINDS).values_list(
+                            "id", flat=True
+                        )
+                    )
+                )
                 reports = [compensation_report(span=Span.of(year), per_month=True)]
-                c.money_reports.append((year, reports[0], None))
+                c.money_reports.append((year, reports[0], None, keys))
             else:
                 reports = []
-                for o in Organisation.objects.filter(
-                    id__in=orgs,
-                    kind__in=RECIPIENT_KINDS,
-                ):
+                for o in Organisation.objects.filter(id__in=orgs, kind__in=RECIPIENT_KINDS):
+                    keys = organisation_keys([o.id])
                     r = compensation_report(span=Span.of(year), organisation=o, per_month=True)
                     reports.append(r)
-                    c.money_reports.append((year, r, [o.id]))
+                    c.money_reports.append((year, r, [o.id], keys))
         except DomainError:  # a year without known amounts: nothing to show for it
             continue
         for report in reports:
@@ -684,10 +700,11 @@ def _contacts_after(since: dt.datetime) -> list[tuple[int, int, dt.datetime]]:
 
 def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
     """The funding overview's months from the reports the money count computed."""
-    for year, report, org_ids in c.money_reports:
+    for year, report, org_ids, keys in c.money_reports:
         expected_months_store(
-            report=report, year=year, organisation_ids=org_ids, computed_at=computed_at
-        )
+            report=report, year=year, organisation_ids=org_ids, computed_at=computed_at,
+            organisation_keys_then=keys,
+        )  # fmt: skip
 
 
 class RefreshTakenOver(RuntimeError):
@@ -781,6 +798,8 @@ def _refresh(
         # the stored compensation no longer matches amounts, rules or organisations edited
         # since (an administrator's change touches every organisation at once); at most one
         # such full run an hour, should the store stay stale for another reason
+        logger.warning("stored compensation is stale (amounts, rules or organisations "
+                       "edited since): this refresh runs in full")  # fmt: skip
         full = True
     if full:
         # Contacts logged up to the watermark are counted by their time, those after it by

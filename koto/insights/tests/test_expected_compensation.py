@@ -584,3 +584,24 @@ def test_incremental_refresh__programme_switched_on_since__runs_in_full(people, 
     with clock.frozen(full_at + dt.timedelta(minutes=65)):
         assert rollups.refresh()["full"] is True
         assert selectors.compensation_for(user=national, span=Span.of(2026)).computed_at
+    with clock.frozen(full_at + dt.timedelta(minutes=130)):
+        assert rollups.refresh()["full"] is False  # current again: incremental
+
+
+def test_full_refresh__programme_switched_off_while_it_counts__stored_as_stale(
+    people, manager, lahti, monkeypatch
+):
+    counted = rollups.compensation_report
+
+    def then_edited(**kwargs):
+        report = counted(**kwargs)  # the figures with Lahti's programme on
+        if kwargs["span"] == Span.of(2026):  # an administrator, meanwhile
+            lahti.has_integration_programme = False
+            lahti.save(update_fields=["has_integration_programme"])
+        return report
+
+    monkeypatch.setattr(rollups, "compensation_report", then_edited)
+    rollups.refresh(full=True)
+    # the figures of the programme on are not shown as those of the programme off
+    assert selectors.compensation_for(user=manager, span=Span.of(2026)).computed_at is None
+    assert selectors.stored_years_stale([2026])
