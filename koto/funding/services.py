@@ -361,8 +361,9 @@ def expected_months_store(
 
 
 def expected_months_prune(*, before: dt.datetime) -> int:
-    """Remove months a full refresh did not write again (computed before it started): an
-    organisation that no longer receives anything, a year without known amounts."""
+    """Remove the months and periods a full refresh did not write again (computed before
+    it started): an organisation no longer a municipality or welfare region, a year
+    without known amounts (one paid nothing keeps its zeros)."""
     months, _ = ExpectedMonth.objects.filter(computed_at__lt=before).delete()
     periods, _ = ExpectedPeriod.objects.filter(computed_at__lt=before).delete()
     return months + periods
