@@ -50,6 +50,12 @@ def person(lahti_counsellor):
     return build
 
 
+def assert_no_client_rows_read(ctx) -> None:
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "clients_residence" not in sql
+    assert "clients_client" not in sql
+
+
 def live_months(org) -> list[tuple[int, int, Decimal]]:
     report = compensation_report(span=Span.of(2026), organisation=org, per_month=True)
     return [(m.month, m.persons, m.amount) for m in report.months.get(org.id, [])]
@@ -89,9 +95,7 @@ def test_overview__stored_months__no_client_rows_read(web, finance, person, laht
     assert r.context["as_of"] is not None
     assert [(m.month, m.persons, m.amount) for m in r.context["months"]] == live_months(lahti)
     assert r.context["months"][9].amount == Decimal("162.92")
-    sql = " ".join(q["sql"] for q in ctx.captured_queries)
-    assert "clients_residence" not in sql
-    assert "clients_client" not in sql
+    assert_no_client_rows_read(ctx)
     html = r.content.decode()
     assert "Figures as of" in html
     assert 'href="?live=1"' in html
@@ -352,9 +356,7 @@ def test_report_page__stored__no_client_rows_read(web, finance, people, lahti):
         figures(report)[0]
         == figures(compensation_report(span=Span.of(2026, quarter=3), organisation=lahti))[0]
     )
-    sql = " ".join(q["sql"] for q in ctx.captured_queries)
-    assert "clients_residence" not in sql
-    assert "clients_client" not in sql
+    assert_no_client_rows_read(ctx)
     html = r.content.decode()
     assert "Figures as of" in html
     assert 'href="?year=2026&amp;quarter=3&amp;live=1"' in html
@@ -459,17 +461,11 @@ def test_state_view__a_municipality_added_since_the_full_refresh__computed_live(
     assert report.computed_at is None
 
 
-def test_state_view__aland_programme_switched_on_since__computed_live(
-    people, national, lahti_counsellor
-):
+def test_state_view__aland_programme_switched_on_since__computed_live(people, national, person):
     aland = OrganisationFactory(
         code="478", name_fi="Maarianhamina", region_code="21", has_integration_programme=False
     )
-    make_client(
-        lahti_counsellor, residence_basis="asylum", birth_date=BORN,
-        first_permit_on=D(2023, 1, 1), home_municipality_code="478",
-        home_municipality_on=D(2026, 1, 1),
-    )  # fmt: skip
+    person(kotikunta_on=D(2026, 1, 1), municipality="478")
     rollups.refresh(full=True)
     stored = selectors.compensation_for(user=national, span=Span.of(2026))
     assert "478" not in {r.organisation for r in stored.rows}
@@ -513,23 +509,15 @@ def test_report_page__only_own_or_state_authority__others_404(web, people, keha)
 
 
 def test_incremental_refresh__municipality_without_programme__stored_as_computed_live(
-    people, national, region, lahti_counsellor
+    people, national, region, person
 ):
     no_programme = OrganisationFactory(
         code="099", name_fi="Ei ohjelmaa", welfare_region=region, has_integration_programme=False
     )
-    make_client(
-        lahti_counsellor, residence_basis="asylum", birth_date=BORN,
-        first_permit_on=D(2023, 1, 1), home_municipality_code="099",
-        home_municipality_on=D(2026, 1, 1),
-    )  # fmt: skip
+    person(kotikunta_on=D(2026, 1, 1), municipality="099")
     rollups.refresh(full=True)
     with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
-        make_client(
-            lahti_counsellor, residence_basis="asylum", birth_date=BORN,
-            first_permit_on=D(2023, 1, 1), home_municipality_code="099",
-            home_municipality_on=D(2026, 4, 1),
-        )  # fmt: skip
+        person(kotikunta_on=D(2026, 4, 1), municipality="099")
         result = rollups.refresh()
         assert result["full"] is False
         own = member(no_programme, Role.MANAGER, username="099.manager")
