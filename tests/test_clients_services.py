@@ -249,6 +249,120 @@ def test_client_update__moves__residence_history_kept(counsellor):
     assert c.home_municipality == hollola
 
 
+def _moved(counsellor, c, code, on):
+    c.access = "full"
+    return services.client_update(
+        actor=counsellor,
+        client=c,
+        data={"home_municipality_code": code, "home_municipality_on": on},
+    )
+
+
+def _history(c):
+    """(municipality, from, to, superseded) in the order recorded."""
+    return [
+        (r.municipality.code, r.from_on, r.to_on, r.superseded_at is not None)
+        for r in c.residences.order_by("id")
+    ]
+
+
+def test_client_update__move_dated_before_current_start__current_superseded_no_overlap(
+    counsellor,
+):
+    OrganisationFactory(code="098", name_fi="Hollola")
+    OrganisationFactory(code="111", name_fi="Heinola")
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    _moved(counsellor, c, "098", dt.date(2026, 3, 1))
+    # the move to Hollola was really on 15 January, from Lahti, to Heinola
+    c = _moved(counsellor, c, "111", dt.date(2026, 1, 15))
+    assert _history(c) == [
+        ("398", dt.date(2025, 2, 1), dt.date(2026, 1, 14), False),
+        ("098", dt.date(2026, 3, 1), None, True),
+        ("111", dt.date(2026, 1, 15), None, False),
+    ]
+    c.refresh_from_db()
+    assert c.first_home_municipality_on == dt.date(2025, 2, 1)
+
+
+def test_client_update__move_on_current_start__replaces_it(counsellor):
+    OrganisationFactory(code="098", name_fi="Hollola")
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    # the first municipality was wrong: the client has lived in Hollola from the start
+    c = _moved(counsellor, c, "098", dt.date(2025, 2, 1))
+    assert _history(c) == [
+        ("398", dt.date(2025, 2, 1), None, True),
+        ("098", dt.date(2025, 2, 1), None, False),
+    ]
+
+
+def test_client_update__same_municipality_later__residence_before_runs_on(counsellor):
+    OrganisationFactory(code="098", name_fi="Hollola")
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    _moved(counsellor, c, "098", dt.date(2026, 3, 1))
+    c = _moved(counsellor, c, "098", dt.date(2026, 4, 1))  # the move was a month later
+    assert _history(c) == [
+        ("398", dt.date(2025, 2, 1), dt.date(2026, 3, 31), False),
+        ("098", dt.date(2026, 4, 1), None, False),
+    ]
+
+
+def test_client_update__same_municipality_earlier__residence_before_ends_earlier(counsellor):
+    OrganisationFactory(code="098", name_fi="Hollola")
+    OrganisationFactory(code="111", name_fi="Heinola")
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    _moved(counsellor, c, "111", dt.date(2025, 6, 1))
+    _moved(counsellor, c, "098", dt.date(2026, 3, 1))
+    # the move to Hollola was in 2025, before the recorded stay in Heinola began
+    c = _moved(counsellor, c, "098", dt.date(2025, 5, 1))
+    assert _history(c) == [
+        ("398", dt.date(2025, 2, 1), dt.date(2025, 4, 30), False),
+        ("111", dt.date(2025, 6, 1), dt.date(2026, 2, 28), True),
+        ("098", dt.date(2025, 5, 1), None, False),
+    ]
+
+
+def test_client_update__first_residence_date_corrected__first_kotikunta_date_follows_audited(
+    counsellor,
+):
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    c.access = "full"
+    services.client_update(
+        actor=counsellor, client=c, data={"home_municipality_on": dt.date(2024, 2, 1)}
+    )
+    c.refresh_from_db()
+    assert _history(c) == [("398", dt.date(2024, 2, 1), None, False)]
+    assert c.first_home_municipality_on == dt.date(2024, 2, 1)
+    update = AuditEvent.objects.filter(client_id=c.id, action="update").latest("id")
+    assert update.changes["first_home_municipality_on"] == {
+        "from": "2025-02-01",
+        "to": "2024-02-01",
+    }
+
+
+def test_client_update__first_kotikunta_date_before_history__kept(counsellor):
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    type(c).objects.filter(pk=c.pk).update(first_home_municipality_on=dt.date(2023, 1, 1))
+    c.refresh_from_db()
+    c.access = "full"
+    services.client_update(
+        actor=counsellor, client=c, data={"home_municipality_on": dt.date(2024, 2, 1)}
+    )
+    c.refresh_from_db()
+    assert c.first_home_municipality_on == dt.date(2023, 1, 1)  # not in step: not ours to move
+
+
 def _all_pages(user, query, limit):
     seen, cursor = [], None
     while True:

@@ -181,9 +181,20 @@ class Client(TimeStampedModel):
         return self.hetu or self.temporary_id or ""
 
 
+class InForceManager(models.Manager):
+    """The residences not superseded by a correction."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(superseded_at__isnull=True)
+
+
 class Residence(models.Model):
     """The client's municipality of residence (kotikunta) over time: State compensation is
-    paid, month by month, to the municipality of residence on the first day of the month."""
+    paid, month by month, to the municipality of residence on the first day of the month.
+
+    A residence that a later-recorded move dated on or before its first day replaced is
+    kept with `superseded_at` set: nothing that counts reads it (`Residence.in_force`), and
+    the rollup refresh still sees which municipality's figures the correction changed."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="residences")
     municipality = models.ForeignKey(
@@ -191,6 +202,10 @@ class Residence(models.Model):
     )
     from_on = models.DateField(_("from"))
     to_on = models.DateField(_("to"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True, editable=False)
+
+    objects = models.Manager()
+    in_force = InForceManager()
 
     class Meta:
         ordering = ["from_on", "id"]

@@ -359,27 +359,55 @@ def _sync_official_name(client: Client) -> None:
         official.save()
 
 
-def _record_residence(client: Client) -> None:
-    """Keep the residence history in step with the current municipality of residence."""
-    if client.home_municipality_id is None or client.home_municipality_on is None:
-        return
-    current = client.residences.filter(to_on__isnull=True).order_by("-from_on").first()
-    if current and current.municipality_id == client.home_municipality_id:
-        if (
-            current.from_on != client.home_municipality_on
-            and not client.residences.exclude(pk=current.pk).exists()
-        ):
-            current.from_on = client.home_municipality_on
-            current.save(update_fields=["from_on"])
-        return
-    if current:
-        current.to_on = max(current.from_on, client.home_municipality_on - dt.timedelta(days=1))
-        current.save(update_fields=["to_on"])
-    Residence.objects.create(
-        client=client,
-        municipality_id=client.home_municipality_id,
-        from_on=client.home_municipality_on,
-    )
+def _record_residence(client: Client) -> dict | None:
+    """Keep the residence history in step with the current municipality of residence: the
+    client lives in `home_municipality` from `home_municipality_on` on, so no other
+    residence covers that day or any after it. A residence that began on or after it is
+    superseded (kept, marked: `Residence.in_force` leaves it out, the rollup refresh still
+    sees its municipality); one that ran past it ends the day before. The same municipality
+    from a later day gives the days between back to the residence before it. The first
+    kotikunta date follows the history's first day where the two were in step; the change
+    is returned ({"from": …, "to": …}) for the audit record."""
+    municipality, since = client.home_municipality_id, client.home_municipality_on
+    if municipality is None or since is None:
+        return None
+    rows = list(client.residences.filter(superseded_at__isnull=True).order_by("from_on", "id"))
+    in_step = bool(rows) and client.first_home_municipality_on == rows[0].from_on
+    day_before = since - dt.timedelta(days=1)
+    current = next((r for r in reversed(rows) if r.to_on is None), None)
+    if current is not None and current.municipality_id == municipality:
+        if current.from_on == since:
+            return None
+        if since > current.from_on:
+            for r in rows:  # the residence the recorded move ended, if any
+                if r.to_on is not None and r.to_on == current.from_on - dt.timedelta(days=1):
+                    r.to_on = day_before
+                    r.save(update_fields=["to_on"])
+        current.from_on = since
+        current.save(update_fields=["from_on"])
+    else:
+        current = Residence.objects.create(
+            client=client, municipality_id=municipality, from_on=since
+        )
+    now = clock.now()
+    for r in rows:
+        if r is current:
+            continue
+        if r.from_on >= since:
+            r.superseded_at = now
+            r.save(update_fields=["superseded_at"])
+        elif r.to_on is None or r.to_on > day_before:
+            r.to_on = day_before
+            r.save(update_fields=["to_on"])
+    if not in_step:
+        return None
+    first = min(r.from_on for r in [*rows, current] if r.superseded_at is None)
+    if first == client.first_home_municipality_on:
+        return None
+    change = {"from": _jsonable(client.first_home_municipality_on), "to": _jsonable(first)}
+    client.first_home_municipality_on = first
+    client.save(update_fields=["first_home_municipality_on"])
+    return change
 
 
 def _record_fact_changes(client: Client, actor, changed: dict, valid_from: dt.date) -> None:
@@ -546,7 +574,9 @@ def client_update(
     if "first_name" in changes or "last_name" in changes:
         _sync_official_name(locked)
     if "home_municipality" in changes or "home_municipality_on" in changes:
-        _record_residence(locked)
+        first = _record_residence(locked)
+        if first is not None:
+            changes["first_home_municipality_on"] = first
     if fact_changes:
         _record_fact_changes(locked, actor, fact_changes, facts_valid_from or clock.today())
         record_event(

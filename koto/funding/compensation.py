@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -150,11 +150,18 @@ def _digest(value) -> str:
     return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
 
 
+# Raise it with any change to how the figures are counted (which residences, which months,
+# who is a person of a month): figures stored by the code before are then stale, computed
+# live until the next refresh, which runs in full (`funding.selectors.stored_years_stale`).
+# 2: superseded residences left out (clients.0010).
+CALCULATION_VERSION = 2
+
+
 def rates_key(year: int, used: list[RateUsed]) -> str:
     """A fingerprint of what a year's figures are computed with: the amounts and age bands
-    of the year and `koto.law`'s compensation parameters of every period (lengths of the
-    period, the transition rule), not sources or confirmation, which change no figure.
-    Months stored with another key are stale."""
+    of the year, `koto.law`'s compensation parameters of every period (lengths of the
+    period, the transition rule), not sources or confirmation, which change no figure, and
+    `CALCULATION_VERSION`. Months stored with another key are stale."""
     bands = [(b.code, b.min_age, b.max_age) for b in _bands(year)]
     amounts = sorted(
         (u.recipient, u.age_band, str(u.annual_amount)) for u in used if u.year == year
@@ -164,7 +171,7 @@ def rates_key(year: int, used: list[RateUsed]) -> str:
          sorted((k, repr(v)) for k, v in p.values.items() if k.startswith("compensation_"))]
         for p in law_params.periods()
     ]  # fmt: skip
-    return _digest([year, bands, amounts, law])
+    return _digest([year, bands, amounts, law, CALCULATION_VERSION])
 
 
 def organisation_keys(organisation_ids: list[int]) -> dict[int, str]:
@@ -306,6 +313,8 @@ class Report:
     # when the figures were computed, if they were read from the rollup refresh's store;
     # None: computed now from the client records
     computed_at: dt.datetime | None = None
+    # persons from 1 to 4 shown as "<5" (a regional State authority's view of the country)
+    small_counts_hidden: bool = False
 
     @property
     def unconfirmed(self) -> bool:
@@ -391,7 +400,8 @@ def persons_without_residence(span: Span) -> int:
     can put a month of `span` inside the period, but who have no residence history: no
     municipality can be paid for them (the national report counts them)."""
     return (
-        Client.objects.filter(residence_basis__in=COMPENSATED_BASES, residences__isnull=True)
+        Client.objects.filter(residence_basis__in=COMPENSATED_BASES)
+        .filter(~Exists(Residence.in_force.filter(client_id=OuterRef("pk"))))
         .annotate(kotikunta_on=Coalesce(F("first_home_municipality_on"), F("home_municipality_on")))
         .filter(kotikunta_on__isnull=False, kotikunta_on__gte=_earliest_start(span))
         .filter(kotikunta_on__lte=span.last_first_day)
@@ -404,7 +414,7 @@ def _stream(span: Span, municipality_ids: list[int] | None, chunk_size: int, ide
     per candidate with a residence history, in client order; one query, streamed."""
     kot = Coalesce(F("client__first_home_municipality_on"), F("client__home_municipality_on"))
     qs = (
-        Residence.objects.filter(client__residence_basis__in=COMPENSATED_BASES)
+        Residence.in_force.filter(client__residence_basis__in=COMPENSATED_BASES)
         .annotate(kot=kot)
         .filter(kot__isnull=False, kot__gte=_earliest_start(span), kot__lte=span.last_first_day)
         .filter(Q(to_on__isnull=True) | Q(to_on__gte=span.first_day))
@@ -412,7 +422,7 @@ def _stream(span: Span, municipality_ids: list[int] | None, chunk_size: int, ide
     )
     if municipality_ids is not None:
         qs = qs.filter(
-            client_id__in=Residence.objects.filter(municipality_id__in=municipality_ids).values(
+            client_id__in=Residence.in_force.filter(municipality_id__in=municipality_ids).values(
                 "client_id"
             )
         )

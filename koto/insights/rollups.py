@@ -661,7 +661,8 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         (changed_clients, "responsible_organisation_id", False),
         # compensation goes to the municipality of residence: a move, or a client whom
         # another organisation serves, changes the figures of every municipality the
-        # client has lived in (a residence row carries no timestamp; its client does)
+        # client has lived in (a residence row carries no timestamp; its client does),
+        # superseded residences included: a correction takes the month from their municipality
         (changed_clients, "home_municipality_id", True),
         (Residence.objects.filter(client__in=changed_clients), "municipality_id", True),
         (Assessment.objects.filter(updated_at__gt=since), "organisation_id", False),
