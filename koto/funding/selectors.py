@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -16,6 +16,7 @@ from koto.core.errors import DomainError, NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
 from koto.funding import permissions
+from koto.funding.calculations import WELFARE_REGION
 from koto.funding.compensation import (
     RECIPIENT_KINDS,
     MonthTotal,
@@ -30,7 +31,7 @@ from koto.funding.compensation import (
     rates_key,
 )
 from koto.funding.models import Claim, ClaimAttachment, ExpectedMonth, ExpectedPeriod
-from koto.organisations.models import NATIONAL_KINDS, Organisation
+from koto.organisations.models import NATIONAL_KINDS, Organisation, OrganisationKind
 
 
 def claim_list_for(*, user) -> QuerySet[Claim]:
@@ -302,10 +303,52 @@ def compensation_for(*, user, span: Span, live: bool = False) -> Report:
     amounts are known for a year of the span."""
     if not permissions.can_view_compensation_report(user):
         raise NotFound("funding")
-    org = user.active_membership.organisation
-    if org.kind in NATIONAL_KINDS:
-        org = None
-    stored = None if live else _stored_report(span, org)
-    if stored is not None:
-        return stored
-    return compensation_report(span=span, organisation=org, per_month=org is not None)
+    viewer = user.active_membership.organisation
+    org = None if viewer.kind in NATIONAL_KINDS else viewer
+    report = None if live else _stored_report(span, org)
+    if report is None:
+        report = compensation_report(span=span, organisation=org, per_month=org is not None)
+    if org is None and viewer.kind != OrganisationKind.KEHA:
+        _hide_small_counts(report)
+    return report
+
+
+SMALL = "<5"
+HIDDEN_TOTAL = ".."
+
+
+def _hide_small_counts(report: Report) -> None:
+    """The State's view for a regional State authority, which does not pay: persons from 1
+    to 4 shown as "<5", as on the dashboards outside the viewer's own organisation
+    (`docs/insights.md`); a welfare region's persons as ".." where they would give one
+    away: one of its municipalities' is hidden, or the region's less its municipalities'
+    rows (the residents of those without an integration programme have none) is 1 to 4.
+    Amounts are shown, as on the dashboards. KEHA, which pays each person, sees them all."""
+    region_of = dict(
+        Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY)
+        .exclude(welfare_region=None)
+        .values_list("id", "welfare_region_id")
+    )
+    shown: dict[int, int] = {}
+    hidden_in: set[int] = set()
+    for r in report.rows:
+        region = region_of.get(r.organisation_id)
+        if region is None:
+            continue
+        shown[region] = shown.get(region, 0) + r.persons
+        if 0 < r.persons < 5:
+            hidden_in.add(region)
+    rows = []
+    for r in report.rows:
+        persons: int | str = r.persons
+        if r.kind == WELFARE_REGION:
+            rest = r.persons - shown.get(r.organisation_id, 0)
+            if r.organisation_id in hidden_in or 0 < rest < 5:
+                persons = HIDDEN_TOTAL
+        if isinstance(persons, int) and 0 < persons < 5:
+            persons = SMALL
+        rows.append(replace(r, persons=persons))
+    report.rows = rows
+    report.small_counts_hidden = True
+    if 0 < report.persons_without_residence < 5:
+        report.persons_without_residence = SMALL

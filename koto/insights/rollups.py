@@ -699,9 +699,9 @@ def _contacts_after(since: dt.datetime) -> list[tuple[int, int, dt.datetime]]:
     )
 
 
-def _store_expected(c: Counter, computed_at: dt.datetime) -> None:
-    """The funding overview's months from the reports the money count computed."""
-    for year, report, org_ids, keys in c.money_reports:
+def _store_expected(money_reports: list, computed_at: dt.datetime) -> None:
+    """The stored compensation figures from the reports the money count computed."""
+    for year, report, org_ids, keys in money_reports:
         expected_months_store(
             report=report, year=year, organisation_ids=org_ids, computed_at=computed_at,
             organisation_keys_then=keys,
@@ -842,6 +842,10 @@ def _refresh(
             _hold(started_at)
             Cell.objects.filter(scope__in=stale).delete()
             ImpactCell.objects.filter(scope__in=stale).delete()
+    # The compensation figures are stored in the last transaction, all at once: a move
+    # between two organisations of different batches must not show the State's view, which
+    # reads every organisation's rows, the person in both or in neither meanwhile.
+    money_reports: list = []
     for start in range(0, len(org_ids), ORG_BATCH):
         batch = org_ids[start : start + ORG_BATCH]
         c, impact = compute(batch, today=today, money=not full)
@@ -854,7 +858,7 @@ def _refresh(
         with transaction.atomic():
             _hold(started_at)
             written += _write_orgs(batch, c, impact, keep=() if full else CONTACT_METRICS)
-            _store_expected(c, started_at)
+        money_reports += c.money_reports
     contacts = Counter()
     _count_contacts(contacts, None, ids=[cid for cid, _org, _at in new_contacts])
     parents = parent_scopes()
@@ -870,8 +874,8 @@ def _refresh(
         if full or touched:
             _aggregate("national", None)
             aggregated += 1
+        _store_expected(money.money_reports if full else money_reports, started_at)
         if full:
-            _store_expected(money, started_at)
             expected_months_prune(before=started_at)
         state.watermark_at = watermark
         state.contacts_after_watermark = counted_after

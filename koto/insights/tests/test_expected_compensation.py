@@ -210,6 +210,75 @@ def test_incremental_refresh__a_move_updates_both_municipalities(
     assert stored_months(lahti)[8][1] == 1
 
 
+def test_move_corrected_to_before_the_recorded_one__each_month_paid_once_refresh_follows(
+    person, lahti, heinola, lahti_counsellor
+):
+    hollola = OrganisationFactory(
+        code="098", name_fi="Hollola", welfare_region=lahti.welfare_region
+    )
+    c = person(kotikunta_on=D(2025, 1, 1))
+    client_update(
+        actor=lahti_counsellor, client=client_get_for(user=lahti_counsellor, client_id=c.id),
+        data={"home_municipality_code": "111", "home_municipality_on": D(2026, 3, 1)},
+    )  # fmt: skip
+    rollups.refresh(full=True)
+    assert stored_months(heinola)[2][1] == 1
+    # the move was really to Hollola, on 15 February: Heinola's residence is superseded
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        client_update(
+            actor=lahti_counsellor, client=client_get_for(user=lahti_counsellor, client_id=c.id),
+            data={"home_municipality_code": "098", "home_municipality_on": D(2026, 2, 15)},
+        )  # fmt: skip
+        rollups.refresh()
+    assert live_months(heinola) == [(m, 0, Decimal("0.00")) for m in range(1, 13)]
+    assert stored_months(heinola) == live_months(heinola)  # the incremental refresh saw it
+    months = {
+        org.code: [persons for _m, persons, _a in live_months(org)]
+        for org in (lahti, hollola, heinola)
+    }
+    assert months["398"] == [1, 1] + [0] * 10  # Lahti's first day of February
+    assert months["098"] == [0, 0] + [1] * 10  # from March, Hollola's alone
+    assert stored_months(hollola) == live_months(hollola)
+    assert stored_months(lahti) == live_months(lahti)
+
+
+def test_incremental_refresh__dies_between_batches__no_figures_of_the_first_stored(
+    person, lahti, heinola, lahti_counsellor, monkeypatch
+):
+    """The regular refresh writes the dashboards batch by batch, the compensation figures
+    of all its organisations in its last transaction: a move between two batches never
+    shows the person in both municipalities (or neither) to the State's view."""
+    c = person(kotikunta_on=D(2025, 1, 1))
+    rollups.refresh(full=True)
+    before = {org.code: stored_months(org) for org in (lahti, heinola)}
+    monkeypatch.setattr(rollups, "ORG_BATCH", 1)
+    compute = rollups.compute
+    calls = []
+
+    def dies_after_the_first_batch(batch, **kwargs):
+        calls.append(batch)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return compute(batch, **kwargs)
+
+    monkeypatch.setattr(rollups, "compute", dies_after_the_first_batch)
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        client_update(
+            actor=lahti_counsellor, client=client_get_for(user=lahti_counsellor, client_id=c.id),
+            data={"home_municipality_code": "111", "home_municipality_on": D(2026, 7, 15)},
+        )  # fmt: skip
+        with pytest.raises(RuntimeError):
+            rollups.refresh()
+    assert len(calls) == 2  # the first batch's dashboards were written
+    assert {org.code: stored_months(org) for org in (lahti, heinola)} == before
+    monkeypatch.undo()
+    with clock.frozen(clock.now() + dt.timedelta(minutes=6)):
+        rollups.refresh()
+    assert stored_months(heinola) == live_months(heinola)
+    assert stored_months(lahti) == live_months(lahti)
+    assert stored_months(heinola)[8][1] == 1
+
+
 def test_incremental_refresh__a_client_living_elsewhere_updates_that_municipality(
     person, lahti, heinola
 ):
@@ -242,7 +311,7 @@ def test_incremental_refresh__updates_the_welfare_region_of_a_changed_municipali
     ).get().value == round(stored_months(region)[10][2])
 
 
-def test_full_refresh__months_no_longer_computed__removed(person, lahti):
+def test_full_refresh__months_no_longer_paid__rewritten_as_zeros(person, lahti):
     c = person(kotikunta_on=D(2026, 3, 1))
     rollups.refresh(full=True)
     assert stored_months(lahti)
@@ -506,6 +575,39 @@ def test_report_page__only_own_or_state_authority__others_404(web, people, keha)
     assert 'href="/funding/report/"' not in overview.content.decode()
     with pytest.raises(NotFound):
         selectors.compensation_for(user=ngo_manager, span=Span.of(2026))
+
+
+def test_report_page__regional_state_authority__small_counts_hidden_keha_sees_all(
+    web, person, national, lahti, heinola, region
+):
+    for _ in range(6):
+        person(kotikunta_on=D(2025, 6, 1))
+    person(kotikunta_on=D(2025, 6, 1), municipality="111")
+    rollups.refresh(full=True)
+    centre = OrganisationFactory(
+        code="elinvoima-07", kind=OrganisationKind.REGIONAL_STATE_AUTHORITY, name_fi="Keskus"
+    )
+    officer = member(centre, Role.MANAGER, username="centre.manager")
+    year = Span.of(2026)
+    persons = {
+        r.organisation: r.persons for r in selectors.compensation_for(user=officer, span=year).rows
+    }
+    # Heinola's one resident is hidden, and the region's 7 with it (7 less Lahti's 6)
+    assert persons == {"398": 6, "111": "<5", region.code: ".."}
+    live = selectors.compensation_for(user=officer, span=year, live=True)
+    assert {r.organisation: r.persons for r in live.rows} == persons
+    html = web(officer).get("/funding/report/", {"year": 2026}).content.decode()
+    assert "counts below five are shown as “<5”" in html
+    assert ">&lt;5</td>" in html
+    # KEHA pays each person: it sees them all
+    exact = {
+        r.organisation: r.persons for r in selectors.compensation_for(user=national, span=year).rows
+    }
+    assert exact == {"398": 6, "111": 1, region.code: 7}
+    assert (
+        "counts below five"
+        not in web(national).get("/funding/report/", {"year": 2026}).content.decode()
+    )
 
 
 def test_incremental_refresh__municipality_without_programme__stored_as_computed_live(
