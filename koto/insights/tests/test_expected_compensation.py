@@ -575,6 +575,17 @@ def test_report_page__only_own_or_state_authority__others_404(web, people, keha)
     assert 'href="/funding/report/"' not in overview.content.decode()
     with pytest.raises(NotFound):
         selectors.compensation_for(user=ngo_manager, span=Span.of(2026))
+    te = OrganisationFactory(code="te-1", kind=OrganisationKind.EMPLOYMENT_AUTHORITY, name_fi="TE")
+    te_manager = member(te, Role.MANAGER, username="te.manager")
+    assert web(te_manager).get("/funding/report/", {"year": 2026}).status_code == 404
+    assert web(te_manager).get("/api/v1/funding/compensation", {"year": 2026}).status_code == 404
+    # the State's authorities see the report page, not the organisation-only API
+    centre = OrganisationFactory(
+        code="elinvoima-1", kind=OrganisationKind.REGIONAL_STATE_AUTHORITY, name_fi="Keskus"
+    )
+    centre_http = web(member(centre, Role.FINANCE_OFFICER, username="centre.finance"))
+    assert centre_http.get("/funding/report/", {"year": 2026}).status_code == 200
+    assert centre_http.get("/api/v1/funding/compensation", {"year": 2026}).status_code == 404
 
 
 def test_report_page__regional_state_authority__small_counts_hidden_keha_sees_all(
