@@ -86,7 +86,7 @@ def move_residence(client, to_code: str, on: dt.date) -> None:
     the municipality `to_code` (written directly, as a residence history arrives by import)."""
     from koto.clients.models import Residence
 
-    current = client.residences.get(to_on__isnull=True)
+    current = client.residences.get(to_on__isnull=True, superseded_at__isnull=True)
     current.to_on = on - dt.timedelta(days=1)
     current.save()
     Residence.objects.create(

@@ -329,6 +329,27 @@ def test_client_update__same_municipality_earlier__residence_before_ends_earlier
     ]
 
 
+def test_client_update__back_after_the_municipality_was_cleared__new_residence_history_kept(
+    counsellor,
+):
+    OrganisationFactory(code="111", name_fi="Heinola")
+    c = make_client(
+        counsellor, home_municipality_code="111", home_municipality_on=dt.date(2023, 1, 1)
+    )
+    _moved(counsellor, c, "398", dt.date(2024, 2, 1))
+    c.access = "full"
+    c = services.client_update(actor=counsellor, client=c, data={"home_municipality_code": ""})
+    # back in Lahti: not a correction of the day the client came to Lahti
+    c = _moved(counsellor, c, "398", dt.date(2025, 5, 1))
+    assert _history(c) == [
+        ("111", dt.date(2023, 1, 1), dt.date(2024, 1, 31), False),
+        ("398", dt.date(2024, 2, 1), dt.date(2025, 4, 30), False),
+        ("398", dt.date(2025, 5, 1), None, False),
+    ]
+    c.refresh_from_db()
+    assert c.first_home_municipality_on == dt.date(2023, 1, 1)
+
+
 def test_client_update__first_residence_date_corrected__first_kotikunta_date_follows_audited(
     counsellor,
 ):

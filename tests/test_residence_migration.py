@@ -1,4 +1,4 @@
-"""`clients.0010` supersedes the residences the earlier writer left overlapping a move
+"""`clients.0011` supersedes the residences the earlier writer left overlapping a move
 recorded on or before their first day, and leaves every other history as it was."""
 
 import datetime as dt
@@ -37,6 +37,9 @@ def test_upgrade__one_day_residence_of_a_backdated_move__superseded(counsellor):
     corrected = make_client(
         counsellor, home_municipality_code="398", home_municipality_on=D(2025, 1, 1)
     )
+    moved_before_start = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=D(2026, 3, 1)
+    )
     plain = make_client(
         counsellor, home_municipality_code="398", home_municipality_on=D(2025, 1, 1)
     )
@@ -51,6 +54,10 @@ def test_upgrade__one_day_residence_of_a_backdated_move__superseded(counsellor):
             (corrected.id, lahti_id, D(2025, 1, 1), D(2026, 2, 28)),
             (corrected.id, hollola.id, D(2026, 3, 1), D(2026, 3, 1)),
             (corrected.id, heinola.id, D(2026, 1, 15), None),
+            # the only residence, Lahti from 1 March, then a move to Heinola recorded as of
+            # 15 January: the first kotikunta date was the history's first day
+            (moved_before_start.id, lahti_id, D(2026, 3, 1), D(2026, 3, 1)),
+            (moved_before_start.id, heinola.id, D(2026, 1, 15), None),
             # a stay of one day that nothing overlaps
             (plain.id, lahti_id, D(2025, 1, 1), D(2025, 1, 1)),
             (plain.id, hollola.id, D(2025, 1, 2), None),
@@ -68,9 +75,24 @@ def test_upgrade__one_day_residence_of_a_backdated_move__superseded(counsellor):
         ("098", D(2026, 3, 1), D(2026, 3, 1), True),
         ("111", D(2026, 1, 15), None, False),
     ]
+    assert history(moved_before_start) == [
+        ("398", D(2026, 3, 1), D(2026, 3, 1), True),
+        ("111", D(2026, 1, 15), None, False),
+    ]
+    assert Client.objects.get(pk=moved_before_start.pk).first_home_municipality_on == D(2026, 1, 15)
+    assert Client.objects.get(pk=corrected.pk).first_home_municipality_on == D(2025, 1, 1)
     assert history(plain) == [
         ("398", D(2025, 1, 1), D(2025, 1, 1), False),
         ("098", D(2025, 1, 2), None, False),
     ]
     # the next rollup refresh recounts the client's municipalities
     assert Client.objects.get(pk=corrected.pk).updated_at > dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # taken back, a superseded residence is what the earlier writer made of it: one day
+    migrate(("clients", "0010_residence_superseded"))
+    try:
+        assert history(moved_before_start) == [
+            ("398", D(2026, 3, 1), D(2026, 3, 1), False),
+            ("111", D(2026, 1, 15), None, False),
+        ]
+    finally:
+        migrate(*latest())

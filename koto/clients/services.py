@@ -359,15 +359,18 @@ def _sync_official_name(client: Client) -> None:
         official.save()
 
 
-def _record_residence(client: Client) -> dict | None:
+def _record_residence(client: Client, *, moved: bool) -> dict | None:
     """Keep the residence history in step with the current municipality of residence: the
     client lives in `home_municipality` from `home_municipality_on` on, so no other
     residence covers that day or any after it. A residence that began on or after it is
     superseded (kept, marked: `Residence.in_force` leaves it out, the rollup refresh still
-    sees its municipality); one that ran past it ends the day before. The same municipality
-    from a later day gives the days between back to the residence before it. The first
-    kotikunta date follows the history's first day where the two were in step; the change
-    is returned ({"from": …, "to": …}) for the audit record."""
+    sees its municipality); one that ran past it ends the day before. Where only the date
+    changed (not `moved`: the same municipality, the move recorded on the wrong day) the
+    current residence's first day is corrected, and a later day gives the days between back
+    to the residence before it; a municipality set again (one cleared and set, a client
+    back) is a new residence. The first kotikunta date follows the history's first day
+    where the two were in step; the change is returned ({"from": …, "to": …}) for the audit
+    record."""
     municipality, since = client.home_municipality_id, client.home_municipality_on
     if municipality is None or since is None:
         return None
@@ -375,14 +378,17 @@ def _record_residence(client: Client) -> dict | None:
     in_step = bool(rows) and client.first_home_municipality_on == rows[0].from_on
     day_before = since - dt.timedelta(days=1)
     current = next((r for r in reversed(rows) if r.to_on is None), None)
-    if current is not None and current.municipality_id == municipality:
-        if current.from_on == since:
-            return None
+    same = current is not None and current.municipality_id == municipality
+    if same and current.from_on == since:
+        return None
+    if same and not moved:
         if since > current.from_on:
-            for r in rows:  # the residence the recorded move ended, if any
-                if r.to_on is not None and r.to_on == current.from_on - dt.timedelta(days=1):
-                    r.to_on = day_before
-                    r.save(update_fields=["to_on"])
+            ended = current.from_on - dt.timedelta(days=1)
+            # the residence the recorded move ended, if any
+            before = next((r for r in reversed(rows) if r.to_on == ended), None)
+            if before is not None:
+                before.to_on = day_before
+                before.save(update_fields=["to_on"])
         current.from_on = since
         current.save(update_fields=["from_on"])
     else:
@@ -480,7 +486,7 @@ def client_create(
             {"hetu": _("A client with this personal identity code already exists.")}
         ) from e
     _sync_official_name(client)
-    _record_residence(client)
+    _record_residence(client, moved=True)
     if clean.transliterated_names:
         ClientName.objects.bulk_create(
             _name_row(client, NameKind.TRANSLITERATED, f, la)
@@ -574,7 +580,7 @@ def client_update(
     if "first_name" in changes or "last_name" in changes:
         _sync_official_name(locked)
     if "home_municipality" in changes or "home_municipality_on" in changes:
-        first = _record_residence(locked)
+        first = _record_residence(locked, moved="home_municipality" in changes)
         if first is not None:
             changes["first_home_municipality_on"] = first
     if fact_changes:

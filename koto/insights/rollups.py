@@ -828,6 +828,7 @@ def _refresh(
         # client once); everything else per batch of organisations, so memory stays bounded.
         money = Counter()
         _count_money(money, None, today)
+        money_reports = money.money_reports
         money_by_org: dict[int, dict] = defaultdict(dict)
         for k, v in money.values.items():
             money_by_org[k[0]][k] = v
@@ -842,10 +843,13 @@ def _refresh(
             _hold(started_at)
             Cell.objects.filter(scope__in=stale).delete()
             ImpactCell.objects.filter(scope__in=stale).delete()
-    # The compensation figures are stored in the last transaction, all at once: a move
-    # between two organisations of different batches must not show the State's view, which
-    # reads every organisation's rows, the person in both or in neither meanwhile.
-    money_reports: list = []
+    # The compensation figures are stored in the last transaction, all at once, so the
+    # State's view, which reads every organisation's rows, never shows some batches of this
+    # refresh beside others of the last one. (Each batch is still counted at its own
+    # moment: a move committed between two batches' counts can show the person in both or
+    # neither until the next refresh counts both again.)
+    if not full:
+        money_reports = []
     for start in range(0, len(org_ids), ORG_BATCH):
         batch = org_ids[start : start + ORG_BATCH]
         c, impact = compute(batch, today=today, money=not full)
@@ -874,7 +878,7 @@ def _refresh(
         if full or touched:
             _aggregate("national", None)
             aggregated += 1
-        _store_expected(money.money_reports if full else money_reports, started_at)
+        _store_expected(money_reports, started_at)
         if full:
             expected_months_prune(before=started_at)
         state.watermark_at = watermark

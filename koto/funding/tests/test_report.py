@@ -147,7 +147,11 @@ def naive(clients, year: int) -> dict[str, Decimal]:
             comp = decision_for(c, first).compensation
             if not (comp.eligible and comp.in_period_on):
                 continue
-            res = c.residences.filter(from_on__lte=first).exclude(to_on__lt=first).first()
+            res = (
+                c.residences.filter(from_on__lte=first, superseded_at__isnull=True)
+                .exclude(to_on__lt=first)
+                .first()
+            )
             if res is None:
                 continue
             muni = res.municipality

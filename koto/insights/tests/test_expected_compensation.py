@@ -251,6 +251,7 @@ def test_incremental_refresh__dies_between_batches__no_figures_of_the_first_stor
     c = person(kotikunta_on=D(2025, 1, 1))
     rollups.refresh(full=True)
     before = {org.code: stored_months(org) for org in (lahti, heinola)}
+    stored_at = {(m.organisation_id, m.computed_at) for m in ExpectedMonth.objects.all()}
     monkeypatch.setattr(rollups, "ORG_BATCH", 1)
     compute = rollups.compute
     calls = []
@@ -271,6 +272,11 @@ def test_incremental_refresh__dies_between_batches__no_figures_of_the_first_stor
             rollups.refresh()
     assert len(calls) == 2  # the first batch's dashboards were written
     assert {org.code: stored_months(org) for org in (lahti, heinola)} == before
+    # not even the first batch's organisation (the welfare region) was written again
+    assert {(m.organisation_id, m.computed_at) for m in ExpectedMonth.objects.all()} == stored_at
+    assert set(ExpectedPeriod.objects.values_list("computed_at", flat=True)) == {
+        at for _org, at in stored_at
+    }
     monkeypatch.undo()
     with clock.frozen(clock.now() + dt.timedelta(minutes=6)):
         rollups.refresh()
