@@ -941,7 +941,17 @@ def impact_for(
     scope = scope_get_for(user=user, code=scope_code)
     suppress = not scope.own
     state = RefreshState.get()
-    as_of = (state.refreshed_on or clock.today()).replace(day=1)
+    # The day the follow-up reaches: the last full refresh's (an organisation the regular
+    # refreshes since have not touched has its plans' months as of then).
+    as_of = min(
+        d
+        for d in (
+            state.refreshed_on,
+            state.full_refreshed_at and state.full_refreshed_at.astimezone(clock.HELSINKI).date(),
+            clock.today(),
+        )
+        if d is not None
+    )
     qs = ImpactCell.objects.filter(
         scope=scope.code, start_month__gte=month_from, start_month__lte=month_to
     )
@@ -964,10 +974,14 @@ def impact_for(
             for t in FOLLOW_UP_MONTHS:
                 n = k = 0
                 for (start, months, event), count in cells.items():
-                    if add_months(start, t) > as_of:
+                    # followed t months whatever the day of the start month: from its
+                    # last day (a plan of 31 January has its 6 months on 31 July)
+                    if add_months(start, t + 1) - dt.timedelta(days=1) > as_of:
                         continue  # not followed that long yet
                     n += count
-                    if event and months <= t:
+                    # `months` are whole months, rounded down: an outcome in month 6
+                    # (6 months and some days) came after 6 months, not within them
+                    if event and months < t:
                         k += count
                 shares[t] = Share(fig(k), fig(n))
             label = labels.get(key, key) if labels else key
@@ -988,11 +1002,15 @@ def impact_for(
         steps = kaplan_meier({t: (e, c) for t, (e, c) in table.items()})
         points = []
         for t in range(0, 37, 3):
-            step = survival_at(steps, t)
-            if step is None:
-                break
+            # `months` are whole months, rounded down: the outcomes within t months are
+            # those of months 0 to t - 1, as in the shares (the same month's plans ended
+            # otherwise count as after them, the usual tie rule)
+            step = survival_at(steps, t - 1)
             # followed that long: plans whose follow-up (to the outcome or to now) reaches t
-            at_risk = fig(sum(n for (_s, months, _e), n in cells.items() if months >= t))
+            followed = sum(n for (_s, months, _e), n in cells.items() if months >= t)
+            if step is None or not followed:
+                break
+            at_risk = fig(followed)
             if at_risk.suppressed:
                 break  # too few followed that long to show outside the organisation
             lo = None if step.high is None else 1 - step.high

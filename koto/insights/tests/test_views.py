@@ -221,6 +221,31 @@ def test_impact_for__shares_with_wilson_intervals(data, manager):
     assert at[9].reached == pytest.approx(1 - 4 / 6)
 
 
+def test_impact_for__follow_up_and_outcome_months_counted_whole(lahti_counsellor, manager):
+    """A share "within 6 months" counts only plans followed 6 whole months whatever the
+    day of their start month, and only outcomes within them (months are rounded down)."""
+    clients = [b.client(lahti_counsellor, created_on=dt.date(2025, 1, 5)) for _ in range(3)]
+    # employed 6 months and 10 days after the start: after 6 months, within 12
+    b.plan(lahti_counsellor, clients[0], starts_on=dt.date(2025, 1, 10),
+           ended_on=dt.date(2025, 7, 20), outcome="employed")  # fmt: skip
+    # started on 31 May 2026, still going on 15 November: not yet followed 6 months
+    b.plan(lahti_counsellor, clients[1], starts_on=dt.date(2026, 5, 31))
+    b.plan(lahti_counsellor, clients[2], starts_on=dt.date(2026, 4, 30))
+    rollups.refresh(full=True)
+    i = selectors.impact_for(
+        user=manager, scope_code=None, month_from=dt.date(2025, 1, 1),
+        month_to=dt.date(2026, 11, 1),
+    )  # fmt: skip
+    q1_2025 = next(r for r in i.cohorts if r.key == "2025 Q1")
+    assert (q1_2025.shares[6].k.value, q1_2025.shares[6].n.value) == (0, 1)
+    assert (q1_2025.shares[12].k.value, q1_2025.shares[12].n.value) == (1, 1)
+    q2_2026 = next(r for r in i.cohorts if r.key == "2026 Q2")
+    assert q2_2026.shares[6].n.value == 1  # April's plan: followed 6 months by 31 October
+    at = {p.months: p for p in i.curve}
+    assert at[6].reached == 0  # the outcome of month 6 is not within 6 months
+    assert at[6].at_risk.value == 2  # the first plan and April's
+
+
 def test_dashboard_page__renders_charts_and_tables(data, manager, web):
     response = web(manager).get(f"/insights/?{PERIOD}")
     assert response.status_code == 200
