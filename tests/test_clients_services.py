@@ -45,6 +45,35 @@ def test_client_create__same_hetu_twice__refused_naming_hetu(counsellor):
     assert list(e.value.fields) == ["hetu"]
 
 
+def test_client_create__same_hetu_as_another_organisations_client__refused_and_audited(
+    counsellor,
+):
+    other_org = OrganisationFactory(code="111", name_fi="Heinola")
+    heinola = member(other_org, Role.INTEGRATION_COUNSELLOR, username="heinola.c")
+    theirs = make_client(heinola)
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(
+            actor=counsellor,
+            data=client_data(hetu=theirs.hetu, birth_date=theirs.birth_date),
+            confirm_duplicate=True,
+        )
+    assert list(e.value.fields) == ["hetu"]
+    probe = AuditEvent.objects.filter(client_id=theirs.id, actor=counsellor).get()
+    assert (probe.action, probe.object_type) == ("read", "client_identity_code")
+
+
+def test_client_create__similar_client_of_another_organisation__not_named(counsellor):
+    other_org = OrganisationFactory(code="111", name_fi="Heinola")
+    heinola = member(other_org, Role.INTEGRATION_COUNSELLOR, username="heinola.c")
+    same = {"first_name": "Mohammed", "last_name": "Al-Hassan", "hetu": None}
+    make_client(heinola, birth_date=dt.date(1980, 1, 1), **same)
+    # nothing tells the counsellor that Heinola has such a client
+    created = services.client_create(
+        actor=counsellor, data=client_data(birth_date=dt.date(1980, 1, 1), **same)
+    )
+    assert created.responsible_organisation == counsellor.active_membership.organisation
+
+
 def test_client_create__invalid_hetu__named(counsellor):
     with pytest.raises(ValidationFailed) as e:
         services.client_create(actor=counsellor, data=client_data(hetu="010190-123X"))

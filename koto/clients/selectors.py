@@ -447,15 +447,20 @@ def client_meeting_page(
 
 
 def possible_duplicates(
-    *, first_name: str, last_name: str, birth_date, exclude_id: int | None = None
+    *, user, first_name: str, last_name: str, birth_date, exclude_id: int | None = None
 ) -> list[Client]:
-    """Clients with the same birth date and a similar name (same last name key, or the same
-    first word of the first names), across the whole registry: the warning names them by id
-    only when the viewer may see them."""
+    """Clients the viewer may see with the same birth date and a similar name (same last
+    name key, or the same first word of the first names). Not those of other organisations:
+    naming them (or telling that they exist) would let anyone who may create a client list
+    the registry by birth date and initial."""
     last = search_key(last_name)
     first = search_key(first_name).split(" ")[0] if first_name else ""
-    qs = Client.objects.filter(birth_date=birth_date).filter(
-        Q(names__key_last_first__startswith=last) | Q(names__key_first_last__startswith=first)
+    qs = (
+        client_list_for(user=user)
+        .filter(birth_date=birth_date)
+        .filter(
+            Q(names__key_last_first__startswith=last) | Q(names__key_first_last__startswith=first)
+        )
     )
     if exclude_id:
         qs = qs.exclude(id=exclude_id)

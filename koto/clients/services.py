@@ -75,6 +75,32 @@ class PossibleDuplicate(DomainError):
         return d
 
 
+class IdentityCodeTaken(ValidationFailed):
+    """The identity code is another client's: the answer tells that such a client exists
+    (the registry holds each person once), so the attempt is audited against that client
+    once the refused write has been rolled back (`_audit_identity_code_taken`)."""
+
+    def __init__(self, client_id: int | None) -> None:
+        super().__init__({"hetu": _("A client with this personal identity code already exists.")})
+        self.client_id = client_id
+
+
+def _audit_identity_code_taken(actor, e: IdentityCodeTaken) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="read", object_type="client_identity_code",
+            object_id=e.client_id or "", client_id=e.client_id,
+            reason="identity code already recorded: write refused",
+        )  # fmt: skip
+
+
+def _holder_of(hetu: str, exclude_id: int | None = None) -> int | None:
+    qs = Client.objects.filter(hetu=hetu)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.values_list("id", flat=True).first()
+
+
 class EditConflict(DomainError):
     status = 409
 
@@ -434,8 +460,18 @@ def _require(actor, perm: str) -> None:
         raise PermissionDenied()
 
 
+def client_create(*, actor, **kwargs) -> Client:
+    """Create a client in the actor's organisation (or `organisation`, for imports run by a
+    system job): `_client_create`, and the audit of an identity code found taken."""
+    try:
+        return _client_create(actor=actor, **kwargs)
+    except IdentityCodeTaken as e:
+        _audit_identity_code_taken(actor, e)
+        raise
+
+
 @transaction.atomic
-def client_create(
+def _client_create(
     *,
     actor,
     data: dict,
@@ -453,13 +489,14 @@ def client_create(
         organisation = actor.active_membership.organisation
     clean = _clean(data)
     v = clean.values
-    if v.get("hetu") and Client.objects.filter(hetu=v["hetu"]).exists():
-        raise ValidationFailed(
-            {"hetu": _("A client with this personal identity code already exists.")}
-        )
+    if v.get("hetu") and (holder := _holder_of(v["hetu"])) is not None:
+        raise IdentityCodeTaken(holder)
     if not confirm_duplicate:
         dups = possible_duplicates(
-            first_name=v["first_name"], last_name=v["last_name"], birth_date=v["birth_date"]
+            user=actor,
+            first_name=v["first_name"],
+            last_name=v["last_name"],
+            birth_date=v["birth_date"],
         )
         if dups:
             raise PossibleDuplicate(dups)
@@ -482,9 +519,7 @@ def client_create(
         with transaction.atomic():
             client.save()
     except IntegrityError as e:
-        raise ValidationFailed(
-            {"hetu": _("A client with this personal identity code already exists.")}
-        ) from e
+        raise IdentityCodeTaken(_holder_of(v["hetu"]) if v.get("hetu") else None) from e
     _sync_official_name(client)
     _record_residence(client, moved=True)
     if clean.transliterated_names:
@@ -512,8 +547,17 @@ def client_create(
     return client
 
 
+def client_update(*, actor, **kwargs) -> Client:
+    """`_client_update`, and the audit of an identity code found taken."""
+    try:
+        return _client_update(actor=actor, **kwargs)
+    except IdentityCodeTaken as e:
+        _audit_identity_code_taken(actor, e)
+        raise
+
+
 @transaction.atomic
-def client_update(
+def _client_update(
     *,
     actor,
     client: Client,
@@ -530,10 +574,8 @@ def client_update(
     locked = Client.objects.select_for_update().get(pk=client.pk)
     if expected_version is not None and locked.version != expected_version:
         raise EditConflict()
-    if v.get("hetu") and Client.objects.filter(hetu=v["hetu"]).exclude(pk=client.pk).exists():
-        raise ValidationFailed(
-            {"hetu": _("A client with this personal identity code already exists.")}
-        )
+    if v.get("hetu") and (holder := _holder_of(v["hetu"], exclude_id=client.pk)) is not None:
+        raise IdentityCodeTaken(holder)
     changes: dict = {}
     fact_changes: dict = {}
     for name, value in v.items():
