@@ -230,9 +230,50 @@ def test_search__keyset_pagination__every_client_once(counsellor):
 def test_family_link__both_directions(counsellor):
     parent = make_client(counsellor)
     child = make_client(counsellor)
-    parent.access = "full"
+    parent.access = child.access = "full"
     services.family_link_add(actor=counsellor, client=parent, relative=child, relation="child")
     assert child.family_links.get().relation == "parent"
+    # both records say so, in their timelines and audit trails
+    for c in (parent, child):
+        assert ClientEvent.objects.filter(client=c, kind="family_linked").count() == 1
+        assert AuditEvent.objects.filter(client_id=c.id, object_type="family_link").count() == 1
+
+
+def test_family_link__relative_only_readable_under_a_grant__refused_nothing_written(
+    counsellor, web
+):
+    other_org = OrganisationFactory(code="111", name_fi="Heinola")
+    heinola = member(other_org, Role.INTEGRATION_COUNSELLOR, username="heinola.c")
+    theirs = make_client(heinola)
+    AccessGrant.objects.create(
+        client=theirs, organisation=counsellor.active_membership.organisation, scope="read",
+        source="referral", valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    ours = make_client(counsellor)
+    ours.access = "full"
+    relative = selectors.client_get_for(user=counsellor, client_id=theirs.id)
+    assert relative.access == "read"
+    with pytest.raises(ValidationFailed) as e:
+        services.family_link_add(
+            actor=counsellor, client=ours, relative=relative, relation="spouse"
+        )
+    assert list(e.value.fields) == ["relative"]
+    assert not theirs.family_links.exists()
+
+
+def test_client_page__relative_the_viewer_cannot_see__shown_without_name(counsellor, web):
+    other_org = OrganisationFactory(code="111", name_fi="Heinola")
+    heinola = member(other_org, Role.INTEGRATION_COUNSELLOR, username="heinola.c")
+    ours = make_client(counsellor)
+    theirs = make_client(heinola, first_name="Salainen", last_name="Sukulainen")
+    ours.access = theirs.access = "full"
+    services.family_link_add(actor=counsellor, client=ours, relative=theirs, relation="spouse")
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    html = http.get(f"/clients/{ours.id}/").content.decode()
+    assert "Sukulainen" not in html
+    assert f"/clients/{theirs.id}/" not in html
+    assert "recorded by another organisation" in html
 
 
 def test_consent__recorded_and_withdrawn(counsellor, other_org):

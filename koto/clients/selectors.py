@@ -446,6 +446,21 @@ def client_meeting_page(
     return pagination.keyset_page(qs, order=MEETING_ORDER, cursor=cursor, limit=limit)
 
 
+def family_of(*, user, client: Client) -> list:
+    """The client's family links, each with `relative_visible`: whether the viewer may see
+    the relative (named and linked only then; a relative another organisation recorded is
+    shown as a family member without a name)."""
+    links = list(client.family_links.select_related("relative"))
+    visible = set(
+        client_list_for(user=user)
+        .filter(id__in=[f.relative_id for f in links])
+        .values_list("id", flat=True)
+    )
+    for f in links:
+        f.relative_visible = f.relative_id in visible
+    return links
+
+
 def possible_duplicates(
     *, user, first_name: str, last_name: str, birth_date, exclude_id: int | None = None
 ) -> list[Client]:
@@ -498,10 +513,11 @@ def client_audit_page(
 
 
 def client_by_identifier_for(*, user, identifier: str) -> Client:
-    """A client the viewer may see, by identity code or temporary id (no audit: the caller
-    links records, it does not show them)."""
+    """A client the viewer may see, by identity code or temporary id, with `access` set as
+    `client_get_for` sets it (no audit: the caller links records, it does not show them)."""
     upper = identifier.strip().upper()
     client = client_list_for(user=user).filter(Q(hetu=upper) | Q(temporary_id=upper)).first()
     if client is None:
         raise NotFound("client")
+    set_access_of_listed(user=user, clients=[client])
     return client

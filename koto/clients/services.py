@@ -659,28 +659,30 @@ def family_link_add(*, actor, client: Client, relative: Client, relation: str) -
         raise ValidationFailed({"relation": _("Unknown relation.")})
     if relative.pk == client.pk:
         raise ValidationFailed({"relative": _("A client cannot be their own relative.")})
+    # the link is written on both records: the relative's too must be the actor's to edit
+    # (`access` as the selector that fetched it set it), not one read under a grant
+    if not can_edit_client(actor, relative):
+        raise ValidationFailed(
+            {"relative": _("You may link only a client whose record you may edit.")}
+        )
+    inverse = INVERSE_RELATION[Relation(relation)]
     link, _created = FamilyLink.objects.update_or_create(
         client=client, relative=relative, defaults={"relation": relation}
     )
-    FamilyLink.objects.update_or_create(
-        client=relative,
-        relative=client,
-        defaults={"relation": INVERSE_RELATION[Relation(relation)]},
+    back, _created = FamilyLink.objects.update_or_create(
+        client=relative, relative=client, defaults={"relation": inverse}
     )
-    record_event(
-        client,
-        actor,
-        ClientEvent.Kind.FAMILY_LINKED,
-        {"relative_id": relative.id, "relation": relation},
-    )
-    audit_record(
-        actor=actor,
-        action="create",
-        object_type="family_link",
-        object_id=link.id,
-        client_id=client.id,
-        changes={"relative_id": relative.id, "relation": relation},
-    )
+    for row, one, other, rel in (
+        (link, client, relative, relation),
+        (back, relative, client, inverse),
+    ):
+        record_event(
+            one, actor, ClientEvent.Kind.FAMILY_LINKED, {"relative_id": other.id, "relation": rel}
+        )
+        audit_record(
+            actor=actor, action="create", object_type="family_link", object_id=row.id,
+            client_id=one.id, changes={"relative_id": other.id, "relation": rel},
+        )  # fmt: skip
     return link
 
 

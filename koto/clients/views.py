@@ -69,7 +69,7 @@ def detail(request, client_id: int):
             "client": client,
             "names": client.names.exclude(kind=NameKind.OFFICIAL),
             "languages": client.languages.all(),
-            "family": client.family_links.select_related("relative"),
+            "family": selectors.family_of(user=request.user, client=client),
             "consents": client.consents.select_related("organisation"),
             "timeline": selectors.client_timeline_page(client=client, limit=DETAIL_EVENTS),
             "meetings": selectors.client_meeting_page(client=client, limit=DETAIL_MEETINGS),
