@@ -160,6 +160,16 @@ def referral_send(
         errors["scope"] = _("A recipient not on Koto cannot be given access to records.")
     if scope == AccessScope.FULL and getattr(client, "access", None) != "full":
         errors["scope"] = _("You can give at most the read access you hold yourself.")
+    # passing the identity code or contact details on is the record holder's to decide: not
+    # of an organisation that only reads the record (a read grant, emergency access)
+    if getattr(client, "access", None) != "full":
+        not_yours = _(
+            "Only an organisation that may edit the client's record can pass this on."
+        )
+        if include_identity_code:
+            errors["include_identity_code"] = not_yours
+        if include_contact_details:
+            errors["include_contact_details"] = not_yours
     if errors:
         raise ValidationFailed(errors)
     if (

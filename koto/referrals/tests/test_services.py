@@ -106,6 +106,14 @@ def test_referral_send__full_scope_from_read_access__refused(send, client_):
     assert list(e.value.fields) == ["scope"]
 
 
+def test_referral_send__identity_or_contacts_from_read_access__refused(send, client_):
+    client_.access = "read"  # a read grant or emergency access
+    with pytest.raises(ValidationFailed) as e:
+        send(scope="read", include_identity_code=True, include_contact_details=True)
+    assert sorted(e.value.fields) == ["include_contact_details", "include_identity_code"]
+    assert send(scope="read").include_identity_code is False  # referring as such is allowed
+
+
 def test_referral_send__same_open_referral_twice__refused(send):
     send()
     with pytest.raises(services.ReferralError) as e:
