@@ -68,6 +68,11 @@ class Reconciliation:
     not_eligible: list[Item] = field(default_factory=list)
     amount_differs: list[Item] = field(default_factory=list)
 
+    def client_ids(self) -> list[int]:
+        """The clients the result names (by identity code): its audit record lists them."""
+        items = (*self.unpaid, *self.not_eligible, *self.amount_differs)
+        return [i.client_id for i in items if i.client_id is not None]
+
     @property
     def unpaid_total(self) -> Decimal:
         return sum((i.difference for i in self.unpaid), Decimal("0.00"))

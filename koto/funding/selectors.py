@@ -75,6 +75,20 @@ def claim_lines(claim: Claim):
     return claim.lines.select_related("client").order_by("occurred_on", "id")
 
 
+def claim_lines_for(*, user, claim: Claim) -> list:
+    """The claim's cost lines as shown (`claim` from `claim_get_for`); lines may name
+    clients (interpreting for a client, a client's care), so the read is audited with them
+    (`listed`: each client's audit trail shows it)."""
+    lines = list(claim_lines(claim))
+    clients = [ln.client_id for ln in lines if ln.client_id is not None]
+    if clients:
+        audit_record(
+            actor=user, action="read", object_type="funding_claim", object_id=claim.id,
+            listed=clients,
+        )  # fmt: skip
+    return lines
+
+
 def claim_attachments(claim: Claim):
     return claim.attachments.defer("data").order_by("id")
 
@@ -85,8 +99,9 @@ def claim_attachment_get_for(*, user, claim_id: int, attachment_id: int) -> Clai
     if att is None:
         raise NotFound("attachment")
     audit_record(
-        actor=user, action="read", object_type="funding_claim_attachment", object_id=att.id
-    )
+        actor=user, action="read", object_type="funding_claim_attachment", object_id=att.id,
+        listed=claim.lines.exclude(client=None).values_list("client_id", flat=True),
+    )  # fmt: skip
     return att
 
 
@@ -102,7 +117,8 @@ def claim_export_csv(*, user, claim: Claim) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    for n, line in enumerate(claim_lines(claim), start=1):
+    lines = list(claim_lines(claim))
+    for n, line in enumerate(lines, start=1):
         writer.writerow(
             [
                 claim.id, claim.section, claim.organisation.code, claim.organisation.name_fi,
@@ -112,7 +128,10 @@ def claim_export_csv(*, user, claim: Claim) -> str:
                 str(line.amount), (line.client.hetu or "") if line.client else "",
             ]
         )  # fmt: skip
-    audit_record(actor=user, action="export", object_type="funding_claim", object_id=claim.id)
+    audit_record(
+        actor=user, action="export", object_type="funding_claim", object_id=claim.id,
+        listed=[ln.client_id for ln in lines],
+    )  # fmt: skip
     return out.getvalue()
 
 

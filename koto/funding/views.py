@@ -118,7 +118,7 @@ def reconcile_view(request):
         else:
             audit_record(
                 actor=request.user, action="export", object_type="keha_reconciliation",
-                object_id=f"{org.code}-{form.cleaned_data['year']}",
+                object_id=f"{org.code}-{form.cleaned_data['year']}", listed=result.client_ids(),
             )  # fmt: skip
     return _page(request, "funding/reconcile.html", {"form": form, "result": result})
 
@@ -157,7 +157,7 @@ def claim_create(request):
 
 
 def _detail_context(request, claim, **forms_):
-    lines = list(selectors.claim_lines(claim))
+    lines = selectors.claim_lines_for(user=request.user, claim=claim)
     return {
         "claim": claim,
         "lines": lines,

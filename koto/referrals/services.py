@@ -163,9 +163,7 @@ def referral_send(
     # passing the identity code or contact details on is the record holder's to decide: not
     # of an organisation that only reads the record (a read grant, emergency access)
     if getattr(client, "access", None) != "full":
-        not_yours = _(
-            "Only an organisation that may edit the client's record can pass this on."
-        )
+        not_yours = _("Only an organisation that may edit the client's record can pass this on.")
         if include_identity_code:
             errors["include_identity_code"] = not_yours
         if include_contact_details:

@@ -155,8 +155,8 @@ class ReconciliationOut(Schema):
     amount_differs: list[ItemOut]
 
 
-def _claim_out(claim: Claim) -> dict:
-    lines = list(selectors.claim_lines(claim))
+def _claim_out(request, claim: Claim) -> dict:
+    lines = selectors.claim_lines_for(user=request.auth, claim=claim)
     return {
         "id": claim.id,
         "organisation": claim.organisation.code,
@@ -226,7 +226,7 @@ def reconciliation(
     result = reconcile(organisation=org, year=year, statement=parse_statement(file.read()))
     audit_record(
         actor=user, action="export", object_type="keha_reconciliation",
-        object_id=f"{org.code}-{year}",
+        object_id=f"{org.code}-{year}", listed=result.client_ids(),
     )  # fmt: skip
     return result.as_dict()
 
@@ -258,19 +258,19 @@ def claim_list(
 @router.post("/claims", response={201: ClaimOut}, summary="Start a claim")
 def claim_create(request, payload: ClaimIn):
     claim = services.claim_create(actor=request.auth, **payload.model_dump())
-    return Status(201, _claim_out(_claim(request, claim.id)))
+    return Status(201, _claim_out(request, _claim(request, claim.id)))
 
 
 @router.get("/claims/{claim_id}", response=ClaimOut, summary="Read a claim")
 def claim_read(request, claim_id: int):
-    return _claim_out(_claim(request, claim_id))
+    return _claim_out(request, _claim(request, claim_id))
 
 
 @router.post("/claims/{claim_id}/lines", response={201: ClaimOut}, summary="Add a cost line")
 def claim_line_add(request, claim_id: int, payload: LineIn):
     claim = _claim(request, claim_id)
     services.claim_line_add(actor=request.auth, claim=claim, **payload.model_dump())
-    return Status(201, _claim_out(claim))
+    return Status(201, _claim_out(request, claim))
 
 
 @router.post(
@@ -298,7 +298,7 @@ def claim_gather(request, claim_id: int):
 @router.post("/claims/{claim_id}/submit", response=ClaimOut, summary="Submit a claim")
 def claim_submit(request, claim_id: int):
     claim = services.claim_submit(actor=request.auth, claim=_claim(request, claim_id))
-    return _claim_out(claim)
+    return _claim_out(request, claim)
 
 
 @router.post("/claims/{claim_id}/decide", response=ClaimOut, summary="Decide a claim (ELY)")
@@ -306,7 +306,7 @@ def claim_decide(request, claim_id: int, payload: DecideIn):
     claim = services.claim_decide(
         actor=request.auth, claim=_claim(request, claim_id), **payload.model_dump()
     )
-    return _claim_out(claim)
+    return _claim_out(request, claim)
 
 
 @router.post("/claims/{claim_id}/paid", response=ClaimOut, summary="Record the payment")
@@ -314,7 +314,7 @@ def claim_paid(request, claim_id: int, payload: PaidIn):
     claim = services.claim_mark_paid(
         actor=request.auth, claim=_claim(request, claim_id), paid_on=payload.paid_on
     )
-    return _claim_out(claim)
+    return _claim_out(request, claim)
 
 
 @router.get("/claims/{claim_id}/export.csv", summary="The claim for the regional e-service")

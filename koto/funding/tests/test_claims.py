@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from koto.audit.models import AuditEvent, AuditListedClient
 from koto.clients.models import Meeting
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Role
@@ -58,6 +59,15 @@ def test_claim_flow__draft_submitted_decided_paid(claim, finance, decider, couns
     csv_text = selectors.claim_export_csv(user=finance, claim=claim)
     assert csv_text.splitlines()[0].startswith("claim_id;section;claimant_code")
     assert csv_text.count("\n") == 3
+    # the interpreting line names the client: the export and the claim's page are in the
+    # client's audit trail
+    selectors.claim_lines_for(user=decider, claim=claim)
+    named = AuditEvent.objects.filter(
+        id__in=AuditListedClient.objects.filter(client_id=client.id).values("event_id")
+    )
+    assert sorted((e.action, e.actor_id) for e in named) == sorted(
+        [("export", finance.id), ("read", decider.id)]
+    )
 
 
 def test_claim_submit__empty_refused(claim, finance):

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from koto.audit.models import AuditEvent, AuditListedClient
 from koto.core.errors import ValidationFailed
 from koto.funding.reconciliation import parse_statement, reconcile
 
@@ -116,6 +117,9 @@ def test_reconcile_keha_command_and_page(tmp_path, person, lahti, finance, web):
     r = web(finance).post("/funding/reconcile/", {"year": "2026", "file": upload})
     assert r.status_code == 200
     assert [i.hetu for i in r.context["result"].unpaid] == [a.hetu]
+    # the result names the client by identity code: in the client's audit trail
+    events = AuditListedClient.objects.filter(client_id=a.id).values("event_id")
+    assert AuditEvent.objects.filter(id__in=events, object_type="keha_reconciliation").exists()
 
 
 def test_parse_statement__what_a_spreadsheet_export_may_hold__read():
