@@ -67,6 +67,17 @@ def authority_for(organisation: Organisation) -> Organisation | None:
     return None
 
 
+def _lock(claim: Claim) -> None:
+    """Lock the claim's row until the transaction ends and read its state again: two
+    requests on one claim (a submit and a line added, two decisions) go one after the
+    other, and the second checks the state the first left."""
+    locked = Claim.objects.select_for_update().filter(pk=claim.pk).first()
+    if locked is None:
+        raise NotFound("claim")
+    for f in ("status", "submitted_on", "decided_on", "approved_amount", "paid_on", "updated_at"):
+        setattr(claim, f, getattr(locked, f))
+
+
 def _require_edit(actor, claim: Claim) -> None:
     if not permissions.can_view_claim(actor, claim):
         raise NotFound("claim")
@@ -126,6 +137,7 @@ def claim_create(
     return claim
 
 
+@transaction.atomic
 def claim_line_add(
     *,
     actor,
@@ -135,6 +147,7 @@ def claim_line_add(
     occurred_on: dt.date | None = None,
     client=None,
 ) -> ClaimLine:
+    _lock(claim)
     _require_edit(actor, claim)
     if not description.strip():
         raise ValidationFailed({"description": _("Describe the cost.")})
@@ -148,7 +161,9 @@ def claim_line_add(
     return line
 
 
+@transaction.atomic
 def claim_line_remove(*, actor, claim: Claim, line_id: int) -> None:
+    _lock(claim)
     _require_edit(actor, claim)
     with transaction.atomic():
         deleted, _n = ClaimLine.objects.filter(claim=claim, id=line_id).delete()
@@ -157,9 +172,11 @@ def claim_line_remove(*, actor, claim: Claim, line_id: int) -> None:
         _audit(actor, claim, "update", {"line_removed": line_id})
 
 
+@transaction.atomic
 def claim_attachment_add(
     *, actor, claim: Claim, name: str, content_type: str, data: bytes
 ) -> ClaimAttachment:
+    _lock(claim)
     _require_edit(actor, claim)
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise ValidationFailed({"file": _("The file is larger than 10 MB.")})
@@ -174,9 +191,11 @@ def claim_attachment_add(
     return att
 
 
+@transaction.atomic
 def claim_gather_interpreting(*, actor, claim: Claim) -> int:
     """Add a line for every meeting of the claiming organisation in the claim's period with an
     interpreting cost, unless the claim already has it. Returns the number of lines added."""
+    _lock(claim)
     _require_edit(actor, claim)
     meetings = (
         Meeting.objects.filter(
@@ -212,7 +231,9 @@ def claim_gather_interpreting(*, actor, claim: Claim) -> int:
     return len(lines)
 
 
+@transaction.atomic
 def claim_submit(*, actor, claim: Claim, submitted_on: dt.date | None = None) -> Claim:
+    _lock(claim)
     _require_edit(actor, claim)
     if not claim.lines.exists():
         raise DomainError("claim_empty", _("Add at least one cost line before submitting."))
@@ -225,9 +246,11 @@ def claim_submit(*, actor, claim: Claim, submitted_on: dt.date | None = None) ->
     return claim
 
 
+@transaction.atomic
 def claim_decide(
     *, actor, claim: Claim, approved_amount, decided_on: dt.date | None = None, note: str = ""
 ) -> Claim:
+    _lock(claim)
     if not permissions.can_view_claim(actor, claim):
         raise NotFound("claim")
     if not permissions.can_decide_claim(actor, claim):
@@ -255,7 +278,9 @@ def claim_decide(
     return claim
 
 
+@transaction.atomic
 def claim_mark_paid(*, actor, claim: Claim, paid_on: dt.date | None = None) -> Claim:
+    _lock(claim)
     if not permissions.can_view_claim(actor, claim):
         raise NotFound("claim")
     if not permissions.can_edit_claim(actor, claim):

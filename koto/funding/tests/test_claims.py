@@ -239,3 +239,24 @@ def test_claim_line__amount_beyond_the_column__refused_naming_it(claim, finance,
         services.claim_line_add(actor=finance, claim=claim, description="Rent", amount=amount)
     assert list(e.value.fields) == ["amount"]
     services.claim_line_add(actor=finance, claim=claim, description="Rent", amount="9999999999.99")
+
+
+def test_claim__a_request_holding_an_older_copy__checks_the_state_stored(claim, finance, decider):
+    """Two requests on one claim: each locks the row and reads its state again, so the
+    second does not add a line to a submitted claim or decide a decided one."""
+    services.claim_line_add(actor=finance, claim=claim, description="Rent", amount="500")
+    adding = Claim.objects.get(pk=claim.pk)
+    services.claim_submit(actor=finance, claim=claim, submitted_on=D(2026, 7, 1))
+    with pytest.raises(DomainError) as e:
+        services.claim_line_add(actor=finance, claim=adding, description="Late", amount="1")
+    assert e.value.code == "claim_not_draft"
+    deciding = Claim.objects.get(pk=claim.pk)
+    deciding_again = Claim.objects.get(pk=claim.pk)
+    services.claim_decide(
+        actor=decider, claim=deciding, approved_amount="400", decided_on=D(2026, 8, 1)
+    )
+    with pytest.raises(DomainError) as e:
+        services.claim_decide(actor=decider, claim=deciding_again, approved_amount="500")
+    assert e.value.code == "claim_not_submitted"
+    claim.refresh_from_db()
+    assert (claim.approved_amount, claim.lines.count()) == (Decimal("400.00"), 1)
