@@ -374,6 +374,53 @@ def _given_away(partitions: tuple[list[_Slot], ...]) -> int | None:
     return None
 
 
+class _CurveSlot(_Slot):
+    """A curve's "followed" at one month in `_protect_curves`: a curve already ended there
+    (`gone`) tells nothing of it (0 or more)."""
+
+    def __init__(self, holder, key, gone: bool) -> None:
+        super().__init__(holder, key)
+        self.gone = gone
+
+    @property
+    def hidden(self) -> bool:
+        return self.gone or super().hidden
+
+    def bounds(self) -> tuple[float, float]:
+        return (0, INF) if self.gone else super().bounds()
+
+
+def _followed(cells: dict, t: int) -> int:
+    return sum(n for (_s, months, _e), n in cells.items() if months >= t)
+
+
+def _protect_curves(all_cells: dict, group_cells: dict, overall: list, group_curves: dict):
+    """The groups split the plans followed at each month of the curves: where a group's
+    curve has ended at a hidden count (1 to 4) while the overall curve and the other groups'
+    go on, the overall less the others would give it away. Month by month, the groups'
+    "followed" and the overall's are protected as partitions of one total
+    (`protect_partitions`); a curve whose figure is hidden ends there. (A group's curve that
+    ended at 0 counts as shown: the rule then hides more, not less.)"""
+    labels = list(group_curves)
+    ends = {label: None for label in labels}  # the month each group's curve ends at
+    overall_end = None
+    for t in range(3, 37, 3):
+        parts = [figure(_followed(group_cells.get(k, {}), t), suppress=True) for k in labels]
+        total = [figure(_followed(all_cells, t), suppress=True)]
+        slots = [_CurveSlot(parts, i, ends[k] is not None) for i, k in enumerate(labels)]
+        protect_partitions(slots, [_CurveSlot(total, 0, overall_end is not None)])
+        for i, k in enumerate(labels):
+            if ends[k] is None and parts[i].suppressed:
+                ends[k] = t
+        if overall_end is None and total[0].suppressed:
+            overall_end = t
+
+    def cut(points: list, end: int | None) -> list:
+        return points if end is None else [p for p in points if p.months < end]
+
+    return cut(overall, overall_end), {k: cut(v, ends[k]) for k, v in group_curves.items()}
+
+
 def protect_partitions(*partitions: list[_Slot]) -> None:
     """Partitions of the same people shown in one answer (contacts by channel and by
     language; plans ended by month and by outcome; impact by cohort, by group and at the
@@ -1026,6 +1073,10 @@ def impact_for(
     cohorts, groups = rows_for(cohort_data, None), rows_for(group_data, labels)
     overall = curve(all_cells)
     group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
+    if suppress:
+        overall, group_curves = _protect_curves(
+            all_cells, {labels.get(k, k): v for k, v in group_data.items()}, overall, group_curves
+        )
     if suppress:
         # Everyone is followed at month 0: the curve's first point is the number of plans.
         start = [_Slot(overall[0], "at_risk")] if overall and overall[0].months == 0 else []

@@ -292,3 +292,32 @@ def test_bar_chart__a_hidden_figure_is_labelled_as_in_the_table():
     svg = charts.bar_chart("c", "Contacts", [("Walk-in", None, ".."), ("Phone", None), ("Chat", 9)])
 
     assert ">..</text>" in svg and "&lt;5</text>" in svg
+
+
+def test_impact__a_group_curve_ended_at_a_hidden_count_not_given_away_by_the_others(
+    lahti_counsellor, manager, region
+):
+    # 6 multisectoral plans, 3 of them ended (moved away) in their second month; 12 basic
+    # plans going on: at 3 months 3 multisectoral plans are followed, 12 basic, 15 in all
+    for i in range(18):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10),
+               kind="multisectoral" if i < 6 else "basic",
+               ended_on=dt.date(2025, 2, 20) if i < 3 else None,
+               outcome="moved_away" if i < 3 else "")  # fmt: skip
+    rollups.refresh(full=True)
+
+    def curves(scope_code):
+        i = selectors.impact_for(user=manager, scope_code=scope_code,
+                                 month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+        followed = {k: {p.months: p.at_risk.display for p in v} for k, v in i.group_curves.items()}
+        return {p.months: p.at_risk.display for p in i.curve}, followed
+
+    overall, groups = curves(f"region:{region.id}")
+    assert overall[3] == "15"
+    # the multisectoral curve ends at 3 months ("<5"); the basic one with it, or 15 less
+    # 12 would tell the 3
+    assert all(max(points) < 3 for points in groups.values())
+    # in Lahti's own view nothing is hidden
+    overall, groups = curves(None)
+    assert sorted(len(points) > 1 for points in groups.values()) == [True, True]
