@@ -2,6 +2,7 @@
 and an audit record."""
 
 import datetime as dt
+import functools
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -460,18 +461,24 @@ def _require(actor, perm: str) -> None:
         raise PermissionDenied()
 
 
-def client_create(*, actor, **kwargs) -> Client:
-    """Create a client in the actor's organisation (or `organisation`, for imports run by a
-    system job): `_client_create`, and the audit of an identity code found taken."""
-    try:
-        return _client_create(actor=actor, **kwargs)
-    except IdentityCodeTaken as e:
-        _audit_identity_code_taken(actor, e)
-        raise
+def _audits_identity_code_taken(service):
+    """The service, and the audit of an identity code it found taken, written once its
+    transaction has been rolled back."""
+
+    @functools.wraps(service)
+    def wrapper(*, actor, **kwargs):
+        try:
+            return service(actor=actor, **kwargs)
+        except IdentityCodeTaken as e:
+            _audit_identity_code_taken(actor, e)
+            raise
+
+    return wrapper
 
 
+@_audits_identity_code_taken
 @transaction.atomic
-def _client_create(
+def client_create(
     *,
     actor,
     data: dict,
@@ -547,17 +554,9 @@ def _client_create(
     return client
 
 
-def client_update(*, actor, **kwargs) -> Client:
-    """`_client_update`, and the audit of an identity code found taken."""
-    try:
-        return _client_update(actor=actor, **kwargs)
-    except IdentityCodeTaken as e:
-        _audit_identity_code_taken(actor, e)
-        raise
-
-
+@_audits_identity_code_taken
 @transaction.atomic
-def _client_update(
+def client_update(
     *,
     actor,
     client: Client,
