@@ -10,7 +10,7 @@ from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.audit.services import audit_record
 from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
-from koto.clients.models import ClientEvent
+from koto.clients.models import Client, ClientEvent
 from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.services import record_event
 from koto.core import clock
@@ -51,6 +51,16 @@ def _require_edit(actor, client) -> None:
         raise PermissionDenied()
 
 
+def _as_seen_by(actor, locked: Assessment, assessment: Assessment) -> Assessment:
+    """The row a service changed, answered as its reader sees it: the client as
+    `client_get_for` gave it, and the welfare details blank for one who may not read them
+    (as `assessment_get_for` answers)."""
+    locked.client = assessment.client
+    if not can_read_welfare_details(actor):
+        locked.welfare_needs_details = ""
+    return locked
+
+
 def law_proposes_multisectoral(client, on: dt.date) -> bool:
     try:
         return decision_for(client, on).assessment.multisectoral
@@ -85,6 +95,8 @@ def assessment_start(
         errors["trigger_note"] = _("At most %(n)s characters.") % {"n": 200}
     if errors:
         raise ValidationFailed(errors)
+    # The client's row locked: two starts at once would both see no open assessment.
+    Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
     if client.assessments.filter(status=Assessment.Status.STARTED).exists():
         raise AssessmentError(
             "assessment_open",
@@ -181,6 +193,7 @@ def _clean_interview(actor, data: dict) -> dict:
             _("Only the welfare region's professionals record these details.")
         ]
     skills = []
+    seen = set()
     for i, s in enumerate(data.get("skills") or []):
         lang, skill, level = s.get("language"), s.get("skill"), s.get("level")
         if (
@@ -189,7 +202,10 @@ def _clean_interview(actor, data: dict) -> dict:
             or level not in Level.values
         ):
             errors[f"skills.{i}"] = [_("Give a language (fi/sv), a skill and a level A1.1–C2.2.")]
+        elif (lang, skill) in seen:
+            errors[f"skills.{i}"] = [_("This language and skill already has a level above.")]
         else:
+            seen.add((lang, skill))
             skills.append((lang, skill, level))
     if "skills" in data:
         out["skills"] = skills
@@ -212,6 +228,10 @@ def assessment_record_interview(
     if locked.status == Assessment.Status.COMPLETED:
         raise AssessmentError(
             "assessment_completed", _("A completed assessment cannot be changed.")
+        )
+    if clean.get("interview_on") and clean["interview_on"] < locked.started_on:
+        raise ValidationFailed(
+            {"interview_on": [_("The interview cannot be before the assessment started.")]}
         )
     skills = clean.pop("skills", None)
     if not can_read_welfare_details(actor):
@@ -240,8 +260,7 @@ def assessment_record_interview(
             actor=actor, action="update", object_type="assessment", object_id=locked.id,
             client_id=locked.client_id, changes=changed,
         )  # fmt: skip
-    locked.client = assessment.client
-    return locked
+    return _as_seen_by(actor, locked, assessment)
 
 
 @transaction.atomic
@@ -249,6 +268,11 @@ def measure_add(
     *, actor, assessment: Assessment, kind: str, description: str, planned_on: dt.date | None = None
 ) -> Measure:
     _require_edit(actor, assessment.client)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status == Assessment.Status.COMPLETED:
+        raise AssessmentError(
+            "assessment_completed", _("A completed assessment cannot be changed.")
+        )
     errors = {}
     if kind not in Measure.Kind.values:
         errors["kind"] = _("Unknown choice.")
@@ -310,5 +334,4 @@ def assessment_complete(
         actor=actor, action="update", object_type="assessment", object_id=locked.id, client_id=locked.client_id,
         changes={"status": "completed", "plan_needed": plan_needed, "completed_on": completed_on.isoformat()},
     )  # fmt: skip
-    locked.client = assessment.client
-    return locked
+    return _as_seen_by(actor, locked, assessment)

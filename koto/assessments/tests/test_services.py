@@ -1,0 +1,149 @@
+"""Assessment services: what a writer gets back, repeated skills, dates in order, no change
+after completion, one open assessment per client."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from koto.assessments import services
+from koto.assessments.models import Assessment, Measure
+from koto.core import clock
+from koto.core.errors import ValidationFailed
+from koto.core.roles import Role
+from tests.factories import make_client, member
+
+TODAY = dt.date(2026, 11, 2)
+DETAILS = "Terveydentila: diabetes, hoitokontakti sovittu."
+
+
+@pytest.fixture(autouse=True)
+def fixed_today():
+    with clock.frozen(TODAY):
+        yield
+
+
+@pytest.fixture
+def social_worker(org):
+    return member(org, Role.SOCIAL_WORKER, username="social_worker")
+
+
+@pytest.fixture
+def client_(counsellor):
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    return c
+
+
+def started(counsellor, client_, on=dt.date(2026, 10, 20)) -> Assessment:
+    return services.assessment_start(
+        actor=counsellor, client=client_, trigger="intake", started_on=on
+    )
+
+
+@pytest.fixture
+def with_details(counsellor, social_worker, client_) -> Assessment:
+    """An open assessment whose welfare details the social worker recorded."""
+    a = started(counsellor, client_)
+    return services.assessment_record_interview(
+        actor=social_worker, assessment=a,
+        data={"interview_on": TODAY, "welfare_needs_flag": True, "welfare_needs_details": DETAILS},
+    )  # fmt: skip
+
+
+def test_record_interview__counsellor__answer_without_welfare_details(
+    counsellor, with_details, client_
+):
+    # the service read the row again for update: that copy held the details
+    a = services.assessment_record_interview(
+        actor=counsellor, assessment=with_details, data={"housing": "Vuokra-asunto"}
+    )
+    assert a.welfare_needs_details == ""
+    assert Assessment.objects.get(pk=a.pk).welfare_needs_details == DETAILS
+
+
+def test_complete__counsellor__answer_without_welfare_details(counsellor, with_details):
+    a = services.assessment_complete(actor=counsellor, assessment=with_details, plan_needed=True)
+    assert a.status == "completed"
+    assert a.welfare_needs_details == ""
+
+
+def test_record_interview__social_worker__answer_with_welfare_details(social_worker, with_details):
+    a = services.assessment_record_interview(
+        actor=social_worker, assessment=with_details, data={"housing": "Vuokra-asunto"}
+    )
+    assert a.welfare_needs_details == DETAILS
+
+
+@pytest.mark.parametrize("path", ["", "/complete"])
+def test_api_write__counsellor__no_welfare_details_in_answer(web, counsellor, with_details, path):
+    http = web(counsellor)
+    url = f"/api/v1/assessments/{with_details.id}{path}"
+    if path:
+        r = http.post(url, json.dumps({"plan_needed": True}), content_type="application/json")
+    else:
+        r = http.patch(url, json.dumps({}), content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert DETAILS not in r.content.decode()
+    assert r.json()["welfare_needs_details"] == ""
+
+
+def test_record_interview__same_skill_twice__refused_naming_the_repeat(counsellor, client_):
+    # was an IntegrityError (a 500) from the unique (assessment, language, skill)
+    a = started(counsellor, client_)
+    with pytest.raises(ValidationFailed) as e:
+        services.assessment_record_interview(
+            actor=counsellor, assessment=a,
+            data={"skills": [{"language": "fi", "skill": "reading", "level": "A1.1"},
+                             {"language": "sv", "skill": "reading", "level": "A1.1"},
+                             {"language": "fi", "skill": "reading", "level": "A2.1"}]},
+        )  # fmt: skip
+    assert list(e.value.fields) == ["skills.2"]
+    assert not a.skills.exists()
+
+
+def test_record_interview__before_the_start__refused_naming_interview_on(counsellor, client_):
+    a = started(counsellor, client_, on=dt.date(2026, 10, 20))
+    with pytest.raises(ValidationFailed) as e:
+        services.assessment_record_interview(
+            actor=counsellor, assessment=a, data={"interview_on": dt.date(2026, 10, 19)}
+        )
+    assert list(e.value.fields) == ["interview_on"]
+    services.assessment_record_interview(
+        actor=counsellor, assessment=a, data={"interview_on": dt.date(2026, 10, 20)}
+    )
+
+
+def test_measure_add__completed_assessment__refused(counsellor, client_):
+    a = started(counsellor, client_)
+    services.measure_add(actor=counsellor, assessment=a, kind="other", description="Ennen")
+    a = services.assessment_record_interview(
+        actor=counsellor, assessment=a, data={"interview_on": TODAY}
+    )
+    a = services.assessment_complete(actor=counsellor, assessment=a, plan_needed=False)
+    with pytest.raises(services.AssessmentError) as e:
+        services.measure_add(actor=counsellor, assessment=a, kind="other", description="Jälkeen")
+    assert e.value.code == "assessment_completed"
+    assert list(Measure.objects.values_list("description", flat=True)) == ["Ennen"]
+
+
+def test_measure_add__completed_assessment__form_page_shows_the_error(web, counsellor, client_):
+    a = started(counsellor, client_)
+    a = services.assessment_record_interview(
+        actor=counsellor, assessment=a, data={"interview_on": TODAY}
+    )
+    services.assessment_complete(actor=counsellor, assessment=a, plan_needed=False)
+    r = web(counsellor).post(
+        f"/assessments/{a.id}/measures/new/", {"kind": "other", "description": "Jälkeen"}
+    )
+    assert r.status_code in (200, 400)
+    assert "A completed assessment cannot be changed." in r.content.decode()
+    assert not Measure.objects.exists()
+
+
+def test_assessment_start__second_while_one_is_open__refused(counsellor, client_):
+    started(counsellor, client_)
+    with pytest.raises(services.AssessmentError) as e:
+        started(counsellor, client_)
+    assert e.value.code == "assessment_open"
+    assert Assessment.objects.count() == 1
