@@ -76,8 +76,18 @@ class ReportForm(Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def __init__(self, *args, defaults: tuple | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.defaults = defaults or (None, None)
+
     def clean(self):
         d = super().clean()
-        if d.get("date_from") and d.get("date_to") and d["date_from"] > d["date_to"]:
-            self.add_error("date_to", _("The end cannot be before the start."))
+        start = d.get("date_from") or self.defaults[0]
+        end = d.get("date_to") or self.defaults[1]
+        if start and end and start > end:
+            # with one end left empty, its default (today, or the period's start) decides
+            self.add_error(
+                "date_to" if d.get("date_to") else "date_from",
+                _("The end cannot be before the start."),
+            )
         return d

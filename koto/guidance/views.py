@@ -86,8 +86,8 @@ def report(request):
     if not selectors.can_read_report(request.user):
         raise DjangoPermissionDenied
     csv_wanted = query_choice(request, "format", ["csv"]) == "csv"
-    form = ReportForm(request.GET or None)
     start, end = default_dates(clock.today())
+    form = ReportForm(request.GET or None, defaults=(start, end))
     if form.is_bound and not form.is_valid():
         # no figures (nor a CSV) for another period than the one asked for
         return render(request, "guidance/report.html", {"form": form, "report": None}, status=400)

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from koto.assessments.scales import Level, Skill, TargetLanguage
@@ -20,7 +21,7 @@ from koto.clients.permissions import can_edit_client
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm
-from koto.law.params import period_on
+from koto.law.params import NoPeriodInForce, ParameterMissing, period_on
 from koto.offerings.models import (
     KIND_THEME,
     MAX_CAPACITY,
@@ -42,6 +43,7 @@ SERVICE_TEXT = {"name_fi": 200, "name_sv": 200, "name_en": 200, "description_fi"
                 "description_en": 5000, "place": 200}  # fmt: skip
 
 # Which operation moves an enrolment from which status to which.
+REASON_MAX = Enrolment._meta.get_field("interruption_reason").max_length
 TRANSITIONS = {
     "accept": {EnrolmentStatus.OFFERED: EnrolmentStatus.ACCEPTED},
     "start": {
@@ -95,8 +97,14 @@ def _clean_service(data: dict) -> dict:
     if starts_on and ends_on and ends_on < starts_on:
         errors["ends_on"] = _("The service cannot end before it starts.")
     if kind == ServiceKind.CIVIC_ORIENTATION:
-        minimum = period_on(starts_on or clock.today()).value("civic_orientation_min_hours")
-        if hours is None or hours < minimum:
+        minimum = None
+        try:
+            minimum = period_on(starts_on or clock.today()).value("civic_orientation_min_hours")
+        except ParameterMissing:
+            pass  # before decree 576/2024 (1.1.2025) no minimum length was set
+        except NoPeriodInForce:
+            errors["starts_on"] = _("Koto holds no rules of the Integration Act for this date.")
+        if minimum is not None and (hours is None or hours < minimum):
             errors["hours"] = _(
                 "Civic orientation lasts at least %(n)s hours (decree 576/2024)."
             ) % {"n": minimum}
@@ -244,6 +252,10 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
     if plan_action is not None and not plan_action.service_name:
         plan_action.service_name = locked.name_fi
         plan_action.save(update_fields=["service_name"])
+        audit_record(
+            actor=actor, action="update", object_type="plan_action", object_id=plan_action.id,
+            client_id=client.id, changes={"service_name": locked.name_fi, "enrolment": enrolment.id},
+        )  # fmt: skip
     audit_record(
         actor=actor, action="create", object_type="enrolment", object_id=enrolment.id, client_id=client.id,
         changes={"service": locked.id, "status": status},
@@ -276,8 +288,21 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     on = on or clock.today()
     if on > clock.today() + dt.timedelta(days=366):
         raise ValidationFailed({"on": _("The date is too far in the future.")})
+    errors = {}
+    # The dates given before: a start not before the acceptance, an end not before the start.
+    # (`offered_on` is the day the offer was recorded, so a start recorded afterwards may
+    # precede it.)
+    earlier = [d for d in (locked.accepted_on, locked.started_on) if d]
+    if earlier and on < max(earlier):
+        errors["on"] = _("The date cannot be before %(date)s, the enrolment's last step.") % {
+            "date": formats.date_format(max(earlier), "SHORT_DATE_FORMAT")
+        }
     if operation == "interrupt" and not reason.strip():
-        raise ValidationFailed({"reason": _("Give the reason for the interruption.")})
+        errors["reason"] = _("Give the reason for the interruption.")
+    elif len(reason.strip()) > REASON_MAX:
+        errors["reason"] = _("At most %(n)s characters.") % {"n": REASON_MAX}
+    if errors:
+        raise ValidationFailed(errors)
     locked.status = new
     if operation == "accept":
         locked.accepted_on = on
@@ -331,9 +356,23 @@ def attendance_record(
         enrolment.started_on.replace(day=1) if monthly else enrolment.started_on
     ):
         errors["on"] = _("The date is before the client started.")
+    if enrolment.ended_on and on > enrolment.ended_on:
+        errors["on"] = _("The date is after the enrolment ended.")
+    day = on.replace(day=1) if monthly else on
+    if not errors:
+        # A month is recorded either day by day or as one monthly figure, never both: the
+        # hours attended (and the services rollup) would count it twice.
+        month = Attendance.objects.filter(
+            enrolment=enrolment, on__year=day.year, on__month=day.month, monthly=not monthly
+        )
+        if month.exists():
+            errors["monthly"] = (
+                _("This month's hours are recorded as one monthly figure: correct that instead.")
+                if not monthly
+                else _("This month's hours are recorded day by day: correct those instead.")
+            )
     if errors:
         raise ValidationFailed(errors)
-    day = on.replace(day=1) if monthly else on
     row, _created = Attendance.objects.update_or_create(
         enrolment=enrolment,
         on=day,

@@ -114,7 +114,10 @@ def test_report__csv_download__same_numbers(web, adviser, manager):
 
 @pytest.mark.parametrize(
     "query", ["date_from=2026-13-01", "date_from=bogus", "date_to=2026-02-30",
-              "date_from=2026-06-01&date_to=2026-01-01", "date_from=0001-01-01"],
+              "date_from=2026-06-01&date_to=2026-01-01", "date_from=0001-01-01",
+              # one end given, the other's default (today, 16.3.2026; 1.1.2026) before it:
+              # was an empty report with no message
+              "date_from=2030-01-01", "date_to=2025-12-31"],
 )  # fmt: skip
 def test_report__bad_period__400_with_no_figures_nor_csv(web, manager, query):
     # before, the page showed the default period beside the error, and the CSV came without one

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
+from koto.audit.models import AuditEvent
 from koto.clients.models import Task
 from koto.core import clock
 from koto.core.errors import PermissionDenied, ValidationFailed
@@ -127,6 +128,9 @@ def test_enrolment__from_plan_action__start_closes_guidance_task(manager, counse
     assert action.done_on == TODAY
     assert action.service_name == "Kotoutumiskoulutus A"
     assert Task.objects.get(kind="guidance_to_service").status == "done"
+    named = AuditEvent.objects.get(object_type="plan_action", object_id=str(action.id),
+                                   changes__service_name="Kotoutumiskoulutus A")  # fmt: skip
+    assert named.client_id == c.id and named.changes["enrolment"] == e.id
 
 
 def test_language_results__stored_on_client(counsellor):
@@ -193,3 +197,91 @@ def test_enrolment__two_counsellors_at_the_same_moment__never_over_capacity(org)
     assert errors == []
     assert sorted(results) == ["offered", "waiting"]
     assert Enrolment.objects.filter(service=s, status="offered").count() == 1
+
+
+@pytest.mark.parametrize("starts_on", [dt.date(2024, 11, 4), dt.date(2011, 9, 1)])
+def test_service_create__civic_orientation_before_the_decree__no_minimum(manager, starts_on):
+    # the minimum length (decree 576/2024) was looked up for any start: a 500 before 2025
+    s = services.service_create(
+        actor=manager,
+        data={"kind": "civic_orientation", "name_fi": "Yhteiskuntaorientaatio 2024",
+              "capacity": 10, "hours": 40, "starts_on": starts_on},
+    )  # fmt: skip
+    assert s.hours == 40
+
+
+def test_service_create__before_any_rules__refused_naming_starts_on(manager):
+    with pytest.raises(ValidationFailed) as e:
+        services.service_create(
+            actor=manager,
+            data={"kind": "civic_orientation", "name_fi": "Vanha", "capacity": 10, "hours": 80,
+                  "starts_on": dt.date(2010, 1, 4)},
+        )  # fmt: skip
+    assert list(e.value.fields) == ["starts_on"]
+
+
+def started_enrolment(manager, counsellor, on=dt.date(2026, 10, 5)):
+    e = services.enrolment_create(
+        actor=counsellor, client=client_of(counsellor), service=course(manager)
+    )
+    return services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=on)
+
+
+def test_enrolment_transition__before_the_last_step__refused_naming_on(manager, counsellor):
+    e = started_enrolment(manager, counsellor)
+    with pytest.raises(ValidationFailed) as err:
+        services.enrolment_transition(
+            actor=counsellor, enrolment=e, operation="complete", on=dt.date(2026, 10, 4)
+        )
+    assert list(err.value.fields) == ["on"]
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="complete", on=dt.date(2026, 10, 5)
+    )
+    assert e.ended_on == e.started_on
+
+
+def test_enrolment_transition__reason_too_long__refused_naming_reason(manager, counsellor):
+    # the column holds 300 characters: PostgreSQL refused the 301st with a 500
+    e = started_enrolment(manager, counsellor)
+    with pytest.raises(ValidationFailed) as err:
+        services.enrolment_transition(
+            actor=counsellor, enrolment=e, operation="interrupt", reason="x" * 301
+        )
+    assert list(err.value.fields) == ["reason"]
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="interrupt", reason="x" * 300
+    )
+    assert e.status == EnrolmentStatus.INTERRUPTED
+
+
+def test_attendance_record__after_the_end__refused_naming_on(manager, counsellor):
+    e = started_enrolment(manager, counsellor)
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="complete", on=dt.date(2026, 10, 20)
+    )
+    with pytest.raises(ValidationFailed) as err:
+        services.attendance_record(actor=counsellor, enrolment=e, on=dt.date(2026, 10, 21), hours=3)
+    assert list(err.value.fields) == ["on"]
+    services.attendance_record(actor=counsellor, enrolment=e, on=dt.date(2026, 10, 20), hours=3)
+
+
+@pytest.mark.parametrize("first_monthly", [True, False])
+def test_attendance_record__month_both_daily_and_monthly__refused(
+    manager, counsellor, first_monthly
+):
+    # both rows were kept and added up: 6 h on a day and 150 h for its month made 156 h
+    e = started_enrolment(manager, counsellor)
+    services.attendance_record(
+        actor=counsellor, enrolment=e, on=dt.date(2026, 10, 6),
+        hours=150 if first_monthly else 6, monthly=first_monthly,
+    )  # fmt: skip
+    with pytest.raises(ValidationFailed) as err:
+        services.attendance_record(
+            actor=counsellor, enrolment=e, on=dt.date(2026, 10, 7),
+            hours=6 if first_monthly else 150, monthly=not first_monthly,
+        )  # fmt: skip
+    assert list(err.value.fields) == ["monthly"]
+    services.attendance_record(
+        actor=counsellor, enrolment=e, on=dt.date(2026, 11, 2), hours=6, monthly=not first_monthly
+    )
+    assert e.hours_attended == (156 if first_monthly else 12)
