@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment, LanguageSkill, Measure
@@ -59,6 +60,31 @@ def _as_seen_by(actor, locked: Assessment, assessment: Assessment) -> Assessment
     if not can_read_welfare_details(actor):
         locked.welfare_needs_details = ""
     return locked
+
+
+def law_entitlement_warning(client, on: dt.date) -> str:
+    """A warning when `koto.law` finds the client not entitled to an assessment on `on`
+    (14 §: the target groups, within the window from the first residence permit); empty when
+    entitled or when the facts are missing. The counsellor may still assess: the warning
+    says the assessment is outside the entitlement, it does not refuse it."""
+    try:
+        law = decision_for(client, on).assessment
+    except (MissingFacts, FactsError):
+        return ""
+    if law.entitled:
+        return ""
+    if law.window_ends_on and on > law.window_ends_on:
+        return _(
+            "The Integration Act gives no assessment on %(on)s: the client's window ended on "
+            "%(end)s. An assessment is then outside the entitlement."
+        ) % {
+            "on": formats.date_format(on, "SHORT_DATE_FORMAT"),
+            "end": formats.date_format(law.window_ends_on, "SHORT_DATE_FORMAT"),
+        }
+    return _(
+        "The Integration Act gives this client no assessment: the client is in none of its "
+        "target groups. An assessment is then outside the entitlement."
+    )
 
 
 def law_proposes_multisectoral(client, on: dt.date) -> bool:

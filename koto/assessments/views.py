@@ -49,11 +49,13 @@ def start(request, client_id: int):
             apply_domain_errors(form, e)
         else:
             return redirect("assessments:detail", assessment_id=a.id)
-    intro = (
-        _("The law proposes a multi-sectoral assessment: the welfare region takes part.")
-        if proposed
-        else ""
-    )
+    intro = " ".join(
+        filter(None, [
+            services.law_entitlement_warning(client, clock.today()),
+            _("The law proposes a multi-sectoral assessment: the welfare region takes part.")
+            if proposed else "",
+        ])
+    )  # fmt: skip
     return _form_page(
         request, form, _("Start an assessment: %(name)s") % {"name": client.full_name},
         reverse("clients:detail", args=[client.id]), intro=intro,
@@ -73,6 +75,7 @@ def detail(request, assessment_id: int):
             "measures": a.measures.all(),
             "can_edit": can_edit_client(request.user, a.client) and a.status == "started",
             "welfare_reader": can_read_welfare_details(request.user),
+            "outside_entitlement": services.law_entitlement_warning(a.client, a.started_on),
         },
     )
 

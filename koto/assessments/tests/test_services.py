@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.utils import formats
 
 from koto.assessments import services
 from koto.assessments.models import Assessment, Measure
@@ -147,3 +148,30 @@ def test_assessment_start__second_while_one_is_open__refused(counsellor, client_
         started(counsellor, client_)
     assert e.value.code == "assessment_open"
     assert Assessment.objects.count() == 1
+
+
+def test_law_entitlement_warning__window_ended__names_its_end(counsellor):
+    # 14 §: three years from the first residence permit (20.1.2023 → 20.1.2026)
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2023, 1, 20))
+    assert services.law_entitlement_warning(c, dt.date(2026, 1, 20)) == ""
+    warning = services.law_entitlement_warning(c, dt.date(2026, 1, 21))
+    assert formats.date_format(dt.date(2026, 1, 20), "SHORT_DATE_FORMAT") in warning
+    assert "outside the entitlement" in warning
+
+
+def test_law_entitlement_warning__entitled_client__none(counsellor, client_):
+    assert services.law_entitlement_warning(client_, TODAY) == ""
+
+
+def test_start_and_detail_pages__window_ended__warn_but_allow(web, counsellor):
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2022, 5, 2))
+    http = web(counsellor)
+    page = http.get(f"/assessments/clients/{c.id}/new/")
+    assert "outside the entitlement" in page.content.decode()
+    r = http.post(
+        f"/assessments/clients/{c.id}/new/",
+        {"trigger": "client_request", "started_on": "2026-11-02", "kind": "basic"},
+    )
+    assert r.status_code == 302, r.content
+    detail = http.get(r["Location"])
+    assert "outside the entitlement" in detail.content.decode()
