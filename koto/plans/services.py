@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
 from koto.clients import codes
-from koto.clients.models import ClientEvent
+from koto.clients.models import Client, ClientEvent
 from koto.clients.permissions import can_edit_client
 from koto.clients.services import record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.services import job_finished
 from koto.law import Deadline, add_months, extension_limit, plan_end_limit
+from koto.law.params import periods
 from koto.organisations.models import Organisation
 from koto.plans.deadlines_sweep import sweep_all, sweep_client_tasks
 from koto.plans.models import (
@@ -100,7 +101,8 @@ def earlier_plans_summary(
     )
     used = 0
     for p in earlier:
-        end = p.ended_on or p.ends_on
+        # a plan ended after its last day (recorded late) was not in force past that day
+        end = min(filter(None, (p.ended_on, p.ends_on)), default=None)
         if p.starts_on and end:
             used += _months_between(p.starts_on, end)
     first_start = earlier.aggregate(first=Min("starts_on"))["first"]
@@ -116,20 +118,33 @@ def end_limit(plan: IntegrationPlan, starts_on: dt.date) -> Deadline:
     )
 
 
-# The dates a plan may carry: its rules compute months on from them, and the law's
-# parameters begin with the reform's predecessors.
-FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+# The last date a plan may carry: its rules compute months on from it.
+LAST_DAY = dt.date(2100, 12, 31)
+
+
+def first_day() -> dt.date:
+    """The first date a plan may carry: the first day of the law's parameters Koto holds
+    (1.9.2011, the act before the reform). Its limits cannot be computed before it."""
+    return periods()[0].valid_from
 
 
 def _date_range_error() -> str:
     return _("Give a date from %(first)s to %(last)s.") % {
-        "first": _fi_date(FIRST_DAY), "last": _fi_date(LAST_DAY)}  # fmt: skip
+        "first": _fi_date(first_day()), "last": _fi_date(LAST_DAY)}  # fmt: skip
 
 
-def _check_dates(plan: IntegrationPlan, starts_on: dt.date | None, ends_on: dt.date | None) -> dict:
+def _check_dates(
+    plan: IntegrationPlan,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    *,
+    within_limit: bool = True,
+) -> dict:
+    """The dates' range and order, and with `within_limit` the end within the law's limit
+    for the plan (without extensions)."""
     errors: dict[str, str] = {}
     for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
-        if day and not FIRST_DAY <= day <= LAST_DAY:
+        if day and not first_day() <= day <= LAST_DAY:
             errors[name] = _date_range_error()
     if errors:  # the checks below compute with the dates
         return errors
@@ -137,7 +152,7 @@ def _check_dates(plan: IntegrationPlan, starts_on: dt.date | None, ends_on: dt.d
         errors["ends_on"] = _("The plan cannot end before it starts.")
     if starts_on and starts_on < plan.client.birth_date:
         errors["starts_on"] = _("This date cannot be before the birth date.")
-    if starts_on and ends_on and not errors:
+    if starts_on and ends_on and within_limit and not errors:
         limit = end_limit(plan, starts_on)
         if ends_on > limit.due_on:
             errors["ends_on"] = _(
@@ -179,6 +194,8 @@ def plan_create(
         errors["kind"] = _("Choose basic or multi-sectoral.")
     if assessment is not None and assessment.client_id != client.id:
         errors["assessment"] = _("The assessment belongs to another client.")
+    # The client's row locked: two drafts at the same moment would both see no open plan.
+    Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
     if client.plans.filter(status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]).exists():
         raise PlanError(
             "plan_open",
@@ -232,19 +249,17 @@ def plan_update(
         errors["kind"] = _("Choose basic or multi-sectoral.")
     if locked.status == PlanStatus.ACTIVE and "starts_on" in data and starts_on != locked.starts_on:
         errors["starts_on"] = _("The start of a plan in force cannot be changed.")
-    if (
-        locked.status == PlanStatus.ACTIVE
-        and locked.extensions.exists()
-        and "ends_on" in data
-        and ends_on != locked.ends_on
-    ):
+    extended = locked.status == PlanStatus.ACTIVE and locked.extensions.exists()
+    if extended and "ends_on" in data and ends_on != locked.ends_on:
         errors["ends_on"] = _("An extended plan's end changes only by a new extension.")
     if locked.status == PlanStatus.ACTIVE and ends_on is None and "ends_on" not in errors:
         errors["ends_on"] = _("A plan in force needs its end date.")
     if locked.first_plan_started_on is None or locked.is_first:
         locked.first_plan_started_on = starts_on
     if not errors:
-        errors.update(_check_dates(locked, starts_on, ends_on))
+        # an extended plan's end is past the limit by its extensions (checked by
+        # `extension_limit` when each was decided), and it does not change here
+        errors.update(_check_dates(locked, starts_on, ends_on, within_limit=not extended))
     if errors:
         raise ValidationFailed(errors)
     changes = {}
@@ -315,6 +330,10 @@ def action_add(
     errors = {}
     if not what.strip():
         errors["what"] = _("This field is required.")
+    for name, value in (("what", what), ("service_name", service_name)):
+        limit = Action._meta.get_field(name).max_length
+        if len(value.strip()) > limit:
+            errors[name] = _("At most %(n)s characters.") % {"n": limit}
     if responsible not in Responsible.values:
         errors["responsible"] = _("Choose who is responsible.")
     if responsible == Responsible.OTHER_ORGANISATION and responsible_organisation is None:
@@ -345,6 +364,11 @@ def action_mark_done(*, actor, action: Action, done_on: dt.date, check: bool = T
     plan = action.goal.plan
     if check:
         _require_edit(actor, plan)
+    plan_status = IntegrationPlan.objects.select_for_update().values_list("status", flat=True)
+    if plan_status.get(pk=plan.pk) not in EDITABLE:
+        if not check:
+            return action  # an enrolment started after its plan ended: the plan stays as ended
+        raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
     if done_on > clock.today():
         raise ValidationFailed({"done_on": _("The date cannot be in the future.")})
     action.done_on = done_on
@@ -383,7 +407,7 @@ def plan_activate(
         errors["ends_on"] = _("This field is required.")
     if agreed_on > clock.today():
         errors["agreed_on"] = _("The date cannot be in the future.")
-    elif agreed_on < FIRST_DAY:
+    elif agreed_on < first_day():
         errors["agreed_on"] = _date_range_error()
     if not errors:
         errors.update(_check_dates(locked, locked.starts_on, locked.ends_on))
@@ -475,6 +499,10 @@ def plan_extend(
         raise PlanError("invalid_transition", _("Only a plan in force can be extended."))
     decided_on = decided_on or clock.today()
     errors = {}
+    if decided_on > clock.today():
+        errors["decided_on"] = _("The date cannot be in the future.")
+    elif locked.starts_on and decided_on < locked.starts_on:
+        errors["decided_on"] = _("The extension cannot be decided before the plan starts.")
     if reason not in ExtensionReason.values:
         errors["reason"] = _("Choose the reason for the extension.")
     if not reason_note.strip():

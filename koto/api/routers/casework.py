@@ -407,7 +407,15 @@ def action_add(request, plan_id: int, goal_id: int, payload: ActionIn):
         actor=request.auth, goal=goal, what=payload.what, responsible=payload.responsible,
         planned_on=payload.planned_on, responsible_organisation=org, service_name=payload.service_name,
     )  # fmt: skip
-    return Status(201, {**payload.model_dump(), "id": action.id})
+    return Status(
+        201,
+        {
+            "id": action.id, "what": action.what, "responsible": action.responsible,
+            "responsible_organisation_code": org.code if org else None,
+            "planned_on": action.planned_on, "done_on": action.done_on,
+            "service_name": action.service_name,
+        },
+    )  # fmt: skip
 
 
 @router.post(

@@ -282,13 +282,13 @@ def test_plan_extend__months_past_any_limit__refused_naming_months(counsellor, c
     [(dt.date(9999, 12, 31), None, "starts_on"), (dt.date(1999, 12, 31), None, "starts_on"),
      (dt.date(2026, 11, 1), dt.date(9999, 12, 31), "ends_on")],
 )  # fmt: skip
-def test_plan_create__dates_outside_2000_to_2100__refused_naming_them(
+def test_plan_create__dates_outside_the_first_rules_to_2100__refused_naming_them(
     counsellor, client_, starts, ends, field
 ):
     with pytest.raises(ValidationFailed) as e:
         services.plan_create(actor=counsellor, client=client_, starts_on=starts, ends_on=ends)
     assert list(e.value.fields) == [field]
-    assert e.value.fields[field] == ["Give a date from 1.1.2000 to 31.12.2100."]
+    assert e.value.fields[field] == ["Give a date from 1.9.2011 to 31.12.2100."]
 
 
 def test_plan_activate__agreed_before_2000__refused_naming_it(counsellor, client_):
@@ -369,3 +369,111 @@ def test_api_action_add__date_outside_1900_to_2100__422_naming_it(web, counsello
     good = http.post(url, {"what": "Kurssi", "responsible": "client", "planned_on": "2027-01-15"},
                      content_type="application/json")  # fmt: skip
     assert good.status_code == 201 and good.json()["planned_on"] == "2027-01-15"
+
+
+# ------------------------------------------------ dates, limits and closed plans (review)
+
+
+def active(counsellor, client_):
+    return services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+
+
+def extended(counsellor, client_):
+    return services.plan_extend(
+        actor=counsellor, plan=active(counsellor, client_), months=6, reason="illiteracy",
+        reason_note="Lukutaidon koulutus kesken",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("starts_on", [dt.date(2010, 1, 4), dt.date(2011, 8, 31)])
+def test_plan_create__before_the_first_rules__refused_naming_starts_on(
+    counsellor, client_, starts_on
+):
+    # the law's parameters begin on 1.9.2011: its limits raised NoPeriodInForce (a 500)
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_create(actor=counsellor, client=client_, starts_on=starts_on)
+    assert list(e.value.fields) == ["starts_on"]
+    assert "1.9.2011" in e.value.fields["starts_on"][0]
+
+
+def test_plan_activate__agreed_before_the_first_rules__refused_naming_agreed_on(
+    counsellor, client_
+):
+    with pytest.raises(ValidationFailed) as e:
+        services.plan_activate(
+            actor=counsellor, plan=draft(counsellor, client_), agreed_on=dt.date(2005, 6, 1)
+        )
+    assert list(e.value.fields) == ["agreed_on"]
+
+
+def test_plan_update__extended_plan__other_fields_still_change(counsellor, client_):
+    # the end, past the plan's own limit by its extension, refused every later edit
+    plan = extended(counsellor, client_)
+    plan = services.plan_update(
+        actor=counsellor, plan=plan, data={"handover_summary": "Jatkuu TE-palveluissa"}
+    )
+    assert plan.handover_summary == "Jatkuu TE-palveluissa"
+    assert plan.ends_on == dt.date(2028, 4, 30)
+    plan = services.plan_update(actor=counsellor, plan=plan, data={"kind": "multisectoral"})
+    assert plan.kind == "multisectoral"
+
+
+def test_plan_extend__decided_in_the_future_or_before_the_start__refused(counsellor, client_):
+    plan = active(counsellor, client_)
+    for decided_on in (TODAY + dt.timedelta(days=1), dt.date(2026, 10, 31)):
+        with pytest.raises(ValidationFailed) as e:
+            services.plan_extend(
+                actor=counsellor, plan=plan, months=3, reason="illness",
+                reason_note="Sairausloma", decided_on=decided_on,
+            )  # fmt: skip
+        assert list(e.value.fields) == ["decided_on"]
+
+
+@pytest.mark.parametrize("field, limit", [("what", 300), ("service_name", 200)])
+def test_action_add__too_long__refused_naming_it(counsellor, client_, field, limit):
+    # the column's length: PostgreSQL refused the next character with a 500
+    plan = draft(counsellor, client_)
+    args = {"what": "Työkokeilu", "service_name": "", field: "x" * (limit + 1)}
+    with pytest.raises(ValidationFailed) as e:
+        services.action_add(actor=counsellor, goal=plan.goals.get(), responsible="client", **args)
+    assert list(e.value.fields) == [field]
+
+
+def test_action_mark_done__ended_plan__refused(counsellor, client_):
+    plan = active(counsellor, client_)
+    action = plan.goals.get().actions.get()
+    plan = services.plan_end(actor=counsellor, plan=plan, ended_on=TODAY, outcome="studying")
+    action.goal.plan = plan  # as the views give it: the client as the selector answered it
+    with pytest.raises(services.PlanError) as e:
+        services.action_mark_done(actor=counsellor, action=action, done_on=TODAY)
+    assert e.value.code == "plan_closed"
+    action.refresh_from_db()
+    assert action.done_on is None
+
+
+def test_earlier_plans_summary__ended_after_its_last_day__counts_to_the_last_day(
+    counsellor, client_
+):
+    # a plan of 12 months recorded as ended six months late used 12 months, not 18
+    with clock.frozen(dt.date(2028, 4, 30)):
+        plan = active(counsellor, client_)
+        services.plan_end(
+            actor=counsellor, plan=plan, ended_on=dt.date(2028, 4, 30), outcome="employed"
+        )
+    assert services.earlier_plans_summary(client_) == (False, 12, dt.date(2026, 11, 1))
+
+
+def test_api_action_add__answers_what_was_stored(web, counsellor, client_):
+    # the answer echoed the body: a done_on the service never stores, names unstripped
+    plan = draft(counsellor, client_)
+    goal = plan.goals.get()
+    body = {"what": "  Työkokeilu  ", "responsible": "client", "done_on": "2026-11-01"}
+    r = web(counsellor).post(
+        f"/api/v1/plans/{plan.id}/goals/{goal.id}/actions", body, content_type="application/json"
+    )
+    assert r.status_code == 201, r.content
+    stored = goal.actions.get(pk=r.json()["id"])
+    assert r.json()["what"] == stored.what == "Työkokeilu"
+    assert r.json()["done_on"] is None and stored.done_on is None
