@@ -225,6 +225,8 @@ def placement_get_for(*, user, placement_id: int, purpose: str = "view") -> Plac
         object_type="placement",
         object_id=placement.id,
         reason=purpose,
+        # the people shown, once clients: the read is on their "who has viewed" pages too
+        listed=[person.client_id for person in placement.persons.all()],
     )
     return placement
 

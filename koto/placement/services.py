@@ -7,15 +7,17 @@ from `koto.law`."""
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record
+from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import AccessGrant, Client, ClientEvent, Gender, ResidenceBasis, Task
 from koto.clients.services import access_grant_open, client_create, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.core.text import has_control_characters
 from koto.law import add_months
 from koto.organisations.models import Organisation, OrganisationKind
 from koto.placement import permissions
@@ -148,14 +150,20 @@ def agreement_create(
         errors["year"] = _("The municipality already has an agreement for this year.")
     if errors:
         raise ValidationFailed(errors)
-    agreement = PlacementAgreement.objects.create(
-        municipality=municipality,
-        authority=authority,
-        year=year,
-        note=note,
-        created_by=actor,
-        **clean,
-    )
+    try:
+        with transaction.atomic():  # two agreements at the same moment: the second refused
+            agreement = PlacementAgreement.objects.create(
+                municipality=municipality,
+                authority=authority,
+                year=year,
+                note=note,
+                created_by=actor,
+                **clean,
+            )
+    except IntegrityError as e:
+        raise ValidationFailed(
+            {"year": _("The municipality already has an agreement for this year.")}
+        ) from e
     audit_record(
         actor=actor,
         action="create",
@@ -377,6 +385,8 @@ def _clean_persons(persons: list[dict], category: str, on: dt.date, errors: dict
             errors[prefix + name] = _("Unknown field.")
         for name, n in (("first_name", 150), ("last_name", 150)):
             row[name] = _text(prefix + name, p.get(name, ""), errors, required=True, max_len=n)
+            if has_control_characters(row[name]):
+                errors[prefix + name] = _("Names cannot hold control or text-direction characters.")
         birth = _as_date(p.get("birth_date"))
         if birth is None:
             errors[prefix + "birth_date"] = _("Enter a date as YYYY-MM-DD.")
@@ -400,7 +410,14 @@ def _clean_persons(persons: list[dict], category: str, on: dt.date, errors: dict
         row["first_permit_on"] = _as_date(permit) if permit else None
         if permit and row["first_permit_on"] is None:
             errors[prefix + "first_permit_on"] = _("Enter a date as YYYY-MM-DD.")
-        row["mother_tongue"] = (p.get("mother_tongue") or "").strip().lower()[:3]
+        elif row["first_permit_on"] and birth and row["first_permit_on"] < birth:
+            errors[prefix + "first_permit_on"] = _("This date cannot be before the birth date.")
+        # checked as the client registry checks them at arrival: a proposal it would refuse
+        # then could never be recorded as arrived
+        tongue = (p.get("mother_tongue") or "").strip().lower()
+        if tongue and not codes.is_language(tongue):
+            errors[prefix + "mother_tongue"] = _("Unknown language code (ISO 639).")
+        row["mother_tongue"] = codes.normalise_language(tongue) if tongue else ""
         row["relation"] = p.get("relation") or PlacementPerson.Role.MAIN
         if row["relation"] not in PlacementPerson.Role.values:
             errors[prefix + "relation"] = _("Unknown relation.")

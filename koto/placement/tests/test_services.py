@@ -128,6 +128,51 @@ def test_placement_propose__adult_as_unaccompanied_minor__refused(propose):
     assert list(e.value.fields) == ["persons.0.birth_date"]
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [("mother_tongue", "xx"), ("first_permit_on", dt.date(1989, 12, 31)),
+     ("last_name", "Yusuf\u202e"), ("first_name", "A\u0007mina")],
+)  # fmt: skip
+def test_placement_propose__a_person_the_registry_would_refuse__refused_naming_it(
+    propose, field, value
+):
+    # accepted before, the arrival could then never be recorded (the registry refused them)
+    persons = family()
+    persons[0][field] = value
+    with pytest.raises(ValidationFailed) as e:
+        propose(persons=persons)
+    assert list(e.value.fields) == [f"persons.0.{field}"]
+
+
+def test_placement_propose__mother_tongue_normalised_as_the_registry_does(propose, manager):
+    persons = family()
+    persons[0]["mother_tongue"] = "SOM"
+    placement = propose(persons=persons)
+    assert placement.persons.order_by("id").first().mother_tongue == "so"
+    placement = _to_housing(manager, placement)
+    services.placement_arrive(actor=manager, placement=placement, arrived_on=dt.date(2026, 10, 20))
+    assert Client.objects.filter(mother_tongue="so").count() == 1
+
+
+def test_placement_detail__read__names_the_clients_shown(propose, manager):
+    placement = _to_housing(manager, propose())
+    services.placement_arrive(actor=manager, placement=placement, arrived_on=dt.date(2026, 10, 20))
+    selectors.placement_get_for(user=manager, placement_id=placement.id)
+    event = AuditEvent.objects.filter(object_type="placement", action="read").latest("id")
+    clients = set(Client.objects.values_list("id", flat=True))
+    assert len(clients) == 2 and set(event.changes["listed_clients"]) == clients
+
+
+def test_agreement_create__same_year_twice__refused_naming_year(agreement, officer, lahti):
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_create(
+            actor=officer, municipality=lahti, year=2026,
+            places={"places_quota_refugee": 1, "places_international_protection": 0,
+                    "places_unaccompanied_minor": 0},
+        )  # fmt: skip
+    assert list(e.value.fields) == ["year"]
+
+
 def test_placement_propose__valid__stored_with_people_and_audited(propose, officer, evk):
     placement = propose()
     assert placement.status == PlacementStatus.PROPOSED
