@@ -22,6 +22,7 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     # assessment
     page.get_by_role("link", name="Start an assessment").click()
     a11y(page)
+    page.get_by_label("Started on").fill("2026-11-02")  # the interview is not before it
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Competence and integration service-needs assessment"
