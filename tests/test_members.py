@@ -67,3 +67,53 @@ def test_member_add__name_with_direction_override__refused(web, admin, field):
     assert response.status_code == 200
     assert list(response.context["form"].errors) == [field]
     assert not User.objects.filter(username="uusi.neuvoja").exists()
+
+
+def test_member_add__admin_gives_themselves_a_role__refused(web, admin):
+    # a self-given casework role would carry emergency access to any client in the country
+    response = _post(web, admin, username="admin")
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert list(Membership.objects.filter(user=admin).values_list("role", flat=True)) == [
+        Role.ORG_ADMIN
+    ]
+
+
+@pytest.mark.parametrize(
+    "role", [Role.INTEGRATION_COUNSELLOR, Role.SOCIAL_WORKER, Role.PLACEMENT_OFFICER]
+)
+def test_member_add__ngo__casework_and_state_roles_refused_and_not_offered(web, role, db):
+    from koto.organisations.models import OrganisationKind
+    from tests.factories import OrganisationFactory
+
+    ngo = OrganisationFactory(code="ngo-test", kind=OrganisationKind.NGO)
+    ngo_admin = member(ngo, Role.ORG_ADMIN, username="ngo.admin")
+    offered = web(ngo_admin).get("/accounts/organisation/members/add/")
+    choices = dict(offered.context["form"].fields["role"].choices)
+    assert Role.GUIDANCE_ADVISER in choices and role not in choices
+    response = _post(web, ngo_admin, role=role)
+    assert response.status_code == 200
+    assert "role" in response.context["form"].errors
+    assert not User.objects.filter(username="uusi.neuvoja").exists()
+
+
+def test_member_add__ngo_service__kind_refuses_role_whatever_the_form(org):
+    from koto.accounts.services import membership_add
+    from koto.core.errors import ValidationFailed
+    from koto.organisations.models import OrganisationKind
+    from tests.factories import OrganisationFactory, UserFactory
+
+    ngo = OrganisationFactory(code="ngo-test", kind=OrganisationKind.NGO)
+    ngo_admin = member(ngo, Role.ORG_ADMIN, username="ngo.admin")
+    with pytest.raises(ValidationFailed) as e:
+        membership_add(
+            actor=ngo_admin, user=UserFactory(), organisation=ngo, role=Role.EMPLOYMENT_COUNSELLOR
+        )
+    assert "role" in e.value.fields
+
+
+def test_kind_roles__every_organisation_kind_named():
+    from koto.core.roles import KIND_ROLES
+    from koto.organisations.models import OrganisationKind
+
+    assert set(KIND_ROLES) == set(OrganisationKind.values)

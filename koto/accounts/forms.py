@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.core.forms import Form
-from koto.core.roles import Role
+from koto.core.roles import roles_for_kind
 
 
 class MemberAddForm(Form):
@@ -15,9 +15,12 @@ class MemberAddForm(Form):
         widget=forms.PasswordInput(render_value=False),
         required=False,
     )
-    role = forms.ChoiceField(
-        label=_("Role"), choices=[c for c in Role.choices if c[0] != Role.SYSTEM]
-    )
+    role = forms.ChoiceField(label=_("Role"), choices=[])
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # only the roles this kind of organisation may give (`koto.core.roles.KIND_ROLES`)
+        self.fields["role"].choices = roles_for_kind(kind)
 
 
 class TokenAddForm(Form):

@@ -14,7 +14,7 @@ from koto.accounts.selectors import active_memberships_of
 from koto.audit.services import audit_record
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
-from koto.core.roles import Perm, Role
+from koto.core.roles import KIND_ROLES, Perm, Role
 from koto.core.text import has_control_characters
 
 
@@ -93,8 +93,16 @@ def membership_add(
 ) -> Membership:
     if check:
         _require_org_admin(actor, organisation.id)
+        if user.id == actor.id:
+            # Duties stay separate: an administrator who could give themselves a casework
+            # role could open any client in the country (emergency access).
+            raise ValidationFailed(
+                {"username": _("You cannot give yourself a role: another administrator does.")}
+            )
     if role not in Role.values:
         raise ValidationFailed({"role": _("Unknown role.")})
+    if role not in KIND_ROLES.get(organisation.kind, ()):
+        raise ValidationFailed({"role": _("An organisation of this kind cannot give this role.")})
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=organisation, role=role, defaults={"is_active": True}
     )

@@ -77,7 +77,7 @@ def organisation_admin(request):
                 user__is_system=False
             ),
             "tokens": ApiToken.objects.filter(organisation=m.organisation),
-            "member_form": MemberAddForm(),
+            "member_form": MemberAddForm(kind=m.organisation.kind),
             "token_form": TokenAddForm(),
         },
     )
@@ -86,7 +86,7 @@ def organisation_admin(request):
 @login_required
 def member_add(request):
     m = _org_admin_membership(request)
-    form = MemberAddForm(request.POST or None)
+    form = MemberAddForm(request.POST or None, kind=m.organisation.kind)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

@@ -118,3 +118,60 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 def role_has(role: str | None, perm: str) -> bool:
     return role is not None and perm in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+#: The roles an organisation of each kind may give its members (the organisation kinds of
+#: `koto.organisations.models.OrganisationKind`, named here so this module stays the one
+#: table of roles). Casework roles carry emergency access to any client in the country
+#: (`Perm.CLIENT_BREAK_GLASS`) and the social worker's role the health and social details, so
+#: they belong to the authorities with a statutory duty for the client: municipalities
+#: (which since 2025 also run the employment services, and in Helsinki's case social
+#: services), employment authorities and welfare regions. An NGO, a school or another body
+#: gives guidance, not casework. The State's centres place and compensate; KEHA leads
+#: nationally. API tokens (`Role.SYSTEM`) are made per organisation by `api_token_create`.
+_ADMIN_ROLES = {Role.ORG_ADMIN, Role.AUDITOR, Role.MANAGER}
+KIND_ROLES: dict[str, frozenset[str]] = {
+    "municipality": frozenset(
+        _ADMIN_ROLES
+        | {
+            Role.INTEGRATION_COUNSELLOR,
+            Role.EMPLOYMENT_COUNSELLOR,
+            Role.SOCIAL_WORKER,
+            Role.GUIDANCE_ADVISER,
+            Role.FINANCE_OFFICER,
+        }
+    ),
+    "employment_authority": frozenset(
+        _ADMIN_ROLES
+        | {
+            Role.INTEGRATION_COUNSELLOR,
+            Role.EMPLOYMENT_COUNSELLOR,
+            Role.GUIDANCE_ADVISER,
+            Role.FINANCE_OFFICER,
+        }
+    ),
+    "welfare_region": frozenset(
+        _ADMIN_ROLES
+        | {
+            Role.SOCIAL_WORKER,
+            Role.INTEGRATION_COUNSELLOR,
+            Role.GUIDANCE_ADVISER,
+            Role.FINANCE_OFFICER,
+        }
+    ),
+    "regional_state_authority": frozenset(
+        _ADMIN_ROLES | {Role.PLACEMENT_OFFICER, Role.FINANCE_OFFICER}
+    ),
+    "keha": frozenset(_ADMIN_ROLES | {Role.PLACEMENT_OFFICER, Role.FINANCE_OFFICER}),
+    "kela": frozenset(_ADMIN_ROLES),
+    "migri": frozenset(_ADMIN_ROLES),
+    "ngo": frozenset(_ADMIN_ROLES | {Role.GUIDANCE_ADVISER}),
+    "educational_institution": frozenset(_ADMIN_ROLES | {Role.GUIDANCE_ADVISER}),
+    "other": frozenset(_ADMIN_ROLES | {Role.GUIDANCE_ADVISER}),
+}
+
+
+def roles_for_kind(kind: str) -> list[tuple[str, str]]:
+    """The (role, label) choices an organisation of `kind` may give, in `Role`'s order."""
+    allowed = KIND_ROLES.get(kind, frozenset())
+    return [(value, label) for value, label in Role.choices if value in allowed]
