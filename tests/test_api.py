@@ -78,7 +78,10 @@ def _cursor(value) -> str:
 @pytest.mark.parametrize(
     "cursor",
     ["not-base64!", _cursor(["x", "y"]), _cursor(["x"]), _cursor([1, 2]), _cursor(["x", True]),
-     _cursor(["x", 2**70]), _cursor({"a": 1})],
+     _cursor(["x", 2**70]), _cursor({"a": 1}),
+     # nested past Python's recursion limit; a NUL and a lone surrogate the database refuses
+     base64.urlsafe_b64encode(b"[" * 1500).decode(), _cursor(["a\u0000", 1]),
+     base64.urlsafe_b64encode(b'["\\ud800", 1]').decode()],
 )  # fmt: skip
 def test_api_search__unreadable_cursor__422_naming_it_and_the_page_starts_over(
     web, counsellor, cursor

@@ -160,8 +160,14 @@ def decode_cursor(cursor: str | None) -> list | None:
     if not cursor:
         return None
     try:
+        if len(cursor) > pagination.MAX_CURSOR_LENGTH:
+            raise ValueError("cursor too long")
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+        if isinstance(values, list) and values and isinstance(values[0], str):
+            values[0].encode("utf-8")  # a lone surrogate: the database cannot take it
+            if "\x00" in values[0]:
+                raise ValueError("NUL")
+    except (ValueError, RecursionError):
         values = None
     if not (
         isinstance(values, list)

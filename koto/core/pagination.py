@@ -24,6 +24,9 @@ from koto.core.errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# No cursor this module writes comes near this; a longer one is refused unread (a cursor of
+# 1 500 "[" made `json.loads` recurse past Python's limit: a 500).
+MAX_CURSOR_LENGTH = 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def encode_cursor(row: Model, fields: Sequence[Field]) -> str:
 def decode_cursor(cursor: str, fields: Sequence[Field]) -> list:
     """The key values of the cursor, or `ValidationFailed` naming `cursor`."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("cursor too long")
         if len(fields) == 1:
             raw = [cursor]
         else:
@@ -62,6 +67,10 @@ def decode_cursor(cursor: str, fields: Sequence[Field]) -> list:
         for field, text in zip(fields, raw, strict=True):
             if not isinstance(text, str):
                 raise ValueError("cursor value")
+            # a NUL or a lone surrogate the database cannot take (PostgreSQL: DataError)
+            text.encode("utf-8")
+            if "\x00" in text:
+                raise ValueError("cursor value")
             value = field.to_python(text)
             field.run_validators(value)
             if isinstance(value, dt.datetime) and value.utcoffset() is None:
@@ -69,7 +78,7 @@ def decode_cursor(cursor: str, fields: Sequence[Field]) -> list:
             if isinstance(value, dt.datetime):
                 value.astimezone(dt.UTC)  # out of range for the database: OverflowError
             values.append(value)
-    except (ValueError, TypeError, OverflowError, ValidationError):
+    except (ValueError, TypeError, OverflowError, RecursionError, ValidationError):
         raise ValidationFailed(
             {"cursor": gettext("Invalid cursor: use the next_cursor of the previous page.")}
         ) from None

@@ -100,8 +100,13 @@ def _b64(values) -> str:
 
 
 @pytest.mark.parametrize(
-    "cursor", ["nonsense", "7", _b64(["Työpaja"]), _b64(["Työpaja", "x"]), _b64({"a": 1})]
-)
+    "cursor",
+    ["nonsense", "7", _b64(["Työpaja"]), _b64(["Työpaja", "x"]), _b64({"a": 1}),
+     # nested past Python's recursion limit; a NUL and a lone surrogate the database refuses;
+     # far longer than any cursor written
+     base64.urlsafe_b64encode(b"[" * 1500).decode(), _b64(["a\u0000", "1"]),
+     base64.urlsafe_b64encode(b'["\\ud800", "1"]').decode(), "1" * 2000],
+)  # fmt: skip
 def test_service_list__bad_cursor__422_naming_cursor(web, counsellor, cursor):
     r = web(counsellor).get(URL, {"cursor": cursor})
     assert r.status_code == 422
