@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
+from koto.core.spreadsheets import csv_writer
 from koto.funding import permissions
 from koto.funding.calculations import WELFARE_REGION
 from koto.funding.compensation import (
@@ -115,7 +115,7 @@ def claim_export_csv(*, user, claim: Claim) -> str:
     """The claim for the regional e-service: one row per cost line (`;`-separated, UTF-8,
     decimal point). Reading it is audited: lines may name clients."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     lines = list(claim_lines(claim))
     for n, line in enumerate(lines, start=1):

@@ -1,7 +1,5 @@
 """Guidance screens: the contact log (three clicks), a contact, the report."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -14,6 +12,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied
 from koto.core.forms import apply_domain_errors
 from koto.core.params import query_choice
+from koto.core.spreadsheets import csv_writer
 from koto.guidance import selectors, services
 from koto.guidance.forms import ContactForm, ReportForm, default_dates
 from koto.guidance.permissions import can_log_contacts, can_read_report
@@ -104,7 +103,7 @@ def report(request):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"guidance_{start.isoformat()}_{end.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
-        csv.writer(response).writerows(data.csv_rows())
+        csv_writer(response).writerows(data.csv_rows())
         services.report_exported(actor=request.user, report=data, file_format="csv")
         return response
     return render(

@@ -1,6 +1,5 @@
 """The dashboard as CSV or XLSX: every table, as shown (hidden figures stay "<5")."""
 
-import csv
 import io
 
 from django.utils import timezone
@@ -10,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from koto.core import clock
+from koto.core.spreadsheets import csv_writer, xlsx_row
 from koto.insights.dimensions import AGE_BAND_LABELS, TARGET_GROUP_LABELS
 from koto.insights.selectors import Dashboard
 
@@ -52,7 +52,7 @@ def _header(d: Dashboard) -> list[list[str]]:
 
 def dashboard_csv(d: Dashboard) -> str:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = csv_writer(out)
     w.writerows(_header(d))
     for table in d.tables:
         w.writerow([])
@@ -65,11 +65,11 @@ def dashboard_xlsx(d: Dashboard) -> bytes:
     first = wb.active
     first.title = "Koto"
     for row in _header(d):
-        first.append(row)
+        first.append(xlsx_row(first, row))
     for table in d.tables:
         ws = wb.create_sheet(table.id[:31])
         for row in table.csv_rows():
-            ws.append([_cell(v) for v in row])
+            ws.append(xlsx_row(ws, [_cell(v) for v in row]))
         for i in range(1, len(table.columns) + 2):
             ws.column_dimensions[get_column_letter(i)].width = 28 if i == 1 else 18
     buf = io.BytesIO()

@@ -1,5 +1,8 @@
 """The log page (three clicks), a contact page and the report page."""
 
+import csv
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -165,3 +168,17 @@ def test_report__role_without_report_permission__403(web, counsellor):
     # whatever the address holds: the form is not shown to whom the report is not
     assert web(counsellor).get("/guidance/report/?date_from=bogus").status_code == 403
     assert web(counsellor).get("/guidance/report/?format=xlsx").status_code == 403
+
+
+def test_report__csv__reason_label_like_a_formula_kept_as_text(web, adviser, manager):
+    # reasons are shared by every organisation and any administrator may add one: its label
+    # must not run as a formula in the spreadsheet of whoever opens the export
+    from koto.guidance.models import ReasonCode
+
+    ReasonCode.objects.filter(code="benefits").update(label_fi='=HYPERLINK("https://x.invalid")')
+    services.contact_log(actor=adviser, channel="phone", reasons=["benefits"])
+    http = web(manager)
+    http.cookies["django_language"] = "fi"
+    response = http.get("/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert ["reason", "benefits", '\'=HYPERLINK("https://x.invalid")', "1", "0"] in rows

@@ -1,13 +1,13 @@
 """python manage.py compensation_report --year YYYY [--organisation CODE]
 [--quarter Q | --month M] [--format json|csv|xlsx] [--detail] [--output FILE]"""
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.audit.services import audit_record
 from koto.core.errors import DomainError
+from koto.core.spreadsheets import csv_writer, xlsx_row
 from koto.funding.compensation import RECIPIENT_KINDS, DetailRow, Span, compensation_report
 from koto.organisations.models import Organisation
 
@@ -62,7 +62,9 @@ class Command(BaseCommand):
         if detail_sheet is not None:
             detail_sheet.append(list(DetailRow.FIELDS))
         sink = (
-            (lambda row: detail_sheet.append(row.as_list())) if detail_sheet is not None else None
+            (lambda row: detail_sheet.append(xlsx_row(detail_sheet, row.as_list())))
+            if detail_sheet is not None
+            else None
         )
         try:
             report = compensation_report(span=span, organisation=org, detail=sink)
@@ -71,11 +73,17 @@ class Command(BaseCommand):
         summary = wb.create_sheet("summary", 0)
         summary.append(["organisation", "name", "kind", "persons", "amount"])
         for row in report.rows:
-            summary.append([row.organisation, row.name, row.kind, row.persons, row.amount])
+            summary.append(
+                xlsx_row(summary, [row.organisation, row.name, row.kind, row.persons, row.amount])
+            )
         params = wb.create_sheet("parameters_used", 1)
         data = report.as_dict()
         for item in data["parameters_used"]:
-            params.append([str(v) for v in (item.values() if isinstance(item, dict) else [item])])
+            params.append(
+                xlsx_row(
+                    params, [str(v) for v in (item.values() if isinstance(item, dict) else [item])]
+                )
+            )
         wb.save(path)
         audit_record(
             actor=None, action="export", object_type="compensation_report",
@@ -88,7 +96,7 @@ class Command(BaseCommand):
         writer = None
         if detail:
             if fmt == "csv":
-                writer = csv.writer(out, lineterminator="\n")
+                writer = csv_writer(out, lineterminator="\n")
                 writer.writerow(DetailRow.FIELDS)
 
                 def sink(row: DetailRow) -> None:
@@ -114,7 +122,7 @@ class Command(BaseCommand):
             out.write(json.dumps(data, ensure_ascii=False, indent=None if detail else 2))
             out.write("\n")
         elif not detail:
-            w = csv.writer(out, lineterminator="\n")
+            w = csv_writer(out, lineterminator="\n")
             w.writerow(["organisation", "name", "kind", "persons", "amount"])
             for row in report.rows:
                 w.writerow([row.organisation, row.name, row.kind, row.persons, str(row.amount)])

@@ -1,6 +1,5 @@
 """python manage.py reconcile_keha FILE --organisation CODE --year YYYY [--format json|csv]"""
 
-import csv
 import json
 from pathlib import Path
 
@@ -8,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from koto.audit.services import audit_record
 from koto.core.errors import DomainError
+from koto.core.spreadsheets import csv_writer
 from koto.funding.reconciliation import parse_statement, reconcile
 from koto.organisations.models import Organisation
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
             return
-        w = csv.writer(self.stdout._out, lineterminator="\n")
+        w = csv_writer(self.stdout._out, lineterminator="\n")
         w.writerow(["list", "hetu", "client_id", "year", "month", "expected", "paid", "difference"])
         for name, items in (
             ("unpaid", result.unpaid),

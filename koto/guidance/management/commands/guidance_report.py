@@ -1,10 +1,10 @@
-import csv
 import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.core import context
+from koto.core.spreadsheets import csv_writer
 from koto.guidance.selectors import report_compute
 from koto.guidance.services import report_exported
 from koto.organisations.selectors import organisation_by_code
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         finally:
             context.reset(token)
         if format == "csv":
-            csv.writer(self.stdout, lineterminator="\n").writerows(report.csv_rows())
+            csv_writer(self.stdout, lineterminator="\n").writerows(report.csv_rows())
         else:
             data = {"organisation": org.code, **report.as_dict()}
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
