@@ -41,6 +41,12 @@ class Metric(models.TextChoices):
 MONEY = frozenset({Metric.COMPENSATION_CALCULATED, Metric.CLAIMS_SUBMITTED, Metric.CLAIMS_PAID})
 
 
+# The keys of the persons counted beside the calculated compensation, whose amount is key
+# "": a municipality's persons, and a welfare region's (the same people, so never added).
+PERSONS = "persons"
+PERSONS_REGION = "persons_region"
+
+
 class Cell(models.Model):
     metric = models.CharField(max_length=30, choices=Metric.choices)
     scope = models.CharField(max_length=30)  # "org:12", "region:5", "area:3", "national"

@@ -52,7 +52,15 @@ from koto.insights.dimensions import (
     months_between,
     target_group,
 )
-from koto.insights.models import STALE_RUN, Cell, ImpactCell, Metric, RefreshState
+from koto.insights.models import (
+    PERSONS,
+    PERSONS_REGION,
+    STALE_RUN,
+    Cell,
+    ImpactCell,
+    Metric,
+    RefreshState,
+)
 from koto.law import assessment_start_due, guidance_to_service_due
 from koto.law.params import ParameterMissing
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult, ServiceKind
@@ -365,10 +373,12 @@ def _count_services(c: Counter, org_ids):
               lang=r["lang"], band=r["band"], key=r["enrolment__service__kind"],
               n=round(r["h"] or 0))  # fmt: skip
     tests = _in(LanguageTestResult.objects.all(), "client__responsible_organisation_id", org_ids)
+    # People, not results: a final test gives a level for up to four skills, so counting
+    # results showed two people reaching B1.1 in every skill as "8", past the rule of five.
     for r in (
         tests.annotate(m=TruncMonth("taken_on"), **_dims("client__", "taken_on"))
         .values("client__responsible_organisation_id", "m", "level", "tg", "lang", "band")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("client_id", distinct=True))
         .order_by()
     ):
         c.add(r["client__responsible_organisation_id"], Metric.LANGUAGE_LEVELS, r["m"],
@@ -492,12 +502,21 @@ def _count_money(c: Counter, org_ids, today: dt.date):
         except DomainError:  # a year without known amounts: nothing to show for it
             continue
         for report in reports:
+            region_ids = {r.organisation_id for r in report.rows if r.kind == OrganisationKind.WELFARE_REGION}  # fmt: skip
             for oid, months in report.months.items():
                 if orgs is not None and oid not in orgs:
                     continue
+                # The persons behind the amount, beside it: the amount is persons × a fixed
+                # monthly sum, so outside the viewer's own organisation it is hidden when
+                # they are under five (`selectors.compensation_figure`). A welfare region is
+                # paid for its municipalities' persons: its count is kept apart, not added.
+                persons_key = PERSONS_REGION if oid in region_ids else PERSONS
                 for mt in months:
-                    c.add(oid, Metric.COMPENSATION_CALCULATED, dt.date(mt.year, mt.month, 1),
-                          n=round(mt.amount), dims=False)  # fmt: skip
+                    month = dt.date(mt.year, mt.month, 1)
+                    c.add(oid, Metric.COMPENSATION_CALCULATED, month, n=round(mt.amount),
+                          dims=False)  # fmt: skip
+                    c.add(oid, Metric.COMPENSATION_CALCULATED, month, key=persons_key,
+                          n=mt.persons, dims=False)  # fmt: skip
     claims = _in(Claim.objects.all(), "organisation_id", org_ids)
     submitted = (
         ClaimLine.objects.filter(claim__in=claims.exclude(submitted_on=None))

@@ -23,6 +23,8 @@ from koto.insights.dimensions import add_months, month_range, quarter_of
 from koto.insights.models import (
     FULL_OVERDUE,
     MONEY,
+    PERSONS,
+    PERSONS_REGION,
     REGULAR_OVERDUE,
     STALE_RUN,
     Cell,
@@ -261,6 +263,15 @@ HIDDEN_SHARE = Share(Figure(0, True, True), Figure(0, True, True))
 def figure(value: int, *, suppress: bool, money: bool = False) -> Figure:
     guarded = suppress and not money
     return Figure(int(value), guarded and 0 < value < SUPPRESS_BELOW, guarded)
+
+
+def compensation_figure(amount: int, persons: int, *, suppress: bool) -> Figure:
+    """The calculated compensation of a month: persons × a fixed monthly sum, so a small
+    amount tells exactly how many people (326 € is two aged seven or over). Outside the
+    viewer's own organisation it is hidden ("..") when the persons behind it are under five."""
+    if suppress and 0 < persons < SUPPRESS_BELOW:
+        return Figure(amount, True, True).hidden_to_protect()
+    return figure(amount, suppress=suppress, money=True)
 
 
 def total_of(parts: list[Figure], total: Figure) -> Figure:
@@ -750,10 +761,13 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
             "levels",
             _("Language levels reached"),
             _("Level"),
-            [_("Test results")],
+            [_("People")],
             [(lv, lv, [fig(by_key[(Metric.LANGUAGE_LEVELS, lv)])]) for lv in levels],
             chart="hbars",
-            note=_("Final language test results in the period, one per skill tested."),
+            note=_(
+                "People who reached the level in a final language test (in any skill tested), "
+                "counted once a month."
+            ),
         )  # fmt: skip
     )
 
@@ -867,13 +881,17 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
                     m.isoformat(),
                     month_label[i],
                     [
-                        fig(by_month[(metric, m)], metric)
-                        for metric in (
-                            Metric.COMPENSATION_CALCULATED,
-                            Metric.CLAIMS_SUBMITTED,
-                            Metric.CLAIMS_PAID,
-                        )
-                    ],
+                        compensation_figure(
+                            by_mk[(Metric.COMPENSATION_CALCULATED, m, "")],
+                            max(
+                                by_mk[(Metric.COMPENSATION_CALCULATED, m, PERSONS)],
+                                by_mk[(Metric.COMPENSATION_CALCULATED, m, PERSONS_REGION)],
+                            ),
+                            suppress=suppress,
+                        ),
+                        fig(by_month[(Metric.CLAIMS_SUBMITTED, m)], Metric.CLAIMS_SUBMITTED),
+                        fig(by_month[(Metric.CLAIMS_PAID, m)], Metric.CLAIMS_PAID),
+                    ],  # fmt: skip
                 )
                 for i, m in enumerate(months)
             ],

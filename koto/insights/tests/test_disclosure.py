@@ -321,3 +321,19 @@ def test_impact__a_group_curve_ended_at_a_hidden_count_not_given_away_by_the_oth
     # in Lahti's own view nothing is hidden
     overall, groups = curves(None)
     assert sorted(len(points) > 1 for points in groups.values()) == [True, True]
+
+
+def test_language_levels__people_not_results(lahti_counsellor, manager):
+    # two people reaching B1.1 in all four skills are two people, not "8"
+    from koto.offerings.models import LanguageTestResult
+
+    for i in range(2):
+        c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 5 + i))
+        for skill in ("listening", "reading", "speaking", "writing"):
+            LanguageTestResult.objects.create(
+                client=c, taken_on=dt.date(2026, 3, 2), language="fi", skill=skill,
+                level="B1.1", recorded_by=lahti_counsellor,
+            )  # fmt: skip
+    rollups.refresh(full=True)
+    d = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
+    assert [(k, cells[0].display) for k, _l, cells in d.table("levels").rows] == [("B1.1", "2")]

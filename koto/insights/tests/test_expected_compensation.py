@@ -313,7 +313,7 @@ def test_incremental_refresh__updates_the_welfare_region_of_a_changed_municipali
     assert stored_months(region) == live_months(region)
     assert stored_months(region)[10][1] == before[10][1] + 1
     assert rollups.Cell.objects.filter(
-        scope=f"org:{region.id}", metric="compensation_calculated", month=D(2026, 11, 1)
+        scope=f"org:{region.id}", metric="compensation_calculated", month=D(2026, 11, 1), key=""
     ).get().value == round(stored_months(region)[10][2])
 
 
@@ -712,3 +712,29 @@ def test_full_refresh__programme_switched_off_while_it_counts__stored_as_stale(
     # the figures of the programme on are not shown as those of the programme off
     assert selectors.compensation_for(user=manager, span=Span.of(2026)).computed_at is None
     assert selectors.stored_years_stale([2026])
+
+
+def _compensation_shown(user, scope_code) -> str:
+    from koto.insights import selectors as insights
+
+    filters = insights.Filters(D(2026, 11, 1), D(2026, 11, 1))
+    d = insights.dashboard_for(user=user, scope_code=scope_code, filters=filters)
+    return d.table("compensation").rows[0][2][0].display
+
+
+@pytest.mark.parametrize(("people", "hidden"), [(2, True), (5, False)])
+def test_dashboard__compensation_of_few_people__hidden_outside_own_organisation(
+    person, lahti, region, manager, national, people, hidden
+):
+    # the amount is persons × a fixed monthly sum: 326 € tells it is two people aged 7 or
+    # over as surely as the count would
+    for _ in range(people):
+        person(kotikunta_on=D(2026, 3, 1))
+    rollups.refresh(full=True)
+    own = _compensation_shown(manager, None)
+    assert own not in ("..", "<5", "0")
+    for scope in (f"org:{lahti.id}", f"region:{region.id}", "national"):
+        shown = _compensation_shown(national, scope)
+        assert (shown == "..") is hidden, scope
+        if not hidden:
+            assert shown not in ("<5", "0")
