@@ -407,6 +407,36 @@ def test_client_update__back_after_the_municipality_was_cleared__new_residence_h
     assert c.first_home_municipality_on == dt.date(2023, 1, 1)
 
 
+def test_client_update__municipality_cleared__residence_ends_day_before_and_audited(counsellor):
+    # the client left Finland: the residence stayed open and compensation went on counting
+    from koto.audit.models import AuditEvent
+
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2024, 2, 1)
+    )
+    c.access = "full"
+    services.client_update(
+        actor=counsellor, client=c, data={"home_municipality_code": ""},
+        facts_valid_from=dt.date(2025, 10, 1),
+    )  # fmt: skip
+    assert _history(c) == [("398", dt.date(2024, 2, 1), dt.date(2025, 9, 30), False)]
+    assert not c.residences.filter(to_on=None).exists()
+    event = AuditEvent.objects.filter(action="update", object_type="client").latest("id")
+    assert event.changes["residence_ended"]["to_on"] == "2025-09-30"
+
+
+def test_client_update__municipality_cleared_before_it_began__residence_superseded(counsellor):
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    c.access = "full"
+    services.client_update(
+        actor=counsellor, client=c, data={"home_municipality_code": ""},
+        facts_valid_from=dt.date(2025, 2, 1),
+    )  # fmt: skip
+    assert _history(c) == [("398", dt.date(2025, 2, 1), None, True)]
+
+
 def test_client_update__first_residence_date_corrected__first_kotikunta_date_follows_audited(
     counsellor,
 ):

@@ -89,7 +89,10 @@ class ClientForm(Form):
         label=_("Situation changes valid from"),
         required=False,
         widget=DateInput(),
-        help_text=_("Leave empty for today."),
+        help_text=_(
+            "Leave empty for today. A municipality of residence cleared (the client left "
+            "Finland) ends the day before this date."
+        ),
     )
     version = VersionField(required=False)  # required when editing (`editing=True`)
     confirm_duplicate = forms.BooleanField(

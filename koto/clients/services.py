@@ -386,6 +386,28 @@ def _sync_official_name(client: Client) -> None:
         official.save()
 
 
+def _end_residence(client: Client, *, left_on: dt.date) -> dict | None:
+    """The municipality of residence cleared (the client left Finland, or it was entered by
+    mistake): the residence in force ends the day before `left_on`, or is superseded when
+    it had not begun by then. Without this it stayed open, and State compensation went on
+    being counted for the old municipality (`funding.compensation`). The change is returned
+    for the audit record."""
+    current = (
+        client.residences.filter(superseded_at__isnull=True, to_on__isnull=True)
+        .order_by("-from_on", "-id")
+        .first()
+    )
+    if current is None:
+        return None
+    if left_on <= current.from_on:
+        current.superseded_at = clock.now()
+        current.save(update_fields=["superseded_at"])
+        return {"residence": current.id, "superseded": True}
+    current.to_on = left_on - dt.timedelta(days=1)
+    current.save(update_fields=["to_on"])
+    return {"residence": current.id, "to_on": current.to_on.isoformat()}
+
+
 def _record_residence(client: Client, *, moved: bool) -> dict | None:
     """Keep the residence history in step with the current municipality of residence: the
     client lives in `home_municipality` from `home_municipality_on` on, so no other
@@ -620,7 +642,11 @@ def client_update(
     locked.save()
     if "first_name" in changes or "last_name" in changes:
         _sync_official_name(locked)
-    if "home_municipality" in changes or "home_municipality_on" in changes:
+    if "home_municipality" in changes and locked.home_municipality_id is None:
+        ended = _end_residence(locked, left_on=facts_valid_from or clock.today())
+        if ended is not None:
+            changes["residence_ended"] = ended
+    elif "home_municipality" in changes or "home_municipality_on" in changes:
         first = _record_residence(locked, moved="home_municipality" in changes)
         if first is not None:
             changes["first_home_municipality_on"] = first
