@@ -231,3 +231,26 @@ def test_detail__query_count_constant_with_enrolments(web, org, counsellor):
         s = service_create(actor=manager, data={"kind": "other", "name_fi": f"B{i}", "capacity": 9})
         enrolment_create(actor=counsellor, client=c, service=s)
     assert _count_queries(http, url) == few
+
+
+def test_edit_page__saved_as_shown__keeps_a_listed_out_language_and_a_two_word_last_name(
+    web, counsellor
+):
+    # Hazaragi ("haz", set through the API) was missing from the list, so saving cleared it;
+    # "Al Hassan" came back as the last name "Hassan" of "Ali Al"
+    from koto.clients.models import ClientName, NameKind
+
+    c = make_client(counsellor, mother_tongue="haz", transliterated_names=[("Ali", "Al Hassan")])
+    names = list(ClientName.objects.filter(client=c, kind=NameKind.TRANSLITERATED).values_list("id", "first_name", "last_name"))  # fmt: skip
+    http = web(counsellor)
+    page = http.get(reverse("clients:edit", args=[c.id]))
+    form = page.context["form"]
+    assert "haz" in dict(form.fields["mother_tongue"].choices)
+    assert form.initial["transliterated_names"] == "Al Hassan, Ali"
+    data = {"first_name": c.first_name, "last_name": c.last_name, "birth_date": c.birth_date.isoformat(), "hetu": c.hetu,
+            "gender": c.gender, "mother_tongue": "haz", "version": 1,
+            "transliterated_names": form.initial["transliterated_names"]}  # fmt: skip
+    assert http.post(reverse("clients:edit", args=[c.id]), data).status_code == 302
+    c.refresh_from_db()
+    assert c.mother_tongue == "haz"
+    assert list(ClientName.objects.filter(client=c, kind=NameKind.TRANSLITERATED).values_list("id", "first_name", "last_name")) == names  # fmt: skip

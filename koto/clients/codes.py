@@ -76,8 +76,19 @@ def country_choices() -> list[tuple[str, str]]:
     return _country_choices((get_language() or "fi")[:2])
 
 
-def language_choices() -> list[tuple[str, str]]:
-    return _language_choices((get_language() or "fi")[:2])
+def language_choices(also=()) -> list[tuple[str, str]]:
+    """The languages to choose from, in the reader's language: those with a two-letter code
+    and `EXTRA_LANGUAGES`, and any other ISO 639 code in `also` (a value already stored)."""
+    lang = (get_language() or "fi")[:2]
+    rows = _language_choices(lang)
+    known = {c for c, _n in rows}
+    more = [normalise_language(c) for c in also if is_language(c)]
+    more = [c for c in dict.fromkeys(more) if c not in known]
+    if not more:
+        return rows
+    t = _translator("iso639-3", lang)
+    extra = [(c, t.gettext(language_record(c).name)) for c in more]
+    return sorted([*rows, *extra], key=lambda x: sort_key(x[1], lang))
 
 
 def country_name(code: str) -> str:

@@ -26,7 +26,10 @@ class ClientForm(Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     transliterated_names = forms.CharField(
         label=_("Other forms of the name"),
-        help_text=_("One per line: first names, then the last name as the last word."),
+        help_text=_(
+            "One per line: first names, then the last name as the last word; a last name of "
+            "several words first, with a comma: “Al Hassan, Ali”."
+        ),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -104,7 +107,7 @@ class ClientForm(Form):
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].required = editing
-        langs = codes.language_choices()
+        langs = codes.language_choices(also=self._languages_given())
         self.fields["citizenship"].choices = _blank(codes.country_choices())
         self.fields["mother_tongue"].choices = _blank(langs)
         self.fields["interpreter_language"].choices = _blank(langs)
@@ -113,6 +116,19 @@ class ClientForm(Form):
         self.fields["home_municipality_code"].choices = _blank(
             [(code, f"{name} ({code})") for _id, code, name in municipality_names()]
         )
+
+    def _languages_given(self) -> set[str]:
+        """The languages on the record or in the posted form: a code the list leaves out
+        (Hazaragi, `haz`, set through the API or an import) is offered too, so saving the
+        form does not clear it."""
+        given: set[str] = set()
+        for source in (self.initial, self.data):
+            for name in ("mother_tongue", "interpreter_language", "other_languages"):
+                value = source.getlist(name) if hasattr(source, "getlist") else source.get(name)
+                if isinstance(value, str):
+                    value = [value]
+                given.update(v for v in value or () if isinstance(v, str) and v)
+        return given
 
     def service_data(self) -> dict:
         d = dict(self.cleaned_data)

@@ -273,8 +273,7 @@ def _clean(
             items = []
         for item in items:
             if isinstance(item, str):
-                parts = item.strip().rsplit(" ", 1)
-                item = (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+                item = parse_name_form_line(item)
             if not (
                 isinstance(item, (list, tuple))
                 and len(item) == 2
@@ -325,6 +324,26 @@ def _clean(
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+def parse_name_form_line(line: str) -> tuple[str, str]:
+    """A name form typed on one line, as (first names, last name): "Al Hassan, Ali" (a
+    last name of several words, first, with a comma) or "Ali Hassan" (the last word is the
+    last name)."""
+    line = line.strip()
+    if "," in line:
+        last, first = line.split(",", 1)
+        return first.strip(), last.strip()
+    parts = line.rsplit(" ", 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+
+
+def name_form_line(first: str, last: str) -> str:
+    """The line `parse_name_form_line` reads back as (first, last): "Al Hassan, Ali" where
+    the last name has several words, "Ali Hassan" otherwise."""
+    if " " in last.strip() or "," in first:
+        return f"{last}, {first}".rstrip()
+    return f"{first} {last}".strip()
 
 
 def _hetu_birth_date(code: str) -> dt.date:
@@ -616,9 +635,10 @@ def client_update(
             changes["other_languages"] = {"from": current, "to": clean.other_languages}
     if clean.transliterated_names is not None:
         current = [
-            (n.first_name, n.last_name) for n in locked.names.filter(kind=NameKind.TRANSLITERATED)
+            (n.first_name, n.last_name)
+            for n in locked.names.filter(kind=NameKind.TRANSLITERATED).order_by("id")
         ]
-        if current != clean.transliterated_names:
+        if sorted(current) != sorted(clean.transliterated_names):
             locked.names.filter(kind=NameKind.TRANSLITERATED).delete()
             ClientName.objects.bulk_create(
                 _name_row(locked, NameKind.TRANSLITERATED, f, la)

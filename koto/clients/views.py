@@ -126,8 +126,8 @@ def _initial(client) -> dict:
     )
     data["other_languages"] = [lang.language for lang in client.languages.all()]
     data["transliterated_names"] = "\n".join(
-        f"{n.first_name} {n.last_name}".strip()
-        for n in client.names.filter(kind=NameKind.TRANSLITERATED)
+        services.name_form_line(n.first_name, n.last_name)
+        for n in client.names.filter(kind=NameKind.TRANSLITERATED).order_by("id")
     )
     data["version"] = client.version
     return data
