@@ -222,7 +222,12 @@ def test_api__stored_control_characters__still_answered(web, counsellor):
     assert [m["notes"] for m in response.json()["items"]] == ["x\x07"]
 
 
-@pytest.mark.parametrize("cost", ["10000000.00", "1e30", 2**31])
+@pytest.mark.parametrize(
+    "cost",
+    ["10000000.00", "1e30", 2**31,
+     # rounded to 10 000 000.00 past the bound check: overflowed; more than cents: rounded
+     "9999999.995", "12.345", "NaN"],
+)  # fmt: skip
 def test_api_meeting__interpreter_cost_beyond_the_column__422_naming_it(web, counsellor, cost):
     # PostgreSQL's numeric(9, 2) overflowed into a 500
     c = make_client(counsellor)

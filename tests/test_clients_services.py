@@ -660,3 +660,53 @@ def test_client_create__persian_name_with_zero_width_non_joiner__kept(counsellor
         actor=counsellor, data=client_data(first_name="مهر\u200cنوش", last_name="Ahmadi")
     )
     assert c.first_name == "مهر\u200cنوش"
+
+
+def test_client_update__identity_code_taken_at_the_same_moment__refused_naming_hetu(
+    counsellor, monkeypatch
+):
+    # two edits giving two clients one code: both pass the check, the unique index refuses
+    # the second; that was an IntegrityError (a 500), not the registry's answer
+    first = make_client(counsellor)
+    second = make_client(counsellor)
+    holder = services._holder_of
+    monkeypatch.setattr(services, "_holder_of", lambda hetu, exclude_id=None: None)
+    second.access = "full"
+    with pytest.raises(services.IdentityCodeTaken) as e:
+        services.client_update(
+            actor=counsellor, client=second,
+            data={"hetu": first.hetu, "birth_date": first.birth_date},
+        )  # fmt: skip
+    monkeypatch.setattr(services, "_holder_of", holder)
+    assert "hetu" in e.value.fields
+    second.refresh_from_db()
+    assert second.hetu != first.hetu
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "why"),
+    [(dt.date(2099, 1, 1), "future"), (dt.date(1950, 1, 1), "before birth"),
+     # a jobseeker from 1 May is recorded: unticking it "from 20 April" left the days after
+     # 1 May saying jobseeker, while the record says not
+     (dt.date(2025, 4, 20), "before a later change")],
+)  # fmt: skip
+def test_client_update__situation_change_dated_out_of_order__refused_nothing_written(
+    counsellor, valid_from, why
+):
+    c = make_client(counsellor, birth_date=dt.date(1990, 1, 1), hetu=None)
+    c.access = "full"
+    c = services.client_update(
+        actor=counsellor, client=c, data={"unemployed_jobseeker": True},
+        facts_valid_from=dt.date(2025, 5, 1),
+    )  # fmt: skip
+    before = list(c.fact_changes.values_list("fact", "value", "valid_from"))
+    c.access = "full"
+    with pytest.raises(ValidationFailed) as e:
+        services.client_update(
+            actor=counsellor, client=c, data={"unemployed_jobseeker": False},
+            facts_valid_from=valid_from,
+        )  # fmt: skip
+    assert list(e.value.fields) == ["facts_valid_from"], why
+    c.refresh_from_db()
+    assert c.unemployed_jobseeker is True
+    assert list(c.fact_changes.values_list("fact", "value", "valid_from")) == before

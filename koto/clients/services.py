@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.fi import hetu as hetu_lib
@@ -484,6 +485,37 @@ def _record_residence(client: Client, *, moved: bool) -> dict | None:
     return change
 
 
+def _check_facts_valid_from(client: Client, changed: dict, valid_from: dt.date) -> None:
+    """A situation change is dated today or earlier, not before the client's birth, and
+    not before a change of the same fact already recorded: the history applies in date
+    order, so a change dated before a later one left every day after that one as it was
+    (the record said "not a jobseeker", the past decisions from May still "jobseeker")."""
+    if valid_from > clock.today():
+        raise ValidationFailed(
+            {"facts_valid_from": _("A change of the situation cannot be dated in the future.")}
+        )
+    if client.birth_date and valid_from < client.birth_date:
+        raise ValidationFailed(
+            {"facts_valid_from": _("This date cannot be before the birth date.")}
+        )
+    latest = (
+        ClientFactChange.objects.filter(client=client, fact__in=list(changed))
+        .order_by("-valid_from")
+        .values_list("valid_from", flat=True)
+        .first()
+    )
+    if latest is not None and valid_from < latest:
+        raise ValidationFailed(
+            {
+                "facts_valid_from": _(
+                    "The situation was last changed from %(date)s: date this change on "
+                    "that day or later."
+                )
+                % {"date": date_format(latest, "SHORT_DATE_FORMAT")}
+            }
+        )
+
+
 def _record_fact_changes(client: Client, actor, changed: dict, valid_from: dt.date) -> None:
     ClientFactChange.objects.bulk_create(
         ClientFactChange(
@@ -625,6 +657,8 @@ def client_update(
             setattr(locked, name, value)
             if name in LawFact.values:
                 fact_changes[name] = value
+    if fact_changes and facts_valid_from is not None:
+        _check_facts_valid_from(locked, fact_changes, facts_valid_from)
     if clean.other_languages is not None:
         current = list(locked.languages.values_list("language", flat=True))
         if sorted(current) != sorted(clean.other_languages):
@@ -659,7 +693,15 @@ def client_update(
     locked.sort_key = _sort_key(locked.first_name, locked.last_name)
     locked.version += 1
     locked.updated_at = clock.now()
-    locked.save()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as e:
+        # another client given the same code at the same moment (the check above passed
+        # for both): the unique index refuses the second, named as the check would
+        raise IdentityCodeTaken(
+            _holder_of(v["hetu"], exclude_id=client.pk) if v.get("hetu") else None
+        ) from e
     if "first_name" in changes or "last_name" in changes:
         _sync_official_name(locked)
     if "home_municipality" in changes and locked.home_municipality_id is None:
@@ -908,9 +950,17 @@ def meeting_record(*, actor, client: Client, data: dict) -> Meeting:
     minutes, cost = data.get("interpreter_minutes"), data.get("interpreter_cost")
     if minutes is not None and (not isinstance(minutes, int) or minutes < 0 or minutes > 24 * 60):
         errors["interpreter_minutes"] = _("Enter minutes from 0 to 1440.")
-    if cost is not None and cost < 0:
+    if isinstance(cost, int):
+        cost = Decimal(cost)
+    if cost is not None and not (isinstance(cost, Decimal) and cost.is_finite()):
+        errors["interpreter_cost"] = _("Enter a number.")
+    elif cost is not None and cost < 0:
         errors["interpreter_cost"] = _("The cost cannot be negative.")
-    elif cost is not None and cost >= Decimal("10000000"):  # the column: 9 digits, 2 decimals
+    elif cost is not None and cost.as_tuple().exponent < -2:
+        # 9 999 999.995 passed the bound below, was rounded to 10 000 000.00 and overflowed
+        # the column (a 500 on PostgreSQL); 12.345 was rounded silently
+        errors["interpreter_cost"] = _("Enter the cost in euros and cents (at most two decimals).")
+    elif cost is not None and cost > Decimal("9999999.99"):  # the column: 9 digits, 2 decimals
         errors["interpreter_cost"] = _("Enter at most %(n)s euros.") % {"n": "9 999 999.99"}
     if errors:
         raise ValidationFailed(errors)
