@@ -181,7 +181,7 @@ def test_api__control_characters_in_text__422_naming_the_field_nothing_written(w
                          content_type="application/json")  # fmt: skip
     assert response.status_code == 422 and list(response.json()["fields"]) == ["other_languages"]
     # an update
-    response = http.patch(f"/api/v1/clients/{c.id}", {"street_address": "Katu 1\u0085"},
+    response = http.patch(f"/api/v1/clients/{c.id}", {"street_address": "Katu 1\u0085", "version": 1},
                           content_type="application/json")  # fmt: skip
     assert response.status_code == 422 and list(response.json()["fields"]) == ["street_address"]
     assert not Meeting.objects.exists() and Client.objects.count() == 1
@@ -275,3 +275,14 @@ def test_api_meetings__a_stored_date_outside_the_bounds__still_answered(web, cou
     response = web(counsellor).get(f"/api/v1/clients/{c.id}/meetings")
     assert response.status_code == 200
     assert [m["held_on"] for m in response.json()["items"]] == ["1850-01-01"]
+
+
+def test_api_patch__unknown_field__422_naming_it_nothing_changed(web, counsellor):
+    # {"home_municipality": "091"} (for home_municipality_code) answered 200, changing nothing
+    c = make_client(counsellor)
+    response = web(counsellor).patch(
+        f"/api/v1/clients/{c.id}", {"home_municipality": "091", "version": c.version},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["home_municipality"]
