@@ -31,6 +31,31 @@ def test_audit_verify__edited_record__names_first_broken_link(counsellor, capsys
     assert "edited" in str(e.value)
 
 
+def test_audit_verify__events_written_while_it_runs__left_for_the_next_run(counsellor, monkeypatch):
+    # the weekly check reads for minutes: an audited write meanwhile (here, after its first
+    # batch) is not part of what it checks, and is no alarm
+    from koto.audit import verification
+
+    for _ in range(3):
+        make_client(counsellor)
+    before = AuditEvent.objects.count()
+    check = verification._listed_mismatch
+    written = []
+
+    def write_meanwhile(batch):
+        if not written:
+            written.append(
+                audit_record(actor=counsellor, action="read", object_type="client", object_id=1)
+            )
+        return check(batch)
+
+    monkeypatch.setattr(verification, "_listed_mismatch", write_meanwhile)
+    report = verify_chain(batch_size=2)
+    assert report.ok and report.checked == before
+    monkeypatch.setattr(verification, "_listed_mismatch", check)
+    assert verify_chain().checked == before + 1
+
+
 def test_audit_verify__deleted_record__detected_at_the_next_event_of_its_lane(counsellor):
     make_client(counsellor)
     audit_record_many(
@@ -62,14 +87,26 @@ def test_audit_verify__event_moved_to_another_lane__detected(counsellor):
     audit_record_many(
         actor=counsellor, action="read", object_type="client", items=[{"object_id": i} for i in range(3)]
     )  # fmt: skip
-    _first, victim, _successor = AuditEvent.objects.order_by("-id")[:3][::-1]
+    _first, victim, successor = AuditEvent.objects.order_by("-id")[:3][::-1]
     used = set(AuditEvent.objects.values_list("lane", flat=True))
     other = min(set(range(1, LANES + 1)) - used)
     AuditEvent.objects.filter(id=victim.id).update(lane=other, seq=1)
     report = verify_chain()
     assert report.ok is False
-    assert report.broken_at == victim.id
-    assert report.problem == "previous-hash link does not match"
+    # the moved event is past its new lane's end, so it is checked last: its old lane's
+    # gap is found first, at its successor
+    assert report.broken_at == successor.id
+    assert (
+        report.problem
+        == f"missing event (deleted row): position {victim.seq} of lane {victim.lane}"
+    )
+    # with the gap mended by hand, the moved event itself is found
+    AuditEvent.objects.filter(id=successor.id).delete()
+    AuditChainHead.objects.filter(id=victim.lane).update(
+        last_seq=victim.seq - 1, last_hash=victim.prev_hash, last_event_id=_first.id
+    )
+    report = verify_chain()
+    assert (report.broken_at, report.problem) == (victim.id, "previous-hash link does not match")
 
 
 def test_audit_record_many__one_lane_in_order(counsellor):
@@ -363,4 +400,16 @@ def test_audit_record__postgresql__one_transaction_keeps_to_one_lane(counsellor)
                           items=[{"object_id": i} for i in range(3)])  # fmt: skip
     lanes = set(AuditEvent.objects.filter(id__gte=events[0].id).values_list("lane", flat=True))
     assert len(lanes) == 1
+    assert verify_chain().ok
+
+
+def test_audit_verify__events_written_on_a_frozen_clock__verify(counsellor):
+    # the frozen clock is Helsinki time: the event was hashed as "…+02:00" and read back as
+    # "…+00:00", so every event a test or a data generator wrote looked edited
+    import datetime as dt
+
+    from koto.core import clock
+
+    with clock.frozen(dt.datetime(2026, 1, 5, 9, 0, tzinfo=clock.HELSINKI)):
+        audit_record(actor=counsellor, action="read", object_type="client", object_id=1)
     assert verify_chain().ok

@@ -41,47 +41,73 @@ def _lanes_before(first_id: int) -> dict[int, tuple[int, str, int]]:
 
 def verify_chain(batch_size: int = 5000, *, from_id: int = 1) -> ChainReport:
     """Verify every event with id ≥ `from_id` (all of them by default) against its lane,
-    and every lane's end against its head. Starting later trusts the events before."""
+    and every lane's end against its head. Starting later trusts the events before.
+
+    The heads are read first, and each lane is checked up to the end its head had then:
+    those events had all been committed (a lane's head moves in the transaction that writes
+    its event). Reading the heads at the end reported "events missing at the end of lane N"
+    for any audited write while the check ran (it reads for minutes over millions), and an
+    event committed late, after a later id had been read, as a deleted row. An event past
+    its lane's first-read end is set aside; at the end the heads are read again, and one
+    that its head has reached since was written meanwhile (the next run checks it), while
+    one that no head has reached is checked in its place (a row moved or added by hand)."""
+    heads = {h.id: (h.last_seq, h.last_hash, h.last_event_id) for h in AuditChainHead.objects.all()}  # fmt: skip
     state = _lanes_before(from_id) if from_id > 1 else {}
-    checked, last_id = 0, from_id - 1
+    checked = 0
+    later: list[tuple[int, int, int]] = []  # (id, lane, position) past the first-read heads
+
+    def check(event) -> ChainReport | None:
+        seq, prev_hash, _id = state.get(event.lane, (0, GENESIS, 0))
+        if event.seq != seq + 1:
+            what = (
+                f"missing event (deleted row): position {seq + 1} of lane {event.lane}"
+                if event.seq > seq + 1
+                else f"position {event.seq} of lane {event.lane} out of order"
+            )
+            return ChainReport(checked, event.id, what, event.lane)
+        if event.prev_hash != prev_hash:
+            return ChainReport(checked, event.id, "previous-hash link does not match", event.lane)
+        if event_hash(prev_hash, event_payload(event)) != event.hash:
+            return ChainReport(
+                checked, event.id, "content does not match its hash (edited)", event.lane
+            )
+        state[event.lane] = (event.seq, event.hash, event.id)
+        return None
+
+    last_id = from_id - 1
     while True:
         batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
         if not batch:
             break
         for event in batch:
-            seq, prev_hash, _id = state.get(event.lane, (0, GENESIS, 0))
-            if event.seq != seq + 1:
-                what = (
-                    f"missing event (deleted row): position {seq + 1} of lane {event.lane}"
-                    if event.seq > seq + 1
-                    else f"position {event.seq} of lane {event.lane} out of order"
-                )
-                return ChainReport(checked, event.id, what, event.lane)
-            if event.prev_hash != prev_hash:
-                return ChainReport(
-                    checked, event.id, "previous-hash link does not match", event.lane
-                )
-            if event_hash(prev_hash, event_payload(event)) != event.hash:
-                return ChainReport(
-                    checked, event.id, "content does not match its hash (edited)", event.lane
-                )
-            state[event.lane] = (event.seq, event.hash, event.id)
-            checked += 1
             last_id = event.id
+            if event.seq > heads.get(event.lane, (0, GENESIS, 0))[0]:
+                later.append((event.id, event.lane, event.seq))
+                continue
+            if (broken := check(event)) is not None:
+                return broken
+            checked += 1
         broken = _listed_mismatch(batch)
         if broken is not None:
             return ChainReport(
                 checked, broken.id, "clients shown in the list do not match its index", broken.lane
             )  # fmt: skip
-    for head in AuditChainHead.objects.order_by("id"):
-        seq, last_hash, last_id = state.get(head.id, (0, GENESIS, 0))
-        if seq < head.last_seq:
+    if later:
+        now = dict(AuditChainHead.objects.values_list("id", "last_seq"))
+        unreached = [i for i, lane, seq in later if seq > now.get(lane, 0)]
+        for event in AuditEvent.objects.filter(id__in=unreached).order_by("id"):
+            if (broken := check(event)) is not None:
+                return broken
+            checked += 1
+    for lane, (last_seq, head_hash, head_event_id) in sorted(heads.items()):
+        seq, last_hash, last_id = state.get(lane, (0, GENESIS, 0))
+        if seq < last_seq:
             return ChainReport(
-                checked, head.last_event_id, f"events missing at the end of lane {head.id}", head.id
+                checked, head_event_id, f"events missing at the end of lane {lane}", lane
             )  # fmt: skip
-        if (seq, last_hash) != (head.last_seq, head.last_hash):
+        if (seq, last_hash) != (last_seq, head_hash):
             return ChainReport(
-                checked, last_id, f"lane {head.id} goes on past its recorded end", head.id
+                checked, last_id, f"lane {lane} goes on past its recorded end", lane
             )  # fmt: skip
     return ChainReport(checked)
 
