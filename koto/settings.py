@@ -24,7 +24,10 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DEBUG = env_bool("KOTO_DEBUG")
 # Without a configured key each process gets a random one: sessions then do not survive a
-# restart, which is safe. `make run` writes a persistent key into `.env`.
+# restart, which is safe for a command or a test. The web server refuses to start without
+# one unless DEBUG is on (`koto/wsgi.py`): with several workers each would have its own key,
+# and sign-ins and forms would fail at random. `make run` writes a persistent key to `.env`.
+SECRET_KEY_CONFIGURED = bool(os.environ.get("KOTO_SECRET_KEY"))
 SECRET_KEY = os.environ.get("KOTO_SECRET_KEY") or secrets.token_urlsafe(50)
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("KOTO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
@@ -184,6 +187,21 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_COOKIE_SECURE = env_bool("KOTO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind the organisation's HTTPS proxy (docs/operations.md): KOTO_PROXY_COUNT proxies
+# in front, each adding the address it saw to X-Forwarded-For, and the proxy saying
+# "https" in X-Forwarded-Proto. The client's address (audit records, sign-in throttling) is
+# then the one the first proxy saw; with 0 (the default) the header is not trusted at all,
+# as anyone could write it.
+PROXY_COUNT = int(os.environ.get("KOTO_PROXY_COUNT", "0"))
+if PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# HTTPS only, once a browser has seen it (sent on HTTPS answers only): a year where cookies
+# are secure (the default with DEBUG off).
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("KOTO_HSTS_SECONDS", "31536000" if SESSION_COOKIE_SECURE else "0")
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -44,3 +44,21 @@ def test_postgres__a_threshold_that_is_not_a_number_names_the_setting():
                          text=True)  # fmt: skip
     assert out.returncode != 0
     assert "KOTO_PG_PREPARE_THRESHOLD: give a whole number of runs, not 'often'" in out.stderr
+
+
+def _import_wsgi(**env):
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("KOTO_", "DATABASE_URL"))}
+    # set, even empty, so that a .env beside manage.py does not fill them in
+    base = {"KOTO_SECRET_KEY": "", "KOTO_DEBUG": "false"}
+    return subprocess.run(
+        [sys.executable, "-c", "import koto.wsgi"], env={**keep, **base, **env},
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_web_server__no_secret_key_and_debug_off__refuses_to_start():
+    # each worker made its own key: a sign-in handled by one failed at the next
+    refused = _import_wsgi()
+    assert refused.returncode != 0 and "KOTO_SECRET_KEY is not set" in refused.stderr
+    assert _import_wsgi(KOTO_SECRET_KEY="x" * 50).returncode == 0
+    assert _import_wsgi(KOTO_DEBUG="true").returncode == 0

@@ -254,3 +254,63 @@ def test_edit_page__saved_as_shown__keeps_a_listed_out_language_and_a_two_word_l
     c.refresh_from_db()
     assert c.mother_tongue == "haz"
     assert list(ClientName.objects.filter(client=c, kind=NameKind.TRANSLITERATED).values_list("id", "first_name", "last_name")) == names  # fmt: skip
+
+
+def test_login__failures_and_successes_audited_without_the_typed_username(client, counsellor):
+    # failed sign-ins left no trace in the audit trail; the typed username is not kept (a
+    # password typed into it by mistake would be)
+    from koto.audit.models import AuditEvent
+
+    client.post(reverse("accounts:login"), {"username": counsellor.username, "password": "wrong"})
+    client.post(reverse("accounts:login"), {"username": "Salasana-2026!", "password": "x"})
+    failed = list(AuditEvent.objects.filter(action="login_failed").order_by("id"))
+    assert [(e.object_id, e.changes) for e in failed] == [
+        (str(counsellor.id), {"known_user": True}), ("", {"known_user": False}),
+    ]  # fmt: skip
+    assert "Salasana" not in str([e.changes for e in failed])
+    client.post(
+        reverse("accounts:login"),
+        {"username": counsellor.username, "password": "Test-password-2026"},
+    )
+    assert AuditEvent.objects.filter(action="login", actor=counsellor).count() == 1
+
+
+def test_admin_site_login__audited(client, db):
+    from koto.audit.models import AuditEvent
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True, username="yllapito")
+    staff.set_password("Test-password-2026")
+    staff.save()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "yllapito", "password": "Test-password-2026"}
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="login", actor=staff).count() == 1
+
+
+def test_signed_in_pages_and_api__not_cached_sign_in_page_and_static_untouched(
+    web, counsellor, client
+):
+    # Back after signing out on a shared computer showed the client's page from the cache
+    http = web(counsellor)
+    for url in ("/clients/", "/api/v1/clients/"):
+        assert "no-store" in http.get(url)["Cache-Control"], url
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta", "recorded"),
+    [(0, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6"}, "10.0.0.2"),
+     (1, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 192.0.2.7"}, "192.0.2.7"),
+     # not an address at all (a server on a unix socket): none, not a failed insert
+     (0, {"REMOTE_ADDR": ""}, None), (0, {"REMOTE_ADDR": "unix:/run/x"}, None)],
+)  # fmt: skip
+def test_audit__client_address_behind_trusted_proxies_only(
+    web, counsellor, settings, proxies, meta, recorded
+):
+    from koto.audit.models import AuditEvent
+
+    settings.PROXY_COUNT = proxies
+    c = make_client(counsellor)
+    assert web(counsellor).get(reverse("clients:detail", args=[c.id]), **meta).status_code == 200
+    assert AuditEvent.objects.filter(action="read", client_id=c.id).latest("id").ip == recorded

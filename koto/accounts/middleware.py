@@ -1,5 +1,27 @@
+import ipaddress
+
+from django.conf import settings
+from django.utils.cache import add_never_cache_headers
+
 from koto.accounts.selectors import active_membership_for
 from koto.core import context
+
+
+def client_address(meta) -> str | None:
+    """The client's IP address: REMOTE_ADDR, or behind `settings.PROXY_COUNT` trusted
+    proxies the address the first of them saw (X-Forwarded-For, counted from the right, as
+    each proxy appends). Anything that is not an IP address is None: an empty REMOTE_ADDR
+    (a server on a unix socket) failed every audited insert into PostgreSQL's inet column."""
+    address = meta.get("REMOTE_ADDR")
+    count = getattr(settings, "PROXY_COUNT", 0)
+    if count:
+        hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= count:
+            address = hops[-count]
+    try:
+        return str(ipaddress.ip_address((address or "").strip()))
+    except ValueError:
+        return None
 
 
 class ActiveMembershipMiddleware:
@@ -12,7 +34,7 @@ class ActiveMembershipMiddleware:
         token = context.set_current(
             context.RequestMeta(
                 channel="api" if request.path.startswith("/api/") else "web",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request.META),
             )
         )
         try:
@@ -21,6 +43,13 @@ class ActiveMembershipMiddleware:
                 user.active_membership = active_membership_for(
                     user=user, membership_id=request.session.get("membership_id")
                 )
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             context.reset(token)
+        signed_in = request.user.is_authenticated or request.path.startswith("/api/")
+        if signed_in and not response.has_header("Cache-Control"):
+            # a signed-in page (an API answer: token or session) holds personal data: not
+            # kept by the browser or a proxy, so Back after signing out on a shared office
+            # computer does not show it again
+            add_never_cache_headers(response)
+        return response

@@ -27,6 +27,7 @@ class KotoLoginView(LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
+        self.request.koto_login_audited = True  # recorded below (`accounts.signals`)
         response = super().form_valid(form)
         user = self.request.user
         user.active_membership = active_membership_for(user=user, membership_id=None)

@@ -1,0 +1,28 @@
+"""Sign-in events the pages do not see: a failed sign-in (any form: the sign-in page, the
+admin site), and a sign-in through the admin site. Both are audited, as the sign-in page's
+own sign-in is."""
+
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from koto.accounts.models import User
+from koto.audit.services import audit_record
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    # The username typed is not kept (a password typed into it by mistake would be): the
+    # user it names, when one does, and whether one did.
+    username = (credentials or {}).get("username") or ""
+    user = User.objects.filter(username__iexact=username).only("id").first() if username else None
+    audit_record(
+        actor=None, action="login_failed", object_type="user",
+        object_id=user.id if user else "", changes={"known_user": user is not None},
+    )  # fmt: skip
+
+
+@receiver(user_logged_in)
+def audit_other_login(sender, request, user, **kwargs):
+    if request is not None and getattr(request, "koto_login_audited", False):
+        return  # the sign-in page records it, with the membership chosen
+    audit_record(actor=user, action="login", object_type="user", object_id=user.id)
