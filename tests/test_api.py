@@ -286,3 +286,21 @@ def test_api_patch__unknown_field__422_naming_it_nothing_changed(web, counsellor
     )  # fmt: skip
     assert response.status_code == 422
     assert list(response.json()["fields"]) == ["home_municipality"]
+
+
+def test_api__body_not_json__400_in_the_error_shape(web, counsellor):
+    response = web(counsellor).post(
+        "/api/v1/clients/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "message", "fields"}
+
+
+def test_api_token__system_user_deactivated__refused(client, org):
+    admin = member(org, Role.ORG_ADMIN)
+    token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get("/api/v1/clients/", **auth).status_code == 200
+    token.user.is_active = False
+    token.user.save(update_fields=["is_active"])
+    assert client.get("/api/v1/clients/", **auth).status_code == 401

@@ -227,6 +227,8 @@ def api_token_authenticate(key: str) -> User | None:
     if token is None or not secrets.compare_digest(token.key_hash, hash_token(key)):
         return None
     user = token.user
+    if not user.is_active:  # as the sign-in page refuses an inactive user
+        return None
     # the token's system user has one membership, in the token's organisation; read with
     # its organisation and reach (one query)
     memberships = [

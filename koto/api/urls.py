@@ -6,7 +6,7 @@ key, it gets the first answer (header `Idempotent-Replayed: true`) and writes no
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -94,6 +94,14 @@ def on_not_found(request, exc):
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
     return _error(request, 401, "unauthenticated", _("Log in or send a valid API token."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    """Ninja's own errors (a body that is not JSON, a failed CSRF check, …) in the same
+    shape as every other error, not ninja's `{"detail": …}`."""
+    codes = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed"}
+    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 
 
 api.add_router("/clients", clients_router)
