@@ -106,3 +106,42 @@ def test_import__columns_documented():
     )
     for column in COLUMNS:
         assert f"`{column}`" in doc, column
+
+
+def test_import__header_with_spaces__rows_read_by_the_stripped_names(tmp_path, lahti, capsys):
+    # " last_name" passed the header check, then every row lacked last_name
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "first_name, last_name, birth_date\nOlena, Melnyk, 1985-02-03\n", encoding="utf-8"
+    )
+    call_command("import_clients", str(path), "--organisation", "398", "--no-progress")
+    assert list(Client.objects.values_list("last_name", flat=True)) == ["Melnyk"]
+
+
+@pytest.mark.parametrize("atomic", [False, True])
+def test_import__not_utf8_midway__stops_naming_the_row(tmp_path, lahti, atomic):
+    # Excel's "CSV" is Windows-1252: a traceback, and no word of what had been stored
+    path = tmp_path / "clients.csv"
+    good = b"first_name,last_name,birth_date\nOlena,Melnyk,1985-02-03\n"
+    path.write_bytes(good + "Jörö,Jääskeläinen,1980-01-01\n".encode("cp1252"))
+    args = ["import_clients", str(path), "--organisation", "398", "--no-progress"]
+    with pytest.raises(CommandError) as e:
+        call_command(*args, *(["--atomic"] if atomic else []))
+    assert "row 3: The file is not UTF-8 text" in str(e.value)
+    assert "Nothing was imported" in str(e.value)
+    assert Client.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("temporary_id", "TMP-" + "X" * 30), ("temporary_id", "abc def"), ("street_address", "Katu\x001"),
+     ("birth_date", "0202-05-01"), ("first_permit_on", "2999-01-01")],
+)  # fmt: skip
+def test_import__value_the_database_or_the_form_would_refuse__row_error(
+    tmp_path, lahti, capsys, column, value
+):
+    path = write(tmp_path, [{**NO_HETU, column: value}])
+    with pytest.raises(SystemExit):
+        call_command("import_clients", path, "--organisation", "398", "--no-progress")
+    assert f"row 2: {column}: " in capsys.readouterr().err
+    assert Client.objects.count() == 0

@@ -7,6 +7,7 @@ organisation is skipped, so running the same file twice creates no duplicates.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 
 from django.db import transaction
@@ -28,6 +29,7 @@ from koto.core import csv_import
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
+from koto.core.text import has_text_control_characters
 from koto.organisations.models import Organisation, OrganisationKind
 
 TEXT_COLUMNS = (
@@ -42,6 +44,7 @@ LIST_COLUMNS = {"other_languages": "other_languages", "other_names": "transliter
 EXTRA_COLUMNS = ("temporary_id", "home_municipality", "facts_valid_from")
 COLUMNS = (*TEXT_COLUMNS, *DATE_COLUMNS, *BOOL_COLUMNS, *LIST_COLUMNS, *EXTRA_COLUMNS)
 REQUIRED_COLUMNS = ("first_name", "last_name", "birth_date")
+TEMPORARY_ID = re.compile(r"TMP-[A-Z0-9]{1,16}")
 
 
 def _row_to_data(row: dict[str, str]) -> tuple[dict, dict[str, str], str, dt.date | None]:
@@ -68,6 +71,15 @@ def _row_to_data(row: dict[str, str]) -> tuple[dict, dict[str, str], str, dt.dat
     if "home_municipality" in row:
         data["home_municipality_code"] = (row["home_municipality"] or "").strip()
     temporary_id = (row.get("temporary_id") or "").strip().upper()
+    if temporary_id and not TEMPORARY_ID.fullmatch(temporary_id):
+        # taken as it was: a value over 20 characters failed the whole import (PostgreSQL)
+        errors["temporary_id"] = _("Write a temporary id as TMP- and 1 to 16 letters or digits.")
+    for column, value in row.items():
+        if isinstance(value, str) and has_text_control_characters(value):
+            # a NUL (Python's csv module lets it through) failed the insert on PostgreSQL
+            errors[column] = _(
+                "Remove the control characters (invisible characters) from the text."
+            )
     facts_from = None
     raw_from = (row.get("facts_valid_from") or "").strip()
     if raw_from:

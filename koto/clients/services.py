@@ -40,6 +40,7 @@ from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import possible_duplicates
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.core.forms import FIRST_DATE, LAST_DATE
 from koto.core.roles import Perm
 from koto.core.text import has_control_characters, search_key
 from koto.organisations.models import Organisation, OrganisationKind
@@ -177,6 +178,10 @@ def _clean(
                 return
         if not isinstance(value, dt.date):
             err(name, _("Enter a date as YYYY-MM-DD."))
+            return
+        if not FIRST_DATE <= value <= LAST_DATE:
+            # the form and the API refuse these; an import's "0202-05-01" was stored
+            err(name, _("Give a date from %(first)s to %(last)s.") % {"first": "1.1.1900", "last": "31.12.2100"})  # fmt: skip
             return
         v[name] = value
 

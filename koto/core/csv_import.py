@@ -37,18 +37,66 @@ class ImportAborted(Exception):
         self.result = result
 
 
+class CsvFileError(Exception):
+    """The file cannot be read as CSV from row `row` on: not UTF-8 text (a file saved by
+    Excel as "CSV" in Windows-1252), or a field past the csv module's limit."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(f"row {row}: {message}")
+        self.row = row
+
+
+def _unreadable(row: int, e: Exception) -> CsvFileError:
+    if isinstance(e, UnicodeDecodeError):
+        return CsvFileError(row, _("The file is not UTF-8 text: save it as “CSV UTF-8”."))
+    return CsvFileError(row, _("This row cannot be read as CSV: %(error)s") % {"error": e})
+
+
 def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """The header and a generator of rows (UTF-8, an Excel byte-order mark accepted)."""
-    f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the generator
-    reader = csv.DictReader(f)
+    """The header and a generator of rows (UTF-8, an Excel byte-order mark accepted). The
+    rows' keys are the header's names stripped, as the header is checked (" last_name"
+    passed the check, then every row lacked last_name). A file that cannot be read raises
+    `CsvFileError` naming the line, for the header or as the rows are read: each line is
+    decoded as it comes, so a Windows-1252 line is named, not the start of its 8 kB block."""
+    f = open(path, "rb")  # noqa: SIM115 - closed by the generator
+
+    def lines() -> Iterator[str]:
+        for n, raw in enumerate(f, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise _unreadable(n, e) from e
+
+    reader = csv.DictReader(lines())
+    try:
+        reader.fieldnames = [h.strip() for h in reader.fieldnames or []]
+    except (CsvFileError, csv.Error) as e:
+        f.close()
+        raise e if isinstance(e, CsvFileError) else _unreadable(1, e) from e
 
     def rows() -> Iterator[dict[str, str]]:
         try:
             yield from reader
+        except csv.Error as e:
+            raise _unreadable(reader.line_num, e) from e
         finally:
             f.close()
 
-    return [h.strip() for h in reader.fieldnames or []], rows()
+    return list(reader.fieldnames), rows()
+
+
+def check_readable(path: str) -> int:
+    """The number of data rows, once every line has been decoded as UTF-8, before anything
+    is imported: a line that is not raises `CsvFileError` naming it, and nothing is
+    written (found while importing, the rows of the batch before it were lost too)."""
+    with open(path, "rb") as f:
+        n = 0
+        for n, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise _unreadable(n, e) from e
+    return max(n - 1, 0)
 
 
 def check_header(

@@ -5,7 +5,7 @@ from tqdm import tqdm
 
 from koto.clients.importing import check_header, import_clients
 from koto.core import context
-from koto.core.csv_import import ImportAborted, read_csv
+from koto.core.csv_import import CsvFileError, ImportAborted, check_readable, read_csv
 from koto.organisations.selectors import organisation_by_code
 
 
@@ -26,16 +26,17 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"--organisation: no organisation with code {organisation!r}")
         try:
+            total = check_readable(file)
             header, rows = read_csv(file)
         except OSError as e:
             raise CommandError(f"FILE: cannot read {file}: {e.strerror}") from e
+        except CsvFileError as e:
+            raise CommandError(f"{e} Nothing was imported.") from e
         header_errors = check_header(header)
         if header_errors:
             for e in header_errors:
                 self.stderr.write(f"row {e.row}: {e.field}: {e.message}")
             raise CommandError("The header is not valid; nothing was imported.")
-        with open(file, encoding="utf-8-sig") as f:
-            total = max(sum(1 for _ in f) - 1, 0)
         bar = tqdm(total=total, unit="row", disable=no_progress, file=sys.stderr)
         token = context.set_current(context.RequestMeta(channel="cli"))
         try:
@@ -49,6 +50,13 @@ class Command(BaseCommand):
             )
         except ImportAborted as e:
             result = e.result
+        except CsvFileError as e:
+            kept = (
+                "nothing was stored"
+                if atomic or dry_run
+                else "the rows of the batches before it were stored (import again: they are skipped)"
+            )
+            raise CommandError(f"{e} Stopped there: {kept}.") from e
         finally:
             bar.close()
             context.reset(token)

@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.core import context
-from koto.core.csv_import import ImportAborted, read_csv
+from koto.core.csv_import import CsvFileError, ImportAborted, check_readable, read_csv
 from koto.guidance.importing import check_header, import_contacts
 from koto.organisations.selectors import organisation_by_code
 
@@ -22,9 +22,12 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"--organisation: no organisation with code {organisation!r}")
         try:
+            check_readable(file)
             header, rows = read_csv(file)
         except OSError as e:
             raise CommandError(f"FILE: cannot read {file}: {e.strerror}") from e
+        except CsvFileError as e:
+            raise CommandError(f"{e} Nothing was imported.") from e
         header_errors = check_header(header)
         if header_errors:
             for e in header_errors:
@@ -37,6 +40,13 @@ class Command(BaseCommand):
             )
         except ImportAborted as e:
             result = e.result
+        except CsvFileError as e:
+            kept = (
+                "nothing was stored"
+                if atomic or dry_run
+                else "the rows of the batches before it were stored (import again: they are skipped)"
+            )
+            raise CommandError(f"{e} Stopped there: {kept}.") from e
         finally:
             context.reset(token)
         for e in result.errors:
