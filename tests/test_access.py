@@ -168,6 +168,10 @@ def test_search__other_organisation__finds_nothing(counsellor, outsider):
     assert page.items == []
     page = selectors.client_search_for(user=outsider, query=c.hetu)
     assert page.items == []
+    # the code searched is kept masked in the (uneditable) audit trail, found or not
+    event = AuditEvent.objects.filter(object_type="client_search", actor=outsider).latest("id")
+    assert event.changes["query"] == c.hetu[:7] + "****"
+    assert c.hetu not in str(event.changes)
 
 
 def test_visibility__service_agreement__producer_sees_purchaser_clients(org, counsellor):
@@ -228,9 +232,11 @@ def test_break_glass__needs_reason_and_is_audited(counsellor, outsider):
     )
     seen = selectors.client_get_for(user=outsider, client_id=c.id)
     assert seen.access == "read"
-    assert (
-        AuditEvent.objects.filter(action="break_glass", client_id=c.id, actor=outsider).count() == 1
-    )
+    opened = AuditEvent.objects.get(action="break_glass", client_id=c.id, actor=outsider)
+    # the read through it says so: it was a read like any other
+    read = AuditEvent.objects.filter(action="read", client_id=c.id, actor=outsider).latest("id")
+    assert read.reason == f"view (break_glass:{seen.break_glass_id})"
+    assert opened.id < read.id
 
 
 def test_break_glass__view_flow(web, counsellor, outsider):

@@ -202,6 +202,12 @@ def test_consent_and_family__recorded_from_client_page(web, counsellor, other_or
     )
     assert response.status_code == 302
     assert c.family_links.get().relative == relative
+    # the client page names the relative: a read of them, found on the relative's audit page
+    from koto.audit.models import AuditEvent, AuditListedClient
+
+    http.get(reverse("clients:detail", args=[c.id]))
+    family = AuditEvent.objects.filter(object_type="family", client_id=c.id).latest("id")
+    assert AuditListedClient.objects.filter(client_id=relative.id, event_id=family.id).exists()
 
 
 def test_family_link__relative_of_other_organisation__field_error(web, counsellor, outsider):

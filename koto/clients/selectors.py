@@ -97,17 +97,24 @@ def set_access_of_listed(*, user, clients) -> None:
         c.access = "read" if c.id in others and c.id not in full else "full"
 
 
-def _access_level(user, reach: Reach, client: Client) -> str | None:
+def _access_level(user, reach: Reach, client: Client) -> tuple[str | None, int | None]:
+    """("full" or "read" or None, the emergency access it came from, if it did)."""
     if client.responsible_organisation_id in reach.full_org_ids:
-        return "full"
+        return "full", None
     grant_scopes = set(_grants(reach).filter(client=client).values_list("scope", flat=True))
     if AccessGrant.Scope.FULL in grant_scopes:
-        return "full"
+        return "full", None
     if grant_scopes:
-        return "read"
-    if BreakGlass.objects.filter(user=user, client=client, expires_at__gt=clock.now()).exists():
-        return "read"
-    return None
+        return "read", None
+    glass = (
+        BreakGlass.objects.filter(user=user, client=client, expires_at__gt=clock.now())
+        .order_by("-expires_at")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if glass is not None:
+        return "read", glass
+    return None, None
 
 
 def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool = True) -> Client:
@@ -123,10 +130,11 @@ def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool =
     )
     if client is None:
         raise NotFound("client")
-    access = _access_level(user, reach, client)
+    access, glass = _access_level(user, reach, client)
     if access is None:
         raise NotFound("client")
     client.access = access
+    client.break_glass_id = glass
     if audit:
         audit_record(
             actor=user,
@@ -134,7 +142,8 @@ def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool =
             object_type="client",
             object_id=client.id,
             client_id=client.id,
-            reason=purpose,
+            # a read through emergency access says so: each is reviewed (docs/access-and-audit.md)
+            reason=purpose if glass is None else f"{purpose} (break_glass:{glass})",
         )
     return client
 
@@ -195,6 +204,17 @@ def _keyset(qs: QuerySet[Client], cursor: str | None, limit: int) -> Page:
 
 
 IDENTIFIER = re.compile(r"^(\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]|TMP-[A-Z0-9]+)$")
+HETU_SHAPE = re.compile(r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$", re.IGNORECASE)
+
+
+def _query_for_audit(raw: str) -> str:
+    """A search as the audit trail keeps it: an identity code with its individual part
+    masked ("170590-****"), as an update's audit masks it. The hash-chained trail cannot be
+    edited later, and the code was kept in clear even when nothing matched; the results it
+    found are named in the event anyway."""
+    if HETU_SHAPE.match(raw.strip()):
+        return raw.strip()[:7].upper() + "****"
+    return raw
 
 
 NAME_FIELDS = ("key_last_first", "key_first_last")
@@ -407,7 +427,7 @@ def client_search_for(
                 )
                 qs = qs.filter(id__in=ClientName.objects.filter(prefix).values("client_id"))
         page = _keyset(qs, cursor, limit)
-    changes = {"query": raw, "results": len(page.items)}
+    changes = {"query": _query_for_audit(raw), "results": len(page.items)}
     if mine:
         changes["mine"] = True
     audit_record(
@@ -464,6 +484,12 @@ def family_of(*, user, client: Client) -> list:
     )
     for f in links:
         f.relative_visible = f.relative_id in visible
+    if visible:
+        # the relatives are named on the page: a read of them, as a list names its clients
+        audit_record(
+            actor=user, action="read", object_type="family", object_id=client.id,
+            client_id=client.id, listed=sorted(visible),
+        )  # fmt: skip
     return links
 
 
