@@ -209,3 +209,25 @@ def test_postgresql__the_same_key_at_once__one_write_the_other_waits_and_replays
     assert answers["second"]["Idempotent-Replayed"] == "true"
     assert answers["second"].json() == answers["first"].json()
     assert Meeting.objects.filter(client=c).count() == 1
+
+
+def test_key_claim__key_gone_after_the_wait__claimed_again(db, monkeypatch):
+    # the request waited for was released (or the expired key cleared) in between: the
+    # lookup after the unique index's refusal found nothing, a DoesNotExist (a 500)
+    from django.db import IntegrityError
+
+    from koto.api import services
+    from koto.api.models import IdempotencyKey
+
+    create = IdempotencyKey.objects.create
+    calls = []
+
+    def refused_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise IntegrityError("duplicate key (held by a request since released)")
+        return create(**kwargs)
+
+    monkeypatch.setattr(IdempotencyKey.objects, "create", refused_once)
+    row, new = services.key_claim(credential="t", key="k", fingerprint="f", user_id=None)
+    assert new is True and row.pk is not None and len(calls) == 2

@@ -19,15 +19,26 @@ def key_claim(
     that is taken over as new. A claim another transaction holds is waited for (PostgreSQL's
     unique index)."""
     now = clock.now()
-    try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(
-                credential=credential, key=key, fingerprint=fingerprint,
-                created_at=now, user_id=user_id,
-            )  # fmt: skip
-        return row, True
-    except IntegrityError:  # sent before (or being sent: this waited for it)
-        row = IdempotencyKey.objects.select_for_update().get(credential=credential, key=key)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    credential=credential, key=key, fingerprint=fingerprint,
+                    created_at=now, user_id=user_id,
+                )  # fmt: skip
+            return row, True
+        except IntegrityError:  # sent before (or being sent: this waited for it)
+            row = (
+                IdempotencyKey.objects.select_for_update()
+                .filter(credential=credential, key=key)
+                .first()
+            )
+        if row is not None:
+            break
+        # gone meanwhile (the request it waited for was released, or the expired key was
+        # cleared): a DoesNotExist here was a 500; claim it again
+    else:
+        raise RuntimeError("idempotency key claimed and released three times over")
     if row.created_at >= now - KEPT_FOR:
         return row, False
     row.fingerprint, row.created_at, row.status, row.user_id = fingerprint, now, None, user_id
