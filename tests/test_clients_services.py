@@ -228,6 +228,15 @@ def test_family_link__both_directions(counsellor):
     for c in (parent, child):
         assert ClientEvent.objects.filter(client=c, kind="family_linked").count() == 1
         assert AuditEvent.objects.filter(client_id=c.id, object_type="family_link").count() == 1
+    # the same again records nothing; a changed relation is an update, not a creation
+    services.family_link_add(actor=counsellor, client=parent, relative=child, relation="child")
+    assert AuditEvent.objects.filter(object_type="family_link").count() == 2
+    services.family_link_add(actor=counsellor, client=parent, relative=child, relation="spouse")
+    changed = AuditEvent.objects.filter(object_type="family_link", client_id=parent.id).latest("id")
+    assert (changed.action, changed.changes["relation"]) == (
+        "update",
+        {"from": "child", "to": "spouse"},
+    )
 
 
 def test_family_link__relative_only_readable_under_a_grant__refused_nothing_written(
@@ -281,6 +290,26 @@ def test_consent__recorded_and_withdrawn(counsellor, other_org):
     with pytest.raises(ValidationFailed) as e:
         services.consent_withdraw(
             actor=counsellor, client=c, consent=consent, withdrawn_on=dt.date(2024, 1, 1)
+        )
+    assert "withdrawn_on" in e.value.fields
+    # withdrawing again rewrote the day the client withdrew it; a day to come was taken
+    with pytest.raises(ValidationFailed) as e:
+        services.consent_withdraw(
+            actor=counsellor, client=c, consent=consent, withdrawn_on=dt.date(2025, 4, 1)
+        )
+    assert "already withdrawn" in e.value.fields["withdrawn_on"][0]
+    consent.refresh_from_db()
+    assert consent.withdrawn_on == dt.date(2025, 3, 1)
+    later = services.consent_record(
+        actor=counsellor,
+        client=c,
+        organisation=other_org,
+        scope="plan",
+        given_on=dt.date(2025, 1, 2),
+    )
+    with pytest.raises(ValidationFailed) as e:
+        services.consent_withdraw(
+            actor=counsellor, client=c, consent=later, withdrawn_on=dt.date(2099, 1, 1)
         )
     assert "withdrawn_on" in e.value.fields
 

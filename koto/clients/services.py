@@ -758,6 +758,13 @@ def family_link_add(*, actor, client: Client, relative: Client, relation: str) -
             {"relative": _("You may link only a client whose record you may edit.")}
         )
     inverse = INVERSE_RELATION[Relation(relation)]
+    # both records locked, in id order: two adds of one pair at the same moment wait for
+    # each other instead of one failing on the unique pair (a 500)
+    list(Client.objects.select_for_update().filter(pk__in=[client.pk, relative.pk]).order_by("pk"))
+    before = dict(
+        FamilyLink.objects.filter(client__in=[client, relative], relative__in=[client, relative])
+        .values_list("client_id", "relation")
+    )  # fmt: skip
     link, _created = FamilyLink.objects.update_or_create(
         client=client, relative=relative, defaults={"relation": relation}
     )
@@ -768,12 +775,16 @@ def family_link_add(*, actor, client: Client, relative: Client, relation: str) -
         (link, client, relative, relation),
         (back, relative, client, inverse),
     ):
+        old = before.get(one.id)
+        if old == rel:
+            continue  # already so: nothing written, nothing to record
         record_event(
             one, actor, ClientEvent.Kind.FAMILY_LINKED, {"relative_id": other.id, "relation": rel}
         )
         audit_record(
-            actor=actor, action="create", object_type="family_link", object_id=row.id,
-            client_id=one.id, changes={"relative_id": other.id, "relation": rel},
+            actor=actor, action="create" if old is None else "update", object_type="family_link",
+            object_id=row.id, client_id=one.id,
+            changes={"relative_id": other.id, "relation": rel if old is None else {"from": old, "to": rel}},
         )  # fmt: skip
     return link
 
@@ -829,10 +840,19 @@ def consent_withdraw(*, actor, client: Client, consent: Consent, withdrawn_on: d
         raise ValidationFailed({"consent": _("The consent belongs to another client.")})
     if not can_edit_client(actor, client):
         raise PermissionDenied()
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_on is not None:
+        # withdrawing again rewrote the date the client withdrew it
+        raise ValidationFailed(
+            {"withdrawn_on": _("The consent was already withdrawn on %(date)s.")
+             % {"date": date_format(consent.withdrawn_on, "SHORT_DATE_FORMAT")}}
+        )  # fmt: skip
     if withdrawn_on < consent.given_on:
         raise ValidationFailed(
             {"withdrawn_on": _("The date cannot be before the consent was given.")}
         )
+    if withdrawn_on > clock.today():
+        raise ValidationFailed({"withdrawn_on": _("The date cannot be in the future.")})
     consent.withdrawn_on = withdrawn_on
     consent.save(update_fields=["withdrawn_on"])
     record_event(
