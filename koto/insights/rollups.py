@@ -15,6 +15,7 @@ watermark are one transaction. Run by the task worker (`tasks.insights_refresh`)
 Every rule comes from where it lives: deadlines from `koto.law`, calculated compensation
 from `koto.funding.compensation`. Target groups and age bands are `dimensions`."""
 
+import bisect
 import contextlib
 import datetime as dt
 import logging
@@ -63,7 +64,13 @@ from koto.insights.models import (
 )
 from koto.law import assessment_start_due, guidance_to_service_due
 from koto.law.params import ParameterMissing
-from koto.offerings.models import Attendance, Enrolment, LanguageTestResult, ServiceKind
+from koto.offerings.models import (
+    Attendance,
+    Enrolment,
+    EnrolmentStatus,
+    LanguageTestResult,
+    ServiceKind,
+)
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 from koto.placement.models import AgreementStatus, Placement, PlacementAgreement, PlacementPerson
 from koto.plans.models import IntegrationPlan, Outcome, PlanStatus
@@ -216,8 +223,16 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
                 due_cache[on] = None
         return due_cache[on]
 
+    # The municipality's deadline (koto.law: from becoming its client), so the municipality's
+    # assessments only: the employment authority's were timed from the client's creation by
+    # the same rule and almost always shown late, and counted a second time in the region's
+    # and the country's totals. Counted once the deadline has passed, as the missed ones are.
     first = (
-        _in(Assessment.objects.all(), "organisation_id", org_ids)
+        _in(
+            Assessment.objects.filter(organisation__kind=OrganisationKind.MUNICIPALITY),
+            "organisation_id",
+            org_ids,
+        )
         .values("client_id", "organisation_id", "client__created_at", "client__residence_basis",
                 "client__mother_tongue", "client__birth_date")
         .annotate(first=Min("started_on"))
@@ -225,7 +240,7 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
     )  # fmt: skip
     for r in first.iterator(chunk_size=20000):
         d = due(r["client__created_at"].astimezone(clock.HELSINKI).date())
-        if d is None:
+        if d is None or d >= today:
             continue
         c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, d,
               basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
@@ -260,14 +275,27 @@ def _of_plan_clients(qs, org_ids):
     return qs.filter(client_id__in=_plans(org_ids).values("client_id"))
 
 
-def _first_service_by_client(org_ids) -> dict[int, dt.date]:
+def _service_requests_by_client(org_ids) -> dict[int, list[dt.date]]:
+    """The days each client was guided to a service (an enrolment requested, unless it was
+    cancelled), in order: a plan's deadline is met by the first on or after its agreement.
+    The first enrolment ever (of any status, years before, under another plan) made every
+    later plan "in time"."""
+    out: dict[int, set[dt.date]] = defaultdict(set)
     rows = (
-        _of_plan_clients(Enrolment.objects.all(), org_ids)
-        .values("client_id")
-        .annotate(first=Min("requested_at"))
+        _of_plan_clients(Enrolment.objects.exclude(status=EnrolmentStatus.CANCELLED), org_ids)
+        .values_list("client_id", "requested_at")
         .order_by()
     )
-    return {r["client_id"]: r["first"].astimezone(clock.HELSINKI).date() for r in rows}
+    for cid, at in rows.iterator(chunk_size=20000):
+        out[cid].add(at.astimezone(clock.HELSINKI).date())
+    return {cid: sorted(days) for cid, days in out.items()}
+
+
+def _guided_on(days: list[dt.date] | None, agreed: dt.date) -> dt.date | None:
+    if not days:
+        return None
+    i = bisect.bisect_left(days, agreed)
+    return days[i] if i < len(days) else None
 
 
 def _services_by_client(org_ids) -> dict[int, set[str]]:
@@ -291,7 +319,7 @@ def services_used(kinds: Iterable[str]) -> str:
 
 
 def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
-    first_service = _first_service_by_client(org_ids)
+    requests = _service_requests_by_client(org_ids)
     services = _services_by_client(org_ids)
     due_cache: dict[dt.date, dt.date | None] = {}
 
@@ -316,11 +344,17 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
         c.add(oid, Metric.PLANS_STARTED, starts, key=kind, **dims)
         if status == PlanStatus.ENDED and ended:
             c.add(oid, Metric.PLANS_ENDED, ended, key=outcome or "other", **dims)
-        if agreed and (d := service_due(agreed)) is not None:
-            guided = first_service.get(cid)
+        # Counted once the deadline has passed (a deadline met early but not yet due made
+        # the running month look all "in time"); a plan that ended before its deadline
+        # without a service (employed in month two) is not a missed deadline.
+        if agreed and (d := service_due(agreed)) is not None and d < today:
+            guided = _guided_on(requests.get(cid), agreed)
+            ended_first = status == PlanStatus.ENDED and ended is not None and ended < d
             if guided is not None and guided <= d:
                 c.add(oid, Metric.SERVICE_DEADLINE, d, key="in_time", **dims)
-            elif guided is not None or d < today:
+            elif ended_first and (guided is None or guided > ended):
+                pass
+            else:
                 c.add(oid, Metric.SERVICE_DEADLINE, d, key="late" if guided else "missed", **dims)
         # Impact: months to employment or studies, or to the end of follow-up.
         start_month = month_start(starts)

@@ -58,3 +58,17 @@ def contact(actor, *, on: dt.date, reasons=("job_search",), language="ar", chann
     ]
     summary.add([c], rows)
     return c
+
+
+def enrolment(actor, c, *, requested_on: dt.date, status="accepted"):
+    """An enrolment requested on `requested_on` in a service of the actor's organisation."""
+    from koto.offerings.models import Enrolment, Service
+
+    org = actor.active_membership.organisation
+    service = Service.objects.create(
+        producer=org, kind="integration_training", theme="language", name_fi="Kurssi", capacity=20
+    )
+    return Enrolment.objects.create(
+        service=service, client=c, organisation=org, status=status, enrolled_by=actor,
+        requested_at=dt.datetime.combine(requested_on, dt.time(10), tzinfo=clock.HELSINKI),
+    )  # fmt: skip

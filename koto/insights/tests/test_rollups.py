@@ -464,3 +464,49 @@ def test_refresh_command__warns_when_the_nightly_full_refresh_has_not_run(casewo
     with clock.frozen(start + dt.timedelta(hours=2)):
         call_command("refresh_insights", stdout=io.StringIO(), stderr=err)
     assert err.getvalue() == ""
+
+
+def test_refresh_full__guided_to_a_service__by_the_plan_on_deadlines_passed(
+    lahti_counsellor, lahti
+):
+    # the first enrolment ever (before the plan, or cancelled) made a plan "in time"; a
+    # deadline not yet due counted as met; a plan ended early without a service as missed
+    def plan_with(agreed, *, ended=None, requested=None, status="accepted"):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 5, 1))
+        if requested:
+            b.enrolment(lahti_counsellor, c, requested_on=requested, status=status)
+        b.plan(lahti_counsellor, c, starts_on=agreed, ended_on=ended,
+               outcome="employed" if ended else "")  # fmt: skip
+
+    plan_with(dt.date(2026, 1, 10), requested=dt.date(2025, 6, 1))  # before the plan: missed
+    plan_with(dt.date(2026, 1, 14), requested=dt.date(2026, 2, 1), status="cancelled")  # missed
+    plan_with(dt.date(2026, 1, 12), ended=dt.date(2026, 3, 1))  # employed first: not counted
+    plan_with(dt.date(2026, 10, 1), requested=dt.date(2026, 10, 5))  # not yet due: not counted
+    plan_with(dt.date(2026, 1, 16), requested=dt.date(2026, 2, 2), status="declined")  # guided
+    rollups.refresh(full=True)
+
+    scope = f"org:{lahti.id}"
+    assert {k: total(scope, Metric.SERVICE_DEADLINE, key=k) for k in ("in_time", "late", "missed")} == {
+        "in_time": 1, "late": 0, "missed": 2,
+    }  # fmt: skip
+
+
+def test_refresh_full__assessment_deadline__the_municipality_s_only(
+    lahti_counsellor, lahti, region
+):
+    # the employment authority's assessment was timed by the municipal rule from the
+    # client's creation (shown late) and counted twice in the region's totals
+    from koto.core.roles import Role
+    from koto.organisations.models import OrganisationKind
+    from tests.factories import OrganisationFactory, member
+
+    ea = OrganisationFactory(code="ta-test", kind=OrganisationKind.EMPLOYMENT_AUTHORITY)
+    ea_counsellor = member(ea, Role.EMPLOYMENT_COUNSELLOR, username="ea.counsellor")
+    c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 5))
+    b.assessment(lahti_counsellor, c, started_on=dt.date(2026, 2, 1))
+    b.assessment(ea_counsellor, c, started_on=dt.date(2026, 6, 1))
+    rollups.refresh(full=True)
+
+    assert total(f"org:{ea.id}", Metric.ASSESSMENT_DEADLINE) == 0
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="in_time") == 1
+    assert total("national", Metric.ASSESSMENT_DEADLINE) == 1
