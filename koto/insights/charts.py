@@ -7,8 +7,34 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 # Colours with at least 3:1 contrast against white (WCAG 2.1, 1.4.11 non-text contrast).
-PALETTE = ("#003d7a", "#b35900", "#1d5e20", "#6a1b9a", "#a00000", "#005f73")
+PALETTE = ("#003d7a", "#b35900", "#1d5e20", "#6a1b9a", "#a00000", "#005f73", "#4a4a4a", "#8b0057")
+# Lines differ by their dashes too, not by colour alone (WCAG 2.1, 1.4.1 use of colour).
+DASHES = ("", "8 4", "2 3", "10 3 2 3", "4 4", "12 2", "1 2", "6 2 2 2")
 WIDTH = 640
+LEGEND_ROW = 18
+
+
+def _fmt_legend(names: list[str], top: int, *, lines: bool) -> tuple[list[str], int]:
+    """The legend from `top` down, wrapped into as many rows as the names need (one row ran
+    past the chart's width, and the browser cut the names off): its elements and height.
+    `lines`: each entry shows its line's colour and dashes."""
+    out, x, y = [], 60, top + 12
+    for i, name in enumerate(names):
+        w = 24 + 7 * len(name)
+        if x > 60 and x + w > WIDTH - 10:
+            x, y = 60, y + LEGEND_ROW
+        colour = PALETTE[i % len(PALETTE)]
+        if lines:
+            dash = DASHES[i % len(DASHES)]
+            out.append(
+                f'<line x1="{x}" y1="{y - 4}" x2="{x + 14}" y2="{y - 4}" stroke="{colour}" '
+                f'stroke-width="2.5"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>"
+            )
+        else:
+            out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>')
+        out.append(f'<text x="{x + 18}" y="{y}" font-size="12">{escape(name)}</text>')
+        x += w
+    return out, (y - top) + 8 if names else 0
 
 
 def _svg(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> SafeString:
@@ -35,21 +61,13 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}".replace(",", "\u00a0")
 
 
-def _legend(names: list[str], y: int) -> list[str]:
-    out, x = [], 60
-    for i, name in enumerate(names):
-        colour = PALETTE[i % len(PALETTE)]
-        out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>')
-        out.append(f'<text x="{x + 16}" y="{y}" font-size="12">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
-    return out
-
-
 def column_chart(
     chart_id: str, title: str, categories: list[str], series: list[tuple[str, list[int | None]]]
 ) -> SafeString:
     """Grouped columns, one group per category (month), one column per series."""
-    height, top, bottom, left = 260, 20, 200, 60
+    top, bottom, left = 20, 200, 60
+    legend, legend_h = _fmt_legend([n for n, _v in series], bottom + 30, lines=False)
+    height = bottom + 30 + legend_h + 4
     values = [v for _n, vs in series for v in vs if v is not None]
     peak = _nice_max(max(values, default=0))
     plot_w = WIDTH - left - 10
@@ -80,7 +98,7 @@ def column_chart(
                 f'<text x="{x0 + group_w / 2:.1f}" y="{bottom + 14}" font-size="10" '
                 f'text-anchor="middle">{escape(category)}</text>'
             )
-    body += _legend([n for n, _v in series], height - 20)
+    body += legend
     desc = _("%(n)s categories; the numbers are in the table beside the chart.") % {
         "n": len(categories)
     }
@@ -137,7 +155,9 @@ def line_chart(
 ) -> SafeString:
     """Lines of shares (0…1) over the categories `xs`; `bands`: a shaded 95 % interval
     around the first series."""
-    height, top, bottom, left = 260, 20, 200, 60
+    top, bottom, left = 20, 200, 60
+    legend, legend_h = _fmt_legend([n for n, _v in series], bottom + 30, lines=True)
+    height = bottom + 30 + legend_h + 4
     plot_w = WIDTH - left - 20
     step = plot_w / max(len(xs) - 1, 1)
     body = [f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - 20}" y2="{bottom}" stroke="#4a4a4a"/>']
@@ -163,18 +183,26 @@ def line_chart(
             pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower[::-1])
             body.append(f'<polygon points="{pts}" fill="#003d7a" fill-opacity="0.15"/>')
     for si, (_name, vs) in enumerate(series):
-        pts = [(left + i * step, y_of(v)) for i, v in enumerate(vs) if v is not None]
-        if len(pts) >= 2:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            body.append(
-                f'<polyline points="{path}" fill="none" stroke="{PALETTE[si % len(PALETTE)]}" '
-                f'stroke-width="2.5"/>'
-            )
-        for x, y in pts:
-            body.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE[si % len(PALETTE)]}"/>'
-            )
-    body += _legend([n for n, _v in series], height - 20)
+        colour, dash = PALETTE[si % len(PALETTE)], DASHES[si % len(DASHES)]
+        # one line per run of shown points: a hidden point is a gap, not a line drawn
+        # through it (which showed a trend across the hidden months)
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, v in enumerate(vs):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append((left + i * step, y_of(v)))
+        for run in runs:
+            if len(run) >= 2:
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                body.append(
+                    f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"'
+                    + (f' stroke-dasharray="{dash}"' if dash else "")
+                    + "/>"
+                )
+            for x, y in run:
+                body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
+    body += legend
     desc = _("%(n)s points per line; the numbers are in the table beside the chart.") % {
         "n": len(xs)
     }
