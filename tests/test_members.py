@@ -117,3 +117,44 @@ def test_kind_roles__every_organisation_kind_named():
     from koto.organisations.models import OrganisationKind
 
     assert set(KIND_ROLES) == set(OrganisationKind.values)
+
+
+def test_new_member__changes_the_password_the_administrator_chose_at_first_sign_in(
+    web, admin, client
+):
+    # the administrator went on knowing the password, and could sign in as the member
+    from django.urls import reverse
+
+    assert _post(web, admin).status_code == 302
+    client.logout()
+    assert (
+        client.post(
+            reverse("accounts:login"), {"username": "uusi.neuvoja", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    page = client.get("/clients/")
+    assert page.status_code == 302 and page["Location"] == reverse("accounts:password_change")
+    new = "Oma-uusi-salasana-2026"
+    short = client.post(reverse("accounts:password_change"),
+                        {"old_password": PASSWORD, "new_password1": "x", "new_password2": "x"})  # fmt: skip
+    assert short.status_code == 200 and "new_password2" in short.context["form"].errors
+    done = client.post(reverse("accounts:password_change"),
+                       {"old_password": PASSWORD, "new_password1": new, "new_password2": new})  # fmt: skip
+    assert done.status_code == 302
+    assert client.get("/clients/").status_code == 200  # still signed in, free to go on
+    user = User.objects.get(username="uusi.neuvoja")
+    assert user.check_password(new) and not user.must_change_password
+    event = AuditEvent.objects.filter(
+        object_type="user", object_id=str(user.id), action="update"
+    ).get()
+    assert event.changes == {"password": "changed"}
+
+
+def test_password_change__wrong_old_password__refused(web, admin):
+    from django.urls import reverse
+
+    http = web(admin)
+    response = http.post(reverse("accounts:password_change"),
+                         {"old_password": "väärä", "new_password1": "Oma-uusi-2026-x", "new_password2": "Oma-uusi-2026-x"})  # fmt: skip
+    assert response.status_code == 200 and "old_password" in response.context["form"].errors

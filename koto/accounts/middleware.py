@@ -1,10 +1,16 @@
 import ipaddress
 
 from django.conf import settings
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
 from koto.accounts.selectors import active_membership_for
 from koto.core import context
+
+
+# Open to a user who must first change their password: the change itself, signing out,
+# static files and the API (which answers systems and the pages' scripts, not people).
+_ALWAYS_OPEN = ("/accounts/password/", "/accounts/logout/", "/static/", "/api/", "/i18n/")
 
 
 def client_address(meta) -> str | None:
@@ -43,6 +49,11 @@ class ActiveMembershipMiddleware:
                 user.active_membership = active_membership_for(
                     user=user, membership_id=request.session.get("membership_id")
                 )
+                if user.must_change_password and not request.path.startswith(_ALWAYS_OPEN):
+                    # a password an administrator chose: changed before anything else
+                    response = redirect("accounts:password_change")
+                    add_never_cache_headers(response)
+                    return response
             response = self.get_response(request)
         finally:
             context.reset(token)

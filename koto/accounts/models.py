@@ -17,6 +17,9 @@ class User(AbstractUser):
         default="fi",
     )
     is_system = models.BooleanField(_("system account"), default=False)
+    # Set when an administrator chose the password (a new member): the user changes it at
+    # the next sign-in, so the administrator does not go on knowing it.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("user")

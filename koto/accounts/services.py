@@ -74,6 +74,8 @@ def user_create(
         last_name=last_name,
         email=email,
         preferred_language=preferred_language,
+        # an administrator chose it: changed at the first sign-in
+        must_change_password=actor is not None,
     )
     user.set_password(password)
     user.save()
@@ -243,4 +245,22 @@ def api_token_authenticate(key: str) -> User | None:
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
         ApiToken.objects.filter(id=token.id).update(last_used_at=now)
+    return user
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str) -> User:
+    """The user's own new password (the old one checked by the caller's form), validated
+    by the password validators; the "must change" mark goes. Audited without the password."""
+    try:
+        validate_password(new_password, user)
+    except ValidationError as e:
+        raise ValidationFailed({"new_password1": list(e.messages)}) from e
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        actor=user, action="update", object_type="user", object_id=user.id,
+        changes={"password": "changed"},
+    )  # fmt: skip
     return user

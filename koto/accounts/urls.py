@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", views.KotoLoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("membership/", views.membership_switch, name="membership_switch"),
+    path("password/", views.password_change, name="password_change"),
     path("organisation/", views.organisation_admin, name="organisation_admin"),
     path("organisation/members/add/", views.member_add, name="member_add"),
     path(

@@ -1,5 +1,6 @@
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import Http404
@@ -138,3 +139,28 @@ def token_revoke(request, token_id: int):
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, _("Token revoked."))
     return redirect("accounts:organisation_admin")
+
+
+@login_required
+def password_change(request):
+    """The user's own password: the old one, then the new one twice. A member whose
+    password an administrator chose is sent here until they change it."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.password_change(
+                user=request.user, new_password=form.cleaned_data["new_password1"]
+            )
+        except DomainError as e:
+            for name, msgs in e.fields.items():
+                for msg in msgs:
+                    form.add_error(name if name in form.fields else None, msg)
+        else:
+            update_session_auth_hash(request, request.user)  # stays signed in here
+            messages.success(request, _("Password changed."))
+            return redirect("clients:my_clients")
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "required": request.user.must_change_password},
+    )
