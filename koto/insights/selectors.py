@@ -455,6 +455,29 @@ def protect_partitions(*partitions: list[_Slot]) -> None:
             return  # nothing left to hide
 
 
+def protect_at_least(part: list[_Slot], total: int) -> None:
+    """A partition that sums to at least `total` (the reasons of the contacts: every client
+    contact has one or more, so they add up to at least the contacts): what is shown gives
+    the hidden figures a lower bound, total less the shown. While a hidden figure can only
+    be its largest possible value ("<5" forced to 4: 114 contacts, reasons 60, 50 and "<5"),
+    hide one more figure still shown (`_cover`). The worst case is assumed: no partner
+    contacts (which may have no reason), so `total` is all the contacts."""
+    for _round in range(len(part) + 1):
+        shown = [s for s in part if not s.hidden]
+        hidden = [s for s in part if s.hidden]
+        need = total - sum(s.value for s in shown)  # the hidden figures add up to at least this
+        forced = False
+        for slot in hidden:
+            c_lo, c_hi = slot.bounds()
+            others_hi = sum(o.bounds()[1] for o in hidden if o is not slot)
+            if max(c_lo, need - others_hi) >= c_hi:
+                forced = True
+        candidates = [s for s in shown if s.value > 0]
+        if not forced or not candidates:
+            return
+        _cover(candidates).hide()
+
+
 @dataclass
 class Filters:
     month_from: dt.date
@@ -904,6 +927,10 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
     )
     if suppress:
         protect_partitions(_column(d.table("contacts_channel")), _column(d.table("contacts_language")))  # fmt: skip
+        protect_at_least(
+            _column(d.table("contacts_reason")),
+            sum(s.value for s in _column(d.table("contacts_channel"))),
+        )
         ended = [m for m, _t in MONTH_FLOWS].index(Metric.PLANS_ENDED)
         protect_partitions(_column(d.table("flows"), ended), _column(d.table("outcomes")))
     return d

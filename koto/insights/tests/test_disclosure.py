@@ -337,3 +337,20 @@ def test_language_levels__people_not_results(lahti_counsellor, manager):
     rollups.refresh(full=True)
     d = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
     assert [(k, cells[0].display) for k, _l, cells in d.table("levels").rows] == [("B1.1", "2")]
+
+
+@pytest.mark.parametrize(
+    ("reasons", "total", "shown_reasons"),
+    [
+        # 114 contacts, each with a reason: 60 + 50 + "<5" tells the "<5" is 4
+        ((60, 50, 4), 114, ["60", "..", "<5"]),
+        # 60 + 50 + "<5" of 112 leaves it 2 to 4: nothing more hidden
+        ((60, 50, 4), 112, ["60", "50", "<5"]),
+        # nothing hidden, nothing to protect
+        ((60, 54), 114, ["60", "54"]),
+    ],
+)
+def test_protect_at_least__reasons_of_the_contacts(reasons, total, shown_reasons):
+    part = slots(*reasons)
+    selectors.protect_at_least(part, total)
+    assert shown(part) == shown_reasons
