@@ -413,3 +413,38 @@ def test_audit_verify__events_written_on_a_frozen_clock__verify(counsellor):
     with clock.frozen(dt.datetime(2026, 1, 5, 9, 0, tzinfo=clock.HELSINKI)):
         audit_record(actor=counsellor, action="read", object_type="client", object_id=1)
     assert verify_chain().ok
+
+
+def test_audit_seal__a_lane_cut_short_with_its_head_moved_back__found(counsellor, tmp_path, capsys):
+    # deleting a lane's last events and moving its head back passed verification: no hash
+    # need be computed for it. A seal kept outside the database finds it.
+    import json
+
+    for _ in range(3):
+        make_client(counsellor)
+    call_command("audit_verify", "--seal")
+    seal = capsys.readouterr().out.strip().splitlines()[-1]
+    kept = tmp_path / "seal.json"
+    kept.write_text(seal, encoding="utf-8")
+    call_command("audit_verify", "--check-seal", str(kept))
+    assert "still holds what the seal" in capsys.readouterr().out
+    # cut the last event of a lane and move its head back: the chain alone still verifies
+    last = AuditEvent.objects.order_by("-id").first()
+    before = AuditEvent.objects.filter(lane=last.lane, seq=last.seq - 1).first()
+    AuditEvent.objects.filter(id=last.id).delete()
+    AuditChainHead.objects.filter(id=last.lane).update(
+        last_seq=last.seq - 1,
+        last_hash=before.hash if before else "0" * 64,
+        last_event_id=before.id if before else 0,
+    )
+    assert verify_chain().ok
+    with pytest.raises(CommandError) as e:
+        call_command("audit_verify", "--check-seal", str(kept))
+    assert f"lane {last.lane}: the sealed event at position {last.seq} is gone" in str(e.value)
+    # an edited seal is told too
+    edited = json.loads(seal)
+    edited["heads"][str(last.lane)][0] += 1
+    kept.write_text(json.dumps(edited), encoding="utf-8")
+    with pytest.raises(CommandError) as e:
+        call_command("audit_verify", "--check-seal", str(kept))
+    assert "the seal was edited" in str(e.value)

@@ -6,10 +6,13 @@ lane must end where its head says. The clients a list event names (`changes["lis
 under its hash) must be exactly its rows in `AuditListedClient`, the index each client's
 audit page reads: a row deleted there would hide the list from that page."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from koto.audit.chain import GENESIS, event_hash, event_payload
 from koto.audit.models import AuditChainHead, AuditEvent, AuditListedClient
+from koto.core import clock
 
 
 @dataclass(frozen=True)
@@ -123,3 +126,54 @@ def _listed_mismatch(batch: list[AuditEvent]) -> AuditEvent | None:
         if set(named or ()) != indexed.pop(event.id, set()):
             return event
     return None
+
+
+# ---------------------------------------------------------------- seals
+# The chain proves that nothing inside a lane was edited, removed or reordered, but not that
+# a lane's end was not cut off and its head moved back with it (no hash need be computed
+# for that), nor that a whole lane was not removed with its head: someone with write access
+# to the database could do either. A seal is the heads at one moment, kept outside the
+# database (mailed, logged, printed); checked against it later, every lane must still hold
+# the sealed event, unchanged, at the sealed position.
+
+
+def seal_now() -> dict:
+    """The heads as they are now, and a digest of them (to quote in a mail or a log)."""
+    heads = {
+        str(lane): [seq, digest]
+        for lane, seq, digest in AuditChainHead.objects.order_by("id").values_list(
+            "id", "last_seq", "last_hash"
+        )
+    }
+    body = json.dumps(heads, sort_keys=True, separators=(",", ":"))
+    return {
+        "at": clock.now().isoformat(),
+        "heads": heads,
+        "digest": hashlib.sha256(body.encode()).hexdigest(),
+    }
+
+
+def check_seal(seal: dict) -> list[str]:
+    """What no longer matches a seal (`seal_now`'s): for each lane sealed, the event at the
+    sealed position must exist with the sealed hash. Run it with `verify_chain`, which
+    proves the events before it unchanged. Empty when all match."""
+    problems = []
+    heads = seal.get("heads")
+    if not isinstance(heads, dict):
+        return ["the seal holds no heads"]
+    body = json.dumps(heads, sort_keys=True, separators=(",", ":"))
+    if seal.get("digest") and hashlib.sha256(body.encode()).hexdigest() != seal["digest"]:
+        problems.append("the seal's digest does not match its heads (the seal was edited)")
+    for lane, (seq, digest) in sorted(heads.items(), key=lambda kv: int(kv[0])):
+        if not seq:
+            continue
+        stored = (
+            AuditEvent.objects.filter(lane=int(lane), seq=seq)
+            .values_list("hash", flat=True)
+            .first()
+        )
+        if stored is None:
+            problems.append(f"lane {lane}: the sealed event at position {seq} is gone")
+        elif stored != digest:
+            problems.append(f"lane {lane}: the event at position {seq} differs from the seal")
+    return problems
