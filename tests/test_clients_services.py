@@ -275,13 +275,14 @@ def test_client_page__relative_the_viewer_cannot_see__shown_without_name(counsel
 def test_consent__recorded_and_withdrawn(counsellor, other_org):
     c = make_client(counsellor)
     c.access = "full"
-    consent = services.consent_record(
-        actor=counsellor,
-        client=c,
-        organisation=other_org,
-        scope="plan",
-        given_on=dt.date(2025, 1, 2),
-    )
+
+    def record():
+        return services.consent_record(
+            actor=counsellor, client=c, organisation=other_org, scope="plan",
+            given_on=dt.date(2025, 1, 2),
+        )  # fmt: skip
+
+    consent = record()
     services.consent_withdraw(
         actor=counsellor, client=c, consent=consent, withdrawn_on=dt.date(2025, 3, 1)
     )
@@ -300,13 +301,7 @@ def test_consent__recorded_and_withdrawn(counsellor, other_org):
     assert "already withdrawn" in e.value.fields["withdrawn_on"][0]
     consent.refresh_from_db()
     assert consent.withdrawn_on == dt.date(2025, 3, 1)
-    later = services.consent_record(
-        actor=counsellor,
-        client=c,
-        organisation=other_org,
-        scope="plan",
-        given_on=dt.date(2025, 1, 2),
-    )
+    later = record()
     with pytest.raises(ValidationFailed) as e:
         services.consent_withdraw(
             actor=counsellor, client=c, consent=later, withdrawn_on=dt.date(2099, 1, 1)
@@ -436,34 +431,29 @@ def test_client_update__back_after_the_municipality_was_cleared__new_residence_h
     assert c.first_home_municipality_on == dt.date(2023, 1, 1)
 
 
-def test_client_update__municipality_cleared__residence_ends_day_before_and_audited(counsellor):
-    # the client left Finland: the residence stayed open and compensation went on counting
+@pytest.mark.parametrize(
+    ("since", "left_on", "history"),
+    [
+        # the client left Finland: the residence stayed open and compensation went on counting
+        (dt.date(2024, 2, 1), dt.date(2025, 10, 1), ("398", dt.date(2024, 2, 1), dt.date(2025, 9, 30), False)),
+        # cleared from the day it began: it never was
+        (dt.date(2025, 2, 1), dt.date(2025, 2, 1), ("398", dt.date(2025, 2, 1), None, True)),
+    ],
+)  # fmt: skip
+def test_client_update__municipality_cleared__residence_ends_the_day_before_audited(
+    counsellor, since, left_on, history
+):
     from koto.audit.models import AuditEvent
 
-    c = make_client(
-        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2024, 2, 1)
-    )
+    c = make_client(counsellor, home_municipality_code="398", home_municipality_on=since)
     c.access = "full"
     services.client_update(
-        actor=counsellor, client=c, data={"home_municipality_code": ""},
-        facts_valid_from=dt.date(2025, 10, 1),
-    )  # fmt: skip
-    assert _history(c) == [("398", dt.date(2024, 2, 1), dt.date(2025, 9, 30), False)]
-    assert not c.residences.filter(to_on=None).exists()
+        actor=counsellor, client=c, data={"home_municipality_code": ""}, facts_valid_from=left_on
+    )
+    assert _history(c) == [history]
+    assert not c.residences.filter(to_on=None, superseded_at=None).exists()
     event = AuditEvent.objects.filter(action="update", object_type="client").latest("id")
-    assert event.changes["residence_ended"]["to_on"] == "2025-09-30"
-
-
-def test_client_update__municipality_cleared_before_it_began__residence_superseded(counsellor):
-    c = make_client(
-        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
-    )
-    c.access = "full"
-    services.client_update(
-        actor=counsellor, client=c, data={"home_municipality_code": ""},
-        facts_valid_from=dt.date(2025, 2, 1),
-    )  # fmt: skip
-    assert _history(c) == [("398", dt.date(2025, 2, 1), None, True)]
+    assert "residence_ended" in event.changes
 
 
 def test_client_update__first_residence_date_corrected__first_kotikunta_date_follows_audited(

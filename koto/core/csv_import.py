@@ -85,6 +85,16 @@ def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
     return list(reader.fieldnames), rows()
 
 
+def stopped_at(e: CsvFileError, *, nothing_kept: bool) -> str:
+    """What an import command says when the file cannot be read on from a row."""
+    kept = (
+        "nothing was stored"
+        if nothing_kept
+        else "the rows of the batches before it were stored (import again: they are skipped)"
+    )
+    return f"{e} Stopped there: {kept}."
+
+
 def check_readable(path: str) -> int:
     """The number of data rows, once every line has been decoded as UTF-8, before anything
     is imported: a line that is not raises `CsvFileError` naming it, and nothing is

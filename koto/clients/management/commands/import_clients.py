@@ -5,7 +5,7 @@ from tqdm import tqdm
 
 from koto.clients.importing import check_header, import_clients
 from koto.core import context
-from koto.core.csv_import import CsvFileError, ImportAborted, check_readable, read_csv
+from koto.core.csv_import import CsvFileError, ImportAborted, check_readable, read_csv, stopped_at
 from koto.organisations.selectors import organisation_by_code
 
 
@@ -51,12 +51,7 @@ class Command(BaseCommand):
         except ImportAborted as e:
             result = e.result
         except CsvFileError as e:
-            kept = (
-                "nothing was stored"
-                if atomic or dry_run
-                else "the rows of the batches before it were stored (import again: they are skipped)"
-            )
-            raise CommandError(f"{e} Stopped there: {kept}.") from e
+            raise CommandError(stopped_at(e, nothing_kept=atomic or dry_run)) from e
         finally:
             bar.close()
             context.reset(token)

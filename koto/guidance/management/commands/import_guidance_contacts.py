@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.core import context
-from koto.core.csv_import import CsvFileError, ImportAborted, check_readable, read_csv
+from koto.core.csv_import import CsvFileError, ImportAborted, check_readable, read_csv, stopped_at
 from koto.guidance.importing import check_header, import_contacts
 from koto.organisations.selectors import organisation_by_code
 
@@ -41,12 +41,7 @@ class Command(BaseCommand):
         except ImportAborted as e:
             result = e.result
         except CsvFileError as e:
-            kept = (
-                "nothing was stored"
-                if atomic or dry_run
-                else "the rows of the batches before it were stored (import again: they are skipped)"
-            )
-            raise CommandError(f"{e} Stopped there: {kept}.") from e
+            raise CommandError(stopped_at(e, nothing_kept=atomic or dry_run)) from e
         finally:
             context.reset(token)
         for e in result.errors:
