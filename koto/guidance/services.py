@@ -50,7 +50,15 @@ def reasons_seed() -> int:
         for i, (code, theme, fi, sv, en) in enumerate(DEFAULT_REASONS, start=1)
         if code not in existing
     ]
-    ReasonCode.objects.bulk_create(new, ignore_conflicts=True)
+    if not new:
+        return 0
+    with transaction.atomic():
+        ReasonCode.objects.bulk_create(new, ignore_conflicts=True)
+        # a write like any other, also when a page's first use seeds them (`reasons_ensure`)
+        audit_record(
+            actor=None, action="create", object_type="reason_code",
+            changes={"codes": [r.code for r in new], "seeded": True},
+        )  # fmt: skip
     return len(new)
 
 

@@ -146,6 +146,15 @@ def service_create(*, actor, data: dict, served_municipalities=()) -> Service:
     return service
 
 
+def _jsonable(value):
+    """A value as the audit record's JSON keeps it (dates as ISO text, decimals as text)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
 @transaction.atomic
 def service_update(*, actor, service: Service, data: dict, served_municipalities=None) -> Service:
     _require_manage(actor, service)
@@ -154,18 +163,27 @@ def service_update(*, actor, service: Service, data: dict, served_municipalities
     holding = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
     if clean["capacity"] < holding:
         raise ValidationFailed({"capacity": _("%(n)s places are already taken.") % {"n": holding}})
+    changes: dict = {}
     for k, v in clean.items():
+        old = getattr(locked, k)
+        if old != v:
+            changes[k] = {"from": _jsonable(old), "to": _jsonable(v)}
         setattr(locked, k, v)
     locked.updated_at = clock.now()
     locked.save()
     if served_municipalities is not None:
+        before = sorted(locked.served_municipalities.values_list("id", flat=True))
         locked.served_municipalities.set(served_municipalities)
+        after = sorted(locked.served_municipalities.values_list("id", flat=True))
+        if before != after:
+            changes["served_municipalities"] = {"from": before, "to": after}
+    # what changed, from what to what (the record named only the service)
     audit_record(
         actor=actor,
         action="update",
         object_type="service",
         object_id=locked.id,
-        changes={"name": locked.name_fi},
+        changes={"name": locked.name_fi, **changes},
     )
     _promote_waiting(locked, actor)
     seats_recount(locked)

@@ -285,3 +285,20 @@ def test_attendance_record__month_both_daily_and_monthly__refused(
         actor=counsellor, enrolment=e, on=dt.date(2026, 11, 2), hours=6, monthly=not first_monthly
     )
     assert e.hours_attended == (156 if first_monthly else 12)
+
+
+def test_service_update__audit_names_what_changed_from_what_to_what(manager):
+    # the record named only the service: a capacity cut or a new date left no trace of it
+    service = course(manager, capacity=10)
+    services.service_update(
+        actor=manager, service=service,
+        data={"kind": "integration_training", "name_fi": "Kotoutumiskoulutus A", "capacity": 8,
+              "starts_on": TODAY + dt.timedelta(days=7)},
+    )  # fmt: skip
+    event = AuditEvent.objects.filter(object_type="service", action="update").latest("id")
+    assert event.changes["capacity"] == {"from": 10, "to": 8}
+    assert event.changes["starts_on"] == {
+        "from": TODAY.isoformat(),
+        "to": (TODAY + dt.timedelta(days=7)).isoformat(),
+    }
+    assert "name_fi" not in event.changes  # unchanged
