@@ -718,6 +718,11 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         # superseded residences included: a correction takes the month from their municipality
         (changed_clients, "home_municipality_id", True),
         (Residence.objects.filter(client__in=changed_clients), "municipality_id", True),
+        # a changed client's dimensions (target group, language, age band) move in every
+        # organisation that counts them: their assessments', plans' and services' too
+        (Assessment.objects.filter(client__in=changed_clients), "organisation_id", False),
+        (IntegrationPlan.objects.filter(client__in=changed_clients), "organisation_id", False),
+        (Enrolment.objects.filter(client__in=changed_clients), "organisation_id", False),
         (Assessment.objects.filter(updated_at__gt=since), "organisation_id", False),
         (IntegrationPlan.objects.filter(updated_at__gt=since), "organisation_id", False),
         (Enrolment.objects.filter(updated_at__gt=since), "organisation_id", False),

@@ -994,14 +994,6 @@ class Impact:
     full_overdue: bool = False
     suppressed_any: bool = False
 
-    @property
-    def group_milestones(self) -> list[tuple[str, list[KmPoint | None]]]:
-        out = []
-        for label, points in self.group_curves.items():
-            by = {p.months: p for p in points}
-            out.append((label, [by.get(t) for t in self.follow_up]))
-        return out
-
 
 def _group_labels(grouping: str) -> dict[str, str]:
     from koto.insights.dimensions import TARGET_GROUP_LABELS

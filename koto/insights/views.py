@@ -132,8 +132,15 @@ def impact(request):
         group_xs,
         group_series,
     )
+    # the table beside the chart holds every point drawn (it showed 6, 12 and 24 months of
+    # thirteen, while the chart's description sends the reader to the table for the numbers)
+    group_table = [
+        (label, list(pts) + [None] * (len(group_xs) - len(pts)))
+        for label, pts in i.group_curves.items()
+    ]
     return render(
         request,
         "insights/impact.html",
-        {"form": form, "i": i, "curve": curve, "groups_chart": groups_chart},
-    )
+        {"form": form, "i": i, "curve": curve, "groups_chart": groups_chart,
+         "group_xs": group_xs, "group_table": group_table},
+    )  # fmt: skip

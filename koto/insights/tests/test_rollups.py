@@ -139,6 +139,27 @@ def test_refresh_incremental__only_changed_organisations(
     assert RefreshState.get().watermark_at is not None
 
 
+def test_refresh_incremental__a_client_corrected__the_organisation_serving_them_recounted(
+    lahti_counsellor, heinola_counsellor, lahti, heinola
+):
+    # Heinola's enrolment of a Lahti client is counted by the client's target group: when
+    # Lahti corrects the client's residence basis, Heinola's figures kept the old group
+    # until the nightly recount
+    from koto.clients.models import Client
+
+    c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 5), residence_basis="work")
+    b.enrolment(heinola_counsellor, c, requested_on=dt.date(2026, 3, 2))
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
+    assert total(f"org:{heinola.id}", Metric.ENROLMENTS, target_group="work") == 1
+    later = clock.now() + dt.timedelta(minutes=5)
+    with clock.frozen(later):
+        Client.objects.filter(id=c.id).update(residence_basis="asylum", updated_at=later)
+        rollups.refresh()
+    assert total(f"org:{heinola.id}", Metric.ENROLMENTS, target_group="work") == 0
+    assert total(f"org:{heinola.id}", Metric.ENROLMENTS, target_group="protection") == 1
+
+
 def test_refresh_incremental__nothing_changed_writes_nothing(casework):
     with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
         rollups.refresh(full=True)
