@@ -7,7 +7,6 @@ from django.utils.cache import add_never_cache_headers
 from koto.accounts.selectors import active_membership_for
 from koto.core import context
 
-
 # Open to a user who must first change their password: the change itself, signing out,
 # static files and the API (which answers systems and the pages' scripts, not people).
 _ALWAYS_OPEN = ("/accounts/password/", "/accounts/logout/", "/static/", "/api/", "/i18n/")
