@@ -195,8 +195,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 PROXY_COUNT = int(os.environ.get("KOTO_PROXY_COUNT", "0"))
 if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Sign-in throttling counts failures by the same address the audit trail records (without
+# django-ipware, axes reads REMOTE_ADDR only: behind a proxy, the proxy's for everyone).
+AXES_CLIENT_IP_CALLABLE = "koto.accounts.middleware.request_client_address"
 # HTTPS only, once a browser has seen it (sent on HTTPS answers only): a year where cookies
 # are secure (the default with DEBUG off).
 SECURE_HSTS_SECONDS = int(
