@@ -428,6 +428,9 @@ def test_audit_seal__a_lane_cut_short_with_its_head_moved_back__found(counsellor
     kept.write_text(seal, encoding="utf-8")
     call_command("audit_verify", "--check-seal", str(kept))
     assert "still holds what the seal" in capsys.readouterr().out
+    written = tmp_path / "written.json"
+    call_command("audit_verify", "--check-seal", str(kept), "--seal-out", str(written))
+    assert json.loads(written.read_text(encoding="utf-8"))["heads"] == json.loads(seal)["heads"]
     # cut the last event of a lane and move its head back: the chain alone still verifies
     last = AuditEvent.objects.order_by("-id").first()
     before = AuditEvent.objects.filter(lane=last.lane, seq=last.seq - 1).first()
@@ -447,4 +450,13 @@ def test_audit_seal__a_lane_cut_short_with_its_head_moved_back__found(counsellor
     kept.write_text(json.dumps(edited), encoding="utf-8")
     with pytest.raises(CommandError) as e:
         call_command("audit_verify", "--check-seal", str(kept))
-    assert "the seal was edited" in str(e.value)
+    assert "damaged or edited" in str(e.value)
+    # written only when every check passed: a failed check leaves the kept seal as it was
+    out = tmp_path / "next.json"
+    with pytest.raises(CommandError):
+        call_command("audit_verify", "--check-seal", str(kept), "--seal-out", str(out))
+    assert not out.exists()
+    kept.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(CommandError) as e:
+        call_command("audit_verify", "--check-seal", str(kept))
+    assert "is not a seal" in str(e.value)

@@ -135,6 +135,8 @@ def test_new_member__changes_the_password_the_administrator_chose_at_first_sign_
     )
     page = client.get("/clients/")
     assert page.status_code == 302 and page["Location"] == reverse("accounts:password_change")
+    # nor through the API with the same session: whoever chose the password worked on there
+    assert client.get("/api/v1/clients/").status_code == 403
     new = "Oma-uusi-salasana-2026"
     short = client.post(reverse("accounts:password_change"),
                         {"old_password": PASSWORD, "new_password1": "x", "new_password2": "x"})  # fmt: skip

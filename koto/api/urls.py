@@ -23,7 +23,7 @@ from koto.api.routers.offerings import router as offerings_router
 from koto.api.routers.placement import router as placement_router
 from koto.api.routers.referrals import router as referrals_router
 from koto.api.routers.status import router as status_router
-from koto.core.errors import DomainError
+from koto.core.errors import DomainError, PermissionDenied
 
 
 class TokenAuth(HttpBearer):
@@ -44,6 +44,10 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
+        if user.must_change_password:
+            # the pages send such a user to change the password first; the API, open to the
+            # same session, let whoever chose it work on as the member
+            raise PermissionDenied(_("Change your password first: an administrator chose it."))
         if user.active_membership is None:
             user.active_membership = active_membership_for(
                 user=user, membership_id=request.session.get("membership_id")

@@ -159,11 +159,18 @@ def check_seal(seal: dict) -> list[str]:
     proves the events before it unchanged. Empty when all match."""
     problems = []
     heads = seal.get("heads")
-    if not isinstance(heads, dict):
-        return ["the seal holds no heads"]
+    if not isinstance(heads, dict) or not all(
+        isinstance(k, str) and k.isdigit() and isinstance(v, list) and len(v) == 2
+        and isinstance(v[0], int) and isinstance(v[1], str)
+        for k, v in heads.items()
+    ):  # fmt: skip
+        return ["the seal holds no heads in the form --seal writes"]
+    # The digest only tells a damaged or carelessly edited seal: anyone who can rewrite the
+    # seal can compute it again, so the seal must be kept where the database's users cannot
+    # write (docs/operations.md).
     body = json.dumps(heads, sort_keys=True, separators=(",", ":"))
-    if seal.get("digest") and hashlib.sha256(body.encode()).hexdigest() != seal["digest"]:
-        problems.append("the seal's digest does not match its heads (the seal was edited)")
+    if hashlib.sha256(body.encode()).hexdigest() != seal.get("digest"):
+        problems.append("the seal's digest does not match its heads (damaged or edited)")
     for lane, (seq, digest) in sorted(heads.items(), key=lambda kv: int(kv[0])):
         if not seq:
             continue

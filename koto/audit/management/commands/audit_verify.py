@@ -20,8 +20,13 @@ class Command(BaseCommand):
             help="after verifying, print a seal (JSON, one line) to keep outside the database",
         )  # fmt: skip
         parser.add_argument("--check-seal", metavar="FILE", help="a seal printed by --seal")
+        parser.add_argument(
+            "--seal-out", metavar="FILE",
+            help="after verifying (and checking --check-seal), write a new seal to FILE; "
+            "written only when every check passed, and whole (a temporary file renamed)",
+        )  # fmt: skip
 
-    def handle(self, *args, seal=False, check_seal=None, **options):
+    def handle(self, *args, seal=False, check_seal=None, seal_out=None, **options):
         kept = None
         if check_seal:
             try:
@@ -36,11 +41,21 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"OK: {report.checked} audit events, chain intact in every lane.")
         if kept is not None:
+            if not isinstance(kept, dict):
+                raise CommandError(f"--check-seal: {check_seal} is not a seal")
             problems = seal_problems(kept)
             if problems:
                 raise CommandError(
                     f"NOT AS SEALED on {kept.get('at', '?')}: " + "; ".join(problems) + "."
                 )
             self.stdout.write(f"OK: every lane still holds what the seal of {kept.get('at')} says.")
-        if seal:
-            self.stdout.write(json.dumps(seal_now(), separators=(",", ":")))
+        if seal or seal_out:
+            line = json.dumps(seal_now(), separators=(",", ":"))
+            if seal:
+                self.stdout.write(line)
+            if seal_out:
+                out = Path(seal_out)
+                part = out.with_name(out.name + ".part")
+                part.write_text(line + "\n", encoding="utf-8")
+                part.replace(out)
+                self.stdout.write(f"Sealed to {out}.")
