@@ -456,6 +456,43 @@ def test_client_update__municipality_cleared__residence_ends_the_day_before_audi
     assert "residence_ended" in event.changes
 
 
+@pytest.mark.parametrize("left_on", [dt.date(2099, 1, 1), dt.date(1950, 1, 1)])
+def test_client_update__municipality_cleared_on_a_day_to_come_or_before_birth__refused(
+    counsellor, left_on
+):
+    c = make_client(counsellor, home_municipality_code="398", home_municipality_on=dt.date(2024, 2, 1),
+                    birth_date=dt.date(1990, 1, 1), hetu=None)  # fmt: skip
+    c.access = "full"
+    with pytest.raises(ValidationFailed) as e:
+        services.client_update(
+            actor=counsellor,
+            client=c,
+            data={"home_municipality_code": ""},
+            facts_valid_from=left_on,
+        )
+    assert list(e.value.fields) == ["facts_valid_from"]
+    assert _history(c) == [("398", dt.date(2024, 2, 1), None, False)]
+
+
+def test_client_update__back_after_leaving__the_time_away_stays_unpaid(counsellor):
+    # the "since" day stayed: set again without a new day, the residence began on the old
+    # one and superseded the ended one, the time abroad paid again
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2024, 2, 1)
+    )
+    c.access = "full"
+    c = services.client_update(
+        actor=counsellor, client=c, data={"home_municipality_code": ""},
+        facts_valid_from=dt.date(2025, 3, 1),
+    )  # fmt: skip
+    assert c.home_municipality_on is None
+    c = _moved(counsellor, c, "398", dt.date(2025, 9, 1))
+    assert _history(c) == [
+        ("398", dt.date(2024, 2, 1), dt.date(2025, 2, 28), False),
+        ("398", dt.date(2025, 9, 1), None, False),
+    ]
+
+
 def test_client_update__first_residence_date_corrected__first_kotikunta_date_follows_audited(
     counsellor,
 ):

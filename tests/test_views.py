@@ -341,3 +341,15 @@ def test_audit__client_address_behind_trusted_proxies_only(
     c = make_client(counsellor)
     assert web(counsellor).get(reverse("clients:detail", args=[c.id]), **meta).status_code == 200
     assert AuditEvent.objects.filter(action="read", client_id=c.id).latest("id").ip == recorded
+
+
+def test_login__locked_out__further_tries_not_chained_one_by_one(client, counsellor):
+    # each refused try wrote a hash-chained event: anyone could write them without end
+    from koto.audit.models import AuditEvent
+
+    for _ in range(8):
+        client.post(
+            reverse("accounts:login"), {"username": counsellor.username, "password": "wrong"}
+        )
+    failed = AuditEvent.objects.filter(action="login_failed").count()
+    assert failed == 5  # up to the one that locked it

@@ -2,6 +2,7 @@
 admin site), and a sign-in through the admin site. Both are audited, as the sign-in page's
 own sign-in is."""
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
@@ -13,6 +14,11 @@ from koto.audit.services import audit_record
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     # The username typed is not kept (a password typed into it by mistake would be): the
     # user it names, when one does, and whether one did.
+    # The tries past the one that locked the username out are refused unchecked (django-axes
+    # counts them, before this receiver: its app comes first): not one chained audit event
+    # more at every try, which anyone could send without end.
+    if getattr(request, "axes_failures_since_start", 0) > settings.AXES_FAILURE_LIMIT:
+        return
     username = (credentials or {}).get("username") or ""
     user = User.objects.filter(username__iexact=username).only("id").first() if username else None
     audit_record(

@@ -6,6 +6,7 @@ from django.contrib.auth.views import LoginView
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from koto.accounts import services as account_services
@@ -86,6 +87,7 @@ def organisation_admin(request):
 
 
 @login_required
+@sensitive_post_parameters("password")
 def member_add(request):
     m = _org_admin_membership(request)
     form = MemberAddForm(request.POST or None, kind=m.organisation.kind)
@@ -142,6 +144,7 @@ def token_revoke(request, token_id: int):
 
 
 @login_required
+@sensitive_post_parameters()
 def password_change(request):
     """The user's own password: the old one, then the new one twice. A member whose
     password an administrator chose is sent here until they change it."""

@@ -653,6 +653,17 @@ def client_update(
         raise EditConflict()
     if v.get("hetu") and (holder := _holder_of(v["hetu"], exclude_id=client.pk)) is not None:
         raise IdentityCodeTaken(holder)
+    if "home_municipality" in v and v["home_municipality"] is None and locked.home_municipality_id:
+        # cleared: the residence ends the day before the change's day (`_end_residence`), a
+        # day that has come and not before birth (a future one went on counting compensation
+        # until then); its "since" goes with it, so a municipality set again later starts a
+        # residence of its own, not one from the old day over the time away
+        left_on = facts_valid_from or clock.today()
+        if left_on > clock.today():
+            raise ValidationFailed({"facts_valid_from": _("The client cannot have left on a day to come.")})  # fmt: skip
+        if locked.birth_date and left_on < locked.birth_date:
+            raise ValidationFailed({"facts_valid_from": _("This date cannot be before the birth date.")})  # fmt: skip
+        v["home_municipality_on"] = None
     changes: dict = {}
     fact_changes: dict = {}
     for name, value in v.items():

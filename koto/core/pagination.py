@@ -24,9 +24,10 @@ from koto.core.errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-# No cursor this module writes comes near this; a longer one is refused unread (a cursor of
-# 1 500 "[" made `json.loads` recurse past Python's limit: a 500).
-MAX_CURSOR_LENGTH = 1024
+# Longer than any cursor written (a key of 200 four-byte characters, or the client search's
+# 310-character name key escaped as JSON, comes to about 2 500); a longer one is refused
+# unread (a cursor of 1 500 "[" made `json.loads` recurse past Python's limit: a 500).
+MAX_CURSOR_LENGTH = 4096
 
 
 @dataclass(frozen=True)

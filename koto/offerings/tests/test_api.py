@@ -88,6 +88,17 @@ def test_service_list__pages__every_service_once_in_order(web, manager, counsell
     assert sum(taken.values()) == 1
 
 
+def test_service_list__long_names_in_another_script__every_page_reached(web, manager, counsellor):
+    # a 200-character name of four-byte characters makes a cursor past 1 024 characters,
+    # which the first limit on cursors refused as unreadable
+    for _ in range(3):
+        services.service_create(
+            actor=manager, data={"kind": "other", "name_fi": "𝔎" * 200, "capacity": 2}
+        )
+    items, pages = _walk(web(counsellor), 1)
+    assert (len(items), pages) == (3, 3)
+
+
 def test_service_list__kind_filter_pages(web, manager, counsellor):
     _services(manager, 3)
     _services(manager, 3, kind="integration_training", starts_on=TODAY)
@@ -105,7 +116,7 @@ def _b64(values) -> str:
      # nested past Python's recursion limit; a NUL and a lone surrogate the database refuses;
      # far longer than any cursor written
      base64.urlsafe_b64encode(b"[" * 1500).decode(), _b64(["a\u0000", "1"]),
-     base64.urlsafe_b64encode(b'["\\ud800", "1"]').decode(), "1" * 2000],
+     base64.urlsafe_b64encode(b'["\\ud800", "1"]').decode(), "1" * 5000],
 )  # fmt: skip
 def test_service_list__bad_cursor__422_naming_cursor(web, counsellor, cursor):
     r = web(counsellor).get(URL, {"cursor": cursor})
