@@ -29,6 +29,12 @@ def counsellor(org):
 
 
 @pytest.fixture
+def social_worker(org):
+    """A social worker in `org` (placement tests have their own, in the welfare region)."""
+    return member(org, Role.SOCIAL_WORKER, username="social_worker")
+
+
+@pytest.fixture
 def outsider(other_org):
     return member(other_org, Role.INTEGRATION_COUNSELLOR, username="outsider")
 

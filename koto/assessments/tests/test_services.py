@@ -11,8 +11,7 @@ from koto.assessments import services
 from koto.assessments.models import Assessment, Measure
 from koto.core import clock
 from koto.core.errors import ValidationFailed
-from koto.core.roles import Role
-from tests.factories import make_client, member
+from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
 DETAILS = "Terveydentila: diabetes, hoitokontakti sovittu."
@@ -22,11 +21,6 @@ DETAILS = "Terveydentila: diabetes, hoitokontakti sovittu."
 def fixed_today():
     with clock.frozen(TODAY):
         yield
-
-
-@pytest.fixture
-def social_worker(org):
-    return member(org, Role.SOCIAL_WORKER, username="social_worker")
 
 
 @pytest.fixture

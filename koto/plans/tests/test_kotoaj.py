@@ -15,11 +15,10 @@ from koto.assessments import services as assessment_services
 from koto.assessments.models import Assessment
 from koto.audit.models import AuditEvent
 from koto.core import clock
-from koto.core.roles import Role
 from koto.plans import kotoaj
 from koto.plans import services as plan_services
 from koto.plans.management.commands.export_kotoaj import Command
-from tests.factories import make_client, member
+from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
 EARLIER = dt.date(2026, 5, 4)
@@ -30,11 +29,6 @@ WELFARE_DETAIL = "Traumaterapia jonossa, diabetes"
 def fixed_today():
     with clock.frozen(TODAY):
         yield
-
-
-@pytest.fixture
-def social_worker(org):
-    return member(org, Role.SOCIAL_WORKER, username="social_worker")
 
 
 def new_client(actor, **overrides):
