@@ -160,3 +160,18 @@ def test_password_change__wrong_old_password__refused(web, admin):
     response = http.post(reverse("accounts:password_change"),
                          {"old_password": "väärä", "new_password1": "Oma-uusi-2026-x", "new_password2": "Oma-uusi-2026-x"})  # fmt: skip
     assert response.status_code == 200 and "old_password" in response.context["form"].errors
+
+
+def test_check_memberships__lists_those_made_before_the_rule(org, capsys):
+    from django.core.management import CommandError, call_command
+
+    from koto.organisations.models import OrganisationKind
+    from tests.factories import OrganisationFactory
+
+    call_command("check_memberships")
+    assert capsys.readouterr().out.startswith("OK")
+    ngo = OrganisationFactory(code="ngo-old", kind=OrganisationKind.NGO)
+    member(ngo, Role.INTEGRATION_COUNSELLOR, username="old.counsellor")  # written directly
+    with pytest.raises(CommandError):
+        call_command("check_memberships")
+    assert "ngo-old (ngo): old.counsellor integration_counsellor" in capsys.readouterr().out
