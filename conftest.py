@@ -1,10 +1,11 @@
+import datetime as dt
 import os
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from koto.core.roles import Role
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_client, member
 
 # On CI the property tests draw the same examples every run, so a landing is never decided
 # by chance; locally they explore new examples each run.
@@ -32,6 +33,15 @@ def counsellor(org):
 def social_worker(org):
     """A social worker in `org` (placement tests have their own, in the welfare region)."""
     return member(org, Role.SOCIAL_WORKER, username="social_worker")
+
+
+@pytest.fixture
+def client_(counsellor):
+    """A client of the counsellor's, entitled under 681/2023 (asylum, first permit
+    10.1.2026), as `client_get_for` would answer it (referral tests have their own)."""
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    return c
 
 
 @pytest.fixture

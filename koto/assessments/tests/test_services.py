@@ -23,13 +23,6 @@ def fixed_today():
         yield
 
 
-@pytest.fixture
-def client_(counsellor):
-    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
-    c.access = "full"
-    return c
-
-
 def started(counsellor, client_, on=dt.date(2026, 10, 20)) -> Assessment:
     return services.assessment_start(
         actor=counsellor, client=client_, trigger="intake", started_on=on

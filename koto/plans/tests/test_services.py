@@ -22,13 +22,6 @@ def fixed_today():
         yield
 
 
-@pytest.fixture
-def client_(counsellor):
-    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
-    c.access = "full"
-    return c
-
-
 def draft(counsellor, client_, starts=dt.date(2026, 11, 1), ends=dt.date(2027, 10, 31)):
     plan = services.plan_create(actor=counsellor, client=client_, starts_on=starts, ends_on=ends)
     goal = services.goal_add(
