@@ -1,6 +1,7 @@
 """Types the API's input schemas share."""
 
 import datetime as dt
+from contextlib import contextmanager
 from typing import Annotated
 
 from django.utils.translation import gettext
@@ -8,6 +9,7 @@ from ninja import Schema
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from koto.core.errors import DomainError
 from koto.core.forms import FIRST_DATE, LAST_DATE
 from koto.core.text import has_text_control_characters
 
@@ -51,3 +53,14 @@ class In(Schema):
     @classmethod
     def _no_control_characters(cls, value):
         return _refuse_control_characters(value)
+
+
+@contextmanager
+def fields_named(**names: str):
+    """A service's errors under the request's own field names (the service's `municipality`
+    is the API's `municipality_code`), so a 422 names a field the client sent."""
+    try:
+        yield
+    except DomainError as e:
+        e.fields = {names.get(k, k): v for k, v in e.fields.items()}
+        raise

@@ -9,7 +9,10 @@ organisation answers 404); these say what a viewer who sees a record may do with
   and placements of their municipalities and do the initial health check.
 """
 
+from django.db.models import Q
+
 from koto.core.roles import Perm
+from koto.organisations.models import Organisation
 
 
 def _org(user, perm: str) -> int | None:
@@ -22,6 +25,29 @@ def _org(user, perm: str) -> int | None:
 def authority_of(user) -> int | None:
     """The regional State authority on whose behalf the user manages placement, or None."""
     return _org(user, Perm.PLACEMENT_MANAGE)
+
+
+def authority_records(org: int) -> Q:
+    """The agreements and placements an authority manages: its own, and those its
+    predecessors made (the ELY centres, to the end of 2025) with municipalities now in its
+    area, so that what was open at the change of authority is not left without one."""
+    predecessors = list(Organisation.objects.filter(successors=org).values_list("pk", flat=True))
+    q = Q(authority_id=org)
+    if predecessors:
+        q |= Q(authority_id__in=predecessors, municipality__regional_state_authority_id=org)
+    return q
+
+
+def _manages(user, record) -> bool:
+    org = authority_of(user)
+    if org is None:
+        return False
+    if org == record.authority_id:
+        return True
+    return (
+        record.municipality.regional_state_authority_id == org
+        and Organisation.objects.filter(pk=record.authority_id, successors=org).exists()
+    )
 
 
 def municipality_of(user) -> int | None:
@@ -37,8 +63,7 @@ def has_placement_role(user) -> bool:
 
 
 def can_manage_agreement(user, agreement) -> bool:
-    org = authority_of(user)
-    return org is not None and org == agreement.authority_id
+    return _manages(user, agreement)
 
 
 def can_consult_on_agreement(user, agreement) -> bool:
@@ -51,8 +76,7 @@ def can_consult_on_agreement(user, agreement) -> bool:
 
 
 def can_manage_placement(user, placement) -> bool:
-    org = authority_of(user)
-    return org is not None and org == placement.authority_id
+    return _manages(user, placement)
 
 
 def can_respond_to_placement(user, placement) -> bool:

@@ -30,7 +30,7 @@ def _visible(user) -> Q | None:
     q = Q(pk__in=[])
     found = False
     if (org := permissions.authority_of(user)) is not None:
-        q |= Q(authority_id=org)
+        q |= permissions.authority_records(org)
         found = True
     if (org := permissions.municipality_of(user)) is not None:
         q |= Q(municipality_id=org)

@@ -89,13 +89,34 @@ def authority_valid_in_year(authority: Organisation, year: int) -> bool:
     )
 
 
+def _check_area(authority: Organisation, municipality, errors: dict) -> None:
+    """A regional State authority agrees and places only within its own area: the
+    municipality's vitality centre, or for an ELY centre (to 2025) one of its successors."""
+    if "municipality" in errors or municipality is None:
+        return
+    area = municipality.regional_state_authority_id
+    if area is None:
+        errors["municipality"] = _(
+            "The municipality has no regional State authority recorded; ask the administrator."
+        )
+    elif area != authority.id and not authority.successors.filter(pk=area).exists():
+        errors["municipality"] = _("%(municipality)s is not in the area of %(authority)s.") % {
+            "municipality": municipality.name,
+            "authority": authority.name,
+        }
+
+
 # ---------------------------------------------------------------- agreements
 
 
-def _clean_places(places: dict, errors: dict) -> dict[str, int]:
+def _clean_places(
+    places: dict, errors: dict, current: PlacementAgreement | None = None
+) -> dict[str, int]:
+    """The places to store. A category not given keeps `current`'s (a change of one
+    category leaves the others as they are), or is 0 for a new agreement."""
     out = {}
     for name in PLACE_FIELDS:
-        value = places.get(name, 0)
+        value = places.get(name, getattr(current, name) if current is not None else 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             errors[name] = _("Enter a whole number, 0 or more.")
         elif value > 100000:
@@ -134,6 +155,7 @@ def agreement_create(
     errors: dict[str, str] = {}
     if municipality is None or municipality.kind != OrganisationKind.MUNICIPALITY:
         errors["municipality"] = _("Choose a municipality.")
+    _check_area(authority, municipality, errors)
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         errors["year"] = _("Enter a year.")
     elif not authority_valid_in_year(authority, year):
@@ -193,7 +215,7 @@ def agreement_update(
             _("A signed agreement is changed by revising it, after consulting the welfare region."),
         )
     errors: dict[str, str] = {}
-    clean = _clean_places(places, errors)
+    clean = _clean_places(places, errors, agreement)
     if note is not None:
         agreement.note = _text("note", note, errors, required=False)
     if errors:
@@ -324,7 +346,7 @@ def agreement_revise(
             "invalid_transition", _("Only a signed agreement can be revised; sign it first.")
         )
     errors: dict[str, str] = {}
-    clean = _clean_places(places, errors)
+    clean = _clean_places(places, errors, agreement)
     _not_future("revised_on", revised_on, errors)
     if revised_on and agreement.signed_on and revised_on < agreement.signed_on:
         errors["revised_on"] = _("The revision cannot be before the signing.")
@@ -451,6 +473,7 @@ def placement_propose(
     errors: dict[str, str] = {}
     if municipality is None or municipality.kind != OrganisationKind.MUNICIPALITY:
         errors["municipality"] = _("Choose a municipality.")
+    _check_area(authority, municipality, errors)
     if category not in PlaceCategory.values:
         errors["category"] = _("Choose a category.")
     if source not in PlacementSource.values:
@@ -621,6 +644,8 @@ def placement_decline(
     errors: dict[str, str] = {}
     reason = _text("reason", reason, errors, required=True)
     _not_future("decided_on", decided_on, errors)
+    if decided_on < placement.proposed_on:
+        errors["decided_on"] = _("This date cannot be before the proposal.")
     if errors:
         raise ValidationFailed(errors)
     return _save(
@@ -688,6 +713,8 @@ def placement_cancel(
     errors: dict[str, str] = {}
     reason = _text("reason", reason, errors, required=True)
     _not_future("cancelled_on", cancelled_on, errors)
+    if cancelled_on < placement.proposed_on:
+        errors["cancelled_on"] = _("This date cannot be before the proposal.")
     if errors:
         raise ValidationFailed(errors)
     return _save(
@@ -794,6 +821,12 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
     if referral is None:
         raise PlacementError(
             "invalid_transition", _("The health check is referred when the people arrive.")
+        )
+    if referral.status == HealthCheckReferral.Status.DONE:
+        raise PlacementError(
+            "invalid_transition",
+            _("The health check is already recorded as done on %(date)s.")
+            % {"date": _fi_date(referral.done_on)},
         )
     errors: dict[str, str] = {}
     _not_future("done_on", done_on, errors)

@@ -22,13 +22,14 @@ def placement_people(transactional_db):
         code="hva-paijat-hame", kind=OrganisationKind.WELFARE_REGION, name_fi="Päijät-Häme",
         name_en="Päijät-Häme welfare region",
     )  # fmt: skip
-    lahti = OrganisationFactory(
-        code="398", name_fi="Lahti", name_sv="Lahtis", name_en="Lahti", welfare_region=region
-    )
     evk = OrganisationFactory(
         code="evk-03", kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
         name_fi="Hämeen elinvoimakeskus", name_en="Häme Vitality Centre",
         valid_from=dt.date(2026, 1, 1),
+    )  # fmt: skip
+    lahti = OrganisationFactory(
+        code="398", name_fi="Lahti", name_sv="Lahtis", name_en="Lahti", welfare_region=region,
+        regional_state_authority=evk,
     )  # fmt: skip
     officer = member(evk, Role.PLACEMENT_OFFICER, username="olli")
     social = member(region, Role.SOCIAL_WORKER, username="sanna")

@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Literal
 
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import Query, Router, Schema, Status
 
-from koto.api.types import Day, In
+from koto.api.types import Day, In, fields_named
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.models import OrganisationKind
@@ -102,7 +103,8 @@ class PlacesIn(In):
     version: int | None = None
 
     def places(self) -> dict:
-        return self.model_dump(include=set(services.PLACE_FIELDS))
+        """The places the request gave: a change names only the categories it changes."""
+        return self.model_dump(include=set(services.PLACE_FIELDS), exclude_unset=True)
 
 
 class AgreementIn(PlacesIn):
@@ -124,7 +126,7 @@ class ConsultationIn(In):
     statement: str
 
 
-class PersonIO(Schema):
+class PersonFields(Schema):
     first_name: str
     last_name: str
     birth_date: dt.date
@@ -133,10 +135,13 @@ class PersonIO(Schema):
     first_permit_on: dt.date | None = None
     mother_tongue: str = ""
     relation: str = "main"
-    client_id: int | None = None
 
 
-class PersonIn(PersonIO, In):
+class PersonIO(PersonFields):
+    client_id: int | None = None  # set on arrival; a proposal cannot name an existing client
+
+
+class PersonIn(PersonFields, In):
     birth_date: Day  # bounded as input; PersonIO answers with what is stored
     first_permit_on: Day | None = None
 
@@ -328,7 +333,7 @@ def _require_role(request) -> None:
 def _municipality(code: str):
     org = organisation_by_code(code)
     if org is None or org.kind != OrganisationKind.MUNICIPALITY:
-        raise ValidationFailed({"municipality_code": "Unknown municipality code."})
+        raise ValidationFailed({"municipality_code": gettext("Unknown municipality code.")})
     return org
 
 
@@ -377,10 +382,11 @@ def agreement_list(
 def agreement_create(request, payload: AgreementIn):
     if permissions.authority_of(request.auth) is None:
         raise Http404
-    agreement = services.agreement_create(
-        actor=request.auth, municipality=_municipality(payload.municipality_code),
-        year=payload.year, places=payload.places(), note=payload.note or "",
-    )  # fmt: skip
+    with fields_named(municipality="municipality_code"):
+        agreement = services.agreement_create(
+            actor=request.auth, municipality=_municipality(payload.municipality_code),
+            year=payload.year, places=payload.places(), note=payload.note or "",
+        )  # fmt: skip
     return Status(201, _fresh_agreement(request, agreement.id))
 
 
@@ -464,11 +470,12 @@ def placement_propose(request, payload: PlacementIn):
     if permissions.authority_of(request.auth) is None:
         raise Http404
     data = payload.model_dump(exclude={"municipality_code", "persons"})
-    persons = [p.model_dump(exclude={"client_id"}) for p in payload.persons]
-    placement = services.placement_propose(
-        actor=request.auth, municipality=_municipality(payload.municipality_code),
-        persons=persons, **data,
-    )  # fmt: skip
+    persons = [p.model_dump() for p in payload.persons]
+    with fields_named(municipality="municipality_code"):
+        placement = services.placement_propose(
+            actor=request.auth, municipality=_municipality(payload.municipality_code),
+            persons=persons, **data,
+        )  # fmt: skip
     return Status(201, _fresh_placement(placement.id))
 
 

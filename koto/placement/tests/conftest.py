@@ -26,11 +26,6 @@ def region(db):
 
 
 @pytest.fixture
-def lahti(region):
-    return OrganisationFactory(code="398", name_fi="Lahti", welfare_region=region)
-
-
-@pytest.fixture
 def evk(db):
     return OrganisationFactory(
         code="evk-03",
@@ -41,13 +36,23 @@ def evk(db):
 
 
 @pytest.fixture
-def ely(db):
+def lahti(region, evk):
     return OrganisationFactory(
+        code="398", name_fi="Lahti", welfare_region=region, regional_state_authority=evk
+    )
+
+
+@pytest.fixture
+def ely(evk):
+    """Häme's ELY centre, to the end of 2025; the vitality centre took its work over."""
+    ely = OrganisationFactory(
         code="ely-04",
         kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
         name_fi="Hämeen ELY-keskus",
         valid_to=dt.date(2025, 12, 31),
     )
+    ely.successors.add(evk)
+    return ely
 
 
 @pytest.fixture
@@ -71,13 +76,16 @@ def strangers(db):
     other_region = OrganisationFactory(
         code="hva-pirkanmaa", kind=OrganisationKind.WELFARE_REGION, name_fi="Pirkanmaa"
     )
-    tampere = OrganisationFactory(code="837", name_fi="Tampere", welfare_region=other_region)
     other_evk = OrganisationFactory(
         code="evk-07",
         kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
         name_fi="Pirkanmaan elinvoimakeskus",
         valid_from=dt.date(2026, 1, 1),
     )
+    tampere = OrganisationFactory(
+        code="837", name_fi="Tampere", welfare_region=other_region,
+        regional_state_authority=other_evk,
+    )  # fmt: skip
     return [
         member(tampere, Role.MANAGER, username="stranger_manager"),
         member(tampere, Role.INTEGRATION_COUNSELLOR, username="stranger_counsellor"),
@@ -145,7 +153,11 @@ def add_agreements(officer, region, n: int) -> None:
     for i in range(PlacementAgreement.objects.count(), PlacementAgreement.objects.count() + n):
         services.agreement_create(
             actor=officer,
-            municipality=OrganisationFactory(code=f"{600 + i}", welfare_region=region),
+            municipality=OrganisationFactory(
+                code=f"{600 + i}",
+                welfare_region=region,
+                regional_state_authority=officer.active_membership.organisation,
+            ),  # fmt: skip
             year=2026 + i // 2 % 3,
             places={},
         )

@@ -149,6 +149,35 @@ def test_api_journey__agreement_to_arrival(web, officer, manager, social_worker,
     assert (usage["quota_refugee"]["used"], usage["quota_refugee"]["remaining"]) == (2, 8)
 
 
+def test_api_patch__one_category__others_kept(web, officer, agreement):
+    r = _send(web(officer), "patch", f"{BASE}/agreements/{agreement.id}",
+              {"places_quota_refugee": 25})  # fmt: skip
+    assert r.status_code == 200, r.content
+    usage = {u["category"]: u["agreed"] for u in r.json()["usage"]}
+    assert usage == {"quota_refugee": 25, "international_protection": 10,
+                     "unaccompanied_minor": 4}  # fmt: skip
+
+
+def test_api_agreement__municipality_of_another_authority__422_naming_municipality_code(
+    web, lahti, strangers
+):
+    r = _send(web(strangers[-1]), "post", f"{BASE}/agreements",
+              {"municipality_code": "398", "year": 2026})  # fmt: skip
+    assert r.status_code == 422
+    assert list(r.json()["fields"]) == ["municipality_code"]
+
+
+def test_api_propose__person_with_client_id__422(web, officer, lahti):
+    person = {**family()[0], "client_id": 1}
+    person = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in person.items()}
+    r = _send(web(officer), "post", f"{BASE}/placements", {
+        "municipality_code": "398", "category": "quota_refugee", "source": "quota",
+        "persons": [person],
+    })  # fmt: skip
+    assert r.status_code == 422
+    assert not Placement.objects.exists()
+
+
 def test_api_accept__flagged_without_consultation__422_naming_field(web, propose, manager):
     placement = propose(evident_welfare_needs=True)
     r = _send(web(manager), "post", f"{BASE}/placements/{placement.id}/accept", {})

@@ -322,6 +322,69 @@ def test_agreement_create__negative_places__refused(officer, lahti):
     assert list(e.value.fields) == ["places_quota_refugee"]
 
 
+def test_agreement_update__one_category__others_kept(agreement, officer):
+    services.agreement_update(
+        actor=officer, agreement=agreement, places={"places_quota_refugee": 25}
+    )
+    agreement.refresh_from_db()
+    places = [getattr(agreement, f) for f in services.PLACE_FIELDS]
+    assert places == [25, 10, 4]
+
+
+def test_agreement_create__municipality_of_another_authority__refused_naming_municipality(
+    lahti, strangers
+):
+    other_officer = strangers[-1]
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_create(actor=other_officer, municipality=lahti, year=2026, places={})
+    assert list(e.value.fields) == ["municipality"]
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_propose(
+            actor=other_officer, municipality=lahti, category="quota_refugee",
+            source="quota", persons=family(), proposed_on=dt.date(2026, 10, 1),
+        )  # fmt: skip
+    assert list(e.value.fields) == ["municipality"]
+
+
+def test_agreement_create__municipality_without_authority__refused_naming_municipality(
+    officer, lahti
+):
+    lahti.regional_state_authority = None
+    lahti.save()
+    with pytest.raises(ValidationFailed) as e:
+        services.agreement_create(actor=officer, municipality=lahti, year=2027, places={})
+    assert list(e.value.fields) == ["municipality"]
+
+
+def test_predecessor_agreement__successor_sees_and_revises_it__others_404(
+    ely, officer, lahti, social_worker, strangers
+):
+    """The ELY centre's 2025 agreement passes to the vitality centre that took over Lahti."""
+    from koto.core.errors import NotFound
+    from koto.core.roles import Role
+    from tests.factories import member
+
+    ely_officer = member(ely, Role.PLACEMENT_OFFICER)
+    with clock.frozen(dt.date(2025, 3, 3)):
+        old = services.agreement_create(
+            actor=ely_officer, municipality=lahti, year=2025, places={"places_quota_refugee": 5}
+        )
+        services.agreement_consult(
+            actor=social_worker, agreement=old, consulted_on=clock.today(), statement="Ok."
+        )
+        services.agreement_sign(actor=ely_officer, agreement=old, signed_on=clock.today())
+    seen = selectors.agreement_get_for(user=officer, agreement_id=old.id)
+    services.agreement_consult(
+        actor=social_worker, agreement=seen, consulted_on=TODAY, statement="Two more."
+    )
+    revised = services.agreement_revise(
+        actor=officer, agreement=seen, places={"places_quota_refugee": 7}, revised_on=TODAY
+    )
+    assert (revised.status, revised.places_quota_refugee) == (AgreementStatus.REVISED, 7)
+    with pytest.raises(NotFound):
+        selectors.agreement_get_for(user=strangers[-1], agreement_id=old.id)
+
+
 # ---------------------------------------------------------------- arrival
 
 
@@ -375,6 +438,22 @@ def test_health_check_done__by_welfare_region__done(propose, manager, social_wor
     services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
     referral = services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
     assert (referral.status, referral.done_on) == ("done", TODAY)
+    with pytest.raises(services.PlacementError):  # done once: a second date would overwrite it
+        services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+
+
+def test_placement_decline_and_cancel__before_proposal__refused_naming_date(
+    propose, manager, officer
+):
+    early = dt.date(2026, 9, 1)
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_decline(actor=manager, placement=propose(), reason="x", decided_on=early)
+    assert list(e.value.fields) == ["decided_on"]
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_cancel(
+            actor=officer, placement=propose(), reason="x", cancelled_on=early
+        )
+    assert list(e.value.fields) == ["cancelled_on"]
 
 
 # ---------------------------------------------------------------- places used

@@ -172,8 +172,10 @@ def test_placement_list_pages__queries_constant(web, name, propose, officer, man
         services.agreement_create(
             actor=officer,
             municipality=OrganisationFactory(
-                code=f"{500 + i}", welfare_region=lahti.welfare_region
-            ),
+                code=f"{500 + i}",
+                welfare_region=lahti.welfare_region,
+                regional_state_authority=lahti.regional_state_authority,
+            ),  # fmt: skip
             year=2026,
             places={},
         )
