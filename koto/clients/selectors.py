@@ -117,6 +117,20 @@ def _access_level(user, reach: Reach, client: Client) -> tuple[str | None, int |
     return None, None
 
 
+def organisation_keeps_record(*, organisation_id: int, client: Client) -> bool:
+    """Whether the organisation keeps the client's record now (is responsible for them,
+    serves the responsible one under a service agreement, or holds a full grant): what may
+    pass access to the record on. Not audited: a check before a write, not a read."""
+    today = clock.today()
+    if client.responsible_organisation_id in {
+        organisation_id,
+        *purchasers_served_by(organisation_id=organisation_id, on=today),
+    }:
+        return True
+    reach = Reach(organisation_id, frozenset({organisation_id}))
+    return _grants(reach, AccessGrant.Scope.FULL).filter(client=client).exists()
+
+
 def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool = True) -> Client:
     """One client the viewer may see, with `access` set to "full" or "read"; the read is
     audited. Raises NotFound for a client that does not exist or that the viewer may not see."""
@@ -142,10 +156,16 @@ def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool =
             object_type="client",
             object_id=client.id,
             client_id=client.id,
-            # a read through emergency access says so: each is reviewed (docs/access-and-audit.md)
-            reason=purpose if glass is None else f"{purpose} (break_glass:{glass})",
+            reason=read_reason(client, purpose),
         )
     return client
+
+
+def read_reason(client: Client, purpose: str) -> str:
+    """The audit reason of a read of (a record of) `client` as `client_get_for` answered it:
+    a read through emergency access says so, for each is reviewed (docs/access-and-audit.md)."""
+    glass = getattr(client, "break_glass_id", None)
+    return purpose if glass is None else f"{purpose} (break_glass:{glass})"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from koto.core import clock
 from koto.core.forms import Form, VersionField
 from koto.organisations.selectors import all_organisations
 from koto.referrals.models import AccessScope, ReferralKind
@@ -45,7 +47,8 @@ class ReferralForm(Form):
 
     def __init__(self, *args, exclude_organisation_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        qs = all_organisations()
+        today = clock.today()
+        qs = all_organisations().filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         if exclude_organisation_id:
             qs = qs.exclude(id=exclude_organisation_id)
         self.fields["to_organisation"].queryset = qs

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record
 from koto.clients.models import AccessGrant, Client
+from koto.clients.selectors import organisation_keeps_record
 from koto.clients.services import access_grant_open, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from koto.organisations.models import Organisation
+from koto.organisations.models import Organisation, OrganisationKind
 from koto.referrals.models import (
     AccessScope,
     Referral,
@@ -89,9 +90,30 @@ def referral_grants_end(*, actor, referral: Referral, last_day: dt.date) -> int:
     return len(grants)
 
 
+ASSESSING_KINDS = (OrganisationKind.MUNICIPALITY, OrganisationKind.EMPLOYMENT_AUTHORITY)
+
+
+def _check_sender_keeps_record(referral: Referral) -> None:
+    """A referral that gives access gives it from the sender's record: refused once the
+    sender no longer keeps it (the client moved, its grant ended)."""
+    if referral.scope == AccessScope.NONE or referral.to_organisation_id is None:
+        return
+    if not organisation_keeps_record(
+        organisation_id=referral.from_organisation_id, client=referral.client
+    ):
+        raise ReferralError(
+            "access_not_held",
+            _(
+                "The referring organisation no longer keeps this client's record, so this "
+                "referral cannot give access to it. Ask for a new referral without access."
+            ),
+        )
+
+
 def _grant_open(actor, referral: Referral) -> None:
     if referral.scope == AccessScope.NONE or referral.to_organisation_id is None:
         return
+    _check_sender_keeps_record(referral)
     access_grant_open(
         actor=actor,
         client=referral.client,
@@ -154,12 +176,31 @@ def referral_send(
         )
     elif to_organisation is not None and to_organisation.id == from_org.id:
         errors["to_organisation"] = _("A referral goes to another organisation.")
+    elif to_organisation is not None and (
+        to_organisation.valid_to is not None and to_organisation.valid_to < clock.today()
+    ):
+        errors["to_organisation"] = _(
+            "%(organisation)s no longer exists; choose its successor."
+        ) % {"organisation": to_organisation.name}
+    elif (
+        to_organisation is not None
+        and kind == ReferralKind.ASSESSMENT_CONTACT_9
+        and to_organisation.kind not in ASSESSING_KINDS
+    ):
+        # 9 §: the contact goes to whoever assesses: the municipality or the employment authority
+        errors["to_organisation"] = _(
+            "A contact asking for an assessment goes to a municipality or an employment authority."
+        )
     if to_organisation is None and external_name and not external_contact:
         errors["external_contact"] = _("Give the recipient's address or contact details.")
     if to_organisation is None and scope != AccessScope.NONE:
         errors["scope"] = _("A recipient not on Koto cannot be given access to records.")
-    if scope == AccessScope.FULL and getattr(client, "access", None) != "full":
-        errors["scope"] = _("You can give at most the read access you hold yourself.")
+    if scope != AccessScope.NONE and getattr(client, "access", None) != "full":
+        # access to the record is passed on by whoever keeps it: not onward from a read
+        # grant, nor from emergency access, which would outlive the access it came from
+        errors["scope"] = _(
+            "Only an organisation that may edit the client's record can give access to it."
+        )
     # passing the identity code or contact details on is the record holder's to decide: not
     # of an organisation that only reads the record (a read grant, emergency access)
     if getattr(client, "access", None) != "full":
@@ -170,6 +211,10 @@ def referral_send(
             errors["include_contact_details"] = not_yours
     if errors:
         raise ValidationFailed(errors)
+    if to_organisation is not None:
+        # the receiver's row, which `_recount_waiting` locks anyway, locked before the check:
+        # two sends of the same referral at once make one referral, the second is refused
+        list(Organisation.objects.select_for_update().filter(pk=to_organisation.id).values("pk"))
     if (
         to_organisation is not None
         and Referral.objects.filter(
@@ -234,8 +279,19 @@ def _may(actor, referral: Referral, operation: str) -> bool:
 
 
 def can_do(actor, referral: Referral, operation: str) -> bool:
-    """Whether the actor's organisation takes part in `operation` and the state allows it."""
-    return _may(actor, referral, operation) and next_status(operation, referral.status) is not None
+    """Whether the actor's organisation takes part in `operation` and the state allows it.
+    The receiving side may answer a referral it has not opened: answering receives it first
+    (`_ensure_received`; for a recipient not on Koto the referrer records the answer)."""
+    if not _may(actor, referral, operation):
+        return False
+    status = referral.status
+    if (
+        status == ReferralStatus.SENT
+        and operation != "receive"
+        and _may(actor, referral, "receive")
+    ):
+        status = ReferralStatus.RECEIVED
+    return next_status(operation, status) is not None
 
 
 def _lock(referral: Referral, expected_version: int | None) -> Referral:
@@ -387,6 +443,7 @@ def referral_reopen(
     """Send a declined, returned or completed referral again, with an audited comment; the
     answer is due again from today."""
     locked = _lock(referral, expected_version)
+    _check_sender_keeps_record(locked)
     return _step(actor, locked, "reopen", comment)
 
 

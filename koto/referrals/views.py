@@ -1,6 +1,8 @@
 """Referral screens: the inbox (incoming and outgoing), a new referral from a client, the
 referral with the actions its state allows, and a printable referral."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from koto.clients.selectors import client_get_for
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
+from koto.core.pagination import page_at
 from koto.referrals import forms, selectors, services
 
 
@@ -21,18 +24,34 @@ def _manager_org(request) -> int:
     return org_id
 
 
+INBOX_PAGE = 50
+
+
 @login_required
 def inbox(request):
+    """Both boxes, newest first, each paged on its own (`in` and `out` hold their cursors), so
+    no referral is out of reach however many there are."""
     _manager_org(request)
-    incoming = selectors.referral_list_for(user=request.user, box="incoming")
-    outgoing = selectors.referral_list_for(user=request.user, box="outgoing")
+    cursors = {"in": request.GET.get("in"), "out": request.GET.get("out")}
+    read = selectors.referral_list_for
+    incoming = page_at(read, cursors["in"], user=request.user, box="incoming", limit=INBOX_PAGE)
+    outgoing = page_at(read, cursors["out"], user=request.user, box="outgoing", limit=INBOX_PAGE)
+
+    def next_url(box: str, cursor: str | None) -> str | None:
+        if not cursor:
+            return None
+        query = {k: v for k, v in cursors.items() if v and k != box}
+        return "?" + urlencode({**query, box: cursor})
+
     return render(
         request,
         "referrals/inbox.html",
         {
             "incoming": incoming.items,
             "outgoing": outgoing.items,
-            "new_count": sum(1 for r in incoming.items if r.is_new),
+            "incoming_next": next_url("in", incoming.next_cursor),
+            "outgoing_next": next_url("out", outgoing.next_cursor),
+            "new_count": selectors.incoming_new_count(request.user),
         },
     )
 

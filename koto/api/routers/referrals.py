@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Literal
 
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import Query, Router, Schema, Status
 
-from koto.api.types import In
+from koto.api.types import In, fields_named
 from koto.clients.selectors import client_get_for
 from koto.core.errors import NotFound, ValidationFailed
 from koto.organisations.selectors import organisation_by_code
@@ -105,11 +106,12 @@ def referral_send(request, payload: ReferralIn):
     if payload.to_organisation_code:
         org = organisation_by_code(payload.to_organisation_code)
         if org is None:
-            raise ValidationFailed({"to_organisation_code": "Unknown organisation code."})
+            raise ValidationFailed({"to_organisation_code": gettext("Unknown organisation code.")})
     data = payload.model_dump(exclude={"client_id", "to_organisation_code"})
-    referral = services.referral_send(
-        actor=request.auth, client=client, to_organisation=org, **data
-    )
+    with fields_named(to_organisation="to_organisation_code"):
+        referral = services.referral_send(
+            actor=request.auth, client=client, to_organisation=org, **data
+        )
     return Status(201, referral)
 
 

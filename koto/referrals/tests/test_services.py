@@ -17,7 +17,7 @@ from koto.referrals import selectors, services
 from koto.referrals.models import Referral, ReferralStatus, ReferralStep
 from koto.referrals.response_times import RESPONSE_TIMES
 from koto.referrals.states import TRANSITIONS, allowed_operations, next_status
-from tests.factories import member
+from tests.factories import OrganisationFactory, member
 
 from .conftest import TODAY
 
@@ -99,19 +99,38 @@ def test_referral_send__external_with_access__refused_naming_scope(send):
     assert list(e.value.fields) == ["scope"]
 
 
-def test_referral_send__full_scope_from_read_access__refused(send, client_):
+@pytest.mark.parametrize("scope", ["read", "full"])
+def test_referral_send__access_from_read_access__refused(send, client_, scope):
+    """A read grant or emergency access is not passed on: it would outlive its source."""
     client_.access = "read"
     with pytest.raises(ValidationFailed) as e:
-        send(scope="full")
+        send(scope=scope)
     assert list(e.value.fields) == ["scope"]
 
 
 def test_referral_send__identity_or_contacts_from_read_access__refused(send, client_):
     client_.access = "read"  # a read grant or emergency access
     with pytest.raises(ValidationFailed) as e:
-        send(scope="read", include_identity_code=True, include_contact_details=True)
+        send(scope="none", include_identity_code=True, include_contact_details=True)
     assert sorted(e.value.fields) == ["include_contact_details", "include_identity_code"]
-    assert send(scope="read").include_identity_code is False  # referring as such is allowed
+    assert send(scope="none").include_identity_code is False  # referring as such is allowed
+
+
+def test_referral_send__ended_organisation__refused_naming_to_organisation(send):
+    ely = OrganisationFactory(
+        code="ely-04", kind="regional_state_authority", valid_to=dt.date(2025, 12, 31)
+    )
+    with pytest.raises(ValidationFailed) as e:
+        send(to_organisation=ely, scope="none")
+    assert list(e.value.fields) == ["to_organisation"]
+
+
+def test_referral_send__assessment_contact_to_ngo__refused_naming_to_organisation(send):
+    ngo = OrganisationFactory(code="ngo-9", kind="ngo")
+    with pytest.raises(ValidationFailed) as e:
+        send(to_organisation=ngo, kind="assessment_contact_9", scope="none")
+    assert list(e.value.fields) == ["to_organisation"]
+    assert send(to_organisation=ngo, kind="guidance", scope="none").to_organisation == ngo
 
 
 def test_referral_send__same_open_referral_twice__refused(send):
@@ -285,6 +304,35 @@ def test_access__reopened_and_accepted_again__new_grant(send, counsellor, receiv
     services.referral_accept(actor=receiver, referral=r)
     assert _sees(receiver, client_) == "read"
     assert AccessGrant.objects.filter(source_id=str(r.id)).count() == 2
+
+
+def _move_away(client_, third_org):
+    """The client moves: another organisation keeps the record from now on."""
+    client_.responsible_organisation = third_org
+    client_.save(update_fields=["responsible_organisation"])
+
+
+def test_access__sender_no_longer_keeps_record__accept_refused_nothing_granted(
+    send, receiver, client_, third_org
+):
+    r = send(scope="read")
+    _move_away(client_, third_org)
+    with pytest.raises(services.ReferralError) as e:
+        services.referral_accept(actor=receiver, referral=r)
+    assert e.value.code == "access_not_held"
+    r.refresh_from_db()
+    assert r.status == "sent" and not AccessGrant.objects.exists()
+
+
+def test_access__sender_no_longer_keeps_record__reopen_refused(
+    send, counsellor, receiver, client_, third_org
+):
+    r = services.referral_accept(actor=receiver, referral=send(scope="read"))
+    r = services.referral_complete(actor=receiver, referral=r)
+    _move_away(client_, third_org)
+    with pytest.raises(services.ReferralError) as e:
+        services.referral_reopen(actor=counsellor, referral=r, comment="Again.")
+    assert e.value.code == "access_not_held"
 
 
 def test_referral_get_for__third_organisation__not_found(send, stranger):

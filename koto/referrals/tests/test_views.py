@@ -77,6 +77,44 @@ def test_inbox__new_incoming_highlighted_and_outgoing_listed(web, send, receiver
     assert "referral-row referral-new" not in mine
 
 
+def test_inbox__more_than_a_page__next_page_per_box_reaches_every_referral(
+    web, send, receiver, counsellor, monkeypatch
+):
+    from koto.referrals import views
+
+    monkeypatch.setattr(views, "INBOX_PAGE", 2)
+    sent = []
+    for _ in range(5):
+        c = make_client(counsellor)
+        c.access = "full"
+        sent.append(send(client=c))
+    http = web(receiver)
+    seen, url = [], reverse("referrals:inbox")
+    while url:
+        response = http.get(url)
+        seen += [r.id for r in response.context["incoming"]]
+        assert "5 new referrals to your organisation." in response.content.decode()
+        nxt = response.context["incoming_next"]
+        url = reverse("referrals:inbox") + nxt if nxt else None
+    assert seen == [r.id for r in reversed(sent)]
+
+
+def test_detail__recipient_not_on_koto__sender_records_the_answer(web, send, counsellor):
+    r = send(
+        to_organisation=None, scope="none", external_name="Monikulttuurinen yhdistys ry",
+        external_contact="Katu 1, 15100 Lahti",
+    )  # fmt: skip
+    http = web(counsellor)
+    response = http.get(reverse("referrals:detail", args=[r.id]))
+    assert response.context["actions"] == ["accept", "decline", "return"]
+    response = http.post(
+        reverse("referrals:act", args=[r.id, "accept"]), {"version": r.version, "note": ""}
+    )
+    assert response.status_code == 302
+    r.refresh_from_db()
+    assert r.status == "accepted"
+
+
 def test_inbox__overdue__flagged(web, send, receiver):
     send()
     http = web(receiver)
