@@ -2,6 +2,7 @@
 
 from koto.core.roles import Perm
 from koto.funding.compensation import RECIPIENT_KINDS
+from koto.funding.models import ClaimStatus
 from koto.organisations.models import NATIONAL_KINDS
 
 
@@ -39,8 +40,13 @@ def can_edit_claim(user, claim) -> bool:
 
 
 def can_decide_claim(user, claim) -> bool:
-    """Deciders of the regional State authority the claim is addressed to."""
-    return can_decide_claims(user) and claim.authority_id == _org_id(user)
+    """Deciders of the regional State authority the claim is addressed to, once it is sent:
+    a draft (its lines, the identity codes on them) is the claiming organisation's own."""
+    return (
+        can_decide_claims(user)
+        and claim.authority_id == _org_id(user)
+        and claim.status != ClaimStatus.DRAFT
+    )
 
 
 def can_view_claim(user, claim) -> bool:

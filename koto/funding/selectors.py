@@ -30,7 +30,13 @@ from koto.funding.compensation import (
     rates_for_year,
     rates_key,
 )
-from koto.funding.models import Claim, ClaimAttachment, ExpectedMonth, ExpectedPeriod
+from koto.funding.models import (
+    Claim,
+    ClaimAttachment,
+    ClaimStatus,
+    ExpectedMonth,
+    ExpectedPeriod,
+)
 from koto.organisations.models import NATIONAL_KINDS, Organisation, OrganisationKind
 
 
@@ -42,7 +48,7 @@ def claim_list_for(*, user) -> QuerySet[Claim]:
     if m.has_perm(Perm.FUNDING_MANAGE):
         q |= Q(organisation_id=m.organisation_id)
     if m.has_perm(Perm.FUNDING_DECIDE):
-        q |= Q(authority_id=m.organisation_id)
+        q |= Q(authority_id=m.organisation_id) & ~Q(status=ClaimStatus.DRAFT)
     return (
         Claim.objects.filter(q)
         .select_related("organisation", "authority")

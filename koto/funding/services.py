@@ -90,11 +90,21 @@ def _require_edit(actor, claim: Claim) -> None:
 MAX_AMOUNT = Decimal("10000000000")
 
 
+CENT = Decimal("0.01")
+LINE_DESCRIPTION_MAX = 300
+
+
 def _money(value, field: str) -> Decimal:
+    """An amount in euros and cents as given: a third decimal is refused, not rounded away."""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        given = Decimal(str(value))
+        amount = given.quantize(CENT)
     except ArithmeticError:
         raise ValidationFailed({field: _("Enter an amount in euros.")}) from None
+    if amount != given:
+        raise ValidationFailed(
+            {field: _("Give the amount in euros and cents (at most two decimals).")}
+        )
     if amount < 0:
         raise ValidationFailed({field: _("The amount cannot be negative.")})
     if amount >= MAX_AMOUNT:  # the columns hold 12 digits, 2 of them decimals
@@ -149,8 +159,19 @@ def claim_line_add(
 ) -> ClaimLine:
     _lock(claim)
     _require_edit(actor, claim)
+    errors = {}
     if not description.strip():
-        raise ValidationFailed({"description": _("Describe the cost.")})
+        errors["description"] = _("Describe the cost.")
+    elif len(description.strip()) > LINE_DESCRIPTION_MAX:
+        errors["description"] = _("At most %(n)s characters.") % {"n": LINE_DESCRIPTION_MAX}
+    if occurred_on is not None:
+        if occurred_on > clock.today():
+            errors["occurred_on"] = _("The date cannot be in the future.")
+        elif not claim.period_start <= occurred_on <= claim.period_end:
+            # a cost belongs to the claim of its period: on another it could be claimed twice
+            errors["occurred_on"] = _("The cost must fall within the claim's period.")
+    if errors:
+        raise ValidationFailed(errors)
     value = _money(amount, "amount")
     with transaction.atomic():
         line = ClaimLine.objects.create(
@@ -194,9 +215,15 @@ def claim_attachment_add(
 @transaction.atomic
 def claim_gather_interpreting(*, actor, claim: Claim) -> int:
     """Add a line for every meeting of the claiming organisation in the claim's period with an
-    interpreting cost, unless the claim already has it. Returns the number of lines added."""
+    interpreting cost, unless a claim of the organisation already has it (a cost is claimed
+    once, whichever claim it went on). Returns the number of lines added. The organisation's
+    row is locked first, so two claims gathering at once do not both take a meeting."""
     _lock(claim)
     _require_edit(actor, claim)
+    list(Organisation.objects.select_for_update().filter(pk=claim.organisation_id).values("pk"))
+    claimed = ClaimLine.objects.filter(
+        claim__organisation_id=claim.organisation_id, meeting__isnull=False
+    )
     meetings = (
         Meeting.objects.filter(
             organisation_id=claim.organisation_id,
@@ -204,9 +231,7 @@ def claim_gather_interpreting(*, actor, claim: Claim) -> int:
             held_on__lte=claim.period_end,
             interpreter_cost__gt=0,
         )
-        .exclude(id__in=ClaimLine.objects.filter(claim=claim, meeting__isnull=False).values(
-            "meeting_id"
-        ))
+        .exclude(id__in=claimed.values("meeting_id"))
         .order_by("held_on", "id")
     )  # fmt: skip
     lines = [
@@ -237,6 +262,8 @@ def claim_submit(*, actor, claim: Claim, submitted_on: dt.date | None = None) ->
     _require_edit(actor, claim)
     if not claim.lines.exists():
         raise DomainError("claim_empty", _("Add at least one cost line before submitting."))
+    if submitted_on is not None and submitted_on > clock.today():
+        raise ValidationFailed({"submitted_on": _("The date cannot be in the future.")})
     with transaction.atomic():
         claim.status = ClaimStatus.SUBMITTED
         claim.submitted_on = submitted_on or clock.today()
@@ -266,6 +293,8 @@ def claim_decide(
     decided_on = decided_on or clock.today()
     if claim.submitted_on and decided_on < claim.submitted_on:
         raise ValidationFailed({"decided_on": _("The decision cannot precede the claim.")})
+    if decided_on > clock.today():
+        raise ValidationFailed({"decided_on": _("The date cannot be in the future.")})
     with transaction.atomic():
         claim.status = ClaimStatus.DECIDED
         claim.approved_amount = amount
@@ -290,6 +319,8 @@ def claim_mark_paid(*, actor, claim: Claim, paid_on: dt.date | None = None) -> C
     paid_on = paid_on or clock.today()
     if paid_on < claim.decided_on:
         raise ValidationFailed({"paid_on": _("The payment cannot precede the decision.")})
+    if paid_on > clock.today():
+        raise ValidationFailed({"paid_on": _("The date cannot be in the future.")})
     with transaction.atomic():
         claim.status = ClaimStatus.PAID
         claim.paid_on = paid_on

@@ -4,12 +4,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from koto.api.types import Day, In
 from koto.audit.services import audit_record
-from koto.core.errors import NotFound
+from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
 from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, RECIPIENT_KINDS, Span
@@ -66,7 +67,7 @@ class ClaimIn(In):
 
 
 class LineIn(In):
-    description: str
+    description: str = Field(max_length=300)
     amount: Decimal
     occurred_on: Day | None = None
 
@@ -198,6 +199,8 @@ def compensation(
     org = user.active_membership.organisation
     if org.kind not in RECIPIENT_KINDS:
         raise NotFound("funding")
+    if quarter is not None and month is not None:
+        raise ValidationFailed({"month": gettext("Give a quarter or a month, not both.")})
     report = selectors.compensation_for(
         user=user, span=Span.of(year, quarter=quarter, month=month), live=live
     )

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from koto.core.roles import Role
 from koto.funding import services
-from koto.funding.models import Claim
+from koto.funding.models import Claim, ClaimStatus
 from tests.factories import member
 
 D = dt.date
@@ -51,6 +51,7 @@ def test_claim_list__pages__every_claim_once_in_order(web, finance, hollola, dec
     # given claims of Lahti and Hollola, both decided by the same authority
     _claims(finance, 4)
     _claims(member(hollola, Role.FINANCE_OFFICER, username="hollola_finance"), 3)
+    Claim.objects.update(status=ClaimStatus.SUBMITTED)  # sent: the authority sees no drafts
     # when the authority pages through them two at a time
     items, pages = _walk(web(decider), limit=2)
     # then every claim comes once, latest period first, the id breaking ties
@@ -59,6 +60,15 @@ def test_claim_list__pages__every_claim_once_in_order(web, finance, hollola, dec
     assert (len(items), pages) == (7, 4)
     claimed = {c["id"]: c["claimed"] for c in items}
     assert sorted(claimed.values()) == ["0.00"] * 4 + ["10.50"] * 3
+
+
+def test_claim_drafts__deciding_authority__neither_listed_nor_readable(web, finance, decider):
+    draft, sent = _claims(finance, 2)
+    Claim.objects.filter(pk=sent.pk).update(status=ClaimStatus.SUBMITTED)
+    http = web(decider)
+    assert [c["id"] for c in http.get(URL).json()["items"]] == [sent.id]
+    assert http.get(f"{URL}/{draft.id}").status_code == 404
+    assert http.get(f"{URL}/{sent.id}").status_code == 200
 
 
 def test_claim_list__first_page__shape(web, finance):

@@ -26,6 +26,20 @@ def claim(finance):
     )
 
 
+def test_gather_interpreting__meeting_on_another_claim__not_claimed_twice(
+    claim, finance, counsellor, person
+):
+    client = person(kotikunta_on=D(2026, 1, 1))
+    Meeting.objects.create(client=client, organisation=claim.organisation, counsellor=counsellor,
+                           held_on=D(2026, 2, 3), purpose="Plan", interpreter_language="ar",
+                           interpreter_mode="on_site", interpreter_cost=Decimal("84.50"))  # fmt: skip
+    assert services.claim_gather_interpreting(actor=finance, claim=claim) == 1
+    whole_year = services.claim_create(
+        actor=finance, section="65", period_start=D(2026, 1, 1), period_end=D(2026, 12, 31)
+    )
+    assert services.claim_gather_interpreting(actor=finance, claim=whole_year) == 0
+
+
 def test_claim_flow__draft_submitted_decided_paid(claim, finance, decider, counsellor, person):
     client = person(kotikunta_on=D(2026, 1, 1))
     Meeting.objects.create(client=client, organisation=claim.organisation, counsellor=counsellor,
@@ -104,7 +118,7 @@ def test_claim_pages__journey_in_views(web, claim, finance, decider):
     }  # fmt: skip
     assert b'href="/funding/claims/"' in r.content
     r = c.post(f"/funding/claims/{claim.id}/decide/",
-               {"approved_amount": "400", "decided_on": "2026-11-30", "note": "ok"})  # fmt: skip
+               {"approved_amount": "400", "decided_on": "2026-11-29", "note": "ok"})  # fmt: skip
     assert r.status_code == 302
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.DECIDED
@@ -224,7 +238,8 @@ def test_claim_remove_line__an_id_that_is_not_one__said_and_nothing_removed(
 @pytest.mark.parametrize(
     ("query", "field"),
     [("year=2022", "year"), ("year=2101", "year"), ("year=99999999999999999999", "year"),
-     ("year=2026&quarter=5", "quarter"), ("year=2026&month=13", "month")],
+     ("year=2026&quarter=5", "quarter"), ("year=2026&month=13", "month"),
+     ("year=2026&quarter=1&month=7", "month")],
 )  # fmt: skip
 def test_api_compensation__out_of_range_422_naming_the_field(web, finance, query, field):
     response = web(finance).get(f"/api/v1/funding/compensation?{query}")
@@ -260,3 +275,45 @@ def test_claim__a_request_holding_an_older_copy__checks_the_state_stored(claim, 
     assert e.value.code == "claim_not_submitted"
     claim.refresh_from_db()
     assert (claim.approved_amount, claim.lines.count()) == (Decimal("400.00"), 1)
+
+
+@pytest.mark.parametrize("amount", ["84.505", "0.125", "1.001"])
+def test_claim_line__third_decimal__refused_not_rounded(claim, finance, amount):
+    with pytest.raises(ValidationFailed) as e:
+        services.claim_line_add(actor=finance, claim=claim, description="x", amount=amount)
+    assert list(e.value.fields) == ["amount"]
+
+
+@pytest.mark.parametrize("occurred_on", [D(2025, 11, 3), D(2026, 7, 1)])
+def test_claim_line__outside_the_period__refused_naming_occurred_on(claim, finance, occurred_on):
+    with pytest.raises(ValidationFailed) as e:
+        services.claim_line_add(
+            actor=finance, claim=claim, description="x", amount="1", occurred_on=occurred_on
+        )
+    assert list(e.value.fields) == ["occurred_on"]
+
+
+def test_api_claim_line__description_too_long__422_naming_it(web, claim, finance):
+    r = web(finance).post(
+        f"/api/v1/funding/claims/{claim.id}/lines",
+        json.dumps({"description": "x" * 301, "amount": "1.00"}), content_type="application/json",
+    )  # fmt: skip
+    assert r.status_code == 422
+    assert claim.lines.count() == 0
+
+
+def test_claim_decide_and_pay__future_date__refused_naming_it(claim, finance, decider):
+    from koto.core import clock
+
+    with clock.frozen(D(2026, 8, 3)):
+        services.claim_line_add(actor=finance, claim=claim, description="x", amount="1")
+        services.claim_submit(actor=finance, claim=claim, submitted_on=D(2026, 7, 1))
+        with pytest.raises(ValidationFailed) as e:
+            services.claim_decide(
+                actor=decider, claim=claim, approved_amount="1", decided_on=D(2062, 8, 1)
+            )
+        assert list(e.value.fields) == ["decided_on"]
+        services.claim_decide(actor=decider, claim=claim, approved_amount="1")
+        with pytest.raises(ValidationFailed) as e:
+            services.claim_mark_paid(actor=finance, claim=claim, paid_on=D(2026, 8, 4))
+        assert list(e.value.fields) == ["paid_on"]
