@@ -239,6 +239,33 @@ def test_break_glass__needs_reason_and_is_audited(counsellor, outsider):
     assert opened.id < read.id
 
 
+def test_break_glass__plan_and_assessment_reads_say_so(counsellor, outsider):
+    from koto.assessments import selectors as assessment_selectors
+    from koto.assessments.models import Assessment
+    from koto.plans import selectors as plan_selectors
+    from koto.plans.models import IntegrationPlan
+
+    c = make_client(counsellor)
+    plan = IntegrationPlan.objects.create(
+        client=c, organisation=c.responsible_organisation, counsellor=counsellor,
+        starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31),
+    )  # fmt: skip
+    assessment = Assessment.objects.create(
+        client=c, organisation=c.responsible_organisation, counsellor=counsellor,
+        started_on=dt.date(2026, 1, 1),
+    )  # fmt: skip
+    glass = services.break_glass_open(
+        actor=outsider, client_id=c.id, reason="Client at our office in acute crisis"
+    )
+    plan_selectors.plan_get_for(user=outsider, plan_id=plan.id, purpose="document")
+    assessment_selectors.assessment_get_for(user=outsider, assessment_id=assessment.id)
+    reads = AuditEvent.objects.filter(action="read", actor=outsider).order_by("id")
+    assert [(e.object_type, e.reason) for e in reads] == [
+        ("plan", f"document (break_glass:{glass.id})"),
+        ("assessment", f"view (break_glass:{glass.id})"),
+    ]
+
+
 def test_break_glass__view_flow(web, counsellor, outsider):
     c = make_client(counsellor)
     http = web(outsider)

@@ -213,6 +213,13 @@ def test_status__deadline_sweep_late_past_26_hours_or_never(client, refreshed):
     assert code == 503 and body["checks"]["deadline_sweep"]["problems"] == ["never_ran"]
 
 
+def test_status__deadline_sweep_ran_but_some_clients_failed__503(client, refreshed):
+    _swept(NOW - dt.timedelta(hours=1))
+    JobRun.objects.update(result={"clients": 10, "open_tasks": 4, "failed": 1})
+    code, body = _get(client)
+    assert code == 503 and body["checks"]["deadline_sweep"]["problems"] == ["items_failed"]
+
+
 def test_status__the_sweep_command_records_its_run(client, refreshed):
     JobRun.objects.all().delete()
     with clock.frozen(NOW):
@@ -221,6 +228,6 @@ def test_status__the_sweep_command_records_its_run(client, refreshed):
     assert code == 200
     sweep = body["checks"]["deadline_sweep"]
     assert sweep["finished_at"].startswith("2026-12-06T08:00")
-    assert sweep["result"] == {"clients": 0, "open_tasks": 0}
+    assert sweep["result"] == {"clients": 0, "open_tasks": 0, "failed": 0}
     event = AuditEvent.objects.filter(object_type="deadline_sweep").get()
-    assert event.action == "update" and event.changes == {"clients": 0, "open_tasks": 0}
+    assert event.action == "update" and event.changes == {"clients": 0, "open_tasks": 0, "failed": 0}

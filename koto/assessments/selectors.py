@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
 from koto.clients.permissions import can_read_welfare_details
-from koto.clients.selectors import client_get_for
+from koto.clients.selectors import client_get_for, read_reason
 from koto.core.errors import NotFound
 
 
@@ -23,7 +23,7 @@ def assessment_get_for(*, user, assessment_id: int, purpose: str = "view") -> As
         assessment.welfare_needs_details = ""
     audit_record(
         actor=user, action="read", object_type="assessment", object_id=assessment.id,
-        client_id=client.id, reason=purpose,
+        client_id=client.id, reason=read_reason(client, purpose),
     )  # fmt: skip
     return assessment
 

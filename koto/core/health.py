@@ -102,6 +102,8 @@ def job_health(now: dt.datetime, job: str, limit: dt.timedelta = NIGHTLY_LIMIT) 
         problems.append("never_ran")
     elif now - run.finished_at > limit:
         problems.append("late")
+    if run is not None and (run.result or {}).get("failed"):
+        problems.append("items_failed")  # it ran, but some of its items did not (logged)
     return {
         "ok": not problems,
         "problems": problems,

@@ -203,6 +203,13 @@ def plan_end_limit(
     return _deadline(period, key, due, "DEADLINE_PLAN_END", months=remaining, start_on=start)
 
 
+def extended_end(plan_ends_on: date, months: int) -> date:
+    """The plan's new last day after an extension of ``months``: counted from the day after
+    its last day, as ``extension_limit`` counts (a plan to 28 Feb extended by a month runs
+    to 31 Mar, not 28 Mar)."""
+    return add_months(plan_ends_on + ONE_DAY, months) - ONE_DAY
+
+
 def extension_limit(plan_ends_on: date, extension_months_used: int = 0) -> Deadline:
     """The last day an extension for specific reasons may run to (assumed: 12 months),
     counted from the day after ``plan_ends_on`` (the plan's last day); ``plan_ends_on``

@@ -9,6 +9,7 @@ from koto.clients.selectors import (
     client_get_for,
     client_list_for,
     reach_of,
+    read_reason,
     set_access_of_listed,
 )
 from koto.core.errors import NotFound
@@ -147,6 +148,7 @@ def enrolment_get_for(*, user, enrolment_id: int) -> Enrolment:
         except NotFound:
             raise NotFound("enrolment") from None
     audit_record(
-        actor=user, action="read", object_type="enrolment", object_id=e.id, client_id=e.client_id
-    )
+        actor=user, action="read", object_type="enrolment", object_id=e.id,
+        client_id=e.client_id, reason=read_reason(e.client, "view"),
+    )  # fmt: skip
     return e

@@ -7,6 +7,7 @@ call it after each write; the nightly job (`tasks.sweep_deadlines`) runs it for 
 client with open casework, so dates that depend on the calendar stay right."""
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,7 +26,10 @@ from koto.law import (
 )
 from koto.law.models import Authority
 from koto.law.params import ParameterMissing
+from koto.organisations.models import OrganisationKind
 from koto.plans.models import IntegrationPlan, PlanStatus
+
+logger = logging.getLogger(__name__)
 
 # The task kinds this sweep computes; other apps' tasks (e.g. minors' care) are theirs.
 SWEPT_KINDS = (
@@ -71,7 +75,9 @@ def _if_in_force(rule, on: dt.date) -> Deadline | None:
 def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
     out: list[Due] = []
     assessments = list(client.assessments.all())
-    plans = list(client.plans.prefetch_related("reviews", "goals__actions"))
+    plans = list(
+        client.plans.select_related("organisation").prefetch_related("reviews", "goals__actions")
+    )
     # Assessment start: an entitled client of the municipality with no assessment yet.
     if not assessments and not plans:
         try:
@@ -111,8 +117,14 @@ def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
                     plan.organisation_id,
                 )
             )
+        # the 6-month review is the municipality's duty; the employment authority reviews the
+        # plan at its meetings with the jobseeker (integration-act.md, section 3)
         reviews = [r.reviewed_on for r in plan.reviews.all()]
-        review = _if_in_force(plan_review_due, max([plan.agreed_on, *reviews]))
+        review = (
+            _if_in_force(plan_review_due, max([plan.agreed_on, *reviews]))
+            if plan.organisation.kind == OrganisationKind.MUNICIPALITY
+            else None
+        )
         if review is not None:
             out.append(
                 Due(
@@ -163,6 +175,9 @@ def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
 def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
     """Bring the client's tasks in line with the deadlines; returns the number of open tasks."""
     today = today or clock.today()
+    # the client's row locked first: the nightly run and a counsellor's write on the same
+    # client go one after the other, so the night does not reopen what the write just closed
+    Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
     wanted = {(d.source_type, d.source_id, d.kind): d for d in deadlines_for(client, today=today)}
     existing = {
         (t.source_type, t.source_id, t.kind): t for t in client.tasks.filter(kind__in=SWEPT_KINDS)
@@ -218,9 +233,15 @@ def clients_with_casework() -> Iterable[int]:
 
 
 def sweep_all(*, today: dt.date | None = None, batch: int = 500) -> dict:
+    """Every client with casework, each in a transaction of its own: one client whose records
+    cannot be swept (logged, counted in `failed`) does not stop the night for the others."""
     ids = list(clients_with_casework())
-    open_tasks = 0
+    open_tasks = failed = 0
     for start in range(0, len(ids), batch):
         for client in Client.objects.filter(id__in=ids[start : start + batch]):
-            open_tasks += sweep_client_tasks(client, today=today)
-    return {"clients": len(ids), "open_tasks": open_tasks}
+            try:
+                open_tasks += sweep_client_tasks(client, today=today)
+            except Exception:
+                failed += 1
+                logger.exception("deadline sweep failed for client %s", client.pk)
+    return {"clients": len(ids), "open_tasks": open_tasks, "failed": failed}

@@ -69,4 +69,5 @@ def plan_document(plan: IntegrationPlan) -> PlanDocument:
 
 
 def languages_for(plan: IntegrationPlan) -> list[str]:
-    return document_languages(plan.client.mother_tongue or "fi")
+    # no language recorded: English with the Finnish copy, as for a language without texts
+    return document_languages(plan.client.mother_tongue or "")

@@ -2,22 +2,26 @@
 
 from django.db import transaction
 from django.tasks import task
+from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record
 from koto.clients.models import ClientEvent
 from koto.clients.permissions import can_edit_client
+from koto.clients.selectors import read_reason
 from koto.clients.services import record_event
 from koto.core import clock
-from koto.core.errors import PermissionDenied
+from koto.core.errors import DomainError, PermissionDenied
 from koto.plans.document_build import languages_for, plan_document
 from koto.plans.documents import render_plan_pdf
-from koto.plans.models import IntegrationPlan, PlanPdf
+from koto.plans.models import IntegrationPlan, PlanPdf, PlanStatus
 
 
 def pdf_request(*, actor, plan: IntegrationPlan, languages: list[str] | None = None) -> PlanPdf:
     """Queue a PDF in the client's language with a Finnish copy."""
     if not can_edit_client(actor, plan.client):
         raise PermissionDenied()
+    if plan.status == PlanStatus.CANCELLED:  # never agreed: the client holds no such plan
+        raise DomainError("plan_cancelled", _("A cancelled plan has no document for the client."))
     langs = languages or languages_for(plan)
     with transaction.atomic():
         pdf = PlanPdf.objects.create(plan=plan, languages=",".join(langs), requested_by=actor)
@@ -53,7 +57,7 @@ def pdf_get_for_download(*, user, plan: IntegrationPlan, pdf_id: int) -> PlanPdf
     if pdf is not None:
         audit_record(
             actor=user, action="read", object_type="plan_pdf", object_id=pdf.id, client_id=plan.client_id,
-            reason="download",
+            reason=read_reason(plan.client, "download"),
         )  # fmt: skip
     return pdf
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 
 from koto.audit.services import audit_record
 from koto.clients.models import Task
-from koto.clients.selectors import client_get_for, client_list_for, reach_of
+from koto.clients.selectors import client_get_for, client_list_for, reach_of, read_reason
 from koto.core import clock
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, keyset_page
@@ -30,7 +30,7 @@ def plan_get_for(*, user, plan_id: int, purpose: str = "view") -> IntegrationPla
         object_type="plan",
         object_id=plan.id,
         client_id=plan.client_id,
-        reason=purpose,
+        reason=read_reason(plan.client, purpose),
     )
     return plan
 

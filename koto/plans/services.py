@@ -17,7 +17,7 @@ from koto.clients.services import record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.services import job_finished
-from koto.law import Deadline, add_months, extension_limit, plan_end_limit
+from koto.law import Deadline, extended_end, extension_limit, plan_end_limit
 from koto.law.params import periods
 from koto.organisations.models import Organisation
 from koto.plans.deadlines_sweep import sweep_all, sweep_client_tasks
@@ -67,6 +67,25 @@ def _lock(plan: IntegrationPlan, expected_version: int | None) -> IntegrationPla
         raise PlanConflict()
     locked.client = plan.client
     return locked
+
+
+ACKNOWLEDGEMENT_FIELDS = [
+    "acknowledged_on",
+    "acknowledgement_method",
+    "acknowledgement_interpreter_language",
+]
+
+
+def _void_acknowledgement(plan: IntegrationPlan) -> list[str]:
+    """A change to what the plan says (its kind, dates, goals or actions) voids the client's
+    acknowledgement: the document must not show a signature under content the client never
+    saw. Returns the fields cleared (none when there was no acknowledgement); the counsellor
+    records a new acknowledgement of the plan as it now stands."""
+    if plan.acknowledged_on is None:
+        return []
+    plan.acknowledged_on = None
+    plan.acknowledgement_method = plan.acknowledgement_interpreter_language = ""
+    return ACKNOWLEDGEMENT_FIELDS
 
 
 def _bump(plan: IntegrationPlan, fields: list[str]) -> None:
@@ -272,7 +291,11 @@ def plan_update(
         locked.end_limit_on = (
             end_limit(locked, locked.starts_on).due_on if locked.starts_on else None
         )
-        _bump(locked, [*changes, "end_limit_on", "first_plan_started_on"])
+        voided = _void_acknowledgement(locked) if set(changes) - {"handover_summary"} else []
+        if voided:
+            changes["acknowledgement_voided"] = True
+        _bump(locked, [*changes.keys() - {"acknowledgement_voided"}, *voided, "end_limit_on",
+                       "first_plan_started_on"])  # fmt: skip
         audit_record(
             actor=actor,
             action="update",
@@ -288,6 +311,7 @@ def plan_update(
 @transaction.atomic
 def goal_add(*, actor, plan: IntegrationPlan, area: str, description: str) -> Goal:
     _require_edit(actor, plan)
+    plan = _lock(plan, None)  # the status checked as it is now, not as the page read it
     if plan.status not in EDITABLE:
         raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
     errors = {}
@@ -301,13 +325,17 @@ def goal_add(*, actor, plan: IntegrationPlan, area: str, description: str) -> Go
         plan=plan, area=area, theme=AREA_THEME[GoalArea(area)], description=description.strip(),
         position=plan.goals.count(),
     )  # fmt: skip
+    changes = {"area": area}
+    if voided := _void_acknowledgement(plan):
+        _bump(plan, voided)
+        changes["acknowledgement_voided"] = True
     audit_record(
         actor=actor,
         action="create",
         object_type="plan_goal",
         object_id=goal.id,
         client_id=plan.client_id,
-        changes={"area": area},
+        changes=changes,
     )
     return goal
 
@@ -325,6 +353,7 @@ def action_add(
 ) -> Action:
     plan = goal.plan
     _require_edit(actor, plan)
+    plan = _lock(plan, None)
     if plan.status not in EDITABLE:
         raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
     errors = {}
@@ -346,13 +375,17 @@ def action_add(
         goal=goal, what=what.strip(), responsible=responsible, planned_on=planned_on,
         responsible_organisation=responsible_organisation, service_name=service_name.strip(),
     )  # fmt: skip
+    changes = {"responsible": responsible}
+    if voided := _void_acknowledgement(plan):
+        _bump(plan, voided)
+        changes["acknowledgement_voided"] = True
     audit_record(
         actor=actor,
         action="create",
         object_type="plan_action",
         object_id=action.id,
         client_id=plan.client_id,
-        changes={"responsible": responsible},
+        changes=changes,
     )
     return action
 
@@ -514,7 +547,7 @@ def plan_extend(
     if not errors:
         used = locked.extension_months
         limit = extension_limit(locked.ends_on, used)
-        new_end = add_months(locked.ends_on, months)
+        new_end = extended_end(locked.ends_on, months)
         if new_end > limit.due_on:
             errors["months"] = _(
                 "The plan may be extended until %(date)s at the latest (%(section)s)."
@@ -529,7 +562,8 @@ def plan_extend(
         new_ends_on=new_end, decided_on=decided_on, decided_by=actor,
     )  # fmt: skip
     locked.ends_on = new_end
-    _bump(locked, ["ends_on"])
+    voided = _void_acknowledgement(locked)
+    _bump(locked, ["ends_on", *voided])
     record_event(
         locked.client,
         actor,
@@ -542,8 +576,9 @@ def plan_extend(
         object_type="plan",
         object_id=locked.id,
         client_id=locked.client_id,
-        changes={"extended_months": months, "reason": reason, "ends_on": new_end.isoformat()},
-    )
+        changes={"extended_months": months, "reason": reason, "ends_on": new_end.isoformat(),
+                 **({"acknowledgement_voided": True} if voided else {})},
+    )  # fmt: skip
     sweep_client_tasks(locked.client)
     return locked
 
@@ -558,6 +593,7 @@ def plan_review(
     welfare_region_took_part: bool = False,
 ) -> Review:
     _require_edit(actor, plan)
+    plan = _lock(plan, None)
     errors = {}
     if plan.status != PlanStatus.ACTIVE:
         errors["status"] = _("Only a plan in force is reviewed.")

@@ -261,6 +261,8 @@ def end(request, plan_id: int):
 def document(request, plan_id: int):
     """The plan the client holds, as an accessible page in the client's language and Finnish."""
     plan = selectors.plan_get_for(user=request.user, plan_id=plan_id, purpose="document")
+    if plan.status == PlanStatus.CANCELLED:  # never agreed: the client holds no such plan
+        raise Http404
     nonce = get_nonce(request)  # for the page's own <style> (settings.SECURE_CSP); a lazy
     nonce = "" if nonce is None else str(nonce)  # one is false until read, so no `or`
     return HttpResponse(render_plan_html(plan_document(plan), languages_for(plan), nonce))

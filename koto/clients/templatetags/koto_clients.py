@@ -2,7 +2,7 @@ from functools import lru_cache
 
 from django import template
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from koto.clients import codes
 from koto.clients.law import LABELS
@@ -37,6 +37,17 @@ def task_reason(task) -> str:
     """Why a deadline task exists, in the page's language."""
     lang = (get_language() or "fi")[:2]
     return getattr(task, f"reason_{lang}", "") or task.reason_fi
+
+
+# The section a task stores for a deadline agreed in practice rather than set by law
+# (koto.plans.deadlines_sweep): shown in the page's language.
+AGREED_PRACTICE = gettext_noop("agreed practice")
+
+
+@register.filter
+def rule_section(section: str) -> str:
+    """A task's legal section as stored ("681/2023 15 §"), or "agreed practice" translated."""
+    return gettext(AGREED_PRACTICE) if section == AGREED_PRACTICE else section
 
 
 @lru_cache(maxsize=32)

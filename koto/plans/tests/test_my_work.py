@@ -105,12 +105,43 @@ def test_sweep_all__nightly_job_recomputes(counsellor):
     assert not Task.objects.filter(due_on=dt.date(2000, 1, 1)).exists()
 
 
-def test_sweep_deadlines_command__enqueue(counsellor, capsys):
+def test_sweep_deadlines_command__in_process(counsellor, capsys):
     from django.core.management import call_command
 
     active_plan(counsellor)
     call_command("sweep_deadlines")
     assert "open deadline tasks" in capsys.readouterr().out
+
+
+def test_sweep_deadlines_command__enqueue__queued_for_the_worker(counsellor, capsys, settings):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # as in production
+
+    call_command("sweep_deadlines", "--enqueue")
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "koto.plans.tasks.sweep_deadlines"
+    assert str(queued.id) in capsys.readouterr().out
+
+
+def test_sweep_all__one_client_fails__others_swept_failure_counted(counsellor, monkeypatch):
+    from koto.plans import deadlines_sweep
+
+    first, second = active_plan(counsellor), active_plan(counsellor)
+    Task.objects.update(due_on=dt.date(2000, 1, 1))
+    real = deadlines_sweep.deadlines_for
+
+    def broken_for_first(client, *, today):
+        if client.id == first.client_id:
+            raise RuntimeError("bad record")
+        return real(client, today=today)
+
+    monkeypatch.setattr(deadlines_sweep, "deadlines_for", broken_for_first)
+    result = sweep_all()
+    assert (result["clients"], result["failed"]) == (2, 1)
+    assert not Task.objects.filter(client_id=second.client_id, due_on=dt.date(2000, 1, 1)).exists()
+    assert Task.objects.filter(client_id=first.client_id, due_on=dt.date(2000, 1, 1)).exists()
 
 
 def test_my_work__groups_capped__totals_count_all(counsellor):

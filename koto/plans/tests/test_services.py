@@ -470,3 +470,40 @@ def test_api_action_add__answers_what_was_stored(web, counsellor, client_):
     stored = goal.actions.get(pk=r.json()["id"])
     assert r.json()["what"] == stored.what == "Työkokeilu"
     assert r.json()["done_on"] is None and stored.done_on is None
+
+
+def test_plan_extend__from_the_end_of_february__to_the_end_of_march(counsellor, client_):
+    plan = draft(counsellor, client_, ends=dt.date(2027, 2, 28))
+    plan = services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY)
+    plan = services.plan_extend(
+        actor=counsellor, plan=plan, months=1, reason="illness", reason_note="Sairausloma"
+    )
+    assert plan.ends_on == dt.date(2027, 3, 31)
+
+
+def test_plan_acknowledged__content_changed_after__acknowledgement_voided(counsellor, client_):
+    plan = services.plan_acknowledge(
+        actor=counsellor, plan=draft(counsellor, client_), acknowledged_on=TODAY,
+        method="signature",
+    )  # fmt: skip
+    plan = services.plan_update(actor=counsellor, plan=plan, data={"handover_summary": "x"})
+    assert plan.acknowledged_on == TODAY  # a note for the next counsellor is not the plan
+    services.goal_add(actor=counsellor, plan=plan, area="work", description="Työ")
+    plan.refresh_from_db()
+    assert (plan.acknowledged_on, plan.acknowledgement_method) == (None, "")
+    event = AuditEvent.objects.filter(object_type="plan_goal").latest("id")
+    assert event.changes["acknowledgement_voided"] is True
+
+
+def test_plan_of_employment_authority__no_six_month_review_task(db):
+    from koto.core.roles import Role
+    from tests.factories import OrganisationFactory, member
+
+    ea = OrganisationFactory(code="ta-test", kind="employment_authority")
+    adviser = member(ea, Role.INTEGRATION_COUNSELLOR, username="ea_counsellor")
+    c = make_client(adviser, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    plan = draft(adviser, c)
+    services.plan_activate(actor=adviser, plan=plan, agreed_on=TODAY)
+    kinds = set(Task.objects.filter(client=c, status="open").values_list("kind", flat=True))
+    assert "plan_review" not in kinds and "plan_end" in kinds

@@ -24,3 +24,5 @@ class Command(BaseCommand):
         finally:
             context.reset(token)
         self.stdout.write(f"Swept {r['clients']} clients: {r['open_tasks']} open deadline tasks.")
+        if r.get("failed"):
+            self.stderr.write(f"{r['failed']} clients could not be swept; see the log.")
