@@ -25,6 +25,7 @@ from koto.core import clock, csv_import
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
+from koto.core.forms import FIRST_DATE
 from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason
 from koto.guidance.selectors import clients_by_identifier
@@ -44,11 +45,21 @@ def check_header(header: list[str]) -> list[RowError]:
 
 
 def _parse_date(raw: str) -> dt.date:
+    """YYYY-MM-DD or d.m.yyyy, the year in four digits: "5.1.26" is not the year 26, and a
+    date before FIRST_DATE is a typing error, not a contact (ValueError for both)."""
     raw = raw.strip()
     if "." in raw:
         d, m, y = raw.split(".")
-        return dt.date(int(y), int(m), int(d))
-    return dt.date.fromisoformat(raw)
+        if len(y.strip()) != 4:
+            raise ValueError(raw)
+        day = dt.date(int(y), int(m), int(d))
+    else:
+        day = dt.date.fromisoformat(raw)
+        if not raw[:4].isdigit() or raw[4:5] != "-":
+            raise ValueError(raw)
+    if day < FIRST_DATE:
+        raise ValueError(raw)
+    return day
 
 
 def _bool(raw: str | None) -> bool | None:
@@ -103,7 +114,7 @@ def import_contacts(
             if date > today:
                 errors["date"] = _("The date cannot be in the future.")
         except (ValueError, TypeError):
-            errors["date"] = _("Enter a date as YYYY-MM-DD.")
+            errors["date"] = _("Enter a date as YYYY-MM-DD or d.m.yyyy.")
         anonymous = interpreter = None
         try:
             anonymous = _bool(row.get("anonymous"))

@@ -102,7 +102,7 @@ def contact_page_for(
     limit: int = 50,
 ) -> ContactPage:
     """Newest first, keyset by id. Audited as one read when the page holds known clients."""
-    qs = contact_list_for(user=user)
+    qs = contact_list_for(user=user).select_related("referred_to_organisation")
     if date_from:
         qs = qs.filter(contacted_on__gte=date_from)
     if date_to:
@@ -122,9 +122,18 @@ def contact_page_for(
 
 
 def contacts_today_for(*, user, on: dt.date, limit: int = 20) -> list[Contact]:
-    """The adviser's own contacts of the day (no names: a known client shows as a link)."""
+    """The adviser's own contacts of the day (no names: a known client shows as a link, with
+    the contact's reasons, so the list is audited as a read of those clients)."""
     qs = contact_list_for(user=user).filter(logged_by=user, contacted_on=on).order_by("-id")
-    return _with_reasons(list(qs[:limit]))
+    rows = _with_reasons(list(qs[:limit]))
+    known = [c.client_id for c in rows if c.client_id]
+    if known:
+        audit_record(
+            actor=user, action="read", object_type="guidance_contact_list",
+            changes={"contacts": len(rows), "clients": len(set(known)), "day": on.isoformat()},
+            listed=known,
+        )  # fmt: skip
+    return rows
 
 
 def last_used_for(*, user) -> dict:
@@ -137,6 +146,12 @@ def last_used_for(*, user) -> dict:
 
 def active_reasons() -> list[ReasonCode]:
     return list(ReasonCode.objects.filter(active=True).order_by("position", "code"))
+
+
+def reason_labels(language: str) -> dict[str, str]:
+    """Every reason's label by code, those no longer offered too: a contact logged with a
+    reason since retired still shows its name, not its code."""
+    return {r.code: r.label(language) for r in ReasonCode.objects.all()}
 
 
 def clients_by_identifier(*, organisation_id: int, on: dt.date, identifiers: set[str]) -> dict:

@@ -52,7 +52,7 @@ def log(request):
             return redirect("guidance:log")
     today = clock.today()
     contacts = selectors.contacts_today_for(user=request.user, on=today)
-    labels = {r.code: r.label(get_language()) for r in reasons}
+    labels = selectors.reason_labels(get_language())
     for c in contacts:
         c.reason_labels = [labels.get(code, code) for code in c.reason_codes]
     return render(
@@ -73,7 +73,7 @@ def detail(request, contact_id: int):
         contact = selectors.contact_get_for(user=request.user, contact_id=contact_id)
     except NotFound as e:
         raise Http404 from e
-    labels = {r.code: r.label(get_language()) for r in selectors.active_reasons()}
+    labels = selectors.reason_labels(get_language())
     contact.reason_labels = [labels.get(code, code) for code in contact.reason_codes]
     return render(request, "guidance/detail.html", {"contact": contact})
 

@@ -306,6 +306,10 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     on = on or clock.today()
     if on > clock.today() + dt.timedelta(days=366):
         raise ValidationFailed({"on": _("The date is too far in the future.")})
+    if operation != "start" and on > clock.today():
+        # only a start is recorded ahead (the course begins next month); an acceptance, an
+        # end or a completion has happened, and an end frees the seat for the waiting list now
+        raise ValidationFailed({"on": _("The date cannot be in the future.")})
     errors = {}
     # The dates given before: a start not before the acceptance, an end not before the start.
     # (`offered_on` is the day the offer was recorded, so a start recorded afterwards may
@@ -334,7 +338,8 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     locked.save()
     audit_record(
         actor=actor, action="update", object_type="enrolment", object_id=locked.id, client_id=locked.client_id,
-        changes={"status": new, "on": on.isoformat(), "reason": reason.strip()},
+        # the reason stays on the enrolment (it may tell of health): the trail says one was given
+        changes={"status": new, "on": on.isoformat(), "reason_given": bool(reason.strip())},
     )  # fmt: skip
     if new not in SEAT_HOLDING:
         _promote_waiting(service, actor)
@@ -354,14 +359,25 @@ def attendance_record(
 ) -> Attendance:
     if not can_handle_enrolment(actor, enrolment):
         raise PermissionDenied()
+    # the enrolment's row locked and read again: two recordings of one month (by day and as a
+    # monthly figure) go one after the other, and the second sees the first
+    client = enrolment.client
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    enrolment.client = client
     errors = {}
     try:
         hours = Decimal(str(hours))
     except (InvalidOperation, ValueError):
         errors["hours"] = _("Enter a number of hours.")
     else:
-        if hours < 0 or hours > (Decimal("250") if monthly else Decimal("12")):
+        if (
+            not hours.is_finite()
+            or hours < 0
+            or hours > (Decimal("250") if monthly else Decimal("12"))
+        ):
             errors["hours"] = _("Enter hours from 0 to %(n)s.") % {"n": 250 if monthly else 12}
+        elif hours != hours.quantize(Decimal("0.01")):
+            errors["hours"] = _("Give the hours with at most two decimals.")
     if enrolment.status not in (
         EnrolmentStatus.STARTED,
         EnrolmentStatus.INTERRUPTED,

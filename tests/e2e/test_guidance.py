@@ -28,14 +28,11 @@ def test_guidance_log__three_clicks__listed_and_reported(page, live_server, laht
     expect(page.get_by_role("heading", level=1)).to_have_text("Log a guidance contact")
     a11y(page)
 
-    clicks = 0
+    # three clicks and nothing else: the contact is saved (the message below), so the form
+    # asks for nothing more
     page.get_by_label("Walk-in visit").check()
-    clicks += 1
     page.get_by_label("Job search").check()
-    clicks += 1
     page.get_by_role("button", name="Save").click()
-    clicks += 1
-    assert clicks == 3
 
     expect(page.get_by_text("Contact saved.")).to_be_visible()
     today = page.get_by_role("table", name="My contacts today")

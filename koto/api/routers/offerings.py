@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import Query, Router, Schema, Status
 
 from koto.api.types import Day, In
@@ -134,7 +135,7 @@ class ResultOut(ResultIO):
 def _served(codes: list[str]) -> list[Organisation]:
     orgs = list(Organisation.objects.filter(code__in=codes))
     if len(orgs) != len(set(codes)):
-        raise ValidationFailed({"served_municipality_codes": "Unknown organisation code."})
+        raise ValidationFailed({"served_municipality_codes": gettext("Unknown organisation code.")})
     return orgs
 
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from koto.guidance import services
 from koto.guidance.models import Contact
-from tests.factories import make_client
+from tests.factories import OrganisationFactory, make_client
 
 
 def _post(http, data):
@@ -87,8 +87,12 @@ def test_contact_list__query_count_constant(web, adviser):
         return len(ctx.captured_queries)
 
     few = count()
-    for _ in range(5):
+    for i in range(5):
         services.contact_log(actor=adviser, channel="walk_in", reasons=["other", "benefits"])
+        services.contact_log(  # referred to an organisation on Koto: its code is on the row
+            actor=adviser, channel="walk_in", reasons=["other"], outcome="referred",
+            referred_to_organisation=OrganisationFactory(code=f"ngo-{i}", kind="ngo"),
+        )  # fmt: skip
     assert count() == few
 
 

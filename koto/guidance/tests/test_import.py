@@ -43,6 +43,15 @@ def test_import_contacts__errors_named_per_row(org, reasons):
     assert Contact.objects.count() == 1
 
 
+@pytest.mark.parametrize("date", ["5.1.26", "0202-01-05", "20260105", "5.1.0026"])
+def test_import_contacts__year_not_in_four_digits__refused_naming_date(org, reasons, date):
+    result = import_contacts(
+        organisation=org, rows=rows([date, "walk_in", "ar", "job_search", "true", "", ""])
+    )
+    assert [(e.row, e.field) for e in result.errors] == [(2, "date")]
+    assert Contact.objects.count() == 0
+
+
 def test_import_contacts__same_file_twice__no_duplicates(org, reasons, counsellor):
     client = make_client(counsellor)
     data = rows(

@@ -81,9 +81,12 @@ def test_log__no_reason__form_error(web, adviser):
 
 def test_log__query_count_constant(web, adviser):
     http = web(adviser)
-    services.contact_log(actor=adviser, channel="phone", reasons=["other"])
-    few = _queries(http, "/guidance/")
     client = make_client(adviser)
+    services.contact_log(actor=adviser, channel="phone", reasons=["other"])
+    services.contact_log(  # a known client: the list is audited, once however many
+        actor=adviser, channel="phone", reasons=["other"], client_identifier=client.hetu
+    )
+    few = _queries(http, "/guidance/")
     for _ in range(6):
         services.contact_log(
             actor=adviser, channel="walk_in", reasons=["benefits", "job_search"],
@@ -182,3 +185,30 @@ def test_report__csv__reason_label_like_a_formula_kept_as_text(web, adviser, man
     response = http.get("/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert ["reason", "benefits", '\'=HYPERLINK("https://x.invalid")', "1", "0"] in rows
+
+
+def test_log__known_clients_of_the_day__list_audited_naming_them(web, adviser):
+    from koto.audit.models import AuditEvent, AuditListedClient
+
+    known = make_client(adviser)
+    services.contact_log(
+        actor=adviser, channel="phone", reasons=["benefits"], client_identifier=known.hetu
+    )
+    services.contact_log(actor=adviser, channel="phone", reasons=["benefits"])  # anonymous
+    assert web(adviser).get("/guidance/").status_code == 200
+    event = AuditEvent.objects.filter(object_type="guidance_contact_list").latest("id")
+    assert event.changes["clients"] == 1
+    listed = AuditListedClient.objects.filter(event_id=event.id).values_list("client_id", flat=True)
+    assert list(listed) == [known.id]
+
+
+def test_detail__reason_retired_since__label_not_code(web, adviser):
+    from koto.guidance.models import ReasonCode
+
+    contact = services.contact_log(actor=adviser, channel="phone", reasons=["benefits"])
+    ReasonCode.objects.filter(code="benefits").update(active=False)
+    http = web(adviser)
+    http.cookies["django_language"] = "en"
+    page = http.get(f"/guidance/contacts/{contact.id}/").content.decode()
+    label = ReasonCode.objects.get(code="benefits").label("en")
+    assert label != "benefits" and label in page

@@ -302,3 +302,47 @@ def test_service_update__audit_names_what_changed_from_what_to_what(manager):
         "to": (TODAY + dt.timedelta(days=7)).isoformat(),
     }
     assert "name_fi" not in event.changes  # unchanged
+
+
+def test_enrolment_transition__end_in_the_future__refused_seat_kept(manager, counsellor):
+    s = course(manager, capacity=1)
+    e = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    waiting = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    services.enrolment_transition(actor=counsellor, enrolment=e, operation="accept")
+    later = TODAY + dt.timedelta(days=30)
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=later)
+    assert e.started_on == later  # a start is planned ahead
+    with pytest.raises(ValidationFailed) as err:
+        services.enrolment_transition(actor=counsellor, enrolment=e, operation="complete", on=later)
+    assert list(err.value.fields) == ["on"]
+    waiting.refresh_from_db()
+    assert waiting.status == "waiting"
+
+
+def test_enrolment_transition__interruption_reason__kept_on_enrolment_not_in_audit(
+    manager, counsellor
+):
+    s = course(manager)
+    e = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    services.enrolment_transition(actor=counsellor, enrolment=e, operation="accept")
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=TODAY)
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="interrupt", reason="Sick leave, depression"
+    )
+    assert e.interruption_reason == "Sick leave, depression"
+    event = AuditEvent.objects.filter(object_type="enrolment").latest("id")
+    assert event.changes["reason_given"] is True
+    assert "depression" not in str(event.changes)
+
+
+@pytest.mark.parametrize("hours", ["1.555", "NaN", "Infinity"])
+def test_attendance_record__hours_not_in_hundredths__refused_naming_hours(
+    manager, counsellor, hours
+):
+    s = course(manager)
+    e = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    services.enrolment_transition(actor=counsellor, enrolment=e, operation="accept")
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=TODAY)
+    with pytest.raises(ValidationFailed) as err:
+        services.attendance_record(actor=counsellor, enrolment=e, on=TODAY, hours=hours)
+    assert list(err.value.fields) == ["hours"]
