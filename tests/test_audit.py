@@ -460,3 +460,17 @@ def test_audit_seal__a_lane_cut_short_with_its_head_moved_back__found(counsellor
     with pytest.raises(CommandError) as e:
         call_command("audit_verify", "--check-seal", str(kept))
     assert "is not a seal" in str(e.value)
+
+
+def test_audit_record__command_run_by_hand__names_its_operator(db, monkeypatch):
+    from koto.core import context
+
+    monkeypatch.setattr(context, "os_user", lambda: "maija")
+    token = context.set_current(context.RequestMeta(channel="cli", from_command=True))
+    try:
+        event = audit_record(actor=None, action="export", object_type="compensation_report")
+    finally:
+        context.reset(token)
+    assert event.changes == {"operator": "maija"}
+    # a task of the worker, or anything without a command run by hand, names nobody
+    assert audit_record(actor=None, action="export", object_type="x").changes == {}

@@ -97,6 +97,14 @@ def _append(head: AuditChainHead, events: list[AuditEvent]) -> None:
         )
 
 
+def _with_operator(actor, meta, changes: dict | None) -> dict | None:
+    """A command run by nobody signed in (an export, an import from the command line) names
+    the operating-system user who ran it, so its audit record still says who."""
+    if actor is not None or meta.channel != "cli" or not meta.from_command:
+        return changes
+    return {**(changes or {}), "operator": context.os_user()}
+
+
 def audit_record(
     *,
     actor,
@@ -112,6 +120,7 @@ def audit_record(
     `listed`: the clients a list showed, named in the event (`changes["listed_clients"]`, under
     its hash) and indexed for each client's audit page (`AuditListedClient`)."""
     meta = context.current()
+    changes = _with_operator(actor, meta, changes)
     ids = None
     if listed is not None:
         ids = list(dict.fromkeys(int(i) for i in listed if i is not None))
@@ -209,6 +218,9 @@ def audit_record_many(
     meta = context.current()
     base = _actor_fields(actor)
     at = clock.now()
+    items = [
+        {**item, "changes": _with_operator(actor, meta, item.get("changes"))} for item in items
+    ]
     events = [
         AuditEvent(
             at=at,

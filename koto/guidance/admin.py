@@ -1,12 +1,19 @@
 from django.contrib import admin
 
+from koto.audit.admin_mixins import AuditedAdminMixin
 from koto.guidance.models import Contact, ReasonCode
 
 
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
+class ReasonCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Reason codes are reference data: an administrator may add, relabel and deactivate them
-    (a code in use is never deleted, so old reports keep their rows)."""
+    (a code in use is never deleted, so old reports keep their rows; a code is never renamed,
+    for imports and API clients send it). Each change is audited."""
+
+    audit_object_type = "guidance_reason"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()
 
     list_display = ["code", "label_fi", "label_en", "theme", "active", "position"]
     list_editable = ["active", "position"]

@@ -38,7 +38,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"row {e.row}: {e.field}: {e.message}")
             raise CommandError("The header is not valid; nothing was imported.")
         bar = tqdm(total=total, unit="row", disable=no_progress, file=sys.stderr)
-        token = context.set_current(context.RequestMeta(channel="cli"))
+        token = context.set_current(context.RequestMeta(channel="cli", from_command=True))
         try:
             result = import_clients(
                 rows=rows,

@@ -6,6 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.audit.services import audit_record
+from koto.core import context
 from koto.core.errors import DomainError
 from koto.core.spreadsheets import csv_writer, xlsx_row
 from koto.funding.compensation import RECIPIENT_KINDS, DetailRow, Span, compensation_report
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--output", help="file to write (default: standard output)")
 
+    @context.run_by_hand
     def handle(self, *args, year, quarter, month, organisation, format, detail, output, **kw):
         if quarter and month:
             raise CommandError("give --quarter or --month, not both")

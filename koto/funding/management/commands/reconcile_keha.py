@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from koto.audit.services import audit_record
+from koto.core import context
 from koto.core.errors import DomainError
 from koto.core.spreadsheets import csv_writer
 from koto.funding.reconciliation import parse_statement, reconcile
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--format", choices=["json", "csv"], default="json")
 
+    @context.run_by_hand
     def handle(self, *args, file, organisation, year, format, **kw):
         org = Organisation.objects.filter(code=organisation).first()
         if org is None:

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         if start > end:
             raise CommandError("--to: the end cannot be before the start")
         report = report_compute(organisation_id=org.id, date_from=start, date_to=end)
-        token = context.set_current(context.RequestMeta(channel="cli"))
+        token = context.set_current(context.RequestMeta(channel="cli", from_command=True))
         try:
             report_exported(actor=None, report=report, file_format=format)
         finally:

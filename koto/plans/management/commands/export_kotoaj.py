@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"--organisation: no organisation with code {organisation!r}")
         out_dir = Path(out) if out else default_out_dir(org)
-        token = context.set_current(context.RequestMeta(channel="cli"))
+        token = context.set_current(context.RequestMeta(channel="cli", from_command=True))
         try:
             manifest = export_kotoaj(organisation=org, since=since_on, out_dir=out_dir)
         except KotoAjExportError as e:
