@@ -283,3 +283,25 @@ def test_role_without_client_view__404(org, counsellor):
     c = make_client(counsellor)
     with pytest.raises(NotFound):
         selectors.client_get_for(user=admin, client_id=c.id)
+
+
+def test_plan_and_assessment__welfare_region_with_full_grant__refused(counsellor):
+    """The welfare region edits the record of a client it holds in full (a minor in its care)
+    but takes part in the assessment and the plan: it does not make them."""
+    from koto.assessments.services import assessment_start
+    from koto.core.errors import PermissionDenied
+    from koto.plans.services import plan_create
+
+    region = OrganisationFactory(code="hva-test", kind="welfare_region")
+    social = member(region, Role.SOCIAL_WORKER, username="region_social")
+    c = make_client(counsellor)
+    AccessGrant.objects.create(
+        client=c, organisation=region, scope="full", source="placement",
+        valid_from=dt.date(2026, 1, 1),
+    )  # fmt: skip
+    held = selectors.client_get_for(user=social, client_id=c.id)
+    assert held.access == "full"
+    with pytest.raises(PermissionDenied):
+        plan_create(actor=social, client=held)
+    with pytest.raises(PermissionDenied):
+        assessment_start(actor=social, client=held, trigger="client_request")

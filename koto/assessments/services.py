@@ -16,6 +16,7 @@ from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.services import record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.organisations.models import ASSESSING_KINDS
 
 INTERVIEW_TEXT = {
     "trigger_note": 200, "education_field": 200, "occupation": 200, "goals": 5000,
@@ -105,8 +106,13 @@ def assessment_start(
     trigger_note: str = "",
 ) -> Assessment:
     """Start an assessment (9 §: by the client's request, intake, or another authority's
-    contact). `koto.law` proposes basic or multi-sectoral; the counsellor decides (`kind`)."""
+    contact). `koto.law` proposes basic or multi-sectoral; the counsellor decides (`kind`).
+    A municipality or an employment authority assesses; the welfare region takes part."""
     _require_edit(actor, client)
+    if actor.active_membership.organisation.kind not in ASSESSING_KINDS:
+        raise PermissionDenied(
+            _("The assessment is made by a municipality or an employment authority.")
+        )
     started_on = started_on or clock.today()
     errors = {}
     if trigger not in Assessment.Trigger.values:

@@ -450,6 +450,7 @@ class ClientEvent(models.Model):
         PLAN_EXTENDED = "plan_extended", _("Integration plan extended")
         PLAN_REVIEWED = "plan_reviewed", _("Integration plan reviewed")
         PLAN_ENDED = "plan_ended", _("Integration plan ended")
+        PLAN_CANCELLED = "plan_cancelled", _("Integration plan cancelled")
         PLAN_ACKNOWLEDGED = "plan_acknowledged", _("Plan acknowledged by the client")
         MEETING = "meeting", _("Meeting")
         DOCUMENT = "document", _("Document generated")

@@ -102,11 +102,13 @@ def job_health(now: dt.datetime, job: str, limit: dt.timedelta = NIGHTLY_LIMIT) 
         problems.append("never_ran")
     elif now - run.finished_at > limit:
         problems.append("late")
-    if run is not None and (run.result or {}).get("failed"):
-        problems.append("items_failed")  # it ran, but some of its items did not (logged)
+    # it ran, but some of its items did not (logged): a warning for monitoring, not a
+    # failure of the probe (one bad record must not take the service out of rotation)
+    warnings = ["items_failed"] if run is not None and (run.result or {}).get("failed") else []
     return {
         "ok": not problems,
         "problems": problems,
+        "warnings": warnings,
         "finished_at": None if run is None else run.finished_at,
         "limit_hours": int(limit.total_seconds() // 3600),
         "last_seconds": None if run is None else run.seconds,

@@ -204,10 +204,13 @@ def plan_end_limit(
 
 
 def extended_end(plan_ends_on: date, months: int) -> date:
-    """The plan's new last day after an extension of ``months``: counted from the day after
-    its last day, as ``extension_limit`` counts (a plan to 28 Feb extended by a month runs
-    to 31 Mar, not 28 Mar)."""
-    return add_months(plan_ends_on + ONE_DAY, months) - ONE_DAY
+    """The plan's new last day after an extension of ``months``: the same day ``months``
+    later (the last day of a shorter month when that day is missing: 30 Jan + 1 → 28 Feb),
+    and a plan that ends on a month's last day ends on the last day of that later month
+    (28 Feb + 1 → 31 Mar, not 28 Mar; 30 Apr + 1 → 31 May)."""
+    if (plan_ends_on + ONE_DAY).day == 1:
+        return add_months(plan_ends_on + ONE_DAY, months) - ONE_DAY
+    return add_months(plan_ends_on, months)
 
 
 def extension_limit(plan_ends_on: date, extension_months_used: int = 0) -> Deadline:

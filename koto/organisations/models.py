@@ -27,6 +27,10 @@ class OrganisationKind(models.TextChoices):
 #: The State's authorities, whose staff see the whole country's figures (dashboards, the
 #: compensation report): the ELY / vitality centres and KEHA.
 NATIONAL_KINDS = (OrganisationKind.REGIONAL_STATE_AUTHORITY, OrganisationKind.KEHA)
+# Who assesses the competence and integration service needs and draws up the integration plan
+# (681/2023: the municipality, or the employment authority for a jobseeker); the welfare
+# region takes part in a multi-sectoral one, others are referred to.
+ASSESSING_KINDS = (OrganisationKind.MUNICIPALITY, OrganisationKind.EMPLOYMENT_AUTHORITY)
 
 
 class Organisation(TimeStampedModel):

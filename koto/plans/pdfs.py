@@ -52,7 +52,10 @@ def pdf_render(*, pdf_id: int) -> str:
 
 
 def pdf_get_for_download(*, user, plan: IntegrationPlan, pdf_id: int) -> PlanPdf | None:
-    """A ready PDF of a plan the viewer already holds; its download is audited as a read."""
+    """A ready PDF of a plan the viewer already holds; its download is audited as a read.
+    None for a cancelled plan: never agreed, the client holds no such plan."""
+    if plan.status == PlanStatus.CANCELLED:
+        return None
     pdf = plan.pdfs.filter(pk=pdf_id, status=PlanPdf.Status.READY).first()
     if pdf is not None:
         audit_record(

@@ -19,7 +19,7 @@ from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.services import job_finished
 from koto.law import Deadline, extended_end, extension_limit, plan_end_limit
 from koto.law.params import periods
-from koto.organisations.models import Organisation
+from koto.organisations.models import ASSESSING_KINDS, Organisation
 from koto.plans.deadlines_sweep import sweep_all, sweep_client_tasks
 from koto.plans.models import (
     AREA_THEME,
@@ -206,8 +206,14 @@ def plan_create(
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
 ) -> IntegrationPlan:
-    """Draft a plan (it may be drawn up in the initial interview itself)."""
+    """Draft a plan (it may be drawn up in the initial interview itself): by a municipality
+    or an employment authority, the plan's organisation (a welfare region takes part in a
+    multi-sectoral plan, it does not draw one up)."""
     _require_edit(actor, client)
+    if actor.active_membership.organisation.kind not in ASSESSING_KINDS:
+        raise PermissionDenied(
+            _("An integration plan is drawn up by a municipality or an employment authority.")
+        )
     errors: dict[str, str] = {}
     if kind not in IntegrationPlan.Kind.values:
         errors["kind"] = _("Choose basic or multi-sectoral.")
@@ -684,6 +690,7 @@ def plan_cancel(
     locked = _lock(plan, expected_version)
     locked.status = _transition(locked, "cancel")
     _bump(locked, ["status"])
+    record_event(locked.client, actor, ClientEvent.Kind.PLAN_CANCELLED, {"plan_id": locked.id})
     audit_record(
         actor=actor,
         action="update",

@@ -16,7 +16,7 @@ from koto.clients.selectors import organisation_keeps_record
 from koto.clients.services import access_grant_open, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from koto.organisations.models import Organisation, OrganisationKind
+from koto.organisations.models import ASSESSING_KINDS, Organisation
 from koto.referrals.models import (
     AccessScope,
     Referral,
@@ -88,9 +88,6 @@ def referral_grants_end(*, actor, referral: Referral, last_day: dt.date) -> int:
             changes={"valid_to": last_day.isoformat(), "source_id": str(referral.id)},
         )
     return len(grants)
-
-
-ASSESSING_KINDS = (OrganisationKind.MUNICIPALITY, OrganisationKind.EMPLOYMENT_AUTHORITY)
 
 
 def _check_sender_keeps_record(referral: Referral) -> None:
@@ -214,7 +211,12 @@ def referral_send(
     if to_organisation is not None:
         # the receiver's row, which `_recount_waiting` locks anyway, locked before the check:
         # two sends of the same referral at once make one referral, the second is refused
-        list(Organisation.objects.select_for_update().filter(pk=to_organisation.id).values("pk"))
+        # (FOR NO KEY UPDATE: two sends to each other do not deadlock on the foreign keys)
+        list(
+            Organisation.objects.select_for_update(no_key=True)
+            .filter(pk=to_organisation.id)
+            .values("pk")
+        )
     if (
         to_organisation is not None
         and Referral.objects.filter(
@@ -310,7 +312,11 @@ def _recount_waiting(organisation_id: int | None) -> None:
     that, so of concurrent changes the last to commit counts all the others."""
     if organisation_id is None:
         return
-    list(Organisation.objects.select_for_update().filter(pk=organisation_id).values_list("pk"))
+    list(
+        Organisation.objects.select_for_update(no_key=True)
+        .filter(pk=organisation_id)
+        .values_list("pk")
+    )
     waiting = Referral.objects.filter(
         to_organisation_id=organisation_id, status=ReferralStatus.SENT
     ).count()

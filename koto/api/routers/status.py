@@ -26,8 +26,9 @@ def status(request):
     not succeeded since); `insights_refresh` (`never_refreshed`, `refresh_late`: none for `refresh_limit_minutes`,
     `full_refresh_late`: no nightly full refresh for `full_refresh_limit_hours`,
     `refresh_died`: one has been running for 3 hours); `deadline_sweep` (`never_ran`,
-    `late`: the nightly recount of deadline tasks has not finished for `limit_hours`;
-    `items_failed`: it finished, but some clients could not be swept (logged))."""
+    `late`: the nightly recount of deadline tasks has not finished for `limit_hours`; and
+    as a warning, not a problem, `items_failed`: it finished, but some clients could not be
+    swept (logged))."""
     now = clock.now()
     database = database_health()
     checks = {"database": database}

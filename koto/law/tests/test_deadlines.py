@@ -147,6 +147,25 @@ def test_plan_end_limit(args: tuple, kwargs: dict, expected: str, code: str) -> 
     assert result.reason.code == code
 
 
+@pytest.mark.parametrize(
+    ("ends_on", "months", "expected"),
+    [
+        ("2027-02-28", 1, "2027-03-31"),  # a month's last day: the later month's last day
+        ("2027-04-30", 1, "2027-05-31"),
+        ("2027-01-31", 1, "2027-02-28"),
+        ("2028-02-29", 12, "2029-02-28"),
+        ("2027-01-30", 1, "2027-02-28"),  # the day missing in February: its last day
+        ("2027-01-27", 1, "2027-02-27"),
+        ("2027-03-30", 1, "2027-04-30"),
+        ("2027-03-29", 1, "2027-04-29"),
+        ("2027-10-31", 6, "2028-04-30"),
+        ("2027-06-15", 12, "2028-06-15"),
+    ],
+)
+def test_extended_end(ends_on: str, months: int, expected: str) -> None:
+    assert deadlines.extended_end(d(ends_on), months) == d(expected)
+
+
 def test_extension_limit() -> None:
     full = deadlines.extension_limit(d("2026-01-31"))
     assert full.due_on == d("2027-01-31")

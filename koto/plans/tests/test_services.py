@@ -156,6 +156,9 @@ def test_plan_transition__not_allowed__refused(counsellor, client_, operation, s
 def test_plan_cancel__draft__cancelled(counsellor, client_):
     plan = services.plan_cancel(actor=counsellor, plan=draft(counsellor, client_))
     assert plan.status == PlanStatus.CANCELLED
+    # the client's timeline shows the draft ended, not a plan drafted and left open
+    event = client_.events.latest("id")
+    assert (event.kind, event.data["plan_id"]) == ("plan_cancelled", plan.id)
 
 
 def test_plan_end__employment_plan_without_summary__refused(counsellor, client_):
