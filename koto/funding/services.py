@@ -220,7 +220,11 @@ def claim_gather_interpreting(*, actor, claim: Claim) -> int:
     row is locked first, so two claims gathering at once do not both take a meeting."""
     _lock(claim)
     _require_edit(actor, claim)
-    list(Organisation.objects.select_for_update().filter(pk=claim.organisation_id).values("pk"))
+    list(
+        Organisation.objects.select_for_update(no_key=True)
+        .filter(pk=claim.organisation_id)
+        .values("pk")
+    )
     claimed = ClaimLine.objects.filter(
         claim__organisation_id=claim.organisation_id, meeting__isnull=False
     )

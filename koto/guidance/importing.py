@@ -80,8 +80,12 @@ class _Row:
     clean: object
 
 
-def _row_key(values: list[str], seen: Counter) -> str:
-    digest = hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:40]
+def _row_key(values: list[str], seen: Counter, source: str = "") -> str:
+    """The key of a row without `external_id`: its content, how many times the same content
+    came before it in the file and, when given, the file's source (identical rows of two
+    offices' files are two contacts)."""
+    digest = hashlib.sha256("\x1f".join([*values, source] if source else values).encode())
+    digest = digest.hexdigest()[:40]
     seen[digest] += 1
     return f"h:{digest}:{seen[digest]}"
 
@@ -96,6 +100,7 @@ def import_contacts(
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
     source_name: str = "",
+    source: str = "",
 ) -> ImportResult:
     """Import rows (dicts of CSV strings). Row numbers count the header as row 1."""
     result = ImportResult(written=not dry_run)
@@ -171,6 +176,7 @@ def import_contacts(
                     clean.referred_to,
                 ],  # fmt: skip
                 seen_content,
+                source.strip(),
             )
         if key in seen_keys:
             result.errors.append(RowError(number, "external_id", _("Repeated in this file.")))

@@ -230,11 +230,11 @@ def contact_log(
             referred_to_organisation=referred_to_organisation, has_client=client is not None,
         )  # fmt: skip
     except ValidationFailed as e:
-        raise ValidationFailed({**e.fields, **field_errors}) from None
+        # `clean_contact` names the import's column `client`; here the field is the identifier
+        named = {("client_identifier" if k == "client" else k): v for k, v in e.fields.items()}
+        raise ValidationFailed({**named, **field_errors}) from None
     if field_errors:
         raise ValidationFailed(field_errors)
-    if clean.kind == ContactKind.PARTNER and client is not None:
-        raise ValidationFailed({"client_identifier": _("A partner contact is not about a client.")})
     now = clock.now()
     if contacted_on is None or contacted_on == today:
         contacted_at, contacted_on = now, today

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
-from koto.core.forms import DateField, Form
+from koto.core.forms import DateField, Form, VersionField
 from koto.core.widgets import ListSelect
 from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipality_names
@@ -104,3 +104,7 @@ class LanguageResultForm(Form):
             for skill in Skill.values
             if d.get(f"level_{skill}")
         ]
+
+
+class ServiceEditForm(ServiceForm):
+    version = VersionField()

@@ -101,6 +101,9 @@ class Service(TimeStampedModel):
     # catalogue page reads them with the services (`koto.offerings.services.seats_recount`).
     taken = models.PositiveIntegerField(_("places taken"), default=0, db_default=0, editable=False)
     waiting = models.PositiveIntegerField(_("waiting"), default=0, db_default=0, editable=False)
+    # Bumped by every change: an edit started from an older version is refused, not written
+    # over another manager's change (`services.service_update`).
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["starts_on", "name_fi"]

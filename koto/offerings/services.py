@@ -156,9 +156,22 @@ def _jsonable(value):
 
 
 @transaction.atomic
-def service_update(*, actor, service: Service, data: dict, served_municipalities=None) -> Service:
+def service_update(
+    *,
+    actor,
+    service: Service,
+    data: dict,
+    served_municipalities=None,
+    expected_version: int | None = None,
+) -> Service:
     _require_manage(actor, service)
     locked = Service.objects.select_for_update().get(pk=service.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise EnrolmentError(
+            "edit_conflict",
+            _("Another user has changed the service since you opened it. Reload the page."),
+            fields={"version": _("Reload.")},
+        )
     clean = _clean_service(data)
     holding = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
     if clean["capacity"] < holding:
@@ -170,6 +183,7 @@ def service_update(*, actor, service: Service, data: dict, served_municipalities
             changes[k] = {"from": _jsonable(old), "to": _jsonable(v)}
         setattr(locked, k, v)
     locked.updated_at = clock.now()
+    locked.version += 1
     locked.save()
     if served_municipalities is not None:
         before = sorted(locked.served_municipalities.values_list("id", flat=True))
@@ -314,7 +328,9 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     # The dates given before: a start not before the acceptance, an end not before the start.
     # (`offered_on` is the day the offer was recorded, so a start recorded afterwards may
     # precede it.)
-    earlier = [d for d in (locked.accepted_on, locked.started_on) if d]
+    # A start dated ahead that has not come yet does not hold an end back: a client who drops
+    # out before the course begins is ended today, and the start that never happened goes.
+    earlier = [d for d in (locked.accepted_on, locked.started_on) if d and d <= clock.today()]
     if earlier and on < max(earlier):
         errors["on"] = _("The date cannot be before %(date)s, the enrolment's last step.") % {
             "date": formats.date_format(max(earlier), "SHORT_DATE_FORMAT")
@@ -333,6 +349,8 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     elif operation in ("interrupt", "complete", "decline", "cancel"):
         locked.ended_on = on
         locked.interruption_reason = reason.strip()
+        if locked.started_on and locked.started_on > on:
+            locked.started_on = None
     locked.version += 1
     locked.updated_at = clock.now()
     locked.save()

@@ -24,6 +24,7 @@ from koto.offerings.forms import (
     EnrolByIdentifierForm,
     EnrolForm,
     LanguageResultForm,
+    ServiceEditForm,
     ServiceForm,
     TransitionForm,
 )
@@ -102,12 +103,18 @@ def service_edit(request, service_id: int):
     initial["served_municipalities"] = [
         str(i) for i in service.served_municipalities.values_list("id", flat=True)
     ]
-    form = ServiceForm(request.POST or None, initial=initial)
+    initial["version"] = service.version
+    form = ServiceEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data, served = _service_data(form)
+        version = data.pop("version")
         try:
             services.service_update(
-                actor=request.user, service=service, data=data, served_municipalities=served
+                actor=request.user,
+                service=service,
+                data=data,
+                served_municipalities=served,
+                expected_version=version,
             )
         except DomainError as e:
             apply_domain_errors(form, e)

@@ -822,12 +822,7 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
         raise PlacementError(
             "invalid_transition", _("The health check is referred when the people arrive.")
         )
-    if referral.status == HealthCheckReferral.Status.DONE:
-        raise PlacementError(
-            "invalid_transition",
-            _("The health check is already recorded as done on %(date)s.")
-            % {"date": _fi_date(referral.done_on)},
-        )
+    before = referral.done_on if referral.status == HealthCheckReferral.Status.DONE else None
     errors: dict[str, str] = {}
     _not_future("done_on", done_on, errors)
     if done_on < referral.sent_on:
@@ -842,7 +837,10 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
         action="update",
         object_type="health_check_referral",
         object_id=placement.id,
-        changes={"status": referral.status, "done_on": done_on.isoformat()},
+        # recorded again: a correction of the date, from what to what
+        changes={"status": referral.status, "done_on": done_on.isoformat()}
+        if before is None
+        else {"done_on": [before.isoformat(), done_on.isoformat()]},
     )
     return referral
 

@@ -239,6 +239,18 @@ def placement_list(request):
     )
 
 
+def _person_errors(error: DomainError, filled: list) -> None:
+    """The service's errors on `persons.<n>.<field>` put on the field of the n-th person's
+    row filled in (empty rows are not sent), and taken out of `error`."""
+    for name in list(error.fields):
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "persons" and parts[1].isdigit():
+            i, field = int(parts[1]), parts[2]
+            if i < len(filled) and field in filled[i].fields:
+                for msg in error.fields.pop(name):
+                    filled[i].add_error(field, msg)
+
+
 @login_required
 def propose(request):
     if permissions.authority_of(request.user) is None:
@@ -246,17 +258,17 @@ def propose(request):
     form = forms.ProposeForm(request.POST or None, initial={"year": clock.today().year})
     persons = forms.PersonFormSet(request.POST or None, prefix="persons")
     if request.method == "POST" and form.is_valid() and persons.is_valid():
-        rows = [p.cleaned_data for p in persons.forms if p.cleaned_data]
-        result = {}
-
-        def call():
-            result["p"] = services.placement_propose(
-                actor=request.user, persons=rows, **form.cleaned_data
+        filled = [p for p in persons.forms if p.cleaned_data]  # the service numbers these
+        try:
+            placement = services.placement_propose(
+                actor=request.user, persons=[p.cleaned_data for p in filled], **form.cleaned_data
             )
-
-        if _try(form, call):
+        except DomainError as e:
+            _person_errors(e, filled)
+            apply_domain_errors(form, e)
+        else:
             messages.success(request, _("Placement proposed to the municipality."))
-            return redirect("placement:detail", placement_id=result["p"].id)
+            return redirect("placement:detail", placement_id=placement.id)
     return render(
         request,
         "placement/propose.html",

@@ -299,6 +299,7 @@ def test_api_claim_line__description_too_long__422_naming_it(web, claim, finance
         json.dumps({"description": "x" * 301, "amount": "1.00"}), content_type="application/json",
     )  # fmt: skip
     assert r.status_code == 422
+    assert "description" in r.content.decode()  # the field the error names
     assert claim.lines.count() == 0
 
 
@@ -317,3 +318,39 @@ def test_claim_decide_and_pay__future_date__refused_naming_it(claim, finance, de
         with pytest.raises(ValidationFailed) as e:
             services.claim_mark_paid(actor=finance, claim=claim, paid_on=D(2026, 8, 4))
         assert list(e.value.fields) == ["paid_on"]
+
+
+def test_compensation_rate_admin__change_audited__placeholder_source_not_confirmed(client):
+    from django.urls import reverse
+
+    from koto.funding.models import UNCONFIRMED_SOURCE, CompensationRate
+    from tests.factories import UserFactory
+
+    rate = CompensationRate.objects.get(year=2025, recipient="municipality", age_band="under_7")
+    before = rate.annual_amount
+    assert rate.source == UNCONFIRMED_SOURCE and not rate.confirmed  # as the migration seeds it
+    staff = UserFactory(is_staff=True, is_superuser=True, username="yllapito")
+    staff.set_password("Test-password-2026")
+    staff.save()
+    client.post("/admin/login/", {"username": "yllapito", "password": "Test-password-2026"})
+    url = reverse("admin:funding_compensationrate_change", args=[rate.pk])
+    data = {"year": 2025, "recipient": "municipality", "age_band": "under_7",
+            "annual_amount": "6600.00", "source": UNCONFIRMED_SOURCE, "confirmed": "on"}  # fmt: skip
+    assert client.post(url, data).status_code == 200  # the form again, naming the source
+    rate.refresh_from_db()
+    assert (rate.annual_amount, rate.confirmed) == (before, False)
+    assert client.post(url, {**data, "source": "VNA 1234/2024"}).status_code == 302
+    event = AuditEvent.objects.get(object_type="compensation_rate")
+    assert (event.actor_id, event.action, event.reason) == (staff.id, "update", "admin")
+    assert event.changes["annual_amount"] == [str(before), "6600.00"]
+    assert event.changes["confirmed"] == [False, True]
+
+
+def test_report_page__codes_shown_by_name_in_the_page_language(web, finance, person):
+    person(kotikunta_on=D(2026, 10, 1))
+    http = web(finance)
+    http.cookies["django_language"] = "en"
+    page = http.get("/funding/report/?year=2026").content.decode()
+    assert "under 7 years" in page or "7 years or over" in page
+    assert "7_or_over" not in page and "under_7" not in page
+    assert "not confirmed — set by government decree" not in page  # the stored placeholder

@@ -220,3 +220,10 @@ def test_load_guidance_reasons_command__idempotent(db):
     call_command("load_guidance_reasons", stdout=out)
     call_command("load_guidance_reasons", stdout=out)
     assert out.getvalue().splitlines() == ["created 8 reason codes.", "created 0 reason codes."]
+
+
+def test_import_contacts__identical_rows_of_two_sources__both_kept_each_file_once(org, reasons):
+    line = ["2026-01-05", "walk_in", "ar", "job_search", "true", "", ""]
+    for source in ("office-a", "office-b", "office-a"):
+        import_contacts(organisation=org, rows=rows(line), source=source)
+    assert Contact.objects.count() == 2

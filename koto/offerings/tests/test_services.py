@@ -346,3 +346,45 @@ def test_attendance_record__hours_not_in_hundredths__refused_naming_hours(
     with pytest.raises(ValidationFailed) as err:
         services.attendance_record(actor=counsellor, enrolment=e, on=TODAY, hours=hours)
     assert list(err.value.fields) == ["hours"]
+
+
+def test_service_edit_page__two_managers__second_edit_refused_first_kept(web, manager, org):
+    from django.urls import reverse
+
+    s = course(manager, capacity=20)
+    other = member(org, Role.MANAGER, username="other_manager")
+    url = reverse("offerings:edit", args=[s.id])
+    first, second = web(manager), web(other)
+    data = dict(first.get(url).context["form"].initial)
+    stale = dict(second.get(url).context["form"].initial)
+    assert data["version"] == stale["version"] == 1
+
+    def post(http, values):
+        body = {k: ("on" if v is True else v) for k, v in values.items() if v not in (None, False)}
+        return http.post(url, body)
+
+    assert post(first, {**data, "capacity": 25}).status_code == 302
+    response = post(second, {**stale, "name_fi": "Kotoutumiskoulutus B"})
+    assert response.status_code == 200  # the form again, saying why
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "Another user has changed the service" in errors
+    s.refresh_from_db()
+    assert (s.capacity, s.name_fi, s.version) == (25, "Kotoutumiskoulutus A", 2)
+
+
+def test_enrolment__start_dated_ahead__dropped_out_before_it__ended_today_seat_freed(
+    manager, counsellor
+):
+    s = course(manager, capacity=1)
+    e = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    waiting = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    services.enrolment_transition(actor=counsellor, enrolment=e, operation="accept")
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="start", on=TODAY + dt.timedelta(days=30)
+    )
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="interrupt", reason="Moved away"
+    )
+    assert (e.status, e.ended_on, e.started_on) == ("interrupted", TODAY, None)
+    waiting.refresh_from_db()
+    assert waiting.status == "offered"

@@ -435,11 +435,16 @@ def test_placement_arrive__future_date__refused(propose, manager):
 
 def test_health_check_done__by_welfare_region__done(propose, manager, social_worker):
     placement = _to_housing(manager, propose())
-    services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
+    arrived = TODAY - dt.timedelta(days=5)
+    services.placement_arrive(actor=manager, placement=placement, arrived_on=arrived)
     referral = services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
     assert (referral.status, referral.done_on) == ("done", TODAY)
-    with pytest.raises(services.PlacementError):  # done once: a second date would overwrite it
-        services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+    # recorded again: a correction of a mistyped date, audited from what to what
+    earlier = TODAY - dt.timedelta(days=1)
+    referral = services.health_check_done(actor=social_worker, placement=placement, done_on=earlier)
+    assert referral.done_on == earlier
+    event = AuditEvent.objects.filter(object_type="health_check_referral").latest("id")
+    assert event.changes == {"done_on": [TODAY.isoformat(), earlier.isoformat()]}
 
 
 def test_placement_decline_and_cancel__before_proposal__refused_naming_date(

@@ -83,8 +83,11 @@ def test_every_placement_url__third_organisation__404_or_empty(web, records, str
                 assert (url, response.status_code) == (url, 200)
                 assert "Yusuf" not in response.content.decode()
                 assert "Rahimi" not in response.content.decode()
-            elif url in creates:
-                assert response.status_code in (200, 404)
+            elif url in creates:  # the form is the authority's: others get 404
+                expected = 200 if stranger.username == "stranger_officer" else 404
+                assert (stranger.username, url, response.status_code) == (
+                    stranger.username, url, expected,
+                )  # fmt: skip
             else:
                 assert (stranger.username, url, response.status_code) == (
                     stranger.username, url, 404,
@@ -270,3 +273,23 @@ def test_agreement_detail__placements_paged(web, monkeypatch, propose, officer, 
     assert [p.id for p in first.context["page"].items] == sorted(made, reverse=True)[:2]
     rest = http.get(url, {"cursor": first.context["page"].next_cursor}).context["page"]
     assert ([p.id for p in rest.items], rest.next_cursor) == (sorted(made, reverse=True)[2:], None)
+
+
+def test_propose_page__a_person_refused__error_on_that_persons_field(web, officer, lahti):
+    """The service numbers the rows filled in; an empty row between them does not shift it."""
+    data = {
+        "municipality": lahti.id, "year": 2026, "category": "unaccompanied_minor",
+        "source": "reception_centre", "persons-TOTAL_FORMS": 3, "persons-INITIAL_FORMS": 0,
+        "persons-MIN_NUM_FORMS": 1, "persons-MAX_NUM_FORMS": 1000,
+    }  # fmt: skip
+    for i, (first, born) in enumerate([("Ali", "2012-01-05"), ("", ""), ("Omar", "1990-01-05")]):
+        data[f"persons-{i}-gender"] = "unknown"  # as the browser sends an untouched row
+        if first:
+            data |= {f"persons-{i}-first_name": first, f"persons-{i}-last_name": "Rahimi",
+                     f"persons-{i}-birth_date": born, f"persons-{i}-gender": "male",
+                     f"persons-{i}-residence_basis": "asylum"}  # fmt: skip
+    response = web(officer).post(reverse("placement:propose"), data)
+    assert response.status_code == 200  # the form again
+    forms = response.context["persons"].forms
+    assert list(forms[2].errors) == ["birth_date"]  # Omar, an adult: the service's person 1
+    assert not forms[0].errors and not forms[1].errors

@@ -16,8 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("--organisation", required=True, help="organisation code, e.g. 398")
         parser.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
         parser.add_argument("--atomic", action="store_true", help="store nothing if any row fails")
+        parser.add_argument(
+            "--source",
+            default="",
+            help="where the file comes from (e.g. the office): rows without external_id are "
+            "told apart from identical rows of another source's files (docs/guidance.md)",
+        )
 
-    def handle(self, *args, file, organisation, dry_run, atomic, **options):
+    def handle(self, *args, file, organisation, dry_run, atomic, source, **options):
         org = organisation_by_code(organisation)
         if org is None:
             raise CommandError(f"--organisation: no organisation with code {organisation!r}")
@@ -33,11 +39,12 @@ class Command(BaseCommand):
             for e in header_errors:
                 self.stderr.write(f"row {e.row}: {e.field}: {e.message}")
             raise CommandError("The header is not valid; nothing was imported.")
-        token = context.set_current(context.RequestMeta(channel="cli"))
+        token = context.set_current(context.RequestMeta(channel="cli", from_command=True))
         try:
             result = import_contacts(
-                rows=rows, organisation=org, dry_run=dry_run, atomic=atomic, source_name=file
-            )
+                rows=rows, organisation=org, dry_run=dry_run, atomic=atomic, source_name=file,
+                source=source,
+            )  # fmt: skip
         except ImportAborted as e:
             result = e.result
         except CsvFileError as e:
