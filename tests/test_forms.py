@@ -106,3 +106,28 @@ def test_form__each_instance_adds_the_check_once():
         _Text()
     assert _Text().fields["note"].validators.count(_Text().fields["note"].validators[-1]) == 1
     assert len(_Text.base_fields["note"].validators) == len(forms.CharField().validators)
+
+
+def test_field_template__choice_group__fieldset_with_legend_and_its_error_tied_to_it():
+    """A radio or checkbox group is a fieldset named by its legend (a <label for=""> named
+    nothing), and the group's error is tied to it; help text that is a list stays whole."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    class Choose(Form):
+        needed = forms.ChoiceField(
+            label="Is a plan needed?", choices=[("yes", "Yes"), ("no", "No")],
+            widget=forms.RadioSelect,
+        )  # fmt: skip
+        name = forms.CharField(  # as Django's password rules are given
+            label="Name", help_text=mark_safe("<ul><li>one</li><li>two</li></ul>")
+        )
+
+    form = Choose(data={"name": "x"})
+    assert not form.is_valid()
+    html = render_to_string("_field.html", {"field": form["needed"]})
+    assert '<fieldset class="field has-error" aria-describedby="id_needed_error"' in html
+    assert "<legend>Is a plan needed?" in html and '<label for="">' not in html
+    assert '<ul class="error" id="id_needed_error">' in html
+    html = render_to_string("_field.html", {"field": form["name"]})
+    assert '<div class="help" id="id_name_helptext"><ul><li>one</li>' in html

@@ -353,3 +353,12 @@ def test_login__locked_out__further_tries_not_chained_one_by_one(client, counsel
         )
     failed = AuditEvent.objects.filter(action="login_failed").count()
     assert failed == 5  # up to the one that locked it
+
+
+def test_search__htmx__results_and_input_errors_in_the_swapped_part(web, counsellor):
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    page = http.get("/clients/search/").content.decode()
+    assert '<div id="results-region" aria-live="polite">' in page  # stays; its content swaps
+    part = http.get("/clients/search/", {"q": "x" * 101}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in part and 'role="alert"' in part and "at most 100" in part

@@ -59,6 +59,7 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
         ("work", "Löytää työpaikka logistiikasta"),
     ):
         page.get_by_role("link", name="Add a goal").click()
+        a11y(page)
         page.get_by_label("Area").select_option(area)
         page.get_by_label("Goal").fill(text)
         page.get_by_role("button", name="Save").click()
@@ -68,6 +69,7 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     page.get_by_label("Who is responsible").select_option("client")
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Put the plan in force").click()
+    a11y(page)
     page.get_by_role("button", name="Put the plan in force").click()
     expect(page.locator(".subtitle")).to_contain_text("In force")
     a11y(page)

@@ -24,6 +24,8 @@ def test_counsellor_journey__find_open_edit_in_three_languages(page, lahti_couns
     a11y(page)
     page.get_by_label("Nimi, henkilötunnus tai väliaikainen tunniste").fill("Hadad")
     page.get_by_role("button", name="Hae", exact=True).click()
+    expect(page.get_by_role("link", name="Haddad, Fatima")).to_be_visible()
+    a11y(page)  # the results the search swapped in
     page.get_by_role("link", name="Haddad, Fatima").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Fatima Haddad")
     a11y(page)
@@ -42,6 +44,7 @@ def test_counsellor_journey__find_open_edit_in_three_languages(page, lahti_couns
     expect(page.get_by_role("link", name="Redigera")).to_be_visible()
     a11y(page)
     page.get_by_role("link", name="Redigera").click()
+    a11y(page)
     page.get_by_label("E-post").fill("fatima@example.org")
     page.get_by_role("button", name="Spara").click()
     expect(page.get_by_text("fatima@example.org")).to_be_visible()

@@ -65,8 +65,10 @@ def test_enrol_from_plan__start__attendance__results_on_plan(
     page.get_by_role("link", name="Civic orientation in Arabic").click()
     a11y(page)
     page.get_by_role("link", name="Started").click()
+    a11y(page)
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Attendance").click()
+    a11y(page)
     page.locator("#id_hours").fill("3")
     page.get_by_role("button", name="Save").click()
 
