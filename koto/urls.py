@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from koto.api.urls import api
+from koto.api.urls import api, not_found
 from koto.core.health import healthz
 
 urlpatterns = [
@@ -20,5 +20,6 @@ urlpatterns = [
     path("funding/", include("koto.funding.urls")),
     path("insights/", include("koto.insights.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", not_found),  # after the API's own paths
     path("admin/", admin.site.urls),
 ]

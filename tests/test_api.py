@@ -304,3 +304,43 @@ def test_api_token__system_user_deactivated__refused(client, org):
     token.user.is_active = False
     token.user.save(update_fields=["is_active"])
     assert client.get("/api/v1/clients/", **auth).status_code == 401
+
+
+def test_api_unknown_address__404_in_the_api_shape(web, counsellor):
+    response = web(counsellor).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_api_unexpected_failure__500_in_the_api_shape(web, counsellor, monkeypatch):
+    from koto.clients import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(selectors, "client_search_for", broken)
+    http = web(counsellor)
+    http.raise_request_exception = False
+    response = http.get("/api/v1/clients/?q=x")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error" and "a bug" not in response.content.decode()
+
+
+def test_api_form_field_error__named_without_its_source(web, org):
+    finance = member(org, Role.FINANCE_OFFICER, username="finance_api")
+    response = web(finance).post("/api/v1/funding/reconciliation", {"year": "1999"})
+    assert response.status_code == 422
+    assert not [f for f in response.json()["fields"] if f.startswith(("form.", "file."))]
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/api/v1/clients/?q=a%00b", "q"), ("/api/v1/clients/?q=a%01b", "q"),
+    ("/api/v1/clients/?q=" + "a" * 101, "q"), ("/api/v1/services/?kind=%01", "kind"),
+    ("/api/v1/services/?kind=nonsense", "kind"),
+])  # fmt: skip
+def test_api_query_text__control_characters_or_too_long__422_naming_it(
+    web, counsellor, path, field
+):
+    response = web(counsellor).get(path)
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == [field]

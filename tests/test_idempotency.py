@@ -231,3 +231,35 @@ def test_key_claim__key_gone_after_the_wait__claimed_again(db, monkeypatch):
     monkeypatch.setattr(IdempotencyKey.objects, "create", refused_once)
     row, new = services.key_claim(credential="t", key="k", fingerprint="f", user_id=None)
     assert new is True and row.pk is not None and len(calls) == 2
+
+
+def test_session__switched_to_another_organisation__not_replayed(org, other_org):
+    """A key belongs to the organisation acted for: the same key and body sent after the
+    session switched organisation is a write of its own, not the first organisation's answer."""
+    from koto.accounts.models import Membership
+    from koto.guidance.models import Contact
+    from koto.guidance.services import reasons_seed
+
+    reasons_seed()
+    adviser = member(org, Role.GUIDANCE_ADVISER, username="two_hats")
+    second = Membership.objects.create(
+        user=adviser, organisation=other_org, role=Role.GUIDANCE_ADVISER
+    )
+    http = HttpClient()
+    http.force_login(adviser, backend="koto.accounts.backends.MembershipModelBackend")
+
+    def log():
+        return http.post(
+            "/api/v1/guidance/contacts", json.dumps({"channel": "phone", "reasons": ["other"]}),
+            content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1",
+        )  # fmt: skip
+
+    assert log().status_code == 201
+    session = http.session
+    session["membership_id"] = second.id
+    session.save()
+    answer = log()
+    assert answer.status_code == 201 and not answer.has_header("Idempotent-Replayed")
+    assert sorted(Contact.objects.values_list("organisation_id", flat=True)) == sorted(
+        [org.id, other_org.id]
+    )

@@ -63,7 +63,10 @@ def _who(request, authenticators) -> tuple[object, str] | None:
                 if isinstance(auth, HttpBearer)
                 else f"session {request.session.session_key}"
             )
-            digest = hashlib.sha256(f"{user.pk} {credential}".encode()).hexdigest()
+            # and the organisation acted for: a session switched to another organisation
+            # is another credential, so a write made for the first is not replayed for it
+            membership = getattr(getattr(user, "active_membership", None), "pk", None)
+            digest = hashlib.sha256(f"{user.pk} {credential} {membership}".encode()).hexdigest()
             return user, digest
     return None
 

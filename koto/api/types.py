@@ -6,7 +6,7 @@ from typing import Annotated
 
 from django.utils.translation import gettext
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from koto.core.errors import DomainError
@@ -38,6 +38,11 @@ def _refuse_control_characters(value):
         for item in value.__dict__.values():
             _refuse_control_characters(item)
     return value
+
+
+# A text given in the query string (a search word): control characters refused with a 422
+# naming the parameter, as in a body (`In`); its length is the parameter's own `max_length`.
+QueryText = Annotated[str, AfterValidator(lambda value: _refuse_control_characters(value))]
 
 
 class In(Schema):

@@ -1,9 +1,15 @@
 """The API under /api/v1/: session auth for the UI, per-organisation bearer tokens for systems.
-Errors are JSON {"code", "message", "fields"}; bad input is 422 naming the field. A write
+Errors are JSON {"code", "message", "fields"}; bad input is 422 naming the field as the
+request gave it (a form field or file by its own name, a body field by its path), an address
+that is no endpoint 404, a body over the size limit 413, a failure of Koto's own 500 (logged;
+a method an endpoint does not take still answers Django's plain 405). A write
 (POST, PATCH) sent with an `Idempotency-Key` header is done once: sent again with the same
 key, it gets the first answer (header `Idempotent-Replayed: true`) and writes nothing."""
 
-from django.http import Http404
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -24,6 +30,8 @@ from koto.api.routers.placement import router as placement_router
 from koto.api.routers.referrals import router as referrals_router
 from koto.api.routers.status import router as status_router
 from koto.core.errors import DomainError, PermissionDenied
+
+logger = logging.getLogger(__name__)
 
 
 class TokenAuth(HttpBearer):
@@ -75,12 +83,18 @@ def _error(request, status: int, code: str, message: str, fields: dict | None = 
     )
 
 
+# Where ninja says a value came from: the first part of an error's location, not a field.
+SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
     fields: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
-        name = ".".join(loc) or "body"
+        loc = [str(p) for p in err.get("loc", [])]
+        if loc and loc[0] in SOURCES:  # ["form", "year"] names `year`, ["file", "file"] `file`
+            loc = loc[1:]
+        name = ".".join(p for p in loc if p != "payload") or "body"
         fields.setdefault(name, []).append(err.get("msg", "invalid"))
     return _error(request, 422, "validation_error", _("Check the highlighted fields."), fields)
 
@@ -106,6 +120,23 @@ def on_http_error(request, exc: HttpError):
     shape as every other error, not ninja's `{"detail": …}`."""
     codes = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed"}
     return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request, exc: Exception):
+    """Anything else in the same shape as every other error: a body over the size limit
+    413, any failure of Koto's own 500 (logged with its traceback, told to nobody)."""
+    if isinstance(exc, RequestDataTooBig):
+        return _error(request, 413, "too_large", _("The request is too large."))
+    logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    return _error(
+        request, 500, "server_error", _("Something went wrong on our side; try again later.")
+    )
+
+
+def not_found(request, rest: str = ""):
+    """An address under /api/v1/ that is no endpoint: 404 in the API's own shape."""
+    return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=404)
 
 
 api.add_router("/clients", clients_router)

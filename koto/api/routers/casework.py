@@ -3,9 +3,10 @@
 import datetime as dt
 
 from django.http import Http404, HttpResponse
-from ninja import Path, Query, Router, Schema, Status
+from django.utils.translation import gettext
+from ninja import Field, Path, Query, Router, Schema, Status
 
-from koto.api.types import Day, In
+from koto.api.types import Day, In, fields_named
 from koto.assessments import selectors as assessment_selectors
 from koto.assessments import services as assessment_services
 from koto.assessments.models import Assessment
@@ -23,6 +24,10 @@ class SkillIO(Schema):
     language: str
     skill: str
     level: str
+
+
+class SkillIn(SkillIO, In):
+    """A skill given: an unknown field in it is refused, as in the body around it."""
 
 
 class AssessmentIn(In):
@@ -52,7 +57,7 @@ class InterviewIn(In):
     housing: str | None = None
     welfare_needs_flag: bool | None = None
     welfare_needs_details: str | None = None
-    skills: list[SkillIO] | None = None
+    skills: list[SkillIn] | None = Field(None, max_length=50)
 
 
 class CompleteIn(In):
@@ -99,19 +104,24 @@ class AssessmentOut(Schema):
         ]
 
 
-class ActionIO(Schema):
-    id: int | None = None
+class ActionFields(Schema):
     what: str
     responsible: str
     responsible_organisation_code: str | None = None
     planned_on: dt.date | None = None
-    done_on: dt.date | None = None
     service_name: str = ""
 
 
-class ActionIn(ActionIO, In):
+class ActionIO(ActionFields):
+    id: int | None = None
+    done_on: dt.date | None = None
+
+
+class ActionIn(ActionFields, In):
+    """An action to add: what the answer holds besides (its id, the day it was done) is not
+    given here, so sending it is a 422, not silently dropped."""
+
     planned_on: Day | None = None  # bounded as input; ActionIO answers with what is stored
-    done_on: Day | None = None
 
 
 class GoalIn(In):
@@ -402,11 +412,15 @@ def action_add(request, plan_id: int, goal_id: int, payload: ActionIn):
     if payload.responsible_organisation_code:
         org = organisation_by_code(payload.responsible_organisation_code)
         if org is None:
-            raise ValidationFailed({"responsible_organisation_code": "Unknown organisation code."})
-    action = services.action_add(
-        actor=request.auth, goal=goal, what=payload.what, responsible=payload.responsible,
-        planned_on=payload.planned_on, responsible_organisation=org, service_name=payload.service_name,
-    )  # fmt: skip
+            raise ValidationFailed(
+                {"responsible_organisation_code": gettext("Unknown organisation code.")}
+            )
+    with fields_named(responsible_organisation="responsible_organisation_code"):
+        action = services.action_add(
+            actor=request.auth, goal=goal, what=payload.what, responsible=payload.responsible,
+            planned_on=payload.planned_on, responsible_organisation=org,
+            service_name=payload.service_name,
+        )  # fmt: skip
     return Status(
         201,
         {

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.routers.law import facts_error
-from koto.api.types import Day, In
+from koto.api.types import Day, In, QueryText
 from koto.clients import selectors, services
 from koto.clients.law import MissingFacts, decision_for
 from koto.clients.models import Client, Gender, ResidenceBasis
@@ -27,7 +27,7 @@ class ClientIn(In):
     gender: Gender = Gender.UNKNOWN
     citizenship: str = ""
     mother_tongue: str = ""
-    other_languages: list[str] = []
+    other_languages: list[str] = Field([], max_length=20)
     interpreter_needed: bool = False
     interpreter_language: str = ""
     transliterated_names: list[tuple[str, str]] = []
@@ -65,7 +65,7 @@ class ClientPatch(In):
     gender: Gender | None = None
     citizenship: str | None = None
     mother_tongue: str | None = None
-    other_languages: list[str] | None = None
+    other_languages: list[str] | None = Field(None, max_length=20)
     interpreter_needed: bool | None = None
     interpreter_language: str | None = None
     transliterated_names: list[tuple[str, str]] | None = None
@@ -158,10 +158,15 @@ def _get(request: HttpRequest, client_id: int, purpose: str = "api") -> Client:
     return selectors.client_get_for(user=request.auth, client_id=client_id, purpose=purpose)
 
 
+SEARCH_QUERY = Query(
+    "", max_length=100, description="Name in any recorded form, identity code or temporary id"
+)
+
+
 @router.get("/", response=ClientPage, summary="Search clients")
 def client_search(
     request,
-    q: str = Query("", description="Name in any recorded form, identity code or temporary id"),
+    q: QueryText = SEARCH_QUERY,
     cursor: str | None = None,
     limit: int = Query(25, ge=1, le=200),
     mine: bool = False,

@@ -22,7 +22,7 @@ CURSOR_QUERY = Query(None, description="next_cursor of the previous page")
 
 class ContactIn(In):
     channel: Channel
-    reasons: list[str] = Field(default_factory=list, description="reason codes")
+    reasons: list[str] = Field(default_factory=list, max_length=30, description="reason codes")
     partner_type: PartnerType | None = Field(None, description="set for a partner contact")
     language: str = Field("", max_length=3, description="ISO 639 code")
     interpreter_used: bool = False

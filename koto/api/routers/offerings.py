@@ -5,15 +5,16 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.utils.translation import gettext
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.types import Day, In
 from koto.clients.selectors import client_get_for
-from koto.core.errors import ValidationFailed
+from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from koto.core.roles import Perm
 from koto.offerings import selectors, services
-from koto.offerings.models import LanguageTestResult, Service
-from koto.organisations.models import Organisation
+from koto.offerings.models import LanguageTestResult, Service, ServiceKind
+from koto.organisations.models import Organisation, OrganisationKind
 from koto.plans.models import Action
 
 router = Router(tags=["services"])
@@ -29,7 +30,7 @@ class ServiceIn(In):
     description_en: str = ""
     language: str = ""
     hours: int | None = None
-    topics: list[str] = []
+    topics: list[str] = Field([], max_length=50)
     track: str = ""
     target_level: str = ""
     on_the_job_learning: bool = False
@@ -39,7 +40,7 @@ class ServiceIn(In):
     place: str = ""
     remote: bool = False
     active: bool = True
-    served_municipality_codes: list[str] = []
+    served_municipality_codes: list[str] = Field([], max_length=400)  # Finland has 308
 
 
 class ServiceOut(Schema):
@@ -123,30 +124,40 @@ class ResultIO(Schema):
     level: str
 
 
+class ResultIn(ResultIO, In):
+    """A result given: an unknown field in it is refused, as in the body around it."""
+
+
 class ResultsIn(In):
     taken_on: Day
-    results: list[ResultIO]
+    results: list[ResultIn] = Field(max_length=50)
 
 
 class ResultOut(ResultIO):
     taken_on: dt.date
 
 
-def _served(codes: list[str]) -> list[Organisation]:
-    orgs = list(Organisation.objects.filter(code__in=codes))
+def _served(request, codes: list[str]) -> list[Organisation]:
+    """The municipalities a service serves, by code (only for who may manage services: the
+    codes are not looked up for anyone else)."""
+    if not request.auth.has_perm_in_org(Perm.OFFERINGS_MANAGE):
+        raise PermissionDenied()
+    orgs = list(Organisation.objects.filter(code__in=codes, kind=OrganisationKind.MUNICIPALITY))
     if len(orgs) != len(set(codes)):
-        raise ValidationFailed({"served_municipality_codes": gettext("Unknown organisation code.")})
+        raise ValidationFailed({"served_municipality_codes": gettext("Unknown municipality code.")})
     return orgs
 
 
 @router.get("/", response=ServicePage, summary="The service catalogue, by Finnish name")
 def service_list(
     request,
-    kind: str = "",
+    kind: ServiceKind | None = None,
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ):
-    page = selectors.service_page_for(user=request.auth, kind=kind, cursor=cursor, limit=limit)
+    page = selectors.service_page_for(
+        user=request.auth, kind=kind or "", cursor=cursor, limit=limit
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
@@ -156,7 +167,7 @@ def service_create(request, payload: ServiceIn):
     s = services.service_create(
         actor=request.auth,
         data=data,
-        served_municipalities=_served(payload.served_municipality_codes),
+        served_municipalities=_served(request, payload.served_municipality_codes),
     )
     return Status(201, selectors.service_get(service_id=s.id))
 

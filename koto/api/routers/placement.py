@@ -7,7 +7,7 @@ from typing import Literal
 
 from django.http import Http404
 from django.utils.translation import gettext
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.types import Day, In, fields_named
 from koto.core.errors import NotFound, ValidationFailed
@@ -150,7 +150,7 @@ class PlacementIn(In):
     municipality_code: str
     category: str
     source: str
-    persons: list[PersonIn]
+    persons: list[PersonIn] = Field(max_length=30)  # a person or a family
     year: int | None = None
     source_detail: str = ""
     evident_welfare_needs: bool = False
