@@ -131,3 +131,20 @@ def test_field_template__choice_group__fieldset_with_legend_and_its_error_tied_t
     assert '<ul class="error" id="id_needed_error">' in html
     html = render_to_string("_field.html", {"field": form["name"]})
     assert '<div class="help" id="id_name_helptext"><ul><li>one</li>' in html
+
+
+def test_error_summary__links_each_error_to_its_field():
+    from django.template.loader import render_to_string
+
+    class Choose(Form):
+        needed = forms.ChoiceField(
+            label="Is a plan needed?", choices=[("yes", "Yes")], widget=forms.RadioSelect
+        )
+        name = forms.CharField(label="Name")
+
+    form = Choose(data={})
+    assert not form.is_valid()
+    html = render_to_string("_error_summary.html", {"form": form})
+    assert 'tabindex="-1"' in html  # koto.js moves the focus here
+    assert '<a href="#id_needed_0">Is a plan needed?: This field is required.</a>' in html
+    assert '<a href="#id_name">Name: This field is required.</a>' in html

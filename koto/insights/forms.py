@@ -61,11 +61,13 @@ class FilterForm(Form):
         d = default_filters()
         self.fields["from"] = forms.CharField(
             label=_("From month"), required=False, initial=d.month_from.strftime("%Y-%m"),
-            widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric"}),
+            help_text=_("As YYYY-MM, e.g. 2026-03."),
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
         )  # fmt: skip
         self.fields["to"] = forms.CharField(
             label=_("To month"), required=False, initial=d.month_to.strftime("%Y-%m"),
-            widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric"}),
+            help_text=_("As YYYY-MM, e.g. 2026-03."),
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
         )  # fmt: skip
         self.order_fields(["scope", "from", "to", "target_group", "language", "age_band"])
         # A select of the viewer's scopes (a national viewer's: hundreds, in groups); another

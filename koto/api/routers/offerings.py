@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
-from koto.api.types import Day, In
+from koto.api.types import Day, In, fields_named
 from koto.clients.selectors import client_get_for
 from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -190,12 +190,11 @@ def enrolment_create(request, service_id: int, payload: EnrolIn):
         )
         if action is None:
             raise Http404
-    return Status(
-        201,
-        services.enrolment_create(
+    with fields_named(service="service_id", plan_action="plan_action_id"):
+        enrolment = services.enrolment_create(
             actor=request.auth, client=client, service=service, plan_action=action
-        ),
-    )
+        )
+    return Status(201, enrolment)
 
 
 @router.get(

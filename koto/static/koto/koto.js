@@ -22,3 +22,10 @@ window.addEventListener("pageshow", function () {
     delete form.dataset.sent;
   });
 });
+
+// A page given again with errors: the keyboard and the screen reader start at the summary,
+// whose links lead to each field.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector(".error-summary[tabindex]");
+  if (summary) summary.focus();
+});
