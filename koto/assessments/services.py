@@ -11,7 +11,7 @@ from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.audit.services import audit_record
 from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
-from koto.clients.models import Client, ClientEvent
+from koto.clients.models import Client, ClientEvent, Task
 from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.services import record_event
 from koto.core import clock
@@ -149,6 +149,11 @@ def assessment_start(
     record_event(
         client, actor, ClientEvent.Kind.ASSESSMENT_STARTED, {"assessment_id": assessment.id}
     )
+    # the "start the assessment" deadline is met now: closed at once, not at the nightly
+    # sweep (koto.plans, a layer above, recomputes it the same way then)
+    Task.objects.filter(
+        client=client, kind=Task.Kind.ASSESSMENT_START, status=Task.Status.OPEN
+    ).update(status=Task.Status.DONE, computed_at=clock.now())
     audit_record(
         actor=actor, action="create", object_type="assessment", object_id=assessment.id, client_id=client.id,
         changes={"kind": assessment.kind, "trigger": trigger, "started_on": started_on.isoformat()},

@@ -504,6 +504,10 @@ class Task(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
+        # closed unmet: the deadline passed and what it asked for no longer applies (an
+        # assessment never started before the client's entitlement ended); kept so that the
+        # missed deadline stays on record
+        LAPSED = "lapsed", _("Lapsed (deadline missed)")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tasks")
     organisation = models.ForeignKey(

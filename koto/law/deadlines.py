@@ -199,7 +199,9 @@ def plan_end_limit(
             total=total,
             start_on=start,
         )
-    due = add_months(start, remaining) - ONE_DAY
+    # `remaining` months from the start: as an extension of a plan that ended the day before
+    # counts them (`extended_end`), so a start on 29 Feb runs to 28 Feb, not 27 Feb
+    due = extended_end(start - ONE_DAY, remaining)
     return _deadline(period, key, due, "DEADLINE_PLAN_END", months=remaining, start_on=start)
 
 
@@ -221,7 +223,7 @@ def extension_limit(plan_ends_on: date, extension_months_used: int = 0) -> Deadl
         raise ValueError("extension_months_used must be >= 0")
     period = period_on(plan_ends_on)
     months = max(period.value("plan_extension_max_months") - extension_months_used, 0)
-    due = add_months(plan_ends_on + ONE_DAY, months) - ONE_DAY
+    due = extended_end(plan_ends_on, months)  # as the extension itself is counted
     return _deadline(
         period,
         "plan_extension_max_months",

@@ -183,9 +183,17 @@ def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
         (t.source_type, t.source_id, t.kind): t for t in client.tasks.filter(kind__in=SWEPT_KINDS)
     }
     now = clock.now()
+    assessed = None
     for key, task in existing.items():
         if key not in wanted and task.status == Task.Status.OPEN:
             task.status = Task.Status.DONE
+            if task.kind == Task.Kind.ASSESSMENT_START and task.due_on < today:
+                # no longer due and past its day: met late (an assessment started) or missed
+                # (the entitlement ended first); a missed one stays on record as lapsed
+                if assessed is None:
+                    assessed = client.assessments.exists()
+                if not assessed:
+                    task.status = Task.Status.LAPSED
             task.computed_at = now
             task.save(update_fields=["status", "computed_at"])
     for key, due in wanted.items():

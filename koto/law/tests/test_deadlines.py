@@ -166,6 +166,14 @@ def test_extended_end(ends_on: str, months: int, expected: str) -> None:
     assert deadlines.extended_end(d(ends_on), months) == d(expected)
 
 
+def test_limits_and_extensions__count_month_ends_alike() -> None:
+    # a plan to 30.1 with one extension month left may be extended by that month, to 28.2
+    assert deadlines.extension_limit(d("2026-01-30"), 11).due_on == d("2026-02-28")
+    assert deadlines.extended_end(d("2026-01-30"), 1) == d("2026-02-28")
+    # a first plan from 29.2.2028 runs twelve months, to 28.2.2029 (not 27.2)
+    assert deadlines.plan_end_limit(d("2028-02-29"), True).due_on == d("2029-02-28")
+
+
 def test_extension_limit() -> None:
     full = deadlines.extension_limit(d("2026-01-31"))
     assert full.due_on == d("2027-01-31")

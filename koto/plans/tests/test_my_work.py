@@ -295,3 +295,31 @@ def test_my_work_lists__each_audited_as_one_read(web, counsellor):
                                  "listed_clients": [active_plan_client_id]}  # fmt: skip
     # each names the clients it showed (the plan's client has a task in every list shown)
     assert all(e.changes["listed_clients"] == [client_id] for e in events if e.changes["results"])
+
+
+def test_assessment_start__entitlement_ended_unmet__task_lapsed_not_done(counsellor):
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+
+    # the three years from the first permit end on 1.12.2026; the assessment is due by 2.1.2027
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2023, 12, 1))
+    sweep_client_tasks(c)
+    task = Task.objects.get(client=c, kind="assessment_start")
+    assert task.status == "open"
+    with clock.frozen(dt.date(2027, 3, 1)):  # no assessment was started: entitlement ended
+        sweep_client_tasks(c)
+    task.refresh_from_db()
+    assert task.status == "lapsed"
+
+
+def test_assessment_start__met_late__task_done(counsellor):
+    from koto.assessments.services import assessment_start
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    sweep_client_tasks(c)
+    task = Task.objects.get(client=c, kind="assessment_start")
+    with clock.frozen(task.due_on + dt.timedelta(days=10)):
+        assessment_start(actor=counsellor, client=c, trigger="client_request")
+    task.refresh_from_db()
+    assert task.status == "done"
