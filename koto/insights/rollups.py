@@ -250,7 +250,12 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
 
     missed = (
         _in(Task.objects.all(), "organisation_id", org_ids)
-        .filter(kind=Task.Kind.ASSESSMENT_START, status=Task.Status.OPEN, due_on__lt=today)
+        # past its day and not met: still open, or lapsed (the entitlement ended first)
+        .filter(
+            kind=Task.Kind.ASSESSMENT_START,
+            status__in=[Task.Status.OPEN, Task.Status.LAPSED],
+            due_on__lt=today,
+        )
         .annotate(m=TruncMonth("due_on"), **_dims("client__", "due_on"))
         .values("organisation_id", "m", "tg", "lang", "band")
         .annotate(n=Count("id"))

@@ -531,3 +531,20 @@ def test_refresh_full__assessment_deadline__the_municipality_s_only(
     assert total(f"org:{ea.id}", Metric.ASSESSMENT_DEADLINE) == 0
     assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="in_time") == 1
     assert total("national", Metric.ASSESSMENT_DEADLINE) == 1
+
+
+def test_refresh_full__assessment_deadline_lapsed__counted_missed(casework, lahti):
+    """A start deadline closed unmet (the entitlement ended first) stays a missed deadline;
+    until 2026-12-07 the sweep marked it done and it vanished from the compliance table."""
+    from koto.clients.models import Task
+
+    c = casework["c1"]
+    past = [("lapsed", dt.date(2026, 1, 10)), ("open", dt.date(2026, 2, 10)),
+            ("done", dt.date(2026, 3, 10))]  # fmt: skip
+    for i, (status, due) in enumerate(past):  # one task per source: three sources here
+        Task.objects.create(
+            client=c, organisation=lahti, kind="assessment_start", status=status,
+            due_on=due, source_type="client", source_id=c.id * 10 + i,
+        )  # fmt: skip
+    rollups.refresh(full=True)
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="missed") == 2
