@@ -15,7 +15,16 @@ from koto.core.errors import ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.selectors import organisation_by_code
 from koto.plans import pdfs, selectors, services
-from koto.plans.models import Action, Goal, IntegrationPlan
+from koto.plans.models import (
+    AckMethod,
+    Action,
+    ExtensionReason,
+    Goal,
+    GoalArea,
+    IntegrationPlan,
+    Outcome,
+    Responsible,
+)
 
 router = Router(tags=["casework"])
 
@@ -31,9 +40,9 @@ class SkillIn(SkillIO, In):
 
 
 class AssessmentIn(In):
-    trigger: str
+    trigger: Assessment.Trigger
     started_on: Day | None = None
-    kind: str | None = None
+    kind: Assessment.Kind | None = None
     trigger_note: str = ""
 
 
@@ -121,11 +130,12 @@ class ActionIn(ActionFields, In):
     """An action to add: what the answer holds besides (its id, the day it was done) is not
     given here, so sending it is a 422, not silently dropped."""
 
+    responsible: Responsible
     planned_on: Day | None = None  # bounded as input; ActionIO answers with what is stored
 
 
 class GoalIn(In):
-    area: str
+    area: GoalArea
     description: str
 
 
@@ -155,7 +165,7 @@ class GoalOut(Schema):
 
 
 class PlanIn(In):
-    kind: str = "basic"
+    kind: IntegrationPlan.Kind = IntegrationPlan.Kind.BASIC
     starts_on: Day | None = None
     ends_on: Day | None = None
     assessment_id: int | None = None
@@ -163,7 +173,7 @@ class PlanIn(In):
 
 class PlanPatch(In):
     version: int | None = None
-    kind: str | None = None
+    kind: IntegrationPlan.Kind | None = None
     starts_on: Day | None = None
     ends_on: Day | None = None
     handover_summary: str | None = None
@@ -171,7 +181,7 @@ class PlanPatch(In):
 
 class ExtensionOut(Schema):
     months: int
-    reason: str
+    reason: ExtensionReason
     reason_note: str
     previous_ends_on: dt.date
     new_ends_on: dt.date
@@ -215,7 +225,7 @@ class ActivateIn(In):
 
 class AcknowledgeIn(In):
     acknowledged_on: Day
-    method: str
+    method: AckMethod
     interpreter_language: str = ""
 
 
@@ -235,7 +245,7 @@ class ReviewIn(In):
 
 class EndIn(In):
     ended_on: Day
-    outcome: str
+    outcome: Outcome
     outcome_note: str = ""
     handover_summary: str = ""
     version: int | None = None

@@ -14,7 +14,7 @@ from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
 from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, RECIPIENT_KINDS, Span
-from koto.funding.models import Claim
+from koto.funding.models import Claim, ClaimSection
 from koto.funding.reconciliation import parse_statement, reconcile
 
 router = Router(tags=["funding"])
@@ -60,7 +60,7 @@ class ReportOut(Schema):
 
 
 class ClaimIn(In):
-    section: str
+    section: ClaimSection
     period_start: Day
     period_end: Day
     description: str = ""

@@ -21,7 +21,7 @@ router = Router(tags=["services"])
 
 
 class ServiceIn(In):
-    kind: str
+    kind: ServiceKind
     name_fi: str
     name_sv: str = ""
     name_en: str = ""

@@ -10,12 +10,20 @@ from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.types import Day, In, fields_named
+from koto.clients.models import Gender, ResidenceBasis
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.organisations.models import OrganisationKind
 from koto.organisations.selectors import organisation_by_code
 from koto.placement import permissions, selectors, services
-from koto.placement.models import MinorCare, Placement, PlacementAgreement
+from koto.placement.models import (
+    MinorCare,
+    PlaceCategory,
+    Placement,
+    PlacementAgreement,
+    PlacementPerson,
+    PlacementSource,
+)
 
 router = Router(tags=["placement"])
 
@@ -142,14 +150,17 @@ class PersonIO(PersonFields):
 
 
 class PersonIn(PersonFields, In):
+    gender: Gender = Gender.UNKNOWN
+    residence_basis: ResidenceBasis
+    relation: PlacementPerson.Role = PlacementPerson.Role.MAIN
     birth_date: Day  # bounded as input; PersonIO answers with what is stored
     first_permit_on: Day | None = None
 
 
 class PlacementIn(In):
     municipality_code: str
-    category: str
-    source: str
+    category: PlaceCategory
+    source: PlacementSource
     persons: list[PersonIn] = Field(max_length=30)  # a person or a family
     year: int | None = None
     source_detail: str = ""

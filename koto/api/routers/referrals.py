@@ -14,19 +14,19 @@ from koto.clients.selectors import client_get_for
 from koto.core.errors import NotFound, ValidationFailed
 from koto.organisations.selectors import organisation_by_code
 from koto.referrals import selectors, services
-from koto.referrals.models import Referral
+from koto.referrals.models import AccessScope, Referral, ReferralKind
 
 router = Router(tags=["referrals"])
 
 
 class ReferralIn(In):
     client_id: int
-    kind: str
+    kind: ReferralKind
     message: str
     to_organisation_code: str | None = None
     external_name: str = ""
     external_contact: str = ""
-    scope: str = "none"
+    scope: AccessScope = AccessScope.NONE
     include_identity_code: bool = False
     include_contact_details: bool = False
 
