@@ -253,12 +253,15 @@ def attendance(request, enrolment_id: int):
             messages.success(request, _("Attendance recorded."))
             return redirect("offerings:detail", service_id=e.service_id)
     title = _("Attendance: %(name)s") % {"name": e.client.full_name}
-    return _page(
+    return render(
         request,
-        form,
-        title,
-        reverse("offerings:detail", args=[e.service_id]),
-        rows=e.attendance.all(),
+        "offerings/attendance.html",
+        {
+            "form": form,
+            "title": title,
+            "cancel_url": reverse("offerings:detail", args=[e.service_id]),
+            "rows": e.attendance.order_by("-on", "-monthly"),  # what is there, to correct
+        },
     )
 
 

@@ -388,3 +388,15 @@ def test_enrolment__start_dated_ahead__dropped_out_before_it__ended_today_seat_f
     assert (e.status, e.ended_on, e.started_on) == ("interrupted", TODAY, None)
     waiting.refresh_from_db()
     assert waiting.status == "offered"
+
+
+def test_attendance_page__shows_what_is_recorded(web, manager, counsellor):
+    s = course(manager)
+    e = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=s)
+    services.enrolment_transition(actor=counsellor, enrolment=e, operation="accept")
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=TODAY)
+    services.attendance_record(actor=counsellor, enrolment=e, on=TODAY, hours="3.5")
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    page = http.get(f"/services/enrolments/{e.id}/attendance/").content.decode()
+    assert "2.11.2026" in page and "3.50" in page  # the day recorded, to be corrected
