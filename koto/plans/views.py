@@ -7,9 +7,11 @@ from django.http import Http404, HttpResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
+from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for
 from koto.core import clock
@@ -74,9 +76,34 @@ def create(request, client_id: int):
             return redirect("plans:detail", plan_id=plan.id)
     return _form_page(
         request, form, _("New integration plan: %(name)s") % {"name": client.full_name},
-        reverse("clients:detail", args=[client.id]),
-        intro=_("The first plan lasts at most 12 months and all plans together at most 24 months; Koto checks the dates against the law."),
+        reverse("clients:detail", args=[client.id]), intro=_plan_intro(client),
     )  # fmt: skip
+
+
+def _plan_intro(client) -> str:
+    """The durations the law gives this client's plans (the old Act's for plans begun
+    under it), and for a first plan a warning when the window for one has ended."""
+    today = clock.today()
+    try:
+        decision = decision_for(client, today)
+        first, total = decision.plan.first_max_months, decision.plan.total_max_months
+        window = decision.assessment
+    except (MissingFacts, FactsError):
+        first = total = window = None
+    intro = (
+        _("The first plan lasts at most %(first)s months and all plans together at most "
+          "%(total)s months; Koto checks the dates against the law.")
+        % {"first": first, "total": total}
+        if first
+        else _("Koto checks the plan's dates against the law.")
+    )  # fmt: skip
+    ended = window is not None and window.window_ends_on and today > window.window_ends_on
+    if ended and not window.exempt_from_window and not client.plans.exists():
+        intro += " " + _(
+            "The client's window for a first plan ended on %(end)s: a plan begun now is "
+            "outside the entitlement."
+        ) % {"end": formats.date_format(window.window_ends_on, "SHORT_DATE_FORMAT")}
+    return intro
 
 
 @login_required

@@ -513,3 +513,17 @@ def test_plan_of_employment_authority__no_six_month_review_task(db):
     services.plan_activate(actor=adviser, plan=plan, agreed_on=TODAY)
     kinds = set(Task.objects.filter(client=c, status="open").values_list("kind", flat=True))
     assert "plan_review" not in kinds and "plan_end" in kinds
+
+
+def test_new_plan_page__durations_from_the_law_and_the_window_warned(web, counsellor):
+    from django.urls import reverse
+
+    inside = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    late = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2022, 1, 10))
+    http = web(counsellor)
+    http.cookies["django_language"] = "en"
+    intro = http.get(reverse("plans:create", args=[inside.id])).context["intro"]
+    assert "at most 12 months and all plans together at most 24 months" in intro
+    assert "window" not in intro
+    intro = http.get(reverse("plans:create", args=[late.id])).context["intro"]
+    assert "window for a first plan ended on 01/10/2025" in intro  # English short date
