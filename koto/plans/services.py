@@ -5,7 +5,7 @@ counsellor editing the same plan at the same time gets a conflict, not a silent 
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Sum
 from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
@@ -114,18 +114,36 @@ def _months_between(start: dt.date, end: dt.date) -> int:
 def earlier_plans_summary(
     client, exclude_id: int | None = None
 ) -> tuple[bool, int, dt.date | None]:
-    """(is first plan, months used by earlier plans, first plan's start)."""
-    earlier = client.plans.filter(status__in=[PlanStatus.ACTIVE, PlanStatus.ENDED]).exclude(
-        id=exclude_id
+    """(is first plan, months used by earlier plans, first plan's start). The months are
+    those of the plans as agreed, without their extensions: an extension for a stated reason
+    comes on top of the plans' months (and has a limit of its own across the client's plans,
+    `client_extension_months`), it does not use them up."""
+    earlier = (
+        client.plans.filter(status__in=[PlanStatus.ACTIVE, PlanStatus.ENDED])
+        .exclude(id=exclude_id)
+        .prefetch_related("extensions")
     )
     used = 0
     for p in earlier:
+        # the plan's own end before any extension moved it
+        agreed_end = min((e.previous_ends_on for e in p.extensions.all()), default=p.ends_on)
         # a plan ended after its last day (recorded late) was not in force past that day
-        end = min(filter(None, (p.ended_on, p.ends_on)), default=None)
+        end = min(filter(None, (p.ended_on, agreed_end)), default=None)
         if p.starts_on and end:
             used += _months_between(p.starts_on, end)
     first_start = earlier.aggregate(first=Min("starts_on"))["first"]
     return (not earlier.exists(), used, first_start)
+
+
+def client_extension_months(client) -> int:
+    """The months of extension the client's plans have had (in force, ended or this one):
+    the extension's limit counts them across plans, not per plan."""
+    return (
+        Extension.objects.filter(plan__client=client)
+        .exclude(plan__status=PlanStatus.CANCELLED)
+        .aggregate(n=Sum("months"))["n"]
+        or 0
+    )
 
 
 def end_limit(plan: IntegrationPlan, starts_on: dt.date) -> Deadline:
@@ -551,7 +569,7 @@ def plan_extend(
             "n": MAX_EXTENSION_MONTHS
         }
     if not errors:
-        used = locked.extension_months
+        used = client_extension_months(locked.client)
         limit = extension_limit(locked.ends_on, used)
         new_end = extended_end(locked.ends_on, months)
         if new_end > limit.due_on:

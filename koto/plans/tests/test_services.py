@@ -527,3 +527,39 @@ def test_new_plan_page__durations_from_the_law_and_the_window_warned(web, counse
     assert "window" not in intro
     intro = http.get(reverse("plans:create", args=[late.id])).context["intro"]
     assert "window for a first plan ended on 01/10/2025" in intro  # English short date
+
+
+def _extended_first_plan(counsellor, client_):
+    """A first plan 1.1.–31.12.2025, extended by six months to 30.6.2026 and ended then."""
+    plan = draft(counsellor, client_, starts=dt.date(2025, 1, 1), ends=dt.date(2025, 12, 31))
+    plan = services.plan_activate(actor=counsellor, plan=plan, agreed_on=dt.date(2025, 1, 1))
+    plan = services.plan_extend(
+        actor=counsellor, plan=plan, months=6, reason="illness", reason_note="Sairausloma",
+        decided_on=dt.date(2025, 12, 1),
+    )  # fmt: skip
+    assert plan.ends_on == dt.date(2026, 6, 30)
+    return services.plan_end(
+        actor=counsellor, plan=plan, ended_on=dt.date(2026, 6, 30), outcome="studying"
+    )
+
+
+def test_next_plan__an_extension_does_not_use_up_the_plans_months(counsellor, client_):
+    # 12 months of plan + 6 of extension: the next plan has the other 12 of the 24
+    _extended_first_plan(counsellor, client_)
+    plan = services.plan_create(actor=counsellor, client=client_, starts_on=dt.date(2026, 7, 1))
+    assert plan.end_limit_on == dt.date(2027, 6, 30)  # was 31.12.2026: the extension counted
+
+
+def test_extension_limit__counted_across_the_clients_plans(counsellor, client_):
+    _extended_first_plan(counsellor, client_)
+    plan = draft(counsellor, client_, starts=dt.date(2026, 7, 1), ends=dt.date(2027, 6, 30))
+    plan = services.plan_activate(actor=counsellor, plan=plan, agreed_on=dt.date(2026, 7, 1))
+    with pytest.raises(ValidationFailed) as e:  # 6 of the 12 months were used by the first
+        services.plan_extend(
+            actor=counsellor, plan=plan, months=7, reason="illness", reason_note="Sairausloma"
+        )
+    assert list(e.value.fields) == ["months"]
+    plan = services.plan_extend(
+        actor=counsellor, plan=plan, months=6, reason="illness", reason_note="Sairausloma"
+    )
+    assert plan.ends_on == dt.date(2027, 12, 31)
