@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
 from koto.clients.models import ConsentScope, Gender, LawFact, Meeting, Relation, ResidenceBasis
-from koto.core.forms import DateField, Form, VersionField
+from koto.core.forms import MULTIPLE_CHOICE_HELP, DateField, Form, VersionField
 from koto.core.widgets import ListSelect, ListSelectMultiple
 from koto.organisations.selectors import all_organisations, municipality_names
 
@@ -44,8 +44,9 @@ class ClientForm(Form):
     citizenship = forms.ChoiceField(label=_("Citizenship"), required=False, widget=ListSelect)
     mother_tongue = forms.ChoiceField(label=_("Mother tongue"), required=False, widget=ListSelect)
     other_languages = forms.MultipleChoiceField(
-        label=_("Other languages"), required=False, widget=ListSelectMultiple(attrs={"size": 4})
-    )
+        label=_("Other languages"), required=False, widget=ListSelectMultiple(attrs={"size": 4}),
+        help_text=MULTIPLE_CHOICE_HELP,
+    )  # fmt: skip
     interpreter_needed = forms.BooleanField(label=_("Needs an interpreter"), required=False)
     interpreter_language = forms.ChoiceField(
         label=_("Interpreting language"), required=False, widget=ListSelect

@@ -42,6 +42,14 @@ class Form(forms.Form):
                     self.add_error(None, error)
 
 
+# A list that takes several choices: how to add one without dropping the others (an arrow
+# key alone chooses one and drops the rest).
+MULTIPLE_CHOICE_HELP = gettext_lazy(
+    "To choose more than one, hold Ctrl (⌘ on a Mac) while clicking; with the keyboard, move "
+    "with Ctrl and the arrow keys and add the option with Ctrl+Space."
+)
+
+
 class VersionField(forms.IntegerField):
     """The version of the record an edit started from (a hidden field): the service refuses
     the edit when someone else has changed the record since. Required, so that a form sent

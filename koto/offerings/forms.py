@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.clients import codes
 from koto.clients.forms import DateInput
-from koto.core.forms import DateField, Form, VersionField
+from koto.core.forms import MULTIPLE_CHOICE_HELP, DateField, Form, VersionField
 from koto.core.widgets import ListSelect
 from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipality_names
@@ -50,6 +50,7 @@ class ServiceForm(Form):
         label=_("Serves municipalities"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=MULTIPLE_CHOICE_HELP,
     )
     active = forms.BooleanField(label=_("Open for enrolment"), required=False, initial=True)
 
