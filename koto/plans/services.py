@@ -194,8 +194,14 @@ def _check_dates(
         if ends_on > limit.due_on:
             errors["ends_on"] = _(
                 "The plan may last until %(date)s at the latest (%(section)s). A longer plan needs an extension with a stated reason."
-            ) % {"date": _fi_date(limit.due_on), "section": limit.reason.section}
+            ) % {"date": _fi_date(limit.due_on), "section": _section(limit)}
     return errors
+
+
+def _section(limit: Deadline) -> str:
+    """The rule behind a limit, saying so when the limit is Koto's reading of the law, not a
+    figure found in it (`Deadline.assumed`: the old Act's durations, the extension's 12)."""
+    return f"{limit.reason.section}, {_('assumed')}" if limit.assumed else limit.reason.section
 
 
 def _fi_date(d: dt.date) -> str:
@@ -577,7 +583,7 @@ def plan_extend(
                 "The plan may be extended until %(date)s at the latest (%(section)s)."
             ) % {
                 "date": _fi_date(limit.due_on),
-                "section": limit.reason.section,
+                "section": _section(limit),
             }
     if errors:
         raise ValidationFailed(errors)
