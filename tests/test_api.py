@@ -344,3 +344,20 @@ def test_api_query_text__control_characters_or_too_long__422_naming_it(
     response = web(counsellor).get(path)
     assert response.status_code == 422
     assert list(response.json()["fields"]) == [field]
+
+
+def test_api_services__empty_kind__no_filter(web, counsellor):
+    assert web(counsellor).get("/api/v1/services/?kind=").status_code == 200
+
+
+def test_api_address_without_its_slash__redirected_and_token_writes_to_nowhere_404(
+    web, counsellor, org
+):
+    assert web(counsellor).get("/api/v1/clients?q=x").status_code == 301
+    admin = member(org, Role.ORG_ADMIN, username="token_admin")
+    _token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    from django.test import Client as HttpClient
+
+    strict = HttpClient(enforce_csrf_checks=True)
+    response = strict.post("/api/v1/no-such-thing", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")

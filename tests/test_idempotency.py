@@ -263,3 +263,27 @@ def test_session__switched_to_another_organisation__not_replayed(org, other_org)
     assert sorted(Contact.objects.values_list("organisation_id", flat=True)) == sorted(
         [org.id, other_org.id]
     )
+
+
+def test_answer_fails_after_the_write__nothing_kept_and_the_retry_writes_once(
+    client, bearer, counsellor, monkeypatch
+):
+    """A keyed write whose answer fails after the service wrote answers 500 and keeps
+    nothing: the retry with the same key writes once, not a second meeting."""
+    from koto.clients import services as client_services
+
+    c = make_client(counsellor)
+    auth = bearer()
+    real = client_services.meeting_record
+
+    def written_then_failing(**kwargs):
+        real(**kwargs)
+        raise RuntimeError("the answer failed")
+
+    monkeypatch.setattr(client_services, "meeting_record", written_then_failing)
+    client.raise_request_exception = False
+    assert _meeting(client, c.id, auth, key="k-500").status_code == 500
+    assert Meeting.objects.filter(client=c).count() == 0
+    monkeypatch.setattr(client_services, "meeting_record", real)
+    assert _meeting(client, c.id, auth, key="k-500").status_code == 201
+    assert Meeting.objects.filter(client=c).count() == 1

@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -122,7 +123,13 @@ def idempotent(authenticators):
             if not _KEY.fullmatch(key):
                 return _refused(_("Give 1 to 255 visible ASCII characters, such as a UUID."))
             user, credential = who
-            fingerprint = _fingerprint(request)
+            try:
+                fingerprint = _fingerprint(request)
+            except RequestDataTooBig:  # the body is read here first: the API's 413
+                return JsonResponse(
+                    {"code": "too_large", "message": _("The request is too large."), "fields": {}},
+                    status=413,
+                )
             key = hashlib.sha256(key.encode()).hexdigest()  # the caller's text is not kept
             with transaction.atomic():
                 row, new = key_claim(
@@ -138,7 +145,10 @@ def idempotent(authenticators):
                     return _replay(row, user, request)
                 with clients_audited() as client_ids:
                     response = run(request, *args, **kwargs)
-                if transaction.get_rollback():  # the write failed within: all is undone
+                if transaction.get_rollback() or response.status_code >= 500:
+                    # the write failed within (also after a service wrote and the answer
+                    # failed): all is undone, and the key may be used again
+                    transaction.set_rollback(True)
                     return response
                 if 200 <= response.status_code < 300 and not response.streaming:
                     key_answered(

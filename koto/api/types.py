@@ -6,7 +6,7 @@ from typing import Annotated
 
 from django.utils.translation import gettext
 from ninja import Schema
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from koto.core.errors import DomainError
@@ -43,6 +43,10 @@ def _refuse_control_characters(value):
 # A text given in the query string (a search word): control characters refused with a 422
 # naming the parameter, as in a body (`In`); its length is the parameter's own `max_length`.
 QueryText = Annotated[str, AfterValidator(lambda value: _refuse_control_characters(value))]
+
+
+# A filter given empty (`?kind=`) means no filter, as it did when filters were plain text.
+EmptyIsNone = BeforeValidator(lambda value: None if value == "" else value)
 
 
 class In(Schema):

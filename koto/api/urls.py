@@ -8,9 +8,12 @@ key, it gets the first answer (header `Idempotent-Replayed: true`) and writes no
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -128,14 +131,24 @@ def on_unexpected_error(request, exc: Exception):
     413, any failure of Koto's own 500 (logged with its traceback, told to nobody)."""
     if isinstance(exc, RequestDataTooBig):
         return _error(request, 413, "too_large", _("The request is too large."))
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, and the like
+        return _error(request, 400, "bad_request", _("The request cannot be read."))
     logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    # (a keyed write's transaction is rolled back by the idempotency wrapper on a 500)
     return _error(
         request, 500, "server_error", _("Something went wrong on our side; try again later.")
     )
 
 
+@csrf_exempt  # as the API's own views: a token's write to a wrong address gets this 404
 def not_found(request, rest: str = ""):
-    """An address under /api/v1/ that is no endpoint: 404 in the API's own shape."""
+    """An address under /api/v1/ that is no endpoint: 404 in the API's own shape. An
+    endpoint's address without its closing slash is redirected to it, as Django's
+    APPEND_SLASH did before this route caught every address."""
+    path = request.path
+    if settings.APPEND_SLASH and request.method in ("GET", "HEAD") and not path.endswith("/"):
+        if resolve(path + "/").func is not not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
     return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=404)
 
 

@@ -2,12 +2,13 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.http import Http404
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
-from koto.api.types import Day, In, fields_named
+from koto.api.types import Day, EmptyIsNone, In, fields_named
 from koto.clients.selectors import client_get_for
 from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -151,7 +152,7 @@ def _served(request, codes: list[str]) -> list[Organisation]:
 @router.get("/", response=ServicePage, summary="The service catalogue, by Finnish name")
 def service_list(
     request,
-    kind: ServiceKind | None = None,
+    kind: Annotated[ServiceKind | None, EmptyIsNone] = None,
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ):
