@@ -152,7 +152,9 @@ def assessment_start(
     # the "start the assessment" deadline is met now: closed at once, not at the nightly
     # sweep (koto.plans, a layer above, recomputes it the same way then)
     Task.objects.filter(
-        client=client, kind=Task.Kind.ASSESSMENT_START, status=Task.Status.OPEN
+        client=client,
+        kind=Task.Kind.ASSESSMENT_START,
+        status__in=[Task.Status.OPEN, Task.Status.LAPSED],  # a lapsed one is now met, late
     ).update(status=Task.Status.DONE, computed_at=clock.now())
     audit_record(
         actor=actor, action="create", object_type="assessment", object_id=assessment.id, client_id=client.id,

@@ -250,11 +250,12 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
 
     missed = (
         _in(Task.objects.all(), "organisation_id", org_ids)
-        # past its day and not met: still open, or lapsed (the entitlement ended first)
+        # past its day and not met: still open, or lapsed after its day (closed unmet when
+        # the entitlement ended; one that lapsed before its day was never missed)
+        .filter(kind=Task.Kind.ASSESSMENT_START, due_on__lt=today)
         .filter(
-            kind=Task.Kind.ASSESSMENT_START,
-            status__in=[Task.Status.OPEN, Task.Status.LAPSED],
-            due_on__lt=today,
+            Q(status=Task.Status.OPEN)
+            | Q(status=Task.Status.LAPSED, computed_at__date__gt=F("due_on"))
         )
         .annotate(m=TruncMonth("due_on"), **_dims("client__", "due_on"))
         .values("organisation_id", "m", "tg", "lang", "band")

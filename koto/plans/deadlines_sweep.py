@@ -187,11 +187,16 @@ def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
     for key, task in existing.items():
         if key not in wanted and task.status == Task.Status.OPEN:
             task.status = Task.Status.DONE
-            if task.kind == Task.Kind.ASSESSMENT_START and task.due_on < today:
-                # no longer due and past its day: met late (an assessment started) or missed
-                # (the entitlement ended first); a missed one stays on record as lapsed
+            if task.kind == Task.Kind.ASSESSMENT_START:
+                # no longer wanted: met (an assessment started, or a plan was made without
+                # one), or closed unmet (the entitlement ended, the employment authority took
+                # over): that stays on record as lapsed; missed when it lapsed after its day
+                # (insights), and done after all if an assessment starts later
                 if assessed is None:
-                    assessed = client.assessments.exists()
+                    assessed = (
+                        client.assessments.exists()
+                        or client.plans.exclude(status=PlanStatus.CANCELLED).exists()
+                    )
                 if not assessed:
                     task.status = Task.Status.LAPSED
             task.computed_at = now

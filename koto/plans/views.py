@@ -19,6 +19,7 @@ from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
 from koto.core.params import query_choice
+from koto.law.params import period_on
 from koto.plans import forms, pdfs, selectors, services
 from koto.plans.document_build import languages_for, plan_document
 from koto.plans.documents import render_plan_html
@@ -84,21 +85,21 @@ def _plan_intro(client) -> str:
     """The durations the law gives this client's plans (the old Act's for plans begun
     under it), and for a first plan a warning when the window for one has ended."""
     today = clock.today()
+    # the durations of the rules the client's plans began under, as `plan_create` checks
+    is_first, _used, first_start = services.earlier_plans_summary(client)
+    period = period_on(first_start or today)
+    first = period.value("plan_first_max_months")
+    total = period.value("plan_total_max_months")
     try:
-        decision = decision_for(client, today)
-        first, total = decision.plan.first_max_months, decision.plan.total_max_months
-        window = decision.assessment
+        window = decision_for(client, today).assessment
     except (MissingFacts, FactsError):
-        first = total = window = None
-    intro = (
-        _("The first plan lasts at most %(first)s months and all plans together at most "
-          "%(total)s months; Koto checks the dates against the law.")
-        % {"first": first, "total": total}
-        if first
-        else _("Koto checks the plan's dates against the law.")
-    )  # fmt: skip
+        window = None
+    intro = _(
+        "The first plan lasts at most %(first)s months and all plans together at most "
+        "%(total)s months; Koto checks the dates against the law."
+    ) % {"first": first, "total": total}
     ended = window is not None and window.window_ends_on and today > window.window_ends_on
-    if ended and not window.exempt_from_window and not client.plans.exists():
+    if ended and not window.exempt_from_window and is_first:
         intro += " " + _(
             "The client's window for a first plan ended on %(end)s: a plan begun now is "
             "outside the entitlement."

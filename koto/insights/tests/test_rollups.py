@@ -539,12 +539,17 @@ def test_refresh_full__assessment_deadline_lapsed__counted_missed(casework, laht
     from koto.clients.models import Task
 
     c = casework["c1"]
-    past = [("lapsed", dt.date(2026, 1, 10)), ("open", dt.date(2026, 2, 10)),
-            ("done", dt.date(2026, 3, 10))]  # fmt: skip
-    for i, (status, due) in enumerate(past):  # one task per source: three sources here
+    past = [  # (status, due, closed): one task per source, four sources here
+        ("lapsed", dt.date(2026, 1, 10), dt.date(2026, 2, 1)),  # after its day: missed
+        ("lapsed", dt.date(2026, 5, 10), dt.date(2026, 4, 1)),  # before its day: not
+        ("open", dt.date(2026, 2, 10), dt.date(2026, 2, 1)),  # past its day: missed
+        ("done", dt.date(2026, 3, 10), dt.date(2026, 4, 1)),
+    ]
+    for i, (status, due, closed) in enumerate(past):
         Task.objects.create(
             client=c, organisation=lahti, kind="assessment_start", status=status,
             due_on=due, source_type="client", source_id=c.id * 10 + i,
+            computed_at=dt.datetime.combine(closed, dt.time(12), tzinfo=clock.HELSINKI),
         )  # fmt: skip
     rollups.refresh(full=True)
     assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="missed") == 2

@@ -298,17 +298,22 @@ def test_my_work_lists__each_audited_as_one_read(web, counsellor):
 
 
 def test_assessment_start__entitlement_ended_unmet__task_lapsed_not_done(counsellor):
+    from koto.assessments.services import assessment_start
     from koto.plans.deadlines_sweep import sweep_client_tasks
 
     # the three years from the first permit end on 1.12.2026; the assessment is due by 2.1.2027
     c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2023, 12, 1))
+    c.access = "full"
     sweep_client_tasks(c)
     task = Task.objects.get(client=c, kind="assessment_start")
     assert task.status == "open"
-    with clock.frozen(dt.date(2027, 3, 1)):  # no assessment was started: entitlement ended
+    with clock.frozen(dt.date(2026, 12, 2)):  # the night after the window ended, none started
         sweep_client_tasks(c)
     task.refresh_from_db()
-    assert task.status == "lapsed"
+    assert task.status == "lapsed"  # not "done": nothing was done
+    assessment_start(actor=counsellor, client=c, trigger="client_request")
+    task.refresh_from_db()
+    assert task.status == "done"  # started after all (outside the entitlement, warned)
 
 
 def test_assessment_start__met_late__task_done(counsellor):
