@@ -3,6 +3,7 @@
 counsellor editing the same plan at the same time gets a conflict, not a silent overwrite."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Min, Sum
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
 from koto.clients import codes
+from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import Client, ClientEvent
 from koto.clients.permissions import can_edit_client
 from koto.clients.services import record_event
@@ -18,7 +20,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.services import job_finished
 from koto.law import Deadline, extended_end, extension_limit, plan_end_limit
-from koto.law.params import periods
+from koto.law.params import period_on, periods
 from koto.organisations.models import ASSESSING_KINDS, Organisation
 from koto.plans.deadlines_sweep import sweep_all, sweep_client_tasks
 from koto.plans.models import (
@@ -133,6 +135,33 @@ def earlier_plans_summary(
             used += _months_between(p.starts_on, end)
     first_start = earlier.aggregate(first=Min("starts_on"))["first"]
     return (not earlier.exists(), used, first_start)
+
+
+@dataclass(frozen=True)
+class NewPlanRules:
+    """What the law gives a client's next plan, for the page that drafts it: the durations
+    of the rules the client's plans began under (as `plan_create` checks them) and, for a
+    first plan, the day its window ended if it has (None: open, exempt or unknown)."""
+
+    first_max_months: int
+    total_max_months: int
+    window_ended_on: dt.date | None
+
+
+def new_plan_rules(client, on: dt.date) -> NewPlanRules:
+    is_first, _used, first_start = earlier_plans_summary(client)
+    period = period_on(first_start or on)
+    ended = None
+    if is_first:
+        try:
+            window = decision_for(client, on).assessment  # the first plan's window is the same
+        except (MissingFacts, FactsError):
+            window = None
+        if window and window.window_ends_on and on > window.window_ends_on:
+            ended = None if window.exempt_from_window else window.window_ends_on
+    return NewPlanRules(
+        period.value("plan_first_max_months"), period.value("plan_total_max_months"), ended
+    )
 
 
 def client_extension_months(client) -> int:

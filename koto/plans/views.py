@@ -11,7 +11,6 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
-from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for
 from koto.core import clock
@@ -19,7 +18,6 @@ from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
 from koto.core.params import query_choice
-from koto.law.params import period_on
 from koto.plans import forms, pdfs, selectors, services
 from koto.plans.document_build import languages_for, plan_document
 from koto.plans.documents import render_plan_html
@@ -84,26 +82,16 @@ def create(request, client_id: int):
 def _plan_intro(client) -> str:
     """The durations the law gives this client's plans (the old Act's for plans begun
     under it), and for a first plan a warning when the window for one has ended."""
-    today = clock.today()
-    # the durations of the rules the client's plans began under, as `plan_create` checks
-    is_first, _used, first_start = services.earlier_plans_summary(client)
-    period = period_on(first_start or today)
-    first = period.value("plan_first_max_months")
-    total = period.value("plan_total_max_months")
-    try:
-        window = decision_for(client, today).assessment
-    except (MissingFacts, FactsError):
-        window = None
+    rules = services.new_plan_rules(client, clock.today())
     intro = _(
         "The first plan lasts at most %(first)s months and all plans together at most "
         "%(total)s months; Koto checks the dates against the law."
-    ) % {"first": first, "total": total}
-    ended = window is not None and window.window_ends_on and today > window.window_ends_on
-    if ended and not window.exempt_from_window and is_first:
+    ) % {"first": rules.first_max_months, "total": rules.total_max_months}
+    if rules.window_ended_on:
         intro += " " + _(
             "The client's window for a first plan ended on %(end)s: a plan begun now is "
             "outside the entitlement."
-        ) % {"end": formats.date_format(window.window_ends_on, "SHORT_DATE_FORMAT")}
+        ) % {"end": formats.date_format(rules.window_ended_on, "SHORT_DATE_FORMAT")}
     return intro
 
 
