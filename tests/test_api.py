@@ -361,3 +361,18 @@ def test_api_address_without_its_slash__redirected_and_token_writes_to_nowhere_4
     strict = HttpClient(enforce_csrf_checks=True)
     response = strict.post("/api/v1/no-such-thing", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("key", [None, "k-big"])
+def test_api_body_over_the_limit__413_in_the_api_shape(client, counsellor, org, settings, key):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    admin = member(org, Role.ORG_ADMIN, username="token_admin_413")
+    _token, token = api_token_create(actor=admin, organisation=org, name="CRM")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if key:
+        headers["HTTP_IDEMPOTENCY_KEY"] = key
+    response = client.post(
+        "/api/v1/guidance/contacts", json.dumps({"channel": "phone", "referred_to": "x" * 500}),
+        content_type="application/json", **headers,
+    )  # fmt: skip
+    assert (response.status_code, response.json()["code"]) == (413, "too_large")

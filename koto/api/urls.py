@@ -9,8 +9,9 @@ key, it gets the first answer (header `Idempotent-Replayed: true`) and writes no
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -131,7 +132,8 @@ def on_unexpected_error(request, exc: Exception):
     413, any failure of Koto's own 500 (logged with its traceback, told to nobody)."""
     if isinstance(exc, RequestDataTooBig):
         return _error(request, 413, "too_large", _("The request is too large."))
-    if isinstance(exc, SuspiciousOperation):  # too many fields or files, and the like
+    if isinstance(exc, SuspiciousOperation | BadRequest | MultiPartParserError):
+        # too many fields or files, a broken multipart body, and the like
         return _error(request, 400, "bad_request", _("The request cannot be read."))
     logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
     # (a keyed write's transaction is rolled back by the idempotency wrapper on a 500)
@@ -145,7 +147,7 @@ def not_found(request, rest: str = ""):
     """An address under /api/v1/ that is no endpoint: 404 in the API's own shape. An
     endpoint's address without its closing slash is redirected to it, as Django's
     APPEND_SLASH did before this route caught every address."""
-    path = request.path
+    path = request.path_info  # as the URL resolver sees it (without a script prefix)
     if settings.APPEND_SLASH and request.method in ("GET", "HEAD") and not path.endswith("/"):
         if resolve(path + "/").func is not not_found:
             return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))

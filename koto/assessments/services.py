@@ -16,7 +16,7 @@ from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.services import record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
-from koto.organisations.models import ASSESSING_KINDS
+from koto.organisations.models import ASSESSING_KINDS, OrganisationKind
 
 INTERVIEW_TEXT = {
     "trigger_note": 200, "education_field": 200, "occupation": 200, "goals": 5000,
@@ -151,11 +151,14 @@ def assessment_start(
     )
     # the "start the assessment" deadline is met now: closed at once, not at the nightly
     # sweep (koto.plans, a layer above, recomputes it the same way then)
-    Task.objects.filter(
-        client=client,
-        kind=Task.Kind.ASSESSMENT_START,
-        status__in=[Task.Status.OPEN, Task.Status.LAPSED],  # a lapsed one is now met, late
-    ).update(status=Task.Status.DONE, computed_at=clock.now())
+    # a lapsed one is met now, late, by the municipality's assessment (the one the deadline
+    # is about, and the one the dashboards count as late); another's leaves it missed
+    closing = [Task.Status.OPEN]
+    if actor.active_membership.organisation.kind == OrganisationKind.MUNICIPALITY:
+        closing.append(Task.Status.LAPSED)
+    Task.objects.filter(client=client, kind=Task.Kind.ASSESSMENT_START, status__in=closing).update(
+        status=Task.Status.DONE, computed_at=clock.now()
+    )
     audit_record(
         actor=actor, action="create", object_type="assessment", object_id=assessment.id, client_id=client.id,
         changes={"kind": assessment.kind, "trigger": trigger, "started_on": started_on.isoformat()},

@@ -507,7 +507,7 @@ class Task(models.Model):
         # closed unmet: the deadline passed and what it asked for no longer applies (an
         # assessment never started before the client's entitlement ended); kept so that the
         # missed deadline stays on record
-        LAPSED = "lapsed", _("Lapsed (deadline missed)")
+        LAPSED = "lapsed", _("Lapsed (no longer applies, not met)")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="tasks")
     organisation = models.ForeignKey(

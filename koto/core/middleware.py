@@ -1,7 +1,9 @@
 import json
 import re
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -64,7 +66,20 @@ class NullCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        fields = self._null_fields(request)
+        try:
+            fields = self._null_fields(request)
+        except (RequestDataTooBig, SuspiciousOperation, MultiPartParserError, BadRequest) as e:
+            # the body is read here first: its faults are answered here, the API's in its
+            # own shape (a page's by Django, as before)
+            if not request.path.startswith("/api/"):
+                raise
+            too_big = isinstance(e, RequestDataTooBig)
+            return JsonResponse(
+                {"code": "too_large" if too_big else "bad_request",
+                 "message": _("The request is too large.") if too_big
+                 else _("The request cannot be read."), "fields": {}},
+                status=413 if too_big else 400,
+            )  # fmt: skip
         message = _("Null characters are not allowed.")
         if not fields and _ENCODED_CONTROL.search(request.META.get("QUERY_STRING", "")):
             fields = [k for k, vs in request.GET.lists()

@@ -75,8 +75,11 @@ def _if_in_force(rule, on: dt.date) -> Deadline | None:
 def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
     out: list[Due] = []
     assessments = list(client.assessments.all())
+    # a cancelled draft is no plan: it neither meets the assessment deadline nor has tasks
     plans = list(
-        client.plans.select_related("organisation").prefetch_related("reviews", "goals__actions")
+        client.plans.exclude(status=PlanStatus.CANCELLED)
+        .select_related("organisation")
+        .prefetch_related("reviews", "goals__actions")
     )
     # Assessment start: an entitled client of the municipality with no assessment yet.
     if not assessments and not plans:

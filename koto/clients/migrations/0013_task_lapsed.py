@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='task',
             name='status',
-            field=models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('lapsed', 'Lapsed (deadline missed)')], default='open', max_length=10, verbose_name='status'),
+            field=models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('lapsed', 'Lapsed (no longer applies, not met)')], default='open', max_length=10, verbose_name='status'),
         ),
     ]

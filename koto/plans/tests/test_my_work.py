@@ -328,3 +328,32 @@ def test_assessment_start__met_late__task_done(counsellor):
         assessment_start(actor=counsellor, client=c, trigger="client_request")
     task.refresh_from_db()
     assert task.status == "done"
+
+
+def test_assessment_start__cancelled_draft_plan__task_stays_open(counsellor):
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    c.access = "full"
+    sweep_client_tasks(c)
+    plan = services.plan_create(actor=counsellor, client=c)
+    services.plan_cancel(actor=counsellor, plan=plan)  # sweeps: a cancelled draft is no plan
+    assert Task.objects.get(client=c, kind="assessment_start").status == "open"
+
+
+def test_assessment_start__lapsed__employment_authoritys_assessment_leaves_it_missed(
+    counsellor,
+):
+    from koto.assessments.services import assessment_start
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+    from tests.factories import OrganisationFactory
+
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2023, 12, 1))
+    sweep_client_tasks(c)
+    with clock.frozen(dt.date(2027, 1, 5)):  # after its day, the entitlement ended: lapsed
+        sweep_client_tasks(c)
+    ea = OrganisationFactory(code="ta-x", kind="employment_authority")
+    adviser = member(ea, Role.INTEGRATION_COUNSELLOR, username="ea_adviser")
+    c.access = "full"  # as a full grant would give the employment authority
+    assessment_start(actor=adviser, client=c, trigger="client_request")
+    assert Task.objects.get(client=c, kind="assessment_start").status == "lapsed"
