@@ -723,7 +723,7 @@ def load_users(n: int) -> tuple[list, list]:
 def token_for(org, run_id: str):
     """A bearer token of the organisation made for this run through the audited services."""
     from koto.accounts.models import Membership, User
-    from koto.accounts.services import api_token_create, membership_add
+    from koto.accounts.services import api_token_approve, api_token_create, membership_add
     from koto.core.roles import Role
 
     admin, created = User.objects.get_or_create(username=f"bench.admin.{org.code}")
@@ -735,6 +735,16 @@ def token_for(org, run_id: str):
         user=admin, organisation=org, role=Role.ORG_ADMIN
     )
     token, key = api_token_create(actor=admin, organisation=org, name=f"load test {run_id}")
+    # the second pair of eyes: a manager of the organisation approves it
+    approver, created = User.objects.get_or_create(username=f"bench.approver.{org.code}")
+    if created:
+        approver.set_unusable_password()
+        approver.save(update_fields=["password"])
+    membership_add(actor=None, user=approver, organisation=org, role=Role.MANAGER, check=False)
+    approver.active_membership = Membership.objects.get(
+        user=approver, organisation=org, role=Role.MANAGER
+    )
+    token = api_token_approve(actor=approver, token=token)
     return admin, token, key
 
 

@@ -57,6 +57,16 @@ def member(organisation: Organisation, role: str = Role.INTEGRATION_COUNSELLOR, 
     return user
 
 
+def approved_token(admin: User, organisation: Organisation, name: str = "CRM"):
+    """An API token made by `admin` and approved by a manager of the organisation, as the
+    services require before it works: (token, key)."""
+    from koto.accounts.services import api_token_approve, api_token_create
+
+    token, key = api_token_create(actor=admin, organisation=organisation, name=name)
+    manager = member(organisation, Role.MANAGER, username=f"approver-{token.prefix}")
+    return api_token_approve(actor=manager, token=token), key
+
+
 def client_data(**overrides) -> dict:
     birth = overrides.pop("birth_date", None) or fake.date_between(
         dt.date(1960, 1, 1), dt.date(2005, 12, 31)

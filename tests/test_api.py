@@ -3,10 +3,9 @@ import json
 
 import pytest
 
-from koto.accounts.services import api_token_create
 from koto.clients.models import Client
 from koto.core.roles import Role
-from tests.factories import client_data, make_client, member
+from tests.factories import approved_token, client_data, make_client, member
 
 
 def body(**kw):
@@ -99,7 +98,7 @@ def test_api_search__unreadable_cursor__422_naming_it_and_the_page_starts_over(
 
 def test_api_token__reads_own_organisation_only(client, org, counsellor, outsider):
     admin = member(org, Role.ORG_ADMIN)
-    _token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    _token, key = approved_token(admin, org, "CRM")
     own = make_client(counsellor)
     foreign = make_client(outsider)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
@@ -119,7 +118,7 @@ def test_api_token__last_used_kept_to_the_minute(client, org, counsellor):
     from koto.core import clock
 
     admin = member(org, Role.ORG_ADMIN)
-    token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    token, key = approved_token(admin, org, "CRM")
     own = make_client(counsellor)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     start = clock.now()
@@ -298,7 +297,7 @@ def test_api__body_not_json__400_in_the_error_shape(web, counsellor):
 
 def test_api_token__system_user_deactivated__refused(client, org):
     admin = member(org, Role.ORG_ADMIN)
-    token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    token, key = approved_token(admin, org, "CRM")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     assert client.get("/api/v1/clients/", **auth).status_code == 200
     token.user.is_active = False
@@ -355,7 +354,7 @@ def test_api_address_without_its_slash__redirected_and_token_writes_to_nowhere_4
 ):
     assert web(counsellor).get("/api/v1/clients?q=x").status_code == 301
     admin = member(org, Role.ORG_ADMIN, username="token_admin")
-    _token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    _token, key = approved_token(admin, org, "CRM")
     from django.test import Client as HttpClient
 
     strict = HttpClient(enforce_csrf_checks=True)
@@ -363,11 +362,23 @@ def test_api_address_without_its_slash__redirected_and_token_writes_to_nowhere_4
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
+def test_api_method_an_endpoint_does_not_take__405_in_the_api_shape_with_allow(
+    web, counsellor
+):
+    response = web(counsellor).delete("/api/v1/guidance/contacts")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert (body["code"], body["fields"]) == ("method_not_allowed", {})
+    assert set(response["Allow"].split(", ")) == {"GET", "POST"}
+    assert "DELETE" in body["message"]
+
+
 @pytest.mark.parametrize("key", [None, "k-big"])
 def test_api_body_over_the_limit__413_in_the_api_shape(client, counsellor, org, settings, key):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
     admin = member(org, Role.ORG_ADMIN, username="token_admin_413")
-    _token, token = api_token_create(actor=admin, organisation=org, name="CRM")
+    _token, token = approved_token(admin, org, "CRM")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     if key:
         headers["HTTP_IDEMPOTENCY_KEY"] = key

@@ -11,14 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from koto.accounts.backends import MembershipModelBackend
 from koto.accounts.models import Membership
 from koto.accounts.selectors import active_membership_for, active_memberships_of
-from koto.accounts.services import api_token_authenticate, api_token_create
+from koto.accounts.services import api_token_authenticate
 from koto.clients import selectors
 from koto.core import clock
 from koto.core.errors import NotFound
 from koto.core.roles import Role
 from koto.organisations.models import AgreementScope, ServiceAgreement
 from koto.organisations.selectors import purchasers_served_by
-from tests.factories import OrganisationFactory, UserFactory, make_client, member
+from tests.factories import OrganisationFactory, UserFactory, approved_token, make_client, member
 
 BACKEND = MembershipModelBackend()
 TODAY = dt.date(2026, 6, 15)
@@ -152,7 +152,7 @@ def test_signed_in_page__membership_and_reach_read_once(web, org, counsellor, pu
 
 def test_api_token__membership_of_the_token_organisation_with_reach(org, other_org, purchasers):
     admin = member(org, Role.ORG_ADMIN, username="lahti.admin")
-    token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    token, key = approved_token(admin, org, "CRM")
     # the system user also holds a membership elsewhere (not made by Koto; never chosen)
     Membership.objects.create(user=token.user, organisation=other_org, role=Role.SYSTEM)
     with clock.frozen(TODAY):

@@ -7,13 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client as HttpClient
 
-from koto.accounts.services import api_token_create
 from koto.api.models import IdempotencyKey
 from koto.audit.models import AuditEvent
 from koto.clients.models import Meeting
 from koto.core import clock
 from koto.core.roles import Role
-from tests.factories import make_client, member
+from tests.factories import approved_token, make_client, member
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def bearer(org):
     admin = member(org, Role.ORG_ADMIN)
 
     def make(name="CRM"):
-        _token, key = api_token_create(actor=admin, organisation=org, name=name)
+        _token, key = approved_token(admin, org, name)
         return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
     return make

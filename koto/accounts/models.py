@@ -86,6 +86,12 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    # Four eyes: the administrator who makes a token cannot read clients; the token can, so
+    # it works only once a manager of the organisation (not its maker) approves it.
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -14,7 +14,7 @@ from koto.accounts.selectors import active_memberships_of
 from koto.audit.services import audit_record
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
-from koto.core.roles import KIND_ROLES, Perm, Role
+from koto.core.roles import KIND_ROLES, Perm, Role, api_tokens_allowed
 from koto.core.text import has_control_characters
 
 
@@ -166,8 +166,15 @@ def membership_deactivate(*, actor: User, membership: Membership) -> Membership:
 def api_token_create(
     *, actor: User, organisation, name: str, role: str = Role.SYSTEM
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns it and the secret, which is shown once and never stored."""
+    """Create a token; returns it and the secret, which is shown once and never stored.
+    The token works once a manager of the organisation approves it (`api_token_approve`):
+    its maker, an administrator, may not read clients, and the token may."""
     _require_org_admin(actor, organisation.id)
+    if not api_tokens_allowed(organisation.kind):
+        raise ValidationFailed(
+            {"__all__": _("An organisation of this kind cannot have API tokens: a token reads, "
+                          "creates and edits clients, which its members' roles may not.")}
+        )  # fmt: skip
     if not name.strip():
         raise ValidationFailed({"name": _("This field is required.")})
     prefix = secrets.token_hex(4)
@@ -195,8 +202,41 @@ def api_token_create(
 
 
 @transaction.atomic
+def api_token_approve(*, actor: User, token: ApiToken) -> ApiToken:
+    """A manager of the token's organisation, other than the administrator who made it,
+    lets the token work: the second pair of eyes on a credential that reads clients."""
+    m = actor.active_membership
+    if m is None or m.organisation_id != token.organisation_id:
+        raise NotFound("token")
+    if not m.has_perm(Perm.API_TOKEN_APPROVE):
+        raise PermissionDenied()
+    locked = ApiToken.objects.select_for_update().get(id=token.id)
+    if locked.revoked_at is not None:
+        raise ValidationFailed({"token": _("The token has been revoked.")})
+    if locked.approved_at is not None:
+        raise ValidationFailed({"token": _("The token has already been approved.")})
+    if locked.created_by_id == actor.id:
+        raise ValidationFailed({"token": _("Someone other than the token's maker approves it.")})
+    locked.approved_at, locked.approved_by = clock.now(), actor
+    locked.save(update_fields=["approved_at", "approved_by"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="api_token",
+        object_id=locked.id,
+        changes={"approved": True},
+    )
+    return locked
+
+
+@transaction.atomic
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
-    _require_org_admin(actor, token.organisation_id)
+    """An administrator, or a manager who approves tokens, stops a token for good."""
+    m = actor.active_membership
+    if m is None or m.organisation_id != token.organisation_id:
+        raise NotFound("token")
+    if not (m.has_perm(Perm.ORG_ADMIN) or m.has_perm(Perm.API_TOKEN_APPROVE)):
+        raise PermissionDenied()
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
     Membership.objects.filter(user=token.user).update(is_active=False)
@@ -216,14 +256,15 @@ TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def api_token_authenticate(key: str) -> User | None:
-    """The system user behind a valid, unrevoked token, with its membership attached."""
+    """The system user behind a valid, approved, unrevoked token, with its membership
+    attached."""
     try:
         _, prefix, _rest = key.split("_", 2)
     except ValueError:
         return None
     token = (
         ApiToken.objects.select_related("user")
-        .filter(prefix=prefix, revoked_at__isnull=True)
+        .filter(prefix=prefix, revoked_at__isnull=True, approved_at__isnull=False)
         .first()
     )
     if token is None or not secrets.compare_digest(token.key_hash, hash_token(key)):

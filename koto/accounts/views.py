@@ -14,6 +14,7 @@ from koto.accounts.forms import MemberAddForm, TokenAddForm
 from koto.accounts.models import ApiToken, Membership
 from koto.accounts.selectors import active_membership_for, memberships_of_organisation
 from koto.accounts.services import (
+    api_token_approve,
     api_token_create,
     api_token_revoke,
     membership_deactivate,
@@ -126,21 +127,66 @@ def token_add(request):
     m = _org_admin_membership(request)
     form = TokenAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token, key = api_token_create(
-            actor=request.user, organisation=m.organisation, name=form.cleaned_data["name"]
-        )
-        return render(request, "accounts/token_created.html", {"token": token, "key": key})
+        try:
+            token, key = api_token_create(
+                actor=request.user, organisation=m.organisation, name=form.cleaned_data["name"]
+            )
+        except DomainError as e:
+            for name, msgs in e.fields.items():
+                for msg in msgs:
+                    form.add_error(name if name in form.fields else None, msg)
+        else:
+            return render(request, "accounts/token_created.html", {"token": token, "key": key})
     return render(request, "accounts/token_add.html", {"form": form})
+
+
+def _token_approver_membership(request) -> Membership:
+    m = request.user.active_membership
+    if m is None or not m.has_perm(Perm.API_TOKEN_APPROVE):
+        raise Http404
+    return m
+
+
+@login_required
+def tokens(request):
+    """A manager's view of the organisation's API tokens: approve those waiting, revoke any."""
+    m = _token_approver_membership(request)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "organisation": m.organisation,
+            "tokens": ApiToken.objects.filter(organisation=m.organisation).select_related(
+                "created_by", "approved_by"
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_approve(request, token_id: int):
+    m = _token_approver_membership(request)
+    token = get_object_or_404(ApiToken, id=token_id, organisation=m.organisation)
+    try:
+        api_token_approve(actor=request.user, token=token)
+    except DomainError as e:
+        messages.error(request, " ".join(sum(e.fields.values(), [])) or e.message)
+    else:
+        messages.success(request, _("Token approved: it works from now on."))
+    return redirect("accounts:tokens")
 
 
 @login_required
 @require_POST
 def token_revoke(request, token_id: int):
-    m = _org_admin_membership(request)
+    m = request.user.active_membership
+    if m is None or not (m.has_perm(Perm.ORG_ADMIN) or m.has_perm(Perm.API_TOKEN_APPROVE)):
+        raise Http404
     token = get_object_or_404(ApiToken, id=token_id, organisation=m.organisation)
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, _("Token revoked."))
-    return redirect("accounts:organisation_admin")
+    return redirect("accounts:organisation_admin" if m.has_perm(Perm.ORG_ADMIN) else "accounts:tokens")
 
 
 @login_required

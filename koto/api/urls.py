@@ -1,8 +1,8 @@
 """The API under /api/v1/: session auth for the UI, per-organisation bearer tokens for systems.
 Errors are JSON {"code", "message", "fields"}; bad input is 422 naming the field as the
 request gave it (a form field or file by its own name, a body field by its path), an address
-that is no endpoint 404, a body over the size limit 413, a failure of Koto's own 500 (logged;
-a method an endpoint does not take still answers Django's plain 405). A write
+that is no endpoint 404, a body over the size limit 413, a failure of Koto's own 500 (logged),
+a method an endpoint does not take 405 with the methods it does in `Allow`. A write
 (POST, PATCH) sent with an `Idempotency-Key` header is done once: sent again with the same
 key, it gets the first answer (header `Idempotent-Replayed: true`) and writes nothing."""
 

@@ -53,7 +53,8 @@ _ENCODED_CONTROL = re.compile(r"%(?:0[0-8bcef]|1[0-9a-f]|7f|c2%[89][0-9a-f])", r
 
 
 class NullCharacterMiddleware:
-    """Input holding U+0000 answers 422 (the API, naming each field) or 400 (a page), before
+    """The API's answers in its own shape where no view of it answers (a method an endpoint
+    does not take: 405 as JSON, not Django's plain text), and input holding U+0000 answers 422 (the API, naming each field) or 400 (a page), before
     any view: PostgreSQL's text cannot store it, and a query or a write with it failed there
     as a 500. Django's form fields refuse it already; the API's schemas and the parameters
     that pages read themselves did not. Costs a substring test on requests without it.
@@ -95,7 +96,25 @@ class NullCharacterMiddleware:
             return HttpResponseBadRequest(  # plain text: nothing in it is markup
                 f"{message} ({', '.join(fields)})", content_type="text/plain; charset=utf-8"
             )
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path.startswith("/api/"):
+            # an endpoint that does not take the method: ninja answers Django's plain text;
+            # the API answers every error as JSON, naming the methods it takes (Allow kept)
+            allow = response.get("Allow", "")
+            json_response = JsonResponse(
+                {"code": "method_not_allowed",
+                 "message": _("This address does not take the method %(method)s; it takes "
+                              "%(allowed)s.") % {"method": request.method, "allowed": allow},
+                 "fields": {}},
+                status=405,
+            )  # fmt: skip
+            json_response["Allow"] = allow
+            for name, value in response.items():
+                if name.lower() not in ("content-type", "content-length", "allow"):
+                    json_response.setdefault(name, value)
+            json_response.cookies = response.cookies
+            return json_response
+        return response
 
     @staticmethod
     def _null_fields(request) -> list[str]:

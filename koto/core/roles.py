@@ -30,6 +30,7 @@ class Perm(models.TextChoices):
     AUDIT_VIEW = "audit.view", _("Read the audit trail")
     ORG_ADMIN = "org.admin", _("Administer the organisation and its members")
     API_TOKENS = "org.api_tokens", _("Manage API tokens")
+    API_TOKEN_APPROVE = "org.api_token_approve", _("Approve API tokens")
     LAW_VIEW = "law.view", _("See what the law says for a client")
     INSIGHTS_VIEW = "insights.view", _("Read dashboards")
     FUNDING_MANAGE = "funding.manage", _("Manage State compensation")
@@ -81,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.OFFERINGS_MANAGE,
             Perm.PLACEMENT_RESPOND,
             Perm.FUNDING_MANAGE,
+            Perm.API_TOKEN_APPROVE,
         }
     ),
     Role.FINANCE_OFFICER: frozenset({Perm.CLIENT_VIEW, Perm.LAW_VIEW, Perm.FUNDING_MANAGE}),
@@ -128,7 +130,8 @@ def role_has(role: str | None, perm: str) -> bool:
 #: (which since 2025 also run the employment services, and in Helsinki's case social
 #: services), employment authorities and welfare regions. An NGO, a school or another body
 #: gives guidance, not casework. The State's centres place and compensate; KEHA leads
-#: nationally. API tokens (`Role.SYSTEM`) are made per organisation by `api_token_create`.
+#: nationally. API tokens (`Role.SYSTEM`) are made per organisation by `api_token_create`
+#: where `api_tokens_allowed`, and work once a manager other than their maker approves them.
 _ADMIN_ROLES = {Role.ORG_ADMIN, Role.AUDITOR, Role.MANAGER}
 KIND_ROLES: dict[str, frozenset[str]] = {
     "municipality": frozenset(
@@ -169,6 +172,17 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     "educational_institution": frozenset(_ADMIN_ROLES | {Role.GUIDANCE_ADVISER}),
     "other": frozenset(_ADMIN_ROLES | {Role.GUIDANCE_ADVISER}),
 }
+
+
+def api_tokens_allowed(kind: str) -> bool:
+    """Whether an organisation of `kind` may have API tokens: a token (`Role.SYSTEM`) may
+    do nothing its people may not, so only where the kind's own roles hold every right of
+    the token (reading, creating and editing clients, logging guidance, enrolling: the
+    authorities with casework roles). An NGO's token could otherwise edit clients."""
+    held = frozenset().union(
+        *(ROLE_PERMISSIONS.get(r, frozenset()) for r in KIND_ROLES.get(kind, frozenset()))
+    )
+    return ROLE_PERMISSIONS[Role.SYSTEM] <= held
 
 
 def roles_for_kind(kind: str) -> list[tuple[str, str]]:

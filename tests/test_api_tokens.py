@@ -1,0 +1,120 @@
+"""API tokens: made by an administrator, working only once a manager other than their maker
+approves them (four eyes: the administrator may not read clients, the token may), and only
+for organisations whose own roles may do what a token does."""
+
+import pytest
+
+from koto.accounts.models import ApiToken, Membership
+from koto.accounts.services import api_token_approve, api_token_create
+from koto.audit.models import AuditEvent
+from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
+from koto.core.roles import Role, api_tokens_allowed
+from tests.factories import OrganisationFactory, make_client, member
+
+
+@pytest.fixture
+def admin(org):
+    return member(org, Role.ORG_ADMIN, username="admin")
+
+
+@pytest.fixture
+def manager(org):
+    return member(org, Role.MANAGER, username="manager")
+
+
+def test_token__unapproved_refused__approved_by_a_manager_reads_the_organisations_clients(
+    client, admin, manager, counsellor
+):
+    own = make_client(counsellor)
+    token, key = api_token_create(
+        actor=admin, organisation=admin.active_membership.organisation, name="CRM"
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 401
+
+    api_token_approve(actor=manager, token=token)
+
+    assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 200
+    token.refresh_from_db()
+    assert token.approved_by == manager and token.approved_at is not None
+    assert AuditEvent.objects.filter(
+        object_type="api_token", object_id=str(token.id), actor=manager, changes={"approved": True}
+    ).exists()
+
+
+def test_token__its_maker_cannot_approve_it_even_as_a_manager_elsewhere_in_the_org(admin, org):
+    token, _key = api_token_create(actor=admin, organisation=org, name="CRM")
+    # the same person also manages the organisation (a second membership)
+    admin.active_membership = Membership.objects.create(
+        user=admin, organisation=org, role=Role.MANAGER
+    )
+    with pytest.raises(ValidationFailed) as e:
+        api_token_approve(actor=admin, token=token)
+    assert "token" in e.value.fields
+    assert ApiToken.objects.get(id=token.id).approved_at is None
+
+
+def test_token__approval_needs_a_manager_of_the_same_organisation(
+    admin, org, counsellor, other_org
+):
+    token, _key = api_token_create(actor=admin, organisation=org, name="CRM")
+    with pytest.raises(PermissionDenied):
+        api_token_approve(actor=counsellor, token=token)
+    with pytest.raises(NotFound):
+        api_token_approve(actor=member(other_org, Role.MANAGER, username="m2"), token=token)
+    with pytest.raises(PermissionDenied):
+        api_token_approve(actor=admin, token=token)  # an administrator is not a manager
+
+
+def test_token__revoked_or_approved_twice__refused_naming_the_token(admin, manager, org):
+    from koto.accounts.services import api_token_revoke
+
+    token, _key = api_token_create(actor=admin, organisation=org, name="CRM")
+    api_token_approve(actor=manager, token=token)
+    with pytest.raises(ValidationFailed) as e:
+        api_token_approve(actor=manager, token=token)
+    assert "token" in e.value.fields
+    other, _key = api_token_create(actor=admin, organisation=org, name="Old")
+    api_token_revoke(actor=manager, token=other)  # a manager may stop a token too
+    with pytest.raises(ValidationFailed):
+        api_token_approve(actor=manager, token=other)
+
+
+@pytest.mark.parametrize("kind", ["ngo", "kela", "migri", "educational_institution", "other"])
+def test_token__organisation_whose_roles_may_not_edit_clients__refused(kind, web, db):
+    ngo = OrganisationFactory(code=f"x-{kind}", kind=kind)
+    ngo_admin = member(ngo, Role.ORG_ADMIN, username=f"admin-{kind}")
+    assert not api_tokens_allowed(kind)
+    with pytest.raises(ValidationFailed):
+        api_token_create(actor=ngo_admin, organisation=ngo, name="CRM")
+    response = web(ngo_admin).post("/accounts/organisation/tokens/add/", {"name": "CRM"})
+    assert response.status_code == 200
+    assert "cannot have API tokens" in response.content.decode()
+    assert not ApiToken.objects.filter(organisation=ngo).exists()
+
+
+@pytest.mark.parametrize("kind", ["municipality", "employment_authority", "welfare_region"])
+def test_token__casework_authorities_may_have_tokens(kind):
+    assert api_tokens_allowed(kind)
+
+
+def test_token_pages__manager_lists_approves_and_revokes__others_404(
+    web, admin, manager, org, counsellor
+):
+    token, _key = api_token_create(actor=admin, organisation=org, name="Asiakasrekisteri")
+    page = web(manager).get("/accounts/organisation/tokens/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Asiakasrekisteri" in html and "Awaiting a manager" in html
+    assert f"/accounts/organisation/tokens/{token.id}/approve/" in html
+    response = web(manager).post(f"/accounts/organisation/tokens/{token.id}/approve/")
+    assert response.status_code == 302
+    assert ApiToken.objects.get(id=token.id).approved_by == manager
+    assert web(manager).post(f"/accounts/organisation/tokens/{token.id}/revoke/").status_code == 302
+    assert ApiToken.objects.get(id=token.id).revoked_at is not None
+    for user in (counsellor, admin):
+        assert web(user).get("/accounts/organisation/tokens/").status_code == 404
+        assert (
+            web(user).post(f"/accounts/organisation/tokens/{token.id}/approve/").status_code == 404
+        )
+    assert "Awaiting a manager" not in web(admin).get("/accounts/organisation/").content.decode()
