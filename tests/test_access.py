@@ -239,6 +239,34 @@ def test_break_glass__needs_reason_and_is_audited(counsellor, outsider):
     assert opened.id < read.id
 
 
+def test_break_glass__held_by_the_membership_that_opened_it_not_by_the_user(
+    counsellor, outsider, other_org
+):
+    """Opened as Tampere's counsellor: not usable as the same person's NGO guidance
+    adviser, nor once the Tampere membership ended."""
+    from koto.accounts.models import Membership
+
+    c = make_client(counsellor)
+    services.break_glass_open(
+        actor=outsider, client_id=c.id, reason="Client at our office in acute crisis"
+    )
+    casework = outsider.active_membership
+    ngo = OrganisationFactory(code="ngo-x", kind="ngo")
+    outsider.active_membership = Membership.objects.create(
+        user=outsider, organisation=ngo, role=Role.GUIDANCE_ADVISER
+    )
+    with pytest.raises(NotFound):
+        selectors.client_get_for(user=outsider, client_id=c.id)
+    # same organisation, a role without emergency access (read-only auditor)
+    outsider.active_membership = Membership.objects.create(
+        user=outsider, organisation=other_org, role=Role.AUDITOR
+    )
+    with pytest.raises(NotFound):
+        selectors.client_get_for(user=outsider, client_id=c.id)
+    outsider.active_membership = casework
+    assert selectors.client_get_for(user=outsider, client_id=c.id).access == "read"
+
+
 def test_break_glass__plan_and_assessment_reads_say_so(counsellor, outsider):
     from koto.assessments import selectors as assessment_selectors
     from koto.assessments.models import Assessment

@@ -174,3 +174,21 @@ def test_membership_switch__to_another_of_ones_own__and_nothing_else(
     for bad in ("abc", "²", "", "1.5", "9" * 25, str(stranger.id)):
         assert http.post("/accounts/membership/", {"membership_id": bad}).status_code == 404
     assert http.session["membership_id"] == second.id
+
+
+def test_ended_organisation__its_members_and_tokens_keep_no_access(client, org, counsellor, web):
+    """An ELY centre ended on 31.12.2025: from the next day its people and systems act no
+    more (the successor's do)."""
+    c = make_client(counsellor)
+    admin = member(org, Role.ORG_ADMIN, username="ended.admin")
+    _token, key = approved_token(admin, org)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    org.valid_to = dt.date(2025, 12, 31)
+    org.save(update_fields=["valid_to"])
+    with clock.frozen(dt.date(2025, 12, 31)):
+        assert active_memberships_of(user_id=counsellor.id)
+        assert client.get(f"/api/v1/clients/{c.id}", **auth).status_code == 200
+    with clock.frozen(dt.date(2026, 1, 1)):
+        assert active_memberships_of(user_id=counsellor.id) == []
+        assert client.get(f"/api/v1/clients/{c.id}", **auth).status_code == 401
+        assert web(counsellor).get(f"/clients/{c.id}/").status_code == 404

@@ -106,8 +106,18 @@ def _access_level(user, reach: Reach, client: Client) -> tuple[str | None, int |
         return "full", None
     if grant_scopes:
         return "read", None
+    # emergency access opened through this organisation, still held with the right to it:
+    # not usable from the user's other memberships, nor once the role that opened it ended
+    m = getattr(user, "active_membership", None)
+    if m is None or not m.has_perm(Perm.CLIENT_BREAK_GLASS):
+        return None, None
     glass = (
-        BreakGlass.objects.filter(user=user, client=client, expires_at__gt=clock.now())
+        BreakGlass.objects.filter(
+            user=user,
+            organisation_id=reach.organisation_id,
+            client=client,
+            expires_at__gt=clock.now(),
+        )
         .order_by("-expires_at")
         .values_list("id", flat=True)
         .first()
