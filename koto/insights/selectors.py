@@ -244,7 +244,11 @@ class Share:
 
     @property
     def interval(self) -> tuple[float, float] | None:
-        return None if self.hidden else wilson_interval(self.k.value, self.n.value)
+        if self.hidden or self.k.value > self.n.value:
+            # more than all: places used beyond those agreed (a family placed whole) is a
+            # share over 100 %, not a proportion with an interval
+            return None
+        return wilson_interval(self.k.value, self.n.value)
 
     @property
     def display(self) -> str:
@@ -260,17 +264,72 @@ class Share:
 HIDDEN_SHARE = Share(Figure(0, True, True), Figure(0, True, True))
 
 
-def figure(value: int, *, suppress: bool, money: bool = False) -> Figure:
+class ScopeCount:
+    """A count of a scope with the viewer's own organisation's part of it (`own`). Outside
+    their own organisation a viewer sees both the region's (or area's, or the country's)
+    count and, on their own dashboard, their own: the rest, `value - own`, is then known
+    too, and hidden like any count (Lahti's 7 beside the region's 8 told Heinola's 1).
+    Adds up as the counts do, so the tables' arithmetic keeps both."""
+
+    __slots__ = ("own", "value")
+
+    def __init__(self, value: int = 0, own: int = 0) -> None:
+        self.value, self.own = value, own
+
+    def __add__(self, other):
+        if isinstance(other, ScopeCount):
+            return ScopeCount(self.value + other.value, self.own + other.own)
+        return ScopeCount(self.value + other, self.own)
+
+    __radd__ = __add__
+
+    def __int__(self) -> int:
+        return self.value
+
+    __index__ = __int__
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __neg__(self) -> int:
+        return -self.value
+
+    def __lt__(self, other) -> bool:
+        return self.value < int(other)
+
+    def __gt__(self, other) -> bool:
+        return self.value > int(other)
+
+    def __eq__(self, other) -> bool:
+        return self.value == int(other) if isinstance(other, int | ScopeCount) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    @property
+    def rest(self) -> int:
+        return self.value - self.own
+
+
+def _small(value) -> bool:
+    """A count that is hidden outside the viewer's own organisation: below five, or a rest
+    (the scope's count less the viewer's own part) below five."""
+    if 0 < int(value) < SUPPRESS_BELOW:
+        return True
+    return isinstance(value, ScopeCount) and 0 < value.rest < SUPPRESS_BELOW
+
+
+def figure(value: int | ScopeCount, *, suppress: bool, money: bool = False) -> Figure:
     guarded = suppress and not money
-    return Figure(int(value), guarded and 0 < value < SUPPRESS_BELOW, guarded)
+    return Figure(int(value), guarded and _small(value), guarded)
 
 
 def compensation_figure(amount: int, persons: int, *, suppress: bool) -> Figure:
     """The calculated compensation of a month: persons × a fixed monthly sum, so a small
     amount tells exactly how many people (326 € is two aged seven or over). Outside the
     viewer's own organisation it is hidden ("..") when the persons behind it are under five."""
-    if suppress and 0 < persons < SUPPRESS_BELOW:
-        return Figure(amount, True, True).hidden_to_protect()
+    if suppress and _small(persons):
+        return Figure(int(amount), True, True).hidden_to_protect()
     return figure(amount, suppress=suppress, money=True)
 
 
@@ -617,6 +676,17 @@ def _cell_sums(scope: Scope, filters: Filters, generation: int):
     return sums
 
 
+def _own_part_of(user, scope: Scope) -> Scope | None:
+    """The viewer's own organisation's scope when `scope` is one of theirs that sums it with
+    others (their welfare region, employment area, the country), else None."""
+    if scope.own or scope.level == "organisation":
+        return None
+    scopes = scopes_for(user=user)
+    if not any(s.code == scope.code for s in scopes):
+        return None  # a national viewer's look at a region it is not part of
+    return scopes[0]
+
+
 def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboard:
     scope = scope_get_for(user=user, code=scope_code)
     suppress = not scope.own
@@ -626,17 +696,22 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         scope, filters, months, refreshed_at=state.refreshed_at,
         full_refreshed_at=state.full_refreshed_at, full_overdue=state.full_overdue(clock.now()),
     )  # fmt: skip
-    by_month: dict[tuple[str, dt.date], int] = defaultdict(int)
-    by_key: dict[tuple[str, str], int] = defaultdict(int)
-    by_mk: dict[tuple[str, dt.date, str], int] = defaultdict(int)
-    sums, language_sums = _cell_sums(scope, filters, state.generation)
-    for metric, month, key, v in sums:
-        by_month[(metric, month)] += v
-        by_key[(metric, key)] += v
-        by_mk[(metric, month, key)] += v
-    languages: dict[str, int] = defaultdict(int)
-    for language, v in language_sums:
-        languages[language] += v
+    by_month: dict[tuple[str, dt.date], ScopeCount] = defaultdict(ScopeCount)
+    by_key: dict[tuple[str, str], ScopeCount] = defaultdict(ScopeCount)
+    by_mk: dict[tuple[str, dt.date, str], ScopeCount] = defaultdict(ScopeCount)
+    languages: dict[str, ScopeCount] = defaultdict(ScopeCount)
+    parts = [(_cell_sums(scope, filters, state.generation), False)]
+    own_scope = _own_part_of(user, scope)
+    if own_scope is not None:
+        parts.append((_cell_sums(own_scope, filters, state.generation), True))
+    for (sums, language_sums), own in parts:
+        for metric, month, key, v in sums:
+            add = ScopeCount(0, v) if own else ScopeCount(v)
+            by_month[(metric, month)] += add
+            by_key[(metric, key)] += add
+            by_mk[(metric, month, key)] += add
+        for language, v in language_sums:
+            languages[language] += ScopeCount(0, v) if own else ScopeCount(v)
     d.not_broken_down = filters.any_person_filter
 
     def fig(v: int, metric: str = "") -> Figure:

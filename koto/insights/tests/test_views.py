@@ -62,9 +62,32 @@ def test_dashboard_for__region_hides_counts_below_five(data, manager, region):
     )  # fmt: skip
     assert d.scope.own is False
     jan = cells_of(d, "flows")["2026-01-01"]
-    assert jan[0].display == "8"  # 7 + 1: at least five, shown
+    # 7 + 1: at least five, but the manager sees Lahti's 7 on their own dashboard, so the
+    # region's 8 would tell Heinola's 1: hidden
+    assert jan[0].display == "<5"
     assert cells_of(d, "contacts_channel")["walk_in"][0].display == "<5"
     assert d.suppressed_any is True
+
+
+def test_dashboard_for__region_count_less_the_viewers_own_below_five__hidden(
+    data, manager, region
+):
+    """Subtraction across the viewer's two answers: only the rest beside their own counts."""
+    own = selectors.dashboard_for(
+        user=manager, scope_code=None, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
+    )
+    d = selectors.dashboard_for(
+        user=manager, scope_code=f"region:{region.id}",
+        filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1)),
+    )  # fmt: skip
+    for table in d.tables:
+        mine = cells_of(own, table.id)
+        for key, _label, cells in table.rows:
+            for i, cell in enumerate(cells):
+                if not isinstance(cell, selectors.Figure) or cell.suppressed or not cell.guarded:
+                    continue
+                rest = cell.value - (mine[key][i].value if key in mine else 0)
+                assert not 0 < rest < 5, (table.id, key, i)
 
 
 def test_dashboard_for__share_hidden_when_a_part_is_hidden(data, manager, region):
@@ -455,3 +478,11 @@ def test_api_impact__kaplan_meier_points(data, manager, web):
     assert body["observational"] is True
     assert body["kaplan_meier"][0] == {"months": 0, "followed": 6, "reached": 0.0, "ci95": None}
     assert json.dumps(body)  # serialisable as it is
+
+
+def test_share_over_all__places_used_beyond_those_agreed__shown_without_an_interval():
+    """A family of six placed where five places were agreed: 120 %, not a 500."""
+    used, agreed = selectors.Figure(6, False, True), selectors.Figure(5, False, True)
+    share = selectors.Share(used, agreed, complement_counts=False)
+    assert share.display == "120\u00a0%"
+    assert share.interval is None and share.interval_display == ""
