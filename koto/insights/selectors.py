@@ -1159,6 +1159,7 @@ def impact_for(
         for (_start, months, event), count in cells.items():
             table[months][0 if event else 1] += count
         steps = kaplan_meier({t: (e, c) for t, (e, c) in table.items()})
+        total = sum(cells.values())
         points = []
         for t in range(0, 37, 3):
             # `months` are whole months, rounded down: the outcomes within t months are
@@ -1174,7 +1175,16 @@ def impact_for(
                 break  # too few followed that long to show outside the organisation
             lo = None if step.high is None else 1 - step.high
             hi = None if step.low is None else 1 - step.low
-            points.append(KmPoint(t, at_risk, step.reached, lo, hi))
+            reached = step.reached
+            # the first steps of a curve tell their counts (2 of 40 employed in the first
+            # month is 5 %): outside the organisation a point is "–" while the plans that
+            # reached the outcome by then, or those that did not, are 1 to 4, as a share's
+            events = sum(n for (_s, months, event), n in cells.items() if event and months < t)
+            if suppress and (
+                0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW
+            ):
+                reached = lo = hi = None
+            points.append(KmPoint(t, at_risk, reached, lo, hi))
         return points
 
     all_cells: dict[tuple[dt.date, int, bool], int] = defaultdict(int)

@@ -354,3 +354,26 @@ def test_protect_at_least__reasons_of_the_contacts(reasons, total, shown_reasons
     part = slots(*reasons)
     selectors.protect_at_least(part, total)
     assert shown(part) == shown_reasons
+
+
+def test_impact__curve_points_hidden_while_those_reached_are_a_small_count(
+    lahti_counsellor, manager, region
+):
+    """40 plans, 2 employed in their first month: "5 %" of 40 is the 2 that the shares at
+    6 and 12 months hide; outside Lahti the point is "–" until five have reached it."""
+    for i in range(40):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10),
+               ended_on=dt.date(2025, 1, 25) if i < 2 else None,
+               outcome="employed" if i < 2 else "")  # fmt: skip
+    rollups.refresh(full=True)
+
+    def curve(scope_code):
+        i = selectors.impact_for(user=manager, scope_code=scope_code,
+                                 month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+        return {p.months: (p.at_risk.display, p.display, p.interval_display) for p in i.curve}
+
+    region_curve = curve(f"region:{region.id}")
+    assert region_curve[3] == ("38", "–", "–")
+    assert all(display == "–" for _at, display, _ci in region_curve.values() if _at != "40")
+    assert curve(None)[3][1] == "5\u00a0%"  # Lahti's own view
