@@ -279,8 +279,8 @@ class ReportRow:
     organisation: str  # code
     name: str
     kind: str  # municipality / municipality_aland / welfare_region
-    persons: int
-    amount: Decimal
+    persons: int  # or "<5" / ".." in a regional State authority's view (hidden)
+    amount: Decimal  # or ".." with hidden persons
 
     def as_dict(self) -> dict:
         return {
@@ -322,7 +322,8 @@ class Report:
 
     @property
     def total(self) -> Decimal:
-        return sum((r.amount for r in self.rows), Decimal("0.00"))
+        """The rows' amounts (a hidden one, "..", is not a number and not in it)."""
+        return sum((r.amount for r in self.rows if isinstance(r.amount, Decimal)), Decimal("0.00"))
 
     def as_dict(self) -> dict:
         y0, m0 = calc.index_to_month(self.span.first_index)

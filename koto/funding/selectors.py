@@ -348,7 +348,9 @@ def _hide_small_counts(report: Report) -> None:
     (`docs/insights.md`); a welfare region's persons as ".." where they would give one
     away: one of its municipalities' is hidden, or the region's less its municipalities'
     rows (the residents of those without an integration programme have none) is 1 to 4.
-    Amounts are shown, as on the dashboards. KEHA, which pays each person, sees them all."""
+    A row's amount is hidden ("..") with its persons: it is the persons times the monthly
+    sums listed beside it, as the dashboards hide a month's calculated compensation. KEHA,
+    which pays each person, sees them all."""
     region_of = dict(
         Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY)
         .exclude(welfare_region=None)
@@ -372,7 +374,10 @@ def _hide_small_counts(report: Report) -> None:
                 persons = HIDDEN_TOTAL
         if isinstance(persons, int) and 0 < persons < 5:
             persons = SMALL
-        rows.append(replace(r, persons=persons))
+        # the amount is the persons times the monthly sums in the table below it (326 € a
+        # month is two aged seven or over): hidden with them
+        amount = r.amount if isinstance(persons, int) else HIDDEN_TOTAL
+        rows.append(replace(r, persons=persons, amount=amount))
     report.rows = rows
     report.small_counts_hidden = True
     if 0 < report.persons_without_residence < 5:

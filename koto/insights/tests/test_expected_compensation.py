@@ -611,6 +611,11 @@ def test_report_page__regional_state_authority__small_counts_hidden_keha_sees_al
     }
     # Heinola's one resident is hidden, and the region's 7 with it (7 less Lahti's 6)
     assert persons == {"398": 6, "111": "<5", region.code: ".."}
+    # their amounts with them: an amount is the persons times the monthly sums shown below
+    amounts = {
+        r.organisation: r.amount for r in selectors.compensation_for(user=officer, span=year).rows
+    }
+    assert amounts["111"] == amounts[region.code] == ".." and amounts["398"] != ".."
     live = selectors.compensation_for(user=officer, span=year, live=True)
     assert {r.organisation: r.persons for r in live.rows} == persons
     html = web(officer).get("/funding/report/", {"year": 2026}).content.decode()
