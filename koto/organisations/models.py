@@ -3,6 +3,7 @@ service agreements."""
 
 import datetime as dt
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -44,7 +45,12 @@ class Organisation(TimeStampedModel):
     name_sv = models.CharField(_("name in Swedish"), max_length=200, blank=True)
     name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     municipality_code = models.CharField(
-        _("municipality code"), max_length=3, blank=True, help_text=_("Official 3-digit code")
+        _("municipality code"),
+        max_length=3,
+        blank=True,
+        help_text=_("Official 3-digit code"),
+        # "91" is not Helsinki's "091": the national lists and the Koto-AJ export key on it
+        validators=[RegexValidator(r"^[0-9]{3}$", _("Enter the official 3-digit code, e.g. 091."))],
     )
     welfare_region = models.ForeignKey(
         "self",

@@ -1,9 +1,10 @@
 """Export of assessments and integration plans for Koto-AJ, KEHA's national integration
 client information system (kotoutumisen asiakastietojärjestelmä).
 
-A municipality moving to Koto-AJ, or feeding it, gets its non-jobseeker clients' records as
-JSON Lines plus a manifest. Jobseekers' records belong to the employment authority's system:
-they are counted in the manifest, never written. Koto-AJ's field list and interfaces are not
+A municipality moving to Koto-AJ, or feeding it, gets its clients' records as JSON Lines plus
+a manifest. A record of a client who was a jobseeker when it began (an assessment's start,
+a plan's start) belongs to the employment authority's system: counted in the manifest,
+never written. Koto-AJ's field list and interfaces are not
 public, so this is Koto's own documented file format mapped to the national concepts and
 code lists (docs/kotoaj-mapping.md). Every coded value is `{codeset, code, label_fi}`; the
 health and social details of an assessment never leave Koto (only the flag does).
@@ -24,8 +25,20 @@ from pathlib import Path
 
 import pycountry
 from django.conf import settings
-from django.db.models import BigIntegerField, Prefetch, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import override
 
 from koto.assessments.models import Assessment
@@ -33,9 +46,9 @@ from koto.assessments.scales import Level, Skill, cefr
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record, audit_record_many
 from koto.clients import codes
-from koto.clients.models import Client
+from koto.clients.models import Client, ClientFactChange, LawFact
 from koto.core import clock
-from koto.organisations.models import Organisation
+from koto.organisations.models import Organisation, OrganisationKind
 from koto.plans.models import (
     AckMethod,
     Action,
@@ -50,7 +63,11 @@ from koto.plans.models import (
 )
 
 FORMAT_NAME = "koto-kotoaj-export"
-FORMAT_VERSION = 1
+# 2 (2026-12-07): the language level below the scale is `level: null` with `below_scale:
+# true` (was the invented code "0"); organisations carry `municipality` coded against the
+# yearly municipality list; records are placed by the client's jobseeker status when the
+# record began; a client's changed identity selects their records.
+FORMAT_VERSION = 2
 ASSESSMENTS_FILE = "assessments.jsonl"
 PLANS_FILE = "plans.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -111,6 +128,17 @@ def _table_label(table: dict[str, str]) -> Callable[[str], str]:
     return lambda code: table.get(code, "")
 
 
+def _municipality_label(code: str) -> str:
+    """The municipality's Finnish name as Koto's organisation register holds it (the list
+    of `koto/organisations/reference`, Statistics Finland's codes)."""
+    name = (
+        Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY, municipality_code=code)
+        .values_list("name_fi", flat=True)
+        .first()
+    )
+    return name or ""
+
+
 # Labels of national lists that Koto has no translation catalogue entry for. They are data
 # (the lists' own Finnish names, as Koto reads them), not user-interface strings.
 MONITORING_THEMES_FI = {
@@ -134,10 +162,11 @@ URA_TASKS_FI = {
     "030": "Tarvitsee muun viranomaisen palveluja",
     "034": "Terveystarkastus",
     "035": "Osallistuu osaamisen ja kotoutumisen palvelutarpeen arviointiin",
-    "036": "Hakeutuu kotoutumiskoulutukseen (omaehtoinen opiskelu)",
+    "036": "Hakeutuu omaehtoisena opiskeluna toteutettavaan kotoutumiskoulutukseen",
     "076": "Muu omaa kotoutumista edistävä toiminta",
 }
 CEFR_FI = {level: level for level in ("A1", "A2", "B1", "B2", "C1", "C2")}
+BELOW_SCALE = Level.NONE  # Koto's "no skill yet", below A1.1
 
 _PYCOUNTRY = f"pycountry {getattr(pycountry, '__version__', '')}".strip()
 
@@ -167,8 +196,12 @@ CODESETS: dict[str, CodeSet] = {
         ),
         CodeSet(
             "oph.language_proficiency", "Kehittyvän kielitaidon tasojen kuvausasteikko",
-            "A1.1–C2.2 (13 levels); 0 = Koto's 'no skill yet'", "Opetushallitus",
+            "A1.1–C2.2 (13 levels)", "Opetushallitus",
             "national scale of developing language proficiency", _choice_label(Level), True,
+        ),
+        CodeSet(
+            "stat.municipality", "Kunnat", f"{clock.today().year}", "Tilastokeskus",
+            "municipality codes, yearly version (3 digits)", _municipality_label,
         ),
         CodeSet(
             "cefr", "Eurooppalainen viitekehys (CEFR)", "levels A1–C2", "Council of Europe",
@@ -269,30 +302,59 @@ class _Coder:
 # URA task codes for plan actions (Koto's reading; the table is in docs/kotoaj-mapping.md)
 # ---------------------------------------------------------------------------------------------
 
-# (rule, URA task code, words looked for in the action's "what" and linked service, any of
-# fi / sv / en). The first rule that matches wins; then the responsible party decides.
-URA_TASK_KEYWORD_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("assessment", "035", ("palvelutarpeen arvio", "osaamisen arvio", "alkukartoitus",
-                           "needs assessment", "kartläggning", "bedömning av kompetens")),
-    ("health_check", "034", ("terveystarkast", "health check", "hälsokontroll",
-                             "hälsoundersökning")),
-    ("self_motivated_studies", "025", ("omaehtoi", "self-motivated", "frivilliga studier")),
-    ("integration_training", "036", ("kotoutumiskoulutu", "integration training",
-                                     "integrationsutbildning")),
+# (rule, URA task code, alternatives): an alternative is a tuple of word groups, and it
+# matches when the action's "what" and linked service (fi / sv / en, case-folded) hold a
+# word of every group. The first rule that matches wins; then the responsible party decides.
+_INTEGRATION_TRAINING = ("kotoutumiskoulutu", "integration training", "integrationsutbildning")
+_APPLIES = ("hakeutu", "hakee ", "hakeminen", "haetaan", "hakemus", "apply", "applies",
+            "applying", "application", "söker", "ansök")  # fmt: skip
+_SELF_MOTIVATED = ("omaehtoi", "self-motivated", "frivillig")
+_STUDIES = ("opiskel", "opinno", "opinto", "opintoi", "studies", "studying", "studier")
+URA_TASK_KEYWORD_RULES: tuple[tuple[str, str, tuple[tuple[tuple[str, ...], ...], ...]], ...] = (
+    ("assessment", "035", ((("palvelutarpeen arvio", "osaamisen arvio", "alkukartoitus",
+                             "needs assessment", "kartläggning", "bedömning av kompetens"),),)),
+    ("health_check", "034", ((("terveystarkast", "health check", "hälsokontroll",
+                               "hälsoundersökning"),),)),
+    # applying to integration training (a non-jobseeker studies it as self-motivated
+    # studies; 037, the labour-market form, is for jobseekers, whose plans are not here)
+    ("applies_to_integration_training", "036", ((_APPLIES, _INTEGRATION_TRAINING),)),
+    # studies that stand for integration training: said so, or self-motivated studies
+    ("integration_equivalent_training", "025", (
+        (("kotoutumiskoulutusta vastaava", "vastaava koulutus", "vastaavaa koulutusta",
+          "integration-equivalent", "equivalent to integration training",
+          "motsvarande integrationsutbildning"),),
+        (_SELF_MOTIVATED, _STUDIES),
+    )),
+    ("integration_training", "036", ((_INTEGRATION_TRAINING,),)),
 )  # fmt: skip
 URA_TASK_BY_RESPONSIBLE = {
-    Responsible.OTHER_ORGANISATION: ("other_authority", "030"),
     Responsible.CLIENT: ("own_activity", "076"),
 }
+# 030 "needs another authority's services": only when the other organisation is one
+_AUTHORITY_KINDS = frozenset(
+    {
+        OrganisationKind.MUNICIPALITY,
+        OrganisationKind.EMPLOYMENT_AUTHORITY,
+        OrganisationKind.WELFARE_REGION,
+        OrganisationKind.REGIONAL_STATE_AUTHORITY,
+        OrganisationKind.KEHA,
+        OrganisationKind.KELA,
+        OrganisationKind.MIGRI,
+    }
+)
 
 
-def ura_task_for(*, what: str, service_name: str, responsible: str) -> tuple[str, str] | None:
+def ura_task_for(
+    *, what: str, service_name: str, responsible: str, responsible_kind: str | None = None
+) -> tuple[str, str] | None:
     """(rule, URA task code) for a plan action, or None when no code fits (e.g. a task of
-    the counsellor's own)."""
+    the counsellor's own, or of an NGO: not an authority's service)."""
     text = f"{what} {service_name}".casefold()
-    for rule, code, words in URA_TASK_KEYWORD_RULES:
-        if any(w in text for w in words):
+    for rule, code, alternatives in URA_TASK_KEYWORD_RULES:
+        if any(all(any(w in text for w in group) for group in alt) for alt in alternatives):
             return rule, code
+    if responsible == Responsible.OTHER_ORGANISATION:
+        return ("other_authority", "030") if responsible_kind in _AUTHORITY_KINDS else None
     return URA_TASK_BY_RESPONSIBLE.get(responsible)
 
 
@@ -313,10 +375,13 @@ def _text(s: str) -> str | None:
     return s or None
 
 
-def _organisation(o: Organisation | None) -> dict | None:
+def _organisation(o: Organisation | None, code: "_Coder | None" = None) -> dict | None:
     if o is None:
         return None
-    return {"code": o.code, "name_fi": o.name_fi, "municipality_code": o.municipality_code or None}
+    block = {"code": o.code, "name_fi": o.name_fi, "municipality_code": o.municipality_code or None}
+    if code is not None:
+        block["municipality"] = code("stat.municipality", o.municipality_code)
+    return block
 
 
 def _client(c: Client) -> dict:
@@ -343,7 +408,7 @@ def assessment_record(a: Assessment, code: _Coder) -> dict:
         "created_at": _at(a.created_at),
         "updated_at": _at(a.updated_at),
         "client": _client(a.client),
-        "recorded_by": _organisation(a.organisation),
+        "recorded_by": _organisation(a.organisation, code),
         "kind": code("koto.assessment_kind", a.kind),
         "law_proposed_multisectoral": a.law_proposed_multisectoral,
         "trigger": code("koto.assessment_trigger", a.trigger),
@@ -357,7 +422,11 @@ def assessment_record(a: Assessment, code: _Coder) -> dict:
             {
                 "language": code.language(s.language),
                 "skill": code("koto.language_skill", s.skill),
-                "level": code("oph.language_proficiency", s.level),
+                # below A1.1 ("no skill yet") is no level of the national scale
+                "level": None
+                if s.level == BELOW_SCALE
+                else code("oph.language_proficiency", s.level),
+                "below_scale": s.level == BELOW_SCALE,
                 "cefr": code("cefr", cefr(s.level)),
             }
             for s in skills
@@ -377,12 +446,18 @@ def assessment_record(a: Assessment, code: _Coder) -> dict:
 
 
 def _action(x: Action, code: _Coder) -> dict:
-    task = ura_task_for(what=x.what, service_name=x.service_name, responsible=x.responsible)
+    other = x.responsible_organisation
+    task = ura_task_for(
+        what=x.what,
+        service_name=x.service_name,
+        responsible=x.responsible,
+        responsible_kind=other.kind if other is not None else None,
+    )
     return {
         "id": x.id,
         "what": x.what,
         "responsible": code("koto.responsible", x.responsible),
-        "responsible_organisation": _organisation(x.responsible_organisation),
+        "responsible_organisation": _organisation(x.responsible_organisation, code),
         "planned_on": _date(x.planned_on),
         "done_on": _date(x.done_on),
         "service_name": _text(x.service_name),
@@ -406,7 +481,7 @@ def plan_record(p: IntegrationPlan, code: _Coder) -> dict:
         "created_at": _at(p.created_at),
         "updated_at": _at(p.updated_at),
         "client": _client(p.client),
-        "recorded_by": _organisation(p.organisation),
+        "recorded_by": _organisation(p.organisation, code),
         "plan_type": code("ura.plan_type", URA_PLAN_TYPE_INTEGRATION),
         "kind": code("koto.plan_kind", p.kind),
         "status": code("koto.plan_status", p.status),
@@ -482,15 +557,54 @@ def _plans_with_parts_changed_since(start: dt.datetime) -> Q:
     )
 
 
+def _client_changed_since(start: dt.datetime) -> Q:
+    """The client's own details (a name, an identity code given, a Migri number) or their
+    law facts changed: every record carries the client block, so it is written again."""
+    return Q(client__updated_at__gte=start) | Q(
+        client_id__in=ClientFactChange.objects.filter(recorded_at__gte=start).values("client_id")
+    )
+
+
+def _jobseeker_when(date_field: str):
+    """Whether the client was an unemployed jobseeker on the record's day (`date_field`):
+    the dated fact history for a past day, as `koto.clients.law.facts_on` reads it, else
+    (today, later, or no day yet) the current flag. KEHA's rule places the record by it,
+    so a plan begun before the client became a jobseeker stays the municipality's (and
+    its end goes to Koto-AJ), and one begun as a jobseeker never does."""
+    history = (
+        ClientFactChange.objects.filter(
+            client_id=OuterRef("client_id"),
+            fact=LawFact.UNEMPLOYED_JOBSEEKER,
+            valid_from__lte=OuterRef(date_field),
+        )
+        .order_by("-valid_from", "-id")
+        .values("value")[:1]
+    )
+    return Case(
+        When(**{f"{date_field}__isnull": True}, then=F("client__unemployed_jobseeker")),
+        When(**{f"{date_field}__gte": clock.today()}, then=F("client__unemployed_jobseeker")),
+        default=Coalesce(Subquery(history), Value(False)),
+        output_field=BooleanField(),
+    )
+
+
 def _assessments(organisation: Organisation, start: dt.datetime) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(client__responsible_organisation=organisation).filter(
-        _changed_since(start)
+    return (
+        Assessment.objects.filter(client__responsible_organisation=organisation)
+        .filter(_changed_since(start) | _client_changed_since(start))
+        .annotate(jobseeker_then=_jobseeker_when("started_on"))
     )
 
 
 def _plans(organisation: Organisation, start: dt.datetime) -> QuerySet[IntegrationPlan]:
-    return IntegrationPlan.objects.filter(client__responsible_organisation=organisation).filter(
-        _changed_since(start) | _plans_with_parts_changed_since(start)
+    return (
+        IntegrationPlan.objects.filter(client__responsible_organisation=organisation)
+        .filter(
+            _changed_since(start)
+            | _plans_with_parts_changed_since(start)
+            | _client_changed_since(start)
+        )
+        .annotate(jobseeker_then=_jobseeker_when("starts_on"))
     )
 
 
@@ -508,6 +622,18 @@ def _chunks(iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+# Line and paragraph separators and NEL are valid inside a JSON string, but many readers
+# (Python's str.splitlines among them) end a line at them: written escaped, a record is
+# exactly one line of the file whatever its text holds.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\u0085": "\\u0085"})
+
+
+def _json_line(record: dict) -> str:
+    return (
+        json.dumps(record, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKS) + "\n"
+    )
 
 
 def _open_private(path: Path):
@@ -537,9 +663,7 @@ def _write_jsonl(
                     for r in records
                 ],
             )
-            data = "".join(
-                json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
-            ).encode("utf-8")
+            data = "".join(_json_line(r) for r in records).encode("utf-8")
             digest.update(data)
             f.write(data)
             count += len(records)
@@ -565,12 +689,20 @@ def _prepare_out_dir(out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as e:
         raise KotoAjExportError("--out", f"cannot create {out_dir}: {e.strerror}") from e
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise KotoAjExportError("--out", f"cannot write in {out_dir}: permission denied.")
 
 
 def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, actor=None) -> dict:
     """Write `assessments.jsonl`, `plans.jsonl` and `manifest.json` for `organisation`'s
     non-jobseeker clients' records created or updated on or after `since` (Helsinki time);
     audit every exported record and the export itself; return the manifest."""
+    if organisation.kind != OrganisationKind.MUNICIPALITY:
+        raise KotoAjExportError(
+            "--organisation",
+            f"{organisation.code} is not a municipality: Koto-AJ is the municipalities' "
+            "register (an employment authority's records go to its own system).",
+        )
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir)
     start = dt.datetime.combine(since, dt.time.min, tzinfo=clock.HELSINKI)
@@ -580,10 +712,11 @@ def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, 
 
     assessments = _assessments(organisation, start)
     plans = _plans(organisation, start)
-    skipped_assessments = assessments.filter(client__unemployed_jobseeker=True)
-    skipped_plans = plans.filter(client__unemployed_jobseeker=True)
+    skipped_assessments = assessments.filter(jobseeker_then=True)
+    skipped_plans = plans.filter(jobseeker_then=True)
     skipped = {
-        "reason": "jobseeker: the record belongs to the employment authority's system",
+        "reason": "the client was a jobseeker when the record began: it belongs to the "
+        "employment authority's system",
         "assessments": skipped_assessments.count(),
         "plans": skipped_plans.count(),
         "clients": Client.objects.filter(
@@ -592,14 +725,14 @@ def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, 
         ).count(),
     }
     assessment_rows = (
-        assessments.filter(client__unemployed_jobseeker=False)
+        assessments.filter(jobseeker_then=False)
         .select_related("client", "organisation")
         .prefetch_related("skills")
         .order_by("id")
         .iterator(chunk_size=CHUNK)
     )
     plan_rows = (
-        plans.filter(client__unemployed_jobseeker=False)
+        plans.filter(jobseeker_then=False)
         .select_related("client", "organisation")
         .prefetch_related(
             "extensions",

@@ -14,10 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from koto.assessments import services as assessment_services
 from koto.assessments.models import Assessment
 from koto.audit.models import AuditEvent
+from koto.clients.synthetic import hetu_for
 from koto.core import clock
 from koto.plans import kotoaj
 from koto.plans import services as plan_services
 from koto.plans.management.commands.export_kotoaj import Command
+from koto.plans.models import IntegrationPlan
 from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
@@ -166,7 +168,7 @@ def test_export_kotoaj__writes_two_jsonl_files_and_a_manifest(world, tmp_path):
     assert len((out / "plans.jsonl").read_text(encoding="utf-8").splitlines()) == 2
     assert (out / "plans.jsonl").stat().st_mode & 0o777 == 0o600
     manifest = manifest_of(out)
-    assert manifest["format"] == {"name": "koto-kotoaj-export", "version": 1}
+    assert manifest["format"] == {"name": "koto-kotoaj-export", "version": 2}
     assert manifest["organisation"] == {
         "code": "398",
         "name_fi": "Lahti",
@@ -405,19 +407,120 @@ def test_export_kotoaj__from_the_shell__exit_status_1_without_traceback(org, cap
 
 
 @pytest.mark.parametrize(
-    ("what", "service_name", "responsible", "expected"),
+    ("what", "service_name", "responsible", "kind", "expected"),
     [
-        ("Kotoutumiskoulutus", "", "client", ("integration_training", "036")),
-        ("Omaehtoinen opiskelu", "Kotoutumiskoulutus", "client", ("self_motivated_studies", "025")),
-        ("Terveystarkastus", "", "other_organisation", ("health_check", "034")),
-        ("Osallistuu palvelutarpeen arviointiin", "", "client", ("assessment", "035")),
-        ("Sosiaalityön palvelut", "", "other_organisation", ("other_authority", "030")),
-        ("Kirjaston kerho", "", "client", ("own_activity", "076")),
-        ("Varaa tulkin", "", "counsellor", None),
+        ("Kotoutumiskoulutus", "", "client", None, ("integration_training", "036")),
+        ("Omaehtoinen opiskelu", "Kotoutumiskoulutus", "client", None,
+         ("integration_equivalent_training", "025")),
+        ("Kotoutumiskoulutusta vastaava koulutus", "", "client", None,
+         ("integration_equivalent_training", "025")),
+        ("Hakeutuu kotoutumiskoulutukseen (omaehtoinen opiskelu)", "", "client", None,
+         ("applies_to_integration_training", "036")),
+        ("Omaehtoinen työnhaku", "", "client", None, ("own_activity", "076")),
+        ("Terveystarkastus", "", "other_organisation", "welfare_region", ("health_check", "034")),
+        ("Osallistuu palvelutarpeen arviointiin", "", "client", None, ("assessment", "035")),
+        ("Sosiaalityön palvelut", "", "other_organisation", "welfare_region",
+         ("other_authority", "030")),
+        ("Kerhotoiminta", "", "other_organisation", "ngo", None),  # an NGO is no authority
+        ("Kirjaston kerho", "", "client", None, ("own_activity", "076")),
+        ("Varaa tulkin", "", "counsellor", None, None),
     ],
-)
-def test_ura_task_for__our_reading_table(what, service_name, responsible, expected):
+)  # fmt: skip
+def test_ura_task_for__our_reading_table(what, service_name, responsible, kind, expected):
     assert (
-        kotoaj.ura_task_for(what=what, service_name=service_name, responsible=responsible)
+        kotoaj.ura_task_for(
+            what=what, service_name=service_name, responsible=responsible, responsible_kind=kind
+        )
         == expected
     )
+
+
+def test_export_kotoaj__placed_by_the_jobseeker_status_when_the_record_began(counsellor, tmp_path):
+    """A plan begun in May as a non-jobseeker, the client a jobseeker since October: the
+    plan's end in November goes to Koto-AJ. A plan begun in May as a jobseeker, the flag
+    cleared in October: still the employment authority's record."""
+    from koto.clients import services as client_services
+
+    with clock.frozen(EARLIER):
+        became = new_client(counsellor)
+        _a, became_plan, _x = casework(counsellor, became, on=EARLIER)
+        stopped = new_client(counsellor, unemployed_jobseeker=True)
+        casework(counsellor, stopped, on=EARLIER)
+    october = dt.date(2026, 10, 1)
+    with clock.frozen(october):
+        client_services.client_update(actor=counsellor, client=became,
+                                      data={"unemployed_jobseeker": True}, facts_valid_from=october)  # fmt: skip
+        client_services.client_update(actor=counsellor, client=stopped,
+                                      data={"unemployed_jobseeker": False}, facts_valid_from=october)  # fmt: skip
+    became_plan = IntegrationPlan.objects.get(id=became_plan.id)
+    became_plan.client = became  # as read by the counsellor: with their access
+    plan_services.plan_end(
+        actor=counsellor, plan=became_plan,
+        ended_on=TODAY, outcome="employment_plan", handover_summary="Työnhakijaksi lokakuussa",
+    )  # fmt: skip
+    out = export(tmp_path / "x", since="2026-09-30")  # both clients changed since
+    plans = {r["client"]["id"]: r for r in records(out / "plans.jsonl")}
+    assert plans[became.id]["outcome"]["code"] == "employment_plan"
+    assert stopped.id not in plans
+    assert manifest_of(out)["skipped_jobseekers"]["plans"] == 1
+
+
+def test_export_kotoaj__a_client_given_an_identity_code_later__records_written_again(
+    counsellor, tmp_path
+):
+    from koto.clients import services as client_services
+
+    with clock.frozen(EARLIER):
+        c = new_client(counsellor, hetu=None)
+        casework(counsellor, c, on=EARLIER)
+    hetu = hetu_for(c.birth_date, 123)
+    client_services.client_update(actor=counsellor, client=c, data={"hetu": hetu})
+    out = export(tmp_path / "x")
+    [plan] = records(out / "plans.jsonl")
+    [assessment] = records(out / "assessments.jsonl")
+    assert plan["client"]["hetu"] == assessment["client"]["hetu"] == hetu
+
+
+def test_export_kotoaj__not_a_municipality__refused_naming_the_organisation(db, tmp_path, capsys):
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(code="te-lahti", kind="employment_authority", name_fi="TE Lahti")
+    with pytest.raises(CommandError) as e:
+        export(tmp_path / "x", organisation="te-lahti")
+    assert str(e.value).startswith("--organisation: te-lahti is not a municipality")
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_kotoaj__line_separators_in_text__one_record_per_line(counsellor, tmp_path):
+    c = new_client(counsellor)
+    _a, plan, _x = casework(counsellor, c, on=TODAY)
+    plan = IntegrationPlan.objects.get(id=plan.id)
+    plan.client = c
+    plan_services.goal_add(
+        actor=counsellor, plan=plan,
+        area="work", description="Rivi 1\u2028Rivi 2\u2029Rivi 3\u0085Rivi 4",
+    )  # fmt: skip
+    out = export(tmp_path / "x")
+    text = (out / "plans.jsonl").read_text(encoding="utf-8")
+    assert len(text.splitlines()) == 1
+    [record] = [json.loads(line) for line in text.splitlines()]
+    assert any(g["description"] == "Rivi 1\u2028Rivi 2\u2029Rivi 3\u0085Rivi 4" for g in record["goals"])
+
+
+def test_export_kotoaj__below_the_scale__no_level_code_but_a_flag(counsellor, tmp_path):
+    c = new_client(counsellor)
+    a, _plan, _x = casework(counsellor, c, on=TODAY)
+    a.skills.filter(skill="reading").update(level="0")
+    out = export(tmp_path / "x")
+    [record] = [r for r in records(out / "assessments.jsonl") if r["id"] == a.id]
+    reading = next(s for s in record["language_skills"] if s["skill"]["code"] == "reading")
+    assert (reading["level"], reading["below_scale"], reading["cefr"]) == (None, True, None)
+    speaking = next(s for s in record["language_skills"] if s["skill"]["code"] == "speaking")
+    assert speaking["level"]["code"] == "A1.2" and speaking["below_scale"] is False
+
+
+def test_export_kotoaj__out_dir_not_writable__refused_naming_out(org, tmp_path, monkeypatch):
+    monkeypatch.setattr(kotoaj.os, "access", lambda path, mode: False)
+    with pytest.raises(CommandError) as e:
+        export(tmp_path / "locked")
+    assert str(e.value).startswith("--out: cannot write in")

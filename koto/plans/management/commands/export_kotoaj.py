@@ -10,13 +10,14 @@ from koto.plans.kotoaj import KotoAjExportError, default_out_dir, export_kotoaj
 
 class Command(BaseCommand):
     help = (
-        "Export the organisation's non-jobseekers' assessments and integration plans for "
-        "Koto-AJ as JSON Lines plus a manifest (docs/kotoaj-mapping.md)."
+        "Export a municipality's assessments and integration plans for Koto-AJ (not those "
+        "begun while the client was a jobseeker) as JSON Lines plus a manifest "
+        "(docs/kotoaj-mapping.md)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--organisation", required=True, help="code of the responsible organisation, e.g. 398"
+            "--organisation", required=True, help="code of the responsible municipality, e.g. 398"
         )
         parser.add_argument(
             "--since",
