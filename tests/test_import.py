@@ -145,3 +145,127 @@ def test_import__value_the_database_or_the_form_would_refuse__row_error(
         call_command("import_clients", path, "--organisation", "398", "--no-progress")
     assert f"row 2: {column}: " in capsys.readouterr().err
     assert Client.objects.count() == 0
+
+
+def _run(path, capsys, *extra):
+    """(exit code, stdout, stderr) of an import into Lahti."""
+    code = 0
+    try:
+        call_command("import_clients", path, "--organisation", "398", "--no-progress", *extra)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_import__row_not_fitting_the_header__error_naming_the_line_nothing_shifted(
+    tmp_path, lahti, capsys
+):
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "first_name,last_name,birth_date,street_address,postal_code,hetu\n"
+        "Ali,Hassan,1990-01-01,Kauppakatu 1, as 5,15100,\n"  # a comma not in quotes
+        "Amina,Warsame,1990-05-17,Katu 2,15100\n"  # the identity code cell cut off
+        "Olena,Melnyk,1985-02-03,Katu 3,15100,\n",
+        encoding="utf-8",
+    )
+    code, _out, err = _run(str(path), capsys)
+    assert code == 1
+    assert "row 2: row: The row has 7 cells, the header 6" in err
+    assert "row 3: row: The row has 5 cells, the header 6" in err
+    assert list(Client.objects.values_list("first_name", flat=True)) == ["Olena"]
+
+
+def test_import__quote_left_open__error_not_rows_swallowed_into_an_address(tmp_path, lahti, capsys):
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "first_name,last_name,birth_date,street_address\n"
+        'Ali,Hassan,1990-01-01,"Katu 1\n'
+        "Olena,Melnyk,1985-02-03,Katu 2\n"
+        "Maria,Koski,1980-01-01,Katu 3\n",
+        encoding="utf-8",
+    )
+    code, _out, err = _run(str(path), capsys)
+    assert code == 1
+    assert "row 4: street_address: A line break in the cell" in err  # the line it ends on
+    assert Client.objects.count() == 0
+
+
+def test_import__error_rows_are_the_files_lines_after_blank_lines(tmp_path, lahti, capsys):
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "first_name,last_name,birth_date\nAli,Hassan,1990-01-01\n\nOlena,Melnyk,1985-13-03\n",
+        encoding="utf-8",
+    )
+    _code, _out, err = _run(str(path), capsys)
+    assert "row 4: birth_date:" in err
+
+
+def test_import__identifiers_another_organisation_holds__row_errors_audited_not_present(
+    tmp_path, lahti, capsys
+):
+    from koto.audit.models import AuditEvent
+
+    other = OrganisationFactory(code="091", kind="municipality", municipality_code="091")
+    held = Client.objects.create(
+        responsible_organisation=other, first_name="X", last_name="Y", sort_key="y x",
+        birth_date="1990-05-17", hetu="170590-1236",
+    )  # fmt: skip
+    Client.objects.create(
+        responsible_organisation=other, first_name="Z", last_name="W", sort_key="w z",
+        birth_date="1980-01-01", temporary_id="TMP-1001",
+    )  # fmt: skip
+    path = write(tmp_path, [GOOD, {**NO_HETU, "temporary_id": "TMP-1001"}])
+    code, out, err = _run(path, capsys)
+    assert code == 1
+    assert "row 2: hetu: This identity code is already recorded by another organisation" in err
+    assert "row 3: temporary_id: This temporary id is already in use in Koto" in err
+    assert "already present 0" in out
+    assert not Client.objects.filter(responsible_organisation=lahti).exists()
+    assert AuditEvent.objects.filter(
+        action="read", object_type="client_identity_code", client_id=held.id
+    ).exists()
+
+
+def test_import__identifier_for_a_client_recorded_without_one__row_error_no_duplicate(
+    tmp_path, lahti, capsys
+):
+    Client.objects.create(
+        responsible_organisation=lahti, first_name="Amina", last_name="Warsame",
+        sort_key="warsame amina", birth_date="1990-05-17", temporary_id="TMP-A1",
+    )  # fmt: skip
+    path = write(tmp_path, [{"first_name": "Amina", "last_name": "Warsame",
+                             "birth_date": "1990-05-17", "hetu": "170590-1236"}])  # fmt: skip
+    code, _out, err = _run(path, capsys)
+    assert code == 1
+    assert "row 2: hetu: A client of this name and birth date without an identity code" in err
+    assert Client.objects.filter(last_name="Warsame").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("2099-01-01", "cannot be dated in the future"), ("1950-01-01", "before the birth date")],
+)
+def test_import__facts_valid_from_in_the_future_or_before_birth__refused(
+    tmp_path, lahti, capsys, value, message
+):
+    path = write(tmp_path, [{**GOOD, "facts_valid_from": value}])
+    code, _out, err = _run(path, capsys)
+    assert code == 1 and "row 2: facts_valid_from: " in err and message in err
+    assert not ClientFactChange.objects.exists()
+
+
+def test_import__facts_dated_helsinki_today_not_utc(tmp_path, lahti, capsys):
+    import datetime as dt
+
+    from koto.core import clock
+
+    row = {**GOOD}
+    del row["facts_valid_from"]
+    path = write(tmp_path, [row])
+    # 23:30 UTC on 1 March is 01:30 on 2 March in Helsinki
+    with clock.frozen(dt.datetime(2025, 3, 1, 23, 30, tzinfo=dt.UTC)):
+        _run(path, capsys)
+    assert set(ClientFactChange.objects.values_list("valid_from", flat=True)) == {
+        dt.date(2025, 3, 2)
+    }

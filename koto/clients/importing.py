@@ -2,8 +2,12 @@
 
 Rows are validated with the same rules as the registry's own service, then written in
 batches (clients, names, languages, fact history, timeline and audit chain together). A row
-whose identity code, temporary id, or name and birth date already exist in the
-organisation is skipped, so running the same file twice creates no duplicates.
+whose identity code, temporary id, or (without either) name and birth date already exist in
+the organisation is skipped, so running the same file twice creates no duplicates. A row
+whose identity code or temporary id another organisation holds, one with an identifier whose
+name and birth date match a client of the organisation without an identity code, and one
+that does not fit the header (a cell too many or too few, a line break from a quote left
+open) is an error naming the line and the column.
 """
 
 import datetime as dt
@@ -24,8 +28,15 @@ from koto.clients.models import (
     NameKind,
     Residence,
 )
-from koto.clients.services import _clean, _name_row, _new_temporary_id, _sort_key
-from koto.core import csv_import
+from koto.clients.services import (
+    IdentityCodeTaken,
+    _audit_identity_code_taken,
+    _clean,
+    _name_row,
+    _new_temporary_id,
+    _sort_key,
+)
+from koto.core import clock, csv_import
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
@@ -75,7 +86,13 @@ def _row_to_data(row: dict[str, str]) -> tuple[dict, dict[str, str], str, dt.dat
         # taken as it was: a value over 20 characters failed the whole import (PostgreSQL)
         errors["temporary_id"] = _("Write a temporary id as TMP- and 1 to 16 letters or digits.")
     for column, value in row.items():
-        if isinstance(value, str) and has_text_control_characters(value):
+        if isinstance(value, str) and ("\n" in value or "\r" in value):
+            # no column is written over several lines: a quote left open swallows the
+            # rows after it into this cell
+            errors[column] = _(
+                'A line break in the cell: check the file for a double quote (") not closed.'
+            )
+        elif isinstance(value, str) and has_text_control_characters(value):
             # a NUL (Python's csv module lets it through) failed the insert on PostgreSQL
             errors[column] = _(
                 "Remove the control characters (invisible characters) from the text."
@@ -87,7 +104,23 @@ def _row_to_data(row: dict[str, str]) -> tuple[dict, dict[str, str], str, dt.dat
             facts_from = dt.date.fromisoformat(raw_from)
         except ValueError:
             errors["facts_valid_from"] = _("Enter a date as YYYY-MM-DD.")
+        else:
+            # as the client form dates a change of the situation
+            birth = data.get("birth_date")
+            if facts_from > clock.today():
+                errors["facts_valid_from"] = _(
+                    "A change of the situation cannot be dated in the future."
+                )
+            elif _iso_date(birth) and _iso_date(birth) > facts_from:
+                errors["facts_valid_from"] = _("This date cannot be before the birth date.")
     return data, errors, temporary_id, facts_from
+
+
+def _iso_date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def check_header(header: list[str]) -> list[RowError]:
@@ -111,63 +144,96 @@ def import_clients(
         o.municipality_code: o
         for o in Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY)
     }
+    today = clock.today()  # Helsinki's day (created_at.date() was UTC's: a day early at night)
     seen_hetu: set[str] = set()
     seen_temp: set[str] = set()
     seen_person: set[tuple[str, dt.date]] = set()
 
     def flush(batch: list[tuple[int, object, str, dt.date | None]]) -> None:
-        hetus = [c.values.get("hetu") for _, c, _, _ in batch if c.values.get("hetu")]
-        temps = [t for _, _, t, _ in batch if t]
-        existing_hetu = (
-            set(Client.objects.filter(hetu__in=hetus).values_list("hetu", flat=True))
-            if hetus
-            else set()
-        )
-        existing_temp = (
-            set(
-                Client.objects.filter(temporary_id__in=temps).values_list("temporary_id", flat=True)
+        hetus = [c.values["hetu"] for _, c, _, _ in batch if c.values.get("hetu")]
+        # a row with an identity code is the client by it: its temporary id is not kept
+        temps = [t for _, c, t, _ in batch if t and not c.values.get("hetu")]
+        hetu_holders = {
+            hetu: (client_id, org_id)
+            for hetu, client_id, org_id in Client.objects.filter(hetu__in=hetus).values_list(
+                "hetu", "id", "responsible_organisation_id"
             )
-            if temps
-            else set()
-        )
-        # Rows without an identifier are matched by name and birth date in the organisation.
-        anonymous = [c.values for _, c, t, _ in batch if not c.values.get("hetu") and not t]
-        existing_person = set()
-        if anonymous:
-            existing_person = set(
-                Client.objects.filter(
-                    responsible_organisation=organisation,
-                    birth_date__in={v["birth_date"] for v in anonymous},
-                    sort_key__in={_sort_key(v["first_name"], v["last_name"]) for v in anonymous},
-                ).values_list("sort_key", "birth_date")
+        } if hetus else {}  # fmt: skip
+        temp_holders = dict(
+            Client.objects.filter(temporary_id__in=temps).values_list(
+                "temporary_id", "responsible_organisation_id"
+            )
+        ) if temps else {}  # fmt: skip
+        # The organisation's clients of the rows' names and birth dates: a row without an
+        # identifier is one of them; a row with one, when they have no identity code, is
+        # very likely the same person recorded before the code was known.
+        keys = {(_sort_key(c.values["first_name"], c.values["last_name"]), c.values["birth_date"])
+                for _, c, _, _ in batch}  # fmt: skip
+        existing_person: dict[tuple[str, dt.date], bool] = {}
+        for sort_key, birth, hetu in Client.objects.filter(
+            responsible_organisation=organisation,
+            birth_date__in={b for _k, b in keys},
+            sort_key__in={k for k, _b in keys},
+        ).values_list("sort_key", "birth_date", "hetu"):
+            existing_person[(sort_key, birth)] = (
+                existing_person.get((sort_key, birth), False) or not hetu
             )
         new: list[tuple[Client, object, dt.date | None]] = []
-        for _row_no, clean, temp, facts_from in batch:
+        taken: list[int] = []
+        for row_no, clean, temp, facts_from in batch:
             v = clean.values
             key = (_sort_key(v["first_name"], v["last_name"]), v["birth_date"])
-            if (
-                (v.get("hetu") and (v["hetu"] in existing_hetu or v["hetu"] in seen_hetu))
-                or (temp and (temp in existing_temp or temp in seen_temp))
-                or (
-                    not v.get("hetu")
-                    and not temp
-                    and (key in existing_person or key in seen_person)
-                )
-            ):
+            hetu = v.get("hetu")
+            if hetu:
+                temp = ""
+                holder = hetu_holders.get(hetu)
+                if holder is not None and holder[1] != organisation.id:
+                    # as the client form: the registry holds each person once, and the
+                    # attempt is audited against the holder
+                    taken.append(holder[0])
+                    result.errors.append(RowError(row_no, "hetu", _(
+                        "This identity code is already recorded by another organisation: the "
+                        "registry holds each person once. Ask that organisation, or refer "
+                        "the client."
+                    )))  # fmt: skip
+                    continue
+                if holder is not None or hetu in seen_hetu:
+                    result.skipped_existing += 1
+                    continue
+            elif temp:
+                holder_org = temp_holders.get(temp)
+                if holder_org is not None and holder_org != organisation.id:
+                    result.errors.append(RowError(row_no, "temporary_id", _(
+                        "This temporary id is already in use in Koto: leave the cell empty and "
+                        "Koto gives the client a new one."
+                    )))  # fmt: skip
+                    continue
+                if holder_org is not None or temp in seen_temp:
+                    result.skipped_existing += 1
+                    continue
+            elif key in existing_person or key in seen_person:
                 result.skipped_existing += 1
                 continue
-            if v.get("hetu"):
-                seen_hetu.add(v["hetu"])
+            if (hetu or temp) and existing_person.get(key):
+                result.errors.append(RowError(row_no, "hetu" if hetu else "temporary_id", _(
+                    "A client of this name and birth date without an identity code is already "
+                    "in the registry: add the identifier to that client, or remove the row."
+                )))  # fmt: skip
+                continue
+            if hetu:
+                seen_hetu.add(hetu)
             if temp:
                 seen_temp.add(temp)
             seen_person.add(key)
-            if v.get("hetu") and v.get("gender", Gender.UNKNOWN) == Gender.UNKNOWN:
-                v["gender"] = Gender.FEMALE if int(v["hetu"][9]) % 2 == 0 else Gender.MALE
+            if hetu and v.get("gender", Gender.UNKNOWN) == Gender.UNKNOWN:
+                v["gender"] = Gender.FEMALE if int(hetu[9]) % 2 == 0 else Gender.MALE
             client = Client(responsible_organisation=organisation, sort_key=key[0], **v)
             client.first_home_municipality_on = client.home_municipality_on
             if not client.hetu:
                 client.temporary_id = temp or _new_temporary_id()
             new.append((client, clean, facts_from))
+        for client_id in taken:
+            _audit_identity_code_taken(actor, IdentityCodeTaken(client_id))
         if not new or dry_run:
             result.created += len(new)
             return
@@ -193,7 +259,7 @@ def import_clients(
                         client=client,
                         fact=f,
                         value=True,
-                        valid_from=facts_from or client.created_at.date(),
+                        valid_from=facts_from or today,
                     )
                     for f in LAW_FACTS
                     if clean.values.get(f)
@@ -232,6 +298,13 @@ def import_clients(
         batch: list = []
         for index, row in enumerate(rows, start=2):
             result.rows += 1
+            index = getattr(row, "line", index)  # the file's line, when read by read_csv
+            misfit = csv_import.shape_error(row)
+            if misfit is not None:
+                result.errors.append(RowError(index, "row", misfit))
+                if progress:
+                    progress(1)
+                continue
             data, shape_errors, temp, facts_from = _row_to_data(row)
             try:
                 clean = _clean(data, municipality_cache=municipalities)

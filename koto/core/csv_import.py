@@ -52,6 +52,34 @@ def _unreadable(row: int, e: Exception) -> CsvFileError:
     return CsvFileError(row, _("This row cannot be read as CSV: %(error)s") % {"error": e})
 
 
+class CsvRow(dict):
+    """A row of `read_csv` (column → cell) with the line of the file it ends on. A row with
+    more cells than the header holds them under the key None, one with fewer holds None
+    for the missing cells (`csv.DictReader`): `shape_error` says so."""
+
+    def __init__(self, cells: dict, *, line: int) -> None:
+        super().__init__(cells)
+        self.line = line
+
+
+def shape_error(row: dict) -> str | None:
+    """Why a row does not fit the header, or None: a cell too many (a comma in an address
+    not in quotes shifts every cell after it) or too few (a cut line)."""
+    extra = row.get(None)
+    if extra:
+        return _(
+            "The row has %(cells)s cells, the header %(header)s: put a cell that holds a "
+            "comma in double quotes."
+        ) % {"cells": len(row) - 1 + len(extra), "header": len(row) - 1}
+    missing = [k for k, v in row.items() if k is not None and v is None]
+    if missing:
+        return _("The row has %(cells)s cells, the header %(header)s.") % {
+            "cells": len(row) - len(missing),
+            "header": len(row),
+        }
+    return None
+
+
 def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
     """The header and a generator of rows (UTF-8, an Excel byte-order mark accepted). The
     rows' keys are the header's names stripped, as the header is checked (" last_name"
@@ -76,7 +104,10 @@ def read_csv(path: str) -> tuple[list[str], Iterator[dict[str, str]]]:
 
     def rows() -> Iterator[dict[str, str]]:
         try:
-            yield from reader
+            for row in reader:
+                # the line the record ends on, as an editor numbers it (blank lines and a
+                # quoted cell over several lines counted): what an error names
+                yield CsvRow(row, line=reader.line_num)
         except csv.Error as e:
             raise _unreadable(reader.line_num, e) from e
         finally:
