@@ -103,6 +103,7 @@ def report(request):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"guidance_{start.isoformat()}_{end.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.write("\ufeff")  # a byte-order mark: Excel reads UTF-8 only with one
         csv_writer(response).writerows(data.csv_rows())
         services.report_exported(actor=request.user, report=data, file_format="csv")
         return response

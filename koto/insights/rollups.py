@@ -733,6 +733,16 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         (IntegrationPlan.objects.filter(updated_at__gt=since), "organisation_id", False),
         (Enrolment.objects.filter(updated_at__gt=since), "organisation_id", False),
         (Enrolment.objects.filter(updated_at__gt=since), "client__responsible_organisation_id", False),
+        # the "guided to a service in time" figure and the impact's "services used" of every
+        # plan of the client read all the client's enrolments: the plans' organisations too
+        # (a plan by an employment authority, an enrolment by a third organisation)
+        (
+            IntegrationPlan.objects.filter(
+                client__in=Enrolment.objects.filter(updated_at__gt=since).values("client_id")
+            ),
+            "organisation_id",
+            False,
+        ),
         (Placement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (Claim.objects.filter(updated_at__gt=since), "organisation_id", False),

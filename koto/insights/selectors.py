@@ -932,74 +932,77 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         )  # fmt: skip
     )
 
-    # 6. Placements (by year: an agreement is for a calendar year).
-    cats = ("quota_refugee", "international_protection", "unaccompanied_minor")
-    d.tables.append(
-        Table(
-            "placements",
-            _("Municipal placement: places agreed and used"),
-            _("Category"),
-            [_("Places agreed"), _("Places used"), _("Share used")],
-            [
-                (
-                    c,
-                    str(labels["category"].get(c, c)),
-                    [
-                        fig(by_key[(Metric.PLACES_AGREED, c)]),
-                        fig(by_key[(Metric.PLACES_USED, c)]),
-                        Share(
-                            fig(by_key[(Metric.PLACES_USED, c)]),
+    # 6.-7. Placements and money have no person dimensions: with a target group, language
+    # or age band chosen they are left out (the page says so), not shown as zeros.
+    if not filters.any_person_filter:
+        # 6. Placements (by year: an agreement is for a calendar year).
+        cats = ("quota_refugee", "international_protection", "unaccompanied_minor")
+        d.tables.append(
+            Table(
+                "placements",
+                _("Municipal placement: places agreed and used"),
+                _("Category"),
+                [_("Places agreed"), _("Places used"), _("Share used")],
+                [
+                    (
+                        c,
+                        str(labels["category"].get(c, c)),
+                        [
                             fig(by_key[(Metric.PLACES_AGREED, c)]),
-                            complement_counts=False,  # places left unused, shown anyway
-                        ),
-                    ],
-                )
-                for c in cats
-            ],
-            chart="hbars",
-            note=_(
-                "Agreements are per calendar year: a year counts when its January is in the period."
-            ),
-        )  # fmt: skip
-    )
-
-    # 7. Compensation.
-    d.tables.append(
-        Table(
-            "compensation",
-            _("State compensation by month (€)"),
-            _("Month"),
-            [
-                _("Calculated compensation"),
-                _("Actual-cost claims submitted"),
-                _("Actual-cost claims paid"),
-            ],
-            [
-                (
-                    m.isoformat(),
-                    month_label[i],
-                    [
-                        compensation_figure(
-                            by_mk[(Metric.COMPENSATION_CALCULATED, m, "")],
-                            max(
-                                by_mk[(Metric.COMPENSATION_CALCULATED, m, PERSONS)],
-                                by_mk[(Metric.COMPENSATION_CALCULATED, m, PERSONS_REGION)],
+                            fig(by_key[(Metric.PLACES_USED, c)]),
+                            Share(
+                                fig(by_key[(Metric.PLACES_USED, c)]),
+                                fig(by_key[(Metric.PLACES_AGREED, c)]),
+                                complement_counts=False,  # places left unused, shown anyway
                             ),
-                            suppress=suppress,
-                        ),
-                        fig(by_month[(Metric.CLAIMS_SUBMITTED, m)], Metric.CLAIMS_SUBMITTED),
-                        fig(by_month[(Metric.CLAIMS_PAID, m)], Metric.CLAIMS_PAID),
-                    ],  # fmt: skip
-                )
-                for i, m in enumerate(months)
-            ],
-            note=_(
-                "Calculated compensation is what the law gives for the persons in the "
-                "period (koto.funding); claims are the actual-cost claims as submitted "
-                "and as paid after the ELY / vitality centre's decision."
-            ),
-        )  # fmt: skip
-    )
+                        ],
+                    )
+                    for c in cats
+                ],
+                chart="hbars",
+                note=_(
+                    "Agreements are per calendar year: a year counts when its January is in the period."
+                ),
+            )  # fmt: skip
+        )
+
+        # 7. Compensation.
+        d.tables.append(
+            Table(
+                "compensation",
+                _("State compensation by month (€)"),
+                _("Month"),
+                [
+                    _("Calculated compensation"),
+                    _("Actual-cost claims submitted"),
+                    _("Actual-cost claims paid"),
+                ],
+                [
+                    (
+                        m.isoformat(),
+                        month_label[i],
+                        [
+                            compensation_figure(
+                                by_mk[(Metric.COMPENSATION_CALCULATED, m, "")],
+                                max(
+                                    by_mk[(Metric.COMPENSATION_CALCULATED, m, PERSONS)],
+                                    by_mk[(Metric.COMPENSATION_CALCULATED, m, PERSONS_REGION)],
+                                ),
+                                suppress=suppress,
+                            ),
+                            fig(by_month[(Metric.CLAIMS_SUBMITTED, m)], Metric.CLAIMS_SUBMITTED),
+                            fig(by_month[(Metric.CLAIMS_PAID, m)], Metric.CLAIMS_PAID),
+                        ],  # fmt: skip
+                    )
+                    for i, m in enumerate(months)
+                ],
+                note=_(
+                    "Calculated compensation is what the law gives for the persons in the "
+                    "period (koto.funding); claims are the actual-cost claims as submitted "
+                    "and as paid after the ELY / vitality centre's decision."
+                ),
+            )  # fmt: skip
+        )
     if suppress:
         protect_partitions(_column(d.table("contacts_channel")), _column(d.table("contacts_language")))  # fmt: skip
         protect_at_least(
@@ -1180,9 +1183,7 @@ def impact_for(
             # month is 5 %): outside the organisation a point is "–" while the plans that
             # reached the outcome by then, or those that did not, are 1 to 4, as a share's
             events = sum(n for (_s, months, event), n in cells.items() if event and months < t)
-            if suppress and (
-                0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW
-            ):
+            if suppress and (0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW):
                 reached = lo = hi = None
             points.append(KmPoint(t, at_risk, reached, lo, hi))
         return points

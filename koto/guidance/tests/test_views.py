@@ -112,7 +112,7 @@ def test_report__csv_download__same_numbers(web, adviser, manager):
     response = http.get("/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    lines = response.content.decode().splitlines()
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "dimension,code,label,contacts,partner_contacts"
     assert "total,all,,1,0" in lines
     assert "reason,benefits,Etuudet,1,0" in lines  # the page's language (Finnish by default)
@@ -183,7 +183,7 @@ def test_report__csv__reason_label_like_a_formula_kept_as_text(web, adviser, man
     http = web(manager)
     http.cookies["django_language"] = "fi"
     response = http.get("/guidance/report/?date_from=2026-01-01&date_to=2026-03-31&format=csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert ["reason", "benefits", '\'=HYPERLINK("https://x.invalid")', "1", "0"] in rows
 
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from koto.core import clock
+from koto.core.roles import Role
 from koto.insights import rollups
 from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
 from koto.insights.tests import builders as b
@@ -553,3 +554,21 @@ def test_refresh_full__assessment_deadline_lapsed__counted_missed(casework, laht
         )  # fmt: skip
     rollups.refresh(full=True)
     assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="missed") == 2
+
+
+def test_changed_organisations__an_enrolment_recounts_the_organisation_of_the_clients_plan(
+    lahti_counsellor, heinola_counsellor, region
+):
+    """A Lahti client's plan drawn up by Heinola, a service of a third organisation: the
+    plan's "guided to a service in time" is Heinola's figure, so Heinola is recounted."""
+    from tests.factories import OrganisationFactory, member
+
+    c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 5))
+    b.plan(heinola_counsellor, c, starts_on=dt.date(2026, 1, 10))
+    since = clock.now()
+    third = member(OrganisationFactory(code="ngo-3", kind="ngo"), Role.GUIDANCE_ADVISER,
+                   username="third")  # fmt: skip
+    with clock.frozen(since + dt.timedelta(minutes=1)):
+        b.enrolment(third, c, requested_on=dt.date(2026, 2, 1))
+    changed = rollups.changed_organisations(since)
+    assert heinola_counsellor.active_membership.organisation_id in changed

@@ -69,9 +69,7 @@ def test_dashboard_for__region_hides_counts_below_five(data, manager, region):
     assert d.suppressed_any is True
 
 
-def test_dashboard_for__region_count_less_the_viewers_own_below_five__hidden(
-    data, manager, region
-):
+def test_dashboard_for__region_count_less_the_viewers_own_below_five__hidden(data, manager, region):
     """Subtraction across the viewer's two answers: only the rest beside their own counts."""
     own = selectors.dashboard_for(
         user=manager, scope_code=None, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
@@ -347,7 +345,8 @@ def test_pages__anonymous_goes_to_login(client, url, db):
 def test_export_csv__as_shown_and_audited(data, manager, region, web):
     response = web(manager).get(f"/insights/export.csv?scope=region:{region.id}&{PERIOD}")
     assert response.status_code == 200
-    text = response.content.decode()
+    assert response.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    text = response.content.decode("utf-8-sig")
     assert "<5" in text
     assert "Flows by month" in text
     event = AuditEvent.objects.filter(object_type="insights_dashboard").latest("id")
@@ -361,7 +360,7 @@ def test_export_csv__says_what_it_is_in_the_viewers_language(data, manager, regi
     # a summer night in UTC is the next morning in Helsinki (UTC+3), as the page says it
     RefreshState.objects.filter(id=1).update(refreshed_at=dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC))  # fmt: skip
     head = list(csv.reader(io.StringIO(
-        web(manager).get(f"/insights/export.csv?{query}").content.decode())))[:10]  # fmt: skip
+        web(manager).get(f"/insights/export.csv?{query}").content.decode("utf-8-sig"))))[:10]  # fmt: skip
     assert head[0] == ["Koto", "Area", selectors.scope_get_for(user=manager, code=f"region:{region.id}").label]  # fmt: skip
     assert ["", "From month", "2026-01"] in head and ["", "To month", "2026-11"] in head
     assert ["", "Age band", "18–29"] in head and ["", "Language", "All"] in head
@@ -370,7 +369,7 @@ def test_export_csv__says_what_it_is_in_the_viewers_language(data, manager, regi
     finnish = web(manager)
     finnish.cookies["django_language"] = "fi"
     own = list(csv.reader(io.StringIO(
-        finnish.get(f"/insights/export.csv?{PERIOD}").content.decode())))[:9]  # fmt: skip
+        finnish.get(f"/insights/export.csv?{PERIOD}").content.decode("utf-8-sig"))))[:9]  # fmt: skip
     assert own[1] == ["", "Alkukuukausi", "2026-01"]
     assert not any("<5" in cell for r in own for cell in r)  # its own organisation
     late = RefreshState.get().full_refreshed_at + FULL_OVERDUE + dt.timedelta(hours=1)
@@ -486,3 +485,14 @@ def test_share_over_all__places_used_beyond_those_agreed__shown_without_an_inter
     share = selectors.Share(used, agreed, complement_counts=False)
     assert share.display == "120\u00a0%"
     assert share.interval is None and share.interval_display == ""
+
+
+def test_dashboard_for__person_filter__placements_and_money_left_out_not_zeros(data, manager):
+    period = (dt.date(2026, 1, 1), dt.date(2026, 11, 1))
+    whole = selectors.dashboard_for(user=manager, scope_code=None, filters=Filters(*period))
+    assert {"placements", "compensation"} <= {t.id for t in whole.tables}
+    filtered = selectors.dashboard_for(
+        user=manager, scope_code=None, filters=Filters(*period, age_band="18_29")
+    )
+    assert filtered.not_broken_down
+    assert not {"placements", "compensation"} & {t.id for t in filtered.tables}
