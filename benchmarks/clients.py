@@ -30,7 +30,7 @@ def main() -> None:
     from koto.clients.models import Client
 
     manage("migrate", "--noinput", "-v0", db=args.db)
-    manage("load_demo", db=args.db)
+    manage("load_demo", "--demo-server", db=args.db)
     have = Client.objects.count()
     if have < args.clients:
         manage(

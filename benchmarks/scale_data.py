@@ -101,7 +101,7 @@ def main() -> None:
     print(f"Recreating {url.rsplit('/', 1)[1]}", flush=True)
     recreate_database(url, force=args.force)
     migrate_s, _ = manage(["migrate", "--noinput", "-v0"], env)
-    demo_s, _ = manage(["load_demo"], env)
+    demo_s, _ = manage(["load_demo", "--demo-server"], env)
     # what the demo queued (the plan PDF), done as the task worker of `make run` would
     manage(["db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v0"], env)
     command = [

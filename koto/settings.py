@@ -187,6 +187,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_COOKIE_SECURE = env_bool("KOTO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # the pages send the token from the form or a meta tag, not JS
 # Behind the organisation's HTTPS proxy (docs/operations.md): KOTO_PROXY_COUNT proxies
 # in front, each adding the address it saw to X-Forwarded-For, and the proxy saying
 # "https" in X-Forwarded-Proto. The client's address (audit records, sign-in throttling) is

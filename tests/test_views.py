@@ -318,6 +318,32 @@ def test_admin_site_login__audited(client, db):
     assert AuditEvent.objects.filter(action="login", actor=staff).count() == 1
 
 
+def test_admin_site__reads_of_personal_data_and_sign_out__audited(client, counsellor):
+    from koto.audit.models import AuditEvent
+    from koto.guidance import services as guidance_services
+    from tests.factories import UserFactory
+
+    contact = guidance_services.contact_log(
+        actor=counsellor, channel="phone", reasons=["benefits"]
+    )
+    staff = UserFactory(is_staff=True, is_superuser=True, username="yllapito")
+    client.force_login(staff)
+    assert client.get("/admin/guidance/contact/").status_code == 200
+    assert client.get(f"/admin/guidance/contact/{contact.id}/change/").status_code == 200
+    reads = AuditEvent.objects.filter(actor=staff, action="read", object_type="contact")
+    assert sorted(e.reason for e in reads) == ["admin", "admin list"]
+    assert reads.get(reason="admin").object_id == str(contact.id)
+    client.post("/admin/logout/")
+    assert AuditEvent.objects.filter(actor=staff, action="logout").count() == 1
+
+
+def test_sign_out_page__audited_once(web, counsellor):
+    from koto.audit.models import AuditEvent
+
+    web(counsellor).post(reverse("accounts:logout"))
+    assert AuditEvent.objects.filter(actor=counsellor, action="logout").count() == 1
+
+
 def test_signed_in_pages_and_api__not_cached(web, counsellor):
     # Back after signing out on a shared computer showed the client's page from the cache
     http = web(counsellor)

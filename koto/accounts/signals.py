@@ -1,9 +1,9 @@
 """Sign-in events the pages do not see: a failed sign-in (any form: the sign-in page, the
-admin site), and a sign-in through the admin site. Both are audited, as the sign-in page's
-own sign-in is."""
+admin site), a sign-in and a sign-out through the admin site. All are audited, as the sign-in
+page's own sign-in and sign-out are."""
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from koto.accounts.models import User
@@ -32,3 +32,10 @@ def audit_other_login(sender, request, user, **kwargs):
     if request is not None and getattr(request, "koto_login_audited", False):
         return  # the sign-in page records it, with the membership chosen
     audit_record(actor=user, action="login", object_type="user", object_id=user.id)
+
+
+@receiver(user_logged_out)
+def audit_other_logout(sender, request, user, **kwargs):
+    if user is None or (request is not None and getattr(request, "koto_logout_audited", False)):
+        return  # no one was signed in, or the sign-out page recorded it
+    audit_record(actor=user, action="logout", object_type="user", object_id=user.id)

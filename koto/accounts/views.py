@@ -46,6 +46,7 @@ def logout_view(request):
         audit_record(
             actor=request.user, action="logout", object_type="user", object_id=request.user.id
         )
+        request.koto_logout_audited = True  # not again by `accounts.signals`
     logout(request)
     return redirect("accounts:login")
 

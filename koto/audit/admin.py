@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from koto.audit.admin_mixins import AuditedReadAdminMixin
 from koto.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(AuditedReadAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "at",

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from koto.audit.admin_mixins import AuditedAdminMixin
+from koto.audit.admin_mixins import AuditedAdminMixin, AuditedReadAdminMixin
 from koto.funding.models import UNCONFIRMED_SOURCE, Claim, ClaimLine, CompensationRate
 
 
@@ -52,7 +52,7 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(AuditedReadAdminMixin, admin.ModelAdmin):
     """Read-only: claims move through their services."""
 
     list_display = ("id", "organisation", "section", "period_start", "period_end", "status")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from koto.audit.admin_mixins import AuditedAdminMixin
+from koto.audit.admin_mixins import AuditedAdminMixin, AuditedReadAdminMixin
 from koto.guidance.models import Contact, ReasonCode
 
 
@@ -24,7 +24,7 @@ class ReasonCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedReadAdminMixin, admin.ModelAdmin):
     """Read-only: contacts are written by the service."""
 
     list_display = ["id", "organisation", "contacted_on", "kind", "channel", "outcome"]

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from koto.audit.admin_mixins import AuditedReadAdminMixin
 from koto.placement.models import (
     HealthCheckReferral,
     MinorCare,
@@ -11,7 +12,7 @@ from koto.placement.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedReadAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 
+from koto.audit.admin_mixins import AuditedReadAdminMixin
 from koto.referrals.models import Referral, ReferralStep
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedReadAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

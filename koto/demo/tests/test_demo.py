@@ -43,9 +43,22 @@ def test_load_demo__written_through_the_services_with_an_intact_audit_chain(demo
 
 
 def test_load_demo_command__second_run_leaves_data(demo, capsys):
-    call_command("load_demo")
+    call_command("load_demo", "--demo-server")
     assert "Demo data already loaded." in capsys.readouterr().out
     assert Referral.objects.count() == demo["referrals"]
+
+
+def test_load_demo_command__debug_off__refused_without_demo_server(db, settings):
+    """Demo users with a published password in real organisations: not on a production
+    server by a slip."""
+    from django.core.management.base import CommandError
+
+    from koto.accounts.models import User
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("load_demo")
+    assert not User.objects.filter(username="lahti.neuvoja").exists()
 
 
 def test_load_demo__a_plan_document_rendered_by_the_task(demo):

@@ -132,6 +132,14 @@ def test_compensation_report_command__json_and_detail(person, lahti):
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("client_id,hetu,year,month,organisation")
     assert [ln.split(",")[3] for ln in lines[1:]] == ["11", "12"]
+    # the persons whose identity codes went out are on their audit pages
+    from koto.audit.models import AuditEvent, AuditListedClient
+
+    event = AuditEvent.objects.filter(object_type="compensation_report").latest("id")
+    listed = set(
+        AuditListedClient.objects.filter(event_id=event.id).values_list("client_id", flat=True)
+    )
+    assert listed == {int(ln.split(",")[0]) for ln in lines[1:]}
 
 
 # --------------------------------------------------------------------- property test
@@ -210,6 +218,7 @@ def test_compensation_report__xlsx__summary_and_detail_sheets(db, tmp_path):
         "--output",
         str(path),
     )
+    assert path.stat().st_mode & 0o777 == 0o600  # identity codes: the owner's only
     wb = openpyxl.load_workbook(path, read_only=True)
     assert wb.sheetnames == ["summary", "parameters_used", "detail"]
     assert next(wb["summary"].iter_rows(values_only=True)) == (

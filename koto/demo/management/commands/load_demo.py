@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from koto.demo.data import DEMO_PASSWORD, DEMO_USERS, demo_loaded, load_demo
 
@@ -10,8 +11,22 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=200)
         parser.add_argument("--seed", type=int, default=2023)
         parser.add_argument("--force", action="store_true", help="load even if demo data exists")
+        parser.add_argument(
+            "--demo-server",
+            action="store_true",
+            help="load with DEBUG off too: on a demonstration or benchmark server, never in "
+            "production (the demo users' password is published)",
+        )
 
-    def handle(self, *args, clients, seed, force, **options):
+    def handle(self, *args, clients, seed, force, demo_server, **options):
+        if not settings.DEBUG and not demo_server:
+            # counsellors with emergency access to any client in the country and an
+            # administrator, in real organisations (Lahti, KEHA), with a published password
+            raise CommandError(
+                "DEBUG is off: this looks like a production server, and the demo users' "
+                "password is published. Load the demo on a development machine (make run), "
+                "or pass --demo-server on a demonstration server."
+            )
         if demo_loaded() and not force:
             self.stdout.write("Demo data already loaded.")
         else:

@@ -2,6 +2,7 @@
 [--quarter Q | --month M] [--format json|csv|xlsx] [--detail] [--output FILE]"""
 
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -47,7 +48,17 @@ class Command(BaseCommand):
         if format == "xlsx":
             self._xlsx(span, org, detail, output)
             return
-        out = open(output, "w", newline="", encoding="utf-8") if output else self.stdout._out  # noqa: SIM115
+        # a file of identity codes (--detail): readable by its owner only, as the Koto-AJ export's
+        out = (
+            os.fdopen(
+                os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                "w",
+                newline="",
+                encoding="utf-8",
+            )  # fmt: skip
+            if output
+            else self.stdout._out
+        )
         try:
             self._run(span, org, format, detail, out)
         finally:
@@ -63,13 +74,16 @@ class Command(BaseCommand):
         detail_sheet = wb.create_sheet("detail") if detail else None
         if detail_sheet is not None:
             detail_sheet.append(list(DetailRow.FIELDS))
-        sink = (
-            (lambda row: detail_sheet.append(xlsx_row(detail_sheet, row.as_list())))
-            if detail_sheet is not None
-            else None
-        )
+        listed: set[int] = set()
+
+        def sink(row: DetailRow) -> None:
+            listed.add(row.client_id)
+            detail_sheet.append(xlsx_row(detail_sheet, row.as_list()))
+
         try:
-            report = compensation_report(span=span, organisation=org, detail=sink)
+            report = compensation_report(
+                span=span, organisation=org, detail=sink if detail_sheet is not None else None
+            )
         except DomainError as e:
             raise CommandError(e.message) from e
         summary = wb.create_sheet("summary", 0)
@@ -86,26 +100,31 @@ class Command(BaseCommand):
                     params, [str(v) for v in (item.values() if isinstance(item, dict) else [item])]
                 )
             )
-        wb.save(path)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            wb.save(f)  # readable by its owner only
         audit_record(
             actor=None, action="export", object_type="compensation_report",
             object_id=f"{span.first_index}-{span.last_index}",
             reason=f"compensation_report --format xlsx {org.code if org else 'all'}",
+            listed=sorted(listed),  # the persons of the detail sheet, on their audit pages
         )  # fmt: skip
 
     def _run(self, span, org, fmt, detail, out):
         sink = None
         writer = None
+        listed: set[int] = set()
         if detail:
             if fmt == "csv":
                 writer = csv_writer(out, lineterminator="\n")
                 writer.writerow(DetailRow.FIELDS)
 
                 def sink(row: DetailRow) -> None:
+                    listed.add(row.client_id)
                     writer.writerow(row.as_list())
             else:
 
                 def sink(row: DetailRow) -> None:
+                    listed.add(row.client_id)
                     out.write(json.dumps(dict(zip(DetailRow.FIELDS, row.as_list(), strict=True))))
                     out.write("\n")
 
@@ -113,12 +132,16 @@ class Command(BaseCommand):
             report = compensation_report(span=span, organisation=org, detail=sink)
         except DomainError as e:
             raise CommandError(e.message) from e
-        if detail:
-            audit_record(
-                actor=None, action="export", object_type="compensation_report",
-                object_id=f"{span.first_index}-{span.last_index}",
-                reason=f"compensation_report --detail {org.code if org else 'all'}",
-            )  # fmt: skip
+        finally:
+            if detail and listed:
+                # every person whose identity code went out, on their audit page; also when
+                # the run stopped half-way (the lines written so far are out)
+                audit_record(
+                    actor=None, action="export", object_type="compensation_report",
+                    object_id=f"{span.first_index}-{span.last_index}",
+                    reason=f"compensation_report --detail {org.code if org else 'all'}",
+                    listed=sorted(listed),
+                )  # fmt: skip
         data = report.as_dict()
         if fmt == "json":
             out.write(json.dumps(data, ensure_ascii=False, indent=None if detail else 2))

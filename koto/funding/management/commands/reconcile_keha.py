@@ -37,6 +37,7 @@ class Command(BaseCommand):
         audit_record(
             actor=None, action="export", object_type="keha_reconciliation",
             object_id=f"{org.code}-{year}", reason="reconcile_keha",
+            listed=result.client_ids(),  # on each client's audit page, as the page's export
         )  # fmt: skip
         if format == "json":
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
