@@ -147,3 +147,38 @@ def test_api_docs_and_admin__nothing_refused_by_the_content_security_policy(page
     for url in ("/admin/", "/admin/audit/auditevent/"):
         page.goto(url)
         expect(page.locator("#content")).to_be_visible()
+
+
+def test_api_token__administrator_makes_it_a_manager_approves_it(page, lahti_counsellor, a11y):
+    """The organisation's pages and the token pages, with axe on each: the administrator
+    makes a token (it waits), a manager approves it from their menu."""
+    from koto.accounts.models import ApiToken
+    from koto.core.roles import Role
+    from koto.organisations.models import Organisation
+    from tests.factories import member
+
+    lahti = Organisation.objects.get(code="398")
+    member(lahti, Role.ORG_ADMIN, username="anna")
+    member(lahti, Role.MANAGER, username="maija")
+    login(page, "anna")
+    page.goto("/accounts/organisation/")
+    a11y(page)
+    page.get_by_role("link", name="Luo API-avain").click()
+    a11y(page)
+    page.get_by_label("Nimi").fill("Asiakasrekisteri")
+    page.get_by_role("button", name="Luo").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("API-avain luotu")
+    a11y(page)
+    token = ApiToken.objects.get(name="Asiakasrekisteri")
+    assert token.approved_at is None
+    page.get_by_role("button", name=re.compile("^Kirjaudu ulos")).click()
+
+    login(page, "maija")
+    page.get_by_role("navigation").get_by_role("link", name="API-avaimet").click()
+    expect(page.get_by_text("Odottaa esihenkilön hyväksyntää")).to_be_visible()
+    a11y(page)
+    page.get_by_role("button", name="Hyväksy Asiakasrekisteri").click()
+    expect(page.get_by_text("Avain hyväksytty")).to_be_visible()
+    a11y(page)
+    token.refresh_from_db()
+    assert token.approved_by.username == "maija"
