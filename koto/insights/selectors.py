@@ -283,6 +283,11 @@ class ScopeCount:
 
     __radd__ = __add__
 
+    def __sub__(self, other):
+        if isinstance(other, ScopeCount):
+            return ScopeCount(self.value - other.value, self.own - other.own)
+        return ScopeCount(self.value - other, self.own)
+
     def __int__(self) -> int:
         return self.value
 
@@ -1114,11 +1119,18 @@ def impact_for(
         )
         if d is not None
     )
-    qs = ImpactCell.objects.filter(
-        scope=scope.code, start_month__gte=month_from, start_month__lte=month_to
-    )
-    if target_group:
-        qs = qs.filter(target_group=target_group)
+
+    def cells_of(code: str):
+        qs = ImpactCell.objects.filter(
+            scope=code, start_month__gte=month_from, start_month__lte=month_to
+        )
+        return qs.filter(target_group=target_group) if target_group else qs
+
+    # (cells, whether they are the viewer's own part of the scope's: `ScopeCount`)
+    sources = [(cells_of(scope.code), False)]
+    own_scope = _own_part_of(user, scope)
+    if own_scope is not None:
+        sources.append((cells_of(own_scope.code), True))
     found_suppressed = False
 
     def fig(v: int) -> Figure:
@@ -1150,19 +1162,22 @@ def impact_for(
             out.append(ImpactRow(key, label, fig(total), shares))
         return out
 
-    cohort_data: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for r in qs.values("start_month", "months", "event").annotate(n=Sum("n")).order_by():
-        cohort_data[quarter_of(r["start_month"])][(r["start_month"], r["months"], r["event"])] += r["n"]  # fmt: skip
-    group_data: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for r in qs.values(grouping, "start_month", "months", "event").annotate(n=Sum("n")).order_by():
-        group_data[r[grouping]][(r["start_month"], r["months"], r["event"])] += r["n"]
+    cohort_data: dict[str, dict] = defaultdict(lambda: defaultdict(ScopeCount))
+    group_data: dict[str, dict] = defaultdict(lambda: defaultdict(ScopeCount))
+    for qs, own in sources:
+        for r in qs.values("start_month", "months", "event").annotate(n=Sum("n")).order_by():
+            n = ScopeCount(0, r["n"]) if own else ScopeCount(r["n"])
+            cohort_data[quarter_of(r["start_month"])][(r["start_month"], r["months"], r["event"])] += n  # fmt: skip
+        for r in qs.values(grouping, "start_month", "months", "event").annotate(n=Sum("n")).order_by():  # fmt: skip
+            n = ScopeCount(0, r["n"]) if own else ScopeCount(r["n"])
+            group_data[r[grouping]][(r["start_month"], r["months"], r["event"])] += n
 
     def curve(cells: dict[tuple[dt.date, int, bool], int]) -> list[KmPoint]:
         table: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         for (_start, months, event), count in cells.items():
-            table[months][0 if event else 1] += count
+            table[months][0 if event else 1] += int(count)
         steps = kaplan_meier({t: (e, c) for t, (e, c) in table.items()})
-        total = sum(cells.values())
+        total = sum(cells.values(), ScopeCount())
         points = []
         for t in range(0, 37, 3):
             # `months` are whole months, rounded down: the outcomes within t months are
@@ -1182,13 +1197,16 @@ def impact_for(
             # the first steps of a curve tell their counts (2 of 40 employed in the first
             # month is 5 %): outside the organisation a point is "–" while the plans that
             # reached the outcome by then, or those that did not, are 1 to 4, as a share's
-            events = sum(n for (_s, months, event), n in cells.items() if event and months < t)
-            if suppress and (0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW):
+            events = sum(
+                (n for (_s, months, event), n in cells.items() if event and months < t),
+                ScopeCount(),
+            )
+            if suppress and (_small(events) or _small(total - events)):
                 reached = lo = hi = None
             points.append(KmPoint(t, at_risk, reached, lo, hi))
         return points
 
-    all_cells: dict[tuple[dt.date, int, bool], int] = defaultdict(int)
+    all_cells: dict[tuple[dt.date, int, bool], ScopeCount] = defaultdict(ScopeCount)
     for cells in cohort_data.values():
         for k, v in cells.items():
             all_cells[k] += v

@@ -377,3 +377,25 @@ def test_impact__curve_points_hidden_while_those_reached_are_a_small_count(
     assert region_curve[3] == ("38", "–", "–")
     assert all(display == "–" for _at, display, _ci in region_curve.values() if _at != "40")
     assert curve(None)[3][1] == "5\u00a0%"  # Lahti's own view
+
+
+def test_impact__region_less_the_viewers_own_below_five__hidden(
+    lahti_counsellor, heinola_counsellor, manager, region
+):
+    """Lahti's manager sees Lahti's 10 plans on Lahti's page: the region's 12 would tell
+    Heinola's 2."""
+    for actor, n in ((lahti_counsellor, 10), (heinola_counsellor, 2)):
+        for _ in range(n):
+            c = b.client(actor, created_on=dt.date(2025, 1, 2))
+            b.plan(actor, c, starts_on=dt.date(2025, 1, 10))
+    rollups.refresh(full=True)
+
+    def cohorts(scope_code):
+        i = selectors.impact_for(user=manager, scope_code=scope_code,
+                                 month_from=PERIOD.month_from, month_to=PERIOD.month_to)  # fmt: skip
+        return [r.plans.display for r in i.cohorts], i.curve
+
+    assert cohorts(None)[0] == ["10"]
+    region_rows, region_curve = cohorts(f"region:{region.id}")
+    assert region_rows in (["<5"], [".."])
+    assert region_curve == []  # it would start at 12
