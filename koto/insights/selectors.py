@@ -594,10 +594,18 @@ class Table:
     note: str = ""
 
     def csv_rows(self) -> list[list[str]]:
+        """The table as the page shows it: a share with its 95 % interval beside it, as
+        under it on the page ("67 % (55–78 %)")."""
         out = [[self.title], [self.key_label, *self.columns]]
         for _key, label, cells in self.rows:
-            out.append([label, *[c.display if hasattr(c, "display") else str(c) for c in cells]])
+            out.append([label, *[_cell_text(c) for c in cells]])
         return out
+
+
+def _cell_text(c) -> str:
+    if isinstance(c, Share) and c.interval_display:
+        return f"{c.display} ({c.interval_display})"
+    return c.display if hasattr(c, "display") else str(c)
 
 
 @dataclass
@@ -1033,6 +1041,17 @@ GROUPINGS = {
 }
 
 
+def _cohort_label(quarter: str, month_from: dt.date, month_to: dt.date) -> str:
+    """ "2025 Q1", or with the months it holds when the period cuts the quarter ("2025 Q1
+    (02–03/2025)"): a cohort of two months is not the quarter's."""
+    year, q = int(quarter[:4]), int(quarter[-1])
+    first, last = dt.date(year, 3 * q - 2, 1), dt.date(year, 3 * q, 1)
+    start, end = max(first, month_from), min(last, month_to)
+    if (start, end) == (first, last):
+        return quarter
+    return f"{quarter} ({start:%m}–{end:%m/%Y})" if start != end else f"{quarter} ({start:%m/%Y})"
+
+
 @dataclass
 class ImpactRow:
     key: str
@@ -1212,6 +1231,8 @@ def impact_for(
             all_cells[k] += v
     labels = _group_labels(grouping)
     cohorts, groups = rows_for(cohort_data, None), rows_for(group_data, labels)
+    for r in cohorts:
+        r.label = _cohort_label(r.key, month_from, month_to)
     overall = curve(all_cells)
     group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
     if suppress:

@@ -496,3 +496,19 @@ def test_dashboard_for__person_filter__placements_and_money_left_out_not_zeros(d
     )
     assert filtered.not_broken_down
     assert not {"placements", "compensation"} & {t.id for t in filtered.tables}
+
+
+def test_table_csv_rows__a_share_with_its_interval_as_on_the_page():
+    share = selectors.Share(selectors.Figure(8, False), selectors.Figure(12, False))
+    table = selectors.Table("t", "T", "Key", ["Share"], [("k", "Row", [share])])
+    assert table.csv_rows()[2] == ["Row", f"{share.display} ({share.interval_display})"]
+    assert "(" in table.csv_rows()[2][1] and "–" in table.csv_rows()[2][1]
+
+
+@pytest.mark.parametrize(
+    ("frm", "to", "label"),
+    [((2025, 1), (2025, 12), "2025 Q1"), ((2025, 2), (2025, 12), "2025 Q1 (02–03/2025)"),
+     ((2025, 1), (2025, 1), "2025 Q1 (01/2025)")],
+)  # fmt: skip
+def test_cohort_label__a_quarter_the_period_cuts_names_its_months(frm, to, label):
+    assert selectors._cohort_label("2025 Q1", dt.date(*frm, 1), dt.date(*to, 1)) == label
