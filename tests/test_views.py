@@ -253,11 +253,11 @@ def test_detail__query_count_constant_with_enrolments(web, org, counsellor):
     c = make_client(counsellor)
     c.access = "full"
     url = reverse("clients:detail", args=[c.id])
-    service = service_create(actor=manager, data={"kind": "other", "name_fi": "A", "capacity": 9})
+    service = service_create(actor=manager, data={"kind": "other", "theme": "participation", "name_fi": "A", "capacity": 9})
     enrolment_create(actor=counsellor, client=c, service=service)
     few = _count_queries(http, url)
     for i in range(3):
-        s = service_create(actor=manager, data={"kind": "other", "name_fi": f"B{i}", "capacity": 9})
+        s = service_create(actor=manager, data={"kind": "other", "theme": "participation", "name_fi": f"B{i}", "capacity": 9})
         enrolment_create(actor=counsellor, client=c, service=s)
     assert _count_queries(http, url) == few
 

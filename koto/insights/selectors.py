@@ -264,76 +264,16 @@ class Share:
 HIDDEN_SHARE = Share(Figure(0, True, True), Figure(0, True, True))
 
 
-class ScopeCount:
-    """A count of a scope with the viewer's own organisation's part of it (`own`). Outside
-    their own organisation a viewer sees both the region's (or area's, or the country's)
-    count and, on their own dashboard, their own: the rest, `value - own`, is then known
-    too, and hidden like any count (Lahti's 7 beside the region's 8 told Heinola's 1).
-    Adds up as the counts do, so the tables' arithmetic keeps both."""
-
-    __slots__ = ("own", "value")
-
-    def __init__(self, value: int = 0, own: int = 0) -> None:
-        self.value, self.own = value, own
-
-    def __add__(self, other):
-        if isinstance(other, ScopeCount):
-            return ScopeCount(self.value + other.value, self.own + other.own)
-        return ScopeCount(self.value + other, self.own)
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        if isinstance(other, ScopeCount):
-            return ScopeCount(self.value - other.value, self.own - other.own)
-        return ScopeCount(self.value - other, self.own)
-
-    def __int__(self) -> int:
-        return self.value
-
-    __index__ = __int__
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
-
-    def __neg__(self) -> int:
-        return -self.value
-
-    def __lt__(self, other) -> bool:
-        return self.value < int(other)
-
-    def __gt__(self, other) -> bool:
-        return self.value > int(other)
-
-    def __eq__(self, other) -> bool:
-        return self.value == int(other) if isinstance(other, int | ScopeCount) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
-    @property
-    def rest(self) -> int:
-        return self.value - self.own
-
-
-def _small(value) -> bool:
-    """A count that is hidden outside the viewer's own organisation: below five, or a rest
-    (the scope's count less the viewer's own part) below five."""
-    if 0 < int(value) < SUPPRESS_BELOW:
-        return True
-    return isinstance(value, ScopeCount) and 0 < value.rest < SUPPRESS_BELOW
-
-
-def figure(value: int | ScopeCount, *, suppress: bool, money: bool = False) -> Figure:
+def figure(value: int, *, suppress: bool, money: bool = False) -> Figure:
     guarded = suppress and not money
-    return Figure(int(value), guarded and _small(value), guarded)
+    return Figure(int(value), guarded and 0 < value < SUPPRESS_BELOW, guarded)
 
 
 def compensation_figure(amount: int, persons: int, *, suppress: bool) -> Figure:
     """The calculated compensation of a month: persons × a fixed monthly sum, so a small
     amount tells exactly how many people (326 € is two aged seven or over). Outside the
     viewer's own organisation it is hidden ("..") when the persons behind it are under five."""
-    if suppress and _small(persons):
+    if suppress and 0 < persons < SUPPRESS_BELOW:
         return Figure(int(amount), True, True).hidden_to_protect()
     return figure(amount, suppress=suppress, money=True)
 
@@ -702,29 +642,78 @@ def _own_part_of(user, scope: Scope) -> Scope | None:
 
 def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboard:
     scope = scope_get_for(user=user, code=scope_code)
+    state = RefreshState.get()
+    sums = _cell_sums(scope, filters, state.generation)
+    d = _dashboard(scope, filters, state, sums)
+    own_scope = _own_part_of(user, scope)
+    if own_scope is not None:
+        # The viewer sees their own organisation's figures unhidden, so this scope's less
+        # theirs is known too: what the rules hide in that rest (each figure, a share, a
+        # total, a partition) is hidden here as well.
+        rest = _dashboard(
+            scope, filters, state, _less(sums, _cell_sums(own_scope, filters, state.generation))
+        )
+        _hide_where_hidden(d, rest)
+    return d
+
+
+def _less(sums, own_sums):
+    """The scope's cell sums less the viewer's own organisation's (`_cell_sums`' shape)."""
+    (rows, languages), (own_rows, own_languages) = sums, own_sums
+    mine = defaultdict(int, {(m, mo, k): v for m, mo, k, v in own_rows})
+    my_languages = defaultdict(int, dict(own_languages))
+    return (
+        [(m, mo, k, v - mine[(m, mo, k)]) for m, mo, k, v in rows],
+        [(lang, v - my_languages[lang]) for lang, v in languages],
+    )
+
+
+def _is_hidden(cell) -> bool:
+    if isinstance(cell, Figure):
+        return cell.suppressed
+    return isinstance(cell, Share) and cell.hidden
+
+
+def _hide_where_hidden(d: Dashboard, rest: Dashboard) -> None:
+    """Hide in `d` each figure and share that is hidden at the same place in `rest` (a
+    count of 5 or more as "..": it is not a count below five)."""
+    rest_rows = {t.id: {key: cells for key, _l, cells in t.rows} for t in rest.tables}
+    for table in d.tables:
+        rows = rest_rows.get(table.id, {})
+        for i, (key, label, cells) in enumerate(table.rows):
+            hidden = [_is_hidden(c) for c in rows.get(key, [])]
+            if not any(hidden):
+                continue
+            table.rows[i] = (key, label, [_hidden_cell(c) if h else c for c, h in zip(cells, hidden, strict=False)] + cells[len(hidden):])  # fmt: skip
+            d.suppressed_any = True
+
+
+def _hidden_cell(cell):
+    if isinstance(cell, Share):
+        return cell if cell.hidden else HIDDEN_SHARE
+    if isinstance(cell, Figure) and not cell.suppressed:
+        return cell.hidden_to_protect()
+    return cell
+
+
+def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
     suppress = not scope.own
     months = month_range(filters.month_from, filters.month_to)
-    state = RefreshState.get()
     d = Dashboard(
         scope, filters, months, refreshed_at=state.refreshed_at,
         full_refreshed_at=state.full_refreshed_at, full_overdue=state.full_overdue(clock.now()),
     )  # fmt: skip
-    by_month: dict[tuple[str, dt.date], ScopeCount] = defaultdict(ScopeCount)
-    by_key: dict[tuple[str, str], ScopeCount] = defaultdict(ScopeCount)
-    by_mk: dict[tuple[str, dt.date, str], ScopeCount] = defaultdict(ScopeCount)
-    languages: dict[str, ScopeCount] = defaultdict(ScopeCount)
-    parts = [(_cell_sums(scope, filters, state.generation), False)]
-    own_scope = _own_part_of(user, scope)
-    if own_scope is not None:
-        parts.append((_cell_sums(own_scope, filters, state.generation), True))
-    for (sums, language_sums), own in parts:
-        for metric, month, key, v in sums:
-            add = ScopeCount(0, v) if own else ScopeCount(v)
-            by_month[(metric, month)] += add
-            by_key[(metric, key)] += add
-            by_mk[(metric, month, key)] += add
-        for language, v in language_sums:
-            languages[language] += ScopeCount(0, v) if own else ScopeCount(v)
+    by_month: dict[tuple[str, dt.date], int] = defaultdict(int)
+    by_key: dict[tuple[str, str], int] = defaultdict(int)
+    by_mk: dict[tuple[str, dt.date, str], int] = defaultdict(int)
+    languages: dict[str, int] = defaultdict(int)
+    cell_sums, language_sums = sums
+    for metric, month, key, v in cell_sums:
+        by_month[(metric, month)] += v
+        by_key[(metric, key)] += v
+        by_mk[(metric, month, key)] += v
+    for language, v in language_sums:
+        languages[language] += v
     d.not_broken_down = filters.any_person_filter
 
     def fig(v: int, metric: str = "") -> Figure:
@@ -1041,6 +1030,61 @@ GROUPINGS = {
 }
 
 
+def _less_impact(data: tuple[dict, dict], own: tuple[dict, dict]) -> tuple[dict, dict]:
+    """The impact cells (by cohort, by group) less the viewer's own organisation's."""
+    out = []
+    for mine_by_key, theirs_by_key in zip(own, data, strict=True):
+        less: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+        for key, cells in theirs_by_key.items():
+            mine = mine_by_key.get(key, {})
+            for cell, n in cells.items():
+                if n - mine.get(cell, 0):
+                    less[key][cell] = n - mine.get(cell, 0)
+        out.append(less)
+    return out[0], out[1]
+
+
+def _hide_impact_where_hidden(i: "Impact", rest: "Impact") -> None:
+    """Hide in `i` what is hidden at the same place in `rest`: a row's number of plans and
+    shares, and a curve from the month the rest's curve stops or hides a point."""
+    for rows, rest_rows in ((i.cohorts, rest.cohorts), (i.groups, rest.groups)):
+        by_key = {r.key: r for r in rest_rows}
+        for r in rows:
+            other = by_key.get(r.key)
+            if other is None:
+                continue
+            if other.plans.suppressed and not r.plans.suppressed:
+                r.plans = r.plans.hidden_to_protect()
+                i.suppressed_any = True
+            if r.plans.suppressed:
+                r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
+                continue
+            for t, share in other.shares.items():
+                if share.hidden and t in r.shares and not r.shares[t].hidden:
+                    r.shares[t] = HIDDEN_SHARE
+                    i.suppressed_any = True
+
+    def cut(points: list, rest_points: list | None) -> list:
+        if rest_points is None:  # none of the rest's plans: nothing of theirs to tell
+            return points
+        rest_at = {p.months: p for p in rest_points}
+        out = []
+        for p in points:
+            other = rest_at.get(p.months)
+            if other is None:
+                break  # the rest's curve stopped (too few followed): so does this one
+            if other.reached is None and p.reached is not None:
+                p = KmPoint(p.months, p.at_risk, None, None, None)
+            if other.at_risk.suppressed and not p.at_risk.suppressed:
+                p = KmPoint(p.months, p.at_risk.hidden_to_protect(), p.reached, p.low, p.high)
+            out.append(p)
+        return out
+
+    i.curve = cut(i.curve, rest.curve if (rest.cohorts or rest.groups) else None)
+    for label, points in i.group_curves.items():
+        i.group_curves[label] = cut(points, rest.group_curves.get(label))
+
+
 def _cohort_label(quarter: str, month_from: dt.date, month_to: dt.date) -> str:
     """ "2025 Q1", or with the months it holds when the period cuts the quarter ("2025 Q1
     (02–03/2025)"): a cohort of two months is not the quarter's."""
@@ -1145,140 +1189,156 @@ def impact_for(
         )
         return qs.filter(target_group=target_group) if target_group else qs
 
-    # (cells, whether they are the viewer's own part of the scope's: `ScopeCount`)
-    sources = [(cells_of(scope.code), False)]
+    def collect(qs) -> tuple[dict, dict]:
+        cohort_data: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+        group_data: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+        for r in qs.values("start_month", "months", "event").annotate(n=Sum("n")).order_by():
+            cohort_data[quarter_of(r["start_month"])][(r["start_month"], r["months"], r["event"])] += r["n"]  # fmt: skip
+        for r in qs.values(grouping, "start_month", "months", "event").annotate(n=Sum("n")).order_by():  # fmt: skip
+            group_data[r[grouping]][(r["start_month"], r["months"], r["event"])] += r["n"]
+        return cohort_data, group_data
+
+    def build(cohort_data: dict, group_data: dict) -> Impact:
+        found_suppressed = False
+
+        def fig(v: int) -> Figure:
+            nonlocal found_suppressed
+            f = figure(v, suppress=suppress)
+            found_suppressed = found_suppressed or f.suppressed
+            return f
+
+        def rows_for(
+            data: dict[str, dict[tuple[dt.date, int, bool], int]], labels
+        ) -> list[ImpactRow]:
+            out = []
+            for key in sorted(data, key=lambda k: labels.get(k, k) if labels else k):
+                cells = data[key]
+                total = sum(cells.values())
+                shares = {}
+                for t in FOLLOW_UP_MONTHS:
+                    n = k = 0
+                    for (start, months, event), count in cells.items():
+                        # followed t months whatever the day of the start month: from its
+                        # last day (a plan of 31 January has its 6 months on 31 July)
+                        if add_months(start, t + 1) - dt.timedelta(days=1) > as_of:
+                            continue  # not followed that long yet
+                        n += count
+                        # `months` are whole months, rounded down: an outcome in month 6
+                        # (6 months and some days) came after 6 months, not within them
+                        if event and months < t:
+                            k += count
+                    shares[t] = Share(fig(k), fig(n))
+                label = labels.get(key, key) if labels else key
+                out.append(ImpactRow(key, label, fig(total), shares))
+            return out
+
+        def curve(cells: dict[tuple[dt.date, int, bool], int]) -> list[KmPoint]:
+            table: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+            for (_start, months, event), count in cells.items():
+                table[months][0 if event else 1] += count
+            steps = kaplan_meier({t: (e, c) for t, (e, c) in table.items()})
+            total = sum(cells.values())
+            points = []
+            last_shown = total
+            for t in range(0, 37, 3):
+                # `months` are whole months, rounded down: the outcomes within t months are
+                # those of months 0 to t - 1, as in the shares (the same month's plans ended
+                # otherwise count as after them, the usual tie rule)
+                step = survival_at(steps, t - 1)
+                # followed that long: plans whose follow-up (to the outcome or to now) reaches t
+                followed = sum(n for (_s, months, _e), n in cells.items() if months >= t)
+                if step is None or not followed:
+                    break
+                at_risk = fig(followed)
+                if at_risk.suppressed:
+                    break  # too few followed that long to show outside the organisation
+                # the plans no longer followed since the last number shown (40, then 38: two
+                # ended) are a count too: ".." while 1 to 4
+                if suppress and 0 < last_shown - followed < SUPPRESS_BELOW:
+                    at_risk = at_risk.hidden_to_protect()
+                else:
+                    last_shown = followed
+                lo = None if step.high is None else 1 - step.high
+                hi = None if step.low is None else 1 - step.low
+                reached = step.reached
+                # the first steps of a curve tell their counts (2 of 40 employed in the first
+                # month is 5 %): outside the organisation a point is "–" while the plans that
+                # reached the outcome by then, or those that did not, are 1 to 4, as a share's
+                events = sum(n for (_s, months, event), n in cells.items() if event and months < t)
+                if suppress and (
+                    0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW
+                ):
+                    reached = lo = hi = None
+                points.append(KmPoint(t, at_risk, reached, lo, hi))
+            return points
+
+        all_cells: dict[tuple[dt.date, int, bool], int] = defaultdict(int)
+        for cells in cohort_data.values():
+            for k, v in cells.items():
+                all_cells[k] += v
+        labels = _group_labels(grouping)
+        cohorts, groups = rows_for(cohort_data, None), rows_for(group_data, labels)
+        for r in cohorts:
+            r.label = _cohort_label(r.key, month_from, month_to)
+        overall = curve(all_cells)
+        group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
+        if suppress:
+            overall, group_curves = _protect_curves(
+                all_cells,
+                {labels.get(k, k): v for k, v in group_data.items()},
+                overall,
+                group_curves,
+            )
+        if suppress:
+            # Everyone is followed at month 0: the curve's first point is the number of plans.
+            start = [_Slot(overall[0], "at_risk")] if overall and overall[0].months == 0 else []
+            protect_partitions(
+                [_Slot(r, "plans") for r in cohorts], [_Slot(r, "plans") for r in groups], start
+            )
+            # A row whose number of plans is hidden: its shares' counts (and a group's curve,
+            # which starts at its number of plans) would tell it.
+            for r in (*cohorts, *groups):
+                if r.plans.suppressed:
+                    r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
+            # The shares' counts (followed, reached, not reached) split the same plans by
+            # cohort and by group too.
+            for t in FOLLOW_UP_MONTHS:
+                for _pass in range(2):
+                    for part in ("n", "k", "rest"):
+                        protect_partitions(
+                            [_ShareSlot(r.shares, t, part) for r in cohorts],
+                            [_ShareSlot(r.shares, t, part) for r in groups],
+                        )
+            for r in groups:
+                if r.plans.suppressed:
+                    group_curves[r.label] = []
+            if overall and overall[0].at_risk.suppressed:
+                overall = []
+        return Impact(
+            scope=scope,
+            month_from=month_from,
+            month_to=month_to,
+            grouping=grouping,
+            target_group=target_group,
+            cohorts=cohorts,
+            groups=groups,
+            curve=overall,
+            group_curves=group_curves,
+            refreshed_at=state.refreshed_at,
+            full_refreshed_at=state.full_refreshed_at,
+            full_overdue=state.full_overdue(clock.now()),
+            suppressed_any=found_suppressed,
+        )
+
+    data = collect(cells_of(scope.code))
+    impact = build(*data)
     own_scope = _own_part_of(user, scope)
     if own_scope is not None:
-        sources.append((cells_of(own_scope.code), True))
-    found_suppressed = False
-
-    def fig(v: int) -> Figure:
-        nonlocal found_suppressed
-        f = figure(v, suppress=suppress)
-        found_suppressed = found_suppressed or f.suppressed
-        return f
-
-    def rows_for(data: dict[str, dict[tuple[dt.date, int, bool], int]], labels) -> list[ImpactRow]:
-        out = []
-        for key in sorted(data, key=lambda k: labels.get(k, k) if labels else k):
-            cells = data[key]
-            total = sum(cells.values())
-            shares = {}
-            for t in FOLLOW_UP_MONTHS:
-                n = k = 0
-                for (start, months, event), count in cells.items():
-                    # followed t months whatever the day of the start month: from its
-                    # last day (a plan of 31 January has its 6 months on 31 July)
-                    if add_months(start, t + 1) - dt.timedelta(days=1) > as_of:
-                        continue  # not followed that long yet
-                    n += count
-                    # `months` are whole months, rounded down: an outcome in month 6
-                    # (6 months and some days) came after 6 months, not within them
-                    if event and months < t:
-                        k += count
-                shares[t] = Share(fig(k), fig(n))
-            label = labels.get(key, key) if labels else key
-            out.append(ImpactRow(key, label, fig(total), shares))
-        return out
-
-    cohort_data: dict[str, dict] = defaultdict(lambda: defaultdict(ScopeCount))
-    group_data: dict[str, dict] = defaultdict(lambda: defaultdict(ScopeCount))
-    for qs, own in sources:
-        for r in qs.values("start_month", "months", "event").annotate(n=Sum("n")).order_by():
-            n = ScopeCount(0, r["n"]) if own else ScopeCount(r["n"])
-            cohort_data[quarter_of(r["start_month"])][(r["start_month"], r["months"], r["event"])] += n  # fmt: skip
-        for r in qs.values(grouping, "start_month", "months", "event").annotate(n=Sum("n")).order_by():  # fmt: skip
-            n = ScopeCount(0, r["n"]) if own else ScopeCount(r["n"])
-            group_data[r[grouping]][(r["start_month"], r["months"], r["event"])] += n
-
-    def curve(cells: dict[tuple[dt.date, int, bool], int]) -> list[KmPoint]:
-        table: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for (_start, months, event), count in cells.items():
-            table[months][0 if event else 1] += int(count)
-        steps = kaplan_meier({t: (e, c) for t, (e, c) in table.items()})
-        total = sum(cells.values(), ScopeCount())
-        points = []
-        for t in range(0, 37, 3):
-            # `months` are whole months, rounded down: the outcomes within t months are
-            # those of months 0 to t - 1, as in the shares (the same month's plans ended
-            # otherwise count as after them, the usual tie rule)
-            step = survival_at(steps, t - 1)
-            # followed that long: plans whose follow-up (to the outcome or to now) reaches t
-            followed = sum(n for (_s, months, _e), n in cells.items() if months >= t)
-            if step is None or not followed:
-                break
-            at_risk = fig(followed)
-            if at_risk.suppressed:
-                break  # too few followed that long to show outside the organisation
-            lo = None if step.high is None else 1 - step.high
-            hi = None if step.low is None else 1 - step.low
-            reached = step.reached
-            # the first steps of a curve tell their counts (2 of 40 employed in the first
-            # month is 5 %): outside the organisation a point is "–" while the plans that
-            # reached the outcome by then, or those that did not, are 1 to 4, as a share's
-            events = sum(
-                (n for (_s, months, event), n in cells.items() if event and months < t),
-                ScopeCount(),
-            )
-            if suppress and (_small(events) or _small(total - events)):
-                reached = lo = hi = None
-            points.append(KmPoint(t, at_risk, reached, lo, hi))
-        return points
-
-    all_cells: dict[tuple[dt.date, int, bool], ScopeCount] = defaultdict(ScopeCount)
-    for cells in cohort_data.values():
-        for k, v in cells.items():
-            all_cells[k] += v
-    labels = _group_labels(grouping)
-    cohorts, groups = rows_for(cohort_data, None), rows_for(group_data, labels)
-    for r in cohorts:
-        r.label = _cohort_label(r.key, month_from, month_to)
-    overall = curve(all_cells)
-    group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
-    if suppress:
-        overall, group_curves = _protect_curves(
-            all_cells, {labels.get(k, k): v for k, v in group_data.items()}, overall, group_curves
-        )
-    if suppress:
-        # Everyone is followed at month 0: the curve's first point is the number of plans.
-        start = [_Slot(overall[0], "at_risk")] if overall and overall[0].months == 0 else []
-        protect_partitions(
-            [_Slot(r, "plans") for r in cohorts], [_Slot(r, "plans") for r in groups], start
-        )
-        # A row whose number of plans is hidden: its shares' counts (and a group's curve,
-        # which starts at its number of plans) would tell it.
-        for r in (*cohorts, *groups):
-            if r.plans.suppressed:
-                r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
-        # The shares' counts (followed, reached, not reached) split the same plans by
-        # cohort and by group too.
-        for t in FOLLOW_UP_MONTHS:
-            for _pass in range(2):
-                for part in ("n", "k", "rest"):
-                    protect_partitions(
-                        [_ShareSlot(r.shares, t, part) for r in cohorts],
-                        [_ShareSlot(r.shares, t, part) for r in groups],
-                    )
-        for r in groups:
-            if r.plans.suppressed:
-                group_curves[r.label] = []
-        if overall and overall[0].at_risk.suppressed:
-            overall = []
-    return Impact(
-        scope=scope,
-        month_from=month_from,
-        month_to=month_to,
-        grouping=grouping,
-        target_group=target_group,
-        cohorts=cohorts,
-        groups=groups,
-        curve=overall,
-        group_curves=group_curves,
-        refreshed_at=state.refreshed_at,
-        full_refreshed_at=state.full_refreshed_at,
-        full_overdue=state.full_overdue(clock.now()),
-        suppressed_any=found_suppressed,
-    )
+        # as on the dashboards: what the rules hide in this scope's plans less the viewer's
+        # own organisation's is hidden here as well
+        rest = build(*_less_impact(data, collect(cells_of(own_scope.code))))
+        _hide_impact_where_hidden(impact, rest)
+    return impact
 
 
 def refresh_health(now: dt.datetime) -> dict:

@@ -6,6 +6,7 @@ from koto.clients import codes
 from koto.clients.forms import DateInput
 from koto.core.forms import MULTIPLE_CHOICE_HELP, DateField, Form, VersionField
 from koto.core.widgets import ListSelect
+from koto.guidance.models import Theme
 from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
 from koto.organisations.selectors import municipality_names
 
@@ -16,6 +17,15 @@ def _blank(choices):
 
 class ServiceForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices)
+    theme = forms.ChoiceField(
+        label=_("Monitoring theme"),
+        choices=_blank(Theme.choices),
+        required=False,
+        help_text=_(
+            "For another service: the national monitoring theme it serves (the dashboards "
+            "count it there). A programme service has its own."
+        ),
+    )
     name_fi = forms.CharField(label=_("Name in Finnish"), max_length=200)
     name_sv = forms.CharField(label=_("Name in Swedish"), max_length=200, required=False)
     name_en = forms.CharField(label=_("Name in English"), max_length=200, required=False)

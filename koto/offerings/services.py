@@ -21,6 +21,7 @@ from koto.clients.permissions import can_edit_client
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm
+from koto.guidance.models import Theme
 from koto.law.params import NoPeriodInForce, ParameterMissing, period_on
 from koto.offerings.models import (
     KIND_THEME,
@@ -118,10 +119,17 @@ def _clean_service(data: dict) -> dict:
     lang = (data.get("language") or "").strip()
     if lang and not codes.is_language(lang):
         errors["language"] = _("Unknown language code (ISO 639).")
+    # a programme service's theme is its kind's; another service (a parents' group, housing
+    # advice, a job club) serves whichever theme its producer names: not all employment
+    theme = data.get("theme") or ""
+    if kind == ServiceKind.OTHER and theme not in Theme.values:
+        errors["theme"] = _("Choose the national monitoring theme the service serves.")
     if errors:
         raise ValidationFailed(errors)
+    if kind != ServiceKind.OTHER:
+        theme = KIND_THEME[ServiceKind(kind)]
     out.update(
-        kind=kind, theme=KIND_THEME[ServiceKind(kind)], hours=hours, starts_on=starts_on, ends_on=ends_on,
+        kind=kind, theme=theme, hours=hours, starts_on=starts_on, ends_on=ends_on,
         topics=list(topics), track=data.get("track") or "", target_level=data.get("target_level") or "",
         on_the_job_learning=bool(data.get("on_the_job_learning")), remote=bool(data.get("remote")),
         language=codes.normalise_language(lang) if lang else "", active=data.get("active", True),

@@ -13,6 +13,7 @@ from koto.clients.selectors import client_get_for
 from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.core.roles import Perm
+from koto.guidance.models import Theme
 from koto.offerings import selectors, services
 from koto.offerings.models import LanguageTestResult, Service, ServiceKind
 from koto.organisations.models import Organisation, OrganisationKind
@@ -23,6 +24,9 @@ router = Router(tags=["services"])
 
 class ServiceIn(In):
     kind: ServiceKind
+    # another service's national monitoring theme (required for kind "other"; a programme
+    # service's is its kind's)
+    theme: Theme | None = None
     name_fi: str
     name_sv: str = ""
     name_en: str = ""

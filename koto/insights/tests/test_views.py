@@ -63,8 +63,8 @@ def test_dashboard_for__region_hides_counts_below_five(data, manager, region):
     assert d.scope.own is False
     jan = cells_of(d, "flows")["2026-01-01"]
     # 7 + 1: at least five, but the manager sees Lahti's 7 on their own dashboard, so the
-    # region's 8 would tell Heinola's 1: hidden
-    assert jan[0].display == "<5"
+    # region's 8 would tell Heinola's 1: hidden (as "..": 8 is not a count below five)
+    assert jan[0].display == ".."
     assert cells_of(d, "contacts_channel")["walk_in"][0].display == "<5"
     assert d.suppressed_any is True
 
@@ -512,3 +512,40 @@ def test_table_csv_rows__a_share_with_its_interval_as_on_the_page():
 )  # fmt: skip
 def test_cohort_label__a_quarter_the_period_cuts_names_its_months(frm, to, label):
     assert selectors._cohort_label("2025 Q1", dt.date(*frm, 1), dt.date(*to, 1)) == label
+
+
+def test_dashboard__rest_hidden_also_where_a_share_or_a_partition_would_tell_it(db):
+    """The region's figures less Lahti's own (which its manager sees) are protected by every
+    rule, not only each count: 20 completed (Lahti 10) and 12 interrupted (Lahti 10) hide
+    the interrupted and the completion rate (62 % of 32 would tell 2); plans ended 13 in
+    January (Lahti 10), 5 in February (Lahti 0), 18 employed (Lahti 10): January hidden
+    and another month or the outcome with it."""
+    from koto.insights.models import Metric, RefreshState
+
+    scope = selectors.Scope("region:1", "Region", "region", False)
+    filters = Filters(dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    jan, feb = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
+    region = [
+        (Metric.ENROLMENT_ENDS, jan, "integration_training:completed", 20),
+        (Metric.ENROLMENT_ENDS, jan, "integration_training:interrupted", 12),
+        (Metric.PLANS_ENDED, jan, "employed", 13), (Metric.PLANS_ENDED, feb, "employed", 5),
+    ]  # fmt: skip
+    own = [
+        (Metric.ENROLMENT_ENDS, jan, "integration_training:completed", 10),
+        (Metric.ENROLMENT_ENDS, jan, "integration_training:interrupted", 10),
+        (Metric.PLANS_ENDED, jan, "employed", 10),
+    ]  # fmt: skip
+    state = RefreshState.get()
+    d = selectors._dashboard(scope, filters, state, (region, []))
+    rest = selectors._dashboard(scope, filters, state, selectors._less((region, []), (own, [])))
+    selectors._hide_where_hidden(d, rest)
+
+    services = cells_of(d, "services")["integration_training"]
+    assert services[3].display == ".." and services[4].display == "–"
+    flows = cells_of(d, "flows")
+    ended = [m for m, _t in selectors.MONTH_FLOWS].index(Metric.PLANS_ENDED)
+    shown = [flows[m.isoformat()][ended] for m in (jan, feb)]
+    outcome = cells_of(d, "outcomes")["employed"][0]
+    assert shown[0].suppressed
+    # with January hidden, February and the outcome cannot both be shown: 18 - 5 = 13
+    assert shown[1].suppressed or outcome.suppressed

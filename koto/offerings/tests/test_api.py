@@ -36,7 +36,7 @@ def _services(manager, n: int, **extra) -> list[Service]:
     return [
         services.service_create(
             actor=manager,
-            data={"kind": "other", "name_fi": f"Työpaja {i // 2:02d}", "capacity": 2, **extra},
+            data={"kind": "other", "theme": "participation", "name_fi": f"Työpaja {i // 2:02d}", "capacity": 2, **extra},
         )
         for i in range(n)
     ]
@@ -93,7 +93,7 @@ def test_service_list__long_names_in_another_script__every_page_reached(web, man
     # which the first limit on cursors refused as unreadable
     for _ in range(3):
         services.service_create(
-            actor=manager, data={"kind": "other", "name_fi": "𝔎" * 200, "capacity": 2}
+            actor=manager, data={"kind": "other", "theme": "participation", "name_fi": "𝔎" * 200, "capacity": 2}
         )
     items, pages = _walk(web(counsellor), 1)
     assert (len(items), pages) == (3, 3)
@@ -251,7 +251,7 @@ def test_seats__stored_counts_follow_every_change(manager, counsellor):
     from koto.offerings.services import enrolment_transition, seats_recount_all, service_update
 
     service = _services(manager, 1)[0]
-    service_update(actor=manager, service=service, data={"kind": "other", "name_fi": "T", "capacity": 1})  # fmt: skip
+    service_update(actor=manager, service=service, data={"kind": "other", "theme": "participation", "name_fi": "T", "capacity": 1})  # fmt: skip
 
     def live():
         s = Service.objects.get(pk=service.pk)
@@ -270,7 +270,7 @@ def test_seats__stored_counts_follow_every_change(manager, counsellor):
     stored, counted = live()
     assert stored == counted == (1, 1)
     # more capacity: the rest of the waiting list is offered a seat
-    service_update(actor=manager, service=service, data={"kind": "other", "name_fi": "T", "capacity": 5})  # fmt: skip
+    service_update(actor=manager, service=service, data={"kind": "other", "theme": "participation", "name_fi": "T", "capacity": 5})  # fmt: skip
     stored, counted = live()
     assert stored == counted == (2, 0)
     # a recount of everything (after a bulk load) gives the same
@@ -342,7 +342,7 @@ def test_api_attendance__recorded_not_taken_for_an_operation(web, manager, couns
 @pytest.mark.parametrize("field", ["capacity", "hours"])
 @pytest.mark.parametrize("value", [0, 10_001, 2**31, 10**20])
 def test_api_service_create__size_out_of_range__422_naming_it(web, manager, field, value):
-    body = {"kind": "other", "name_fi": "Kurssi", "capacity": 10, "hours": 20, field: value}
+    body = {"kind": "other", "theme": "participation", "name_fi": "Kurssi", "capacity": 10, "hours": 20, field: value}
     response = web(manager).post("/api/v1/services/", body, content_type="application/json")
     assert response.status_code == 422
     assert list(response.json()["fields"]) == [field]
@@ -350,7 +350,7 @@ def test_api_service_create__size_out_of_range__422_naming_it(web, manager, fiel
 
 @pytest.mark.parametrize("field", ["capacity", "hours"])
 def test_service_form__size_out_of_range__shown_on_the_field(web, manager, field):
-    body = {"kind": "other", "name_fi": "Kurssi", "capacity": "10", "hours": "20",
+    body = {"kind": "other", "theme": "participation", "name_fi": "Kurssi", "capacity": "10", "hours": "20",
             field: str(2**31)}  # fmt: skip
     response = web(manager).post("/services/new/", body)
     assert response.status_code == 200  # the form again, not a 500 from the database
