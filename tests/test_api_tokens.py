@@ -107,9 +107,11 @@ def test_token_pages__manager_lists_approves_and_revokes__others_404(
     html = page.content.decode()
     assert "Asiakasrekisteri" in html and "Awaiting a manager" in html
     assert f"/accounts/organisation/tokens/{token.id}/approve/" in html
+    assert "Awaiting a manager" in web(admin).get("/accounts/organisation/").content.decode()
     response = web(manager).post(f"/accounts/organisation/tokens/{token.id}/approve/")
     assert response.status_code == 302
     assert ApiToken.objects.get(id=token.id).approved_by == manager
+    assert "Awaiting a manager" not in web(admin).get("/accounts/organisation/").content.decode()
     assert web(manager).post(f"/accounts/organisation/tokens/{token.id}/revoke/").status_code == 302
     assert ApiToken.objects.get(id=token.id).revoked_at is not None
     for user in (counsellor, admin):
@@ -117,4 +119,24 @@ def test_token_pages__manager_lists_approves_and_revokes__others_404(
         assert (
             web(user).post(f"/accounts/organisation/tokens/{token.id}/approve/").status_code == 404
         )
-    assert "Awaiting a manager" not in web(admin).get("/accounts/organisation/").content.decode()
+
+
+def test_token__made_before_the_rule_in_an_ngo__cannot_be_approved_nor_used(client, db):
+    ngo = OrganisationFactory(code="ngo-old", kind="ngo")
+    ngo_admin = member(ngo, Role.ORG_ADMIN, username="ngo.admin")
+    from koto.accounts import services as account_services
+    from koto.accounts.models import User
+
+    # as made before the rule: straight through the model
+
+    system = User.objects.create(username="api-ngo-old-x", is_system=True)
+    Membership.objects.create(user=system, organisation=ngo, role=Role.SYSTEM)
+    key = "koto_abcd1234_secret"
+    token = ApiToken.objects.create(
+        organisation=ngo, user=system, name="Old", prefix="abcd1234",
+        key_hash=account_services.hash_token(key), created_by=ngo_admin,
+    )  # fmt: skip
+    with pytest.raises(ValidationFailed):
+        api_token_approve(actor=member(ngo, Role.MANAGER, username="ngo.manager"), token=token)
+    ApiToken.objects.filter(id=token.id).update(approved_at="2026-01-01T00:00:00Z")
+    assert client.get("/api/v1/clients/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401

@@ -192,3 +192,7 @@ def test_ended_organisation__its_members_and_tokens_keep_no_access(client, org, 
         assert active_memberships_of(user_id=counsellor.id) == []
         assert client.get(f"/api/v1/clients/{c.id}", **auth).status_code == 401
         assert web(counsellor).get(f"/clients/{c.id}/").status_code == 404
+        # nor chosen in the organisation switcher
+        ended = counsellor.active_membership.id
+        response = web(counsellor).post("/accounts/membership/", {"membership_id": str(ended)})
+        assert response.status_code == 404

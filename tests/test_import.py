@@ -269,3 +269,45 @@ def test_import__facts_dated_helsinki_today_not_utc(tmp_path, lahti, capsys):
     assert set(ClientFactChange.objects.values_list("valid_from", flat=True)) == {
         dt.date(2025, 3, 2)
     }
+
+
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_import__same_person_without_then_with_an_identity_code_in_one_file__one_record(
+    tmp_path, lahti, batch_size
+):
+    from koto.clients.importing import import_clients
+    from koto.core.csv_import import read_csv
+
+    path = write(tmp_path, [
+        {"first_name": "Ali", "last_name": "Hassan", "birth_date": "1990-05-17"},
+        {"first_name": "Ali", "last_name": "Hassan", "birth_date": "1990-05-17",
+         "hetu": "170590-1236"},
+    ])  # fmt: skip
+    _header, rows = read_csv(path)
+    result = import_clients(rows=rows, organisation=lahti, batch_size=batch_size)
+    assert Client.objects.filter(last_name="Hassan").count() == 1
+    assert [(e.row, e.field) for e in result.errors] == [(3, "hetu")]
+
+
+@pytest.mark.parametrize("mode", ["--dry-run", "--atomic"])
+def test_import__identity_code_of_another_organisation__audited_also_when_rolled_back(
+    tmp_path, lahti, capsys, mode
+):
+    from koto.audit.models import AuditEvent
+
+    other = OrganisationFactory(code="091", kind="municipality", municipality_code="091")
+    held = Client.objects.create(
+        responsible_organisation=other, first_name="X", last_name="Y", sort_key="y x",
+        birth_date="1990-05-17", hetu="170590-1236",
+    )  # fmt: skip
+    path = write(tmp_path, [GOOD])
+    try:
+        call_command("import_clients", path, "--organisation", "398", "--no-progress", mode)
+    except (SystemExit, CommandError):
+        pass
+    assert (
+        AuditEvent.objects.filter(
+            action="read", object_type="client_identity_code", client_id=held.id
+        ).count()
+        == 1
+    )

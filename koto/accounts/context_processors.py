@@ -11,6 +11,7 @@ def membership(request):
         "perms_in_org": ROLE_PERMISSIONS.get(m.role, frozenset())
         if m is not None and m.is_active
         else frozenset(),
-        "memberships": getattr(user, "active_memberships", None)
-        or list(user.memberships.filter(is_active=True).select_related("organisation")),
+        # as the request reads them (`active_memberships_of`: not those of an ended
+        # organisation)
+        "memberships": getattr(user, "active_memberships", None) or [],
     }

@@ -211,6 +211,10 @@ def api_token_approve(*, actor: User, token: ApiToken) -> ApiToken:
     if not m.has_perm(Perm.API_TOKEN_APPROVE):
         raise PermissionDenied()
     locked = ApiToken.objects.select_for_update().get(id=token.id)
+    if not api_tokens_allowed(m.organisation.kind):
+        # a token made before the rule, in an organisation whose roles may not edit clients
+        raise ValidationFailed({"token": _("An organisation of this kind cannot have API "
+                                           "tokens; revoke it.")})  # fmt: skip
     if locked.revoked_at is not None:
         raise ValidationFailed({"token": _("The token has been revoked.")})
     if locked.approved_at is not None:
@@ -277,8 +281,8 @@ def api_token_authenticate(key: str) -> User | None:
     memberships = [
         m for m in active_memberships_of(user_id=user.id) if m.organisation_id == token.organisation_id
     ]  # fmt: skip
-    if not memberships:
-        return None
+    if not memberships or not api_tokens_allowed(memberships[0].organisation.kind):
+        return None  # (the latter: a token made before the rule, in an NGO, say)
     for m in memberships:
         m.user = user
     user.active_memberships = memberships

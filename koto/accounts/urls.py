@@ -17,8 +17,6 @@ urlpatterns = [
     ),
     path("organisation/tokens/", views.tokens, name="tokens"),
     path("organisation/tokens/add/", views.token_add, name="token_add"),
-    path(
-        "organisation/tokens/<int:token_id>/approve/", views.token_approve, name="token_approve"
-    ),
+    path("organisation/tokens/<int:token_id>/approve/", views.token_approve, name="token_approve"),
     path("organisation/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

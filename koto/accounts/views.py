@@ -12,7 +12,11 @@ from django.views.decorators.http import require_POST
 from koto.accounts import services as account_services
 from koto.accounts.forms import MemberAddForm, TokenAddForm
 from koto.accounts.models import ApiToken, Membership
-from koto.accounts.selectors import active_membership_for, memberships_of_organisation
+from koto.accounts.selectors import (
+    active_membership_for,
+    active_memberships_of,
+    memberships_of_organisation,
+)
 from koto.accounts.services import (
     api_token_approve,
     api_token_create,
@@ -54,9 +58,13 @@ def logout_view(request):
 @login_required
 @require_POST
 def membership_switch(request):
-    m = Membership.objects.filter(
-        user=request.user, id=as_id(request.POST.get("membership_id")), is_active=True
-    ).first()
+    # one of the memberships the request acts through may be chosen: active, of an
+    # organisation that has not ended
+    chosen = as_id(request.POST.get("membership_id"))
+    memberships = getattr(request.user, "active_memberships", None)
+    if memberships is None:
+        memberships = active_memberships_of(user_id=request.user.id)
+    m = next((x for x in memberships if x.id == chosen), None)
     if m is None:
         raise Http404
     request.session["membership_id"] = m.id
@@ -187,7 +195,9 @@ def token_revoke(request, token_id: int):
     token = get_object_or_404(ApiToken, id=token_id, organisation=m.organisation)
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, _("Token revoked."))
-    return redirect("accounts:organisation_admin" if m.has_perm(Perm.ORG_ADMIN) else "accounts:tokens")
+    return redirect(
+        "accounts:organisation_admin" if m.has_perm(Perm.ORG_ADMIN) else "accounts:tokens"
+    )
 
 
 @login_required

@@ -146,6 +146,10 @@ def import_clients(
     }
     today = clock.today()  # Helsinki's day (created_at.date() was UTC's: a day early at night)
     seen_hetu: set[str] = set()
+    seen_without_hetu: set[tuple[str, dt.date]] = set()  # the file's rows without a hetu
+    # clients whose identity code a row held: audited once the import's transaction (rolled
+    # back by --dry-run or --atomic) is over
+    taken_codes: list[int] = []
     seen_temp: set[str] = set()
     seen_person: set[tuple[str, dt.date]] = set()
 
@@ -214,7 +218,7 @@ def import_clients(
             elif key in existing_person or key in seen_person:
                 result.skipped_existing += 1
                 continue
-            if (hetu or temp) and existing_person.get(key):
+            if (hetu or temp) and (existing_person.get(key) or key in seen_without_hetu):
                 result.errors.append(RowError(row_no, "hetu" if hetu else "temporary_id", _(
                     "A client of this name and birth date without an identity code is already "
                     "in the registry: add the identifier to that client, or remove the row."
@@ -222,6 +226,8 @@ def import_clients(
                 continue
             if hetu:
                 seen_hetu.add(hetu)
+            else:
+                seen_without_hetu.add(key)
             if temp:
                 seen_temp.add(temp)
             seen_person.add(key)
@@ -232,8 +238,7 @@ def import_clients(
             if not client.hetu:
                 client.temporary_id = temp or _new_temporary_id()
             new.append((client, clean, facts_from))
-        for client_id in taken:
-            _audit_identity_code_taken(actor, IdentityCodeTaken(client_id))
+        taken_codes.extend(taken)
         if not new or dry_run:
             result.created += len(new)
             return
@@ -330,5 +335,9 @@ def import_clients(
         if batch:
             flush(batch)
 
-    csv_import.run_import(run, result, atomic=atomic, dry_run=dry_run)
+    try:
+        csv_import.run_import(run, result, atomic=atomic, dry_run=dry_run)
+    finally:
+        for client_id in dict.fromkeys(taken_codes):
+            _audit_identity_code_taken(actor, IdentityCodeTaken(client_id))
     return result

@@ -38,7 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, TruncDate
 from django.utils.translation import override
 
 from koto.assessments.models import Assessment
@@ -200,7 +200,7 @@ CODESETS: dict[str, CodeSet] = {
             "national scale of developing language proficiency", _choice_label(Level), True,
         ),
         CodeSet(
-            "stat.municipality", "Kunnat", f"{clock.today().year}", "Tilastokeskus",
+            "stat.municipality", "Kunnat", "the export's year", "Tilastokeskus",
             "municipality codes, yearly version (3 digits)", _municipality_label,
         ),
         CodeSet(
@@ -315,16 +315,17 @@ URA_TASK_KEYWORD_RULES: tuple[tuple[str, str, tuple[tuple[tuple[str, ...], ...],
                              "needs assessment", "kartläggning", "bedömning av kompetens"),),)),
     ("health_check", "034", ((("terveystarkast", "health check", "hälsokontroll",
                                "hälsoundersökning"),),)),
+    # studies that stand for integration training, said so (also when applying to them)
+    ("integration_equivalent_training", "025", (
+        (("kotoutumiskoulutusta vastaava", "kotoutumiskoulutusta vastaavaan", "vastaava koulutus",
+          "vastaavaa koulutusta", "vastaavaan koulutukseen", "integration-equivalent",
+          "equivalent to integration training", "motsvarande integrationsutbildning"),),
+    )),
     # applying to integration training (a non-jobseeker studies it as self-motivated
     # studies; 037, the labour-market form, is for jobseekers, whose plans are not here)
     ("applies_to_integration_training", "036", ((_APPLIES, _INTEGRATION_TRAINING),)),
-    # studies that stand for integration training: said so, or self-motivated studies
-    ("integration_equivalent_training", "025", (
-        (("kotoutumiskoulutusta vastaava", "vastaava koulutus", "vastaavaa koulutusta",
-          "integration-equivalent", "equivalent to integration training",
-          "motsvarande integrationsutbildning"),),
-        (_SELF_MOTIVATED, _STUDIES),
-    )),
+    # self-motivated studies otherwise stand for integration training
+    ("integration_equivalent_training", "025", ((_SELF_MOTIVATED, _STUDIES),)),
     ("integration_training", "036", ((_INTEGRATION_TRAINING,),)),
 )  # fmt: skip
 URA_TASK_BY_RESPONSIBLE = {
@@ -565,47 +566,61 @@ def _client_changed_since(start: dt.datetime) -> Q:
     )
 
 
-def _jobseeker_when(date_field: str):
-    """Whether the client was an unemployed jobseeker on the record's day (`date_field`):
-    the dated fact history for a past day, as `koto.clients.law.facts_on` reads it, else
-    (today, later, or no day yet) the current flag. KEHA's rule places the record by it,
-    so a plan begun before the client became a jobseeker stays the municipality's (and
-    its end goes to Koto-AJ), and one begun as a jobseeker never does."""
-    history = (
-        ClientFactChange.objects.filter(
-            client_id=OuterRef("client_id"),
-            fact=LawFact.UNEMPLOYED_JOBSEEKER,
-            valid_from__lte=OuterRef(date_field),
-        )
-        .order_by("-valid_from", "-id")
-        .values("value")[:1]
+def _with_jobseeker_then(qs: QuerySet, date_field: str) -> QuerySet:
+    """`qs` annotated with `jobseeker_then`: whether the client was an unemployed jobseeker
+    on the record's day (`date_field`), from the dated fact history for a past day, as
+    `koto.clients.law.facts_on` reads it, else (today, later, or no day yet) the current
+    flag. KEHA's rule places the record by it, so a plan begun before the client became a
+    jobseeker stays the municipality's (and its end goes to Koto-AJ), and one begun as a
+    jobseeker never does.
+
+    A day before the first recorded change: a first change dated after the client was
+    entered is a change (before it the flag was the other way); one dated at entry or
+    earlier is how the client came in (a plan begun on 30 October for a client entered as
+    a jobseeker on 2 November was a jobseeker's). No history at all (loaded data): the
+    current flag. Where `facts_on` would say False for want of history, this fails closed:
+    a jobseeker's record must not leave by default."""
+    changes = ClientFactChange.objects.filter(
+        client_id=OuterRef("client_id"), fact=LawFact.UNEMPLOYED_JOBSEEKER
     )
-    return Case(
-        When(**{f"{date_field}__isnull": True}, then=F("client__unemployed_jobseeker")),
-        When(**{f"{date_field}__gte": clock.today()}, then=F("client__unemployed_jobseeker")),
-        default=Coalesce(Subquery(history), Value(False)),
-        output_field=BooleanField(),
+    then = changes.filter(valid_from__lte=OuterRef(date_field)).order_by("-valid_from", "-id")
+    first = changes.order_by("valid_from", "id")
+    current = F("client__unemployed_jobseeker")
+    qs = qs.annotate(
+        _js_then=Subquery(then.values("value")[:1]),
+        _js_first=Subquery(first.values("value")[:1]),
+        _js_first_from=Subquery(first.values("valid_from")[:1]),
+    )
+    return qs.annotate(
+        jobseeker_then=Case(
+            When(**{f"{date_field}__isnull": True}, then=current),
+            When(**{f"{date_field}__gte": clock.today()}, then=current),
+            When(_js_then__isnull=False, then=F("_js_then")),
+            When(_js_first__isnull=True, then=current),
+            When(
+                _js_first_from__gt=TruncDate("client__created_at", tzinfo=clock.HELSINKI),
+                then=Case(When(_js_first=True, then=Value(False)), default=Value(True)),
+            ),
+            default=F("_js_first"),
+            output_field=BooleanField(),
+        )
     )
 
 
 def _assessments(organisation: Organisation, start: dt.datetime) -> QuerySet[Assessment]:
-    return (
-        Assessment.objects.filter(client__responsible_organisation=organisation)
-        .filter(_changed_since(start) | _client_changed_since(start))
-        .annotate(jobseeker_then=_jobseeker_when("started_on"))
+    qs = Assessment.objects.filter(client__responsible_organisation=organisation).filter(
+        _changed_since(start) | _client_changed_since(start)
     )
+    return _with_jobseeker_then(qs, "started_on")
 
 
 def _plans(organisation: Organisation, start: dt.datetime) -> QuerySet[IntegrationPlan]:
-    return (
-        IntegrationPlan.objects.filter(client__responsible_organisation=organisation)
-        .filter(
-            _changed_since(start)
-            | _plans_with_parts_changed_since(start)
-            | _client_changed_since(start)
-        )
-        .annotate(jobseeker_then=_jobseeker_when("starts_on"))
+    qs = IntegrationPlan.objects.filter(client__responsible_organisation=organisation).filter(
+        _changed_since(start)
+        | _plans_with_parts_changed_since(start)
+        | _client_changed_since(start)
     )
+    return _with_jobseeker_then(qs, "starts_on")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -776,7 +791,10 @@ def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, 
                 {
                     "codeset": cs.id,
                     "name": cs.name,
-                    "version": cs.version,
+                    # the municipality list's version is the year the export was made in
+                    "version": str(generated_at.astimezone(clock.HELSINKI).year)
+                    if cs.id == "stat.municipality"
+                    else cs.version,
                     "owner": cs.owner,
                     "counterpart": cs.counterpart,
                 }

@@ -247,3 +247,18 @@ def test_kotikunta_statistics__postgresql_knows_the_expression_the_stream_filter
         (definition,) = cursor.fetchone()
     assert "COALESCE(first_home_municipality_on, home_municipality_on)" in definition
     assert "clients_client" in definition
+
+
+def test_compensation_report__output_over_an_existing_readable_file__made_private(
+    person, lahti, tmp_path
+):
+    from django.core.management import call_command
+
+    person(kotikunta_on=D(2026, 11, 1))
+    path = tmp_path / "detail.csv"
+    path.write_text("old")
+    path.chmod(0o644)
+    call_command("compensation_report", "--year", "2026", "--format", "csv", "--detail",
+                 "--output", str(path))  # fmt: skip
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "client_id,hetu" in path.read_text()

@@ -414,6 +414,8 @@ def test_export_kotoaj__from_the_shell__exit_status_1_without_traceback(org, cap
          ("integration_equivalent_training", "025")),
         ("Kotoutumiskoulutusta vastaava koulutus", "", "client", None,
          ("integration_equivalent_training", "025")),
+        ("Hakeutuu kotoutumiskoulutusta vastaavaan koulutukseen", "", "client", None,
+         ("integration_equivalent_training", "025")),
         ("Hakeutuu kotoutumiskoulutukseen (omaehtoinen opiskelu)", "", "client", None,
          ("applies_to_integration_training", "036")),
         ("Omaehtoinen työnhaku", "", "client", None, ("own_activity", "076")),
@@ -504,7 +506,9 @@ def test_export_kotoaj__line_separators_in_text__one_record_per_line(counsellor,
     text = (out / "plans.jsonl").read_text(encoding="utf-8")
     assert len(text.splitlines()) == 1
     [record] = [json.loads(line) for line in text.splitlines()]
-    assert any(g["description"] == "Rivi 1\u2028Rivi 2\u2029Rivi 3\u0085Rivi 4" for g in record["goals"])
+    assert any(
+        g["description"] == "Rivi 1\u2028Rivi 2\u2029Rivi 3\u0085Rivi 4" for g in record["goals"]
+    )
 
 
 def test_export_kotoaj__below_the_scale__no_level_code_but_a_flag(counsellor, tmp_path):
@@ -524,3 +528,22 @@ def test_export_kotoaj__out_dir_not_writable__refused_naming_out(org, tmp_path, 
     with pytest.raises(CommandError) as e:
         export(tmp_path / "locked")
     assert str(e.value).startswith("--out: cannot write in")
+
+
+def test_export_kotoaj__plan_begun_before_the_client_was_entered_as_a_jobseeker__skipped(
+    counsellor, tmp_path
+):
+    """Entered on 2 November as an unemployed jobseeker (facts dated that day), the plan
+    begun on 30 October: no history covers its day, so the first recorded value decides
+    (a jobseeker's record must not leave by default)."""
+    c = new_client(counsellor, unemployed_jobseeker=True)
+    casework(counsellor, c, on=dt.date(2026, 10, 30))
+    out = export(tmp_path / "x")
+    assert not [r for r in records(out / "plans.jsonl") if r["client"]["id"] == c.id]
+    assert manifest_of(out)["skipped_jobseekers"]["plans"] >= 1
+
+
+def test_export_kotoaj__municipality_list_version_is_the_exports_year(org, tmp_path):
+    out = export(tmp_path / "x")
+    [entry] = [c for c in manifest_of(out)["code_lists"] if c["codeset"] == "stat.municipality"]
+    assert entry["version"] == str(TODAY.year)

@@ -14,6 +14,14 @@ from koto.funding.compensation import RECIPIENT_KINDS, DetailRow, Span, compensa
 from koto.organisations.models import Organisation
 
 
+def _private(path: str) -> int:
+    """A file descriptor of `path` for writing, readable by its owner only: made so, or an
+    existing file made so before anything is written into it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 class Command(BaseCommand):
     help = "Calculated compensation per municipality and welfare region for a year (or part)."
 
@@ -50,12 +58,7 @@ class Command(BaseCommand):
             return
         # a file of identity codes (--detail): readable by its owner only, as the Koto-AJ export's
         out = (
-            os.fdopen(
-                os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-                "w",
-                newline="",
-                encoding="utf-8",
-            )  # fmt: skip
+            os.fdopen(_private(output), "w", newline="", encoding="utf-8")
             if output
             else self.stdout._out
         )
@@ -100,7 +103,7 @@ class Command(BaseCommand):
                     params, [str(v) for v in (item.values() if isinstance(item, dict) else [item])]
                 )
             )
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        with os.fdopen(_private(path), "wb") as f:
             wb.save(f)  # readable by its owner only
         audit_record(
             actor=None, action="export", object_type="compensation_report",
