@@ -49,7 +49,8 @@ def records(counsellor):
     p = plan_create(actor=counsellor, client=c)
     org = counsellor.active_membership.organisation
     service = service_create(
-        actor=member(org, Role.MANAGER), data={"kind": "other", "theme": "participation", "name_fi": "Työpaja", "capacity": 5}
+        actor=member(org, Role.MANAGER),
+        data={"kind": "other", "theme": "participation", "name_fi": "Työpaja", "capacity": 5},
     )
     e = enrolment_create(actor=counsellor, client=c, service=service)
     return {

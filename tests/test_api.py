@@ -362,9 +362,7 @@ def test_api_address_without_its_slash__redirected_and_token_writes_to_nowhere_4
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
-def test_api_method_an_endpoint_does_not_take__405_in_the_api_shape_with_allow(
-    web, counsellor
-):
+def test_api_method_an_endpoint_does_not_take__405_in_the_api_shape_with_allow(web, counsellor):
     response = web(counsellor).delete("/api/v1/guidance/contacts")
     assert response.status_code == 405
     assert response["Content-Type"] == "application/json"

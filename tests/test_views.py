@@ -253,11 +253,17 @@ def test_detail__query_count_constant_with_enrolments(web, org, counsellor):
     c = make_client(counsellor)
     c.access = "full"
     url = reverse("clients:detail", args=[c.id])
-    service = service_create(actor=manager, data={"kind": "other", "theme": "participation", "name_fi": "A", "capacity": 9})
+    service = service_create(
+        actor=manager,
+        data={"kind": "other", "theme": "participation", "name_fi": "A", "capacity": 9},
+    )
     enrolment_create(actor=counsellor, client=c, service=service)
     few = _count_queries(http, url)
     for i in range(3):
-        s = service_create(actor=manager, data={"kind": "other", "theme": "participation", "name_fi": f"B{i}", "capacity": 9})
+        s = service_create(
+            actor=manager,
+            data={"kind": "other", "theme": "participation", "name_fi": f"B{i}", "capacity": 9},
+        )
         enrolment_create(actor=counsellor, client=c, service=s)
     assert _count_queries(http, url) == few
 
@@ -323,9 +329,7 @@ def test_admin_site__reads_of_personal_data_and_sign_out__audited(client, counse
     from koto.guidance import services as guidance_services
     from tests.factories import UserFactory
 
-    contact = guidance_services.contact_log(
-        actor=counsellor, channel="phone", reasons=["benefits"]
-    )
+    contact = guidance_services.contact_log(actor=counsellor, channel="phone", reasons=["benefits"])
     staff = UserFactory(is_staff=True, is_superuser=True, username="yllapito")
     client.force_login(staff)
     assert client.get("/admin/guidance/contact/").status_code == 200

@@ -36,7 +36,13 @@ def _services(manager, n: int, **extra) -> list[Service]:
     return [
         services.service_create(
             actor=manager,
-            data={"kind": "other", "theme": "participation", "name_fi": f"Työpaja {i // 2:02d}", "capacity": 2, **extra},
+            data={
+                "kind": "other",
+                "theme": "participation",
+                "name_fi": f"Työpaja {i // 2:02d}",
+                "capacity": 2,
+                **extra,
+            },
         )
         for i in range(n)
     ]
@@ -93,7 +99,8 @@ def test_service_list__long_names_in_another_script__every_page_reached(web, man
     # which the first limit on cursors refused as unreadable
     for _ in range(3):
         services.service_create(
-            actor=manager, data={"kind": "other", "theme": "participation", "name_fi": "𝔎" * 200, "capacity": 2}
+            actor=manager,
+            data={"kind": "other", "theme": "participation", "name_fi": "𝔎" * 200, "capacity": 2},
         )
     items, pages = _walk(web(counsellor), 1)
     assert (len(items), pages) == (3, 3)
@@ -342,7 +349,14 @@ def test_api_attendance__recorded_not_taken_for_an_operation(web, manager, couns
 @pytest.mark.parametrize("field", ["capacity", "hours"])
 @pytest.mark.parametrize("value", [0, 10_001, 2**31, 10**20])
 def test_api_service_create__size_out_of_range__422_naming_it(web, manager, field, value):
-    body = {"kind": "other", "theme": "participation", "name_fi": "Kurssi", "capacity": 10, "hours": 20, field: value}
+    body = {
+        "kind": "other",
+        "theme": "participation",
+        "name_fi": "Kurssi",
+        "capacity": 10,
+        "hours": 20,
+        field: value,
+    }
     response = web(manager).post("/api/v1/services/", body, content_type="application/json")
     assert response.status_code == 422
     assert list(response.json()["fields"]) == [field]

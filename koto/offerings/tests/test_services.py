@@ -400,3 +400,25 @@ def test_attendance_page__shows_what_is_recorded(web, manager, counsellor):
     http.cookies["django_language"] = "en"
     page = http.get(f"/services/enrolments/{e.id}/attendance/").content.decode()
     assert "2.11.2026" in page and "3.50" in page  # the day recorded, to be corrected
+
+
+def test_service_create__another_service_names_its_monitoring_theme(manager):
+    """A parents' group is not employment: another service's producer names its theme (the
+    dashboards and the national indicators count it there); a programme service's is its
+    kind's whatever is sent."""
+    with pytest.raises(ValidationFailed) as e:
+        services.service_create(
+            actor=manager, data={"kind": "other", "name_fi": "Vanhempainryhmä", "capacity": 10}
+        )
+    assert "theme" in e.value.fields
+    group = services.service_create(
+        actor=manager,
+        data={"kind": "other", "theme": "wellbeing", "name_fi": "Vanhempainryhmä", "capacity": 10},
+    )
+    assert group.theme == "wellbeing"
+    course = services.service_create(
+        actor=manager,
+        data={"kind": "civic_orientation", "theme": "housing", "name_fi": "Orientaatio",
+              "capacity": 10, "hours": 70},
+    )  # fmt: skip
+    assert course.theme == "participation"
