@@ -766,3 +766,13 @@ def test_client_update__situation_change_dated_out_of_order__refused_nothing_wri
     c.refresh_from_db()
     assert c.unemployed_jobseeker is True
     assert list(c.fact_changes.values_list("fact", "value", "valid_from")) == before
+
+
+@pytest.mark.parametrize("email", ["not an address", "a@", "@b.fi", "a b@c.fi"])
+def test_client_create__email_not_an_address__refused_naming_it(counsellor, email):
+    """As the form's EmailField: the API and the import took any text."""
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(actor=counsellor, data=client_data(email=email))
+    assert "email" in e.value.fields
+    ok = services.client_create(actor=counsellor, data=client_data(email="nimi@example.fi"))
+    assert ok.email == "nimi@example.fi"

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -201,6 +203,12 @@ def _clean(
     for name, n in [("email", 254), ("phone", 30), ("street_address", 200), ("postal_code", 10),
                     ("post_office", 100), ("migri_number", 20), ("unhcr_number", 30)]:  # fmt: skip
         text(name, n)
+    if v.get("email"):
+        # as the client form's EmailField: the API and the import took any text
+        try:
+            validate_email(v["email"])
+        except DjangoValidationError:
+            err("email", _("Enter a valid email address."))
     date("first_permit_on")
     date("home_municipality_on")
     for name in ("interpreter_needed", *LAW_FACTS):
