@@ -280,6 +280,14 @@ def import_contacts(
         batch: list[_Row] = []
         for number, row in enumerate(rows, start=2):
             result.rows += 1
+            number = getattr(row, "line", number)  # the file's line, when read by read_csv
+            misfit = csv_import.shape_error(row)
+            if misfit is not None:
+                # a cell too many or too few: not stored with its cells shifted or empty
+                result.errors.append(RowError(number, "row", misfit))
+                if progress:
+                    progress(1)
+                continue
             parsed = parse(number, row)
             if parsed is not None:
                 batch.append(parsed)

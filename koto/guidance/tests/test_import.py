@@ -43,6 +43,24 @@ def test_import_contacts__errors_named_per_row(org, reasons):
     assert Contact.objects.count() == 1
 
 
+def test_import_contacts__row_not_fitting_the_header__error_not_shifted(org, reasons, tmp_path):
+    from koto.core.csv_import import read_csv
+
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        ",".join(HEADER) + "\n"
+        "2026-01-05,walk_in,ar,job_search,true,,,extra\n"  # a cell too many
+        "2026-01-05,phone,fi,benefits,true\n"  # too few
+        "\n"
+        "2026-01-06,phone,fi,benefits,true,,\n",
+        encoding="utf-8",
+    )
+    _header, file_rows = read_csv(str(path))
+    result = import_contacts(organisation=org, rows=file_rows)
+    assert [(e.row, e.field) for e in result.errors] == [(2, "row"), (3, "row")]
+    assert result.created == 1
+
+
 @pytest.mark.parametrize("date", ["5.1.26", "0202-01-05", "20260105", "5.1.0026"])
 def test_import_contacts__year_not_in_four_digits__refused_naming_date(org, reasons, date):
     result = import_contacts(
