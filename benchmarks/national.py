@@ -726,24 +726,19 @@ def token_for(org, run_id: str):
     from koto.accounts.services import api_token_approve, api_token_create, membership_add
     from koto.core.roles import Role
 
-    admin, created = User.objects.get_or_create(username=f"bench.admin.{org.code}")
-    if created:
-        admin.set_unusable_password()
-        admin.save(update_fields=["password"])
-    membership_add(actor=None, user=admin, organisation=org, role=Role.ORG_ADMIN, check=False)
-    admin.active_membership = Membership.objects.get(
-        user=admin, organisation=org, role=Role.ORG_ADMIN
-    )
+    def bench_member(username: str, role: str) -> User:
+        user, created = User.objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        membership_add(actor=None, user=user, organisation=org, role=role, check=False)
+        user.active_membership = Membership.objects.get(user=user, organisation=org, role=role)
+        return user
+
+    admin = bench_member(f"bench.admin.{org.code}", Role.ORG_ADMIN)
     token, key = api_token_create(actor=admin, organisation=org, name=f"load test {run_id}")
     # the second pair of eyes: a manager of the organisation approves it
-    approver, created = User.objects.get_or_create(username=f"bench.approver.{org.code}")
-    if created:
-        approver.set_unusable_password()
-        approver.save(update_fields=["password"])
-    membership_add(actor=None, user=approver, organisation=org, role=Role.MANAGER, check=False)
-    approver.active_membership = Membership.objects.get(
-        user=approver, organisation=org, role=Role.MANAGER
-    )
+    approver = bench_member(f"bench.approver.{org.code}", Role.MANAGER)
     token = api_token_approve(actor=approver, token=token)
     return admin, token, key
 

@@ -71,11 +71,16 @@ def membership_switch(request):
     return redirect("clients:my_clients")
 
 
-def _org_admin_membership(request) -> Membership:
+def _membership_with(request, perm: str) -> Membership:
+    """The request's membership when it has `perm`; 404 otherwise (as for a page that is not)."""
     m = request.user.active_membership
-    if m is None or not m.has_perm(Perm.ORG_ADMIN):
+    if m is None or not m.has_perm(perm):
         raise Http404
     return m
+
+
+def _org_admin_membership(request) -> Membership:
+    return _membership_with(request, Perm.ORG_ADMIN)
 
 
 @login_required
@@ -150,10 +155,7 @@ def token_add(request):
 
 
 def _token_approver_membership(request) -> Membership:
-    m = request.user.active_membership
-    if m is None or not m.has_perm(Perm.API_TOKEN_APPROVE):
-        raise Http404
-    return m
+    return _membership_with(request, Perm.API_TOKEN_APPROVE)
 
 
 @login_required
