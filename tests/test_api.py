@@ -162,6 +162,17 @@ def test_api__null_character_in_a_field__422_naming_it_nothing_written(web, coun
     assert page.status_code == 400 and "q" in page.content.decode()
 
 
+def test_api__body_nested_thousands_deep__json_error_not_500(web, counsellor):
+    # the null-character check decoded it first: RecursionError escaped as an HTML 500
+    http = web(counsellor)
+    for inner in ('"\\u0000"', '"x"'):
+        deep = "[" * 3000 + inner + "]" * 3000
+        response = http.post("/api/v1/clients/", deep, content_type="application/json")
+        assert 400 <= response.status_code < 500
+        assert response["Content-Type"].startswith("application/json")
+    assert not Client.objects.exists()
+
+
 def test_api__control_characters_in_text__422_naming_the_field_nothing_written(web, counsellor):
     # only U+0000 was refused (by the middleware); the others were stored
     from koto.clients.models import Meeting

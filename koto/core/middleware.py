@@ -34,17 +34,19 @@ class DomainErrorMiddleware:
         return None
 
 
-def _null_paths(value, path: str = ""):
-    """The paths ("names.0.first") of the strings in decoded JSON that hold U+0000."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            yield path or "body"
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _null_paths(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _null_paths(v, f"{path}.{i}" if path else str(i))
+def _null_paths(value):
+    """The paths ("names.0.first") of the strings in decoded JSON that hold U+0000 (a stack,
+    not recursion: a body nested thousands deep is walked, not a RecursionError)."""
+    stack = [(value, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                yield path or "body"
+        elif isinstance(value, dict):
+            stack.extend(reversed([(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(reversed([(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(value)]))
 
 
 # A control character other than tab, LF and CR, percent-encoded in an address (C0, DEL,
@@ -126,8 +128,8 @@ class NullCharacterMiddleware:
                 if b"\\u0000" in request.body:  # JSON writes U+0000 only as this escape
                     try:
                         fields += list(_null_paths(json.loads(request.body)))
-                    except ValueError:
-                        pass  # not JSON: the API's parser says so
+                    except (ValueError, RecursionError):
+                        pass  # not JSON, or nested too deep to read: the API's parser says so
             elif request.content_type in (
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
