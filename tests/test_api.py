@@ -129,6 +129,32 @@ def test_api_token__last_used_kept_to_the_minute(client, org, counsellor):
         assert token.last_used_at == start + dt.timedelta(seconds=expected)
 
 
+def test_api_token__assessment_and_plan_owned_by_the_clients_counsellor(client, org, counsellor):
+    # the token's system account became the counsellor: the plan's statutory tasks went
+    # to no person's "my work"
+    from koto.assessments.models import Assessment
+    from koto.plans.models import IntegrationPlan
+
+    admin = member(org, Role.ORG_ADMIN)
+    _token, key = approved_token(admin, org, "CRM")
+    own = make_client(counsellor)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    response = client.post(f"/api/v1/clients/{own.id}/assessments", {"trigger": "intake"},
+                           content_type="application/json", **auth)  # fmt: skip
+    assert response.status_code == 201, response.content
+    assessment = Assessment.objects.get()
+    assert assessment.counsellor == counsellor
+    # a plan rests on a completed assessment (the page offered only those; the API any)
+    response = client.post(f"/api/v1/clients/{own.id}/plans", {"assessment_id": assessment.id},
+                           content_type="application/json", **auth)  # fmt: skip
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {"assessment_id"}
+    response = client.post(f"/api/v1/clients/{own.id}/plans", {},
+                           content_type="application/json", **auth)  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert IntegrationPlan.objects.get().counsellor == counsellor
+
+
 def test_api_session__csrf_required_for_writes(counsellor):
     from django.test import Client
 

@@ -13,7 +13,7 @@ from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import Client, ClientEvent, Task
 from koto.clients.permissions import can_edit_client, can_read_welfare_details
-from koto.clients.services import record_event
+from koto.clients.services import casework_owner, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.organisations.models import ASSESSING_KINDS, OrganisationKind
@@ -139,7 +139,7 @@ def assessment_start(
     assessment = Assessment.objects.create(
         client=client,
         organisation=actor.active_membership.organisation,
-        counsellor=actor,
+        counsellor=casework_owner(actor, client),
         kind=kind or (Assessment.Kind.MULTISECTORAL if proposed else Assessment.Kind.BASIC),
         law_proposed_multisectoral=proposed,
         trigger=trigger,

@@ -388,6 +388,22 @@ def _name_row(client: Client, kind: str, first: str, last: str) -> ClientName:
     )
 
 
+def casework_owner(actor, client):
+    """Who owns casework the actor starts (an assessment, a plan): the actor, or for a
+    system account (an API token) the client's counsellor in the same organisation, so the
+    statutory tasks of that casework reach a person's "my work", not the integration's."""
+    if not actor.is_system:
+        return actor
+    membership = actor.active_membership
+    if (
+        client.counsellor_id
+        and membership is not None
+        and client.responsible_organisation_id == membership.organisation_id
+    ):
+        return client.counsellor
+    return actor
+
+
 def record_event(client: Client, actor, kind: str, data: dict | None = None) -> ClientEvent:
     """Add an event to the client's timeline (other apps' services call this too)."""
     membership = getattr(actor, "active_membership", None)

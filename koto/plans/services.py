@@ -15,7 +15,7 @@ from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import Client, ClientEvent
 from koto.clients.permissions import can_edit_client
-from koto.clients.services import record_event
+from koto.clients.services import casework_owner, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.services import job_finished
@@ -272,6 +272,9 @@ def plan_create(
         errors["kind"] = _("Choose basic or multi-sectoral.")
     if assessment is not None and assessment.client_id != client.id:
         errors["assessment"] = _("The assessment belongs to another client.")
+    elif assessment is not None and assessment.status != Assessment.Status.COMPLETED:
+        # the plan rests on the assessment's conclusions: one still in progress has none
+        errors["assessment"] = _("A plan is based on a completed assessment.")
     # The client's row locked: two drafts at the same moment would both see no open plan.
     Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
     if client.plans.filter(status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]).exists():
@@ -285,7 +288,7 @@ def plan_create(
         client=client,
         assessment=assessment,
         organisation=actor.active_membership.organisation,
-        counsellor=actor,
+        counsellor=casework_owner(actor, client),
         kind=kind,
         is_first=is_first,
         months_used_before=used,

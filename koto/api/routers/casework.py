@@ -369,10 +369,11 @@ def plan_create(request, client_id: int, payload: PlanIn):
         assessment = client.assessments.filter(pk=payload.assessment_id).first()
         if assessment is None:
             raise Http404
-    plan = services.plan_create(
-        actor=request.auth, client=client, kind=payload.kind, assessment=assessment,
-        starts_on=payload.starts_on, ends_on=payload.ends_on,
-    )  # fmt: skip
+    with fields_named(assessment="assessment_id"):
+        plan = services.plan_create(
+            actor=request.auth, client=client, kind=payload.kind, assessment=assessment,
+            starts_on=payload.starts_on, ends_on=payload.ends_on,
+        )  # fmt: skip
     return Status(201, _plan_out(plan))
 
 
