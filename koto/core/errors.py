@@ -59,3 +59,11 @@ class PermissionDenied(DomainError):
         from django.utils.translation import gettext
 
         super().__init__("permission_denied", message or gettext("You may not do this."))
+
+
+def read_upload(upload, limit: int, message: str, field: str = "file") -> bytes:
+    """The bytes of an uploaded file, refused on `field` before reading when it is larger than
+    `limit`: Django spools any size to disk and `read()` took it all into memory."""
+    if (upload.size or 0) > limit:
+        raise ValidationFailed({field: message})
+    return upload.read()

@@ -44,9 +44,13 @@ def _null_paths(value):
             if "\x00" in value:
                 yield path or "body"
         elif isinstance(value, dict):
-            stack.extend(reversed([(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]))
+            stack.extend(
+                reversed([(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()])
+            )
         elif isinstance(value, list):
-            stack.extend(reversed([(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(value)]))
+            stack.extend(
+                reversed([(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(value)])
+            )
 
 
 # A control character other than tab, LF and CR, percent-encoded in an address (C0, DEL,

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from stdnum.fi import hetu as hetu_lib
 
-from koto.core.errors import ValidationFailed
+from koto.core.errors import ValidationFailed, read_upload
 from koto.funding.compensation import DetailRow, Span, compensation_report
 from koto.organisations.models import Organisation
 
@@ -146,6 +146,10 @@ def _line_error(line: int, column: str | None = None) -> ValidationFailed:
             "column": column,
         }
     return ValidationFailed({"file": message})
+
+
+def read_statement(upload) -> bytes:
+    return read_upload(upload, MAX_BYTES, _("The file is too large."))
 
 
 def parse_statement(data: bytes) -> list[PaidRow]:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from koto.audit.services import audit_record
 from koto.clients.models import Meeting
 from koto.core import clock
-from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, read_upload
 from koto.funding import permissions
 from koto.funding.compensation import (
     RECIPIENT_KINDS,
@@ -42,6 +42,10 @@ ALLOWED_CONTENT_TYPES = {
     "text/plain",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def read_attachment(upload) -> bytes:
+    return read_upload(upload, MAX_ATTACHMENT_BYTES, _("The file is larger than 10 MB."))
 
 
 def _audit(actor, claim: Claim, action: str, changes: dict | None = None) -> None:

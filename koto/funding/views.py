@@ -20,7 +20,7 @@ from koto.core.text import as_id
 from koto.funding import forms, permissions, selectors, services
 from koto.funding.compensation import Span
 from koto.funding.models import ClaimStatus
-from koto.funding.reconciliation import parse_statement, reconcile
+from koto.funding.reconciliation import parse_statement, read_statement, reconcile
 
 
 def _require(check) -> None:
@@ -109,7 +109,7 @@ def reconcile_view(request):
     result = None
     if request.method == "POST" and form.is_valid():
         try:
-            statement = parse_statement(form.cleaned_data["file"].read())
+            statement = parse_statement(read_statement(form.cleaned_data["file"]))
             result = reconcile(
                 organisation=org, year=form.cleaned_data["year"], statement=statement
             )
@@ -219,7 +219,7 @@ def claim_act(request, claim_id: int, operation: str):
                 f = form.cleaned_data["file"]
                 services.claim_attachment_add(
                     actor=actor, claim=claim, name=f.name,
-                    content_type=f.content_type or "", data=f.read(),
+                    content_type=f.content_type or "", data=services.read_attachment(f),
                 )  # fmt: skip
                 messages.success(request, _("Attachment added."))
         elif operation == "gather-interpreting":

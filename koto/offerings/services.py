@@ -457,6 +457,7 @@ def language_result_record(
     if taken_on > clock.today():
         errors["taken_on"] = _("The date cannot be in the future.")
     rows = []
+    seen = set()
     for i, r in enumerate(results):
         if (
             r.get("language") not in TargetLanguage.values
@@ -464,7 +465,11 @@ def language_result_record(
             or r.get("level") not in Level.values
         ):
             errors[f"results.{i}"] = _("Give a language (fi/sv), a skill and a level A1.1–C2.2.")
+        elif (r["language"], r["skill"]) in seen:
+            # one test gives one level per skill: two would contradict each other
+            errors[f"results.{i}"] = _("This skill of this language is already given above.")
         else:
+            seen.add((r["language"], r["skill"]))
             rows.append(
                 LanguageTestResult(
                     client=client,

@@ -807,6 +807,7 @@ def placement_arrive(
         action="create",
         object_type="health_check_referral",
         object_id=placement.id,
+        listed=_arrived_clients(placement),
         changes={"welfare_region": region.code, "sent_on": arrived_on.isoformat()},
     )
     return _save(actor, placement, new, {"arrived_on": arrived_on}, "arrive")
@@ -837,12 +838,20 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
         action="update",
         object_type="health_check_referral",
         object_id=placement.id,
+        listed=_arrived_clients(placement),
         # recorded again: a correction of the date, from what to what
         changes={"status": referral.status, "done_on": done_on.isoformat()}
         if before is None
         else {"done_on": [before.isoformat(), done_on.isoformat()]},
     )
     return referral
+
+
+def _arrived_clients(placement: Placement) -> list[int]:
+    """The clients a health-check referral concerns: in their audit trails (health data)."""
+    return sorted(
+        placement.persons.filter(client__isnull=False).values_list("client_id", flat=True)
+    )
 
 
 OPERATIONS = {

@@ -15,7 +15,7 @@ from koto.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from koto.funding import permissions, selectors, services
 from koto.funding.compensation import FIRST_AMOUNT_YEAR, LAST_YEAR, RECIPIENT_KINDS, Span
 from koto.funding.models import Claim, ClaimSection
-from koto.funding.reconciliation import parse_statement, reconcile
+from koto.funding.reconciliation import parse_statement, read_statement, reconcile
 
 router = Router(tags=["funding"])
 
@@ -226,7 +226,7 @@ def reconciliation(
     if not permissions.can_manage_funding(user):
         raise NotFound("funding")
     org = user.active_membership.organisation
-    result = reconcile(organisation=org, year=year, statement=parse_statement(file.read()))
+    result = reconcile(organisation=org, year=year, statement=parse_statement(read_statement(file)))
     audit_record(
         actor=user, action="export", object_type="keha_reconciliation",
         object_id=f"{org.code}-{year}", listed=result.client_ids(),
@@ -283,7 +283,7 @@ def claim_attach(request, claim_id: int, file: File[UploadedFile]):
     claim = _claim(request, claim_id)
     att = services.claim_attachment_add(
         actor=request.auth, claim=claim, name=file.name or "attachment",
-        content_type=file.content_type or "", data=file.read(),
+        content_type=file.content_type or "", data=services.read_attachment(file),
     )  # fmt: skip
     return Status(201, att)
 

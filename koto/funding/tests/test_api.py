@@ -154,3 +154,21 @@ def test_attachment_sent_again_with_its_key__one_file_browser_session(finance):
     response = http.post(f"{URL}/{claim.id}/attachments", {"file": other},
                          HTTP_X_CSRFTOKEN=csrf, HTTP_IDEMPOTENCY_KEY="receipt-1")  # fmt: skip
     assert response.status_code == 422  # the same key for another file
+
+
+def test_upload_larger_than_allowed__refused_on_file_before_it_is_read(finance):
+    # the whole upload was read into memory first and its length checked after
+    from koto.core.errors import ValidationFailed
+    from koto.funding.reconciliation import read_statement
+    from koto.funding.services import read_attachment
+
+    class Huge:
+        size = 3 * 1024**3
+
+        def read(self):
+            raise AssertionError("read before its size was checked")
+
+    for read in (read_statement, read_attachment):
+        with pytest.raises(ValidationFailed) as e:
+            read(Huge())
+        assert list(e.value.fields) == ["file"]

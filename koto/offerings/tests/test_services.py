@@ -147,6 +147,16 @@ def test_language_results__stored_on_client(counsellor):
             taken_on=TODAY,
             results=[{"language": "de", "skill": "x", "level": "Z"}],
         )
+    # one level per skill in one test: the API took two contradicting ones
+    with pytest.raises(ValidationFailed) as e:
+        services.language_result_record(
+            actor=counsellor, client=c, taken_on=TODAY,
+            results=[{"language": "fi", "skill": "reading", "level": "A1.1"},
+                     {"language": "sv", "skill": "reading", "level": "A1.1"},
+                     {"language": "fi", "skill": "reading", "level": "B1.1"}],
+        )  # fmt: skip
+    assert list(e.value.fields) == ["results.2"]
+    assert c.language_results.count() == 2
 
 
 def test_enrolment__outsider_cannot_enrol_other_orgs_client(manager, counsellor, outsider):

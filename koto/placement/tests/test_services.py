@@ -444,7 +444,11 @@ def test_health_check_done__by_welfare_region__done(propose, manager, social_wor
     referral = services.health_check_done(actor=social_worker, placement=placement, done_on=earlier)
     assert referral.done_on == earlier
     event = AuditEvent.objects.filter(object_type="health_check_referral").latest("id")
-    assert event.changes == {"done_on": [TODAY.isoformat(), earlier.isoformat()]}
+    assert event.changes["done_on"] == [TODAY.isoformat(), earlier.isoformat()]
+    # health data of the arrived persons: in their audit trails
+    arrived_clients = sorted(placement.persons.values_list("client_id", flat=True))
+    assert arrived_clients and None not in arrived_clients
+    assert event.changes["listed_clients"] == arrived_clients
 
 
 def test_placement_decline_and_cancel__before_proposal__refused_naming_date(
