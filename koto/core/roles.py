@@ -185,6 +185,15 @@ def api_tokens_allowed(kind: str) -> bool:
     return ROLE_PERMISSIONS[Role.SYSTEM] <= held
 
 
+def kinds_with(perm: str) -> frozenset[str]:
+    """The organisation kinds one of whose roles holds `perm`: e.g. who can answer a
+    referral (Kela, Migri and the State's centres have no role that handles referrals, so
+    one sent to them would wait unanswered for ever)."""
+    return frozenset(
+        kind for kind, roles in KIND_ROLES.items() if any(role_has(r, perm) for r in roles)
+    )
+
+
 def roles_for_kind(kind: str) -> list[tuple[str, str]]:
     """The (role, label) choices an organisation of `kind` may give, in `Role`'s order."""
     allowed = KIND_ROLES.get(kind, frozenset())

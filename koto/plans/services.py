@@ -272,7 +272,11 @@ def plan_create(
         errors["kind"] = _("Choose basic or multi-sectoral.")
     if assessment is not None and assessment.client_id != client.id:
         errors["assessment"] = _("The assessment belongs to another client.")
-    elif assessment is not None and assessment.status != Assessment.Status.COMPLETED:
+    elif (
+        assessment is not None
+        and Assessment.objects.filter(pk=assessment.pk).values_list("status", flat=True).get()
+        != Assessment.Status.COMPLETED
+    ):
         # the plan rests on the assessment's conclusions: one still in progress has none
         errors["assessment"] = _("A plan is based on a completed assessment.")
     # The client's row locked: two drafts at the same moment would both see no open plan.

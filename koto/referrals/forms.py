@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.core import clock
 from koto.core.forms import Form, VersionField
+from koto.core.roles import Perm, kinds_with
 from koto.organisations.selectors import all_organisations
 from koto.referrals.models import AccessScope, ReferralKind
 
@@ -48,7 +49,10 @@ class ReferralForm(Form):
     def __init__(self, *args, exclude_organisation_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         today = clock.today()
-        qs = all_organisations().filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        qs = all_organisations().filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
+            kind__in=kinds_with(Perm.REFERRAL_MANAGE),
+        )
         if exclude_organisation_id:
             qs = qs.exclude(id=exclude_organisation_id)
         self.fields["to_organisation"].queryset = qs

@@ -141,6 +141,17 @@ class Referral(TimeStampedModel):
         return self.status in (ReferralStatus.SENT, ReferralStatus.RECEIVED)
 
     @property
+    def shows_included_details(self) -> bool:
+        """The identity code and contact details the sender included are shown while the
+        referral is in hand (sent, received, accepted): they are read from the live record,
+        and a referral declined, returned or completed no longer reveals a new address."""
+        return self.status in (
+            ReferralStatus.SENT,
+            ReferralStatus.RECEIVED,
+            ReferralStatus.ACCEPTED,
+        )
+
+    @property
     def overdue(self) -> bool:
         return self.is_open and clock.today() > self.due_on
 

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record
 from koto.clients.models import AccessGrant, Client
+from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import organisation_keeps_record
 from koto.clients.services import access_grant_open, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from koto.core.roles import Perm, kinds_with
 from koto.organisations.models import ASSESSING_KINDS, Organisation
 from koto.referrals.models import (
     AccessScope,
@@ -26,7 +28,13 @@ from koto.referrals.models import (
 )
 from koto.referrals.response_times import response_due_on
 from koto.referrals.selectors import referral_org_of
-from koto.referrals.states import GRANTING, NEEDS_REASON, RECEIVER_OPERATIONS, next_status
+from koto.referrals.states import (
+    GRANTING,
+    NEEDS_REASON,
+    RECEIVER_OPERATIONS,
+    SENDER_OPERATIONS,
+    next_status,
+)
 
 GRANT_SOURCE = "referral"
 NOTE_FIELD = {"decline": "reason", "return": "reason", "reopen": "comment"}
@@ -107,6 +115,35 @@ def _check_sender_keeps_record(referral: Referral) -> None:
         )
 
 
+def _check_recipient_still_open(referral: Referral) -> None:
+    """Sent again as sending it first would be: to an organisation that still exists, and
+    not beside another open referral of its type to the same organisation."""
+    to = referral.to_organisation
+    if to is None:
+        return
+    if to.valid_to is not None and to.valid_to < clock.today():
+        raise ReferralError(
+            "recipient_ended",
+            _("%(organisation)s no longer exists; send a new referral to its successor.")
+            % {"organisation": to.name},
+        )
+    if (
+        Referral.objects.filter(
+            client_id=referral.client_id,
+            from_organisation_id=referral.from_organisation_id,
+            to_organisation_id=to.id,
+            kind=referral.kind,
+            status__in=[ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED],
+        )
+        .exclude(pk=referral.pk)
+        .exists()
+    ):
+        raise ReferralError(
+            "referral_open",
+            _("This client already has an open referral of this type to that organisation."),
+        )
+
+
 def _grant_open(actor, referral: Referral) -> None:
     if referral.scope == AccessScope.NONE or referral.to_organisation_id is None:
         return
@@ -179,6 +216,13 @@ def referral_send(
         errors["to_organisation"] = _(
             "%(organisation)s no longer exists; choose its successor."
         ) % {"organisation": to_organisation.name}
+    elif to_organisation is not None and to_organisation.kind not in kinds_with(
+        Perm.REFERRAL_MANAGE
+    ):
+        errors["to_organisation"] = _(
+            "Nobody at %(organisation)s handles referrals on Koto; name it as a recipient "
+            "not on Koto and print the referral."
+        ) % {"organisation": to_organisation.name}
     elif (
         to_organisation is not None
         and kind == ReferralKind.ASSESSMENT_CONTACT_9
@@ -192,15 +236,18 @@ def referral_send(
         errors["external_contact"] = _("Give the recipient's address or contact details.")
     if to_organisation is None and scope != AccessScope.NONE:
         errors["scope"] = _("A recipient not on Koto cannot be given access to records.")
-    if scope != AccessScope.NONE and getattr(client, "access", None) != "full":
-        # access to the record is passed on by whoever keeps it: not onward from a read
-        # grant, nor from emergency access, which would outlive the access it came from
+    # access to the record is passed on by whoever keeps it: not onward from a read grant,
+    # nor from emergency access, which would outlive the access it came from; and by a user
+    # who may edit the record themselves (a guidance adviser reads it, and cannot hand
+    # another organisation more than they hold)
+    keeps_record = can_edit_client(actor, client)
+    if scope != AccessScope.NONE and not keeps_record:
         errors["scope"] = _(
             "Only an organisation that may edit the client's record can give access to it."
         )
     # passing the identity code or contact details on is the record holder's to decide: not
     # of an organisation that only reads the record (a read grant, emergency access)
-    if getattr(client, "access", None) != "full":
+    if not keeps_record:
         not_yours = _("Only an organisation that may edit the client's record can pass this on.")
         if include_identity_code:
             errors["include_identity_code"] = not_yours
@@ -277,6 +324,8 @@ def _may(actor, referral: Referral, operation: str) -> bool:
     if operation in RECEIVER_OPERATIONS:
         receiving = referral.to_organisation_id or referral.from_organisation_id
         return org_id == receiving
+    if operation in SENDER_OPERATIONS:
+        return org_id == referral.from_organisation_id
     return org_id in (referral.from_organisation_id, referral.to_organisation_id)
 
 
@@ -450,6 +499,8 @@ def referral_reopen(
     answer is due again from today."""
     locked = _lock(referral, expected_version)
     _check_sender_keeps_record(locked)
+    if _may(actor, locked, "reopen") and next_status("reopen", locked.status) is not None:
+        _check_recipient_still_open(locked)
     return _step(actor, locked, "reopen", comment)
 
 

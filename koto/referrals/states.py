@@ -15,9 +15,12 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "complete": {S.ACCEPTED: S.COMPLETED},
     "reopen": {S.DECLINED: S.SENT, S.RETURNED: S.SENT, S.COMPLETED: S.SENT},
 }
-# Operations of the receiving side; `reopen` belongs to either side. For a recipient not on
-# Koto the referring organisation records the recipient's answers itself.
+# Operations of the receiving side. For a recipient not on Koto the referring organisation
+# records the recipient's answers itself.
 RECEIVER_OPERATIONS = frozenset({"receive", "accept", "decline", "return", "complete"})
+# Operations of the referring side: only the sender sends again. (The receiver reopening a
+# closed referral and accepting it gave itself back the access the sender once chose.)
+SENDER_OPERATIONS = frozenset({"reopen"})
 # Statuses in which the receiving organisation holds the access the referral's scope allows.
 GRANTING = frozenset({S.ACCEPTED})
 # Operations that need a written reason or comment.

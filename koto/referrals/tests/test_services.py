@@ -426,3 +426,78 @@ def test_context_processor__new_count_for_referral_handlers_only(send, receiver,
     assert referrals(request) == {"can_handle_referrals": True, "referrals_new_count": 1}
     request.user = member(org, Role.MANAGER, username="boss")
     assert referrals(request) == {}
+
+
+# --------------------------------------------------------------------------- who reopens
+
+
+def test_reopen__by_the_receiver__refused_no_access_regained(send, counsellor, receiver, client_):
+    # the receiver reopened a completed referral and accepted it again: access the sender
+    # never gave a second time
+    r = send(scope="full")
+    r = services.referral_accept(actor=receiver, referral=r)
+    r = services.referral_complete(actor=receiver, referral=r)
+    assert not services.can_do(receiver, r, "reopen")
+    assert services.can_do(counsellor, r, "reopen")
+    with pytest.raises(PermissionDenied):
+        services.referral_reopen(actor=receiver, referral=r, comment="check")
+    assert Referral.objects.get(pk=r.pk).status == S.COMPLETED
+    assert _sees(receiver, client_) is None
+
+
+def test_reopen__another_open_referral_of_its_type__refused_not_two(send, counsellor, receiver):
+    # sending checked for an open one of the same type; sending again did not
+    first = services.referral_decline(actor=receiver, referral=send(), reason="Not now.")
+    second = send()
+    with pytest.raises(services.ReferralError) as e:
+        services.referral_reopen(actor=counsellor, referral=first, comment="Again.")
+    assert e.value.code == "referral_open"
+    services.referral_decline(actor=receiver, referral=second, reason="Still not.")
+    assert services.referral_reopen(actor=counsellor, referral=first, comment="Now?").status == (
+        S.SENT
+    )
+
+
+def test_reopen__recipient_ended__refused_naming_its_successor(send, counsellor, receiver):
+    r = services.referral_decline(actor=receiver, referral=send(), reason="Not ours.")
+    r.to_organisation.valid_to = TODAY - dt.timedelta(days=1)
+    r.to_organisation.save(update_fields=["valid_to"])
+    with pytest.raises(services.ReferralError) as e:
+        services.referral_reopen(actor=counsellor, referral=r, comment="Again.")
+    assert e.value.code == "recipient_ended"
+
+
+def test_send__user_who_cannot_edit__no_access_and_no_identity_code_passed_on(
+    org, other_org, client_
+):
+    # a guidance adviser reads the record (and sends referrals): the organisation's full
+    # access was enough to hand another organisation write access and the identity code
+    adviser = member(org, Role.GUIDANCE_ADVISER, username="adviser")
+    with pytest.raises(ValidationFailed) as e:
+        services.referral_send(
+            actor=adviser, client=client_, kind="guidance", message="Please help.",
+            to_organisation=other_org, scope="full", include_identity_code=True,
+        )  # fmt: skip
+    assert set(e.value.fields) == {"scope", "include_identity_code"}
+    r = services.referral_send(
+        actor=adviser, client=client_, kind="guidance", message="Please help.",
+        to_organisation=other_org, scope="none",
+    )  # fmt: skip
+    assert r.status == S.SENT
+
+
+def test_send__to_an_organisation_nobody_there_handles__refused_naming_to_organisation(send):
+    # Kela has no role that handles referrals: one sent there waited for ever, overdue
+    kela = OrganisationFactory(code="kela-x", name_fi="Kela", kind="kela")
+    with pytest.raises(ValidationFailed) as e:
+        send(to_organisation=kela, scope="none")
+    assert list(e.value.fields) == ["to_organisation"]
+    assert not Referral.objects.exists()
+
+
+def test_send_form__offers_only_organisations_that_handle_referrals(org, other_org):
+    from koto.referrals.forms import ReferralForm
+
+    kela = OrganisationFactory(code="kela-y", name_fi="Kela", kind="kela")
+    offered = set(ReferralForm(exclude_organisation_id=org.id).fields["to_organisation"].queryset)
+    assert other_org in offered and kela not in offered and org not in offered

@@ -269,3 +269,17 @@ def test_inbox__every_language__renders(web, counsellor, lang):
     http = web(counsellor)
     http.cookies["django_language"] = lang
     assert http.get(reverse("referrals:inbox")).status_code == 200
+
+
+def test_detail__included_contact_details__shown_in_hand_not_after_it_is_declined(
+    web, send, receiver, client_
+):
+    # read from the live record: a referral declined long ago showed a new address
+    r = send(include_identity_code=True, include_contact_details=True, scope="none")
+    http = web(receiver)
+    page = http.get(reverse("referrals:detail", args=[r.id])).content.decode()
+    assert client_.phone in page and client_.identifier in page
+    services.referral_decline(actor=receiver, referral=Referral.objects.get(pk=r.pk), reason="No.")
+    page = http.get(reverse("referrals:detail", args=[r.id])).content.decode()
+    assert client_.phone not in page and client_.identifier not in page
+    assert client_.full_name in page
