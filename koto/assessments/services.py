@@ -95,6 +95,13 @@ def law_proposes_multisectoral(client, on: dt.date) -> bool:
         return bool(client.welfare_service_needs or client.arrived_as_unaccompanied_minor)
 
 
+def _require_assessing(actor) -> None:
+    if actor.active_membership.organisation.kind not in ASSESSING_KINDS:
+        raise PermissionDenied(
+            _("The assessment is made by a municipality or an employment authority.")
+        )
+
+
 @transaction.atomic
 def assessment_start(
     *,
@@ -109,10 +116,7 @@ def assessment_start(
     contact). `koto.law` proposes basic or multi-sectoral; the counsellor decides (`kind`).
     A municipality or an employment authority assesses; the welfare region takes part."""
     _require_edit(actor, client)
-    if actor.active_membership.organisation.kind not in ASSESSING_KINDS:
-        raise PermissionDenied(
-            _("The assessment is made by a municipality or an employment authority.")
-        )
+    _require_assessing(actor)
     started_on = started_on or clock.today()
     errors = {}
     if trigger not in Assessment.Trigger.values:
@@ -341,8 +345,10 @@ def assessment_complete(
     completed_on: dt.date | None = None,
     conclusion: str = "",
 ) -> Assessment:
-    """Complete with the conclusion: is an integration plan needed. Needs the interview."""
+    """Complete with the conclusion: is an integration plan needed. Needs the interview.
+    The conclusion is the assessing authority's (a welfare region takes part, section 2)."""
     _require_edit(actor, assessment.client)
+    _require_assessing(actor)
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     completed_on = completed_on or clock.today()
     errors = {}

@@ -38,7 +38,8 @@ from koto.offerings.models import (
     Track,
 )
 from koto.offerings.selectors import can_handle_enrolment
-from koto.plans.services import action_mark_done
+from koto.plans.services import action_link_service, action_mark_done, action_start_undone
+from koto.plans.states import EDITABLE as PLAN_EDITABLE
 
 SERVICE_TEXT = {"name_fi": 200, "name_sv": 200, "name_en": 200, "description_fi": 5000, "description_sv": 5000,
                 "description_en": 5000, "place": 200}  # fmt: skip
@@ -272,8 +273,20 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
             _("The service is not open for enrolment."),
             fields={"service": _("Closed.")},
         )
+    if locked.ends_on and locked.ends_on < clock.today():
+        raise EnrolmentError(
+            "service_ended",
+            _("The service ended on %(date)s.")
+            % {"date": formats.date_format(locked.ends_on, "SHORT_DATE_FORMAT")},
+            fields={"service": _("Ended.")},
+        )
     if plan_action is not None and plan_action.goal.plan.client_id != client.id:
         raise ValidationFailed({"plan_action": _("The action belongs to another client's plan.")})
+    if plan_action is not None and plan_action.goal.plan.status not in PLAN_EDITABLE:
+        # the enrolment names its service on the action: an ended plan stays as it ended
+        raise ValidationFailed(
+            {"plan_action": _("The plan has ended or was cancelled: enrol without linking it.")}
+        )
     taken = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
     status = EnrolmentStatus.OFFERED if taken < locked.capacity else EnrolmentStatus.WAITING
     try:
@@ -290,12 +303,9 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
             fields={"service": _("Already enrolled.")},
         ) from e
     if plan_action is not None and not plan_action.service_name:
-        plan_action.service_name = locked.name_fi
-        plan_action.save(update_fields=["service_name"])
-        audit_record(
-            actor=actor, action="update", object_type="plan_action", object_id=plan_action.id,
-            client_id=client.id, changes={"service_name": locked.name_fi, "enrolment": enrolment.id},
-        )  # fmt: skip
+        action_link_service(
+            actor=actor, action=plan_action, service_name=locked.name_fi, enrolment_id=enrolment.id
+        )
     audit_record(
         actor=actor, action="create", object_type="enrolment", object_id=enrolment.id, client_id=client.id,
         changes={"service": locked.id, "status": status},
@@ -343,6 +353,17 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
         errors["on"] = _("The date cannot be before %(date)s, the enrolment's last step.") % {
             "date": formats.date_format(max(earlier), "SHORT_DATE_FORMAT")
         }
+    if operation == "start" and service.starts_on and on < service.starts_on:
+        # (an enrolment may be recorded after the client started: the request's day is no
+        # floor, the service's first day is)
+        errors["on"] = _("The service starts on %(date)s.") % {
+            "date": formats.date_format(service.starts_on, "SHORT_DATE_FORMAT")
+        }
+    if operation == "complete" and not (locked.started_on and locked.started_on <= on):
+        # completed without having started counted as a completed course
+        errors["on"] = _(
+            "The client has not started yet: a place left before the start is interrupted."
+        )
     if operation == "interrupt" and not reason.strip():
         errors["reason"] = _("Give the reason for the interruption.")
     elif len(reason.strip()) > REASON_MAX:
@@ -354,11 +375,12 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
         locked.accepted_on = on
     elif operation == "start":
         locked.started_on = on
-    elif operation in ("interrupt", "complete", "decline", "cancel"):
+    not_started = None
+    if operation in ("interrupt", "complete", "decline", "cancel"):
         locked.ended_on = on
         locked.interruption_reason = reason.strip()
         if locked.started_on and locked.started_on > on:
-            locked.started_on = None
+            not_started, locked.started_on = locked.started_on, None
     locked.version += 1
     locked.updated_at = clock.now()
     locked.save()
@@ -373,9 +395,12 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     if operation == "start" and locked.plan_action_id:
         action = locked.plan_action
         if action.done_on is None:
-            action_mark_done(
-                actor=actor, action=action, done_on=min(on, clock.today()), check=False
-            )
+            # the action carries the start's day; one ahead counts for the deadline once the
+            # day has come (a start dated ahead marked it done today, and a drop-out before
+            # the course began never undid it)
+            action_mark_done(actor=actor, action=action, done_on=on, check=False)
+    if not_started and locked.plan_action_id:
+        action_start_undone(actor=actor, action=locked.plan_action, started_on=not_started)
     return locked
 
 
@@ -409,6 +434,9 @@ def attendance_record(
         EnrolmentStatus.INTERRUPTED,
         EnrolmentStatus.COMPLETED,
     ):
+        errors["enrolment"] = _("Attendance is recorded once the client has started.")
+    elif enrolment.started_on is None:
+        # ended before the start came: no day of attendance, and no lower bound for one
         errors["enrolment"] = _("Attendance is recorded once the client has started.")
     if on > clock.today():
         errors["on"] = _("The date cannot be in the future.")

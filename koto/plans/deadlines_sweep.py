@@ -105,8 +105,11 @@ def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
     for plan in plans:
         if plan.status != PlanStatus.ACTIVE or not plan.agreed_on:
             continue
+        # a start recorded ahead counts once its day has come (the nightly sweep sees it)
         started_service = any(
-            a.service_name and a.done_on for g in plan.goals.all() for a in g.actions.all()
+            a.service_name and a.done_on and a.done_on <= today
+            for g in plan.goals.all()
+            for a in g.actions.all()
         )
         to_service = _if_in_force(guidance_to_service_due, plan.agreed_on)
         if not started_service and to_service is not None:

@@ -3,6 +3,7 @@
 from koto.core import clock
 from koto.law import plan_review_due
 from koto.law.params import ParameterMissing
+from koto.organisations.models import OrganisationKind
 from koto.plans.documents import ActionLine, GoalLine, PlanDocument, document_languages
 from koto.plans.models import IntegrationPlan
 from koto.plans.selectors import plan_with_contents
@@ -34,7 +35,13 @@ def plan_document(plan: IntegrationPlan) -> PlanDocument:
         status=full.status if full.status in ("draft", "active", "ended") else "ended",
         starts_on=full.starts_on,
         ends_on=full.ends_on,
-        next_review_on=_next_review(base) if base and full.status == "active" else None,
+        # the 6-month review is the municipality's (section 3): none promised on the
+        # employment authority's plans, which it reviews at its meetings with the jobseeker
+        next_review_on=_next_review(base)
+        if base
+        and full.status == "active"
+        and full.organisation.kind == OrganisationKind.MUNICIPALITY
+        else None,
         goals=tuple(
             GoalLine(
                 area=g.area,

@@ -63,6 +63,17 @@ def _require_edit(actor, plan_or_client) -> None:
         raise PermissionDenied()
 
 
+def _require_plan_authority(actor) -> None:
+    """Drawing a plan up, putting it in force, extending, ending or cancelling it are the
+    municipality's or the employment authority's decisions (integration-act.md, sections 2
+    and 4); a welfare region with access takes part in a multi-sectoral plan (goals,
+    actions, reviews), it does not decide it."""
+    if actor.active_membership.organisation.kind not in ASSESSING_KINDS:
+        raise PermissionDenied(
+            _("An integration plan is drawn up by a municipality or an employment authority.")
+        )
+
+
 def _lock(plan: IntegrationPlan, expected_version: int | None) -> IntegrationPlan:
     locked = IntegrationPlan.objects.select_for_update().get(pk=plan.pk)
     if expected_version is not None and locked.version != expected_version:
@@ -218,6 +229,12 @@ def _check_dates(
         errors["ends_on"] = _("The plan cannot end before it starts.")
     if starts_on and starts_on < plan.client.birth_date:
         errors["starts_on"] = _("This date cannot be before the birth date.")
+    elif starts_on and (last := _earlier_plans_end(plan)) and starts_on <= last:
+        # a later plan follows the earlier ones: a plan dated before or across an ended one
+        # counted its months twice towards the 24 and put the periods out of order
+        errors["starts_on"] = _("The client's earlier plan ran until %(date)s.") % {
+            "date": _fi_date(last)
+        }
     if starts_on and ends_on and within_limit and not errors:
         limit = end_limit(plan, starts_on)
         if ends_on > limit.due_on:
@@ -225,6 +242,20 @@ def _check_dates(
                 "The plan may last until %(date)s at the latest (%(section)s). A longer plan needs an extension with a stated reason."
             ) % {"date": _fi_date(limit.due_on), "section": _section(limit)}
     return errors
+
+
+def _earlier_plans_end(plan: IntegrationPlan) -> dt.date | None:
+    """The last day of the client's other plans in force or ended (none open beside a new
+    one: `plan_create` refuses a second)."""
+    last = None
+    others = plan.client.plans.filter(status__in=[PlanStatus.ACTIVE, PlanStatus.ENDED])
+    if plan.pk:
+        others = others.exclude(pk=plan.pk)
+    for ended_on, ends_on in others.values_list("ended_on", "ends_on"):
+        day = ended_on or ends_on
+        if day and (last is None or day > last):
+            last = day
+    return last
 
 
 def _section(limit: Deadline) -> str:
@@ -263,10 +294,7 @@ def plan_create(
     or an employment authority, the plan's organisation (a welfare region takes part in a
     multi-sectoral plan, it does not draw one up)."""
     _require_edit(actor, client)
-    if actor.active_membership.organisation.kind not in ASSESSING_KINDS:
-        raise PermissionDenied(
-            _("An integration plan is drawn up by a municipality or an employment authority.")
-        )
+    _require_plan_authority(actor)
     errors: dict[str, str] = {}
     if kind not in IntegrationPlan.Kind.values:
         errors["kind"] = _("Choose basic or multi-sectoral.")
@@ -392,8 +420,11 @@ def goal_add(*, actor, plan: IntegrationPlan, area: str, description: str) -> Go
         position=plan.goals.count(),
     )  # fmt: skip
     changes = {"area": area}
-    if voided := _void_acknowledgement(plan):
-        _bump(plan, voided)
+    # the version moves with the content: a form opened before this goal was added (to put
+    # the plan in force, to record the signature) is a conflict, not a silent agreement
+    voided = _void_acknowledgement(plan)
+    _bump(plan, voided)
+    if voided:
         changes["acknowledgement_voided"] = True
     audit_record(
         actor=actor,
@@ -437,13 +468,17 @@ def action_add(
         errors["planned_on"] = _("The action is planned after the plan ends.")
     if errors:
         raise ValidationFailed(errors)
+    if responsible != Responsible.OTHER_ORGANISATION:
+        # an organisation chosen before the choice became "client" is not printed beside it
+        responsible_organisation = None
     action = Action.objects.create(
         goal=goal, what=what.strip(), responsible=responsible, planned_on=planned_on,
         responsible_organisation=responsible_organisation, service_name=service_name.strip(),
     )  # fmt: skip
     changes = {"responsible": responsible}
-    if voided := _void_acknowledgement(plan):
-        _bump(plan, voided)
+    voided = _void_acknowledgement(plan)
+    _bump(plan, voided)
+    if voided:
         changes["acknowledgement_voided"] = True
     audit_record(
         actor=actor,
@@ -468,8 +503,16 @@ def action_mark_done(*, actor, action: Action, done_on: dt.date, check: bool = T
         if not check:
             return action  # an enrolment started after its plan ended: the plan stays as ended
         raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
-    if done_on > clock.today():
+    if check and done_on > clock.today():
+        # an enrolment's start is recorded ahead (the course begins next month): the action
+        # carries that day, and the deadline counts it once the day has come
         raise ValidationFailed({"done_on": _("The date cannot be in the future.")})
+    if check and plan.starts_on and done_on < plan.starts_on:
+        # a typo (2016 for 2026) closed the statutory "guided to a service" task
+        raise ValidationFailed(
+            {"done_on": _("The date cannot be before the plan starts (%(date)s).")
+             % {"date": _fi_date(plan.starts_on)}}
+        )  # fmt: skip
     action.done_on = done_on
     action.save(update_fields=["done_on"])
     audit_record(
@@ -485,6 +528,51 @@ def action_mark_done(*, actor, action: Action, done_on: dt.date, check: bool = T
 
 
 @transaction.atomic
+def action_link_service(*, actor, action: Action, service_name: str, enrolment_id: int) -> Action:
+    """Name the service a client was enrolled in on the plan's action (an enrolment from the
+    plan). A change of what the plan says: only while the plan may be changed, voiding the
+    client's acknowledgement and moving the version like any other change. The enrolment
+    service has already checked who may enrol."""
+    plan = IntegrationPlan.objects.select_for_update().get(pk=action.goal.plan_id)
+    if plan.status not in EDITABLE:
+        raise ValidationFailed(
+            {"plan_action": _("The plan has ended or was cancelled: enrol without linking it.")}
+        )
+    if action.service_name:
+        return action
+    action.service_name = service_name[: Action._meta.get_field("service_name").max_length]
+    action.save(update_fields=["service_name"])
+    changes = {"service_name": action.service_name, "enrolment": enrolment_id}
+    voided = _void_acknowledgement(plan)
+    _bump(plan, voided)
+    if voided:
+        changes["acknowledgement_voided"] = True
+    audit_record(
+        actor=actor, action="update", object_type="plan_action", object_id=action.id,
+        client_id=plan.client_id, changes=changes,
+    )  # fmt: skip
+    return action
+
+
+@transaction.atomic
+def action_start_undone(*, actor, action: Action, started_on: dt.date) -> Action:
+    """A linked enrolment's start did not happen (the client dropped out before the course
+    began): the action it marked done is open again, and so is the deadline it closed."""
+    plan = IntegrationPlan.objects.select_for_update().get(pk=action.goal.plan_id)
+    action.refresh_from_db(fields=["done_on"])
+    if plan.status not in EDITABLE or action.done_on != started_on:
+        return action
+    action.done_on = None
+    action.save(update_fields=["done_on"])
+    audit_record(
+        actor=actor, action="update", object_type="plan_action", object_id=action.id,
+        client_id=plan.client_id, changes={"done_on": [started_on.isoformat(), None]},
+    )  # fmt: skip
+    sweep_client_tasks(plan.client)
+    return action
+
+
+@transaction.atomic
 def plan_activate(
     *,
     actor,
@@ -494,6 +582,7 @@ def plan_activate(
 ) -> IntegrationPlan:
     """The plan is agreed with the client and comes into force."""
     _require_edit(actor, plan)
+    _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     new = _transition(locked, "activate")
     agreed_on = agreed_on or clock.today()
@@ -593,6 +682,7 @@ def plan_extend(
 ) -> IntegrationPlan:
     """Extend a plan in force for a stated reason, up to the law's extension limit."""
     _require_edit(actor, plan)
+    _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     if locked.status != PlanStatus.ACTIVE:
         raise PlanError("invalid_transition", _("Only a plan in force can be extended."))
@@ -703,6 +793,7 @@ def plan_end(
     """End a plan in force with its outcome. A jobseeker's plan continuing as an employment
     plan needs a summary for the employment authority."""
     _require_edit(actor, plan)
+    _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     new = _transition(locked, "end")
     errors = {}
@@ -747,6 +838,7 @@ def plan_cancel(
     *, actor, plan: IntegrationPlan, expected_version: int | None = None
 ) -> IntegrationPlan:
     _require_edit(actor, plan)
+    _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     locked.status = _transition(locked, "cancel")
     _bump(locked, ["status"])

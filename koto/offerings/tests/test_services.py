@@ -232,7 +232,7 @@ def test_service_create__before_any_rules__refused_naming_starts_on(manager):
 
 def started_enrolment(manager, counsellor, on=dt.date(2026, 10, 5)):
     e = services.enrolment_create(
-        actor=counsellor, client=client_of(counsellor), service=course(manager)
+        actor=counsellor, client=client_of(counsellor), service=course(manager, starts_on=on)
     )
     return services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=on)
 
@@ -432,3 +432,96 @@ def test_service_create__another_service_names_its_monitoring_theme(manager):
               "capacity": 10, "hours": 70},
     )  # fmt: skip
     assert course.theme == "participation"
+
+
+def _plan_with_action(counsellor, c):
+    plan = plan_services.plan_create(
+        actor=counsellor, client=c, starts_on=TODAY, ends_on=TODAY + dt.timedelta(days=300)
+    )
+    goal = plan_services.goal_add(actor=counsellor, plan=plan, area="language", description="Suomi")
+    action = plan_services.action_add(
+        actor=counsellor, goal=goal, what="Kotoutumiskoulutus", responsible="client"
+    )
+    plan.refresh_from_db(fields=["version"])
+    plan = plan_services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY)
+    return plan, action
+
+
+def test_enrolment__start_ahead__deadline_open_until_its_day_drop_out_reopens_it(
+    manager, counsellor
+):
+    # a start dated ahead marked the action done today and closed the 6-month deadline; a
+    # drop-out before the course began left it closed
+    c = client_of(counsellor)
+    _plan, action = _plan_with_action(counsellor, c)
+    s = course(manager, starts_on=TODAY + dt.timedelta(days=30))
+    e = services.enrolment_create(actor=counsellor, client=c, service=s, plan_action=action)
+    start = TODAY + dt.timedelta(days=30)
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=start)
+    action.refresh_from_db()
+    assert action.done_on == start
+    assert Task.objects.get(kind="guidance_to_service").status == "open"
+    with clock.frozen(start):
+        from koto.plans.deadlines_sweep import sweep_client_tasks
+
+        sweep_client_tasks(c)
+        assert Task.objects.get(kind="guidance_to_service").status == "done"
+    # before the day came: the client dropped out, the action and its deadline open again
+    e = services.enrolment_transition(
+        actor=counsellor, enrolment=e, operation="interrupt", reason="Moved away."
+    )
+    assert e.started_on is None
+    action.refresh_from_db()
+    assert action.done_on is None
+    assert Task.objects.get(kind="guidance_to_service").status == "open"
+    with pytest.raises(ValidationFailed) as err:
+        services.attendance_record(actor=counsellor, enrolment=e, on=TODAY, hours=2)
+    assert list(err.value.fields) == ["enrolment"]
+
+
+def test_enrolment__from_an_acknowledged_plan__acknowledgement_voided_version_moved(
+    manager, counsellor
+):
+    c = client_of(counsellor)
+    plan, action = _plan_with_action(counsellor, c)
+    plan = plan_services.plan_acknowledge(actor=counsellor, plan=plan, acknowledged_on=TODAY,
+                                          method="signature")  # fmt: skip
+    version = plan.version
+    services.enrolment_create(actor=counsellor, client=c, service=course(manager),
+                              plan_action=action)  # fmt: skip
+    plan.refresh_from_db()
+    assert plan.acknowledged_on is None and plan.version > version
+
+
+def test_enrolment__from_an_ended_plan__refused_naming_plan_action_nothing_changed(
+    manager, counsellor
+):
+    c = client_of(counsellor)
+    plan, action = _plan_with_action(counsellor, c)
+    plan_services.plan_end(actor=counsellor, plan=plan, ended_on=TODAY, outcome="employed")
+    with pytest.raises(ValidationFailed) as err:
+        services.enrolment_create(actor=counsellor, client=c, service=course(manager),
+                                  plan_action=action)  # fmt: skip
+    assert list(err.value.fields) == ["plan_action"]
+    action.refresh_from_db()
+    assert action.service_name == "" and not Enrolment.objects.exists()
+
+
+def test_enrolment__dates_against_the_service(manager, counsellor):
+    ended = course(manager, starts_on=dt.date(2026, 1, 5), ends_on=dt.date(2026, 6, 30))
+    with pytest.raises(services.EnrolmentError) as err:
+        services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=ended)
+    assert list(err.value.fields) == ["service"]
+    e = services.enrolment_create(actor=counsellor, client=client_of(counsellor),
+                                  service=course(manager, starts_on=TODAY))  # fmt: skip
+    with pytest.raises(ValidationFailed) as err:  # before the service begins
+        services.enrolment_transition(actor=counsellor, enrolment=e, operation="start",
+                                      on=TODAY - dt.timedelta(days=400))  # fmt: skip
+    assert list(err.value.fields) == ["on"]
+    start = TODAY + dt.timedelta(days=10)
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=start)
+    # completed before the start came: counted as a completed course
+    with pytest.raises(ValidationFailed) as err:
+        services.enrolment_transition(actor=counsellor, enrolment=e, operation="complete")
+    assert list(err.value.fields) == ["on"]
+    assert Enrolment.objects.get(pk=e.pk).status == EnrolmentStatus.STARTED

@@ -34,6 +34,7 @@ def draft(counsellor, client_, starts=dt.date(2026, 11, 1), ends=dt.date(2027, 1
         responsible="client",
         service_name="Integration training",
     )
+    plan.refresh_from_db(fields=["version"])  # each goal and action moved the version
     return plan
 
 
@@ -563,3 +564,96 @@ def test_extension_limit__counted_across_the_clients_plans(counsellor, client_):
         actor=counsellor, plan=plan, months=6, reason="illness", reason_note="Sairausloma"
     )
     assert plan.ends_on == dt.date(2027, 12, 31)
+
+
+# --------------------------------------------------------------------------- review round
+
+
+def test_goal_and_action_added__version_moves__a_form_opened_before_is_a_conflict(
+    counsellor, client_
+):
+    # only a voided acknowledgement moved it: "put in force" agreed to content never seen
+    plan = services.plan_create(actor=counsellor, client=client_, starts_on=dt.date(2026, 11, 1),
+                                ends_on=dt.date(2027, 10, 31))  # fmt: skip
+    opened = plan.version
+    services.goal_add(actor=counsellor, plan=plan, area="work", description="Työ")
+    with pytest.raises(services.PlanConflict):
+        services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY,
+                               expected_version=opened)  # fmt: skip
+
+
+def test_action__organisation_kept_only_when_another_organisation_is_responsible(
+    counsellor, client_, other_org
+):
+    plan = draft(counsellor, client_)
+    goal = plan.goals.get()
+    client_side = services.action_add(actor=counsellor, goal=goal, what="Hae työtä",
+                                      responsible="client", responsible_organisation=other_org)  # fmt: skip
+    assert client_side.responsible_organisation is None
+    other = services.action_add(actor=counsellor, goal=goal, what="Kurssi",
+                                responsible="other_organisation", responsible_organisation=other_org)  # fmt: skip
+    assert other.responsible_organisation == other_org
+
+
+def test_action_done__before_the_plan_starts__refused_naming_done_on(counsellor, client_):
+    # a typo (2016) closed the statutory "guided to a service" deadline
+    plan = draft(counsellor, client_)
+    action = plan.goals.get().actions.get()
+    with pytest.raises(ValidationFailed) as e:
+        services.action_mark_done(actor=counsellor, action=action, done_on=dt.date(2016, 11, 1))
+    assert list(e.value.fields) == ["done_on"]
+
+
+def test_next_plan__starting_before_the_earlier_one_ended__refused_naming_starts_on(
+    counsellor, client_
+):
+    plan = draft(counsellor, client_)
+    plan = services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY)
+    with clock.frozen(dt.date(2027, 3, 1)):
+        services.plan_end(actor=counsellor, plan=plan, ended_on=dt.date(2027, 2, 28),
+                          outcome="studying")  # fmt: skip
+        with pytest.raises(ValidationFailed) as e:
+            services.plan_create(actor=counsellor, client=client_, starts_on=dt.date(2026, 12, 1),
+                                 ends_on=dt.date(2027, 5, 31))  # fmt: skip
+        assert list(e.value.fields) == ["starts_on"]
+        later = services.plan_create(actor=counsellor, client=client_,
+                                     starts_on=dt.date(2027, 3, 1), ends_on=dt.date(2027, 8, 31))  # fmt: skip
+        assert later.is_first is False
+
+
+def test_welfare_region_with_full_access__takes_part_does_not_decide(counsellor, client_):
+    # a social worker with a full grant put the municipality's plan in force and ended it
+    from koto.clients.selectors import client_get_for
+    from koto.clients.services import access_grant_open
+    from koto.core.errors import PermissionDenied
+    from koto.core.roles import Role
+    from koto.plans.selectors import plan_get_for
+    from tests.factories import OrganisationFactory, member
+
+    region = OrganisationFactory(code="hva-x", name_fi="Hyvinvointialue", kind="welfare_region")
+    worker = member(region, Role.SOCIAL_WORKER, username="region_worker")
+    access_grant_open(actor=counsellor, client=client_, organisation=region, scope="full",
+                      source="referral", source_id="1", valid_from=TODAY)  # fmt: skip
+    plan = draft(counsellor, client_)
+    theirs = plan_get_for(user=worker, plan_id=plan.id)
+    assert client_get_for(user=worker, client_id=client_.id, audit=False).access == "full"
+    services.goal_add(actor=worker, plan=theirs, area="everyday_life", description="Arki")
+    for decide in (
+        lambda p: services.plan_activate(actor=worker, plan=p, agreed_on=TODAY),
+        lambda p: services.plan_cancel(actor=worker, plan=p),
+    ):
+        with pytest.raises(PermissionDenied):
+            decide(plan_get_for(user=worker, plan_id=plan.id))
+    assert services.plan_activate(actor=counsellor, plan=plan, agreed_on=TODAY).status == "active"
+
+
+def test_plan_document__employment_authority_plan__no_next_review_promised(counsellor, client_):
+    from koto.plans.document_build import plan_document
+
+    plan = services.plan_activate(
+        actor=counsellor, plan=draft(counsellor, client_), agreed_on=TODAY
+    )
+    assert plan_document(plan).next_review_on is not None
+    plan.organisation.kind = "employment_authority"
+    plan.organisation.save(update_fields=["kind"])
+    assert plan_document(plan).next_review_on is None
