@@ -59,6 +59,13 @@ class AcknowledgeForm(Form):
     interpreter_language = forms.CharField(
         label=_("Interpreting language (ISO 639)"), max_length=3, required=False
     )
+    version = VersionField()
+
+
+class CancelForm(Form):
+    """Cancelling a draft: nothing to fill in but the version the page showed."""
+
+    version = VersionField()
 
 
 class ExtendForm(Form):

@@ -624,9 +624,12 @@ def plan_acknowledge(
     acknowledged_on: dt.date,
     method: str,
     interpreter_language: str = "",
+    expected_version: int | None = None,
 ) -> IntegrationPlan:
+    """The client acknowledged the plan as the counsellor showed it: with the version the
+    page was opened on, so content added meanwhile is a conflict, not a signature under it."""
     _require_edit(actor, plan)
-    locked = _lock(plan, None)
+    locked = _lock(plan, expected_version)
     errors = {}
     if locked.status not in (PlanStatus.ACTIVE, PlanStatus.DRAFT):
         errors["status"] = _("Only a plan in preparation or in force can be acknowledged.")

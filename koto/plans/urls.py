@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:plan_id>/extend/", views.extend, name="extend"),
     path("<int:plan_id>/review/", views.review, name="review"),
     path("<int:plan_id>/end/", views.end, name="end"),
+    path("<int:plan_id>/cancel/", views.cancel, name="cancel"),
     path("<int:plan_id>/document/", views.document, name="document"),
     path("<int:plan_id>/pdf/", views.pdf_request, name="pdf_request"),
     path("<int:plan_id>/pdf/<int:pdf_id>/", views.pdf_download, name="pdf_download"),

@@ -245,7 +245,19 @@ def activate(request, plan_id: int):
 def acknowledge(request, plan_id: int):
     return _simple(
         request, plan_id, forms.AcknowledgeForm, {"acknowledged_on": clock.today()}, _("Client's acknowledgement"),
-        lambda plan, d, v: services.plan_acknowledge(actor=request.user, plan=plan, **d), _("Acknowledgement recorded."),
+        lambda plan, d, v: services.plan_acknowledge(actor=request.user, plan=plan, expected_version=v, **d),
+        _("Acknowledgement recorded."),
+    )  # fmt: skip
+
+
+@login_required
+def cancel(request, plan_id: int):
+    """Cancel a draft started by mistake (it was possible only through the API): the client
+    can then have the right plan drafted; a cancelled plan counts no months."""
+    return _simple(
+        request, plan_id, forms.CancelForm, {}, _("Cancel the draft plan"),
+        lambda plan, d, v: services.plan_cancel(actor=request.user, plan=plan, expected_version=v),
+        _("The draft plan was cancelled."), _("Cancel the draft plan"),
     )  # fmt: skip
 
 

@@ -227,6 +227,7 @@ class AcknowledgeIn(In):
     acknowledged_on: Day
     method: AckMethod
     interpreter_language: str = ""
+    version: int | None = None
 
 
 class ExtendIn(In):
@@ -475,7 +476,12 @@ def plan_activate(request, plan_id: int, payload: ActivateIn):
 def plan_acknowledge(request, plan_id: int, payload: AcknowledgeIn):
     plan = _plan(request, plan_id, "api:edit")
     return _plan_out(
-        services.plan_acknowledge(actor=request.auth, plan=plan, **payload.model_dump())
+        services.plan_acknowledge(
+            actor=request.auth,
+            plan=plan,
+            expected_version=payload.version,
+            **payload.model_dump(exclude={"version"}),
+        )  # fmt: skip
     )
 
 
