@@ -71,17 +71,22 @@ def can_handle_enrolment(user, enrolment: Enrolment) -> bool:
     m = getattr(user, "active_membership", None)
     if m is None:
         return False
-    if enrolment.service.producer_id == m.organisation_id and m.has_perm(Perm.OFFERINGS_MANAGE):
+    if is_producer_staff(user, enrolment.service):
         return True
     return m.has_perm(Perm.ENROL) and can_edit_client(user, enrolment.client)
 
 
 def is_producer_staff(user, service: Service) -> bool:
+    """The producer's people who run the service and see its participants: managing the
+    offerings and reading clients (the organisation administrator manages the catalogue but
+    reads no client: participants' names, attendance and reasons for dropping out are not
+    theirs)."""
     m = getattr(user, "active_membership", None)
     return (
         m is not None
         and m.organisation_id == service.producer_id
         and m.has_perm(Perm.OFFERINGS_MANAGE)
+        and m.has_perm(Perm.CLIENT_VIEW)
     )
 
 

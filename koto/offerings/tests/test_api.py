@@ -422,3 +422,25 @@ def test_service_page__queries_constant_in_the_participants(web, manager, counse
     few = count()
     _enrol(counsellor, service, 6)
     assert count() == few
+
+
+def test_producers_administrator__manages_the_catalogue_sees_no_participant(
+    web, org, manager, counsellor
+):
+    # the administrator reads no client, yet saw every participant and their attendance
+    from koto.core.roles import Role
+    from koto.offerings.selectors import can_handle_enrolment
+    from tests.factories import member
+
+    admin = member(org, Role.ORG_ADMIN, username="it_admin")
+    service = _services(manager, 1)[0]
+    (enrolment,) = _enrol(counsellor, service, 1)
+    http = web(admin)
+    page = http.get(f"/services/{service.id}/")
+    assert page.status_code == 200 and enrolment.client.last_name not in page.content.decode()
+    assert not can_handle_enrolment(admin, enrolment)
+    assert can_handle_enrolment(manager, enrolment)
+    response = http.get(f"/api/v1/services/{service.id}/enrolments")
+    assert response.status_code in (200, 404)
+    if response.status_code == 200:
+        assert response.json()["items"] == []
