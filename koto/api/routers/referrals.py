@@ -31,7 +31,19 @@ class ReferralIn(In):
     include_contact_details: bool = False
 
 
+class ContactOut(Schema):
+    phone: str
+    email: str
+    street_address: str
+    postal_code: str
+    post_office: str
+
+
 class ReferralOut(Schema):
+    """A referral as both organisations see it. What the sender chose to pass on (the
+    identity code, the contact details) is given while the referral is in hand, as on its
+    page; otherwise those fields are null."""
+
     id: int
     version: int
     client_id: int
@@ -55,6 +67,24 @@ class ReferralOut(Schema):
     completed_at: dt.datetime | None
     reopened_at: dt.datetime | None
     decision_reason: str
+    include_identity_code: bool
+    include_contact_details: bool
+    client_identity_code: str | None
+    client_contact: ContactOut | None
+
+    @staticmethod
+    def resolve_client_identity_code(obj: Referral) -> str | None:
+        if obj.include_identity_code and obj.shows_included_details:
+            return obj.client.identifier
+        return None
+
+    @staticmethod
+    def resolve_client_contact(obj: Referral) -> dict | None:
+        if obj.include_contact_details and obj.shows_included_details:
+            c = obj.client
+            return {"phone": c.phone, "email": c.email, "street_address": c.street_address,
+                    "postal_code": c.postal_code, "post_office": c.post_office}  # fmt: skip
+        return None
 
     @staticmethod
     def resolve_client_name(obj: Referral) -> str:

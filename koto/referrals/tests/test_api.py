@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from koto.referrals import services
 from koto.referrals.models import Referral
 from tests.factories import make_client
 
@@ -171,3 +172,19 @@ def test_api_list__query_count_constant(web, send, counsellor):
     with CaptureQueriesContext(connection) as many:
         http.get(f"{BASE}?box=outgoing")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_api_read__what_the_sender_passed_on__given_while_in_hand(web, send, receiver, client_):
+    # the page showed the identity code and contact details the sender included; the API
+    # withheld them, so a receiving system could not get what it was sent
+    r = send(include_identity_code=True, include_contact_details=True, scope="none")
+    http = web(receiver)
+    body = http.get(f"/api/v1/referrals/{r.id}").json()
+    assert body["client_identity_code"] == client_.identifier
+    assert body["client_contact"]["phone"] == client_.phone
+    plain = send(kind="guidance", scope="none")
+    body = http.get(f"/api/v1/referrals/{plain.id}").json()
+    assert body["client_identity_code"] is None and body["client_contact"] is None
+    services.referral_decline(actor=receiver, referral=Referral.objects.get(pk=r.pk), reason="No.")
+    body = http.get(f"/api/v1/referrals/{r.id}").json()
+    assert body["client_identity_code"] is None and body["client_contact"] is None
