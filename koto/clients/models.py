@@ -460,6 +460,7 @@ class ClientEvent(models.Model):
         REFERRAL_RETURNED = "referral_returned", _("Referral returned")
         REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
         REFERRAL_REOPENED = "referral_reopened", _("Referral reopened")
+        REFERRAL_WITHDRAWN = "referral_withdrawn", _("Referral withdrawn")
         PLACEMENT_ARRIVED = "placement_arrived", _("Arrived in the municipality (placement)")
         MINOR_CARE_RECORDED = "minor_care_recorded", _("Unaccompanied minor's care recorded")
 

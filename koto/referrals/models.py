@@ -32,6 +32,7 @@ class ReferralStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     RETURNED = "returned", _("Returned")
     COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class AccessScope(models.TextChoices):
@@ -89,6 +90,7 @@ class Referral(TimeStampedModel):
     returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -37,7 +37,7 @@ from koto.referrals.states import (
 )
 
 GRANT_SOURCE = "referral"
-NOTE_FIELD = {"decline": "reason", "return": "reason", "reopen": "comment"}
+NOTE_FIELD = {"decline": "reason", "return": "reason", "reopen": "comment", "withdraw": "reason"}
 MESSAGE_MAX = 5000
 REASON_MAX = 2000
 
@@ -49,6 +49,7 @@ EVENT_KINDS = {
     "return": "referral_returned",
     "complete": "referral_completed",
     "reopen": "referral_reopened",
+    "withdraw": "referral_withdrawn",
 }
 
 
@@ -392,13 +393,14 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
     now, old = clock.now(), referral.status
     fields = ["status", "version", "updated_at"]
     stamp = {"receive": "received_at", "accept": "accepted_at", "decline": "declined_at",
-             "return": "returned_at", "complete": "completed_at", "reopen": "reopened_at"}  # fmt: skip
+             "return": "returned_at", "complete": "completed_at", "reopen": "reopened_at",
+             "withdraw": "withdrawn_at"}  # fmt: skip
     setattr(referral, stamp[operation], now)
     fields.append(stamp[operation])
     if operation != "receive":
         referral.handled_by = actor
         fields.append("handled_by")
-    if operation in ("decline", "return"):
+    if operation in ("decline", "return", "withdraw"):
         referral.decision_reason = note
         fields.append("decision_reason")
     if operation == "reopen":
@@ -504,10 +506,21 @@ def referral_reopen(
     return _step(actor, locked, "reopen", comment)
 
 
+@transaction.atomic
+def referral_withdraw(
+    *, actor, referral: Referral, reason: str, expected_version: int | None = None
+) -> Referral:
+    """The sender takes the referral back (sent to the wrong organisation, no longer needed),
+    with a reason: an accepted one's access ends at once."""
+    locked = _lock(referral, expected_version)
+    return _step(actor, locked, "withdraw", reason)
+
+
 OPERATIONS = {
     "accept": referral_accept,
     "decline": referral_decline,
     "return": referral_return,
     "complete": referral_complete,
     "reopen": referral_reopen,
+    "withdraw": referral_withdraw,
 }

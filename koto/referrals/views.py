@@ -94,7 +94,7 @@ def detail(request, referral_id: int):
     if selectors.is_receiver(request.user, referral) and referral.is_new:
         referral = services.referral_receive(actor=request.user, referral=referral)
     actions = [
-        op for op in ("accept", "decline", "return", "complete", "reopen")
+        op for op in ("accept", "decline", "return", "complete", "reopen", "withdraw")
         if services.can_do(request.user, referral, op)
     ]  # fmt: skip
     return render(
@@ -116,6 +116,7 @@ ACTION_FORMS = {
     "return": (forms.ReasonForm, "reason", lambda: _("Return the referral")),
     "complete": (forms.CompleteForm, "note", lambda: _("Mark the referral completed")),
     "reopen": (forms.ReopenForm, "comment", lambda: _("Reopen the referral")),
+    "withdraw": (forms.ReasonForm, "reason", lambda: _("Withdraw the referral")),
 }
 DONE = {
     "accept": lambda: _("The referral was accepted."),
@@ -123,6 +124,7 @@ DONE = {
     "return": lambda: _("The referral was returned."),
     "complete": lambda: _("The referral was completed."),
     "reopen": lambda: _("The referral was reopened and sent again."),
+    "withdraw": lambda: _("The referral was withdrawn."),
 }
 
 

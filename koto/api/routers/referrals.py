@@ -66,6 +66,7 @@ class ReferralOut(Schema):
     returned_at: dt.datetime | None
     completed_at: dt.datetime | None
     reopened_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
     decision_reason: str
     include_identity_code: bool
     include_contact_details: bool
@@ -203,4 +204,13 @@ def referral_reopen(request, referral_id: int, payload: ReopenIn):
     return services.referral_reopen(
         actor=request.auth, referral=_get(request, referral_id, "api:reopen"),
         comment=payload.comment, expected_version=payload.version,
+    )  # fmt: skip
+
+
+@router.post("/{referral_id}/withdraw", response=ReferralOut, summary="Withdraw a referral")
+def referral_withdraw(request, referral_id: int, payload: ReasonIn):
+    """The sender takes it back, with a reason; an accepted referral's access ends."""
+    return services.referral_withdraw(
+        actor=request.auth, referral=_get(request, referral_id, "api:withdraw"),
+        reason=payload.reason, expected_version=payload.version,
     )  # fmt: skip

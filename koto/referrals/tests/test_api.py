@@ -18,6 +18,7 @@ BODIES = {
     "complete": {},
     "return": {"reason": "x"},
     "reopen": {"comment": "x"},
+    "withdraw": {"reason": "x"},
 }
 
 

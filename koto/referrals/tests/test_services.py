@@ -16,7 +16,7 @@ from koto.core.roles import Role
 from koto.referrals import selectors, services
 from koto.referrals.models import Referral, ReferralStatus, ReferralStep
 from koto.referrals.response_times import RESPONSE_TIMES
-from koto.referrals.states import TRANSITIONS, allowed_operations, next_status
+from koto.referrals.states import SENDER_OPERATIONS, TRANSITIONS, allowed_operations, next_status
 from tests.factories import OrganisationFactory, member
 
 from .conftest import TODAY
@@ -32,7 +32,9 @@ def _sees(user, client) -> str | None:
 
 
 def _op(op, actor, referral, **kw):
-    text = {"decline": "reason", "return": "reason", "reopen": "comment"}.get(op)
+    text = {"decline": "reason", "return": "reason", "reopen": "comment", "withdraw": "reason"}.get(
+        op
+    )
     if text:
         kw.setdefault(text, "Because.")
     return services.OPERATIONS[op](actor=actor, referral=referral, **kw)
@@ -160,7 +162,7 @@ def test_transition__every_operation_from_every_status(
     r = send()
     Referral.objects.filter(pk=r.pk).update(status=status)
     r.refresh_from_db()
-    actor = counsellor if operation == "reopen" else receiver
+    actor = counsellor if operation in SENDER_OPERATIONS else receiver
     expected = next_status(operation, status)
     if status == S.SENT and operation in ("accept", "decline", "return"):
         expected = next_status(operation, S.RECEIVED)  # opening it receives it first
@@ -177,10 +179,11 @@ def test_transition__every_operation_from_every_status(
 
 
 def test_states__allowed_operations():
-    assert allowed_operations(S.SENT) == ["receive"]
-    assert allowed_operations(S.RECEIVED) == ["accept", "decline", "return"]
-    assert allowed_operations(S.ACCEPTED) == ["return", "complete"]
+    assert allowed_operations(S.SENT) == ["receive", "withdraw"]
+    assert allowed_operations(S.RECEIVED) == ["accept", "decline", "return", "withdraw"]
+    assert allowed_operations(S.ACCEPTED) == ["return", "complete", "withdraw"]
     assert allowed_operations(S.COMPLETED) == ["reopen"]
+    assert allowed_operations(S.WITHDRAWN) == ["reopen"]
 
 
 def test_referral_receive__by_receiver__received_once(send, receiver):
@@ -501,3 +504,26 @@ def test_send_form__offers_only_organisations_that_handle_referrals(org, other_o
     kela = OrganisationFactory(code="kela-y", name_fi="Kela", kind="kela")
     offered = set(ReferralForm(exclude_organisation_id=org.id).fields["to_organisation"].queryset)
     assert other_org in offered and kela not in offered and org not in offered
+
+
+def test_withdraw__by_the_sender__access_ends_reason_kept_receiver_cannot(
+    send, counsellor, receiver, client_
+):
+    # sent to the wrong organisation or no longer needed: the sender could not take it back
+    r = services.referral_accept(actor=receiver, referral=send(scope="read"))
+    assert _sees(receiver, client_) == "read"
+    assert not services.can_do(receiver, r, "withdraw")
+    with pytest.raises(PermissionDenied):
+        services.referral_withdraw(actor=receiver, referral=r, reason="x")
+    with pytest.raises(ValidationFailed) as e:
+        services.referral_withdraw(actor=counsellor, referral=r, reason="")
+    assert list(e.value.fields) == ["reason"]
+    r = services.referral_withdraw(actor=counsellor, referral=r, reason="Wrong organisation.")
+    assert (r.status, r.decision_reason) == (S.WITHDRAWN, "Wrong organisation.")
+    assert r.withdrawn_at is not None
+    assert _sees(receiver, client_) is None
+    assert ClientEvent.objects.filter(client=client_, kind="referral_withdrawn").count() == 1
+    event = AuditEvent.objects.filter(object_type="referral").latest("id")
+    assert event.changes == {"operation": "withdraw", "status": ["accepted", "withdrawn"]}
+    # a new one of its type may be sent; the withdrawn one stays in the history
+    assert send(scope="none").status == S.SENT

@@ -106,7 +106,7 @@ def test_detail__recipient_not_on_koto__sender_records_the_answer(web, send, cou
     )  # fmt: skip
     http = web(counsellor)
     response = http.get(reverse("referrals:detail", args=[r.id]))
-    assert response.context["actions"] == ["accept", "decline", "return"]
+    assert response.context["actions"] == ["accept", "decline", "return", "withdraw"]
     response = http.post(
         reverse("referrals:act", args=[r.id, "accept"]), {"version": r.version, "note": ""}
     )
@@ -190,12 +190,12 @@ def test_detail__receiver_opens__received_and_read_audited(web, send, receiver):
     assert response.context["actions"] == ["accept", "decline", "return"]
 
 
-def test_detail__sender_opens__stays_sent_and_offers_nothing(web, send, counsellor):
+def test_detail__sender_opens__stays_sent_and_offers_only_withdrawing(web, send, counsellor):
     r = send()
     response = web(counsellor).get(reverse("referrals:detail", args=[r.id]))
     assert response.status_code == 200
     assert Referral.objects.get(pk=r.pk).status == ReferralStatus.SENT
-    assert response.context["actions"] == []
+    assert response.context["actions"] == ["withdraw"]
 
 
 def test_accept_page__accepts_and_grants(web, send, receiver):
