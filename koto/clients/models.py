@@ -461,6 +461,10 @@ class ClientEvent(models.Model):
         REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
         REFERRAL_REOPENED = "referral_reopened", _("Referral reopened")
         REFERRAL_WITHDRAWN = "referral_withdrawn", _("Referral withdrawn")
+        ENROLLED = "enrolled", _("Enrolled in a service")
+        SERVICE_STARTED = "service_started", _("Started a service")
+        SERVICE_ENDED = "service_ended", _("Service ended")
+        LANGUAGE_RESULT = "language_result", _("Language test result recorded")
         PLACEMENT_ARRIVED = "placement_arrived", _("Arrived in the municipality (placement)")
         MINOR_CARE_RECORDED = "minor_care_recorded", _("Unaccompanied minor's care recorded")
 

@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.audit.services import audit_record
 from koto.clients import codes
+from koto.clients.models import ClientEvent
 from koto.clients.permissions import can_edit_client
+from koto.clients.services import record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm
@@ -306,6 +308,8 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
         action_link_service(
             actor=actor, action=plan_action, service_name=locked.name_fi, enrolment_id=enrolment.id
         )
+    record_event(client, actor, ClientEvent.Kind.ENROLLED,
+                 {"enrolment_id": enrolment.id, "service": locked.name_fi, "status": status})  # fmt: skip
     audit_record(
         actor=actor, action="create", object_type="enrolment", object_id=enrolment.id, client_id=client.id,
         changes={"service": locked.id, "status": status},
@@ -389,6 +393,14 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
         # the reason stays on the enrolment (it may tell of health): the trail says one was given
         changes={"status": new, "on": on.isoformat(), "reason_given": bool(reason.strip())},
     )  # fmt: skip
+    if operation == "start" or operation in ("interrupt", "complete", "decline", "cancel"):
+        kind = (
+            ClientEvent.Kind.SERVICE_STARTED
+            if operation == "start"
+            else ClientEvent.Kind.SERVICE_ENDED
+        )
+        record_event(locked.client, actor, kind, {"enrolment_id": locked.id, "service": service.name_fi,
+                                                  "status": new, "on": on.isoformat()})  # fmt: skip
     if new not in SEAT_HOLDING:
         _promote_waiting(service, actor)
     seats_recount(service)
@@ -512,6 +524,8 @@ def language_result_record(
     if errors:
         raise ValidationFailed(errors)
     LanguageTestResult.objects.bulk_create(rows)
+    record_event(client, actor, ClientEvent.Kind.LANGUAGE_RESULT, {"taken_on": taken_on.isoformat(),
+                 "results": [f"{r.language} {r.skill} {r.level}" for r in rows]})  # fmt: skip
     audit_record(
         actor=actor, action="create", object_type="language_result", client_id=client.id,
         changes={"taken_on": taken_on.isoformat(), "results": [f"{r.language} {r.skill} {r.level}" for r in rows]},

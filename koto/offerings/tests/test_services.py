@@ -525,3 +525,21 @@ def test_enrolment__dates_against_the_service(manager, counsellor):
         services.enrolment_transition(actor=counsellor, enrolment=e, operation="complete")
     assert list(err.value.fields) == ["on"]
     assert Enrolment.objects.get(pk=e.pk).status == EnrolmentStatus.STARTED
+
+
+def test_enrolment_and_results__on_the_clients_timeline(manager, counsellor):
+    # the timeline never showed that a client was enrolled, started, left or was tested
+    from koto.clients.models import ClientEvent
+
+    c = client_of(counsellor)
+    e = services.enrolment_create(actor=counsellor, client=c, service=course(manager))
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=TODAY)
+    services.enrolment_transition(actor=counsellor, enrolment=e, operation="complete")
+    services.language_result_record(actor=counsellor, client=c, taken_on=TODAY,
+                                    results=[{"language": "fi", "skill": "reading", "level": "A2.1"}])  # fmt: skip
+    kinds = list(ClientEvent.objects.filter(client=c).order_by("id").values_list("kind", "data"))
+    assert [k for k, _data in kinds[-4:]] == ["enrolled", "service_started", "service_ended",
+                                             "language_result"]  # fmt: skip
+    assert (
+        kinds[-3][1]["service"] == "Kotoutumiskoulutus A" and kinds[-2][1]["status"] == "completed"
+    )
