@@ -39,13 +39,14 @@ def client_url_names() -> list[str]:
 @pytest.fixture
 def records(counsellor):
     """A Lahti client with an assessment and a draft plan."""
-    from koto.assessments.services import assessment_start
+    from koto.assessments.services import assessment_start, measure_add
     from koto.offerings.services import enrolment_create, service_create
     from koto.plans.services import plan_create
 
     c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2025, 1, 1))
     c.access = "full"
     a = assessment_start(actor=counsellor, client=c, trigger="intake")
+    m = measure_add(actor=counsellor, assessment=a, kind="other", description="Työkokeilu")
     p = plan_create(actor=counsellor, client=c)
     org = counsellor.active_membership.organisation
     service = service_create(
@@ -56,6 +57,7 @@ def records(counsellor):
     return {
         "client_id": c.id,
         "assessment_id": a.id,
+        "measure_id": m.id,
         "plan_id": p.id,
         "enrolment_id": e.id,
         "service_id": service.id,
@@ -82,6 +84,11 @@ EXAMPLE_BODIES = {
     "/api/v1/clients/{client_id}/assessments": {"trigger": "intake"},
     "/api/v1/clients/{client_id}/meetings": {"held_on": "2025-01-01", "purpose": "x"},
     "/api/v1/assessments/{assessment_id}/complete": {"plan_needed": True},
+    "/api/v1/assessments/{assessment_id}/measures": {"kind": "other", "description": "x"},
+    "/api/v1/assessments/{assessment_id}/measures/{measure_id}/result": {
+        "done_on": "2025-01-01",
+        "result": "x",
+    },
     "/api/v1/plans/{plan_id}/goals": {"area": "work", "description": "x"},
     "/api/v1/plans/{plan_id}/goals/{goal_id}/actions": {"what": "x", "responsible": "client"},
     "/api/v1/plans/{plan_id}/actions/{action_id}/done": {"done_on": "2025-01-01"},
@@ -104,6 +111,7 @@ def api_url(path: str, ids: dict) -> str:
         "assessment_id",
         "goal_id",
         "action_id",
+        "measure_id",
         "pdf_id",
         "enrolment_id",
         "operation",

@@ -108,3 +108,8 @@ class MeasureForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Measure.Kind.choices)
     description = forms.CharField(label=_("Description"), max_length=300)
     planned_on = DateField(label=_("Planned on"), widget=DateInput(), required=False)
+
+
+class MeasureResultForm(Form):
+    done_on = DateField(label=_("Done on"), widget=DateInput())
+    result = forms.CharField(label=_("Result"), max_length=300)

@@ -15,7 +15,7 @@ from koto.clients.models import Client, ClientEvent, Task
 from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.services import casework_owner, record_event
 from koto.core import clock
-from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
+from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.organisations.models import ASSESSING_KINDS, OrganisationKind
 
 INTERVIEW_TEXT = {
@@ -332,6 +332,49 @@ def measure_add(
     audit_record(
         actor=actor, action="create", object_type="assessment_measure", object_id=measure.id,
         client_id=assessment.client_id, changes={"kind": kind},
+    )  # fmt: skip
+    return measure
+
+
+@transaction.atomic
+def measure_record_result(
+    *, actor, assessment: Assessment, measure: Measure, done_on: dt.date, result: str
+) -> Measure:
+    """The further measure was carried out (a language test, a work try-out): its day and
+    result, part of the competence assessment (section 2). While the assessment is open; a
+    correction is recorded again and audited from what to what."""
+    _require_edit(actor, assessment.client)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if measure.assessment_id != locked.id:
+        raise NotFound("measure")
+    if locked.status == Assessment.Status.COMPLETED:
+        raise AssessmentError(
+            "assessment_completed", _("A completed assessment cannot be changed.")
+        )
+    errors = {}
+    result = (result or "").strip()
+    limit = Measure._meta.get_field("result").max_length
+    if not result:
+        errors["result"] = _("This field is required.")
+    elif len(result) > limit:
+        errors["result"] = _("At most %(n)s characters.") % {"n": limit}
+    if done_on > clock.today():
+        errors["done_on"] = _("The date cannot be in the future.")
+    elif done_on < locked.started_on:
+        errors["done_on"] = _("The date cannot be before the assessment started (%(date)s).") % {
+            "date": formats.date_format(locked.started_on, "SHORT_DATE_FORMAT")
+        }
+    if errors:
+        raise ValidationFailed(errors)
+    before = (measure.done_on, measure.result)
+    measure.done_on, measure.result = done_on, result
+    measure.save(update_fields=["done_on", "result"])
+    changes = {"done_on": done_on.isoformat(), "result_given": True}
+    if before[0] is not None:
+        changes["corrected_from"] = before[0].isoformat()
+    audit_record(
+        actor=actor, action="update", object_type="assessment_measure", object_id=measure.id,
+        client_id=locked.client_id, changes=changes,
     )  # fmt: skip
     return measure
 

@@ -9,4 +9,9 @@ urlpatterns = [
     path("<int:assessment_id>/interview/", views.interview, name="interview"),
     path("<int:assessment_id>/complete/", views.complete, name="complete"),
     path("<int:assessment_id>/measures/new/", views.measure_add, name="measure_add"),
+    path(
+        "<int:assessment_id>/measures/<int:measure_id>/result/",
+        views.measure_result,
+        name="measure_result",
+    ),
 ]

@@ -3,12 +3,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from koto.assessments import selectors, services
-from koto.assessments.forms import CompleteForm, InterviewForm, MeasureForm, StartForm
+from koto.assessments.forms import (
+    CompleteForm,
+    InterviewForm,
+    MeasureForm,
+    MeasureResultForm,
+    StartForm,
+)
 from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.selectors import client_get_for
 from koto.core import clock
@@ -146,3 +152,30 @@ def measure_add(request, assessment_id: int):
     return _form_page(
         request, form, _("Add a further measure"), reverse("assessments:detail", args=[a.id])
     )
+
+
+@login_required
+def measure_result(request, assessment_id: int, measure_id: int):
+    """Record what a further measure showed (a test's level, how a work try-out went)."""
+    a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id, purpose="edit")
+    if not can_edit_client(request.user, a.client):
+        raise Http404
+    measure = get_object_or_404(a.measures, pk=measure_id)
+    form = MeasureResultForm(
+        request.POST or None,
+        initial={"done_on": measure.done_on or clock.today(), "result": measure.result},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measure_record_result(
+                actor=request.user, assessment=a, measure=measure, **form.cleaned_data
+            )
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Result recorded."))
+            return redirect("assessments:detail", assessment_id=a.id)
+    return _form_page(
+        request, form, _("Result of the measure: %(m)s") % {"m": measure.description},
+        reverse("assessments:detail", args=[a.id]),
+    )  # fmt: skip

@@ -75,6 +75,26 @@ class CompleteIn(In):
     conclusion: str = ""
 
 
+class MeasureOut(Schema):
+    id: int
+    kind: str
+    description: str
+    planned_on: dt.date | None
+    done_on: dt.date | None
+    result: str
+
+
+class MeasureIn(In):
+    kind: str
+    description: str
+    planned_on: Day | None = None
+
+
+class MeasureResultIn(In):
+    done_on: Day
+    result: str
+
+
 class AssessmentOut(Schema):
     id: int
     client_id: int
@@ -105,6 +125,7 @@ class AssessmentOut(Schema):
     plan_needed: bool | None
     completed_on: dt.date | None
     skills: list[SkillIO]
+    measures: list[MeasureOut]
 
     @staticmethod
     def resolve_skills(obj: Assessment) -> list[dict]:
@@ -316,7 +337,9 @@ def assessment_start(request, client_id: int, payload: AssessmentIn):
 def assessment_list(request, client_id: int):
     client = client_get_for(user=request.auth, client_id=client_id, purpose="api:assessments")
     items = list(
-        assessment_selectors.assessments_of_client(client=client).prefetch_related("skills")
+        assessment_selectors.assessments_of_client(client=client).prefetch_related(
+            "skills", "measures"
+        )
     )
     if not request.auth.has_perm_in_org("client.view_welfare"):
         for a in items:
@@ -343,6 +366,38 @@ def assessment_interview(request, assessment_id: int, payload: InterviewIn):
         data["skills"] = [dict(s) for s in data["skills"]]
     return assessment_services.assessment_record_interview(
         actor=request.auth, assessment=a, data=data, expected_version=payload.version
+    )
+
+
+@router.post(
+    "/assessments/{assessment_id}/measures",
+    response={201: MeasureOut},
+    summary="Add a further measure (a test, a work try-out)",
+)
+def measure_add(request, assessment_id: int, payload: MeasureIn):
+    a = assessment_selectors.assessment_get_for(
+        user=request.auth, assessment_id=assessment_id, purpose="api:edit"
+    )
+    return Status(
+        201,
+        assessment_services.measure_add(actor=request.auth, assessment=a, **payload.model_dump()),
+    )
+
+
+@router.post(
+    "/assessments/{assessment_id}/measures/{measure_id}/result",
+    response=MeasureOut,
+    summary="Record a further measure's result",
+)
+def measure_result(request, assessment_id: int, measure_id: int, payload: MeasureResultIn):
+    a = assessment_selectors.assessment_get_for(
+        user=request.auth, assessment_id=assessment_id, purpose="api:edit"
+    )
+    measure = a.measures.filter(pk=measure_id).first()
+    if measure is None:
+        raise Http404
+    return assessment_services.measure_record_result(
+        actor=request.auth, assessment=a, measure=measure, **payload.model_dump()
     )
 
 

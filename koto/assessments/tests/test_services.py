@@ -162,3 +162,36 @@ def test_start_and_detail_pages__window_ended__warn_but_allow(web, counsellor):
     assert r.status_code == 302, r.content
     detail = http.get(r["Location"])
     assert "outside the entitlement" in detail.content.decode()
+
+
+def test_measure_result__page_and_api__recorded_dated_and_audited(web, counsellor, client_):
+    # a measure's result could not be recorded anywhere: "(done …)" never appeared
+    from koto.audit.models import AuditEvent
+
+    a = started(counsellor, client_)
+    m = services.measure_add(actor=counsellor, assessment=a, kind="language_test",
+                             description="YKI-testi")  # fmt: skip
+    http = web(counsellor)
+    detail = http.get(f"/assessments/{a.id}/").content.decode()
+    assert f"/assessments/{a.id}/measures/{m.id}/result/" in detail
+    bad = http.post(f"/assessments/{a.id}/measures/{m.id}/result/",
+                    {"done_on": "2026-10-01", "result": "B1.1"})  # fmt: skip
+    assert bad.status_code == 200 and "before the assessment started" in bad.content.decode()
+    done = http.post(f"/assessments/{a.id}/measures/{m.id}/result/",
+                     {"done_on": "2026-10-28", "result": "Puhuminen B1.1"})  # fmt: skip
+    assert done.status_code == 302
+    m.refresh_from_db()
+    assert (m.done_on, m.result) == (dt.date(2026, 10, 28), "Puhuminen B1.1")
+    assert "Puhuminen B1.1" in http.get(f"/assessments/{a.id}/").content.decode()
+    # corrected through the API, audited from what to what
+    response = http.post(f"/api/v1/assessments/{a.id}/measures/{m.id}/result",
+                         {"done_on": "2026-10-29", "result": "Puhuminen B1.2"},
+                         content_type="application/json")  # fmt: skip
+    assert response.status_code == 200 and response.json()["result"] == "Puhuminen B1.2"
+    event = AuditEvent.objects.filter(object_type="assessment_measure").latest("id")
+    assert event.changes["corrected_from"] == "2026-10-28"
+    assert http.get(f"/api/v1/assessments/{a.id}").json()["measures"][0]["done_on"] == "2026-10-29"
+    future = http.post(f"/api/v1/assessments/{a.id}/measures/{m.id}/result",
+                       {"done_on": "2026-12-01", "result": "x"}, content_type="application/json")  # fmt: skip
+    assert future.status_code == 422 and list(future.json()["fields"]) == ["done_on"]
+    assert http.get(f"/assessments/{a.id}/measures/999999/result/").status_code == 404
