@@ -88,6 +88,33 @@ def law_entitlement_warning(client, on: dt.date) -> str:
     )
 
 
+def responsible_authority_warning(client, on: dt.date, organisation) -> str:
+    """A warning when `koto.law` gives the client's assessment and plan to the other kind of
+    authority than `organisation` (integration-act.md, section 2: an unemployed jobseeker is
+    the employment authority's, who cannot hand them to the municipality; others are the
+    municipality's). Empty when it agrees or the facts are missing. Not a refusal: the
+    jobseeker flag may be out of date, and the counsellor sees why the law says so."""
+    if organisation is None or organisation.kind not in ASSESSING_KINDS:
+        return ""
+    try:
+        authority = decision_for(client, on).responsible_authority
+    except (MissingFacts, FactsError):
+        return ""
+    if authority is None or authority == organisation.kind:
+        return ""
+    if authority == OrganisationKind.EMPLOYMENT_AUTHORITY:
+        return _(
+            "The client is an unemployed jobseeker: the Integration Act gives their assessment "
+            "and plan to the employment authority, not the municipality. Check the client's "
+            "situation, or refer them to the employment authority."
+        )
+    return _(
+        "The client is not an unemployed jobseeker: the Integration Act gives their assessment "
+        "and plan to the municipality. Check the client's situation, or refer them to the "
+        "municipality."
+    )
+
+
 def law_proposes_multisectoral(client, on: dt.date) -> bool:
     try:
         return decision_for(client, on).assessment.multisectoral

@@ -58,6 +58,9 @@ def start(request, client_id: int):
     intro = " ".join(
         filter(None, [
             services.law_entitlement_warning(client, clock.today()),
+            services.responsible_authority_warning(
+                client, clock.today(), request.user.active_membership.organisation
+            ),
             _("The law proposes a multi-sectoral assessment: the welfare region takes part.")
             if proposed else "",
         ])

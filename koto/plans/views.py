@@ -11,6 +11,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
+from koto.assessments.services import responsible_authority_warning
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for
 from koto.core import clock
@@ -75,13 +76,14 @@ def create(request, client_id: int):
             return redirect("plans:detail", plan_id=plan.id)
     return _form_page(
         request, form, _("New integration plan: %(name)s") % {"name": client.full_name},
-        reverse("clients:detail", args=[client.id]), intro=_plan_intro(client),
+        reverse("clients:detail", args=[client.id]), intro=_plan_intro(request.user, client),
     )  # fmt: skip
 
 
-def _plan_intro(client) -> str:
+def _plan_intro(user, client) -> str:
     """The durations the law gives this client's plans (the old Act's for plans begun
-    under it), and for a first plan a warning when the window for one has ended."""
+    under it), for a first plan a warning when the window for one has ended, and a warning
+    when the law gives the plan to the other authority."""
     rules = services.new_plan_rules(client, clock.today())
     intro = _(
         "The first plan lasts at most %(first)s months and all plans together at most "
@@ -92,6 +94,10 @@ def _plan_intro(client) -> str:
             "The client's window for a first plan ended on %(end)s: a plan begun now is "
             "outside the entitlement."
         ) % {"end": formats.date_format(rules.window_ended_on, "SHORT_DATE_FORMAT")}
+    if other := responsible_authority_warning(
+        client, clock.today(), user.active_membership.organisation
+    ):
+        intro += " " + other
     return intro
 
 

@@ -195,3 +195,23 @@ def test_measure_result__page_and_api__recorded_dated_and_audited(web, counsello
                        {"done_on": "2026-12-01", "result": "x"}, content_type="application/json")  # fmt: skip
     assert future.status_code == 422 and list(future.json()["fields"]) == ["done_on"]
     assert http.get(f"/assessments/{a.id}/measures/999999/result/").status_code == 404
+
+
+def test_responsible_authority_warning__jobseeker_at_the_municipality__warned_on_both_pages(
+    web, counsellor
+):
+    # 2 §: the employment authority serves an unemployed jobseeker; Koto said nothing
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2025, 6, 1),
+                    unemployed_jobseeker=True)  # fmt: skip
+    org = counsellor.active_membership.organisation
+    warning = services.responsible_authority_warning(c, TODAY, org)
+    assert "employment authority" in warning
+    from django.utils.html import escape
+
+    http = web(counsellor)
+    assert escape(warning) in http.get(f"/assessments/clients/{c.id}/new/").content.decode()
+    assert escape(warning) in http.get(f"/plans/clients/{c.id}/new/").content.decode()
+    other = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2025, 6, 1))
+    assert services.responsible_authority_warning(other, TODAY, org) == ""
+    org.kind = "employment_authority"
+    assert "municipality" in services.responsible_authority_warning(other, TODAY, org)
