@@ -152,7 +152,13 @@ def test_api_token__assessment_and_plan_owned_by_the_clients_counsellor(client, 
     response = client.post(f"/api/v1/clients/{own.id}/plans", {},
                            content_type="application/json", **auth)  # fmt: skip
     assert response.status_code == 201, response.content
-    assert IntegrationPlan.objects.get().counsellor == counsellor
+    plan = IntegrationPlan.objects.get()
+    assert plan.counsellor == counsellor
+    # the integration drafts; agreeing the plan with the client is a counsellor's decision
+    response = client.post(f"/api/v1/plans/{plan.id}/activate", {},
+                           content_type="application/json", **auth)  # fmt: skip
+    assert response.status_code == 403
+    assert IntegrationPlan.objects.get().status == "draft"
 
 
 def test_api_session__csrf_required_for_writes(counsellor):

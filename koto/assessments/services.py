@@ -419,6 +419,8 @@ def assessment_complete(
     The conclusion is the assessing authority's (a welfare region takes part, section 2)."""
     _require_edit(actor, assessment.client)
     _require_assessing(actor)
+    if actor.is_system:  # the conclusion is an official's, under their own name
+        raise PermissionDenied(_("A counsellor makes this decision, not an integration."))
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     completed_on = completed_on or clock.today()
     errors = {}

@@ -74,6 +74,14 @@ def _require_plan_authority(actor) -> None:
         )
 
 
+def _require_person(actor) -> None:
+    """Agreeing a plan with the client, recording their acknowledgement, extending or ending
+    it are an official's decisions under their own name: not an API token's (an integration
+    drafts and fills plans, a counsellor decides them)."""
+    if actor.is_system:
+        raise PermissionDenied(_("A counsellor makes this decision, not an integration."))
+
+
 def _lock(plan: IntegrationPlan, expected_version: int | None) -> IntegrationPlan:
     locked = IntegrationPlan.objects.select_for_update().get(pk=plan.pk)
     if expected_version is not None and locked.version != expected_version:
@@ -582,6 +590,7 @@ def plan_activate(
 ) -> IntegrationPlan:
     """The plan is agreed with the client and comes into force."""
     _require_edit(actor, plan)
+    _require_person(actor)
     _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     new = _transition(locked, "activate")
@@ -629,6 +638,7 @@ def plan_acknowledge(
     """The client acknowledged the plan as the counsellor showed it: with the version the
     page was opened on, so content added meanwhile is a conflict, not a signature under it."""
     _require_edit(actor, plan)
+    _require_person(actor)
     locked = _lock(plan, expected_version)
     errors = {}
     if locked.status not in (PlanStatus.ACTIVE, PlanStatus.DRAFT):
@@ -685,6 +695,7 @@ def plan_extend(
 ) -> IntegrationPlan:
     """Extend a plan in force for a stated reason, up to the law's extension limit."""
     _require_edit(actor, plan)
+    _require_person(actor)
     _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     if locked.status != PlanStatus.ACTIVE:
@@ -796,6 +807,7 @@ def plan_end(
     """End a plan in force with its outcome. A jobseeker's plan continuing as an employment
     plan needs a summary for the employment authority."""
     _require_edit(actor, plan)
+    _require_person(actor)
     _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     new = _transition(locked, "end")
