@@ -420,7 +420,7 @@ def assessment_complete(
     _require_edit(actor, assessment.client)
     _require_assessing(actor)
     if actor.is_system:  # the conclusion is an official's, under their own name
-        raise PermissionDenied(_("A counsellor makes this decision, not an integration."))
+        raise PermissionDenied(_("A counsellor makes this decision, not an API integration."))
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     completed_on = completed_on or clock.today()
     errors = {}

@@ -464,6 +464,7 @@ class ClientEvent(models.Model):
         ENROLLED = "enrolled", _("Enrolled in a service")
         SERVICE_STARTED = "service_started", _("Started a service")
         SERVICE_ENDED = "service_ended", _("Service ended")
+        SERVICE_PLACE_ENDED = "service_place_ended", _("Place in a service declined or cancelled")
         LANGUAGE_RESULT = "language_result", _("Language test result recorded")
         PLACEMENT_ARRIVED = "placement_arrived", _("Arrived in the municipality (placement)")
         MINOR_CARE_RECORDED = "minor_care_recorded", _("Unaccompanied minor's care recorded")

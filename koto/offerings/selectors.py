@@ -76,18 +76,23 @@ def can_handle_enrolment(user, enrolment: Enrolment) -> bool:
     return m.has_perm(Perm.ENROL) and can_edit_client(user, enrolment.client)
 
 
-def is_producer_staff(user, service: Service) -> bool:
-    """The producer's people who run the service and see its participants: managing the
-    offerings and reading clients (the organisation administrator manages the catalogue but
-    reads no client: participants' names, attendance and reasons for dropping out are not
-    theirs)."""
+def can_manage_service(user, service: Service) -> bool:
+    """Whether the user edits the service itself (its catalogue entry, places, opening and
+    closing): the producer's people who manage offerings, the administrator included."""
     m = getattr(user, "active_membership", None)
     return (
         m is not None
         and m.organisation_id == service.producer_id
         and m.has_perm(Perm.OFFERINGS_MANAGE)
-        and m.has_perm(Perm.CLIENT_VIEW)
     )
+
+
+def is_producer_staff(user, service: Service) -> bool:
+    """The producer's people who run the service and see its participants: managing the
+    offerings and reading clients (the organisation administrator manages the catalogue but
+    reads no client: participants' names, attendance and reasons for dropping out are not
+    theirs)."""
+    return can_manage_service(user, service) and user.active_membership.has_perm(Perm.CLIENT_VIEW)
 
 
 def _enrolments_visible(user, service: Service) -> QuerySet[Enrolment] | None:

@@ -275,13 +275,6 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
             _("The service is not open for enrolment."),
             fields={"service": _("Closed.")},
         )
-    if locked.ends_on and locked.ends_on < clock.today():
-        raise EnrolmentError(
-            "service_ended",
-            _("The service ended on %(date)s.")
-            % {"date": formats.date_format(locked.ends_on, "SHORT_DATE_FORMAT")},
-            fields={"service": _("Ended.")},
-        )
     if plan_action is not None and plan_action.goal.plan.client_id != client.id:
         raise ValidationFailed({"plan_action": _("The action belongs to another client's plan.")})
     if plan_action is not None and plan_action.goal.plan.status not in PLAN_EDITABLE:
@@ -353,6 +346,10 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
     # A start dated ahead that has not come yet does not hold an end back: a client who drops
     # out before the course begins is ended today, and the start that never happened goes.
     earlier = [d for d in (locked.accepted_on, locked.started_on) if d and d <= clock.today()]
+    if operation == "interrupt" and locked.started_on in earlier and not locked.attendance.exists():
+        # a no-show noticed after the day: with no attendance recorded the start may not have
+        # happened, and the interruption is dated before it (the start then goes)
+        earlier.remove(locked.started_on)
     if earlier and on < max(earlier):
         errors["on"] = _("The date cannot be before %(date)s, the enrolment's last step.") % {
             "date": formats.date_format(max(earlier), "SHORT_DATE_FORMAT")
@@ -393,27 +390,35 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
         # the reason stays on the enrolment (it may tell of health): the trail says one was given
         changes={"status": new, "on": on.isoformat(), "reason_given": bool(reason.strip())},
     )  # fmt: skip
-    if operation == "start" or operation in ("interrupt", "complete", "decline", "cancel"):
-        kind = (
-            ClientEvent.Kind.SERVICE_STARTED
-            if operation == "start"
-            else ClientEvent.Kind.SERVICE_ENDED
-        )
+    kind = {"start": ClientEvent.Kind.SERVICE_STARTED, "interrupt": ClientEvent.Kind.SERVICE_ENDED,
+            "complete": ClientEvent.Kind.SERVICE_ENDED, "decline": ClientEvent.Kind.SERVICE_PLACE_ENDED,
+            "cancel": ClientEvent.Kind.SERVICE_PLACE_ENDED}.get(operation)  # fmt: skip
+    if kind:
         record_event(locked.client, actor, kind, {"enrolment_id": locked.id, "service": service.name_fi,
                                                   "status": new, "on": on.isoformat()})  # fmt: skip
     if new not in SEAT_HOLDING:
         _promote_waiting(service, actor)
     seats_recount(service)
-    if operation == "start" and locked.plan_action_id:
-        action = locked.plan_action
-        if action.done_on is None:
-            # the action carries the start's day; one ahead counts for the deadline once the
-            # day has come (a start dated ahead marked it done today, and a drop-out before
-            # the course began never undid it)
-            action_mark_done(actor=actor, action=action, done_on=on, check=False)
+    if operation in ("start", "complete"):
+        # the action is done on the start's day once that day has come; a start dated ahead
+        # is confirmed by the first attendance or the completion (it marked the action done
+        # today, closing the 6-month deadline for a course the client might never begin)
+        _plan_action_started(actor, locked)
     if not_started and locked.plan_action_id:
         action_start_undone(actor=actor, action=locked.plan_action, started_on=not_started)
     return locked
+
+
+def _plan_action_started(actor, enrolment: Enrolment) -> None:
+    """Mark the plan's action of a started enrolment done on the start's day, when that day
+    has come and the action is not done yet."""
+    if not enrolment.plan_action_id or not enrolment.started_on:
+        return
+    if enrolment.started_on > clock.today():
+        return
+    action = enrolment.plan_action
+    if action.done_on is None:
+        action_mark_done(actor=actor, action=action, done_on=enrolment.started_on, check=False)
 
 
 @transaction.atomic
@@ -483,6 +488,7 @@ def attendance_record(
         actor=actor, action="update", object_type="attendance", object_id=row.id, client_id=enrolment.client_id,
         changes={"on": day.isoformat(), "hours": str(hours), "monthly": monthly},
     )  # fmt: skip
+    _plan_action_started(actor, enrolment)  # attendance confirms a start recorded ahead
     return row
 
 

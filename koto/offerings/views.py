@@ -93,7 +93,7 @@ def service_create(request):
 @login_required
 def service_edit(request, service_id: int):
     service = selectors.service_get(service_id=service_id)
-    if not selectors.is_producer_staff(request.user, service):
+    if not selectors.can_manage_service(request.user, service):
         raise Http404
     initial = {
         f: getattr(service, f)
@@ -157,7 +157,7 @@ def service_detail(request, service_id: int):
         request,
         "offerings/detail.html",
         {"service": service, "enrolments": page.items, "page": page,
-         "form": form, "can_enrol": can_enrol, "producer": selectors.is_producer_staff(request.user, service),
+         "form": form, "can_enrol": can_enrol, "producer": selectors.can_manage_service(request.user, service),
          # the rows whose enrolment the viewer may move on (a read grant shows the row only)
          "handled": {e.id for e in page.items if selectors.can_handle_enrolment(request.user, e)}},
     )  # fmt: skip

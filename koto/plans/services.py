@@ -75,11 +75,11 @@ def _require_plan_authority(actor) -> None:
 
 
 def _require_person(actor) -> None:
-    """Agreeing a plan with the client, recording their acknowledgement, extending or ending
-    it are an official's decisions under their own name: not an API token's (an integration
-    drafts and fills plans, a counsellor decides them)."""
+    """Agreeing a plan with the client, extending, ending or cancelling it are an official's
+    decisions under their own name: not an API token's (an integration drafts and fills
+    plans and records facts such as the client's acknowledgement; a counsellor decides)."""
     if actor.is_system:
-        raise PermissionDenied(_("A counsellor makes this decision, not an integration."))
+        raise PermissionDenied(_("A counsellor makes this decision, not an API integration."))
 
 
 def _lock(plan: IntegrationPlan, expected_version: int | None) -> IntegrationPlan:
@@ -237,9 +237,14 @@ def _check_dates(
         errors["ends_on"] = _("The plan cannot end before it starts.")
     if starts_on and starts_on < plan.client.birth_date:
         errors["starts_on"] = _("This date cannot be before the birth date.")
-    elif starts_on and (last := _earlier_plans_end(plan)) and starts_on <= last:
-        # a later plan follows the earlier ones: a plan dated before or across an ended one
-        # counted its months twice towards the 24 and put the periods out of order
+    elif (
+        starts_on
+        and plan.status == PlanStatus.DRAFT
+        and (last := _overlapped_plan_end(plan, starts_on))
+    ):
+        # a plan dated inside an earlier one counted the shared months twice towards the 24
+        # (a handover on the day the earlier one ended, and older plans entered afterwards,
+        # are fine)
         errors["starts_on"] = _("The client's earlier plan ran until %(date)s.") % {
             "date": _fi_date(last)
         }
@@ -252,18 +257,21 @@ def _check_dates(
     return errors
 
 
-def _earlier_plans_end(plan: IntegrationPlan) -> dt.date | None:
-    """The last day of the client's other plans in force or ended (none open beside a new
-    one: `plan_create` refuses a second)."""
-    last = None
-    others = plan.client.plans.filter(status__in=[PlanStatus.ACTIVE, PlanStatus.ENDED])
+def _overlapped_plan_end(plan: IntegrationPlan, starts_on: dt.date) -> dt.date | None:
+    """The end of the client's plan in force or ended that a plan starting on `starts_on`
+    would start inside (it began earlier and ends after that day), else None. An earlier
+    plan ends on its end date or on the day it was ended, whichever came first, as
+    `earlier_plans_summary` counts it."""
+    others = plan.client.plans.filter(
+        status__in=[PlanStatus.ACTIVE, PlanStatus.ENDED], starts_on__lte=starts_on
+    )
     if plan.pk:
         others = others.exclude(pk=plan.pk)
     for ended_on, ends_on in others.values_list("ended_on", "ends_on"):
-        day = ended_on or ends_on
-        if day and (last is None or day > last):
-            last = day
-    return last
+        ends = min(d for d in (ended_on, ends_on) if d) if (ended_on or ends_on) else None
+        if ends and starts_on < ends:
+            return ends
+    return None
 
 
 def _section(limit: Deadline) -> str:
@@ -499,6 +507,17 @@ def action_add(
     return action
 
 
+def _work_began(plan: IntegrationPlan) -> dt.date:
+    """The earliest day the plan's work can have begun: its start, its assessment's start or
+    the day it was drafted, whichever came first."""
+    days = [plan.created_at.astimezone(clock.HELSINKI).date()]
+    if plan.starts_on:
+        days.append(plan.starts_on)
+    if plan.assessment_id:
+        days.append(plan.assessment.started_on)
+    return min(days)
+
+
 @transaction.atomic
 def action_mark_done(*, actor, action: Action, done_on: dt.date, check: bool = True) -> Action:
     """Mark an agreed action done. `check=False` only for the start of a linked enrolment,
@@ -511,15 +530,14 @@ def action_mark_done(*, actor, action: Action, done_on: dt.date, check: bool = T
         if not check:
             return action  # an enrolment started after its plan ended: the plan stays as ended
         raise PlanError("plan_closed", _("An ended or cancelled plan cannot be changed."))
-    if check and done_on > clock.today():
-        # an enrolment's start is recorded ahead (the course begins next month): the action
-        # carries that day, and the deadline counts it once the day has come
+    if done_on > clock.today():
         raise ValidationFailed({"done_on": _("The date cannot be in the future.")})
-    if check and plan.starts_on and done_on < plan.starts_on:
-        # a typo (2016 for 2026) closed the statutory "guided to a service" task
+    if check and done_on < (began := _work_began(plan)):
+        # a typo (2016 for 2026) closed the statutory "guided to a service" task; an action
+        # under way before the plan was agreed (a course begun during the assessment) is fine
         raise ValidationFailed(
-            {"done_on": _("The date cannot be before the plan starts (%(date)s).")
-             % {"date": _fi_date(plan.starts_on)}}
+            {"done_on": _("The date cannot be before the client's plan work began (%(date)s).")
+             % {"date": _fi_date(began)}}
         )  # fmt: skip
     action.done_on = done_on
     action.save(update_fields=["done_on"])
@@ -638,7 +656,6 @@ def plan_acknowledge(
     """The client acknowledged the plan as the counsellor showed it: with the version the
     page was opened on, so content added meanwhile is a conflict, not a signature under it."""
     _require_edit(actor, plan)
-    _require_person(actor)
     locked = _lock(plan, expected_version)
     errors = {}
     if locked.status not in (PlanStatus.ACTIVE, PlanStatus.DRAFT):
@@ -853,6 +870,7 @@ def plan_cancel(
     *, actor, plan: IntegrationPlan, expected_version: int | None = None
 ) -> IntegrationPlan:
     _require_edit(actor, plan)
+    _require_person(actor)
     _require_plan_authority(actor)
     locked = _lock(plan, expected_version)
     locked.status = _transition(locked, "cancel")

@@ -122,6 +122,9 @@ def _check_recipient_still_open(referral: Referral) -> None:
     to = referral.to_organisation
     if to is None:
         return
+    # the receiver's row locked before the check, as sending locks it: a reopen and a send
+    # (or two reopens) at the same moment make one open referral, not two
+    list(Organisation.objects.select_for_update(no_key=True).filter(pk=to.id).values("pk"))
     if to.valid_to is not None and to.valid_to < clock.today():
         raise ReferralError(
             "recipient_ended",
@@ -242,14 +245,21 @@ def referral_send(
     # who may edit the record themselves (a guidance adviser reads it, and cannot hand
     # another organisation more than they hold)
     keeps_record = can_edit_client(actor, client)
+    org_keeps = getattr(client, "access", None) == "full"
     if scope != AccessScope.NONE and not keeps_record:
-        errors["scope"] = _(
-            "Only an organisation that may edit the client's record can give access to it."
+        errors["scope"] = (
+            _("Only an organisation that may edit the client's record can give access to it.")
+            if not org_keeps
+            else _("Only a user who may edit the client's record can give access to it.")
         )
     # passing the identity code or contact details on is the record holder's to decide: not
     # of an organisation that only reads the record (a read grant, emergency access)
     if not keeps_record:
-        not_yours = _("Only an organisation that may edit the client's record can pass this on.")
+        not_yours = (
+            _("Only an organisation that may edit the client's record can pass this on.")
+            if not org_keeps
+            else _("Only a user who may edit the client's record can pass this on.")
+        )
         if include_identity_code:
             errors["include_identity_code"] = not_yours
         if include_contact_details:

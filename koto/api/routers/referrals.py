@@ -39,10 +39,9 @@ class ContactOut(Schema):
     post_office: str
 
 
-class ReferralOut(Schema):
-    """A referral as both organisations see it. What the sender chose to pass on (the
-    identity code, the contact details) is given while the referral is in hand, as on its
-    page; otherwise those fields are null."""
+class ReferralSummaryOut(Schema):
+    """A referral in a list: what the sender passed on (identity code, contact details) is
+    given only by reading the referral itself, which receives it and is audited one by one."""
 
     id: int
     version: int
@@ -70,22 +69,6 @@ class ReferralOut(Schema):
     decision_reason: str
     include_identity_code: bool
     include_contact_details: bool
-    client_identity_code: str | None
-    client_contact: ContactOut | None
-
-    @staticmethod
-    def resolve_client_identity_code(obj: Referral) -> str | None:
-        if obj.include_identity_code and obj.shows_included_details:
-            return obj.client.identifier
-        return None
-
-    @staticmethod
-    def resolve_client_contact(obj: Referral) -> dict | None:
-        if obj.include_contact_details and obj.shows_included_details:
-            c = obj.client
-            return {"phone": c.phone, "email": c.email, "street_address": c.street_address,
-                    "postal_code": c.postal_code, "post_office": c.post_office}  # fmt: skip
-        return None
 
     @staticmethod
     def resolve_client_name(obj: Referral) -> str:
@@ -104,8 +87,31 @@ class ReferralOut(Schema):
         return obj.to_organisation.code if obj.to_organisation_id else None
 
 
+class ReferralOut(ReferralSummaryOut):
+    """A referral as both organisations see it. What the sender chose to pass on (the
+    identity code, the contact details) is given while the referral is in hand, as on its
+    page; otherwise those fields are null."""
+
+    client_identity_code: str | None
+    client_contact: ContactOut | None
+
+    @staticmethod
+    def resolve_client_identity_code(obj: Referral) -> str | None:
+        if obj.include_identity_code and obj.shows_included_details:
+            return obj.client.identifier
+        return None
+
+    @staticmethod
+    def resolve_client_contact(obj: Referral) -> dict | None:
+        if obj.include_contact_details and obj.shows_included_details:
+            c = obj.client
+            return {"phone": c.phone, "email": c.email, "street_address": c.street_address,
+                    "postal_code": c.postal_code, "post_office": c.post_office}  # fmt: skip
+        return None
+
+
 class ReferralPage(Schema):
-    items: list[ReferralOut]
+    items: list[ReferralSummaryOut]
     next_cursor: str | None
 
 

@@ -172,3 +172,21 @@ def test_upload_larger_than_allowed__refused_on_file_before_it_is_read(finance):
         with pytest.raises(ValidationFailed) as e:
             read(Huge())
         assert list(e.value.fields) == ["file"]
+
+
+def test_attachment_over_the_limit__api_refuses_it_naming_file(finance, monkeypatch):
+    # the endpoints read the size through the helper, not the whole file first
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client as HttpClient
+
+    from koto.funding import services
+    from koto.funding.models import ClaimAttachment
+
+    monkeypatch.setattr(services, "MAX_ATTACHMENT_BYTES", 8)
+    (claim,) = _claims(finance, 1)
+    http = HttpClient()
+    http.force_login(finance, backend="koto.accounts.backends.MembershipModelBackend")
+    upload = SimpleUploadedFile("kuitti.pdf", b"%PDF-1.4 too big", content_type="application/pdf")
+    response = http.post(f"{URL}/{claim.id}/attachments", {"file": upload})
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["file"]
+    assert not ClaimAttachment.objects.exists()

@@ -459,24 +459,56 @@ def test_enrolment__start_ahead__deadline_open_until_its_day_drop_out_reopens_it
     start = TODAY + dt.timedelta(days=30)
     e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=start)
     action.refresh_from_db()
-    assert action.done_on == start
+    assert action.done_on is None  # not done, nor shown done, before the day
     assert Task.objects.get(kind="guidance_to_service").status == "open"
-    with clock.frozen(start):
-        from koto.plans.deadlines_sweep import sweep_client_tasks
-
-        sweep_client_tasks(c)
-        assert Task.objects.get(kind="guidance_to_service").status == "done"
-    # before the day came: the client dropped out, the action and its deadline open again
-    e = services.enrolment_transition(
+    # before the day came: the client dropped out; nothing was done, the deadline stays open
+    dropped = services.enrolment_transition(
         actor=counsellor, enrolment=e, operation="interrupt", reason="Moved away."
     )
-    assert e.started_on is None
+    assert dropped.started_on is None
     action.refresh_from_db()
     assert action.done_on is None
     assert Task.objects.get(kind="guidance_to_service").status == "open"
     with pytest.raises(ValidationFailed) as err:
-        services.attendance_record(actor=counsellor, enrolment=e, on=TODAY, hours=2)
+        services.attendance_record(actor=counsellor, enrolment=dropped, on=TODAY, hours=2)
     assert list(err.value.fields) == ["enrolment"]
+
+
+def test_enrolment__start_ahead_confirmed_by_attendance__action_done_on_the_start(
+    manager, counsellor
+):
+    c = client_of(counsellor)
+    _plan, action = _plan_with_action(counsellor, c)
+    start = TODAY + dt.timedelta(days=3)
+    s = course(manager, starts_on=start)
+    e = services.enrolment_create(actor=counsellor, client=c, service=s, plan_action=action)
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=start)
+    with clock.frozen(start + dt.timedelta(days=1)):
+        services.attendance_record(actor=counsellor, enrolment=e, on=start, hours=3)
+        action.refresh_from_db()
+        assert action.done_on == start
+        assert Task.objects.get(kind="guidance_to_service").status == "done"
+
+
+def test_enrolment__no_show_noticed_after_the_start_day__interrupted_before_it_action_reopened(
+    manager, counsellor
+):
+    # the start recorded for today marked the action done; five days later the counsellor
+    # learns the client never came: the interruption could not be dated before the start
+    c = client_of(counsellor)
+    _plan, action = _plan_with_action(counsellor, c)
+    e = services.enrolment_create(actor=counsellor, client=c, service=course(manager),
+                                  plan_action=action)  # fmt: skip
+    e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="start", on=TODAY)
+    action.refresh_from_db()
+    assert action.done_on == TODAY
+    with clock.frozen(TODAY + dt.timedelta(days=5)):
+        e = services.enrolment_transition(actor=counsellor, enrolment=e, operation="interrupt",
+                                          on=TODAY - dt.timedelta(days=1), reason="Never came.")  # fmt: skip
+        assert e.started_on is None
+        action.refresh_from_db()
+        assert action.done_on is None
+        assert Task.objects.get(kind="guidance_to_service").status == "open"
 
 
 def test_enrolment__from_an_acknowledged_plan__acknowledgement_voided_version_moved(
@@ -508,10 +540,12 @@ def test_enrolment__from_an_ended_plan__refused_naming_plan_action_nothing_chang
 
 
 def test_enrolment__dates_against_the_service(manager, counsellor):
+    # a course that has ended is still enrolled in afterwards (records caught up later)
     ended = course(manager, starts_on=dt.date(2026, 1, 5), ends_on=dt.date(2026, 6, 30))
-    with pytest.raises(services.EnrolmentError) as err:
-        services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=ended)
-    assert list(err.value.fields) == ["service"]
+    late = services.enrolment_create(actor=counsellor, client=client_of(counsellor), service=ended)
+    late = services.enrolment_transition(actor=counsellor, enrolment=late, operation="start",
+                                         on=dt.date(2026, 1, 5))  # fmt: skip
+    assert late.started_on == dt.date(2026, 1, 5)
     e = services.enrolment_create(actor=counsellor, client=client_of(counsellor),
                                   service=course(manager, starts_on=TODAY))  # fmt: skip
     with pytest.raises(ValidationFailed) as err:  # before the service begins

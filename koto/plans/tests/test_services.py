@@ -616,8 +616,16 @@ def test_next_plan__starting_before_the_earlier_one_ended__refused_naming_starts
             services.plan_create(actor=counsellor, client=client_, starts_on=dt.date(2026, 12, 1),
                                  ends_on=dt.date(2027, 5, 31))  # fmt: skip
         assert list(e.value.fields) == ["starts_on"]
+        # an older plan entered afterwards starts inside none: fine
+        from koto.plans.models import IntegrationPlan
+
+        assert (
+            services._overlapped_plan_end(IntegrationPlan(client=client_), dt.date(2020, 1, 1))
+            is None
+        )
+        # handed over on the day the earlier one ended (the pages' default dates): fine
         later = services.plan_create(actor=counsellor, client=client_,
-                                     starts_on=dt.date(2027, 3, 1), ends_on=dt.date(2027, 8, 31))  # fmt: skip
+                                     starts_on=dt.date(2027, 2, 28), ends_on=dt.date(2027, 8, 31))  # fmt: skip
         assert later.is_first is False
 
 

@@ -180,9 +180,14 @@ def test_api_read__what_the_sender_passed_on__given_while_in_hand(web, send, rec
     # withheld them, so a receiving system could not get what it was sent
     r = send(include_identity_code=True, include_contact_details=True, scope="none")
     http = web(receiver)
+    # not in bulk: the inbox list gives only the flags (its rows are neither received nor
+    # audited one by one)
+    (row,) = http.get("/api/v1/referrals", {"box": "incoming"}).json()["items"]
+    assert row["include_identity_code"] is True and "client_identity_code" not in row
     body = http.get(f"/api/v1/referrals/{r.id}").json()
     assert body["client_identity_code"] == client_.identifier
     assert body["client_contact"]["phone"] == client_.phone
+    assert body["client_name"] == client_.full_name
     plain = send(kind="guidance", scope="none")
     body = http.get(f"/api/v1/referrals/{plain.id}").json()
     assert body["client_identity_code"] is None and body["client_contact"] is None
