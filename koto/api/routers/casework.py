@@ -567,10 +567,16 @@ def plan_end(request, plan_id: int, payload: EndIn):
     )
 
 
+class CancelIn(In):
+    version: int | None = None
+
+
 @router.post("/plans/{plan_id}/cancel", response=PlanOut, summary="Cancel a draft plan")
-def plan_cancel(request, plan_id: int):
+def plan_cancel(request, plan_id: int, payload: CancelIn | None = None):
+    """With the `version` the draft was read at, a draft changed meanwhile is a conflict."""
     plan = _plan(request, plan_id, "api:edit")
-    return _plan_out(services.plan_cancel(actor=request.auth, plan=plan))
+    version = payload.version if payload else None
+    return _plan_out(services.plan_cancel(actor=request.auth, plan=plan, expected_version=version))
 
 
 @router.post(

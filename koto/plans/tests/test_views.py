@@ -41,3 +41,14 @@ def test_cancel_draft__from_its_page__cancelled_and_a_new_one_can_be_drafted(web
     detail = http.get(reverse("plans:detail", args=[plan.id])).content.decode()
     assert reverse("plans:cancel", args=[plan.id]) not in detail
     assert services.plan_create(actor=counsellor, client=c, starts_on=TODAY).is_first is True
+
+
+def test_cancel_draft__api_with_a_stale_version__409_then_cancelled(web, counsellor):
+    c = make_client(counsellor)
+    c.access = "full"
+    plan = services.plan_create(actor=counsellor, client=c, starts_on=TODAY)
+    http = web(counsellor)
+    url = f"/api/v1/plans/{plan.id}/cancel"
+    stale = http.post(url, {"version": plan.version + 5}, content_type="application/json")
+    assert stale.status_code == 409
+    assert http.post(url, content_type="application/json").json()["status"] == "cancelled"
