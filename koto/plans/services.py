@@ -115,6 +115,15 @@ def _bump(plan: IntegrationPlan, fields: list[str]) -> None:
     plan.save(update_fields=[*fields, "version", "updated_at"])
 
 
+def _content_changed(plan: IntegrationPlan, changes: dict) -> None:
+    """What the plan says changed (a goal, an action, a linked service): the version moves,
+    so a form opened before is a conflict, and the client's acknowledgement is void."""
+    voided = _void_acknowledgement(plan)
+    _bump(plan, voided)
+    if voided:
+        changes["acknowledgement_voided"] = True
+
+
 def _transition(plan: IntegrationPlan, operation: str) -> str:
     new = next_status(operation, plan.status)
     if new is None:
@@ -438,10 +447,7 @@ def goal_add(*, actor, plan: IntegrationPlan, area: str, description: str) -> Go
     changes = {"area": area}
     # the version moves with the content: a form opened before this goal was added (to put
     # the plan in force, to record the signature) is a conflict, not a silent agreement
-    voided = _void_acknowledgement(plan)
-    _bump(plan, voided)
-    if voided:
-        changes["acknowledgement_voided"] = True
+    _content_changed(plan, changes)
     audit_record(
         actor=actor,
         action="create",
@@ -492,10 +498,7 @@ def action_add(
         responsible_organisation=responsible_organisation, service_name=service_name.strip(),
     )  # fmt: skip
     changes = {"responsible": responsible}
-    voided = _void_acknowledgement(plan)
-    _bump(plan, voided)
-    if voided:
-        changes["acknowledgement_voided"] = True
+    _content_changed(plan, changes)
     audit_record(
         actor=actor,
         action="create",
@@ -569,10 +572,7 @@ def action_link_service(*, actor, action: Action, service_name: str, enrolment_i
     action.service_name = service_name[: Action._meta.get_field("service_name").max_length]
     action.save(update_fields=["service_name"])
     changes = {"service_name": action.service_name, "enrolment": enrolment_id}
-    voided = _void_acknowledgement(plan)
-    _bump(plan, voided)
-    if voided:
-        changes["acknowledgement_voided"] = True
+    _content_changed(plan, changes)
     audit_record(
         actor=actor, action="update", object_type="plan_action", object_id=action.id,
         client_id=plan.client_id, changes=changes,
