@@ -434,6 +434,19 @@ def _clean_persons(persons: list[dict], category: str, on: dt.date, errors: dict
             errors[prefix + "first_permit_on"] = _("Enter a date as YYYY-MM-DD.")
         elif row["first_permit_on"] and birth and row["first_permit_on"] < birth:
             errors[prefix + "first_permit_on"] = _("This date cannot be before the birth date.")
+        elif row["first_permit_on"] and row["first_permit_on"] > clock.today():
+            errors[prefix + "first_permit_on"] = _("The date cannot be in the future.")
+        elif (
+            category == PlaceCategory.UNACCOMPANIED_MINOR
+            and row["first_permit_on"] is None
+            and row["residence_basis"] != ResidenceBasis.ASYLUM_SEEKER
+        ):
+            # the support for adulthood (until 23) is counted from the permit: without it the
+            # minor arrived with no end to the support and no task before it ends
+            errors[prefix + "first_permit_on"] = _(
+                "Give the date of the first residence permit: the support for adulthood is "
+                "counted from it."
+            )
         # checked as the client registry checks them at arrival: a proposal it would refuse
         # then could never be recorded as arrived
         tongue = (p.get("mother_tongue") or "").strip().lower()
@@ -622,7 +635,10 @@ def placement_accept(
         errors["decided_on"] = _("This date cannot be before the proposal.")
     if errors:
         raise ValidationFailed(errors)
-    if placement.evident_welfare_needs and not placement.consultations.exists():
+    if (
+        placement.evident_welfare_needs
+        and not placement.consultations.filter(consulted_on__lte=decided_on).exists()
+    ):
         raise ValidationFailed(
             {"welfare_consultation": _("The proposal has evident social or health care needs: the welfare region must give its statement before the placement is accepted.")},
             message=_("The welfare region must give its statement before the placement is accepted."),
@@ -747,6 +763,17 @@ def placement_arrive(
             errors["arrived_on"] = _("This date cannot be before the proposal.")
     if errors:
         raise ValidationFailed(errors)
+    if placement.category == PlaceCategory.UNACCOMPANIED_MINOR:
+        # under 18 on the day they arrive, not only on the day they were proposed
+        adults = [
+            p for p in placement.persons.all()
+            if add_months(p.birth_date, 12 * ADULT_AGE) <= arrived_on
+        ]  # fmt: skip
+        if adults:
+            raise ValidationFailed({"arrived_on": _(
+                "%(name)s turned 18 on %(date)s: not an unaccompanied minor on arrival."
+            ) % {"name": f"{adults[0].first_name} {adults[0].last_name}",
+                 "date": _fi_date(add_months(adults[0].birth_date, 12 * ADULT_AGE))}})  # fmt: skip
     municipality = placement.municipality
     region = _welfare_region_of(municipality)
     minor = placement.category == PlaceCategory.UNACCOMPANIED_MINOR
@@ -1048,6 +1075,18 @@ def minor_care_update(
         and merged["representative_to"] < merged["representative_from"]
     ):
         errors["representative_to"] = _("The end cannot be before the start.")
+    for name in ("representative_from", "after_care_plan_on"):
+        day = clean.get(name)
+        if day and day > clock.today():
+            errors[name] = _("The date cannot be in the future.")
+        elif day and day < client.birth_date:
+            errors[name] = _("This date cannot be before the birth date.")
+    if (
+        merged["after_care_plan_on"]
+        and merged["after_care_plan_ends_on"]
+        and merged["after_care_plan_ends_on"] < merged["after_care_plan_on"]
+    ):
+        errors["after_care_plan_ends_on"] = _("The end cannot be before the start.")
     if (
         merged["after_care_plan_ends_on"]
         and locked.support_ends_on

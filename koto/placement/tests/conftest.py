@@ -169,7 +169,7 @@ def add_minors(propose, manager, n: int) -> None:
         placement = propose(
             category="unaccompanied_minor", source="reception_centre",
             persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
-                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum"}],
+                      "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum", "first_permit_on": dt.date(2025, 9, 1)}],
         )  # fmt: skip
         services.placement_accept(actor=manager, placement=placement)
         services.placement_reserve_housing(

@@ -63,7 +63,7 @@ def records(propose, agreement, manager):
     minor = propose(
         category="unaccompanied_minor", source="reception_centre",
         persons=[{"first_name": "Ali", "last_name": "Rahimi", "birth_date": dt.date(2010, 5, 15),
-                  "residence_basis": "asylum"}],
+                  "residence_basis": "asylum", "first_permit_on": dt.date(2025, 9, 1)}],
     )  # fmt: skip
     services.placement_accept(actor=manager, placement=minor)
     services.placement_reserve_housing(

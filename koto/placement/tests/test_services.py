@@ -122,6 +122,7 @@ def test_placement_propose__adult_as_unaccompanied_minor__refused(propose):
         "last_name": "Rahimi",
         "birth_date": dt.date(2006, 1, 1),
         "residence_basis": "asylum",
+        "first_permit_on": dt.date(2025, 9, 1),
     }
     with pytest.raises(ValidationFailed) as e:
         propose(category="unaccompanied_minor", source="reception_centre", persons=[person])
@@ -604,3 +605,57 @@ def test_plans_deadline_sweep__keeps_minor_care_tasks(propose, manager):
     assert set(
         Task.objects.filter(source_type="minor_care", status="open").values_list("kind", flat=True)
     ) == {"minor_turns_18", "adulthood_support_ending"}
+
+
+# ---------------------------------------------------------------- review round
+
+
+def test_placement_propose__minor_without_permit_date__refused_naming_it(propose):
+    # the support for adulthood is counted from the permit: without one the minor arrived
+    # with no end to it and no task before it ends
+    with pytest.raises(ValidationFailed) as e:
+        propose(category="unaccompanied_minor", source="reception_centre",
+                persons=_minor(dt.date(2010, 5, 15), first_permit_on=None))  # fmt: skip
+    assert list(e.value.fields) == ["persons.0.first_permit_on"]
+
+
+def test_placement_arrive__minor_turned_18_since_the_proposal__refused_naming_arrived_on(
+    propose, manager
+):
+    born = dt.date(2008, 10, 20)  # 17 when proposed on 1.10.2026, 18 on 20.10.2026
+    placement = propose(category="unaccompanied_minor", source="reception_centre",
+                        persons=_minor(born))  # fmt: skip
+    services.placement_accept(actor=manager, placement=placement)
+    services.placement_request_supported_housing(actor=manager, placement=placement, note="x")
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_arrive(actor=manager, placement=placement, arrived_on=TODAY)
+    assert list(e.value.fields) == ["arrived_on"]
+    assert not MinorCare.objects.exists() and not Client.objects.exists()
+
+
+def test_placement_accept__dated_before_the_welfare_statement__refused(
+    propose, manager, social_worker
+):
+    # 6 §: the welfare region is consulted before placing
+    placement = propose(evident_welfare_needs=True)
+    services.placement_consult(actor=social_worker, placement=placement,
+                               consulted_on=dt.date(2026, 10, 20), statement="Arranged.")  # fmt: skip
+    with pytest.raises(ValidationFailed) as e:
+        services.placement_accept(actor=manager, placement=placement,
+                                  decided_on=dt.date(2026, 10, 15))  # fmt: skip
+    assert list(e.value.fields) == ["welfare_consultation"]
+    accepted = services.placement_accept(actor=manager, placement=placement,
+                                         decided_on=dt.date(2026, 10, 20))  # fmt: skip
+    assert accepted.status == PlacementStatus.ACCEPTED
+
+
+def test_minor_care_update__dates_in_order_and_not_ahead(propose, manager):
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    care.client.access = "full"
+    with pytest.raises(ValidationFailed) as e:
+        services.minor_care_update(actor=manager, care=care, data={
+            "representative_from": TODAY + dt.timedelta(days=3),
+            "after_care_plan_on": dt.date(2026, 10, 1),
+            "after_care_plan_ends_on": dt.date(2026, 9, 1),
+        })  # fmt: skip
+    assert set(e.value.fields) == {"representative_from", "after_care_plan_ends_on"}

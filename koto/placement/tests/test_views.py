@@ -45,6 +45,7 @@ def records(propose, agreement, manager):
                 "last_name": "Rahimi",
                 "birth_date": dt.date(2010, 5, 15),
                 "residence_basis": "asylum",
+                "first_permit_on": dt.date(2025, 9, 1),
             }
         ],
     )
@@ -156,7 +157,7 @@ def test_placement_list_pages__queries_constant(web, name, propose, officer, man
         p = propose(
             category="unaccompanied_minor", source="reception_centre",
             persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
-                      "birth_date": dt.date(2010, 5, i + 1), "residence_basis": "asylum"}],
+                      "birth_date": dt.date(2010, 5, i + 1), "residence_basis": "asylum", "first_permit_on": dt.date(2025, 9, 1)}],
         )  # fmt: skip
         services.placement_accept(actor=manager, placement=p)
         services.placement_reserve_housing(
@@ -287,7 +288,8 @@ def test_propose_page__a_person_refused__error_on_that_persons_field(web, office
         if first:
             data |= {f"persons-{i}-first_name": first, f"persons-{i}-last_name": "Rahimi",
                      f"persons-{i}-birth_date": born, f"persons-{i}-gender": "male",
-                     f"persons-{i}-residence_basis": "asylum"}  # fmt: skip
+                     f"persons-{i}-residence_basis": "asylum",
+                     f"persons-{i}-first_permit_on": "2025-09-01"}  # fmt: skip
     response = web(officer).post(reverse("placement:propose"), data)
     assert response.status_code == 200  # the form again
     forms = response.context["persons"].forms
