@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koto.clients import codes
+from koto.core import clock
 from koto.core.forms import DateField, Form
 from koto.core.widgets import ListSelect
 from koto.guidance.models import Channel, Outcome, PartnerType
@@ -53,7 +54,8 @@ class ContactForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [(r.code, r.label(language_label)) for r in reasons]
         self.fields["language"].choices = [("", "–"), *codes.language_choices()]
-        self.orgs = {str(o.id): o for o in all_organisations()}
+        today = clock.today()  # organisations that exist now (not the ended ELY centres)
+        self.orgs = {str(o.id): o for o in all_organisations() if o.is_valid_on(today)}
         self.fields["referred_to_organisation"].choices = [
             ("", "–"),
             *((k, o.name) for k, o in self.orgs.items()),

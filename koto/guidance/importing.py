@@ -32,6 +32,8 @@ from koto.guidance.selectors import clients_by_identifier
 from koto.guidance.services import clean_contact, reason_map
 from koto.organisations.models import Organisation
 
+# The key stored per contact is "x:" + the id, in `Contact.import_key` (80 characters).
+EXTERNAL_ID_MAX = 78
 REQUIRED_COLUMNS = ("date", "channel", "reasons")
 OPTIONAL_COLUMNS = (
     "language", "anonymous", "client", "partner_type", "minutes", "interpreter", "outcome",
@@ -154,12 +156,15 @@ def import_contacts(
             clean = None
             for name, msgs in e.fields.items():
                 errors.setdefault(name, "; ".join(msgs))
+        if len(row.get("external_id", "")) > EXTERNAL_ID_MAX:
+            # cut to the key's length, two long ids sharing their start became one
+            errors["external_id"] = _("At most %(n)s characters.") % {"n": EXTERNAL_ID_MAX}
         if errors:
             result.errors += [RowError(number, k, m) for k, m in errors.items()]
             return None
         external = row.get("external_id", "")
         if external:
-            key = f"x:{external}"[:80]
+            key = f"x:{external}"
         else:
             key = _row_key(
                 [

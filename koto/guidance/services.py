@@ -233,6 +233,17 @@ def contact_log(
         # `clean_contact` names the import's column `client`; here the field is the identifier
         named = {("client_identifier" if k == "client" else k): v for k, v in e.fields.items()}
         raise ValidationFailed({**named, **field_errors}) from None
+    day = contacted_on or today
+    if "contacted_on" not in field_errors and not organisation.is_valid_on(day):
+        field_errors["contacted_on"] = _("%(organisation)s did not exist on this day.") % {
+            "organisation": organisation.name
+        }
+    target = clean.referred_to_organisation
+    if target is not None and not target.is_valid_on(day):
+        # the ELY centres ended with 2025: a referral dated after that goes to the successor
+        field_errors["referred_to_organisation"] = _(
+            "%(organisation)s did not exist on the day of the contact."
+        ) % {"organisation": target.name}
     if field_errors:
         raise ValidationFailed(field_errors)
     now = clock.now()

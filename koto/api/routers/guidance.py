@@ -8,9 +8,10 @@ from ninja import Field, Query, Router, Schema, Status
 
 from koto.api.types import Day, In
 from koto.core import clock
-from koto.core.errors import ValidationFailed
+from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.guidance import selectors, services
 from koto.guidance.models import Channel, Contact, Outcome, PartnerType
+from koto.guidance.permissions import can_view_contacts
 from koto.organisations.selectors import organisation_by_code
 
 router = Router(tags=["guidance"])
@@ -101,6 +102,10 @@ def contact_list(
     cursor: int | None = CURSOR_QUERY,
     limit: int = Query(50, ge=1, le=500),
 ):
+    if not can_view_contacts(request.auth):
+        # a token or role without guidance rights: 403, as the report and logging answer,
+        # not an empty list that looks like "no contacts"
+        raise PermissionDenied()
     page = selectors.contact_page_for(
         user=request.auth, date_from=date_from, date_to=date_to, cursor=cursor, limit=limit
     )

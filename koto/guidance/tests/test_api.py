@@ -123,3 +123,11 @@ def test_report__reversed_dates__422(web, manager):
 def test_guidance_api__anonymous__401(db, client, method, path):
     assert getattr(client, method)(path).status_code == 401
     assert Contact.objects.count() == 0
+
+
+def test_api_contact_list__user_without_guidance_rights__403_not_an_empty_list(web, org):
+    from koto.core.roles import Role
+    from tests.factories import member
+
+    finance = member(org, Role.FINANCE_OFFICER, username="finance_x")
+    assert web(finance).get("/api/v1/guidance/contacts").status_code == 403

@@ -245,3 +245,12 @@ def test_import_contacts__identical_rows_of_two_sources__both_kept_each_file_onc
     for source in ("office-a", "office-b", "office-a"):
         import_contacts(organisation=org, rows=rows(line), source=source)
     assert Contact.objects.count() == 2
+
+
+def test_import_contacts__external_id_longer_than_the_key__row_error_not_merged(org, reasons):
+    # ids cut to the key's length: two sharing their first 78 characters became one
+    long = "urn:example:crm:contact:" + "x" * 60
+    line = {"date": "2026-01-05", "channel": "chat", "reasons": "other", "external_id": long}
+    result = import_contacts(organisation=org, rows=[line])
+    assert [err.field for err in result.errors] == ["external_id"]
+    assert Contact.objects.count() == 0

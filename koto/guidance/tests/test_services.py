@@ -146,3 +146,20 @@ def test_reason_code_create__duplicate_or_not_admin__refused(org, adviser):
     assert set(e.value.fields) == {"code", "theme", "label_fi"}
     with pytest.raises(PermissionDenied):
         services.reason_code_create(actor=adviser, code="new", theme="housing", label_fi="U")
+
+
+def test_contact_log__referred_to_an_ended_organisation__refused_naming_it(adviser):
+    # the ELY centres ended with 2025: a referral to one dated in 2026 was stored
+    from tests.factories import OrganisationFactory
+
+    ely = OrganisationFactory(code="ely-x", name_fi="ELY-keskus", kind="regional_state_authority",
+                              valid_to=dt.date(2025, 12, 31))  # fmt: skip
+    with pytest.raises(ValidationFailed) as e:
+        services.contact_log(actor=adviser, channel="walk_in", reasons=["job_search"],
+                             outcome="referred", referred_to_organisation=ely)  # fmt: skip
+    assert list(e.value.fields) == ["referred_to_organisation"]
+    # on a day it existed, it is taken
+    contact = services.contact_log(actor=adviser, channel="walk_in", reasons=["job_search"],
+                                   outcome="referred", referred_to_organisation=ely,
+                                   contacted_on=dt.date(2025, 12, 30))  # fmt: skip
+    assert contact.referred_to_organisation == ely
