@@ -202,6 +202,25 @@ def test_visibility__service_agreement__producer_sees_purchaser_clients(org, cou
         selectors.client_get_for(user=hollola_worker, client_id=lahti_client.id)
 
 
+def test_visibility__guidance_only_agreement__no_reach_over_the_purchasers_records(org):
+    # an advice desk producing guidance for Hollola read and edited every Hollola client
+    ngo = OrganisationFactory(code="ngo-neuvonta", name_fi="Neuvontayhdistys", kind="ngo")
+    adviser = member(ngo, Role.GUIDANCE_ADVISER, username="desk")
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    c = make_client(member(hollola, Role.INTEGRATION_COUNSELLOR))
+    ServiceAgreement.objects.create(
+        producer=ngo,
+        purchaser=hollola,
+        scope=AgreementScope.GUIDANCE,
+        valid_from=dt.date(2025, 1, 1),
+    )
+    from koto.accounts.selectors import active_membership_for
+
+    adviser.active_membership = active_membership_for(user=adviser, membership_id=None)
+    with pytest.raises(NotFound):
+        selectors.client_get_for(user=adviser, client_id=c.id)
+
+
 def test_visibility__expired_agreement__404(org, counsellor):
     hollola = OrganisationFactory(code="098")
     c = make_client(member(hollola))

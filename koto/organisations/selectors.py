@@ -6,7 +6,16 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 
 from koto.core.text import sort_key
-from koto.organisations.models import Organisation, OrganisationKind, ServiceAgreement
+from koto.organisations.models import (
+    AgreementScope,
+    Organisation,
+    OrganisationKind,
+    ServiceAgreement,
+)
+
+# Agreements under which the producer keeps the purchaser's clients' records (casework);
+# a guidance agreement is advice given, not records kept.
+RECORD_SCOPES = frozenset({AgreementScope.INTEGRATION_SERVICES, AgreementScope.EMPLOYMENT_SERVICES})
 
 
 def agreements_in_force(on: dt.date) -> QuerySet[ServiceAgreement]:
@@ -16,10 +25,12 @@ def agreements_in_force(on: dt.date) -> QuerySet[ServiceAgreement]:
 
 
 def purchasers_served_by(*, organisation_id: int, on: dt.date) -> set[int]:
-    """Organisations whose residents `organisation_id` serves under an agreement in force."""
+    """Organisations whose residents `organisation_id` serves under an agreement in force
+    that keeps their records (`RECORD_SCOPES`): a guidance-only agreement (an NGO's advice
+    desk) gives no reach over the purchaser's client records."""
     return set(
         agreements_in_force(on)
-        .filter(producer_id=organisation_id)
+        .filter(producer_id=organisation_id, scope__in=RECORD_SCOPES)
         .values_list("purchaser_id", flat=True)
     )
 
@@ -31,10 +42,12 @@ def served_purchasers_sql(producer_column: str, vendor: str) -> str:
     request's membership read carries it, so the visibility filter needs no query of its
     own."""
     table = ServiceAgreement._meta.db_table
+    scopes = ", ".join(f"'{s}'" for s in sorted(RECORD_SCOPES))  # constants, not input
     ids = "CAST(a.purchaser_id AS TEXT)"
     agg = f"string_agg({ids}, ',')" if vendor == "postgresql" else f"group_concat({ids}, ',')"
     return (
         f'(SELECT {agg} FROM "{table}" a WHERE a.producer_id = {producer_column} '  # noqa: S608 - names from _meta
+        f"AND a.scope IN ({scopes}) "
         "AND a.valid_from <= %s AND (a.valid_to IS NULL OR a.valid_to >= %s))"
     )
 
