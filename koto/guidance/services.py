@@ -4,6 +4,7 @@ Logging a contact for a known client writes no timeline event (the timeline has 
 kind yet); the audit record names the client."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -74,8 +75,12 @@ def reason_code_create(
     if not can_manage_reasons(actor):
         raise PermissionDenied()
     errors = {}
-    if not code or not code.replace("_", "").isalnum() or code != code.lower():
+    limit = ReasonCode._meta.get_field("code").max_length
+    if not re.fullmatch(r"[a-z0-9_]+", code or ""):
+        # ASCII only: "työ" passed `isalnum` and went into codes, URLs and exports
         errors["code"] = _("Use lower-case letters, digits and underscores.")
+    elif len(code) > limit:
+        errors["code"] = _("At most %(n)s characters.") % {"n": limit}
     elif ReasonCode.objects.filter(code=code).exists():
         errors["code"] = _("This code exists already.")
     if theme not in Theme.values:

@@ -146,6 +146,11 @@ def test_reason_code_create__duplicate_or_not_admin__refused(org, adviser):
     assert set(e.value.fields) == {"code", "theme", "label_fi"}
     with pytest.raises(PermissionDenied):
         services.reason_code_create(actor=adviser, code="new", theme="housing", label_fi="U")
+    # ASCII and the column's length: "työ" passed, 41 characters was a DataError on PostgreSQL
+    for code in ("työ", "x" * 41):
+        with pytest.raises(ValidationFailed) as e:
+            services.reason_code_create(actor=admin, code=code, theme="housing", label_fi="U")
+        assert list(e.value.fields) == ["code"]
 
 
 def test_contact_log__referred_to_an_ended_organisation__refused_naming_it(adviser):
