@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from koto.audit.services import audit_record
 from koto.clients import codes
 from koto.clients.models import Client
+from koto.clients.selectors import client_list_for
 from koto.core.errors import NotFound, PermissionDenied
 from koto.guidance.models import (
     URA_CHANNEL,
@@ -68,6 +69,22 @@ def _with_reasons(contacts: list[Contact]) -> list[Contact]:
     return contacts
 
 
+def _reachable_clients(user, contacts: list[Contact]) -> list[int]:
+    """Mark each contact's `client_reachable`: whether the viewer may still see its client
+    (a grant ends, the client moves). A contact keeps its link, but one the viewer no longer
+    reaches shows as "known client" without it, and is not read (nor audited) as theirs.
+    Returns the reachable clients' ids, for the audit record."""
+    ids = {c.client_id for c in contacts if c.client_id}
+    reachable = (
+        set(client_list_for(user=user).filter(id__in=ids).values_list("id", flat=True))
+        if ids
+        else set()
+    )
+    for c in contacts:
+        c.client_reachable = c.client_id in reachable
+    return [c.client_id for c in contacts if c.client_reachable]
+
+
 def contact_get_for(*, user, contact_id: int, purpose: str = "view") -> Contact:
     """One contact of the viewer's organisation; another organisation's answers NotFound.
     Reading a known client's contact is audited."""
@@ -79,7 +96,7 @@ def contact_get_for(*, user, contact_id: int, purpose: str = "view") -> Contact:
     )
     if contact is None:
         raise NotFound("contact")
-    if contact.client_id:
+    if _reachable_clients(user, [contact]):
         audit_record(
             actor=user, action="read", object_type="guidance_contact", object_id=contact.id,
             client_id=contact.client_id, reason=purpose,
@@ -112,7 +129,7 @@ def contact_page_for(
     rows = list(qs.order_by("-id")[: limit + 1])
     more = len(rows) > limit
     rows = _with_reasons(rows[:limit])
-    known = [c.client_id for c in rows if c.client_id]
+    known = _reachable_clients(user, rows)
     if known:
         audit_record(
             actor=user, action="read", object_type="guidance_contact_list",
@@ -126,7 +143,7 @@ def contacts_today_for(*, user, on: dt.date, limit: int = 20) -> list[Contact]:
     the contact's reasons, so the list is audited as a read of those clients)."""
     qs = contact_list_for(user=user).filter(logged_by=user, contacted_on=on).order_by("-id")
     rows = _with_reasons(list(qs[:limit]))
-    known = [c.client_id for c in rows if c.client_id]
+    known = _reachable_clients(user, rows)
     if known:
         audit_record(
             actor=user, action="read", object_type="guidance_contact_list",

@@ -60,6 +60,11 @@ class ContactOut(Schema):
         return list(getattr(obj, "reason_codes", []))
 
     @staticmethod
+    def resolve_client_id(obj: Contact) -> int | None:
+        # a known client the organisation no longer reaches: `anonymous` false, no id
+        return obj.client_id if getattr(obj, "client_reachable", True) else None
+
+    @staticmethod
     def resolve_referred_to_organisation_code(obj: Contact) -> str | None:
         org = obj.referred_to_organisation
         return org.code if org is not None else None

@@ -121,3 +121,25 @@ def test_last_used_for__preselects_channel_and_language(adviser):
     assert selectors.last_used_for(user=adviser) == {}
     services.contact_log(actor=adviser, channel="video", reasons=["other"], language="so")
     assert selectors.last_used_for(user=adviser) == {"channel": "video", "language": "so"}
+
+
+def test_contact__client_no_longer_reached__no_link_no_id_no_read_of_theirs(
+    web, adviser, other_org
+):
+    # the client moved away: the contact still linked and audited a read of a client the
+    # organisation no longer sees, and gave the API their id
+    from koto.clients.models import Client
+
+    client = make_client(adviser)
+    contact = services.contact_log(actor=adviser, channel="phone", reasons=["benefits"],
+                                   client_identifier=client.hetu)  # fmt: skip
+    http = web(adviser)
+    assert http.get(f"/api/v1/guidance/contacts/{contact.id}").json()["client_id"] == client.id
+    Client.objects.filter(pk=client.pk).update(responsible_organisation=other_org)
+    reads = AuditEvent.objects.filter(action="read", client_id=client.id).count()
+    body = http.get(f"/api/v1/guidance/contacts/{contact.id}").json()
+    assert (body["client_id"], body["anonymous"]) == (None, False)
+    page = http.get(f"/guidance/contacts/{contact.id}/").content.decode()
+    assert f"/clients/{client.id}/" not in page and "Known client (no access now)" in page
+    assert http.get("/api/v1/guidance/contacts").json()["items"][0]["client_id"] is None
+    assert AuditEvent.objects.filter(action="read", client_id=client.id).count() == reads
