@@ -153,6 +153,11 @@ def contacts_today_for(*, user, on: dt.date, limit: int = 20) -> list[Contact]:
     return rows
 
 
+def contacts_today_count_for(*, user, on: dt.date) -> int:
+    """How many contacts the adviser logged for the day (the list shows the latest only)."""
+    return contact_list_for(user=user).filter(logged_by=user, contacted_on=on).count()
+
+
 def last_used_for(*, user) -> dict:
     """The adviser's last channel and language, to preselect on the log form."""
     row = (

@@ -61,6 +61,7 @@ def log(request):
         {
             "form": form,
             "contacts": contacts,
+            "today_count": selectors.contacts_today_count_for(user=request.user, on=today),
             "today": today,
             "can_report": can_read_report(request.user),
         },

@@ -212,3 +212,14 @@ def test_detail__reason_retired_since__label_not_code(web, adviser):
     page = http.get(f"/guidance/contacts/{contact.id}/").content.decode()
     label = ReasonCode.objects.get(code="benefits").label("en")
     assert label != "benefits" and label in page
+
+
+def test_log__more_contacts_today_than_listed__heading_counts_them_all(web, adviser):
+    # the heading counted the rows shown: "(20)" for a day of 23 contacts
+    for _ in range(23):
+        services.contact_log(actor=adviser, channel="walk_in", reasons=["job_search"])
+    page = web(adviser).get("/guidance/")
+    assert page.context["today_count"] == 23 and len(page.context["contacts"]) == 20
+    assert (
+        "(23)</h2>" in page.content.decode() and "The latest 20 are shown." in page.content.decode()
+    )
