@@ -5,7 +5,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django_tasks_db.models import DBTaskResult
 
 from koto.audit.models import AuditEvent
@@ -13,6 +13,7 @@ from koto.core import clock, health
 from koto.core.models import JobRun
 from koto.insights.models import FULL_OVERDUE, REGULAR_OVERDUE, STALE_RUN, RefreshState
 from koto.insights.tasks import refresh_insights
+from koto.insights.tests.builders import refresh_running_elsewhere
 from koto.plans.tasks import sweep_deadlines as sweep_deadlines_task
 
 URL = "/api/v1/status"
@@ -104,9 +105,18 @@ def test_status__full_refresh_never_ran__late(client, refreshed):
 
 def test_status__refresh_running_3_hours_has_died(client, refreshed):
     _state(running_since=NOW - STALE_RUN + dt.timedelta(seconds=1))
-    code, body = _get(client)
+    with refresh_running_elsewhere():
+        code, body = _get(client)
     assert code == 200 and body["checks"]["insights_refresh"]["running_since"]
     _state(running_since=NOW - STALE_RUN)
+    code, body = _get(client)
+    assert code == 503
+    assert body["checks"]["insights_refresh"]["problems"] == ["refresh_died"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no session locks")
+def test_status__refresh_whose_session_is_gone_has_died_at_once(client, refreshed):
+    _state(running_since=NOW - dt.timedelta(minutes=1))
     code, body = _get(client)
     assert code == 503
     assert body["checks"]["insights_refresh"]["problems"] == ["refresh_died"]

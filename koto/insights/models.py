@@ -9,7 +9,7 @@ request."""
 
 import datetime as dt
 
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from koto.core import clock
@@ -88,6 +88,25 @@ FULL_OVERDUE = dt.timedelta(hours=26)
 # The regular refresh runs every few minutes (cron); one older than this has stopped.
 REGULAR_OVERDUE = dt.timedelta(minutes=30)
 STALE_RUN = dt.timedelta(hours=3)  # a refresh "running" longer than this has died
+# On PostgreSQL a running refresh also holds this session-level advisory lock ("koto" in
+# ASCII), which the server releases when the refresh's process or connection dies.
+REFRESH_LOCK = 0x6B6F746F
+
+
+def refresh_session_alive(*, own: bool = False) -> bool | None:
+    """Whether some database session (with `own`, this one) holds the running refresh's
+    lock; None where the database cannot tell (SQLite). `pg_locks` is readable by every
+    role."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND granted AND classid = %s AND objid = %s AND objsubid = 1"
+            + (" AND pid = pg_backend_pid())" if own else ")"),
+            [REFRESH_LOCK >> 32, REFRESH_LOCK & 0xFFFFFFFF],
+        )
+        return cursor.fetchone()[0]
 
 
 class RefreshState(models.Model):

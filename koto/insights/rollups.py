@@ -56,11 +56,13 @@ from koto.insights.dimensions import (
 from koto.insights.models import (
     PERSONS,
     PERSONS_REGION,
+    REFRESH_LOCK,
     STALE_RUN,
     Cell,
     ImpactCell,
     Metric,
     RefreshState,
+    refresh_session_alive,
 )
 from koto.law import assessment_start_due, guidance_to_service_due
 from koto.law.params import ParameterMissing
@@ -834,16 +836,49 @@ def safe_watermark(started_at: dt.datetime) -> dt.datetime:
     return oldest - WRITE_SKEW
 
 
+@contextlib.contextmanager
+def _liveness_lock():
+    """Yields whether a refresh's mark found now can only be a dead run's.
+
+    On PostgreSQL a running refresh holds a session-level advisory lock, which the server
+    releases when the process or its connection dies (a worker killed, a machine
+    restarted). Getting the lock while `running_since` is set means the run that set it is
+    gone: the next refresh takes over at once instead of waiting for STALE_RUN (three
+    hours of stale dashboards). SQLite has no such lock: there the mark alone decides, as it
+    does for a refresh started inside one (the lock is the session's, taken again at will)."""
+    if connection.vendor != "postgresql" or refresh_session_alive(own=True):
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REFRESH_LOCK])
+        (got,) = cursor.fetchone()
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK])
+
+
 def refresh(*, full: bool = False) -> dict:
     """Bring the rollups up to date; returns what was done. Only one refresh runs at a time:
     when another is running, this one returns at once with `skipped`; a full one skipped
     so leaves its request, and the next refresh to start is a full one (the nightly full
     refresh must not be lost to a regular one that happened to run at the time)."""
+    with _liveness_lock() as holder_dead:
+        return _refresh_once(full=full, holder_dead=holder_dead)
+
+
+def _refresh_once(*, full: bool, holder_dead: bool) -> dict:
     started_at = clock.now()
     with transaction.atomic():
         RefreshState.get()
         state = RefreshState.objects.select_for_update().get(id=1)
-        if state.running_since and started_at - state.running_since < STALE_RUN:
+        running = state.running_since and started_at - state.running_since < STALE_RUN
+        if running and holder_dead:
+            logger.warning("the refresh marked running since %s died (its database session "
+                           "is gone): this one takes over", state.running_since)  # fmt: skip
+        elif running:
             if full:  # the latest request: one made while a requested full run runs stays owed
                 state.full_requested_at = started_at
                 state.save(update_fields=["full_requested_at"])

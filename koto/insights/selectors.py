@@ -31,6 +31,7 @@ from koto.insights.models import (
     ImpactCell,
     Metric,
     RefreshState,
+    refresh_session_alive,
 )
 from koto.insights.statistics import kaplan_meier, survival_at, wilson_interval
 from koto.organisations.models import (
@@ -1353,7 +1354,10 @@ def refresh_health(now: dt.datetime) -> dict:
         problems.append("refresh_late")
     if state.full_overdue(now):
         problems.append("full_refresh_late")
-    if state.running_since is not None and now - state.running_since >= STALE_RUN:
+    if state.running_since is not None and (
+        now - state.running_since >= STALE_RUN or refresh_session_alive() is False
+    ):
+        # on PostgreSQL a refresh whose session is gone has died whatever its age
         problems.append("refresh_died")
     return {
         "ok": not problems,

@@ -1,13 +1,17 @@
 """Casework rows with chosen dates for the rollup tests: clients through the registry's
 service, assessments, plans and contacts with the dates a test needs."""
 
+import contextlib
 import datetime as dt
+
+from django.db import connection
 
 from koto.assessments.models import Assessment
 from koto.core import clock
 from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason, ReasonCode
 from koto.guidance.services import reasons_seed
+from koto.insights.models import REFRESH_LOCK
 from koto.plans.models import IntegrationPlan, PlanStatus
 from tests.factories import make_client
 
@@ -72,3 +76,19 @@ def enrolment(actor, c, *, requested_on: dt.date, status="accepted"):
         service=service, client=c, organisation=org, status=status, enrolled_by=actor,
         requested_at=dt.datetime.combine(requested_on, dt.time(10), tzinfo=clock.HELSINKI),
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def refresh_running_elsewhere():
+    """A refresh running in another process: on PostgreSQL its own session holds the
+    refresh's lock (SQLite has none, the mark alone tells)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [REFRESH_LOCK])
+        yield
+    finally:
+        other.close()  # the lock goes with the session, as when a process dies

@@ -10,7 +10,13 @@ from django.db import connection
 from koto.core import clock
 from koto.core.roles import Role
 from koto.insights import rollups
-from koto.insights.models import Cell, ImpactCell, Metric, RefreshState
+from koto.insights.models import (
+    Cell,
+    ImpactCell,
+    Metric,
+    RefreshState,
+    refresh_session_alive,
+)
 from koto.insights.tests import builders as b
 
 
@@ -194,10 +200,27 @@ def test_services_used__strongest_service_first():
 def test_refresh__skips_while_another_runs(casework):
     RefreshState.objects.update_or_create(id=1, defaults={"running_since": clock.now()})
 
-    result = rollups.refresh(full=True)
+    with b.refresh_running_elsewhere():
+        result = rollups.refresh(full=True)
 
     assert result["skipped"] is True
     assert Cell.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no session locks")
+def test_refresh__a_run_whose_session_died_is_taken_over_at_once(casework):
+    """A worker killed in the middle of a refresh leaves its mark, but its session and lock
+    are gone: the next refresh runs, not three hours later."""
+    RefreshState.objects.update_or_create(id=1, defaults={"running_since": clock.now()})
+    assert refresh_session_alive() is False
+    with b.refresh_running_elsewhere():
+        assert refresh_session_alive() is True
+
+    result = rollups.refresh(full=True)
+
+    assert result["skipped"] is False
+    assert RefreshState.get().running_since is None
+    assert refresh_session_alive() is False  # its own lock is released
 
 
 def test_refresh__a_run_that_died_long_ago_does_not_block(casework):
@@ -418,7 +441,8 @@ def test_refresh__a_full_refresh_skipped_is_the_next_one_run(casework):
     started = clock.now()
     RefreshState.objects.filter(id=1).update(running_since=started)
 
-    skipped = rollups.refresh(full=True)
+    with b.refresh_running_elsewhere():
+        skipped = rollups.refresh(full=True)
 
     assert skipped["skipped"] is True
     assert RefreshState.get().full_requested_at is not None
