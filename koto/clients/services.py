@@ -40,6 +40,7 @@ from koto.clients.models import (
 )
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import possible_duplicates
+from koto.clients.signals import client_changed
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.forms import FIRST_DATE, LAST_DATE
@@ -763,6 +764,7 @@ def client_update(
     other = sorted(set(changes) - set(fact_changes))
     if other:
         record_event(locked, actor, ClientEvent.Kind.UPDATED, {"fields": other})
+    client_changed.send(sender=Client, client=locked, actor=actor, changed=frozenset(changes))
     audit_record(
         actor=actor,
         action="update",

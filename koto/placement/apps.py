@@ -6,3 +6,6 @@ class PlacementConfig(AppConfig):
     name = "koto.placement"
     label = "placement"
     verbose_name = _("Municipal placement")
+
+    def ready(self):
+        from koto.placement import receivers  # noqa: F401  (connects them)

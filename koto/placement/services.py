@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from koto.audit.services import audit_record
 from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
-from koto.clients.models import AccessGrant, Client, ClientEvent, Gender, ResidenceBasis, Task
+from koto.clients.models import (
+    AccessGrant,
+    Client,
+    ClientEvent,
+    Gender,
+    LawFact,
+    ResidenceBasis,
+    Task,
+)
 from koto.clients.services import access_grant_open, client_create, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
@@ -927,6 +935,49 @@ def _minor_care_start(*, actor, client: Client, placement: Placement | None, on:
         object_id=care.id,
         client_id=client.id,
         changes={"turns_18_on": turns_18.isoformat(), "support_ends_on": _iso(support_ends_on)},
+    )
+    return care
+
+
+# The client's fields the care's dates follow (the law's decision reads the facts too).
+CARE_FOLLOWS = frozenset({"birth_date", "first_permit_on", *LawFact.values})
+
+
+def minor_care_follow_client(*, actor, client: Client, changed: frozenset) -> MinorCare | None:
+    """A correction of the client's birth date, or of a fact the law reads, moves the 18th
+    birthday, the representative's last day (when it was the day before the old birthday,
+    or is now past the new one) and the end of the support for adulthood, with their
+    tasks: they kept the dates of the birth date first recorded."""
+    if not CARE_FOLLOWS & changed:
+        return None
+    care = MinorCare.objects.select_for_update().filter(client=client).first()
+    if care is None:
+        return None
+    moved: dict = {}
+    turns_18 = turns_18_on(client.birth_date)
+    if turns_18 != care.turns_18_on:
+        old_last, new_last = (d - dt.timedelta(days=1) for d in (care.turns_18_on, turns_18))
+        moved["turns_18_on"] = turns_18
+        if care.representative_to is not None and (
+            care.representative_to == old_last or care.representative_to > new_last
+        ):
+            moved["representative_to"] = new_last
+    support_ends_on, _decision = support_ends_on_for(client)
+    if support_ends_on != care.support_ends_on:
+        moved["support_ends_on"] = support_ends_on
+    if not moved:
+        return care
+    for name, value in moved.items():
+        setattr(care, name, value)
+    _bump(care, list(moved))
+    minor_care_sync_tasks(care=care, client=client)
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="minor_care",
+        object_id=care.id,
+        client_id=client.id,
+        changes={k: _iso(v) for k, v in moved.items()},
     )
     return care
 

@@ -7,8 +7,10 @@ import pytest
 
 from koto.audit.models import AuditEvent
 from koto.clients.models import AccessGrant, Client, ClientEvent, Residence, Task
+from koto.clients.services import client_update
 from koto.core import clock
 from koto.core.errors import PermissionDenied, ValidationFailed
+from koto.core.roles import Role
 from koto.placement import selectors, services
 from koto.placement.models import (
     AgreementStatus,
@@ -18,6 +20,7 @@ from koto.placement.models import (
     PlacementStatus,
 )
 from koto.placement.states import TRANSITIONS
+from tests.factories import member
 
 from .conftest import TODAY, family
 
@@ -591,6 +594,50 @@ def test_minor_care_tasks__resync__moves_not_duplicates(propose, manager):
     care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
     services.minor_care_sync_tasks(care=care, client=care.client)
     assert Task.objects.filter(source_type="minor_care", source_id=care.id).count() == 2
+
+
+def test_birth_date_corrected__care_dates_and_tasks_follow(propose, manager):
+    """The registry's correction of a minor's birth date moves the 18th birthday, the
+    representative's last day, the end of the support for adulthood and their tasks (they
+    kept the first birth date's dates, the deadline tasks too)."""
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    client = Client.objects.get(pk=care.client_id)
+    client.access = "full"
+
+    counsellor = member(client.responsible_organisation, Role.INTEGRATION_COUNSELLOR)
+    client_update(actor=counsellor, client=client, data={"birth_date": dt.date(2010, 1, 20)})
+
+    care.refresh_from_db()
+    assert care.turns_18_on == dt.date(2028, 1, 20)
+    assert care.representative_to == dt.date(2028, 1, 19)
+    assert care.support_ends_on == dt.date(2033, 1, 19)
+    assert care.version == 2
+    assert _tasks(care) == {
+        "minor_turns_18": dt.date(2028, 1, 20),
+        "adulthood_support_ending": dt.date(2032, 10, 19),
+    }
+    event = AuditEvent.objects.get(object_type="minor_care", action="update")
+    assert event.changes["turns_18_on"] == "2028-01-20" and event.client_id == client.id
+
+
+def test_client_changed_otherwise__care_untouched(propose, manager):
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    care.client.access = "full"
+    care = services.minor_care_update(
+        actor=manager, care=care, data={"representative_to": dt.date(2027, 12, 31)}
+    )
+    client = Client.objects.get(pk=care.client_id)
+    client.access = "full"
+
+    counsellor = member(client.responsible_organisation, Role.INTEGRATION_COUNSELLOR)
+    client_update(actor=counsellor, client=client, data={"first_name": "Aliya"})
+    care.refresh_from_db()
+    assert (care.version, care.turns_18_on) == (2, dt.date(2028, 5, 15))
+    # a later birthday leaves a representative's earlier chosen last day as it was
+    client_update(actor=counsellor, client=client, data={"birth_date": dt.date(2010, 9, 1)})
+    care.refresh_from_db()
+    assert care.turns_18_on == dt.date(2028, 9, 1)
+    assert care.representative_to == dt.date(2027, 12, 31)
 
 
 def test_clock_is_frozen():

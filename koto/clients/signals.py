@@ -1,0 +1,8 @@
+"""What the registry tells the apps above it, which it may not import (the layers)."""
+
+from django.dispatch import Signal
+
+# Sent by `client_update` inside its transaction, once a change is saved and its facts
+# recorded: `client` (saved), `actor`, `changed` (a frozenset of the field names changed). A
+# receiver that raises undoes the change with its own writes: nothing is half-written.
+client_changed = Signal()
