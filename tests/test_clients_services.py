@@ -330,12 +330,13 @@ def test_client_update__moves__residence_history_kept(counsellor):
     assert c.home_municipality == hollola
 
 
-def _moved(counsellor, c, code, on):
+def _moved(counsellor, c, code, on, **kw):
     c.access = "full"
     return services.client_update(
         actor=counsellor,
         client=c,
         data={"home_municipality_code": code, "home_municipality_on": on},
+        **kw,
     )
 
 
@@ -373,10 +374,34 @@ def test_client_update__move_on_current_start__replaces_it(counsellor):
         counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
     )
     # the first municipality was wrong: the client has lived in Hollola from the start
-    c = _moved(counsellor, c, "098", dt.date(2025, 2, 1))
+    c = _moved(counsellor, c, "098", dt.date(2025, 2, 1), municipality_corrected=True)
     assert _history(c) == [
         ("398", dt.date(2025, 2, 1), None, True),
         ("098", dt.date(2025, 2, 1), None, False),
+    ]
+
+
+def test_client_update__other_municipality_same_day_unmarked__asks_for_the_move_day(counsellor):
+    """The form sends the old "since" back: a move recorded by changing the municipality
+    alone replaced the whole residence (the old municipality's compensation months went to
+    the new one). It is either a correction, said so, or a move with its day."""
+    OrganisationFactory(code="098", name_fi="Hollola")
+    c = make_client(
+        counsellor, home_municipality_code="398", home_municipality_on=dt.date(2025, 2, 1)
+    )
+    c.access = "full"
+    for data in (
+        {"home_municipality_code": "098"},
+        {"home_municipality_code": "098", "home_municipality_on": dt.date(2025, 2, 1)},
+    ):
+        with pytest.raises(ValidationFailed) as e:
+            services.client_update(actor=counsellor, client=c, data=data)
+        assert list(e.value.fields) == ["home_municipality_on"]
+    assert _history(c) == [("398", dt.date(2025, 2, 1), None, False)]
+    c = _moved(counsellor, c, "098", dt.date(2026, 3, 1))  # the move, with its day
+    assert _history(c) == [
+        ("398", dt.date(2025, 2, 1), dt.date(2026, 2, 28), False),
+        ("098", dt.date(2026, 3, 1), None, False),
     ]
 
 

@@ -98,6 +98,14 @@ class ClientForm(Form):
             "Finland) ends the day before this date."
         ),
     )
+    municipality_corrected = forms.BooleanField(
+        label=_("The municipality of residence was recorded wrongly (a correction, not a move)"),
+        required=False,
+        help_text=_(
+            "The municipality given replaces the one recorded from the same day on, for State "
+            "compensation too. For a move, give the day of the move instead."
+        ),
+    )
     version = VersionField(required=False)  # required when editing (`editing=True`)
     confirm_duplicate = forms.BooleanField(
         label=_("I checked: this is a different person"), required=False
@@ -133,7 +141,7 @@ class ClientForm(Form):
 
     def service_data(self) -> dict:
         d = dict(self.cleaned_data)
-        for key in ("version", "confirm_duplicate", "facts_valid_from"):
+        for key in ("version", "confirm_duplicate", "facts_valid_from", "municipality_corrected"):
             d.pop(key, None)
         lines = [
             ln.strip() for ln in (d.get("transliterated_names") or "").splitlines() if ln.strip()

@@ -666,9 +666,13 @@ def client_update(
     data: dict,
     expected_version: int | None = None,
     facts_valid_from: dt.date | None = None,
+    municipality_corrected: bool = False,
 ) -> Client:
     """Update fields; law-fact changes are kept with `facts_valid_from` (default today).
-    `expected_version` guards against a silent overwrite of someone else's edit."""
+    `expected_version` guards against a silent overwrite of someone else's edit. Another
+    municipality of residence from the same day is a correction (the one recorded was
+    wrong, `municipality_corrected`: the residence is replaced over its whole time); a move
+    comes with the day of the move."""
     if not can_edit_client(actor, client):
         raise PermissionDenied()
     clean = _clean(data, existing=client)
@@ -689,6 +693,26 @@ def client_update(
         if locked.birth_date and left_on < locked.birth_date:
             raise ValidationFailed({"facts_valid_from": _("This date cannot be before the birth date.")})  # fmt: skip
         v["home_municipality_on"] = None
+    elif (
+        v.get("home_municipality") is not None
+        and locked.home_municipality_id is not None
+        and v["home_municipality"].id != locked.home_municipality_id
+        and locked.home_municipality_on is not None
+        and v.get("home_municipality_on", locked.home_municipality_on)
+        == locked.home_municipality_on
+        and not municipality_corrected
+    ):
+        # The form sends the old "since" back: a move recorded by changing the municipality
+        # alone replaced the whole residence, and every month of State compensation paid to
+        # the old municipality moved to the new one.
+        raise ValidationFailed(
+            {
+                "home_municipality_on": _(
+                    "Give the day the client moved to the new municipality. If the "
+                    "municipality was recorded wrongly, mark the change as a correction."
+                )
+            }
+        )
     changes: dict = {}
     fact_changes: dict = {}
     for name, value in v.items():

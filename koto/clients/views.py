@@ -148,6 +148,7 @@ def edit(request, client_id: int):
                 data=form.service_data(),
                 expected_version=form.cleaned_data["version"],
                 facts_valid_from=form.cleaned_data["facts_valid_from"],
+                municipality_corrected=form.cleaned_data["municipality_corrected"],
             )
         except DomainError as e:
             apply_domain_errors(form, e)

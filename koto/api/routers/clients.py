@@ -58,6 +58,9 @@ class ClientPatch(In):
 
     version: int | None = None
     facts_valid_from: Day | None = None
+    # another municipality of residence from the same day corrects a wrong one; a move
+    # comes with its day (`home_municipality_on`)
+    municipality_corrected: bool = False
     first_name: str | None = None
     last_name: str | None = None
     birth_date: Day | None = None
@@ -195,7 +198,9 @@ def client_read(request, client_id: int):
 @router.patch("/{client_id}", response=ClientOut, summary="Update a client")
 def client_update(request, client_id: int, payload: ClientPatch):
     client = _get(request, client_id, purpose="api:update")
-    data = payload.model_dump(exclude_unset=True, exclude={"version", "facts_valid_from"})
+    data = payload.model_dump(
+        exclude_unset=True, exclude={"version", "facts_valid_from", "municipality_corrected"}
+    )
     if "residence_basis" in data and data["residence_basis"] is None:
         data["residence_basis"] = ""
     services.client_update(
@@ -204,6 +209,7 @@ def client_update(request, client_id: int, payload: ClientPatch):
         data=data,
         expected_version=payload.version,
         facts_valid_from=payload.facts_valid_from,
+        municipality_corrected=payload.municipality_corrected,
     )
     return selectors.client_get_for(
         user=request.auth, client_id=client_id, purpose="api:update", audit=False
