@@ -26,6 +26,28 @@ def test_api_create__valid__201(web, counsellor):
     assert response.json()["version"] == 1
 
 
+def test_api_create__facts_valid_from__dates_the_situation(web, counsellor):
+    """The API could not date the situation at all (unknown field): facts made by it
+    started on the day of the call, and a later PATCH records only changes."""
+    http = web(counsellor)
+    data = body(unemployed_jobseeker=True)
+    response = http.post(
+        "/api/v1/clients/", {**data, "facts_valid_from": "2025-06-01"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 201
+    client = Client.objects.get(id=response.json()["id"])
+    assert client.fact_changes.get(fact="unemployed_jobseeker").valid_from.isoformat() == (
+        "2025-06-01"
+    )
+    response = http.post(
+        "/api/v1/clients/", {**body(unemployed_jobseeker=True), "facts_valid_from": "2099-01-01"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["facts_valid_from"]
+
+
 def test_api_create__bad_input__422_names_fields(web, counsellor):
     response = web(counsellor).post(
         "/api/v1/clients/", body(citizenship="XX", hetu="nope"), content_type="application/json"

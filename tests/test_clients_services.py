@@ -8,6 +8,7 @@ from koto.audit.models import AuditEvent
 from koto.clients import selectors, services
 from koto.clients.models import (
     AccessGrant,
+    Client,
     ClientEvent,
     ClientFactChange,
     ClientName,
@@ -145,6 +146,33 @@ def test_client_create__bad_input__nothing_written(counsellor):
     with pytest.raises(ValidationFailed):
         services.client_create(actor=counsellor, data=client_data(citizenship="XX"))
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("valid_from", [dt.date(2099, 1, 1), dt.date(1950, 1, 1)])
+def test_client_create__facts_valid_from_ahead_or_before_birth__refused(counsellor, valid_from):
+    """As on an edit: the situation's start is not ahead and not before the birth (a 2099
+    start left every decision until then without the facts)."""
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(
+            actor=counsellor, data=client_data(unemployed_jobseeker=True),
+            facts_valid_from=valid_from,
+        )  # fmt: skip
+    assert list(e.value.fields) == ["facts_valid_from"]
+    assert not Client.objects.exists()
+
+
+def test_client_create__by_a_guidance_adviser__no_counsellor(org, counsellor):
+    """The maker is the counsellor only when they do casework: an adviser, who cannot
+    start the assessment, was given the client's assessment task."""
+    adviser = member(org, Role.GUIDANCE_ADVISER, username="adviser")
+    made = services.client_create(actor=adviser, data=client_data())
+    assert made.counsellor_id is None
+    assert (
+        services.client_create(
+            actor=counsellor, data=client_data(first_name="Other", hetu=None)
+        ).counsellor_id
+        == counsellor.id
+    )
 
 
 def test_client_update__fact_change__kept_with_date(counsellor):

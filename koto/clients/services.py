@@ -616,8 +616,12 @@ def client_create(
         responsible_organisation=organisation,
         sort_key=_sort_key(v["first_name"], v["last_name"]),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        # the maker is the counsellor when they do casework (a guidance adviser who
+        # registers a client cannot start its assessment: its task went to them)
         counsellor=actor
-        if getattr(actor, "is_authenticated", False) and not actor.is_system
+        if getattr(actor, "is_authenticated", False)
+        and not actor.is_system
+        and actor.has_perm_in_org(Perm.CLIENT_EDIT)
         else None,
         **v,
     )
@@ -643,6 +647,10 @@ def client_create(
         )
     facts = {f: v[f] for f in LawFact.values if v.get(f)}
     if facts:
+        if facts_valid_from is not None:
+            # as on an edit: not ahead, not before birth (a 2099 start left every decision
+            # until then without the facts)
+            _check_facts_valid_from(client, facts, facts_valid_from)
         _record_fact_changes(client, actor, facts, facts_valid_from or clock.today())
     record_event(client, actor, event_kind, {"organisation": organisation.code})
     audit_record(

@@ -49,6 +49,8 @@ class ClientIn(In):
     trafficking_victim: bool = False
     other_need_identified: bool = False
     welfare_service_needs: bool = False
+    # the day the situation facts above hold from (default today; not ahead, not before birth)
+    facts_valid_from: Day | None = None
     confirm_duplicate: bool = False
 
 
@@ -182,11 +184,12 @@ def client_search(
 
 @router.post("/", response={201: ClientOut}, summary="Create a client")
 def client_create(request, payload: ClientIn):
-    data = payload.model_dump(exclude={"confirm_duplicate"})
+    data = payload.model_dump(exclude={"confirm_duplicate", "facts_valid_from"})
     data["residence_basis"] = data["residence_basis"] or ""
     client = services.client_create(
-        actor=request.auth, data=data, confirm_duplicate=payload.confirm_duplicate
-    )
+        actor=request.auth, data=data, confirm_duplicate=payload.confirm_duplicate,
+        facts_valid_from=payload.facts_valid_from,
+    )  # fmt: skip
     return Status(201, _get(request, client.id, purpose="api:create"))
 
 
