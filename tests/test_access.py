@@ -81,6 +81,7 @@ def api_client_paths() -> list[tuple[str, str]]:
 
 # A valid body for each write, so the answer is about access, not about the body's shape.
 EXAMPLE_BODIES = {
+    "/api/v1/clients/{client_id}": {"version": 1},
     "/api/v1/clients/{client_id}/assessments": {"trigger": "intake"},
     "/api/v1/clients/{client_id}/meetings": {"held_on": "2025-01-01", "purpose": "x"},
     "/api/v1/assessments/{assessment_id}/complete": {"plan_needed": True},
@@ -181,6 +182,32 @@ def test_search__other_organisation__finds_nothing(counsellor, outsider):
     event = AuditEvent.objects.filter(object_type="client_search", actor=outsider).latest("id")
     assert event.changes["query"] == c.hetu[:7] + "****"
     assert c.hetu not in str(event.changes)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["{d}\u2013{i}", "{d} - {i}", "{d}\u2010{i}", " {d}\u2212{i} "],
+)
+def test_search__identity_code_typed_with_another_dash_or_spaces__found_and_masked(
+    counsellor, typed
+):
+    """A code pasted with an en dash or typed with spaces found nothing (the counsellor then
+    made a second record) and was kept in clear in the audit trail."""
+    c = make_client(counsellor)
+    query = typed.format(d=c.hetu[:6], i=c.hetu[7:])
+    assert c.hetu[6] == "-"
+    page = selectors.client_search_for(user=counsellor, query=query)
+    assert [x.id for x in page.items] == [c.id]
+    event = AuditEvent.objects.filter(object_type="client_search").latest("id")
+    assert c.hetu[7:10] not in event.changes["query"]
+    assert event.changes["query"].startswith(c.hetu[:6]) or c.hetu[:6] in event.changes["query"]
+
+
+def test_search_audit__identity_code_within_other_words__masked(counsellor):
+    c = make_client(counsellor)
+    selectors.client_search_for(user=counsellor, query=f"hetu {c.hetu[:6]} {c.hetu[7:]}")
+    event = AuditEvent.objects.filter(object_type="client_search").latest("id")
+    assert event.changes["query"] == f"hetu {c.hetu[:6]}****"
 
 
 def test_visibility__service_agreement__producer_sees_purchaser_clients(org, counsellor):

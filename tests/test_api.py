@@ -341,6 +341,17 @@ def test_api_meetings__a_stored_date_outside_the_bounds__still_answered(web, cou
     assert [m["held_on"] for m in response.json()["items"]] == ["1850-01-01"]
 
 
+def test_api_patch__without_version__422_naming_it(web, counsellor):
+    c = make_client(counsellor)
+    response = web(counsellor).patch(
+        f"/api/v1/clients/{c.id}", {"phone": "040 123"}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["version"]
+    c.refresh_from_db()
+    assert c.phone != "040 123"
+
+
 def test_api_patch__unknown_field__422_naming_it_nothing_changed(web, counsellor):
     # {"home_municipality": "091"} (for home_municipality_code) answered 200, changing nothing
     c = make_client(counsellor)

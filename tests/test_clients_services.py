@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from koto.audit.models import AuditEvent
-from koto.clients import selectors, services
+from koto.clients import codes, selectors, services
 from koto.clients.models import (
     AccessGrant,
     Client,
@@ -80,6 +80,37 @@ def test_client_create__hetu_birth_date_mismatch__named(counsellor):
     assert e.value.fields["birth_date"] == [
         "The birth date does not match the personal identity code."
     ]
+
+
+def test_client_create__temporary_identity_code__says_so(counsellor):
+    """A temporary code (individual number 900–999, given by a hospital, say) was called
+    "not valid" without a word on what to do instead."""
+    code = "010190-901"
+    code += "0123456789ABCDEFHJKLMNPRSTUVWXY"[int("010190901") % 31]
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(
+            actor=counsellor, data=client_data(birth_date=dt.date(1990, 1, 1), hetu=code)
+        )
+    assert "temporary" in str(e.value.fields["hetu"])
+
+
+def test_client_create__identity_code_with_an_en_dash__accepted_as_the_code(counsellor):
+    data = client_data()
+    code = data["hetu"]
+    made = services.client_create(
+        actor=counsellor, data={**data, "hetu": f" {code[:6]}\u2013{code[7:].lower()} "}
+    )
+    assert made.hetu == code
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("XK", "XK"), ("xxa", "XXA")])
+def test_client_create__kosovo_and_stateless_citizenship__recorded(counsellor, typed, stored):
+    """Neither has an ISO 3166 code: they were refused, and a stateless refugee's
+    citizenship could only be left blank ("not known")."""
+    made = services.client_create(actor=counsellor, data=client_data(citizenship=typed))
+    assert made.citizenship == stored
+    assert codes.country_name(stored) in ("Kosovo", "Stateless")
+    assert ("XXA", "Stateless") not in codes.country_choices()  # not a country of education
 
 
 def test_client_create__no_hetu__temporary_id_given(counsellor):
@@ -173,6 +204,33 @@ def test_client_create__by_a_guidance_adviser__no_counsellor(org, counsellor):
         ).counsellor_id
         == counsellor.id
     )
+
+
+def test_client_asylum_seeker_with_a_permit_date__refused_naming_it(counsellor):
+    """The law refuses the record (an asylum seeker has no permit): the client's page said
+    so in the engine's English and the deadline sweep skipped the client."""
+    with pytest.raises(ValidationFailed) as e:
+        services.client_create(actor=counsellor, data=client_data(residence_basis="asylum_seeker"))
+    assert list(e.value.fields) == ["first_permit_on"]
+    c = make_client(counsellor, residence_basis="asylum_seeker", first_permit_on=None)
+    c.access = "full"
+    with pytest.raises(ValidationFailed) as e:
+        services.client_update(
+            actor=counsellor, client=c, data={"first_permit_on": dt.date(2025, 5, 1)}
+        )
+    assert list(e.value.fields) == ["first_permit_on"]
+    # the permit granted: basis and date together
+    services.client_update(
+        actor=counsellor, client=c,
+        data={"residence_basis": "asylum", "first_permit_on": dt.date(2025, 5, 1)},
+    )  # fmt: skip
+
+
+def test_client_page__permit_date_missing__says_which_field_in_the_users_words(web, counsellor):
+    c = make_client(counsellor, residence_basis="quota_refugee", first_permit_on=None)
+    page = web(counsellor).get(f"/clients/{c.id}/").content.decode()
+    assert "is required for residence_basis" not in page
+    assert "Record the date of the first residence permit or registration" in page
 
 
 def test_client_update__fact_change__kept_with_date(counsellor):
@@ -829,3 +887,13 @@ def test_client_create__email_not_an_address__refused_naming_it(counsellor, emai
     assert "email" in e.value.fields
     ok = services.client_create(actor=counsellor, data=client_data(email="nimi@example.fi"))
     assert ok.email == "nimi@example.fi"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("Ali", ""), ("", "Hassan"), ("Ali", "Al Hassan"), ("Ali Reza", "Hassan"), ("Ali", "Hassan")],
+)
+def test_name_form_line__reads_back_as_written(names):
+    """A first name alone, shown as "Ali", came back as a last name at every save of the
+    form (and recorded a change nobody made)."""
+    assert services.parse_name_form_line(services.name_form_line(*names)) == names

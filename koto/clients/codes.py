@@ -1,11 +1,12 @@
-"""National code lists used in the registry: countries (ISO 3166) and languages (ISO 639),
-from pycountry, with names in the user's language."""
+"""National code lists used in the registry: countries (ISO 3166, with Kosovo and stateless)
+and languages (ISO 639), from pycountry, with names in the user's language."""
 
 import gettext
 from functools import cache
 
 import pycountry
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from koto.core.text import sort_key
 
@@ -19,10 +20,19 @@ def _translator(domain: str, lang: str):
     return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[lang], fallback=True)
 
 
-def is_country(code: str) -> bool:
+# Citizenships a residence permit records that ISO 3166 has no code for: Kosovo (the
+# user-assigned code the EU and Statistics Finland use) and stateless persons (ICAO 9303's
+# code on permits and travel documents). Without them a stateless refugee's citizenship
+# could only be left blank, which reads as "not known".
+EXTRA_COUNTRIES = {"XK": _("Kosovo"), "XXA": _("Stateless")}
+
+
+def is_country(code: str, *, stateless: bool = False) -> bool:
+    """An ISO 3166 code or Kosovo's; with `stateless` (a citizenship), that too."""
     code = code.upper()
     return bool(code) and (
-        pycountry.countries.get(alpha_2=code) is not None
+        (code in EXTRA_COUNTRIES and (stateless or code != "XXA"))
+        or pycountry.countries.get(alpha_2=code) is not None
         or pycountry.countries.get(alpha_3=code) is not None
     )
 
@@ -51,6 +61,8 @@ def normalise_language(code: str) -> str:
 def normalise_country(code: str) -> str:
     """The two-letter ISO 3166-1 code."""
     code = code.upper()
+    if code in EXTRA_COUNTRIES:
+        return code
     record = pycountry.countries.get(alpha_2=code) or pycountry.countries.get(alpha_3=code)
     return record.alpha_2 if record else code
 
@@ -58,8 +70,9 @@ def normalise_country(code: str) -> str:
 @cache
 def _country_choices(lang: str) -> list[tuple[str, str]]:
     t = _translator("iso3166-1", lang)
-    return sorted(((c.alpha_2, t.gettext(c.name)) for c in pycountry.countries),
-                  key=lambda x: sort_key(x[1], lang))  # fmt: skip
+    rows = [(c.alpha_2, t.gettext(c.name)) for c in pycountry.countries]
+    rows += [(code, str(name)) for code, name in EXTRA_COUNTRIES.items()]  # (lang is active)
+    return sorted(rows, key=lambda x: sort_key(x[1], lang))
 
 
 @cache
@@ -72,8 +85,10 @@ def _language_choices(lang: str) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda x: sort_key(x[1], lang))
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return _country_choices((get_language() or "fi")[:2])
+def country_choices(*, stateless: bool = False) -> list[tuple[str, str]]:
+    """Countries in the reader's language; with `stateless`, for a citizenship, that too."""
+    rows = _country_choices((get_language() or "fi")[:2])
+    return rows if stateless else [row for row in rows if row[0] != "XXA"]
 
 
 def language_choices(also=()) -> list[tuple[str, str]]:
@@ -92,7 +107,7 @@ def language_choices(also=()) -> list[tuple[str, str]]:
 
 
 def country_name(code: str) -> str:
-    return dict(country_choices()).get(code.upper(), code) if code else ""
+    return dict(country_choices(stateless=True)).get(code.upper(), code) if code else ""
 
 
 def language_name(code: str) -> str:

@@ -117,7 +117,7 @@ class ClientForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["version"].required = editing
         langs = codes.language_choices(also=self._languages_given())
-        self.fields["citizenship"].choices = _blank(codes.country_choices())
+        self.fields["citizenship"].choices = _blank(codes.country_choices(stateless=True))
         self.fields["mother_tongue"].choices = _blank(langs)
         self.fields["interpreter_language"].choices = _blank(langs)
         self.fields["other_languages"].choices = langs

@@ -30,7 +30,7 @@ from koto.clients.permissions import can_view_audit
 from koto.core import clock, pagination
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.roles import Perm
-from koto.core.text import prefix_q, prefix_range_q, search_key
+from koto.core.text import normalise_identity_code, prefix_q, prefix_range_q, search_key
 from koto.organisations.selectors import purchasers_served_by
 
 
@@ -234,17 +234,21 @@ def _keyset(qs: QuerySet[Client], cursor: str | None, limit: int) -> Page:
 
 
 IDENTIFIER = re.compile(r"^(\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]|TMP-[A-Z0-9]+)$")
-HETU_SHAPE = re.compile(r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$", re.IGNORECASE)
+
+
+# An identity code anywhere in a query, however typed: any dash, spaces, a missing sign.
+HETU_ANYWHERE = re.compile(
+    r"(\d{6})\s*([-+A-FU-Y\u2010-\u2014\u2212]?)\s*\d{3}\s*[0-9A-Y]", re.IGNORECASE
+)
 
 
 def _query_for_audit(raw: str) -> str:
     """A search as the audit trail keeps it: an identity code with its individual part
-    masked ("170590-****"), as an update's audit masks it. The hash-chained trail cannot be
-    edited later, and the code was kept in clear even when nothing matched; the results it
-    found are named in the event anyway."""
-    if HETU_SHAPE.match(raw.strip()):
-        return raw.strip()[:7].upper() + "****"
-    return raw
+    masked ("170590-****"), as an update's audit masks it, wherever it is in the query and
+    however it is typed ("hetu 170590–123A", an en dash, was kept in clear). The
+    hash-chained trail cannot be edited later, and the code was kept in clear even when
+    nothing matched; the results it found are named in the event anyway."""
+    return HETU_ANYWHERE.sub(lambda m: f"{m[1]}{m[2].upper()}****", raw)
 
 
 NAME_FIELDS = ("key_last_first", "key_first_last")
@@ -443,6 +447,8 @@ def client_search_for(
         qs = qs.filter(counsellor=user)
     raw = query.strip()
     upper = raw.upper()
+    if IDENTIFIER.match(code := normalise_identity_code(raw)):
+        upper = code  # "240892–005U" (an en dash) or "240892 005U" as typed or pasted
     if raw and reach is not None and not IDENTIFIER.match(upper) and not mine:
         page = _name_search(user, reach, search_key(raw), cursor, limit)
     else:
@@ -577,7 +583,7 @@ def client_audit_page(
 def client_by_identifier_for(*, user, identifier: str) -> Client:
     """A client the viewer may see, by identity code or temporary id, with `access` set as
     `client_get_for` sets it (no audit: the caller links records, it does not show them)."""
-    upper = identifier.strip().upper()
+    upper = normalise_identity_code(identifier)
     client = client_list_for(user=user).filter(Q(hetu=upper) | Q(temporary_id=upper)).first()
     if client is None:
         raise NotFound("client")

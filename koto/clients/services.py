@@ -45,7 +45,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.forms import FIRST_DATE, LAST_DATE
 from koto.core.roles import Perm
-from koto.core.text import has_control_characters, search_key
+from koto.core.text import has_control_characters, normalise_identity_code, search_key
 from koto.organisations.models import Organisation, OrganisationKind
 
 BREAK_GLASS_HOURS = 4
@@ -216,12 +216,17 @@ def _clean(
         boolean(name)
 
     if "hetu" in data:
-        raw = (data["hetu"] or "").strip().upper()
+        raw = normalise_identity_code(data["hetu"]) if isinstance(data["hetu"], str) else ""
         if raw:
             try:
                 v["hetu"] = hetu_lib.validate(raw)
             except stdnum_exceptions.ValidationError:
-                err("hetu", _("This is not a valid Finnish personal identity code."))
+                if _is_temporary_hetu(raw):
+                    err("hetu", _("This is a temporary identity code (individual number 900–999), "
+                                  "not a personal identity code: leave the field empty and the "
+                                  "client is given a temporary id."))  # fmt: skip
+                else:
+                    err("hetu", _("This is not a valid Finnish personal identity code."))
         else:
             v["hetu"] = None
     if "gender" in data:
@@ -231,7 +236,7 @@ def _clean(
             err("gender", _("Choose one of: %(choices)s.") % {"choices": ", ".join(Gender.values)})
     if "citizenship" in data:
         c = (data["citizenship"] or "").strip().upper()
-        if c and not codes.is_country(c):
+        if c and not codes.is_country(c, stateless=True):
             err("citizenship", _("Unknown country code (ISO 3166)."))
         else:
             v["citizenship"] = codes.normalise_country(c) if c else ""
@@ -336,6 +341,19 @@ def _clean(
         d = merged.get(name)
         if d and birth and d < birth:
             err(name, _("This date cannot be before the birth date."))
+    basis = (
+        v["residence_basis"] if "residence_basis" in v else getattr(existing, "residence_basis", "")
+    )
+    if (
+        ("residence_basis" in v or "first_permit_on" in v)
+        and basis == ResidenceBasis.ASYLUM_SEEKER
+        and merged.get("first_permit_on")
+        and "first_permit_on" not in errors
+    ):
+        # the law's decision refused the record, and the client's page showed the
+        # engine's English message; the deadline sweep skipped the client
+        err("first_permit_on", _("An asylum seeker has no residence permit yet: leave the date "
+                                 "empty, or record the basis of the permit granted."))  # fmt: skip
     if errors:
         raise ValidationFailed(errors)
     return out
@@ -355,10 +373,19 @@ def parse_name_form_line(line: str) -> tuple[str, str]:
 
 def name_form_line(first: str, last: str) -> str:
     """The line `parse_name_form_line` reads back as (first, last): "Al Hassan, Ali" where
-    the last name has several words, "Ali Hassan" otherwise."""
-    if " " in last.strip() or "," in first:
+    the last name has several words, ", Ali" for a first name alone (read back as "Ali" it
+    became a last name at every save of the form), "Ali Hassan" otherwise."""
+    if " " in last.strip() or "," in first or (first.strip() and not last.strip()):
         return f"{last}, {first}".rstrip()
     return f"{first} {last}".strip()
+
+
+def _is_temporary_hetu(code: str) -> bool:
+    try:
+        hetu_lib.validate(code, allow_temporary=True)
+    except stdnum_exceptions.ValidationError:
+        return False
+    return True
 
 
 def _hetu_birth_date(code: str) -> dt.date:

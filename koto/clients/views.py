@@ -86,9 +86,15 @@ def _law_context(client) -> dict:
     except MissingFacts:
         return {"law_error": _("Record the residence basis to see what the law says.")}
     except FactsError as e:
+        # the engine's message is English and names its own fields: the page names the
+        # form's field in the user's language
+        if e.field == "first_permit_on" and client.first_permit_on is None:
+            return {"law_error": _("Record the date of the first residence permit or "
+                                   "registration to see what the law says.")}  # fmt: skip
+        field = ClientForm.base_fields.get(e.field or "")
         return {
-            "law_error": _("The recorded facts are inconsistent: %(message)s")
-            % {"message": e.message}
+            "law_error": _("The recorded facts are inconsistent: check “%(field)s”.")
+            % {"field": field.label if field else _("Residence basis")}
         }
 
 

@@ -82,3 +82,13 @@ _NOT_IN_TEXT = {
 def has_text_control_characters(value: str) -> bool:
     """Whether free text holds a control character other than tab and line breaks."""
     return not _NOT_IN_TEXT.isdisjoint(value)
+
+
+# Dashes a word processor or a phone puts in place of the hyphen-minus.
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+
+
+def normalise_identity_code(value: str) -> str:
+    """An identity code as typed or pasted: upper case, without spaces, any dash a hyphen
+    ("240892–005U", with an en dash, was refused, and not found by a search)."""
+    return "".join(value.translate(_DASHES).split()).upper()

@@ -56,9 +56,10 @@ class ClientIn(In):
 
 class ClientPatch(In):
     """Only the fields sent are changed. `version` (from a read) guards against overwriting
-    someone else's edit: a mismatch answers 409."""
+    someone else's edit: a mismatch answers 409. It is required, as on every other update
+    of the API (without it a PATCH silently overwrote a counsellor's edit)."""
 
-    version: int | None = None
+    version: int
     facts_valid_from: Day | None = None
     # another municipality of residence from the same day corrects a wrong one; a move
     # comes with its day (`home_municipality_on`)
