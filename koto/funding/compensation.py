@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from koto.clients.models import Client, Residence
@@ -87,61 +88,87 @@ def _bands(year: int) -> tuple[calc.Band, ...]:
     )
 
 
-def rates_for_year(year: int, _depth: int = 0) -> tuple[calc.YearRates, list[RateUsed]]:
-    """The year's amounts: `koto.law` parameters first (2023–2024, seen), then the
-    administrator's `CompensationRate` rows, then (marked unconfirmed) the previous year's."""
-    if year < FIRST_AMOUNT_YEAR:
-        raise DomainError(
-            "no_amounts", _("No compensation amounts are known for %(year)s.") % {"year": year}
-        )
+def _own_rates(
+    year: int, rows: dict[tuple[str, str], CompensationRate]
+) -> tuple[tuple[calc.Band, ...], dict[tuple[str, str], RateUsed | None]]:
+    """The year's bands and, per (recipient, band), its own amount: `koto.law`'s parameter,
+    else the administrator's row, else None (to be carried forward)."""
     bands = _bands(year)
     jan1 = dt.date(year, 1, 1)
     period = law_params.period_on(jan1)
-    rows = {
-        (r.recipient, r.age_band): r for r in CompensationRate.objects.filter(year=year).order_by()
-    }
-    used: list[RateUsed] = []
-    previous: dict[tuple[str, str], RateUsed] | None = None
+    own: dict[tuple[str, str], RateUsed | None] = {}
     for recipient in calc.RECIPIENTS:
         for band in bands:
             amount = law_params.annual_amount(jan1, recipient, band.code)
+            row = rows.get((recipient, band.code))
             if amount is not None:
                 param = period.params["compensation_annual_amounts"]
-                used.append(
-                    RateUsed(
-                        year, recipient, band.code, Decimal(amount), param.source,
-                        param.confidence == "seen", f"koto.law:{period.id}",
-                    )
+                own[(recipient, band.code)] = RateUsed(
+                    year, recipient, band.code, Decimal(amount), param.source,
+                    param.confidence == "seen", f"koto.law:{period.id}",
                 )  # fmt: skip
-                continue
-            row = rows.get((recipient, band.code))
-            if row is not None:
-                used.append(
-                    RateUsed(
-                        year, recipient, band.code, row.annual_amount, row.source,
-                        row.confirmed, f"rate:{row.id}",
-                    )
+            elif row is not None:
+                own[(recipient, band.code)] = RateUsed(
+                    year, recipient, band.code, row.annual_amount, row.source,
+                    row.confirmed, f"rate:{row.id}",
                 )  # fmt: skip
-                continue
-            if previous is None:
-                prev_used = rates_for_year(year - 1, _depth + 1)[1]
-                previous = {(u.recipient, u.age_band): u for u in prev_used}
-            before = previous.get((recipient, band.code))
-            if before is None:
-                raise DomainError(
-                    "no_amounts",
-                    _("No compensation amount is known for %(year)s.") % {"year": year},
-                )
-            used.append(
-                RateUsed(
-                    year, recipient, band.code, before.annual_amount,
+            else:
+                own[(recipient, band.code)] = None
+    return bands, own
+
+
+def rates_for_year(year: int) -> tuple[calc.YearRates, list[RateUsed]]:
+    """The year's amounts: `koto.law` parameters first (2023–2024, seen), then the
+    administrator's `CompensationRate` rows, then (marked unconfirmed) the previous year's,
+    carried forward year by year. A loop, not a recursion: a year far ahead carries the
+    amounts forward across every year between (one query for the rows of them all)."""
+    if not FIRST_AMOUNT_YEAR <= year <= LAST_YEAR:
+        raise DomainError(
+            "no_amounts", _("No compensation amounts are known for %(year)s.") % {"year": year}
+        )
+    by_year: dict[int, dict[tuple[str, str], CompensationRate]] = defaultdict(dict)
+    for r in CompensationRate.objects.filter(
+        year__gte=FIRST_AMOUNT_YEAR, year__lte=year
+    ).order_by():
+        by_year[r.year][(r.recipient, r.age_band)] = r
+    # back from `year` to the latest year that has every amount of its own
+    chain: list[tuple[int, tuple[calc.Band, ...], dict]] = []
+    y = year
+    while True:
+        if y < FIRST_AMOUNT_YEAR:
+            raise DomainError(
+                "no_amounts", _("No compensation amounts are known for %(year)s.") % {"year": y}
+            )
+        bands, own = _own_rates(y, by_year[y])
+        chain.append((y, bands, own))
+        if all(u is not None for u in own.values()):
+            break
+        y -= 1
+    # then forward, each missing amount the year before's
+    previous: dict[tuple[str, str], RateUsed] = {}
+    used: list[RateUsed] = []
+    for y, _bands_of_y, own in reversed(chain):
+        used = []
+        for (recipient, band), u in own.items():
+            if u is None:
+                before = previous.get((recipient, band))
+                if before is None:
+                    raise DomainError(
+                        "no_amounts",
+                        _("No compensation amount is known for %(year)s.") % {"year": y},
+                    )
+                u = RateUsed(
+                    y, recipient, band, before.annual_amount,
                     _("not confirmed — carried forward from %(year)s; enter the amount")
-                    % {"year": year - 1},
-                    False, f"carried_forward:{year - 1}",
-                )
-            )  # fmt: skip
+                    % {"year": y - 1},
+                    False, f"carried_forward:{y - 1}",
+                )  # fmt: skip
+            used.append(u)
+        previous = {(u.recipient, u.age_band): u for u in used}
     table = calc.YearRates(
-        year=year, bands=bands, annual={(u.recipient, u.age_band): u.annual_amount for u in used}
+        year=year,
+        bands=chain[0][1],
+        annual={(u.recipient, u.age_band): u.annual_amount for u in used},
     )
     return table, used
 
@@ -356,16 +383,29 @@ class DetailRow:
     )  # fmt: skip
 
     def as_list(self) -> list:
+        """The values in `FIELDS` order, numbers as numbers (the amount a Decimal: a CSV
+        writes it as 162.92, a workbook as a number)."""
         return [
             self.client_id, self.hetu, self.year, self.month, self.organisation, self.kind,
-            self.municipality, self.age_band, str(self.amount),
+            self.municipality, self.age_band, self.amount,
         ]  # fmt: skip
+
+    def as_dict(self) -> dict:
+        """For JSON: the amount a decimal string, as in the report's rows."""
+        return {**dict(zip(self.FIELDS, self.as_list(), strict=True)), "amount": str(self.amount)}
 
 
 class _Municipalities(dict):
     def __missing__(self, oid: int) -> calc.Municipality:
         # a residence in something that is not a municipality: pays nothing
         return calc.Municipality(oid, has_programme=False, welfare_region_id=None)
+
+
+def localised_name(name_fi: str, name_sv: str, name_en: str) -> str:
+    """An organisation's name in the active language, as `Organisation.name` gives it
+    (Finnish where the other is not recorded), from the columns read."""
+    lang = (get_language() or "fi")[:2]
+    return {"sv": name_sv, "en": name_en}.get(lang) or name_fi
 
 
 class OrgIndex:
@@ -378,11 +418,11 @@ class OrgIndex:
         rows = Organisation.objects.filter(
             kind__in=RECIPIENT_KINDS
         ).values_list(
-            "id", "code", "name_fi", "kind", "region_code", "has_integration_programme",
-            "welfare_region_id",
+            "id", "code", "name_fi", "name_sv", "name_en", "kind", "region_code",
+            "has_integration_programme", "welfare_region_id",
         )  # fmt: skip
-        for oid, code, name, kind, region, programme, region_id in rows:
-            self.info[oid] = (code, name)
+        for oid, code, fi, sv, en, kind, region, programme, region_id in rows:
+            self.info[oid] = (code, localised_name(fi, sv, en))
             self.by_code[code] = oid
             if kind == OrganisationKind.MUNICIPALITY:
                 self.municipalities[oid] = calc.Municipality(
@@ -464,7 +504,7 @@ def recipient_kind(organisation: Organisation) -> str:
 def zero_row(organisation: Organisation) -> ReportRow:
     """The row of an organisation paid nothing in the span."""
     return ReportRow(
-        organisation.id, organisation.code, organisation.name_fi,
+        organisation.id, organisation.code, organisation.name,
         recipient_kind(organisation), 0, Decimal(0),
     )  # fmt: skip
 

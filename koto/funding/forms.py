@@ -18,7 +18,8 @@ class ClaimForm(Form):
 class LineForm(Form):
     description = forms.CharField(label=_("Cost"), max_length=300)
     amount = forms.DecimalField(label=_("Amount (€)"), max_digits=12, decimal_places=2)
-    occurred_on = DateField(label=_("Date"), widget=DATE, required=False)
+    # required: a cost belongs to the claim of its period (an undated one could go on two)
+    occurred_on = DateField(label=_("Date"), widget=DATE)
 
 
 class AttachmentForm(Form):

@@ -1,8 +1,11 @@
 """Reconciling KEHA's payment statement with the calculated compensation.
 
 The statement is a CSV file (columns in docs/funding.md): one row per person and month
-paid. Two lists come out: person-months the organisation should have been paid for but
-was not (claim them), and payments for person-months that are not eligible here."""
+paid. The months compared are those up to the latest month of the year on the statement
+(without any row of the year: up to the current month). Out come person-months the
+organisation should have been paid for but was not (claim them), payments for
+person-months that are not eligible here, payments of another amount, and the expected
+months after those compared (not yet due: neither unpaid nor in the total to claim)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from stdnum.fi import hetu as hetu_lib
 
+from koto.core import clock
 from koto.core.errors import ValidationFailed, read_upload
 from koto.funding.compensation import DetailRow, Span, compensation_report
 from koto.organisations.models import Organisation
@@ -58,24 +62,63 @@ class Item:
         }
 
 
+# Up to which month a reconciliation compares (`Reconciliation.compared_until_basis`)
+UNTIL_STATEMENT = "statement"  # the latest month of the year on the statement
+UNTIL_TODAY = "today"  # no row of the year on the statement: the current month
+
+
+def _sum(values) -> Decimal:
+    return sum(values, Decimal("0.00"))
+
+
 @dataclass
 class Reconciliation:
     organisation: str
     year: int
     rows_read: int = 0
     rows_other_organisation: int = 0
+    # months 1 … compared_until of the year are compared (0: none is due yet)
+    compared_until: int = 12
+    compared_until_basis: str = UNTIL_STATEMENT
     unpaid: list[Item] = field(default_factory=list)
     not_eligible: list[Item] = field(default_factory=list)
     amount_differs: list[Item] = field(default_factory=list)
+    # expected for months after `compared_until`: not on the statement yet, not claimed
+    not_yet_due: list[Item] = field(default_factory=list)
 
     def client_ids(self) -> list[int]:
         """The clients the result names (by identity code): its audit record lists them."""
-        items = (*self.unpaid, *self.not_eligible, *self.amount_differs)
+        items = (*self.unpaid, *self.not_eligible, *self.amount_differs, *self.not_yet_due)
         return [i.client_id for i in items if i.client_id is not None]
 
     @property
     def unpaid_total(self) -> Decimal:
-        return sum((i.difference for i in self.unpaid), Decimal("0.00"))
+        """Expected for the months compared and not paid at all."""
+        return _sum(i.difference for i in self.unpaid)
+
+    @property
+    def underpaid_total(self) -> Decimal:
+        """Paid less than expected: the shortfalls of "amount differs"."""
+        return _sum(i.difference for i in self.amount_differs if i.difference > 0)
+
+    @property
+    def overpaid_total(self) -> Decimal:
+        """Paid more than expected for months that are expected (not claimed; to check)."""
+        return _sum(-i.difference for i in self.amount_differs if i.difference < 0)
+
+    @property
+    def not_eligible_total(self) -> Decimal:
+        """Paid for persons or months not expected here (recoveries included)."""
+        return _sum(i.paid for i in self.not_eligible)
+
+    @property
+    def not_yet_due_total(self) -> Decimal:
+        return _sum(i.expected for i in self.not_yet_due)
+
+    @property
+    def claim_total(self) -> Decimal:
+        """To claim: the months not paid and the amounts paid short."""
+        return self.unpaid_total + self.underpaid_total
 
     def as_dict(self) -> dict:
         return {
@@ -83,9 +126,18 @@ class Reconciliation:
             "year": self.year,
             "rows_read": self.rows_read,
             "rows_other_organisation": self.rows_other_organisation,
+            "compared_until_month": self.compared_until,
+            "compared_until_basis": self.compared_until_basis,
             "unpaid": [i.as_dict() for i in self.unpaid],
             "not_eligible": [i.as_dict() for i in self.not_eligible],
             "amount_differs": [i.as_dict() for i in self.amount_differs],
+            "not_yet_due": [i.as_dict() for i in self.not_yet_due],
+            "claim_total": str(self.claim_total),
+            "unpaid_total": str(self.unpaid_total),
+            "underpaid_total": str(self.underpaid_total),
+            "overpaid_total": str(self.overpaid_total),
+            "not_eligible_total": str(self.not_eligible_total),
+            "not_yet_due_total": str(self.not_yet_due_total),
         }
 
 
@@ -193,9 +245,30 @@ def parse_statement(data: bytes) -> list[PaidRow]:
     return rows
 
 
+def compared_until(year: int, statement: list[PaidRow]) -> tuple[int, str]:
+    """The last month of `year` a statement can be held against, and why: the latest month
+    of the year on it (of any organisation: a national statement shows how far KEHA has
+    paid), so months KEHA has not paid anybody for yet are not listed as unpaid; without
+    any row of the year, the current month (every month of a past year; none of a year
+    to come)."""
+    months = [row.month for row in statement if row.year == year]
+    if months:
+        return max(months), UNTIL_STATEMENT
+    today = clock.today()
+    if year < today.year:
+        return 12, UNTIL_TODAY
+    if year > today.year:
+        return 0, UNTIL_TODAY
+    return today.month, UNTIL_TODAY
+
+
 def reconcile(*, organisation: Organisation, year: int, statement: list[PaidRow]) -> Reconciliation:
     codes = {organisation.code, organisation.municipality_code} - {""}
-    result = Reconciliation(organisation=organisation.code, year=year)
+    until, basis = compared_until(year, statement)
+    result = Reconciliation(
+        organisation=organisation.code, year=year, compared_until=until,
+        compared_until_basis=basis,
+    )  # fmt: skip
     paid: dict[tuple[str, int, int], Decimal] = defaultdict(Decimal)
     for row in statement:
         result.rows_read += 1
@@ -216,7 +289,12 @@ def reconcile(*, organisation: Organisation, year: int, statement: list[PaidRow]
     compensation_report(span=Span.of(year), organisation=organisation, detail=collect)
     for key, (amount, client_id) in sorted(expected.items()):
         got = paid.get(key)
-        if got is None:
+        if got is None and key[2] > until:
+            # after the months compared (the statement's latest, else the current one)
+            result.not_yet_due.append(
+                Item(key[0], key[1], key[2], amount, Decimal("0.00"), client_id)
+            )
+        elif got is None:
             result.unpaid.append(Item(key[0], key[1], key[2], amount, Decimal("0.00"), client_id))
         elif got != amount:
             result.amount_differs.append(Item(key[0], key[1], key[2], amount, got, client_id))

@@ -25,6 +25,7 @@ from koto.funding.compensation import (
     ReportRow,
     Span,
     compensation_report,
+    localised_name,
     organisation_keys,
     persons_without_residence,
     rates_for_year,
@@ -131,7 +132,8 @@ def claim_export_csv(*, user, claim: Claim) -> str:
                 claim.authority.code, claim.period_start.isoformat(),
                 claim.period_end.isoformat(), n,
                 line.occurred_on.isoformat() if line.occurred_on else "", line.description,
-                str(line.amount), (line.client.hetu or "") if line.client else "",
+                # the identity code, else the temporary id (as the report's --detail)
+                str(line.amount), line.client.identifier if line.client else "",
             ]
         )  # fmt: skip
     audit_record(
@@ -286,10 +288,10 @@ def _stored_report(span: Span, organisation: Organisation | None) -> Report | No
     if not _fresh(of_part + months, year, used):
         return None
     names = {
-        oid: (code, name)
-        for oid, code, name in Organisation.objects.filter(
+        oid: (code, localised_name(fi, sv, en))
+        for oid, code, fi, sv, en in Organisation.objects.filter(
             id__in=[p.organisation_id for p in of_part]
-        ).values_list("id", "code", "name_fi")
+        ).values_list("id", "code", "name_fi", "name_sv", "name_en")
     }
     by_month = {m.organisation_id: m for m in months if m.month == month}
     rows = []

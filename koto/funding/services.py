@@ -48,10 +48,13 @@ def read_attachment(upload) -> bytes:
     return read_upload(upload, MAX_ATTACHMENT_BYTES, _("The file is larger than 10 MB."))
 
 
-def _audit(actor, claim: Claim, action: str, changes: dict | None = None) -> None:
+def _audit(actor, claim: Claim, action: str, changes: dict | None = None, clients=None) -> None:
+    """The claim's audit record; `clients`: those its lines named (put on or taken off a
+    claim to the State), listed so that each client's audit page shows it."""
+    listed = [c for c in clients or () if c is not None]
     audit_record(
         actor=actor, action=action, object_type="funding_claim", object_id=claim.id,
-        changes=changes or {},
+        changes=changes or {}, listed=listed or None,
     )  # fmt: skip
 
 
@@ -158,9 +161,11 @@ def claim_line_add(
     claim: Claim,
     description: str,
     amount,
-    occurred_on: dt.date | None = None,
+    occurred_on: dt.date | None,
     client=None,
 ) -> ClaimLine:
+    """A cost line typed in. Its date is required: a cost belongs to the claim of its
+    period, and an undated one could go on two claims."""
     _lock(claim)
     _require_edit(actor, claim)
     errors = {}
@@ -168,7 +173,9 @@ def claim_line_add(
         errors["description"] = _("Describe the cost.")
     elif len(description.strip()) > LINE_DESCRIPTION_MAX:
         errors["description"] = _("At most %(n)s characters.") % {"n": LINE_DESCRIPTION_MAX}
-    if occurred_on is not None:
+    if occurred_on is None:
+        errors["occurred_on"] = _("Give the date of the cost.")
+    else:
         if occurred_on > clock.today():
             errors["occurred_on"] = _("The date cannot be in the future.")
         elif not claim.period_start <= occurred_on <= claim.period_end:
@@ -182,7 +189,10 @@ def claim_line_add(
             claim=claim, description=description.strip(), amount=value,
             occurred_on=occurred_on, client=client,
         )  # fmt: skip
-        _audit(actor, claim, "update", {"line_added": line.id, "amount": str(value)})
+        _audit(
+            actor, claim, "update", {"line_added": line.id, "amount": str(value)},
+            clients=[line.client_id],
+        )  # fmt: skip
     return line
 
 
@@ -191,10 +201,12 @@ def claim_line_remove(*, actor, claim: Claim, line_id: int) -> None:
     _lock(claim)
     _require_edit(actor, claim)
     with transaction.atomic():
-        deleted, _n = ClaimLine.objects.filter(claim=claim, id=line_id).delete()
-        if not deleted:
+        line = ClaimLine.objects.filter(claim=claim, id=line_id).only("id", "client_id").first()
+        if line is None:
             raise NotFound("claim line")
-        _audit(actor, claim, "update", {"line_removed": line_id})
+        line.delete()
+        # the client the line named (a meeting's interpreting) was taken off the claim
+        _audit(actor, claim, "update", {"line_removed": line_id}, clients=[line.client_id])
 
 
 @transaction.atomic
@@ -216,14 +228,38 @@ def claim_attachment_add(
     return att
 
 
+# From 1.1.2025 interpreting is among the costs the calculated compensation is meant to
+# cover (docs/funding.md, "Known gaps"; integration-act.md §7): gathering is not refused
+# (the regional State authority decides), but said.
+INTERPRETING_IN_COMPENSATION_FROM = dt.date(2025, 1, 1)
+
+
+def interpreting_warning(claim: Claim) -> str | None:
+    """What to tell whoever gathers interpreting costs onto `claim`, or None: from 2025
+    interpreting is meant to be covered by the calculated compensation."""
+    if claim.period_end < INTERPRETING_IN_COMPENSATION_FROM:
+        return None
+    return _(
+        "From 2025 interpreting is among the costs the calculated compensation is meant to "
+        "cover. The regional State authority decides whether interpreting costs of a 65 § "
+        "claim are compensated."
+    )
+
+
 @transaction.atomic
 def claim_gather_interpreting(*, actor, claim: Claim) -> int:
-    """Add a line for every meeting of the claiming organisation in the claim's period with an
-    interpreting cost, unless a claim of the organisation already has it (a cost is claimed
-    once, whichever claim it went on). Returns the number of lines added. The organisation's
-    row is locked first, so two claims gathering at once do not both take a meeting."""
+    """Add a line for every meeting of the claiming organisation in the claim's period, held
+    by today, with an interpreting cost, unless a claim of the organisation already has it
+    (a cost is claimed once, whichever claim it went on). Only onto a 65 § (special costs)
+    claim: interpreting is not among the costs of 64, 68 or 69 §. Returns the number of
+    lines added (`interpreting_warning` says what to add for periods from 2025). The
+    organisation's row is locked first, so two claims gathering at once do not both take a
+    meeting."""
     _lock(claim)
     _require_edit(actor, claim)
+    if claim.section != ClaimSection.SPECIAL_COSTS:
+        message = _("Interpreting costs are claimed on a 65 § (special costs) claim.")
+        raise DomainError("claim_section_not_65", message, fields={"section": message})
     list(
         Organisation.objects.select_for_update(no_key=True)
         .filter(pk=claim.organisation_id)
@@ -236,7 +272,7 @@ def claim_gather_interpreting(*, actor, claim: Claim) -> int:
         Meeting.objects.filter(
             organisation_id=claim.organisation_id,
             held_on__gte=claim.period_start,
-            held_on__lte=claim.period_end,
+            held_on__lte=min(claim.period_end, clock.today()),  # a meeting to come: no cost yet
             interpreter_cost__gt=0,
         )
         .exclude(id__in=claimed.values("meeting_id"))
@@ -260,7 +296,11 @@ def claim_gather_interpreting(*, actor, claim: Claim) -> int:
     ]
     with transaction.atomic():
         ClaimLine.objects.bulk_create(lines)
-        _audit(actor, claim, "update", {"interpreting_lines_added": len(lines)})
+        # the clients whose meetings went on a claim to the State: on their audit pages
+        _audit(
+            actor, claim, "update", {"interpreting_lines_added": len(lines)},
+            clients=[ln.client_id for ln in lines],
+        )  # fmt: skip
     return len(lines)
 
 

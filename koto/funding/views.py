@@ -19,7 +19,7 @@ from koto.core.params import query_choice
 from koto.core.text import as_id
 from koto.funding import forms, permissions, selectors, services
 from koto.funding.compensation import Span
-from koto.funding.models import ClaimStatus
+from koto.funding.models import ClaimSection, ClaimStatus
 from koto.funding.reconciliation import parse_statement, read_statement, reconcile
 
 
@@ -169,6 +169,9 @@ def _detail_context(request, claim, **forms_):
         and claim.status == ClaimStatus.SUBMITTED,
         "can_mark_paid": permissions.can_edit_claim(request.user, claim)
         and claim.status == ClaimStatus.DECIDED,
+        # interpreting costs go on a 65 § claim only (services.claim_gather_interpreting)
+        "can_gather": claim.section == ClaimSection.SPECIAL_COSTS,
+        "interpreting_warning": services.interpreting_warning(claim),
         "line_form": forms_.get("line_form") or forms.LineForm(),
         "attachment_form": forms_.get("attachment_form") or forms.AttachmentForm(),
         "decision_form": forms_.get("decision_form")
@@ -225,6 +228,9 @@ def claim_act(request, claim_id: int, operation: str):
         elif operation == "gather-interpreting":
             n = services.claim_gather_interpreting(actor=actor, claim=claim)
             messages.success(request, _("Interpreting costs added: %(n)s lines.") % {"n": n})
+            warning = services.interpreting_warning(claim)
+            if warning:
+                messages.warning(request, warning)
         elif operation == "submit":
             services.claim_submit(actor=actor, claim=claim)
             messages.success(request, _("The claim was submitted."))
@@ -252,11 +258,36 @@ def claim_act(request, claim_id: int, operation: str):
             apply_domain_errors(form, e)
     if any(f.errors for f in bound.values()):
         claim = selectors.claim_get_for(user=request.user, claim_id=claim_id)
-        return _page(
-            request, "funding/claim_detail.html", _detail_context(request, claim, **bound),
-            status=422,
-        )  # fmt: skip
+        context = _detail_context(request, claim, **bound)
+        _say_errors_of_forms_not_shown(request, claim, bound, context)
+        return _page(request, "funding/claim_detail.html", context, status=422)
     return redirect("funding:claim_detail", claim_id=claim.id)
+
+
+# which flag of `_detail_context` shows each form on the claim's page
+FORM_SHOWN_BY = {
+    "line_form": "can_edit",
+    "attachment_form": "can_edit",
+    "decision_form": "can_decide",
+    "paid_form": "can_mark_paid",
+}
+
+
+def _say_errors_of_forms_not_shown(request, claim, bound: dict, context: dict) -> None:
+    """A form with errors the page given again does not show (the claim was submitted or
+    decided meanwhile, in another tab): its errors as messages at the top of the page,
+    where they are seen (a form shown says them in its own error summary)."""
+    for name, form in bound.items():
+        if not form.errors or context[FORM_SHOWN_BY[name]]:
+            continue
+        said = list(form.non_field_errors())
+        if not said:  # only the form's own fields were wrong: say why the form is gone
+            said = [
+                _("The claim is now “%(status)s”: nothing was saved.")
+                % {"status": claim.get_status_display()}
+            ]
+        for message in said:
+            messages.error(request, message)
 
 
 @login_required

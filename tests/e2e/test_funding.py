@@ -79,6 +79,7 @@ def test_funding_journey__claim_submitted_decided_paid(page, live_server, people
 
     page.get_by_label("Cost").fill("Psychotherapy, 10 sessions")
     page.get_by_label("Amount (€)").fill("1200.00")
+    page.get_by_label("Date").fill("2026-03-16")  # required: within the period
     page.get_by_role("button", name="Add the cost").click()
     page.get_by_role("button", name="Gather interpreting costs from meetings").click()
     expect(page.locator("#claim-total")).to_have_text("1284.50")

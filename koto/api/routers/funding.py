@@ -69,7 +69,9 @@ class ClaimIn(In):
 class LineIn(In):
     description: str = Field(max_length=300)
     amount: Decimal
-    occurred_on: Day | None = None
+    occurred_on: Day = Field(
+        description="The date of the cost, within the claim's period and not in the future."
+    )
 
 
 class LineOut(Schema):
@@ -135,6 +137,11 @@ class PaidIn(In):
 
 class GatheredOut(Schema):
     added: int
+    warning: str | None = Field(
+        None,
+        description="Said when the claim's period reaches 2025 or later: interpreting is then "
+        "among the costs the calculated compensation is meant to cover.",
+    )
 
 
 class ItemOut(Schema):
@@ -151,9 +158,25 @@ class ReconciliationOut(Schema):
     year: int
     rows_read: int
     rows_other_organisation: int
+    compared_until_month: int = Field(
+        description="Months 1 to this one of the year are compared (0: none is due yet)."
+    )
+    compared_until_basis: str = Field(
+        description="`statement`: the latest month of the year on the statement; `today`: "
+        "the statement has no row of the year, so the current month."
+    )
     unpaid: list[ItemOut]
     not_eligible: list[ItemOut]
     amount_differs: list[ItemOut]
+    not_yet_due: list[ItemOut] = Field(
+        description="Expected for months after those compared: neither unpaid nor claimed."
+    )
+    claim_total: Decimal = Field(description="Months not paid plus amounts paid short.")
+    unpaid_total: Decimal
+    underpaid_total: Decimal
+    overpaid_total: Decimal
+    not_eligible_total: Decimal
+    not_yet_due_total: Decimal
 
 
 def _claim_out(request, claim: Claim) -> dict:
@@ -292,10 +315,14 @@ def claim_attach(request, claim_id: int, file: File[UploadedFile]):
     "/claims/{claim_id}/gather-interpreting",
     response=GatheredOut,
     summary="Add interpreting costs from recorded meetings",
+    description="A line for each meeting of the claim's period, held by today, with an "
+    "interpreting cost and on no claim yet. Only onto a 65 § claim (else 422 naming "
+    "`section`); `warning` says when the period reaches 2025 or later.",
 )
 def claim_gather(request, claim_id: int):
     claim = _claim(request, claim_id)
-    return {"added": services.claim_gather_interpreting(actor=request.auth, claim=claim)}
+    added = services.claim_gather_interpreting(actor=request.auth, claim=claim)
+    return {"added": added, "warning": services.interpreting_warning(claim)}
 
 
 @router.post("/claims/{claim_id}/submit", response=ClaimOut, summary="Submit a claim")

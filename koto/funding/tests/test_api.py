@@ -28,7 +28,9 @@ def _claims(actor, n: int) -> list[Claim]:
             actor=actor, section="65", period_start=start, period_end=start + dt.timedelta(27)
         )
         if i % 2:
-            services.claim_line_add(actor=actor, claim=claim, description="Rent", amount="10.50")
+            services.claim_line_add(
+                actor=actor, claim=claim, description="Rent", amount="10.50", occurred_on=start
+            )
         out.append(claim)
     return out
 

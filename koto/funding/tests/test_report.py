@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from koto.clients.law import decision_for
+from koto.core.errors import DomainError
 from koto.funding.compensation import Span, compensation_report, rates_for_year
 from koto.funding.models import CompensationRate
 
@@ -113,10 +114,13 @@ def test_rates_for_year__seen_then_admin_rows_then_carried_forward():
 
 @pytest.mark.django_db
 def test_compensation_report_command__json_and_detail(person, lahti):
+    from django.utils import translation
+
     person(kotikunta_on=D(2026, 11, 1))
     out = io.StringIO()
-    call_command("compensation_report", "--year", "2026", "--format", "json", stdout=out,
-                 stderr=io.StringIO())  # fmt: skip
+    with translation.override("fi"):  # as run by hand: the site's language, Finnish
+        call_command("compensation_report", "--year", "2026", "--format", "json", stdout=out,
+                     stderr=io.StringIO())  # fmt: skip
     data = json.loads(out.getvalue())
     assert data["year"] == 2026
     assert data["rows"] == [
@@ -228,6 +232,73 @@ def test_compensation_report__xlsx__summary_and_detail_sheets(db, tmp_path):
         "persons",
         "amount",
     )
+
+
+def test_compensation_report__xlsx__numbers_as_numbers_and_headers(person, lahti, tmp_path):
+    import openpyxl
+
+    # given a person paid for November and December 2026
+    person(kotikunta_on=D(2026, 11, 1))
+    path = tmp_path / "report.xlsx"
+    # when the workbook is written with the detail
+    call_command("compensation_report", "--year", "2026", "--organisation", "398",
+                 "--format", "xlsx", "--detail", "--output", str(path), stderr=io.StringIO())  # fmt: skip
+    wb = openpyxl.load_workbook(path, read_only=True)
+    # then the detail's amounts, years and months are numbers
+    detail = list(wb["detail"].iter_rows(values_only=True))
+    assert detail[0][-1] == "amount"
+    assert [(r[2], r[3], r[-1]) for r in detail[1:]] == [(2026, 11, 162.92), (2026, 12, 162.92)]
+    # and the parameters used have a header row, numbers as numbers, `confirmed` a boolean
+    params = list(wb["parameters_used"].iter_rows(values_only=True))
+    assert params[0] == (
+        "year", "recipient", "age_band", "annual_amount", "monthly_amount", "source",
+        "confirmed", "origin",
+    )  # fmt: skip
+    first = dict(zip(params[0], params[1], strict=True))
+    assert isinstance(first["year"], int) and first["year"] == 2026
+    assert isinstance(first["annual_amount"], int | float)
+    assert isinstance(first["monthly_amount"], float)
+    assert first["confirmed"] is False  # the 2026 placeholders
+    assert len(params) == 1 + 6  # three recipients × two age bands
+
+
+@pytest.mark.parametrize("year", ["3000", "12000", "2022", "-1", "year"])
+def test_compensation_report_command__year_out_of_range__command_error_naming_year(year):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as e:
+        call_command("compensation_report", "--year", year, stdout=io.StringIO())
+    assert "--year" in str(e.value)
+
+
+@pytest.mark.django_db
+def test_rates_for_year__last_year_carried_forward_in_a_loop__beyond_it_refused():
+    # the amounts of 2027 (the last placeholders) carried forward to 2100: no recursion
+    table, used = rates_for_year(2100)
+    assert {u.origin for u in used} == {"carried_forward:2099"}
+    assert table.monthly("municipality", "under_7") == rates_for_year(2027)[0].monthly(
+        "municipality", "under_7"
+    )
+    for year in (2101, 3000, 12000, 2022):
+        with pytest.raises(DomainError) as e:
+            rates_for_year(year)
+        assert e.value.code == "no_amounts"
+
+
+@pytest.mark.django_db
+def test_rates_for_year__a_gap_carried_from_the_year_before_only_where_missing():
+    # given an amount entered for 2029 only (2028 has no rows)
+    CompensationRate.objects.create(
+        year=2029, recipient="welfare_region", age_band="under_7",
+        annual_amount=Decimal("400"), source="VNA 9/2029", confirmed=True,
+    )  # fmt: skip
+    # when 2030 is asked
+    _t, used = rates_for_year(2030)
+    by = {(u.recipient, u.age_band): u for u in used}
+    # then each amount is the latest year's before it, carried year by year
+    assert by[("welfare_region", "under_7")].annual_amount == Decimal("400")
+    assert by[("municipality", "under_7")].annual_amount == rates_for_year(2027)[1][0].annual_amount
+    assert all(u.origin == "carried_forward:2029" for u in used)
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from koto.core import context
 from koto.core.errors import DomainError
 from koto.core.spreadsheets import csv_writer, xlsx_row
 from koto.funding.compensation import RECIPIENT_KINDS, DetailRow, Span, compensation_report
+from koto.funding.management import arguments
 from koto.organisations.models import Organisation
 
 
@@ -22,11 +23,18 @@ def _private(path: str) -> int:
     return fd
 
 
+# the columns of the `parameters_used` sheet, as `RateUsed.as_dict` names them
+PARAMETER_COLUMNS = (
+    "year", "recipient", "age_band", "annual_amount", "monthly_amount", "source", "confirmed",
+    "origin",
+)  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Calculated compensation per municipality and welfare region for a year (or part)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--year", type=arguments.year, required=True, metavar="YYYY")
         parser.add_argument("--quarter", type=int, choices=[1, 2, 3, 4])
         parser.add_argument("--month", type=int, choices=range(1, 13), metavar="1-12")
         parser.add_argument("--organisation", help="code of a municipality or welfare region")
@@ -96,13 +104,10 @@ class Command(BaseCommand):
                 xlsx_row(summary, [row.organisation, row.name, row.kind, row.persons, row.amount])
             )
         params = wb.create_sheet("parameters_used", 1)
-        data = report.as_dict()
-        for item in data["parameters_used"]:
-            params.append(
-                xlsx_row(
-                    params, [str(v) for v in (item.values() if isinstance(item, dict) else [item])]
-                )
-            )
+        params.append(list(PARAMETER_COLUMNS))
+        for r in report.parameters_used:
+            # numbers as numbers, `confirmed` a boolean cell
+            params.append(xlsx_row(params, [getattr(r, c) for c in PARAMETER_COLUMNS]))
         with os.fdopen(_private(path), "wb") as f:
             wb.save(f)  # readable by its owner only
         audit_record(
@@ -128,7 +133,7 @@ class Command(BaseCommand):
 
                 def sink(row: DetailRow) -> None:
                     listed.add(row.client_id)
-                    out.write(json.dumps(dict(zip(DetailRow.FIELDS, row.as_list(), strict=True))))
+                    out.write(json.dumps(row.as_dict()))
                     out.write("\n")
 
         try:

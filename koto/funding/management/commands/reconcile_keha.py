@@ -9,6 +9,7 @@ from koto.audit.services import audit_record
 from koto.core import context
 from koto.core.errors import DomainError
 from koto.core.spreadsheets import csv_writer
+from koto.funding.management import arguments
 from koto.funding.reconciliation import parse_statement, reconcile
 from koto.organisations.models import Organisation
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--organisation", required=True)
-        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--year", type=arguments.year, required=True, metavar="YYYY")
         parser.add_argument("--format", choices=["json", "csv"], default="json")
 
     @context.run_by_hand
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             ("unpaid", result.unpaid),
             ("not_eligible", result.not_eligible),
             ("amount_differs", result.amount_differs),
+            ("not_yet_due", result.not_yet_due),
         ):
             for i in items:
                 d = i.as_dict()
