@@ -13,7 +13,9 @@ from koto.clients.models import (
     ClientFactChange,
     ClientName,
     NameKind,
+    Task,
 )
+from koto.clients.services import EditConflict
 from koto.core.errors import ValidationFailed
 from koto.core.roles import Role
 from koto.core.text import search_key
@@ -897,3 +899,73 @@ def test_name_form_line__reads_back_as_written(names):
     """A first name alone, shown as "Ali", came back as a last name at every save of the
     form (and recorded a change nobody made)."""
     assert services.parse_name_form_line(services.name_form_line(*names)) == names
+
+
+def test_assign_counsellor__a_colleague__client_tasks_follow_audited(org, counsellor):
+    """Imported clients had nobody, and a counsellor who left kept their clients: the
+    counsellor is chosen, and the client's own open tasks go with the client."""
+    colleague = member(org, Role.INTEGRATION_COUNSELLOR, username="colleague")
+    c = make_client(counsellor)
+    task = Task.objects.create(
+        client=c, organisation=org, assignee=counsellor, kind=Task.Kind.ASSESSMENT_START,
+        source_type="client", source_id=c.id, due_on=dt.date(2026, 3, 1),
+    )  # fmt: skip
+    c.access = "full"
+
+    updated = services.client_assign_counsellor(
+        actor=counsellor, client=c, counsellor=colleague, expected_version=c.version
+    )
+
+    assert updated.counsellor == colleague and updated.version == c.version + 1
+    task.refresh_from_db()
+    assert task.assignee == colleague
+    event = AuditEvent.objects.filter(object_type="client", action="update").latest("id")
+    assert event.changes["counsellor"] == {"from": "counsellor", "to": "colleague"}
+    assert c.events.filter(kind=ClientEvent.Kind.UPDATED).exists()
+    # and nobody
+    updated = services.client_assign_counsellor(actor=counsellor, client=updated, counsellor=None)
+    assert updated.counsellor is None
+
+
+def test_assign_counsellor__someone_who_may_not__refused_naming_the_field(
+    org, other_org, counsellor, outsider
+):
+    adviser = member(org, Role.GUIDANCE_ADVISER, username="adviser")
+    c = make_client(counsellor)
+    c.access = "full"
+    for who in (adviser, outsider):  # no casework role; another organisation
+        with pytest.raises(ValidationFailed) as e:
+            services.client_assign_counsellor(actor=counsellor, client=c, counsellor=who)
+        assert list(e.value.fields) == ["counsellor"]
+    with pytest.raises(EditConflict):
+        services.client_assign_counsellor(
+            actor=counsellor, client=c, counsellor=None, expected_version=c.version + 1
+        )
+    c.refresh_from_db()
+    assert c.counsellor == counsellor
+
+
+def test_assign_counsellor__page_and_api(web, org, counsellor):
+    colleague = member(org, Role.INTEGRATION_COUNSELLOR, username="colleague")
+    colleague.first_name, colleague.last_name = "Kaisa", "Kollega"
+    colleague.save()
+    c = make_client(counsellor)
+    http = web(counsellor)
+    page = http.get(f"/clients/{c.id}/counsellor/").content.decode()
+    assert "Kaisa Kollega" in page
+    response = http.post(
+        f"/clients/{c.id}/counsellor/", {"counsellor": str(colleague.id), "version": c.version}
+    )
+    assert response.status_code == 302
+    assert "Kaisa Kollega" in http.get(f"/clients/{c.id}/").content.decode()
+    c.refresh_from_db()
+    response = http.put(
+        f"/api/v1/clients/{c.id}/counsellor",
+        {"counsellor": "counsellor", "version": c.version}, content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 200 and response.json()["counsellor"] == "counsellor"
+    response = http.put(
+        f"/api/v1/clients/{c.id}/counsellor",
+        {"counsellor": "nobody-here", "version": c.version + 1}, content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 422 and list(response.json()["fields"]) == ["counsellor"]

@@ -176,6 +176,26 @@ class ConsentForm(Form):
         self.fields["organisation"].queryset = all_organisations()
 
 
+class CounsellorForm(Form):
+    counsellor = forms.ChoiceField(
+        label=_("Counsellor"), required=False,
+        help_text=_("The client's own open tasks go to the new counsellor; a plan's tasks stay "
+                    "with the plan's counsellor."),
+    )  # fmt: skip
+    version = VersionField()
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {str(u.id): u for u in candidates}
+        self.fields["counsellor"].choices = [
+            ("", _("Nobody")),
+            *((key, u.get_full_name() or u.username) for key, u in self.candidates.items()),
+        ]
+
+    def chosen(self):
+        return self.candidates.get(self.cleaned_data["counsellor"] or "")
+
+
 class WithdrawConsentForm(Form):
     withdrawn_on = DateField(label=_("Withdrawn on"), widget=DateInput())
 

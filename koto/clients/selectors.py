@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils.translation import gettext
 
+from koto.accounts.models import Membership, User
 from koto.audit.models import AuditEvent, AuditListedClient
 from koto.audit.services import audit_record
 from koto.clients.models import (
@@ -29,7 +30,7 @@ from koto.clients.models import (
 from koto.clients.permissions import can_view_audit
 from koto.core import clock, pagination
 from koto.core.errors import NotFound, ValidationFailed
-from koto.core.roles import Perm
+from koto.core.roles import Perm, Role, role_has
 from koto.core.text import normalise_identity_code, prefix_q, prefix_range_q, search_key
 from koto.organisations.selectors import purchasers_served_by
 
@@ -589,3 +590,14 @@ def client_by_identifier_for(*, user, identifier: str) -> Client:
         raise NotFound("client")
     set_access_of_listed(user=user, clients=[client])
     return client
+
+
+def counsellor_candidates(*, organisation_id: int) -> list:
+    """The people of an organisation who may be a client's counsellor: active members
+    (not API tokens) whose role edits clients, by name."""
+    roles = [r for r in Role.values if r != Role.SYSTEM and role_has(r, Perm.CLIENT_EDIT)]
+    ids = Membership.objects.filter(
+        organisation_id=organisation_id, role__in=roles, is_active=True,
+        user__is_active=True, user__is_system=False,
+    ).values("user_id")  # fmt: skip
+    return list(User.objects.filter(id__in=ids).order_by("last_name", "first_name", "id"))

@@ -37,9 +37,10 @@ from koto.clients.models import (
     Relation,
     Residence,
     ResidenceBasis,
+    Task,
 )
 from koto.clients.permissions import can_edit_client
-from koto.clients.selectors import possible_duplicates
+from koto.clients.selectors import counsellor_candidates, possible_duplicates
 from koto.clients.signals import client_changed
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
@@ -833,6 +834,57 @@ def client_update(
         changes={
             k: ({"from": "***", "to": "***"} if k in Client.SENSITIVE_FIELDS else c)
             for k, c in changes.items()
+        },
+    )
+    locked.access = client.access
+    return locked
+
+
+@transaction.atomic
+def client_assign_counsellor(
+    *, actor, client: Client, counsellor, expected_version: int | None = None
+) -> Client:
+    """Make `counsellor` (a user, or None for nobody) the client's counsellor: one of the
+    actor's organisation whose role edits clients (`selectors.counsellor_candidates`). The
+    client's own open tasks (the assessment's start) go with the client; a plan's stay
+    with the plan's counsellor. Imported clients had nobody, and a counsellor who left kept
+    their clients: nothing could change it."""
+    if not can_edit_client(actor, client):
+        raise PermissionDenied()
+    org_id = actor.active_membership.organisation_id
+    if counsellor is not None and counsellor.id not in {
+        u.id for u in counsellor_candidates(organisation_id=org_id)
+    }:
+        raise ValidationFailed(
+            {"counsellor": _("Choose a member of your organisation who works with clients.")}
+        )
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise EditConflict()
+    before = locked.counsellor
+    if (before.id if before else None) == (counsellor.id if counsellor else None):
+        locked.access = client.access
+        return locked
+    locked.counsellor = counsellor
+    locked.version += 1
+    locked.updated_at = clock.now()
+    locked.save(update_fields=["counsellor", "version", "updated_at"])
+    moved = Task.objects.filter(
+        client=locked, source_type="client", status=Task.Status.OPEN
+    ).update(assignee=counsellor)
+    record_event(locked, actor, ClientEvent.Kind.UPDATED, {"fields": ["counsellor"]})
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="client",
+        object_id=locked.id,
+        client_id=locked.id,
+        changes={
+            "counsellor": {
+                "from": before.username if before else None,
+                "to": counsellor.username if counsellor else None,
+            },
+            "tasks_moved": moved,
         },
     )
     locked.access = client.access

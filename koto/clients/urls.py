@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<int:client_id>/", views.detail, name="detail"),
     path("<int:client_id>/edit/", views.edit, name="edit"),
+    path("<int:client_id>/counsellor/", views.counsellor, name="counsellor"),
     path("<int:client_id>/audit/", views.audit_trail, name="audit"),
     path("<int:client_id>/timeline/", views.timeline, name="timeline"),
     path("<int:client_id>/meetings/", views.meetings, name="meetings"),

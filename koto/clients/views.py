@@ -13,6 +13,7 @@ from koto.clients.forms import (
     BreakGlassForm,
     ClientForm,
     ConsentForm,
+    CounsellorForm,
     FamilyLinkForm,
     MeetingForm,
     SearchForm,
@@ -241,6 +242,31 @@ def _editable(request, client_id: int, purpose: str):
     if not can_edit_client(request.user, client):
         raise Http404
     return client
+
+
+@login_required
+def counsellor(request, client_id: int):
+    """Choose the client's counsellor (a colleague, oneself, or nobody)."""
+    client = _editable(request, client_id, "counsellor")
+    candidates = selectors.counsellor_candidates(
+        organisation_id=request.user.active_membership.organisation_id
+    )
+    form = CounsellorForm(
+        request.POST or None, candidates=candidates,
+        initial={"counsellor": str(client.counsellor_id or ""), "version": client.version},
+    )  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_assign_counsellor(
+                actor=request.user, client=client, counsellor=form.chosen(),
+                expected_version=form.cleaned_data["version"],
+            )  # fmt: skip
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Counsellor changed."))
+            return redirect("clients:detail", client_id=client.id)
+    return render(request, "clients/counsellor_form.html", {"form": form, "client": client})
 
 
 @login_required

@@ -13,7 +13,7 @@ from koto.clients import selectors, services
 from koto.clients.law import MissingFacts, decision_for
 from koto.clients.models import Client, Gender, ResidenceBasis
 from koto.core import clock
-from koto.core.errors import DomainError
+from koto.core.errors import DomainError, ValidationFailed
 from koto.law import Decision, FactsError
 
 router = Router(tags=["clients"])
@@ -142,6 +142,11 @@ class ClientOut(ClientSummary):
     trafficking_victim: bool
     other_need_identified: bool
     welfare_service_needs: bool
+    counsellor: str | None
+
+    @staticmethod
+    def resolve_counsellor(obj: Client) -> str | None:
+        return obj.counsellor.username if obj.counsellor_id else None
 
     @staticmethod
     def resolve_other_languages(obj: Client) -> list[str]:
@@ -217,6 +222,35 @@ def client_update(request, client_id: int, payload: ClientPatch):
     )
     return selectors.client_get_for(
         user=request.auth, client_id=client_id, purpose="api:update", audit=False
+    )
+
+
+class CounsellorIn(In):
+    """`counsellor`: the username of a member of your organisation whose role edits
+    clients, or null for nobody. `version` from a read (409 when it moved)."""
+
+    counsellor: str | None = Field(max_length=150)
+    version: int
+
+
+@router.put("/{client_id}/counsellor", response=ClientOut, summary="Set a client's counsellor")
+def client_counsellor(request, client_id: int, payload: CounsellorIn):
+    client = _get(request, client_id, purpose="api:counsellor")
+    chosen = None
+    if payload.counsellor is not None:
+        candidates = selectors.counsellor_candidates(
+            organisation_id=request.auth.active_membership.organisation_id
+        )
+        chosen = next((u for u in candidates if u.username == payload.counsellor), None)
+        if chosen is None:
+            raise ValidationFailed(
+                {"counsellor": _("Choose a member of your organisation who works with clients.")}
+            )
+    services.client_assign_counsellor(
+        actor=request.auth, client=client, counsellor=chosen, expected_version=payload.version
+    )
+    return selectors.client_get_for(
+        user=request.auth, client_id=client_id, purpose="api:counsellor", audit=False
     )
 
 
