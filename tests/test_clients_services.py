@@ -121,6 +121,21 @@ def test_client_create__no_hetu__temporary_id_given(counsellor):
     assert c.temporary_id.startswith("TMP-")
 
 
+def test_client_create__names_the_other_way_round_same_birth_date__warns(counsellor):
+    first = make_client(
+        counsellor, first_name="Hassan", last_name="Ali", hetu=None,
+        birth_date=dt.date(1980, 1, 1),
+    )  # fmt: skip
+    with pytest.raises(services.PossibleDuplicate) as e:
+        services.client_create(
+            actor=counsellor,
+            data=client_data(
+                first_name="Ali", last_name="Hassan", hetu=None, birth_date=dt.date(1980, 1, 1)
+            ),
+        )
+    assert [d.id for d in e.value.duplicates] == [first.id]
+
+
 def test_client_create__similar_name_same_birth_date__warns_with_link(counsellor):
     first = make_client(
         counsellor,

@@ -534,7 +534,9 @@ def possible_duplicates(
     *, user, first_name: str, last_name: str, birth_date, exclude_id: int | None = None
 ) -> list[Client]:
     """Clients the viewer may see with the same birth date and a similar name (same last
-    name key, or the same first word of the first names). Not those of other organisations:
+    name key, or the same first word of the first names, in either order: "Ali Hassan"
+    recorded as "Hassan Ali" is the commonest slip with names of other traditions, and went
+    unwarned). Not those of other organisations:
     naming them (or telling that they exist) would let anyone who may create a client list
     the registry by birth date and initial."""
     last = search_key(last_name)
@@ -543,7 +545,10 @@ def possible_duplicates(
         client_list_for(user=user)
         .filter(birth_date=birth_date)
         .filter(
-            Q(names__key_last_first__startswith=last) | Q(names__key_first_last__startswith=first)
+            Q(names__key_last_first__startswith=last)
+            | Q(names__key_first_last__startswith=first)
+            | Q(names__key_first_last__startswith=last)
+            | Q(names__key_last_first__startswith=first)
         )
     )
     if exclude_id:
