@@ -37,6 +37,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
+    # first: its `changepassword` replaces django.contrib.auth's (audited)
+    "koto.accounts.cli",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -159,10 +161,20 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "clients:my_clients"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling (django-axes): 5 failures lock the username from that address for 15 min.
+# Login throttling (django-axes with `koto.accounts.throttling.LoginThrottle`), each limit
+# over 15 minutes: 5 failures lock the username from that address, 30 lock the address
+# whatever usernames it tries (password spraying), 20 lock the username from addresses its
+# user has not signed in from (guessing from ever new addresses). docs/access-and-audit.md
 AXES_FAILURE_LIMIT = int(os.environ.get("KOTO_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("KOTO_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("KOTO_LOGIN_USERNAME_FAILURE_LIMIT", "20"))
+# Failed sign-ins naming no user are audited one by one up to this many from an address
+# within the 15 minutes; the next one is audited saying that further ones are not.
+LOGIN_UNKNOWN_USERNAME_AUDITS = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "koto.accounts.throttling.LoginThrottle"
+# (what axes logs; the handler counts the three itself)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -200,8 +212,9 @@ PROXY_COUNT = int(os.environ.get("KOTO_PROXY_COUNT", "0"))
 if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Sign-in throttling counts failures by the same address the audit trail records (without
-# django-ipware, axes reads REMOTE_ADDR only: behind a proxy, the proxy's for everyone).
-AXES_CLIENT_IP_CALLABLE = "koto.accounts.middleware.request_client_address"
+# django-ipware, axes reads REMOTE_ADDR only: behind a proxy, the proxy's for everyone), an
+# IPv6 address by its /64 network.
+AXES_CLIENT_IP_CALLABLE = "koto.accounts.throttling.throttled_address"
 # HTTPS only, once a browser has seen it (sent on HTTPS answers only): a year where cookies
 # are secure (the default with DEBUG off).
 SECURE_HSTS_SECONDS = int(

@@ -38,8 +38,9 @@ def test_token__unapproved_refused__approved_by_a_manager_reads_the_organisation
     token.refresh_from_db()
     assert token.approved_by == manager and token.approved_at is not None
     assert AuditEvent.objects.filter(
-        object_type="api_token", object_id=str(token.id), actor=manager, changes={"approved": True}
-    ).exists()
+        object_type="api_token", object_id=str(token.id), actor=manager,
+        changes={"approved": True, "expires_at": token.expires_at.isoformat()},
+    ).exists()  # fmt: skip
 
 
 def test_token__its_maker_cannot_approve_it_even_as_a_manager_elsewhere_in_the_org(admin, org):
@@ -140,3 +141,80 @@ def test_token__made_before_the_rule_in_an_ngo__cannot_be_approved_nor_used(clie
         api_token_approve(actor=member(ngo, Role.MANAGER, username="ngo.manager"), token=token)
     ApiToken.objects.filter(id=token.id).update(approved_at="2026-01-01T00:00:00Z")
     assert client.get("/api/v1/clients/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def test_token__expires_a_year_after_approval__then_refused_as_a_revoked_one(
+    client, admin, manager, org, counsellor
+):
+    # a token worked for ever, even years after its maker and approver had left
+    import datetime as dt
+
+    from koto.core import clock
+
+    own = make_client(counsellor)
+    approved_on = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    token, key = api_token_create(actor=admin, organisation=org, name="CRM")
+    with clock.frozen(approved_on):
+        token = api_token_approve(actor=manager, token=token)
+    assert token.expires_at == approved_on + dt.timedelta(days=365)
+    assert AuditEvent.objects.filter(
+        object_type="api_token", object_id=str(token.id),
+        changes={"approved": True, "expires_at": "2027-12-07T12:00:00+00:00"},
+    ).exists()  # fmt: skip
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    with clock.frozen(token.expires_at - dt.timedelta(seconds=1)):
+        assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 200
+    with clock.frozen(token.expires_at):
+        assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 401
+    with clock.frozen(dt.date(2030, 1, 1)):
+        assert client.get(f"/api/v1/clients/{own.id}", **auth).status_code == 401
+
+
+def test_token_pages__show_the_expiry_and_an_expired_token(web, admin, manager, org):
+    import datetime as dt
+
+    from koto.core import clock
+
+    token, _key = api_token_create(actor=admin, organisation=org, name="Asiakasrekisteri")
+    with clock.frozen(dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)):
+        api_token_approve(actor=manager, token=token)
+    with clock.frozen(dt.date(2026, 6, 1)):
+        for user, url in ((manager, "/accounts/organisation/tokens/"), (admin, "/accounts/organisation/")):  # fmt: skip
+            html = web(user).get(url).content.decode()
+            assert "01/10/2027" in html and "Expired" not in html, url
+            assert "works for a year from its approval" in html
+    with clock.frozen(dt.date(2027, 1, 11)):
+        for user, url in ((manager, "/accounts/organisation/tokens/"), (admin, "/accounts/organisation/")):  # fmt: skip
+            assert "Expired" in web(user).get(url).content.decode(), url
+
+
+def test_token__unapproved__no_expiry_yet(admin, org):
+    token, _key = api_token_create(actor=admin, organisation=org, name="CRM")
+    assert token.expires_at is None and token.is_expired is False
+
+
+def test_migration__tokens_approved_before_expiry__a_year_from_approval_or_90_days_notice(
+    admin, manager, org
+):
+    import datetime as dt
+    import importlib
+
+    from django.apps import apps
+
+    from koto.core import clock
+
+    migration = importlib.import_module("koto.accounts.migrations.0004_api_token_expiry")
+    old, _k = api_token_create(actor=admin, organisation=org, name="Old")
+    recent, _k = api_token_create(actor=admin, organisation=org, name="Recent")
+    waiting, _k = api_token_create(actor=admin, organisation=org, name="Waiting")
+    now = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    ApiToken.objects.filter(id=old.id).update(approved_at=now - dt.timedelta(days=700))
+    ApiToken.objects.filter(id=recent.id).update(approved_at=now - dt.timedelta(days=30))
+    with clock.frozen(now):
+        migration.set_expiry(apps, None)
+    expiry = dict(ApiToken.objects.values_list("name", "expires_at"))
+    assert expiry == {
+        "Old": now + dt.timedelta(days=90),
+        "Recent": now + dt.timedelta(days=335),
+        "Waiting": None,
+    }

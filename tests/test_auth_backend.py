@@ -196,3 +196,21 @@ def test_ended_organisation__its_members_and_tokens_keep_no_access(client, org, 
         ended = counsellor.active_membership.id
         response = web(counsellor).post("/accounts/membership/", {"membership_id": str(ended)})
         assert response.status_code == 404
+
+
+def test_organisation_not_begun__its_members_and_tokens_act_from_its_first_day(client, db):
+    """A vitality centre begins on 1.1.2026: before that its people and systems act not yet
+    (its membership query checked the end only)."""
+    future = OrganisationFactory(code="999", valid_from=dt.date(2026, 1, 1))
+    early = member(future, Role.INTEGRATION_COUNSELLOR, username="early")
+    c = make_client(member(future, Role.INTEGRATION_COUNSELLOR, username="maker"))
+    admin = member(future, Role.ORG_ADMIN, username="future.admin")
+    _token, key = approved_token(admin, future)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    with clock.frozen(dt.date(2025, 12, 31)):
+        assert active_memberships_of(user_id=early.id) == []
+        assert BACKEND.get_user(early.id).active_memberships == []
+        assert client.get(f"/api/v1/clients/{c.id}", **auth).status_code == 401
+    with clock.frozen(dt.date(2026, 1, 1)):
+        assert [m.organisation.code for m in active_memberships_of(user_id=early.id)] == ["999"]
+        assert client.get(f"/api/v1/clients/{c.id}", **auth).status_code == 200

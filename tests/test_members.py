@@ -175,3 +175,134 @@ def test_check_memberships__lists_those_made_before_the_rule(org, capsys):
     with pytest.raises(CommandError):
         call_command("check_memberships")
     assert "ngo-old (ngo): old.counsellor integration_counsellor" in capsys.readouterr().out
+
+
+# Adding someone who already uses Koto is asked for, and needs their last name: the username
+# alone attached anyone in the country (throwing away the names and password typed) and
+# showed the administrator whose it was.
+
+
+@pytest.fixture
+def colleague(other_org):
+    """A counsellor of another organisation (another unit of the same city, say)."""
+    return member(other_org, Role.INTEGRATION_COUNSELLOR, username="Matti.Virtanen",
+                  first_name="Matti", last_name="Virtanen", email="matti@example.fi")  # fmt: skip
+
+
+def test_member_add__existing_username_typed_as_new__refused_naming_username(
+    web, admin, org, colleague
+):
+    before = colleague.password
+    response = _post(web, admin, username="matti.virtanen", first_name="Matti",
+                     last_name="Uusi")  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["username"]
+    assert "choose “An existing user”" in errors["username"][0]
+    assert not Membership.objects.filter(user=colleague, organisation=org).exists()
+    colleague.refresh_from_db()
+    assert (colleague.last_name, colleague.password) == ("Virtanen", before)
+    html = response.content.decode()
+    assert "Virtanen" not in html and "matti@example.fi" not in html
+
+
+def test_member_add__existing_user_chosen_with_last_name__role_given(web, admin, org, colleague):
+    response = _post(web, admin, user_kind="existing", username="matti.virtanen",
+                     first_name="", last_name="virtanen", password="")  # fmt: skip
+    assert response.status_code == 302
+    m = Membership.objects.get(user=colleague, organisation=org)
+    assert (m.role, m.is_active) == (Role.INTEGRATION_COUNSELLOR, True)
+    event = AuditEvent.objects.filter(object_type="membership", object_id=str(m.id)).get()
+    assert (event.actor, event.action, event.changes["user"]) == (admin, "create", "Matti.Virtanen")
+    page = web(admin).get("/accounts/organisation/").content.decode()
+    assert "Role Integration counsellor given to Matti Virtanen (Matti.Virtanen)." in page
+    colleague.refresh_from_db()
+    assert colleague.must_change_password is False  # their own password, untouched
+
+
+@pytest.mark.parametrize(
+    ("username", "last_name"),
+    [("matti.virtanen", "Uusi"), ("matti.virtanen", ""), ("ei.ketaan", "Virtanen")],
+)
+def test_member_add__existing_user_unknown_or_last_name_wrong__one_answer_naming_nobody(
+    web, admin, org, colleague, username, last_name
+):
+    response = _post(web, admin, user_kind="existing", username=username, first_name="",
+                     last_name=last_name, password="")  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "username": ["No user has this username and last name."]
+    }
+    assert "Matti" not in response.content.decode()
+    assert not Membership.objects.filter(user=colleague, organisation=org).exists()
+
+
+def test_member_add__existing_user_with_a_password_or_names__refused_naming_them(
+    web, admin, org, colleague
+):
+    response = _post(web, admin, user_kind="existing", username="matti.virtanen",
+                     first_name="Matti", last_name="Virtanen", email="x@example.fi")  # fmt: skip
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"first_name", "email", "password"}
+    assert not Membership.objects.filter(user=colleague, organisation=org).exists()
+
+
+def test_member_add_service__new_and_existing_paths(admin, org, colleague):
+    from koto.accounts.services import member_add
+    from koto.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as e:
+        member_add(actor=admin, organisation=org, role=Role.MANAGER, username="MATTI.VIRTANEN",
+                   password=PASSWORD, last_name="Virtanen")  # fmt: skip
+    assert list(e.value.fields) == ["username"]
+    with pytest.raises(ValidationFailed) as e:
+        member_add(actor=admin, organisation=org, role=Role.MANAGER, username="matti.virtanen",
+                   existing=True, last_name="Korhonen")  # fmt: skip
+    assert list(e.value.fields) == ["username"]
+    assert not Membership.objects.filter(user=colleague, organisation=org).exists()
+    m = member_add(actor=admin, organisation=org, role=Role.MANAGER, username="matti.virtanen",
+                   existing=True, last_name=" VIRTANEN ")  # fmt: skip
+    assert (m.user, m.organisation, m.role) == (colleague, org, Role.MANAGER)
+    new = member_add(actor=admin, organisation=org, role=Role.MANAGER, username="liisa.uusi",
+                     password=PASSWORD, first_name="Liisa", last_name="Uusi")  # fmt: skip
+    assert new.user.must_change_password is True and new.user.check_password(PASSWORD)
+
+
+def test_member_add__existing_user_path__admin_cannot_give_themselves_a_role(web, admin, org):
+    admin.last_name = "Ylläpitäjä"
+    admin.save(update_fields=["last_name"])
+    response = _post(web, admin, user_kind="existing", username="admin", first_name="",
+                     last_name="Ylläpitäjä", password="")  # fmt: skip
+    assert response.status_code == 200
+    assert "yourself" in response.context["form"].errors["username"][0]
+    assert Membership.objects.filter(user=admin).count() == 1
+
+
+def test_password_change__the_same_password_again__refused_naming_the_new_one(web, admin, client):
+    # a member whose password an administrator chose kept it by typing it again: the
+    # administrator went on knowing it
+    from django.urls import reverse
+
+    assert _post(web, admin).status_code == 302
+    client.logout()
+    client.post(reverse("accounts:login"), {"username": "uusi.neuvoja", "password": PASSWORD})
+    response = client.post(reverse("accounts:password_change"),
+                           {"old_password": PASSWORD, "new_password1": PASSWORD,
+                            "new_password2": PASSWORD})  # fmt: skip
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["new_password1"]
+    user = User.objects.get(username="uusi.neuvoja")
+    assert user.must_change_password is True
+    assert not AuditEvent.objects.filter(object_type="user", object_id=str(user.id),
+                                         action="update").exists()  # fmt: skip
+    assert client.get("/clients/")["Location"] == reverse("accounts:password_change")
+
+
+def test_password_change_service__the_same_password__refused(admin):
+    from koto.accounts.services import password_change
+    from koto.core.errors import ValidationFailed
+    from tests.factories import PASSWORD as CURRENT
+
+    with pytest.raises(ValidationFailed) as e:
+        password_change(user=admin, new_password=CURRENT)
+    assert list(e.value.fields) == ["new_password1"]

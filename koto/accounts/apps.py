@@ -8,4 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users and roles")
 
     def ready(self):
+        from django.contrib import admin
+
         from koto.accounts import signals  # noqa: F401 - connects the receivers
+        from koto.accounts.forms import AuditedAdminPasswordChangeForm
+
+        # the admin site's own password change: audited, as the "Change password" page
+        admin.site.password_change_form = AuditedAdminPasswordChangeForm

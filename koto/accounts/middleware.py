@@ -29,11 +29,6 @@ def client_address(meta) -> str | None:
         return None
 
 
-def request_client_address(request) -> str | None:
-    """`client_address` of a request (django-axes' `AXES_CLIENT_IP_CALLABLE`)."""
-    return client_address(request.META)
-
-
 class ActiveMembershipMiddleware:
     """Attach the user's active membership (organisation + role) and note the request's origin."""
 

@@ -92,6 +92,10 @@ class ApiToken(models.Model):
     approved_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A token works for a year from its approval (`TOKEN_LIFETIME`), then is refused as a
+    # revoked one is: a key copied somewhere years ago does not work for ever. Renewing is
+    # making a new token (approved anew) and revoking the old one.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -102,3 +106,7 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= clock.now()

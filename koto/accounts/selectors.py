@@ -39,9 +39,11 @@ def _memberships_read(alias: str):
         f'JOIN "{User._meta.db_table}" u ON u."id" = m."user_id" '
         f'JOIN "{Organisation._meta.db_table}" o ON o."id" = m."organisation_id" '
         'WHERE m."user_id" = %s AND m."is_active" '
-        # an organisation that has ended (an ELY centre after 2025) acts no more: its
-        # members and tokens keep no access
-        'AND (o."valid_to" IS NULL OR o."valid_to" >= %s) ORDER BY m."id"'
+        # an organisation that has ended (an ELY centre after 2025) acts no more, and one
+        # that has not begun (a vitality centre before 2026) not yet: its members and
+        # tokens have no access
+        'AND (o."valid_to" IS NULL OR o."valid_to" >= %s) '
+        'AND (o."valid_from" IS NULL OR o."valid_from" <= %s) ORDER BY m."id"'
     )
     return sql, parts
 
@@ -57,17 +59,17 @@ def _instance(alias: str, model, attnames, converters, cols, values):
 
 
 def active_memberships_of(*, user_id: int) -> list[Membership]:
-    """The user's active memberships of organisations that have not ended, in id order,
-    each with its organisation, the user and
-    the purchasers its organisation serves today (`served_purchasers`, `served_on`: the
-    visibility filter's reach, `koto.clients.selectors.reach_of`), in one query. Plain SQL:
-    every signed-in request runs it."""
+    """The user's active memberships of organisations in being today (begun, not ended), in
+    id order, each with its organisation, the user and the purchasers its organisation
+    serves today (`served_purchasers`, `served_on`: the visibility filter's reach,
+    `koto.clients.selectors.reach_of`), in one query. Plain SQL: every signed-in request
+    runs it."""
     alias = router.db_for_read(Membership)
     sql, parts = _memberships_read(alias)
     on = clock.today()
     day = connections[alias].ops.adapt_datefield_value(on)
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [day, day, user_id, day])
+        cursor.execute(sql, [day, day, user_id, day, day])
         rows = cursor.fetchall()
     memberships, user = [], None
     for row in rows:

@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -127,20 +128,47 @@ def membership_add(
     return membership
 
 
+def _same_name(recorded: str, typed: str) -> bool:
+    return unicodedata.normalize("NFC", recorded.strip()).casefold() == (
+        unicodedata.normalize("NFC", typed.strip()).casefold()
+    )
+
+
 @transaction.atomic
 def member_add(
-    *, actor: User, organisation, role: str, username: str, password: str = "",
-    first_name: str = "", last_name: str = "", email: str = "",
+    *, actor: User, organisation, role: str, username: str, existing: bool = False,
+    password: str = "", first_name: str = "", last_name: str = "", email: str = "",
 ) -> Membership:  # fmt: skip
-    """Give a user a role in the organisation, creating the user when the username is new:
-    both are written or neither (the page wrote the user first, then the role)."""
+    """Give a role in the organisation to a new user, created with the password the
+    administrator chose (both are written or neither), or, when asked for (`existing`), to a
+    user Koto already has: a colleague of another organisation or unit, named by username
+    and last name as recorded (an empty one if none is). The username alone attached anyone
+    in the country, threw away the names and password typed, and showed any administrator
+    whom a username belonged to; now an existing user's name is not shown to one who does
+    not know it (that a username is taken, the new user's form has to say)."""
     _require_org_admin(actor, organisation.id)
-    user = User.objects.filter(username__iexact=username.strip(), is_system=False).first()
-    if user is None:
-        user = user_create(
-            actor=actor, username=username, password=password, first_name=first_name,
-            last_name=last_name, email=email,
+    username = username.strip()
+    if existing:
+        typed = {"first_name": first_name, "email": email, "password": password}
+        not_for_existing = [name for name, value in typed.items() if value]
+        if not_for_existing:
+            raise ValidationFailed(
+                {name: [_("Leave this empty for an existing user: they keep their own details "
+                          "and password.")] for name in not_for_existing}
+            )  # fmt: skip
+        user = User.objects.filter(username__iexact=username, is_system=False).first()
+        if user is None or not _same_name(user.last_name, last_name):
+            raise ValidationFailed({"username": [_("No user has this username and last name.")]})
+        return membership_add(actor=actor, user=user, organisation=organisation, role=role)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed(
+            {"username": [_("A user with this username already exists: to give them a role, "
+                            "choose “An existing user” and give their last name.")]}
         )  # fmt: skip
+    user = user_create(
+        actor=actor, username=username, password=password, first_name=first_name,
+        last_name=last_name, email=email,
+    )  # fmt: skip
     return membership_add(actor=actor, user=user, organisation=organisation, role=role)
 
 
@@ -201,6 +229,10 @@ def api_token_create(
     return token, key
 
 
+# How long an approved token works (a year); then a new one is made and approved.
+TOKEN_LIFETIME = dt.timedelta(days=365)
+
+
 @transaction.atomic
 def api_token_approve(*, actor: User, token: ApiToken) -> ApiToken:
     """A manager of the token's organisation, other than the administrator who made it,
@@ -222,13 +254,14 @@ def api_token_approve(*, actor: User, token: ApiToken) -> ApiToken:
     if locked.created_by_id == actor.id:
         raise ValidationFailed({"token": _("Someone other than the token's maker approves it.")})
     locked.approved_at, locked.approved_by = clock.now(), actor
-    locked.save(update_fields=["approved_at", "approved_by"])
+    locked.expires_at = locked.approved_at + TOKEN_LIFETIME
+    locked.save(update_fields=["approved_at", "approved_by", "expires_at"])
     audit_record(
         actor=actor,
         action="update",
         object_type="api_token",
         object_id=locked.id,
-        changes={"approved": True},
+        changes={"approved": True, "expires_at": locked.expires_at.isoformat()},
     )
     return locked
 
@@ -260,15 +293,18 @@ TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def api_token_authenticate(key: str) -> User | None:
-    """The system user behind a valid, approved, unrevoked token, with its membership
-    attached."""
+    """The system user behind a valid, approved, unrevoked, unexpired token, with its
+    membership attached."""
     try:
         _, prefix, _rest = key.split("_", 2)
     except ValueError:
         return None
+    now = clock.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(prefix=prefix, revoked_at__isnull=True, approved_at__isnull=False)
+        .filter(
+            prefix=prefix, revoked_at__isnull=True, approved_at__isnull=False, expires_at__gt=now
+        )
         .first()
     )
     if token is None or not secrets.compare_digest(token.key_hash, hash_token(key)):
@@ -287,25 +323,56 @@ def api_token_authenticate(key: str) -> User | None:
         m.user = user
     user.active_memberships = memberships
     user.active_membership = memberships[0]
-    now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
         ApiToken.objects.filter(id=token.id).update(last_used_at=now)
     return user
 
 
-@transaction.atomic
-def password_change(*, user: User, new_password: str) -> User:
-    """The user's own new password (the old one checked by the caller's form), validated
-    by the password validators; the "must change" mark goes. Audited without the password."""
+def password_change_check(*, user: User, new_password: str) -> None:
+    """The rules of a user's own new password: the password validators, and not the one
+    they have (a member whose password an administrator chose kept it by typing it again,
+    and the administrator went on knowing it). Raises `ValidationFailed` naming
+    `new_password1`."""
+    if user.check_password(new_password):
+        raise ValidationFailed(
+            {"new_password1": [_("Choose a new password, not the one you have now.")]}
+        )
     try:
         validate_password(new_password, user)
     except ValidationError as e:
         raise ValidationFailed({"new_password1": list(e.messages)}) from e
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str, reason: str = "") -> User:
+    """The user's own new password (the old one checked by the caller's form), checked by
+    `password_change_check`; the "must change" mark goes. Audited without the password
+    (`reason` "admin" through the admin site)."""
+    password_change_check(user=user, new_password=new_password)
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     audit_record(
         actor=user, action="update", object_type="user", object_id=user.id,
-        changes={"password": "changed"},
+        reason=reason, changes={"password": "changed"},
+    )  # fmt: skip
+    return user
+
+
+@transaction.atomic
+def password_set(*, actor: User | None, user: User, new_password: str) -> User:
+    """A password chosen for the user by someone else (`manage.py changepassword`: `actor`
+    None, the operating-system user named): validated, audited without the password, and
+    the user changes it at the next sign-in, as a new member does."""
+    try:
+        validate_password(new_password, user)
+    except ValidationError as e:
+        raise ValidationFailed({"password": list(e.messages)}) from e
+    user.set_password(new_password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        actor=actor, action="update", object_type="user", object_id=user.id,
+        changes={"password": "set", "must_change_password": True},
     )  # fmt: skip
     return user

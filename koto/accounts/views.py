@@ -107,15 +107,27 @@ def member_add(request):
     m = _org_admin_membership(request)
     form = MemberAddForm(request.POST or None, kind=m.organisation.kind)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+        d = dict(form.cleaned_data)
+        existing = d.pop("user_kind")
         try:
-            account_services.member_add(actor=request.user, organisation=m.organisation, **d)
+            membership = account_services.member_add(
+                actor=request.user, organisation=m.organisation, existing=existing, **d
+            )
         except DomainError as e:
             for name, msgs in e.fields.items():
                 for msg in msgs:
                     form.add_error(name if name in form.fields else None, msg)
         else:
-            messages.success(request, _("Member added."))
+            if existing:
+                user = membership.user
+                messages.success(
+                    request,
+                    _("Role %(role)s given to %(name)s (%(username)s).")
+                    % {"role": membership.get_role_display(), "username": user.username,
+                       "name": user.get_full_name() or user.username},
+                )  # fmt: skip
+            else:
+                messages.success(request, _("Member added."))
             return redirect("accounts:organisation_admin")
     return render(
         request, "accounts/member_add.html", {"form": form, "organisation": m.organisation}

@@ -5,6 +5,9 @@ the read-only admin pages of records about people (referrals, placements, guidan
 claims, the audit trail itself): each list and each record read is audited, as the pages'
 reads are."""
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import ForeignKey
+
 from koto.audit.services import audit_record
 
 
@@ -40,11 +43,49 @@ class AuditedAdminMixin:
         )
 
 
+# The model whose rows are people with records (named by label: the audit layer does not
+# import the clients app).
+CLIENT_MODEL = "clients.Client"
+
+
 class AuditedReadAdminMixin:
     """A read-only ModelAdmin of personal data whose list pages and record pages leave an
-    audit record (`read`, reason "admin"), with the record's client where it has one."""
+    audit record (`read`, reason "admin"), with the record's client where it has one. A list
+    page's record names the clients it showed (`listed`: on each client's audit page), taken
+    from the list's columns that are a client (`list_display`, or `audit_listed_client_fields`
+    where a column shows a client otherwise); until 2026-12-07 the minors' care list showed
+    names and named no client."""
+
+    #: the attributes of a row holding the id of a client the list shows; None: each
+    #: `list_display` column that is a foreign key (or one-to-one) to a client
+    audit_listed_client_fields: tuple[str, ...] | None = None
+
+    def _listed_client_fields(self, request) -> list[str]:
+        if self.audit_listed_client_fields is not None:
+            return list(self.audit_listed_client_fields)
+        names = []
+        for column in self.get_list_display(request):
+            if not isinstance(column, str):
+                continue
+            try:
+                field = self.model._meta.get_field(column)
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, ForeignKey) and field.related_model._meta.label == CLIENT_MODEL:
+                names.append(field.attname)
+        return names
 
     def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        fields = self._listed_client_fields(request)
+        listed = None
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if fields and changelist is not None:
+            # the page's rows, read here once and then rendered from the same result cache
+            rows = changelist.result_list
+            listed = [getattr(row, name) for row in rows for name in fields]
+        elif fields:
+            listed = []  # no list shown (a redirect on a bad filter)
         audit_record(
             actor=request.user,
             action="read",
@@ -52,8 +93,9 @@ class AuditedReadAdminMixin:
             object_id="",
             reason="admin list",
             changes={"query": request.GET.urlencode()[:500]},
+            listed=listed,
         )
-        return super().changelist_view(request, extra_context)
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)

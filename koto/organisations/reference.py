@@ -7,12 +7,14 @@ Loading is idempotent: rows are matched by code and updated in place.
 
 import csv
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 from django.utils.text import slugify
 
+from koto.audit.services import audit_record
+from koto.core import clock
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
@@ -64,9 +66,16 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _upsert(code: str, **fields) -> Organisation:
-    org, _ = Organisation.objects.update_or_create(code=code, defaults=fields)
-    return org
+def _differing(instance, fields: dict) -> list[str]:
+    """The names of `fields` whose value differs from the stored row's (a related row
+    compared by id)."""
+    names = []
+    for name, value in fields.items():
+        model_field = type(instance)._meta.get_field(name)
+        given = value.pk if model_field.is_relation and value is not None else value
+        if getattr(instance, model_field.attname) != given:
+            names.append(name)
+    return names
 
 
 @dataclass
@@ -76,18 +85,69 @@ class LoadResult:
     regional_state_authorities: int = 0
     employment_areas: int = 0
     national: int = 0
+    # what the load changed: organisations created (codes), and changed (code: fields)
+    created: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in (
+            "municipalities", "welfare_regions", "regional_state_authorities",
+            "employment_areas", "national")}  # fmt: skip
+
+    def note_changed(self, code: str, names) -> None:
+        # an organisation created in this load is named once, as created
+        if names and code not in self.created:
+            self.changed.setdefault(code, []).extend(names)
+
+    def upsert(self, code: str, **fields) -> Organisation:
+        """The organisation of `code` with `fields`: created, or updated where they differ
+        (not saved when nothing does)."""
+        org = Organisation.objects.filter(code=code).first()
+        if org is None:
+            self.created.append(code)
+            return Organisation.objects.create(code=code, **fields)
+        differ = _differing(org, fields)
+        if differ:
+            for name in differ:
+                setattr(org, name, fields[name])
+            org.updated_at = clock.now()
+            org.save(update_fields=[*differ, "updated_at"])
+            self.note_changed(code, differ)
+        return org
+
+
+def _set_related(result: LoadResult, code: str, name: str, manager, rows) -> None:
+    """A many-to-many relation set to `rows`, noted as changed when it was not already."""
+    if {r.pk for r in manager.all()} != {r.pk for r in rows}:
+        manager.set(rows)
+        result.note_changed(code, [name])
 
 
 @transaction.atomic
 def load_reference_data() -> LoadResult:
+    """Load or refresh the organisations, recording one audit event of what changed: the
+    organisations define who may act and see what (kinds, regions, validity), and the load
+    changed them unrecorded."""
     result = LoadResult()
+    _load(result)
+    audit_record(
+        actor=None,
+        action="update",
+        object_type="reference_data",
+        object_id="organisations",
+        changes={"counts": result.counts(), "created": result.created, "changed": result.changed},
+    )
+    return result
+
+
+def _load(result: LoadResult) -> None:
     for code, kind, fi, sv, en in NATIONAL:
-        _upsert(code, kind=kind, name_fi=fi, name_sv=sv, name_en=en, source=SOURCE_NATIONAL)
+        result.upsert(code, kind=kind, name_fi=fi, name_sv=sv, name_en=en, source=SOURCE_NATIONAL)
         result.national += 1
 
     welfare = {}
     for row in _rows("welfare_regions.csv"):
-        welfare[row["code"]] = _upsert(
+        welfare[row["code"]] = result.upsert(
             welfare_region_code(row["code"]),
             kind=OrganisationKind.WELFARE_REGION,
             name_fi=row["name_fi"],
@@ -100,7 +160,7 @@ def load_reference_data() -> LoadResult:
     vitality_by_region: dict[str, Organisation] = {}
     vitality_by_code: dict[str, Organisation] = {}
     for row in _rows("vitality_centres_2026.csv"):
-        org = _upsert(
+        org = result.upsert(
             vitality_centre_code(row["code"]),
             kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
             name_fi=row["name_fi"],
@@ -116,7 +176,7 @@ def load_reference_data() -> LoadResult:
         result.regional_state_authorities += 1
 
     for row in _rows("ely_centres.csv"):
-        org = _upsert(
+        org = result.upsert(
             ely_code(row["code"]),
             kind=OrganisationKind.REGIONAL_STATE_AUTHORITY,
             name_fi=row["name_fi"],
@@ -125,18 +185,15 @@ def load_reference_data() -> LoadResult:
             valid_to=dt.date.fromisoformat(row["valid_until"]),
             source=SOURCE_ELY,
         )
-        org.successors.set(
-            [
-                vitality_by_code[c]
-                for c in row["successor_2026_codes"].split(";")
-                if c in vitality_by_code
-            ]
-        )
+        successors = [
+            vitality_by_code[c] for c in row["successor_2026_codes"].split(";") if c in vitality_by_code
+        ]  # fmt: skip
+        _set_related(result, org.code, "successors", org.successors, successors)
         result.regional_state_authorities += 1
 
     municipalities = {}
     for row in _rows("municipalities.csv"):
-        municipalities[row["code"]] = _upsert(
+        municipalities[row["code"]] = result.upsert(
             row["code"],
             kind=OrganisationKind.MUNICIPALITY,
             name_fi=row["name_fi"],
@@ -151,7 +208,7 @@ def load_reference_data() -> LoadResult:
         result.municipalities += 1
 
     for row in _rows("employment_areas.csv"):
-        authority = _upsert(
+        authority = result.upsert(
             employment_area_code(row["area_name"]),
             kind=OrganisationKind.EMPLOYMENT_AUTHORITY,
             name_fi=row["area_name"],
@@ -159,21 +216,27 @@ def load_reference_data() -> LoadResult:
             name_en=row["area_name"],
             source=f"TEM / municipal sources {row['source_ref']}; see reference/SOURCES.md §6",
         )
-        area, _ = EmploymentArea.objects.update_or_create(
-            authority=authority,
-            defaults={
-                "responsible_municipality": municipalities.get(
-                    row["responsible_municipality_code"]
-                ),
-                "status": row["status"],
-                "source": row["source_ref"],
-            },
-        )
+        area_fields = {
+            "responsible_municipality": municipalities.get(row["responsible_municipality_code"]),
+            "status": row["status"],
+            "source": row["source_ref"],
+        }
+        area = EmploymentArea.objects.filter(authority=authority).first()
+        if area is None:
+            area = EmploymentArea.objects.create(authority=authority, **area_fields)
+            result.note_changed(authority.code, ["employment_area"])
+        else:
+            differ = _differing(area, area_fields)
+            if differ:
+                for name in differ:
+                    setattr(area, name, area_fields[name])
+                area.updated_at = clock.now()
+                area.save(update_fields=[*differ, "updated_at"])
+                result.note_changed(authority.code, [f"employment_area.{n}" for n in differ])
         members = [
             municipalities[c]
             for c in row["member_municipality_codes"].split(";")
             if c in municipalities
         ]
-        area.members.set(members)
+        _set_related(result, authority.code, "employment_area.members", area.members, members)
         result.employment_areas += 1
-    return result
