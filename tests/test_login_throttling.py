@@ -30,6 +30,24 @@ def test_login__password_spraying_from_one_address__address_locked(client, org, 
     assert _try(client, "u0", PASSWORD, address="198.51.100.7") == 302
 
 
+def test_login__address_limit__not_for_a_user_at_their_own_office(client, org, settings):
+    """A city's staff reach Koto from one address: thirty typing errors among them (or
+    someone there spraying) must not lock the whole office out. Its users who have signed
+    in from there still sign in; the limit of 5 per username and address still holds."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 10
+    office = "192.0.2.77"
+    member(org, Role.INTEGRATION_COUNSELLOR, username="staff")
+    assert _try(client, "staff", PASSWORD, address=office) == 302
+    client.post(reverse("accounts:logout"), REMOTE_ADDR=office)
+    others = [member(org, Role.INTEGRATION_COUNSELLOR, username=f"w{i}") for i in range(4)]
+    for u in others:
+        for r in range(3):
+            _try(client, u.username, f"g{r}", address=office)
+    assert _try(client, "w0", "g9", address=office) == 429  # never signed in from here
+    assert _try(client, "staff", "typo", address=office) == 200
+    assert _try(client, "staff", PASSWORD, address=office) == 302
+
+
 def test_login__one_username_from_rotating_addresses__username_locked(client, org, settings):
     settings.LOGIN_USERNAME_FAILURE_LIMIT = 20
     member(org, Role.INTEGRATION_COUNSELLOR, username="target")

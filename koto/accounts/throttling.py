@@ -5,7 +5,9 @@ over the cool-off window (`AXES_COOLOFF_TIME`, 15 minutes), each with its own th
 - a username from one address, `AXES_FAILURE_LIMIT` (5): one person's mistakes, or someone
   guessing one user's password from one place;
 - an address, whatever usernames it types, `LOGIN_ADDRESS_FAILURE_LIMIT` (30): password
-  spraying (a few passwords tried on every username) was never locked;
+  spraying (a few passwords tried on every username) was never locked. Not applied to a
+  user at an address they have signed in from (below): a city's staff reach Koto from one
+  address, and their typing errors must not lock the whole office out;
 - a username from all addresses together, `LOGIN_USERNAME_FAILURE_LIMIT` (20): guessing one
   user's password from ever new addresses was unlimited. Not applied to an address the user
   has signed in from in the last `KNOWN_ADDRESS_DAYS` days (axes' `AccessLog`), so that such
@@ -102,12 +104,17 @@ class LoginThrottle(AxesDatabaseHandler):
         reached = []
         if failures.username_address >= settings.AXES_FAILURE_LIMIT:
             reached.append("username_address")
-        if failures.address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
-            reached.append("address")
-        if failures.username >= settings.LOGIN_USERNAME_FAILURE_LIMIT and not self._signed_in_from(
-            request, get_client_username(request, credentials)
-        ):
-            reached.append("username")
+        if (
+            failures.address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+            or failures.username >= settings.LOGIN_USERNAME_FAILURE_LIMIT
+        ) and not self._signed_in_from(request, get_client_username(request, credentials)):
+            # Neither locks a user out at an address they have signed in from: a city's
+            # staff reach Koto from one address, and thirty typing errors among them in a
+            # quarter of an hour (or someone there spraying) would lock out the whole office.
+            reached.append(
+                "address" if failures.address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+                else "username"
+            )  # fmt: skip
         return reached
 
     @staticmethod
