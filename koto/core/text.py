@@ -4,11 +4,22 @@ Finnish, Swedish or English reader expects."""
 import unicodedata
 
 
+# In a name key a hyphen is a space ("Al-Hassan" is found by "al hassan", and "al-hassan"
+# by either) and an apostrophe is nothing ("N'Diaye" by "ndiaye"): how a name is spelt
+# varies between documents and the one who types it.
+NAME_HYPHENS = "-\u2010\u2011\u2012\u2013\u2014"
+NAME_APOSTROPHES = "'\u2019\u02bc\u2018`\u00b4"
+_NAME_PUNCTUATION = str.maketrans(
+    dict.fromkeys(NAME_HYPHENS, " ") | dict.fromkeys(NAME_APOSTROPHES, "")
+)
+
+
 def search_key(value: str) -> str:
-    """Lower-case, accents removed, spaces collapsed: 'Ääkköñen  Ali' -> 'aakkonen ali'."""
+    """Lower-case, accents removed, hyphens as spaces, apostrophes dropped, spaces
+    collapsed: 'Ääkköñen  Al-Ali' -> 'aakkonen al ali', "N'Diaye" -> 'ndiaye'."""
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.split())
+    return " ".join(stripped.translate(_NAME_PUNCTUATION).split())
 
 
 # Finnish and Swedish end their alphabets with å, ä, ö (in that order, after z); other
