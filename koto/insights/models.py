@@ -101,7 +101,9 @@ def refresh_session_alive(*, own: bool = False) -> bool | None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
+            # (advisory locks are per database: another Koto on the same server has its own)
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND granted AND classid = %s AND objid = %s AND objsubid = 1"
             + (" AND pid = pg_backend_pid())" if own else ")"),
             [REFRESH_LOCK >> 32, REFRESH_LOCK & 0xFFFFFFFF],

@@ -64,7 +64,14 @@ from koto.insights.models import (
     RefreshState,
     refresh_session_alive,
 )
-from koto.law import assessment_start_due, guidance_to_service_due
+from koto.law import (
+    Authority,
+    FactsError,
+    assessment_start_due,
+    evaluate,
+    guidance_to_service_due,
+    parse_facts,
+)
 from koto.law.params import ParameterMissing
 from koto.offerings.models import (
     Attendance,
@@ -228,7 +235,11 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
     # The municipality's deadline (koto.law: from becoming its client), so the municipality's
     # assessments only: the employment authority's were timed from the client's creation by
     # the same rule and almost always shown late, and counted a second time in the region's
-    # and the country's totals. Counted once the deadline has passed, as the missed ones are.
+    # and the country's totals. Counted once the deadline has passed, as the missed ones are,
+    # and only for a client the law gave the deadline: one outside the target groups or the
+    # three-year window was shown "in time" or "late", never "missed" (no task is opened).
+    from koto.clients.models import Task
+
     first = (
         _in(
             Assessment.objects.filter(organisation__kind=OrganisationKind.MUNICIPALITY),
@@ -236,20 +247,28 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
             org_ids,
         )
         .values("client_id", "organisation_id", "client__created_at", "client__residence_basis",
-                "client__mother_tongue", "client__birth_date")
+                "client__mother_tongue", "client__birth_date", "client__first_permit_on",
+                "client__first_home_municipality_on", "client__home_municipality_on")
         .annotate(first=Min("started_on"))
         .order_by()
     )  # fmt: skip
+    timed = []
     for r in first.iterator(chunk_size=20000):
-        d = due(r["client__created_at"].astimezone(clock.HELSINKI).date())
-        if d is None or d >= today:
+        became = r["client__created_at"].astimezone(clock.HELSINKI).date()
+        d = due(became)
+        if d is not None and d < today:
+            timed.append((r, became, d))
+    # the sweep opens the task only for a client the law gave the deadline: one with the
+    # task (of any status) had it; the law decides for the others (assessed before a sweep)
+    tasked = _assessment_start_tasked({r["client_id"] for r, _b, _d in timed}, org_ids)
+    applied = _law_set_deadline([(r, b) for r, b, _d in timed if r["client_id"] not in tasked])
+    for r, _became, d in timed:
+        if not (r["client_id"] in tasked or applied[r["client_id"]]):
             continue
         c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, d,
               basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
               byear=r["client__birth_date"].year,
               key="in_time" if r["first"] <= d else "late")  # fmt: skip
-    from koto.clients.models import Task
-
     missed = (
         _in(Task.objects.all(), "organisation_id", org_ids)
         # past its day and not met: still open, or lapsed after its day (closed unmet when
@@ -269,6 +288,75 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
               lang=r["lang"], band=r["band"], key="missed", n=r["n"])  # fmt: skip
 
 
+def _assessment_start_tasked(client_ids: set[int], org_ids) -> set[int]:
+    """Those of `client_ids` with an assessment-start task of any status: first the tasks of
+    the organisations counted (where a client's task almost always is: one indexed range),
+    then by client the few left (a client who moved, or never swept)."""
+    from koto.clients.models import Task
+
+    tasks = Task.objects.filter(kind=Task.Kind.ASSESSMENT_START)
+    found = set(_in(tasks, "organisation_id", org_ids).values_list("client_id", flat=True))
+    found &= client_ids
+    rest = sorted(client_ids - found)
+    for start in range(0, len(rest), ID_CHUNK):
+        chunk = rest[start : start + ID_CHUNK]
+        found.update(tasks.filter(client_id__in=chunk).values_list("client_id", flat=True))
+    return found
+
+
+def _law_set_deadline(rows: list[tuple[dict, dt.date]]) -> dict[int, bool]:
+    """Client id → whether the law gave the client the assessment-start deadline (`rows`:
+    the client's values and the day they became a client): entitled to the assessment and
+    the municipality responsible, as the deadline sweep decides before it opens the task
+    (`koto.plans.deadlines_sweep`), on the day the client became one. The facts are those
+    recorded for that day (`koto.clients.law.decision_for` and `facts_on`: a fact's dated
+    history, false without one), the history read for all the rows at once. A record the
+    law cannot read (no residence basis, inconsistent dates) sets no deadline, as the sweep
+    opens no task for it. Some 50 µs a client: asked only for clients without the task."""
+    from koto.clients.models import ClientFactChange, LawFact
+
+    history: dict[int, list[tuple[dt.date, str, bool]]] = defaultdict(list)
+    ids = sorted({r["client_id"] for r, _on in rows})
+    for start in range(0, len(ids), ID_CHUNK):
+        changes = (
+            ClientFactChange.objects.filter(client_id__in=ids[start : start + ID_CHUNK])
+            .order_by("client_id", "valid_from", "id")
+            .values_list("client_id", "valid_from", "fact", "value")
+        )
+        for cid, valid_from, fact, value in changes.iterator(chunk_size=20000):
+            history[cid].append((valid_from, fact, value))
+    decided: dict[tuple, bool] = {}
+    out: dict[int, bool] = {}
+    for r, on in rows:
+        recorded = dict.fromkeys(LawFact.values, False)
+        for valid_from, fact, value in history.get(r["client_id"], ()):
+            if valid_from > on:
+                break
+            recorded[fact] = value
+        basis = r["client__residence_basis"]
+        home_on = r["client__first_home_municipality_on"] or r["client__home_municipality_on"]
+        key = (on, r["client__birth_date"], basis, r["client__first_permit_on"], home_on,
+               *recorded.values())  # fmt: skip
+        if key not in decided:
+            decided[key] = _assessment_deadline_set({
+                "on": on, "birth_date": r["client__birth_date"], "residence_basis": basis,
+                "first_permit_on": r["client__first_permit_on"], "home_municipality_on": home_on,
+                **recorded,
+            })  # fmt: skip
+        out[r["client_id"]] = decided[key]
+    return out
+
+
+def _assessment_deadline_set(data: dict) -> bool:
+    if not data["residence_basis"]:
+        return False
+    try:
+        decision = evaluate(parse_facts(data))
+    except FactsError:
+        return False
+    return decision.assessment.entitled and decision.responsible_authority == Authority.MUNICIPALITY
+
+
 def _plans(org_ids):
     return _in(
         IntegrationPlan.objects.exclude(status__in=[PlanStatus.DRAFT, PlanStatus.CANCELLED]),
@@ -285,9 +373,9 @@ def _of_plan_clients(qs, org_ids):
 
 def _service_requests_by_client(org_ids) -> dict[int, list[dt.date]]:
     """The days each client was guided to a service (an enrolment requested, unless it was
-    cancelled), in order: a plan's deadline is met by the first on or after its agreement.
-    The first enrolment ever (of any status, years before, under another plan) made every
-    later plan "in time"."""
+    cancelled), in order: a plan's deadline is met by the first on or after its agreement
+    (and not after its end: `_guided_on`). The first enrolment ever (of any status, years
+    before, under another plan) made every later plan "in time"."""
     out: dict[int, set[dt.date]] = defaultdict(set)
     rows = (
         _of_plan_clients(Enrolment.objects.exclude(status=EnrolmentStatus.CANCELLED), org_ids)
@@ -299,11 +387,18 @@ def _service_requests_by_client(org_ids) -> dict[int, list[dt.date]]:
     return {cid: sorted(days) for cid, days in out.items()}
 
 
-def _guided_on(days: list[dt.date] | None, agreed: dt.date) -> dt.date | None:
+def _guided_on(
+    days: list[dt.date] | None, agreed: dt.date, ended: dt.date | None = None
+) -> dt.date | None:
+    """The first day in `days` on or after `agreed` and, for a plan that has ended, on or
+    before `ended`: guidance after a plan ended was under the client's next plan (it
+    credited an ended plan with the next one's enrolment, as met late)."""
     if not days:
         return None
     i = bisect.bisect_left(days, agreed)
-    return days[i] if i < len(days) else None
+    if i == len(days) or (ended is not None and days[i] > ended):
+        return None
+    return days[i]
 
 
 def _services_by_client(org_ids) -> dict[int, set[str]]:
@@ -356,11 +451,12 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
         # the running month look all "in time"); a plan that ended before its deadline
         # without a service (employed in month two) is not a missed deadline.
         if agreed and (d := service_due(agreed)) is not None and d < today:
-            guided = _guided_on(requests.get(cid), agreed)
-            ended_first = status == PlanStatus.ENDED and ended is not None and ended < d
+            ended_on = ended if status == PlanStatus.ENDED else None
+            guided = _guided_on(requests.get(cid), agreed, ended_on)
+            ended_first = ended_on is not None and ended_on < d
             if guided is not None and guided <= d:
                 c.add(oid, Metric.SERVICE_DEADLINE, d, key="in_time", **dims)
-            elif ended_first and (guided is None or guided > ended):
+            elif ended_first and guided is None:
                 pass
             else:
                 c.add(oid, Metric.SERVICE_DEADLINE, d, key="late" if guided else "missed", **dims)

@@ -8,7 +8,7 @@ page whatever the size of the registry."""
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.cache import cache
 from django.db.models import Sum
@@ -315,6 +315,11 @@ class _Slot:
             return f.value, f.value
         return (SUPPRESS_BELOW, INF) if f.complementary else (1, SUPPRESS_BELOW - 1)
 
+    def tells(self, value: float) -> bool:
+        """Whether learning that the hidden figure is `value` gives something away (here:
+        always; a curve's figures say otherwise, `_PointSlot`)."""
+        return True
+
     def hide(self) -> None:
         hidden = self.get().hidden_to_protect()
         if isinstance(self.holder, list):
@@ -382,59 +387,196 @@ def _given_away(partitions: tuple[list[_Slot], ...]) -> int | None:
         hidden = [s for s in part if s.hidden]
         for slot in hidden:
             c_lo, c_hi = slot.bounds()
+            if c_lo == c_hi:
+                # known whatever the table shows (a curve's point between two equal ones
+                # shown): hiding more of the table cannot change that; what it was hidden
+                # to protect, pinned through it, is found as pinned in turn
+                continue
             others = [o.bounds() for o in hidden if o is not slot]  # (no INF - INF)
             own_lo = max(c_lo, h_lo - sum(b[1] for b in others))
             own_hi = min(c_hi, h_hi - sum(b[0] for b in others))
-            if own_lo == own_hi:
+            if own_lo == own_hi and slot.tells(own_lo):
                 return i
     return None
 
 
-class _CurveSlot(_Slot):
-    """A curve's "followed" at one month in `_protect_curves`: a curve already ended there
-    (`gone`) tells nothing of it (0 or more)."""
+class _PointSlot(_Slot):
+    """One count behind a Kaplan–Meier curve's point at month `t` (`part`: "followed"; "k",
+    the plans that reached the outcome by then; "rest", the curve's other plans), as the
+    point is shown: a ".." followed is at least five, a "–" share tells nothing of its
+    counts but what the curve's points shown around it do (the followed only go down and
+    those reached only up: a hidden figure lies between its neighbours shown), a curve that
+    has ended by `t` had fewer than five followed (`removed`, one not drawn at all because
+    its number of plans is hidden: nothing known)."""
 
-    def __init__(self, holder, key, gone: bool) -> None:
-        super().__init__(holder, key)
-        self.gone = gone
+    def __init__(self, points: list, t: int, part: str, *, removed: bool = False) -> None:
+        super().__init__(points, t // 3)  # a point every three months from month 0
+        self.part, self.removed = part, removed
+
+    @property
+    def point(self) -> "KmPoint | None":
+        return self.holder[self.key] if self.key < len(self.holder) else None
+
+    @property
+    def value(self) -> int:
+        p = self.point
+        if self.part == "followed":
+            return p.at_risk.value
+        return p.events if self.part == "k" else p.plans - p.events
 
     @property
     def hidden(self) -> bool:
-        return self.gone or super().hidden
+        p = self.point
+        if p is None:
+            return True
+        return p.at_risk.suppressed if self.part == "followed" else p.reached is None
 
     def bounds(self) -> tuple[float, float]:
-        return (0, INF) if self.gone else super().bounds()
+        p = self.point
+        if p is not None and not self.hidden:
+            return self.value, self.value
+        if not self.holder:  # never drawn: fewer than five plans, or their number hidden
+            return (0, INF) if self.removed else (0, SUPPRESS_BELOW - 1)
+        followed = self.part == "followed"
+
+        def shown(q: "KmPoint") -> bool:
+            return not q.at_risk.suppressed if followed else q.reached is not None
+
+        def count(q: "KmPoint") -> int:
+            return q.at_risk.value if followed else q.events
+
+        before = [count(q) for q in self.holder[: self.key] if shown(q)]
+        after = [count(q) for q in self.holder[self.key + 1 :] if shown(q)]
+        last = before[-1] if before else None
+        following = after[0] if after else None
+        if followed:  # only goes down: at most the last shown, at least the next one
+            if p is None:
+                lo, hi = 0, SUPPRESS_BELOW - 1  # the curve has ended
+            else:
+                lo, hi = (SUPPRESS_BELOW, INF) if p.at_risk.complementary else (1, SUPPRESS_BELOW - 1)  # fmt: skip
+            return max(lo, following or 0), min(hi, INF if last is None else last)
+        k_lo, k_hi = last or 0, INF if following is None else following
+        if self.part == "k":
+            return k_lo, k_hi
+        plans = self.holder[0].plans
+        return max(plans - k_hi, 0), plans - k_lo
+
+    def tells(self, value: float) -> bool:
+        """Nobody followed (0) is no secret. A point's share is hidden by the curve's own
+        rule only while those reached, or the curve's others, are 1 to 4: a number of
+        plans reached that leaves both at 0 or five or more tells no hidden count (what it
+        tells along time, between points, is not protected: `docs/insights.md`)."""
+        if self.part == "followed":
+            return value != 0
+        if not self.holder:
+            return 0 < value < SUPPRESS_BELOW
+        other = self.holder[0].plans - value
+        return 0 < value < SUPPRESS_BELOW or 0 < other < SUPPRESS_BELOW
+
+    def hide(self) -> None:
+        p = self.point
+        if self.part == "followed":
+            p.at_risk = p.at_risk.hidden_to_protect()
+        else:
+            p.reached = p.low = p.high = None
 
 
-def _followed(cells: dict, t: int) -> int:
-    return sum(n for (_s, months, _e), n in cells.items() if months >= t)
+class _BothSlot(_Slot):
+    """A group's share at `t` months and its curve's point at `t` when every plan of the
+    group has been followed that long: the same counts (the plans that reached the outcome
+    within `t` months, and the others) shown twice. Known when either shows it; hiding it
+    hides both."""
+
+    def __init__(self, share: _ShareSlot, point: _PointSlot) -> None:
+        super().__init__(share.holder, share.key)
+        self.share, self.point_slot = share, point
+
+    @property
+    def value(self) -> int:
+        return self.point_slot.value if self.share.hidden else self.share.value
+
+    @property
+    def hidden(self) -> bool:
+        return self.share.hidden and self.point_slot.hidden
+
+    def bounds(self) -> tuple[float, float]:
+        # hidden in both: what the curve's points shown around it tell
+        return self.point_slot.bounds() if self.hidden else (self.value, self.value)
+
+    def hide(self) -> None:
+        if not self.share.hidden:
+            self.share.hide()
+        if not self.point_slot.hidden:
+            self.point_slot.hide()
 
 
-def _protect_curves(all_cells: dict, group_cells: dict, overall: list, group_curves: dict):
-    """The groups split the plans followed at each month of the curves: where a group's
-    curve has ended at a hidden count (1 to 4) while the overall curve and the other groups'
-    go on, the overall less the others would give it away. Month by month, the groups'
-    "followed" and the overall's are protected as partitions of one total
-    (`protect_partitions`); a curve whose figure is hidden ends there. (A group's curve that
-    ended at 0 counts as shown: the rule then hides more, not less.)"""
-    labels = list(group_curves)
-    ends = {label: None for label in labels}  # the month each group's curve ends at
-    overall_end = None
-    for t in range(3, 37, 3):
-        parts = [figure(_followed(group_cells.get(k, {}), t), suppress=True) for k in labels]
-        total = [figure(_followed(all_cells, t), suppress=True)]
-        slots = [_CurveSlot(parts, i, ends[k] is not None) for i, k in enumerate(labels)]
-        protect_partitions(slots, [_CurveSlot(total, 0, overall_end is not None)])
-        for i, k in enumerate(labels):
-            if ends[k] is None and parts[i].suppressed:
-                ends[k] = t
-        if overall_end is None and total[0].suppressed:
-            overall_end = t
+def _protect_impact(cohorts: list, groups: list, overall: list, group_curves: dict,
+                    removed: set, fully_followed: dict) -> None:  # fmt: skip
+    """The impact page's figures outside the viewer's organisation, protected together.
 
-    def cut(points: list, end: int | None) -> list:
-        return points if end is None else [p for p in points if p.months < end]
+    The Kaplan–Meier curves split the same plans as the cohorts and groups: at each month
+    the groups' curves' followed and reached split the overall curve's. Each point is taken
+    as shown (a ".." or a "–" is not known, a curve that has ended had fewer than five
+    followed), and month by month the groups' counts are protected as partitions of the
+    overall curve's (`protect_partitions`: one figure more hidden, a group's or the overall
+    curve's, where one could be worked out). At 6, 12 and 24 months the shares' counts
+    (followed, reached, not reached) by cohort and by group split the same plans too, and
+    where every plan has been followed that long they are the curve's counts: a group's
+    share and its curve's point are then one figure (`_BothSlot`), and the overall curve's
+    point is a third partition of the cohorts' and groups'. A group's point is hidden
+    wherever its share at the same months is ("–": 25 % of 20 on the curve told the 5 that
+    the hidden share kept). Repeated until nothing more is hidden.
 
-    return cut(overall, overall_end), {k: cut(v, ends[k]) for k, v in group_curves.items()}
+    `removed`: the labels of the curves not drawn because their number of plans is hidden
+    (the overall's as ""); `fully_followed`: (row key or "", months) of the groups, and of
+    all the plans (""), followed that long."""
+    by_label = {r.label: r for r in groups}
+
+    def point(label: str, t: int, part: str) -> _PointSlot:
+        points = overall if label == "" else group_curves[label]
+        return _PointSlot(points, t, part, removed=label in removed)
+
+    def group_slot(label: str, t: int, part: str, *, share: bool) -> _Slot:
+        r = by_label.get(label)
+        if r is not None and t in r.shares and fully_followed.get((r.key, t)):
+            return _BothSlot(_ShareSlot(r.shares, t, part), point(label, t, part))
+        return _ShareSlot(r.shares, t, part) if share else point(label, t, part)
+
+    def state() -> tuple:
+        rows = tuple(s.hidden for r in (*cohorts, *groups) for s in r.shares.values())
+        curves = (overall, *group_curves.values())
+        return rows, tuple((p.at_risk.suppressed, p.reached is None) for c in curves for p in c)
+
+    last = max((p.months for c in (overall, *group_curves.values()) for p in c), default=0)
+    for _round in range(20):
+        before = state()
+        for r in groups:
+            for t in FOLLOW_UP_MONTHS:
+                at = point(r.label, t, "k") if r.label in group_curves else None
+                if at is not None and at.point is not None and not at.hidden:
+                    if t in r.shares and _ShareSlot(r.shares, t, "k").hidden:
+                        at.hide()
+        for t in FOLLOW_UP_MONTHS:
+            protect_partitions(
+                [_ShareSlot(r.shares, t, "n") for r in cohorts],
+                [_ShareSlot(r.shares, t, "n") for r in groups],
+            )
+            for part in ("k", "rest"):
+                everyone = [point("", t, part)] if fully_followed.get(("", t)) else []
+                protect_partitions(
+                    [_ShareSlot(r.shares, t, part) for r in cohorts],
+                    [group_slot(r.label, t, part, share=True) for r in groups],
+                    everyone,
+                )
+        for t in range(3, last + 1, 3):
+            for part in ("followed", "k", "rest"):
+                if part == "followed":
+                    parts = [point(label, t, part) for label in group_curves]
+                else:
+                    parts = [group_slot(label, t, part, share=False) for label in group_curves]
+                protect_partitions(parts, [point("", t, part)])
+        if state() == before:
+            return
 
 
 def protect_partitions(*partitions: list[_Slot]) -> None:
@@ -651,22 +793,46 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         # The viewer sees their own organisation's figures unhidden, so this scope's less
         # theirs is known too: what the rules hide in that rest (each figure, a share, a
         # total, a partition) is hidden here as well.
-        rest = _dashboard(
-            scope, filters, state, _less(sums, _cell_sums(own_scope, filters, state.generation))
-        )
+        own_sums = _cell_sums(own_scope, filters, state.generation)
+        rest = _dashboard(scope, filters, state, _less(sums, own_sums, _own_org(user)))
         _hide_where_hidden(d, rest)
     return d
 
 
-def _less(sums, own_sums):
-    """The scope's cell sums less the viewer's own organisation's (`_cell_sums`' shape)."""
+def _less(sums, own_sums, own_org: Organisation | None = None):
+    """The scope's cell sums less the viewer's own organisation's (`_cell_sums`' shape).
+
+    The persons behind a welfare region's calculated compensation (`PERSONS_REGION`) are
+    its municipalities' residents, the viewer's own among them, whom the viewer's own cells
+    count only as `PERSONS`: left in, they made the rest's persons "everyone in the region"
+    (20 of Lahti's and 2 of Heinola's: 22), and the region's amount less Lahti's told
+    Heinola's 2. A municipality with an integration programme is paid for the same persons
+    as its welfare region (`koto.funding.calculations.recipients`), so its persons are taken
+    out of the region's too (a person who moved within the region in a month was counted
+    once by the region: taking them out leaves the rest fewer, so more is hidden, never
+    less). One without a programme is paid nothing and its cells do not tell how many of
+    its residents the region is paid for: the rest's persons behind the region's amount are
+    then taken as few (1), so the amount shows only while the other municipalities' own
+    persons are five or more."""
     (rows, languages), (own_rows, own_languages) = sums, own_sums
     mine = defaultdict(int, {(m, mo, k): v for m, mo, k, v in own_rows})
     my_languages = defaultdict(int, dict(own_languages))
-    return (
-        [(m, mo, k, v - mine[(m, mo, k)]) for m, mo, k, v in rows],
-        [(lang, v - my_languages[lang]) for lang, v in languages],
-    )
+    rest = [(m, mo, k, v - mine[(m, mo, k)]) for m, mo, k, v in rows]
+    if (
+        own_org is not None
+        and own_org.kind == OrganisationKind.MUNICIPALITY
+        and own_org.welfare_region_id is not None
+    ):
+        money = Metric.COMPENSATION_CALCULATED
+        for i, (m, mo, k, v) in enumerate(rest):
+            if m != money or k != PERSONS_REGION or v <= 0:
+                continue
+            if own_org.has_integration_programme:
+                v = max(v - mine[(m, mo, PERSONS)], 0)
+            else:
+                v = 1
+            rest[i] = (m, mo, k, v)
+    return rest, [(lang, v - my_languages[lang]) for lang, v in languages]
 
 
 def _is_hidden(cell) -> bool:
@@ -1075,9 +1241,9 @@ def _hide_impact_where_hidden(i: "Impact", rest: "Impact") -> None:
             if other is None:
                 break  # the rest's curve stopped (too few followed): so does this one
             if other.reached is None and p.reached is not None:
-                p = KmPoint(p.months, p.at_risk, None, None, None)
+                p = replace(p, reached=None, low=None, high=None)
             if other.at_risk.suppressed and not p.at_risk.suppressed:
-                p = KmPoint(p.months, p.at_risk.hidden_to_protect(), p.reached, p.low, p.high)
+                p = replace(p, at_risk=p.at_risk.hidden_to_protect())
             out.append(p)
         return out
 
@@ -1112,6 +1278,10 @@ class KmPoint:
     reached: float | None
     low: float | None
     high: float | None
+    # the counts behind the point, never shown (`_protect_impact` reads them): the plans
+    # that reached the outcome within `months`, and all the curve's plans
+    events: int = field(default=0, repr=False)
+    plans: int = field(default=0, repr=False)
 
     @property
     def display(self) -> str:
@@ -1270,7 +1440,7 @@ def impact_for(
                     0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW
                 ):
                     reached = lo = hi = None
-                points.append(KmPoint(t, at_risk, reached, lo, hi))
+                points.append(KmPoint(t, at_risk, reached, lo, hi, events, total))
             return points
 
         all_cells: dict[tuple[dt.date, int, bool], int] = defaultdict(int)
@@ -1284,13 +1454,13 @@ def impact_for(
         overall = curve(all_cells)
         group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
         if suppress:
-            overall, group_curves = _protect_curves(
-                all_cells,
-                {labels.get(k, k): v for k, v in group_data.items()},
-                overall,
-                group_curves,
-            )
-        if suppress:
+            # Who has been followed 6, 12 and 24 months, before any share is hidden: the
+            # group whose every plan has, and all the plans ("").
+            fully_followed = {(r.key, t): s.n.value == r.plans.value
+                              for r in groups for t, s in r.shares.items()}  # fmt: skip
+            plans = sum(r.plans.value for r in cohorts)
+            for t in FOLLOW_UP_MONTHS:
+                fully_followed[("", t)] = sum(r.shares[t].n.value for r in cohorts) == plans
             # Everyone is followed at month 0: the curve's first point is the number of plans.
             start = [_Slot(overall[0], "at_risk")] if overall and overall[0].months == 0 else []
             protect_partitions(
@@ -1298,23 +1468,25 @@ def impact_for(
             )
             # A row whose number of plans is hidden: its shares' counts (and a group's curve,
             # which starts at its number of plans) would tell it.
+            removed = set()
             for r in (*cohorts, *groups):
                 if r.plans.suppressed:
                     r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
-            # The shares' counts (followed, reached, not reached) split the same plans by
-            # cohort and by group too.
-            for t in FOLLOW_UP_MONTHS:
-                for _pass in range(2):
-                    for part in ("n", "k", "rest"):
-                        protect_partitions(
-                            [_ShareSlot(r.shares, t, part) for r in cohorts],
-                            [_ShareSlot(r.shares, t, part) for r in groups],
-                        )
             for r in groups:
                 if r.plans.suppressed:
                     group_curves[r.label] = []
+                    removed.add(r.label)
             if overall and overall[0].at_risk.suppressed:
                 overall = []
+                removed.add("")
+            # The shares' counts (followed, reached, not reached) by cohort and by group,
+            # and the curves' month by month, split the same plans.
+            _protect_impact(cohorts, groups, overall, group_curves, removed, fully_followed)
+            found_suppressed = found_suppressed or any(
+                p.at_risk.suppressed or p.reached is None
+                for c in (overall, *group_curves.values())
+                for p in c
+            )
         return Impact(
             scope=scope,
             month_from=month_from,

@@ -3,24 +3,29 @@ service, assessments, plans and contacts with the dates a test needs."""
 
 import contextlib
 import datetime as dt
+import time
 
 from django.db import connection
 
 from koto.assessments.models import Assessment
+from koto.clients.models import ClientFactChange
 from koto.core import clock
 from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason, ReasonCode
 from koto.guidance.services import reasons_seed
-from koto.insights.models import REFRESH_LOCK
+from koto.insights.models import REFRESH_LOCK, refresh_session_alive
 from koto.plans.models import IntegrationPlan, PlanStatus
 from tests.factories import make_client
 
 
 def client(actor, *, created_on: dt.date, **overrides):
+    """A client registered on `created_on`, the law facts given (`other_need_identified`…)
+    recorded as true from then."""
     c = make_client(actor, **overrides)
     at = dt.datetime.combine(created_on, dt.time(10), tzinfo=clock.HELSINKI)
     type(c).objects.filter(id=c.id).update(created_at=at)
     c.created_at = at
+    ClientFactChange.objects.filter(client=c).update(valid_from=created_on)
     return c
 
 
@@ -92,3 +97,7 @@ def refresh_running_elsewhere():
         yield
     finally:
         other.close()  # the lock goes with the session, as when a process dies
+        # (the server ends the session a moment after the client hangs up)
+        deadline = time.monotonic() + 10
+        while refresh_session_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)

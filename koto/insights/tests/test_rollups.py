@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Sum
 
 from koto.core import clock
 from koto.core.roles import Role
@@ -30,11 +31,13 @@ def total(scope: str, metric: str, **filters) -> int:
 def casework(lahti_counsellor, heinola_counsellor):
     c1 = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 10), residence_basis="asylum",
                   mother_tongue="ar", birth_date=dt.date(1990, 5, 1))  # fmt: skip
+    # (in a target group, so the assessment-start deadline applies: `other_need_identified`)
     c2 = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 20), residence_basis="work",
-                  mother_tongue="uk", birth_date=dt.date(2000, 2, 2))  # fmt: skip
+                  mother_tongue="uk", birth_date=dt.date(2000, 2, 2),
+                  other_need_identified=True)  # fmt: skip
     c3 = b.client(heinola_counsellor, created_on=dt.date(2026, 2, 3),
                   residence_basis="temporary_protection", mother_tongue="uk",
-                  birth_date=dt.date(1970, 3, 3))  # fmt: skip
+                  birth_date=dt.date(1970, 3, 3), other_need_identified=True)  # fmt: skip
     # c1 assessed in time (within 2 months), c2 late, c3 in time.
     b.assessment(lahti_counsellor, c1, started_on=dt.date(2026, 2, 1),
                  completed_on=dt.date(2026, 2, 20))  # fmt: skip
@@ -535,6 +538,68 @@ def test_refresh_full__guided_to_a_service__by_the_plan_on_deadlines_passed(
     assert {k: total(scope, Metric.SERVICE_DEADLINE, key=k) for k in ("in_time", "late", "missed")} == {
         "in_time": 1, "late": 0, "missed": 2,
     }  # fmt: skip
+
+
+def test_refresh_full__guided_to_a_service__not_by_the_next_plan_s_enrolment(
+    lahti_counsellor, lahti
+):
+    """Plan A (agreed 10 January 2025, ended 1 September) had no enrolment; plan B, agreed
+    on 10 September, one on 20 September. A's deadline (10 July) was missed: the enrolment
+    under B made it "late"."""
+    c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+    b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10), ended_on=dt.date(2025, 9, 1),
+           outcome="other")  # fmt: skip
+    b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 9, 10))
+    b.enrolment(lahti_counsellor, c, requested_on=dt.date(2025, 9, 20))
+    # an ended plan guided on its last day was guided
+    d = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+    b.plan(lahti_counsellor, d, starts_on=dt.date(2025, 1, 10), ended_on=dt.date(2025, 8, 1),
+           outcome="other")  # fmt: skip
+    b.enrolment(lahti_counsellor, d, requested_on=dt.date(2025, 8, 1))
+
+    rollups.refresh(full=True)
+
+    cells = sorted(
+        Cell.objects.filter(scope=f"org:{lahti.id}", metric=Metric.SERVICE_DEADLINE)
+        .values_list("month", "key")
+        .annotate(n=Sum("value"))
+    )
+    assert cells == [
+        (dt.date(2025, 7, 1), "late", 1),  # d's, on 1 August
+        (dt.date(2025, 7, 1), "missed", 1),  # A's
+        (dt.date(2026, 3, 1), "in_time", 1),  # B's
+    ]
+
+
+def test_refresh_full__assessment_deadline__only_where_the_law_sets_it(lahti_counsellor, lahti):
+    """A work-permit holder of 2019, no target group, outside the three years: no deadline
+    (the sweep opens no task, so such a client was only ever "in time" or "late"). One the
+    sweep gave the task all the same (it decided so when it ran) counts."""
+    from koto.clients.models import Task
+
+    work = {"residence_basis": "work", "first_permit_on": dt.date(2019, 1, 1)}
+    c = b.client(lahti_counsellor, created_on=dt.date(2025, 6, 2), **work)
+    b.assessment(lahti_counsellor, c, started_on=dt.date(2025, 11, 1))
+    # entitled on the day: a need identified then (a fact with its date)
+    needs = b.client(lahti_counsellor, created_on=dt.date(2025, 6, 2),
+                     other_need_identified=True, **{**work, "first_permit_on": dt.date(2024, 1, 1)})  # fmt: skip
+    b.assessment(lahti_counsellor, needs, started_on=dt.date(2025, 7, 1))
+    tasked = b.client(lahti_counsellor, created_on=dt.date(2025, 6, 2), **work)
+    b.assessment(lahti_counsellor, tasked, started_on=dt.date(2025, 11, 1))
+    Task.objects.create(
+        client=tasked, organisation=lahti, kind=Task.Kind.ASSESSMENT_START,
+        status=Task.Status.DONE, due_on=dt.date(2025, 8, 2), source_type="client",
+        source_id=tasked.id,
+    )  # fmt: skip
+
+    rollups.refresh(full=True)
+
+    cells = sorted(
+        Cell.objects.filter(scope=f"org:{lahti.id}", metric=Metric.ASSESSMENT_DEADLINE)
+        .values_list("key")
+        .annotate(n=Sum("value"))
+    )
+    assert cells == [("in_time", 1), ("late", 1)]
 
 
 def test_refresh_full__assessment_deadline__the_municipality_s_only(
