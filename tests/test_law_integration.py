@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,8 @@ def test_law_evaluate__api_and_cli_agree(web, counsellor):
         ({"on": None}, "on"),
         ({"first_permit_on": "2019-01-01"}, "first_permit_on"),
         ({"birth_date": "05.05.2020"}, "birth_date"),
+        # 1386/2010 was not in force before 1.9.2011: a clear error, not a decision (nor a 500)
+        ({"on": "2010-06-01", "birth_date": "2000-01-01"}, "on"),
     ],
 )
 def test_law_evaluate__bad_input__422_names_field(web, counsellor, change, field):
@@ -52,6 +55,34 @@ def test_law_evaluate__bad_input__422_names_field(web, counsellor, change, field
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_facts"
     assert field in response.json()["fields"]
+
+
+def test_law_evaluate__after_the_last_period__422_no_rules_after(web, counsellor):
+    # loading refuses a valid_to on the last period; a registry built by code may have one
+    import dataclasses
+
+    from koto.law import params
+
+    shipped = params.registry().periods
+    closed = dataclasses.replace(shipped[-1], valid_to=dt.date(2026, 12, 31))
+    key = os.environ.get(params.ENV_VAR) or None  # as params.registry() looks it up
+    params._cache[key] = params.Registry([*shipped[:-1], closed])
+    try:
+        response = web(counsellor).post(
+            "/api/v1/law/evaluate", {**FACTS, "on": "2027-01-01"}, content_type="application/json"
+        )
+    finally:
+        params.clear_cache()
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_facts"
+    assert "no rules after 2026-12-31" in response.json()["fields"]["on"][0]
+
+
+def test_client_law__before_the_first_period__422_names_on(web, counsellor):
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2025, 2, 1))
+    response = web(counsellor).get(f"/api/v1/clients/{c.id}/law?on=2010-06-01")
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["on"]
 
 
 def test_law_evaluate__anonymous__401(client):

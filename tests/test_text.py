@@ -28,7 +28,7 @@ def test_sort_key__case_and_spaces_do_not_matter():
 
 
 def test_search_key__hyphen_a_space_apostrophe_nothing():
-    """"al hassan" found nothing for "Al-Hassan", "ndiaye" nothing for "N'Diaye"."""
+    """A search for "al hassan" found nothing for "Al-Hassan", "ndiaye" nothing for "N'Diaye"."""
     assert search_key("Al-Hassan") == search_key("al hassan") == "al hassan"
     assert search_key("Al\u2011Hassan") == "al hassan"  # a non-breaking hyphen
     assert search_key("N'Diaye") == search_key("N\u2019Diaye") == "ndiaye"

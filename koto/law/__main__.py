@@ -43,11 +43,11 @@ def _decide_line(line: bytes, line_no: int) -> bytes:
     try:
         facts = Facts.model_validate_json(line)
         check_facts(facts)
+        return _decide(facts, registry()).to_json() + b"\n"
     except ValidationError as exc:
         return _error_line(line_no, facts_error_from_validation(exc))
     except FactsError as err:
         return _error_line(line_no, err)
-    return _decide(facts, registry()).to_json() + b"\n"
 
 
 def run_jsonl(stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO) -> int:
@@ -92,11 +92,12 @@ def run_single(stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO) -> int:
     data = stdin.read()
     try:
         facts = parse_facts(data)
+        out = _decide(facts, registry()).to_json()
     except FactsError as err:
         where = err.field or "input"
         stderr.write(f"error: {where}: {err.message}\n".encode())
         return EXIT_BAD_INPUT
-    stdout.write(_decide(facts, registry()).to_json() + b"\n")
+    stdout.write(out + b"\n")
     stdout.flush()
     return 0
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from koto.law.models import Reason
 from koto.law.params import Period, period_on
-from koto.law.reasons import reason
+from koto.law.reasons import months_words, reason
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 ONE_DAY = timedelta(days=1)
@@ -113,7 +113,7 @@ def assessment_start_due(became_client_on: date) -> Deadline:
         "assessment_start_within_months",
         due,
         "DEADLINE_ASSESSMENT_START",
-        months=months,
+        months=months_words(months),
         start_on=became_client_on,
     )
 
@@ -134,7 +134,8 @@ def jobseeker_initial_interview_due(registered_on: date) -> Deadline:
 
 
 def guidance_to_service_due(plan_agreed_on: date) -> Deadline:
-    """Last day to guide the client to a suitable service after the plan (6 months)."""
+    """Last day to guide the client to a suitable service after the plan (6 months; 1 month
+    under the old Act 1386/2010 14 §)."""
     period = period_on(plan_agreed_on)
     months = period.value("guidance_to_service_within_months")
     due = add_months(plan_agreed_on, months)
@@ -143,7 +144,7 @@ def guidance_to_service_due(plan_agreed_on: date) -> Deadline:
         "guidance_to_service_within_months",
         due,
         "DEADLINE_GUIDANCE_TO_SERVICE",
-        months=months,
+        months=months_words(months),
         start_on=plan_agreed_on,
     )
 
@@ -202,7 +203,14 @@ def plan_end_limit(
     # `remaining` months from the start: as an extension of a plan that ended the day before
     # counts them (`extended_end`), so a start on 29 Feb runs to 28 Feb, not 27 Feb
     due = extended_end(start - ONE_DAY, remaining)
-    return _deadline(period, key, due, "DEADLINE_PLAN_END", months=remaining, start_on=start)
+    return _deadline(
+        period,
+        key,
+        due,
+        "DEADLINE_PLAN_END",
+        months=months_words(remaining, "partitive"),
+        start_on=start,
+    )
 
 
 def extended_end(plan_ends_on: date, months: int) -> date:
@@ -229,6 +237,6 @@ def extension_limit(plan_ends_on: date, extension_months_used: int = 0) -> Deadl
         "plan_extension_max_months",
         due,
         "DEADLINE_EXTENSION_END",
-        months=months,
+        months=months_words(months, "partitive"),
         start_on=plan_ends_on,
     )

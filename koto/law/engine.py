@@ -25,10 +25,11 @@ from koto.law.models import (
     ResidenceBasis,
     TargetGroup,
 )
-from koto.law.params import Period, Registry, registry
+from koto.law.params import NoPeriodInForce, Period, Registry, registry
 from koto.law.reasons import LABELS, CachedReason, age_band_label, build
 
 ONE_DAY = timedelta(days=1)
+HOME = "home_municipality_on"
 TP = ResidenceBasis.TEMPORARY_PROTECTION
 ASYLUM_SEEKER = ResidenceBasis.ASYLUM_SEEKER
 
@@ -98,6 +99,23 @@ def check_facts(facts: Facts) -> None:
         raise FactsError("home_municipality_on", "is before birth_date")
     if facts.on < birth:
         raise FactsError("on", "is before birth_date")
+    _check_periods(facts, registry())
+
+
+def _check_periods(facts: Facts, reg: Registry) -> None:
+    """The dates the rules look parameters up by must fall in a parameter period: ``on``
+    always (no rules are known before 1.9.2011), ``home_municipality_on`` unless it is
+    before the first period (a fact: read with the earliest period, and the decision says
+    so). After the last period only when that one has an end date (loading refuses it)."""
+    try:
+        reg.period_on(facts.on)
+    except NoPeriodInForce as exc:
+        raise FactsError("on", exc.reason) from None
+    if facts.home_municipality_on is not None:
+        try:
+            reg.period_on_or_earliest(facts.home_municipality_on)
+        except NoPeriodInForce as exc:
+            raise FactsError("home_municipality_on", exc.reason) from None
 
 
 def facts_error_from_validation(exc: ValidationError) -> FactsError:
@@ -339,8 +357,21 @@ def evaluate_json(facts: Facts) -> bytes:
     return _decide(facts, registry()).to_json()
 
 
-def _period(reg: Registry, d: date, trace: _Trace) -> Period:
-    period, clamped = reg.period_on_or_earliest(d)
+def _period_on(reg: Registry, on: date) -> Period:
+    """The period in force on the date asked for (``check_facts`` has made sure there is one;
+    a registry built by hand still gets a ``FactsError``, never a bare lookup error)."""
+    try:
+        return reg.period_on(on)
+    except NoPeriodInForce as exc:
+        raise FactsError("on", exc.reason) from None
+
+
+def _period(reg: Registry, d: date, trace: _Trace, field: str) -> Period:
+    """The period in force on the fact ``d`` (the earliest one for a date before it)."""
+    try:
+        period, clamped = reg.period_on_or_earliest(d)
+    except NoPeriodInForce as exc:
+        raise FactsError(field, exc.reason) from None
     if clamped and d not in trace.clamped:
         trace.clamped.add(d)
         trace.add("PARAMETERS_EARLIEST_PERIOD", period.act, d=d, period_id=period.id)
@@ -359,7 +390,7 @@ def _decide(facts: Facts, reg: Registry) -> _Result:
     trace = _Trace()
     on = facts.on
     basis = facts.residence_basis
-    p_on = _period(reg, on, trace)
+    p_on = _period_on(reg, on)
     sections = p_on.sections
     first_permit_on = facts.first_permit_on
     home_on = facts.home_municipality_on
@@ -491,14 +522,7 @@ def _decide(facts: Facts, reg: Registry) -> _Result:
     # support for adulthood of unaccompanied minors
     support_ends_on: date | None = None
     if facts.arrived_as_unaccompanied_minor:
-        end_age = trace.value(p_on, "adulthood_support_end_age", "adulthood_support")
-        support_ends_on = anniversary(facts.birth_date, end_age) - ONE_DAY
-        trace.add(
-            "ADULTHOOD_SUPPORT_ENDS",
-            p_on.params["adulthood_support_end_age"].section,
-            ends_on=support_ends_on,
-            age=end_age,
-        )
+        support_ends_on = _adulthood_support(facts.birth_date, reg, trace)
 
     return _Result(
         on,
@@ -518,15 +542,76 @@ def _decide(facts: Facts, reg: Registry) -> _Result:
     )
 
 
+TRANSITION_KEY = "adulthood_support_transition"
+
+
+def _adulthood_support(birth: date, reg: Registry, trace: _Trace) -> date:
+    """The last day of the support for adulthood: the day before the first date on which the
+    person's age reaches the end age of the period in force on that date. The law in force
+    when the age is reached decides, whatever the date asked for (``on``).
+
+    Within a period ``p`` that date is the birthday for ``p``'s age, or ``p``'s first day
+    when the person had already passed that age then (the age was lowered: 25 -> 23 on
+    1.7.2024): the support then ends the day before the lower age took effect, never earlier
+    (no transition provision was found; ``adulthood_support_transition``, assumed). The
+    first period also stands for the dates before it (as for facts before 1.9.2011) and the
+    last one for the dates after it."""
+    periods = reg.periods
+    last = len(periods) - 1
+    previous: tuple[Period, date] | None = None  # the period before and its birthday
+    for i, p in enumerate(periods):
+        age = p.values["adulthood_support_end_age"]
+        reached = anniversary(birth, age)
+        lowered = i > 0 and reached < p.valid_from
+        if lowered:
+            assert previous is not None
+            if previous[1] == p.valid_from:
+                # the birthday of the previous age falls on this period's first day: the
+                # previous rule ends the support the day before as well (no transition)
+                p, reached, lowered = previous[0], previous[1], False
+                age = p.values["adulthood_support_end_age"]
+            else:
+                reached = p.valid_from
+        elif i < last and p.valid_to is not None and reached > p.valid_to:
+            previous = (p, reached)
+            continue
+        trace.value(p, "adulthood_support_end_age", "adulthood_support")
+        ends_on = reached - ONE_DAY
+        if not lowered:
+            trace.add(
+                "ADULTHOOD_SUPPORT_ENDS",
+                p.params["adulthood_support_end_age"].section,
+                ends_on=ends_on,
+                age=age,
+            )
+            return ends_on
+        if p.has(TRANSITION_KEY):
+            trace.value(p, TRANSITION_KEY, TRANSITION_KEY)
+            section = p.params[TRANSITION_KEY].section
+        else:  # the engine's reading all the same: say it is assumed
+            if TRANSITION_KEY not in trace.assumptions:
+                trace.assumptions.append(TRANSITION_KEY)
+            section = p.params["adulthood_support_end_age"].section
+        trace.add(
+            "ADULTHOOD_SUPPORT_ENDS_AGE_LOWERED",
+            section,
+            ends_on=ends_on,
+            age=age,
+            in_force_on=p.valid_from,
+        )
+        return ends_on
+    raise AssertionError("the last period always decides")  # pragma: no cover
+
+
 def _compensation(facts: Facts, reg: Registry, p_on: Period, trace: _Trace) -> _CompensationTuple:
     basis = facts.residence_basis
     starts_on = facts.home_municipality_on
     sec = p_on.sections["compensation"]
     if basis in PROTECTION_BASES:
         special = True
-        p_start = _period(reg, starts_on, trace) if starts_on is not None else p_on
+        p_start = _period(reg, starts_on, trace, HOME) if starts_on is not None else p_on
     elif basis is TP:
-        p_start = _period(reg, starts_on, trace) if starts_on is not None else p_on
+        p_start = _period(reg, starts_on, trace, HOME) if starts_on is not None else p_on
         special = bool(
             trace.value(
                 p_start,

@@ -44,7 +44,30 @@ class ParameterMissing(LookupError):
 
 
 class NoPeriodInForce(LookupError):
-    """No parameter period covers the date."""
+    """No parameter period covers the date: it is before the first period, or after the last
+    one when that has an end date (``before_first`` says which; ``period`` is that first or
+    last period)."""
+
+    def __init__(self, day: date, period: Period, *, before_first: bool) -> None:
+        self.day = day
+        self.period = period
+        self.before_first = before_first
+        super().__init__(f"no parameter period is in force on {day.isoformat()}: {self.reason}")
+
+    @property
+    def reason(self) -> str:
+        """Why, in words that read after a field name (``on: <reason>``)."""
+        if self.before_first:
+            return (
+                f"is before the first parameter period {self.period.id}: no rules are known "
+                f"before {self.period.valid_from.isoformat()}"
+            )
+        assert self.period.valid_to is not None
+        end = self.period.valid_to.isoformat()
+        return (
+            f"is after the last parameter period {self.period.id}, which ends on {end}: "
+            f"no rules after {end}"
+        )
 
 
 class AgeBand(BaseModel):
@@ -80,6 +103,7 @@ VALUE_TYPES: dict[str, tuple[Any, bool]] = {
     "compensation_transition": (Literal["none", "new_length_from_original_start"], False),
     "compensation_temporary_protection_with_home_municipality": (bool, True),
     "adulthood_support_end_age": (int, True),
+    "adulthood_support_transition": (Literal["ends_when_lower_age_takes_effect"], False),
     "compensation_age_bands": (list[AgeBand], True),
     "compensation_annual_amounts": (
         dict[str, dict[Recipient, dict[str, Decimal]]],
@@ -179,6 +203,14 @@ def _load_file(path: Path) -> Period:
     missing = [k for k, (_, req) in VALUE_TYPES.items() if req and k not in spec.values]
     if missing:
         raise ParameterError(f"{path}: missing values: {', '.join(missing)}")
+    unsourced = [
+        k for k, p in spec.values.items() if p.confidence == "seen" and not _is_url(p.source)
+    ]
+    if unsourced:
+        raise ParameterError(
+            f"{path}: values marked 'seen' need a public source (an http(s) address): "
+            f"{', '.join(unsourced)}; mark them 'assumed' otherwise"
+        )
     missing_sections = [s for s in REQUIRED_SECTIONS if s not in spec.sections]
     if missing_sections:
         raise ParameterError(f"{path}: missing sections: {', '.join(missing_sections)}")
@@ -205,6 +237,10 @@ def _load_file(path: Path) -> Period:
         path=str(path),
         values=values,
     )
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("https://", "http://"))
 
 
 def _check_bands(path: Path, bands: list[AgeBand]) -> None:
@@ -268,14 +304,18 @@ class Registry:
     def first(self) -> Period:
         return self.periods[0]
 
+    @property
+    def last(self) -> Period:
+        return self.periods[-1]
+
     def period_on(self, d: date) -> Period:
         """The period in force on ``d``; raises ``NoPeriodInForce`` outside all periods."""
         i = bisect.bisect_right(self._starts, d) - 1
         if i < 0:
-            raise NoPeriodInForce(f"no parameter period is in force on {d.isoformat()}")
+            raise NoPeriodInForce(d, self.periods[0], before_first=True)
         period = self.periods[i]
         if period.valid_to is not None and d > period.valid_to:
-            raise NoPeriodInForce(f"no parameter period is in force on {d.isoformat()}")
+            raise NoPeriodInForce(d, period, before_first=False)
         return period
 
     def period_on_or_earliest(self, d: date) -> tuple[Period, bool]:
@@ -288,7 +328,7 @@ class Registry:
             return self.periods[0], True
         period = self.periods[i]
         if period.valid_to is not None and d > period.valid_to:
-            raise NoPeriodInForce(f"no parameter period is in force on {d.isoformat()}")
+            raise NoPeriodInForce(d, period, before_first=False)
         return period, False
 
 
@@ -315,7 +355,10 @@ def parameter_dirs(env_value: str | None = None) -> list[Path]:
 
 
 def load_registry(dirs: list[Path]) -> Registry:
-    """Read every ``*.toml`` in ``dirs``; a later directory replaces an earlier id."""
+    """Read every ``*.toml`` in ``dirs``; a later directory replaces an earlier id.
+
+    The last period must be open-ended: with a ``valid_to`` no rules would exist after it
+    and every later date would fail, so loading refuses it (add the next period instead)."""
     by_id: dict[str, Period] = {}
     for directory in dirs:
         if not directory.is_dir():
@@ -323,7 +366,15 @@ def load_registry(dirs: list[Path]) -> Registry:
         for path in sorted(directory.glob("*.toml")):
             period = _load_file(path)
             by_id[period.id] = period
-    return Registry(list(by_id.values()))
+    reg = Registry(list(by_id.values()))
+    last = reg.last
+    if last.valid_to is not None:
+        raise ParameterError(
+            f"{last.path}: the last period {last.id!r} must not have valid_to "
+            f"({last.valid_to}): no rules would exist after it; leave valid_to out (it then "
+            "runs until a next period begins) or add the next period"
+        )
+    return reg
 
 
 _cache: dict[str | None, Registry] = {}
@@ -360,7 +411,11 @@ def period_on(d: date) -> Period:
 
 def annual_amount(on: date, recipient: Recipient, age_band: str) -> Decimal | None:
     """The calculated compensation per year for ``recipient`` and ``age_band`` in the year of
-    ``on``, from the period in force on ``on``; None when the amount is not known."""
-    period = registry().period_on(on)
+    ``on``, from the period in force on ``on``; None when the amount is not known (also when
+    no period is in force on ``on``: before 1.9.2011)."""
+    try:
+        period = registry().period_on(on)
+    except NoPeriodInForce:
+        return None
     amounts = period.values.get("compensation_annual_amounts") or {}
     return amounts.get(str(on.year), {}).get(recipient, {}).get(age_band)

@@ -271,6 +271,20 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "Support for adulthood for a person who arrived as an unaccompanied minor ends on "
         "{ends_on}, the day before turning {age}.",
     ),
+    "ADULTHOOD_SUPPORT_ENDS_AGE_LOWERED": (
+        "Alaikäisenä ilman huoltajaa tulleen aikuistumisen tuki päättyy {ends_on}: yläikäraja "
+        "laskettiin {age} vuoteen {in_force_on} alkaen, ja henkilö oli jo täyttänyt {age} "
+        "vuotta. Oletus: tuki päättyy uutta ikärajaa edeltävänä päivänä, koska "
+        "siirtymäsäännöstä ei löytynyt.",
+        "Stödet för vuxenblivandet för den som kom som ensamkommande minderårig upphör den "
+        "{ends_on}: åldersgränsen sänktes till {age} år från och med den {in_force_on}, och "
+        "personen hade redan fyllt {age}. Antagande: stödet upphör dagen innan den nya "
+        "åldersgränsen trädde i kraft, eftersom ingen övergångsbestämmelse hittades.",
+        "Support for adulthood for a person who arrived as an unaccompanied minor ends on "
+        "{ends_on}: the age limit was lowered to {age} from {in_force_on} and the person was "
+        "already {age} or older. Assumed: the support ends the day before the lower limit "
+        "took effect, as no transition provision was found.",
+    ),
     "PARAMETERS_EARLIEST_PERIOD": (
         "Päivälle {d} ei ole parametrijaksoa; käytettiin varhaisinta jaksoa {period_id}.",
         "Det finns ingen parameterperiod för {d}; den tidigaste perioden {period_id} användes.",
@@ -279,11 +293,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
     # Deadlines (koto.law.deadlines)
     "DEADLINE_ASSESSMENT_START": (
         "Osaamisen ja kotoutumisen palvelutarpeen arviointi aloitetaan viimeistään {due_on} "
-        "({months} kuukauden kuluessa asiakkuuden alkamisesta {start_on}).",
+        "({months} kuluessa asiakkuuden alkamisesta {start_on}).",
         "Bedömningen av kompetens och integrationsservicebehov inleds senast den {due_on} "
-        "(inom {months} månader från att kundrelationen började den {start_on}).",
+        "(inom {months} från att kundrelationen började den {start_on}).",
         "The competence and integration service-needs assessment starts by {due_on} "
-        "(within {months} months of becoming a client on {start_on}).",
+        "(within {months} of becoming a client on {start_on}).",
     ),
     "DEADLINE_JOBSEEKER_INITIAL_INTERVIEW": (
         "Alkuhaastattelu järjestetään viimeistään {due_on} ({days} arkipäivän kuluessa "
@@ -294,11 +308,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "registering as a jobseeker on {start_on}).",
     ),
     "DEADLINE_GUIDANCE_TO_SERVICE": (
-        "Asiakas ohjataan sopivaan palveluun viimeistään {due_on} ({months} kuukauden "
+        "Asiakas ohjataan sopivaan palveluun viimeistään {due_on} ({months} "
         "kuluessa kotoutumissuunnitelman laatimisesta {start_on}).",
-        "Kunden hänvisas till en lämplig tjänst senast den {due_on} (inom {months} månader "
+        "Kunden hänvisas till en lämplig tjänst senast den {due_on} (inom {months} "
         "från att integrationsplanen upprättades den {start_on}).",
-        "The client is guided to a suitable service by {due_on} (within {months} months of "
+        "The client is guided to a suitable service by {due_on} (within {months} of "
         "the integration plan agreed on {start_on}).",
     ),
     "DEADLINE_PLAN_REVIEW": (
@@ -310,12 +324,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "review on {start_on}).",
     ),
     "DEADLINE_PLAN_END": (
-        "Kotoutumissuunnitelma voi olla voimassa enintään {due_on} asti ({months} kuukautta "
-        "alkaen {start_on}).",
-        "Integrationsplanen kan gälla högst till och med den {due_on} ({months} månader från "
-        "den {start_on}).",
-        "The integration plan may last until {due_on} at the latest ({months} months from "
+        "Kotoutumissuunnitelma voi olla voimassa enintään {due_on} asti ({months} alkaen "
         "{start_on}).",
+        "Integrationsplanen kan gälla högst till och med den {due_on} ({months} från "
+        "den {start_on}).",
+        "The integration plan may last until {due_on} at the latest ({months} from {start_on}).",
     ),
     "DEADLINE_PLAN_MONTHS_USED": (
         "Kotoutumissuunnitelmien enimmäisaika ({total} kuukautta) on käytetty; uutta "
@@ -327,11 +340,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
     ),
     "DEADLINE_EXTENSION_END": (
         "Kotoutumissuunnitelmaa voidaan erityisestä syystä jatkaa enintään {due_on} asti "
-        "({months} kuukautta suunnitelman päättymisen {start_on} jälkeen).",
+        "({months} suunnitelman päättymisen {start_on} jälkeen).",
         "Integrationsplanen kan av särskilda skäl förlängas högst till och med den {due_on} "
-        "({months} månader efter att planen upphör den {start_on}).",
+        "({months} efter att planen upphör den {start_on}).",
         "For specific reasons the integration plan may be extended until {due_on} at the "
-        "latest ({months} months after the plan ends on {start_on}).",
+        "latest ({months} after the plan ends on {start_on}).",
     ),
 }
 
@@ -344,6 +357,18 @@ def age_band_label(min_age: int, max_age: int | None) -> tuple[str, str, str]:
         return (f"alle {max_age}-vuotias", f"under {max_age} år", f"under {max_age}")
     last = max_age - 1
     return (f"{min_age}–{last}-vuotias", f"{min_age}–{last} år", f"{min_age} to {last}")
+
+
+def months_words(n: int, fi_case: str = "genitive") -> tuple[str, str, str]:
+    """``n`` months in fi, sv, en, singular for one: the Finnish genitive ("6 kuukauden
+    kuluessa") or partitive ("6 kuukautta", "1 kuukausi")."""
+    if fi_case == "genitive":
+        fi = f"{n} kuukauden"
+    else:
+        fi = "1 kuukausi" if n == 1 else f"{n} kuukautta"
+    if n == 1:
+        return (fi, "1 månad", "1 month")
+    return (fi, f"{n} månader", f"{n} months")
 
 
 @lru_cache(maxsize=1 << 14)

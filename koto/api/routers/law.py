@@ -37,7 +37,7 @@ def law_evaluate(request):
     """Facts as in `docs/law.md` (the same JSON as the command line); answers the decision,
     or 422 naming the bad field."""
     try:
-        facts = parse_facts(request.body)
-    except FactsError as exc:
+        body = evaluate_json(parse_facts(request.body))
+    except FactsError as exc:  # also a date outside every parameter period ("no rules after")
         raise facts_error(exc) from None
-    return HttpResponse(evaluate_json(facts), content_type="application/json")
+    return HttpResponse(body, content_type="application/json")

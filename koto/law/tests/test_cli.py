@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,4 +138,53 @@ def test_cli__usage_error_exit_2() -> None:
         [sys.executable, "-m", "koto.law"], capture_output=True, cwd=ROOT, check=False
     )
     assert proc.returncode == 2
+    assert b"Traceback" not in proc.stderr
+
+
+def test_cli__on_before_the_first_period_exit_2() -> None:
+    # 1386/2010 was not in force before 1.9.2011: a clear error, no decision under it
+    proc = run(json.dumps({**GOOD, "on": "2010-06-01", "first_permit_on": "2009-01-15",
+                           "home_municipality_on": None}).encode())  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert proc.stderr.startswith(b"error: on: is before the first parameter period 2011-09-01")
+    assert b"Traceback" not in proc.stderr
+
+
+def test_cli__jsonl_on_before_the_first_period_error_line() -> None:
+    lines = [json.dumps({**GOOD, "on": "2011-08-31"}), json.dumps(GOOD)]
+    proc = run(("\n".join(lines) + "\n").encode(), "--jsonl")
+    assert proc.returncode == 2
+    first, second = (json.loads(line) for line in proc.stdout.splitlines())
+    assert first["error"]["field"] == "on"
+    assert second["covered"] is True
+
+
+def test_cli__kotikunta_before_the_first_period_still_decided() -> None:
+    # a fact before 1.9.2011 is read with the earliest period, and the decision says so
+    facts = {**GOOD, "first_permit_on": "2009-01-15", "home_municipality_on": "2010-02-01"}
+    proc = run(json.dumps(facts).encode())
+    assert proc.returncode == 0, proc.stderr
+    codes = [r["code"] for r in json.loads(proc.stdout)["reasons"]]
+    assert "PARAMETERS_EARLIEST_PERIOD" in codes
+
+
+def test_cli__last_period_with_valid_to_exit_1_file_named(tmp_path: Path) -> None:
+    text = (ROOT / "koto/law/parameters/2025-01-01.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "2025-01-01"', 'id = "2027-01-01"').replace(
+        "valid_from = 2025-01-01", "valid_from = 2027-01-01\nvalid_to = 2027-12-31"
+    )
+    (tmp_path / "2027-01-01.toml").write_text(text, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "koto.law", "evaluate"],
+        input=json.dumps(GOOD).encode(),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env={**os.environ, "KOTO_LAW_PARAMETERS_DIR": str(tmp_path)},
+    )
+    assert proc.returncode == 1
+    assert b"2027-01-01.toml" in proc.stderr
+    assert b"must not have valid_to" in proc.stderr
     assert b"Traceback" not in proc.stderr

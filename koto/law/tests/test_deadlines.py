@@ -102,9 +102,40 @@ def test_guidance_to_service_due() -> None:
     assert result.period_id == "2025-01-01"
 
 
-def test_guidance_to_service_due__not_in_old_act() -> None:
+@pytest.mark.parametrize(
+    ("agreed", "due", "period_id"),
+    [
+        ("2024-05-01", "2024-06-01", "2023-03-01"),
+        ("2024-09-30", "2024-10-30", "2024-07-01"),
+        ("2024-12-31", "2025-01-31", "2024-07-01"),
+        ("2012-01-31", "2012-02-29", "2011-09-01"),
+    ],
+)
+def test_guidance_to_service_due__old_act_one_month(agreed: str, due: str, period_id: str) -> None:
+    # 1386/2010 14 §: guide the client to a service within a month of the plan
+    result = deadlines.guidance_to_service_due(d(agreed))
+    assert result.due_on == d(due)
+    assert result.period_id == period_id
+    assert result.assumed is False
+    assert result.reason.section == "1386/2010 14 §"
+    assert "1 kuukauden kuluessa" in result.reason.text_fi
+    assert "inom 1 månad " in result.reason.text_sv
+    assert "within 1 month of" in result.reason.text_en
+
+
+def test_guidance_to_service_due__new_act_texts_unchanged() -> None:
+    result = deadlines.guidance_to_service_due(d("2025-08-31"))
+    assert "(6 kuukauden kuluessa kotoutumissuunnitelman laatimisesta 31.8.2025)" in (
+        result.reason.text_fi
+    )
+    assert "(inom 6 månader från" in result.reason.text_sv
+    assert "(within 6 months of the integration plan" in result.reason.text_en
+
+
+def test_plan_review_due__not_in_old_act() -> None:
+    # the old Act sets no review interval in the parameters (the sweep skips the task)
     with pytest.raises(ParameterMissing):
-        deadlines.guidance_to_service_due(d("2024-05-01"))
+        deadlines.plan_review_due(d("2024-05-01"))
 
 
 def test_plan_review_due() -> None:
@@ -136,7 +167,15 @@ def test_plan_review_due() -> None:
             "DEADLINE_PLAN_MONTHS_USED",
             id="all_months_used",
         ),
-        pytest.param(("2024-03-01", True), {}, "2027-02-28", "DEADLINE_PLAN_END", id="old_act"),
+        # the old Act's first plan: at most a year (1386/2010 12 §), not three
+        pytest.param(("2024-03-01", True), {}, "2025-02-28", "DEADLINE_PLAN_END", id="old_act"),
+        pytest.param(
+            ("2024-03-01", False, 12),
+            {"plan_started_on": "2025-03-01"},
+            "2027-02-28",
+            "DEADLINE_PLAN_END",
+            id="old_act_later_plans_to_three_years",
+        ),
     ],
 )
 def test_plan_end_limit(args: tuple, kwargs: dict, expected: str, code: str) -> None:

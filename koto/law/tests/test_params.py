@@ -18,7 +18,9 @@ BUILTIN_2025 = (params.BUILTIN_DIR / "2025-01-01.toml").read_text(encoding="utf-
     ("day", "period_id"),
     [
         pytest.param("2011-09-01", "2011-09-01", id="first_day_of_old_act"),
-        pytest.param("2024-06-30", "2011-09-01", id="day_before_amendment"),
+        pytest.param("2023-02-28", "2011-09-01", id="day_before_temporary_protection_amendment"),
+        pytest.param("2023-03-01", "2023-03-01", id="temporary_protection_amendment_first_day"),
+        pytest.param("2024-06-30", "2023-03-01", id="day_before_amendment"),
         pytest.param("2024-07-01", "2024-07-01", id="amendment_first_day"),
         pytest.param("2024-12-31", "2024-07-01", id="last_day_of_old_act"),
         pytest.param("2025-01-01", "2025-01-01", id="new_act_first_day"),
@@ -158,3 +160,110 @@ def test_extra_dir__third_age_band(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         on="2027-02-01",
     )
     assert child.compensation.age_band == "7_to_17"
+
+
+# ------------------------------------------------------------------ the periods as shipped
+
+
+def test_old_act_periods__plan_durations_and_guidance_seen() -> None:
+    for day in ("2012-01-01", "2023-06-01", "2024-09-01"):
+        period = params.period_on(d(day))
+        assert period.value("plan_first_max_months") == 12
+        assert period.value("plan_total_max_months") == 36
+        assert period.value("plan_extension_max_months") == 24
+        assert period.value("guidance_to_service_within_months") == 1
+        for key in (
+            "plan_first_max_months",
+            "plan_total_max_months",
+            "plan_extension_max_months",
+            "guidance_to_service_within_months",
+        ):
+            assert period.param(key).confidence == "seen", (day, key)
+            assert period.param(key).source.startswith("https://"), (day, key)
+
+
+@pytest.mark.parametrize(
+    ("day", "compensated"),
+    [("2012-01-01", False), ("2023-02-28", False), ("2023-03-01", True), ("2025-06-01", True)],
+)
+def test_temporary_protection_compensated_from_1_march_2023(day: str, compensated: bool) -> None:
+    period = params.period_on(d(day))
+    key = "compensation_temporary_protection_with_home_municipality"
+    assert period.value(key) is compensated
+    assert period.param(key).confidence == "seen"
+
+
+@pytest.mark.parametrize("day", ["2023-01-01", "2023-02-28", "2023-03-01", "2023-12-31"])
+def test_annual_amount__2023_known_on_both_sides_of_the_split(day: str) -> None:
+    assert params.annual_amount(d(day), "municipality", "under_7") == Decimal("6503")
+    assert params.annual_amount(d(day), "welfare_region", "7_or_over") == Decimal("345")
+
+
+def test_annual_amount__before_the_first_period_is_not_known() -> None:
+    assert params.annual_amount(d("2010-06-01"), "municipality", "under_7") is None
+
+
+def test_new_act__plan_values_cite_public_pages() -> None:
+    period = params.period_on(d("2025-06-01"))
+    for key in (
+        "assessment_window_years",
+        "assessment_window_exempt_groups",
+        "plan_first_max_months",
+        "plan_total_max_months",
+        "guidance_to_service_within_months",
+        "plan_review_interval_months",
+    ):
+        param = period.param(key)
+        assert param.confidence == "seen", key
+        assert param.source.startswith("https://"), key
+        assert "integration-act.md" not in param.source, key
+    assert period.param("assessment_window_years").section == "681/2023 14 §"
+    assert "finlex.fi/fi/laki/alkup/2023/20230681" in (
+        period.param("assessment_window_years").note or ""
+    )
+
+
+def test_no_period_in_force__says_which_side() -> None:
+    with pytest.raises(NoPeriodInForce) as e:
+        params.period_on(d("2011-08-31"))
+    assert e.value.before_first is True
+    assert e.value.reason == (
+        "is before the first parameter period 2011-09-01: no rules are known before 2011-09-01"
+    )
+
+
+# ------------------------------------------------------------------ loading refuses
+
+
+def test_extra_dir__valid_to_on_the_last_period_fails_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no rules would exist after it: every later date would fail
+    _write(tmp_path, "2027-01-01", _new_period("2027-01-01", valid_to="2027-12-31"))
+    monkeypatch.setenv(params.ENV_VAR, str(tmp_path))
+    with pytest.raises(ParameterError, match=r"2027-01-01\.toml.*must not have valid_to"):
+        params.registry()
+
+
+def test_extra_dir__seen_without_a_public_source_fails_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _new_period("2027-01-01").replace(
+        'source = "https://kotoutuminen.fi/en/when-is-the-integration-plan-drawn-up-"',
+        'source = "our own notes"',
+        1,
+    )
+    _write(tmp_path, "2027-01-01", text)
+    monkeypatch.setenv(params.ENV_VAR, str(tmp_path))
+    with pytest.raises(ParameterError, match="plan_first_max_months"):
+        params.registry()
+
+
+def test_extra_dir__assumed_without_a_url_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _new_period("2027-01-01")
+    assert 'source = "no statutory day count found' in text  # an assumed value, no URL
+    _write(tmp_path, "2027-01-01", text)
+    monkeypatch.setenv(params.ENV_VAR, str(tmp_path))
+    assert params.period_on(d("2027-06-01")).id == "2027-01-01"

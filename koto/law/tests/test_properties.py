@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from koto.law import Decision, Facts, evaluate, parse_facts
+from koto.law import Decision, Facts, FactsError, evaluate, parse_facts
 from koto.law.engine import evaluate_json
 from koto.law.models import ResidenceBasis
+
+FIRST_PERIOD = date(2011, 9, 1)
 
 FLAGS = (
     "unemployed_jobseeker",
@@ -25,7 +27,8 @@ FLAGS = (
 @st.composite
 def valid_facts(draw: st.DrawFn) -> Facts:
     birth = draw(st.dates(min_value=date(1920, 1, 1), max_value=date(2030, 12, 31)))
-    on = draw(st.dates(min_value=birth, max_value=date(2035, 12, 31)))
+    # the date asked for lies in a parameter period (from 1.9.2011); facts may be earlier
+    on = draw(st.dates(min_value=max(birth, FIRST_PERIOD), max_value=date(2035, 12, 31)))
     basis = draw(st.sampled_from(list(ResidenceBasis)))
     permit = None
     if basis is not ResidenceBasis.ASYLUM_SEEKER:
@@ -120,3 +123,46 @@ def test_evaluate__assumptions_are_assumed_parameters(facts: Facts) -> None:
         ), key
     for period_id in decision.parameters_used.values():
         assert period_id in reg.by_id
+
+
+@common
+@given(
+    st.dates(min_value=date(1920, 1, 1), max_value=FIRST_PERIOD - timedelta(days=1)),
+    st.sampled_from(list(ResidenceBasis)),
+)
+def test_evaluate__on_before_the_first_period_is_a_facts_error(on: date, basis) -> None:
+    permit = None if basis is ResidenceBasis.ASYLUM_SEEKER else on
+    facts = Facts(on=on, birth_date=date(1900, 1, 1), residence_basis=basis, first_permit_on=permit)
+    for decide in (evaluate, evaluate_json):
+        try:
+            decide(facts)
+        except FactsError as exc:
+            assert exc.field == "on"
+            assert "2011-09-01" in exc.message
+        else:  # pragma: no cover
+            raise AssertionError("no error")
+
+
+@common
+@given(valid_facts())
+def test_evaluate__adulthood_support_never_ends_before_the_age_rule_in_force(
+    facts: Facts,
+) -> None:
+    """The support ends the day before the person reaches the end age of the rules in force
+    that day, or the day before a lower age took effect; it never depends on `on`."""
+    from koto.law.engine import age_on
+    from koto.law.params import registry
+
+    minor = facts.model_copy(update={"arrived_as_unaccompanied_minor": True})
+    ends_on = evaluate(minor).unaccompanied_minor_support_ends_on
+    assert ends_on is not None
+    reg = registry()
+    first_day_without = ends_on + timedelta(days=1)
+    period, _clamped = reg.period_on_or_earliest(first_day_without)
+    end_age = period.values["adulthood_support_end_age"]
+    assert age_on(facts.birth_date, first_day_without) >= end_age
+    # the last day of support: under the end age of the rules in force on it
+    last, _ = reg.period_on_or_earliest(ends_on)
+    assert age_on(facts.birth_date, ends_on) < last.values["adulthood_support_end_age"]
+    other_day = minor.model_copy(update={"on": max(FIRST_PERIOD, facts.birth_date)})
+    assert evaluate(other_day).unaccompanied_minor_support_ends_on == ends_on

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from koto.law import FactsError
 from koto.law.tests.conftest import d, decide
 
 IP = "international_protection"
@@ -483,11 +484,43 @@ CASES = [
         {"compensation.ends_on": d("2026-02-27"), "compensation.transition_applied": True},
         id="transition__leap_day_start",
     ),
+    # ---------------------------------------------------------------- temporary protection
+    pytest.param(
+        # compensated only from 1.3.2023 (1083/2022): a kotikunta entered before then is not
+        {"residence_basis": "temporary_protection", "home_municipality_on": "2023-02-28"},
+        {
+            "compensation.eligible": False,
+            "compensation.ends_on": None,
+            "parameters_used.compensation_period": "2011-09-01",
+            # the split's values are seen: only the target-group reading and the extension
+            "assumptions": [
+                "temporary_protection_with_home_municipality_is_protection_group",
+                "plan_extension_max_months",
+            ],
+        },
+        id="temporary_protection__kotikunta_before_1_march_2023_not_compensated",
+    ),
+    pytest.param(
+        {"residence_basis": "temporary_protection", "home_municipality_on": "2023-03-01"},
+        {
+            "compensation.eligible": True,
+            "compensation.period_years": 3,
+            "compensation.ends_on": d("2025-02-28"),
+            "compensation.transition_applied": True,
+            "parameters_used.compensation_period": "2023-03-01",
+        },
+        id="temporary_protection__kotikunta_from_1_march_2023_compensated",
+    ),
+    pytest.param(
+        {"residence_basis": "asylum", "home_municipality_on": "2023-02-28"},
+        {"compensation.eligible": True, "compensation.ends_on": d("2025-02-27")},
+        id="temporary_protection__split_leaves_protection_bases_alone",
+    ),
     pytest.param(
         {"residence_basis": "asylum", "home_municipality_on": "2023-06-01"},
         {
             "assumptions": ["plan_extension_max_months", "compensation_transition"],
-            "parameters_used.compensation_period": "2011-09-01",
+            "parameters_used.compensation_period": "2023-03-01",
             "parameters_used.compensation_transition": "2025-01-01",
         },
         id="transition__marked_assumed",
@@ -563,9 +596,71 @@ CASES = [
         id="adulthood_support__23_from_1_july_2024",
     ),
     pytest.param(
+        # the 23rd birthday falls after 1.7.2024: the age in force then (23) decides, asked
+        # on any day (it said 25 when asked before 1.7.2024)
         {"arrived_as_unaccompanied_minor": True, "birth_date": "2005-03-10", "on": "2024-06-30"},
-        {"unaccompanied_minor_support_ends_on": d("2030-03-09")},
+        {
+            "unaccompanied_minor_support_ends_on": d("2028-03-09"),
+            "parameters_used.adulthood_support": "2025-01-01",
+        },
+        id="adulthood_support__asked_before_1_july_2024_age_reached_under_23_rule",
+    ),
+    pytest.param(
+        # born 2000-08-01: 23 on 1.8.2023 (under 25 then), so 23 already on 1.7.2024: the
+        # support ends the day before the lower age took effect, not 31.7.2023 (retroactive)
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "2000-08-01", "on": "2024-07-01"},
+        {
+            "unaccompanied_minor_support_ends_on": d("2024-06-30"),
+            "parameters_used.adulthood_support": "2024-07-01",
+            "parameters_used.adulthood_support_transition": "2024-07-01",
+            "assumptions": ["assessment_window_exempt_groups", "adulthood_support_transition"],
+        },
+        id="adulthood_support__aged_23_on_1_july_2024_ends_30_june_2024",
+    ),
+    pytest.param(
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "2000-08-01", "on": "2024-06-30"},
+        {"unaccompanied_minor_support_ends_on": d("2024-06-30")},
+        id="adulthood_support__aged_23_asked_before_1_july_2024_same_answer",
+    ),
+    pytest.param(
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "2000-08-01", "on": "2026-01-01"},
+        {"unaccompanied_minor_support_ends_on": d("2024-06-30")},
+        id="adulthood_support__aged_23_asked_under_new_act_same_answer",
+    ),
+    pytest.param(
+        # 25 on 1.7.2024 itself: the 25-year limit ended the support the day before anyway
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "1999-07-01", "on": "2024-07-01"},
+        {
+            "unaccompanied_minor_support_ends_on": d("2024-06-30"),
+            "parameters_used.adulthood_support": "2023-03-01",
+            "assumptions": ["assessment_window_exempt_groups"],
+        },
+        id="adulthood_support__25th_birthday_on_1_july_2024",
+    ),
+    pytest.param(
+        # 25 on 30.6.2024, under the 25-year limit: ended 29.6.2024
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "1999-06-30", "on": "2024-07-01"},
+        {
+            "unaccompanied_minor_support_ends_on": d("2024-06-29"),
+            "assumptions": ["assessment_window_exempt_groups"],
+        },
         id="adulthood_support__25_before_1_july_2024",
+    ),
+    pytest.param(
+        # 23 on 1.7.2024 itself: the new rule, its own birthday (no transition needed)
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "2001-07-01", "on": "2024-07-01"},
+        {
+            "unaccompanied_minor_support_ends_on": d("2024-06-30"),
+            "parameters_used.adulthood_support": "2024-07-01",
+            "assumptions": ["assessment_window_exempt_groups"],
+        },
+        id="adulthood_support__23rd_birthday_on_1_july_2024",
+    ),
+    pytest.param(
+        # 23 on 2.7.2024: ends the day before
+        {"arrived_as_unaccompanied_minor": True, "birth_date": "2001-07-02", "on": "2024-06-01"},
+        {"unaccompanied_minor_support_ends_on": d("2024-07-01")},
+        id="adulthood_support__23rd_birthday_after_1_july_2024",
     ),
     pytest.param(
         {"arrived_as_unaccompanied_minor": True, "birth_date": "2005-03-10", "on": "2025-06-01"},
@@ -583,10 +678,25 @@ CASES = [
             "on": "2020-01-01",
         },
         {
-            "unaccompanied_minor_support_ends_on": d("2026-08-19"),
+            # asked in 2020 (25 in force then): 23 is reached on 20.8.2024, under the
+            # 23-year limit (it said 19.8.2026)
+            "unaccompanied_minor_support_ends_on": d("2024-08-19"),
+            "parameters_used.adulthood_support": "2024-07-01",
+        },
+        id="adulthood_support__asked_in_2020",
+    ),
+    pytest.param(
+        {
+            "arrived_as_unaccompanied_minor": True,
+            "birth_date": "1995-08-20",
+            "first_permit_on": "2012-01-01",
+            "on": "2015-01-01",
+        },
+        {
+            "unaccompanied_minor_support_ends_on": d("2020-08-19"),
             "parameters_used.adulthood_support": "2011-09-01",
         },
-        id="adulthood_support__25_in_2020",
+        id="adulthood_support__25_under_old_act",
     ),
     pytest.param(
         {"arrived_as_unaccompanied_minor": True, "birth_date": "2004-02-29"},
@@ -612,10 +722,12 @@ CASES = [
     pytest.param(
         {"unemployed_jobseeker": True, "on": "2024-12-31"},
         {
-            "plan.first_max_months": 36,
+            "plan.first_max_months": 12,
             "plan.total_max_months": 36,
             "plan.extension_max_months": 24,
             "parameters_used.plan": "2024-07-01",
+            # the old Act's durations are seen now (12 / 36 / 24)
+            "assumptions": ["assessment_window_exempt_groups"],
         },
         id="plan__old_act_limits_last_day",
     ),
@@ -635,9 +747,9 @@ CASES = [
         id="assumptions__none_without_target_group",
     ),
     pytest.param(
-        {"on": "2010-01-01", "birth_date": "1980-01-01", "first_permit_on": "2009-01-01"},
-        {"parameters_used.plan": "2011-09-01", "plan.first_max_months": 36},
-        id="parameters__before_first_period_uses_earliest",
+        {"on": "2011-09-01", "birth_date": "1980-01-01", "first_permit_on": "2009-01-01"},
+        {"parameters_used.plan": "2011-09-01", "plan.first_max_months": 12},
+        id="parameters__first_day_of_first_period",
     ),
     # ---------------------------------------------------------------- multisectoral
     pytest.param(
@@ -676,10 +788,36 @@ def test_rule_table__has_at_least_80_cases() -> None:
     assert len(CASES) >= 80
 
 
-def test_evaluate__earliest_period_is_explained() -> None:
-    decision = decide(on="2010-01-01", birth_date="1980-01-01", first_permit_on="2009-01-01")
+def test_evaluate__kotikunta_before_the_first_period_uses_earliest_explained() -> None:
+    decision = decide(
+        residence_basis="asylum",
+        birth_date="1980-01-01",
+        first_permit_on="2009-01-01",
+        home_municipality_on="2010-05-01",
+        on="2012-01-01",
+    )
     codes = [r.code for r in decision.reasons]
     assert "PARAMETERS_EARLIEST_PERIOD" in codes
+    assert decision.parameters_used["compensation_period"] == "2011-09-01"
+    assert decision.compensation.ends_on == d("2013-04-30")
+
+
+@pytest.mark.parametrize("on", ["2010-01-01", "2011-08-31", "1990-06-01"])
+def test_evaluate__on_before_the_first_period__facts_error_naming_on(on: str) -> None:
+    # 1386/2010 was not in force before 1.9.2011: no rules are known for such a date
+    with pytest.raises(FactsError) as e:
+        decide(on=on, birth_date="1980-01-01", first_permit_on="1985-01-01")
+    assert e.value.field == "on"
+    assert "before the first parameter period 2011-09-01" in e.value.message
+
+
+def test_evaluate__adulthood_support_lowered_age_is_explained() -> None:
+    decision = decide(arrived_as_unaccompanied_minor=True, birth_date="2000-08-01", on="2024-07-01")
+    reason = {r.code: r for r in decision.reasons}["ADULTHOOD_SUPPORT_ENDS_AGE_LOWERED"]
+    assert "30.6.2024" in reason.text_fi and "1.7.2024" in reason.text_fi
+    assert "30.6.2024" in reason.text_sv
+    assert "2024-06-30" in reason.text_en and "Assumed" in reason.text_en
+    assert reason.section == "1386/2010 (muutos 1.7.2024, voimaantulo)"
 
 
 def test_evaluate__reasons_cite_sections_and_dates() -> None:
