@@ -920,11 +920,9 @@ def test_assign_counsellor__a_colleague__client_tasks_follow_audited(org, counse
     """Imported clients had nobody, and a counsellor who left kept their clients: the
     counsellor is chosen, and the client's own open tasks go with the client."""
     colleague = member(org, Role.INTEGRATION_COUNSELLOR, username="colleague")
-    c = make_client(counsellor)
-    task = Task.objects.create(
-        client=c, organisation=org, assignee=counsellor, kind=Task.Kind.ASSESSMENT_START,
-        source_type="client", source_id=c.id, due_on=dt.date(2026, 3, 1),
-    )  # fmt: skip
+    c = make_client(counsellor)  # a new entitled client: given its assessment task at once
+    task = Task.objects.get(client=c, kind=Task.Kind.ASSESSMENT_START, status="open")
+    assert task.assignee == counsellor
     c.access = "full"
 
     updated = services.client_assign_counsellor(

@@ -41,7 +41,7 @@ from koto.clients.models import (
 )
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import counsellor_candidates, possible_duplicates
-from koto.clients.signals import client_changed
+from koto.clients.signals import client_changed, client_created
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
 from koto.core.forms import FIRST_DATE, LAST_DATE
@@ -690,6 +690,7 @@ def client_create(
         reason=audit_reason,
         changes={k: _jsonable(val) for k, val in v.items() if k not in Client.SENSITIVE_FIELDS},
     )
+    client_created.send(sender=Client, client=client, actor=actor)
     return client
 
 

@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # recorded: `client` (saved), `actor`, `changed` (a frozenset of the field names changed). A
 # receiver that raises undoes the change with its own writes: nothing is half-written.
 client_changed = Signal()
+
+# Sent by `client_create` inside its transaction, once the client and its facts are saved:
+# `client`, `actor`. (An import writes in bulk and sends none: the nightly deadline sweep
+# takes the clients created or changed since its last run.)
+client_created = Signal()

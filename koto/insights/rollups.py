@@ -427,7 +427,8 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
     due_cache: dict[dt.date, dt.date | None] = {}
 
     def service_due(agreed: dt.date) -> dt.date | None:
-        """The guidance-to-service deadline of 681/2023; none for plans of the old Act."""
+        """The guidance-to-service deadline of the period the plan was agreed in (one month under
+        the old Act, six under 681/2023)."""
         if agreed not in due_cache:
             try:
                 due_cache[agreed] = guidance_to_service_due(agreed).due_on

@@ -6,3 +6,6 @@ class PlansConfig(AppConfig):
     name = "koto.plans"
     label = "plans"
     verbose_name = _("Integration plans")
+
+    def ready(self):
+        from koto.plans import receivers  # noqa: F401  (connects them)

@@ -17,6 +17,7 @@ from koto.assessments.models import Assessment
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import Client, Task
 from koto.core import clock
+from koto.core.models import JobRun
 from koto.law import (
     Deadline,
     add_months,
@@ -65,7 +66,7 @@ def _agreed(due_on: dt.date, code: str, fi: str, sv: str, en: str) -> Deadline:
 
 def _if_in_force(rule, on: dt.date) -> Deadline | None:
     """The deadline `rule` gives from `on`, or None when the parameter period in force on
-    that date has no such rule (a plan agreed under the old Act has no 681/2023 deadlines)."""
+    that date has no such rule (a plan agreed under the old Act has no review deadline)."""
     try:
         return rule(on)
     except ParameterMissing:
@@ -231,8 +232,17 @@ def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
     return len(wanted)
 
 
-def clients_with_casework() -> Iterable[int]:
-    """Clients whose tasks may change: an open assessment or plan, or open tasks."""
+SWEEP_JOB = "deadline_sweep"
+# A change committed a little before the last run began may not have been seen by it.
+CATCH_UP_MARGIN = dt.timedelta(days=1)
+
+
+def clients_with_casework(*, changed_since: dt.datetime | None = None) -> Iterable[int]:
+    """Clients whose tasks may change: an open assessment or plan, or open tasks; and those
+    created or changed since `changed_since` (the last run's start, less a margin): a new
+    client owed an assessment had none of these, and was never given its task (a client
+    created by a page is swept at once; an import writes in bulk). None: every client (no
+    run has finished yet)."""
     ids = set(
         Assessment.objects.filter(status=Assessment.Status.STARTED).values_list(
             "client_id", flat=True
@@ -248,13 +258,18 @@ def clients_with_casework() -> Iterable[int]:
             "client_id", flat=True
         )
     )
+    changed = Client.objects.all()
+    if changed_since is not None:
+        changed = changed.filter(updated_at__gte=changed_since - CATCH_UP_MARGIN)
+    ids |= set(changed.values_list("id", flat=True))
     return sorted(ids)
 
 
 def sweep_all(*, today: dt.date | None = None, batch: int = 500) -> dict:
     """Every client with casework, each in a transaction of its own: one client whose records
     cannot be swept (logged, counted in `failed`) does not stop the night for the others."""
-    ids = list(clients_with_casework())
+    last = JobRun.objects.filter(job=SWEEP_JOB).values_list("started_at", flat=True).first()
+    ids = list(clients_with_casework(changed_since=last))
     open_tasks = failed = 0
     for start in range(0, len(ids), batch):
         for client in Client.objects.filter(id__in=ids[start : start + batch]):

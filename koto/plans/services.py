@@ -22,7 +22,7 @@ from koto.core.services import job_finished
 from koto.law import Deadline, extended_end, extension_limit, plan_end_limit
 from koto.law.params import period_on, periods
 from koto.organisations.models import ASSESSING_KINDS, Organisation
-from koto.plans.deadlines_sweep import sweep_all, sweep_client_tasks
+from koto.plans.deadlines_sweep import SWEEP_JOB, sweep_all, sweep_client_tasks
 from koto.plans.models import (
     AREA_THEME,
     AckMethod,
@@ -889,7 +889,6 @@ def plan_cancel(
 
 
 # The name of the nightly sweep's row in `JobRun` (the status endpoint checks it).
-SWEEP_JOB = "deadline_sweep"
 
 
 def deadlines_sweep(*, actor=None) -> dict:

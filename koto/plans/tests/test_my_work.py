@@ -99,7 +99,8 @@ def test_sweep__action_in_service_done__guidance_task_closed(counsellor):
 
 def test_sweep_all__nightly_job_recomputes(counsellor):
     active_plan(counsellor)
-    Task.objects.update(due_on=dt.date(2000, 1, 1))
+    # (the assessment task the new client was given is closed: done by the plan)
+    Task.objects.filter(status="open").update(due_on=dt.date(2000, 1, 1))
     result = sweep_all()
     assert result["clients"] == 1
     assert not Task.objects.filter(due_on=dt.date(2000, 1, 1)).exists()
@@ -129,7 +130,7 @@ def test_sweep_all__one_client_fails__others_swept_failure_counted(counsellor, m
     from koto.plans import deadlines_sweep
 
     first, second = active_plan(counsellor), active_plan(counsellor)
-    Task.objects.update(due_on=dt.date(2000, 1, 1))
+    Task.objects.filter(status="open").update(due_on=dt.date(2000, 1, 1))
     real = deadlines_sweep.deadlines_for
 
     def broken_for_first(client, *, today):
@@ -147,8 +148,9 @@ def test_sweep_all__one_client_fails__others_swept_failure_counted(counsellor, m
 def test_my_work__groups_capped__totals_count_all(counsellor):
     from koto.plans.selectors import my_work_for
 
-    # given five tasks due this week, three overdue and four later, all the counsellor's
-    c = make_client(counsellor)
+    # given five tasks due this week, three overdue and four later, all the counsellor's (on
+    # a client who is owed no assessment: a work permit)
+    c = make_client(counsellor, residence_basis="work")
     org_id = counsellor.active_membership.organisation_id
     due = [TODAY] * 5 + [TODAY - dt.timedelta(days=3)] * 3 + [TODAY + dt.timedelta(days=30)] * 4
     for i, on in enumerate(due):
@@ -182,7 +184,7 @@ def test_my_work__task_on_a_client_no_longer_visible__counted_not_listed(counsel
 
 
 def _tasks(counsellor, dues, assignee=None) -> None:
-    c = make_client(counsellor)
+    c = make_client(counsellor, residence_basis="work")  # owed no assessment: no task of its own
     org_id = counsellor.active_membership.organisation_id
     for i, on in enumerate(dues):
         Task.objects.create(
