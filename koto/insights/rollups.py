@@ -252,18 +252,26 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
         .annotate(first=Min("started_on"))
         .order_by()
     )  # fmt: skip
+    assessed = list(first.iterator(chunk_size=20000))
+    # the sweep opens the task only for a client the law gave the deadline: one with the
+    # task (of any status) had it, due on the task's day (counted from the day the client
+    # became the municipality's: `deadlines_sweep.owed_assessment_since`); the law decides
+    # for the others (assessed before a sweep), from the day they became a client
+    tasked = _assessment_start_tasked({r["client_id"] for r in assessed}, org_ids)
     timed = []
-    for r in first.iterator(chunk_size=20000):
+    for r in assessed:
+        if r["client_id"] in tasked:
+            d = tasked[r["client_id"]]
+            if d < today:
+                timed.append((r, None, d))
+            continue
         became = r["client__created_at"].astimezone(clock.HELSINKI).date()
         d = due(became)
         if d is not None and d < today:
             timed.append((r, became, d))
-    # the sweep opens the task only for a client the law gave the deadline: one with the
-    # task (of any status) had it; the law decides for the others (assessed before a sweep)
-    tasked = _assessment_start_tasked({r["client_id"] for r, _b, _d in timed}, org_ids)
-    applied = _law_set_deadline([(r, b) for r, b, _d in timed if r["client_id"] not in tasked])
-    for r, _became, d in timed:
-        if not (r["client_id"] in tasked or applied[r["client_id"]]):
+    applied = _law_set_deadline([(r, b) for r, b, _d in timed if b is not None])
+    for r, became, d in timed:
+        if became is not None and not applied[r["client_id"]]:
             continue
         c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, d,
               basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
@@ -288,19 +296,22 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
               lang=r["lang"], band=r["band"], key="missed", n=r["n"])  # fmt: skip
 
 
-def _assessment_start_tasked(client_ids: set[int], org_ids) -> set[int]:
-    """Those of `client_ids` with an assessment-start task of any status: first the tasks of
-    the organisations counted (where a client's task almost always is: one indexed range),
-    then by client the few left (a client who moved, or never swept)."""
+def _assessment_start_tasked(client_ids: set[int], org_ids) -> dict[int, dt.date]:
+    """Those of `client_ids` with an assessment-start task of any status, and its day: first
+    the tasks of the organisations counted (where a client's task almost always is: one
+    indexed range), then by client the few left (a client who moved, or never swept)."""
     from koto.clients.models import Task
 
-    tasks = Task.objects.filter(kind=Task.Kind.ASSESSMENT_START)
-    found = set(_in(tasks, "organisation_id", org_ids).values_list("client_id", flat=True))
-    found &= client_ids
-    rest = sorted(client_ids - found)
+    tasks = Task.objects.filter(kind=Task.Kind.ASSESSMENT_START, source_type="client")
+    found = {
+        cid: due
+        for cid, due in _in(tasks, "organisation_id", org_ids).values_list("client_id", "due_on")
+        if cid in client_ids
+    }
+    rest = sorted(client_ids - found.keys())
     for start in range(0, len(rest), ID_CHUNK):
         chunk = rest[start : start + ID_CHUNK]
-        found.update(tasks.filter(client_id__in=chunk).values_list("client_id", flat=True))
+        found.update(tasks.filter(client_id__in=chunk).values_list("client_id", "due_on"))
     return found
 
 

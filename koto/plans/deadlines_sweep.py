@@ -15,7 +15,7 @@ from django.db import transaction
 
 from koto.assessments.models import Assessment
 from koto.clients.law import FactsError, MissingFacts, decision_for
-from koto.clients.models import Client, Task
+from koto.clients.models import Client, ClientFactChange, Task
 from koto.core import clock
 from koto.core.models import JobRun
 from koto.law import (
@@ -73,6 +73,36 @@ def _if_in_force(rule, on: dt.date) -> Deadline | None:
         return None
 
 
+def _owes_assessment(decision) -> bool:
+    return decision.assessment.entitled and decision.responsible_authority == Authority.MUNICIPALITY
+
+
+def owed_assessment_since(client: Client, *, today: dt.date) -> dt.date:
+    """The day the client became the municipality's to assess, for a client who is today:
+    the day they became a client, or their first permit when it came later (an asylum
+    seeker granted protection), or the latest day a recorded change of their situation
+    made them so (a jobseeker no longer: the employment authority's client until then). The
+    deadline ran from the day the record was made, and a client who became the
+    municipality's later was given a task overdue on its first day."""
+    since = client.created_at.astimezone(clock.HELSINKI).date()
+    if client.first_permit_on and client.first_permit_on > since:
+        since = client.first_permit_on
+    days = (
+        ClientFactChange.objects.filter(client=client, valid_from__gt=since, valid_from__lte=today)
+        .order_by("-valid_from")
+        .values_list("valid_from", flat=True)
+        .distinct()
+    )
+    for day in days:
+        try:
+            before = decision_for(client, day - dt.timedelta(days=1))
+        except (MissingFacts, FactsError):
+            return day
+        if not _owes_assessment(before):
+            return day
+    return since
+
+
 def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
     out: list[Due] = []
     assessments = list(client.assessments.all())
@@ -88,17 +118,13 @@ def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
             decision = decision_for(client, today)
         except (MissingFacts, FactsError):
             decision = None
-        if (
-            decision
-            and decision.assessment.entitled
-            and decision.responsible_authority == Authority.MUNICIPALITY
-        ):
+        if decision and _owes_assessment(decision):
             out.append(
                 Due(
                     Task.Kind.ASSESSMENT_START,
                     "client",
                     client.id,
-                    assessment_start_due(client.created_at.astimezone(clock.HELSINKI).date()),
+                    assessment_start_due(owed_assessment_since(client, today=today)),
                     client.counsellor_id,
                     client.responsible_organisation_id,
                 )  # fmt: skip

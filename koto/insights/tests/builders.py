@@ -8,7 +8,7 @@ import time
 from django.db import connection
 
 from koto.assessments.models import Assessment
-from koto.clients.models import ClientFactChange
+from koto.clients.models import ClientFactChange, Task
 from koto.core import clock
 from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason, ReasonCode
@@ -20,12 +20,15 @@ from tests.factories import make_client
 
 def client(actor, *, created_on: dt.date, **overrides):
     """A client registered on `created_on`, the law facts given (`other_need_identified`…)
-    recorded as true from then."""
+    recorded as true from then. Without the assessment task the registry's service gave it
+    at once (dated from today, not `created_on`): a test that needs a task makes it, as the
+    assessments and plans here are rows, not services that would close it."""
     c = make_client(actor, **overrides)
     at = dt.datetime.combine(created_on, dt.time(10), tzinfo=clock.HELSINKI)
     type(c).objects.filter(id=c.id).update(created_at=at)
     c.created_at = at
     ClientFactChange.objects.filter(client=c).update(valid_from=created_on)
+    Task.objects.filter(client=c).delete()
     return c
 
 

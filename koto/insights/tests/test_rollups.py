@@ -623,6 +623,24 @@ def test_refresh_full__assessment_deadline__the_municipality_s_only(
     assert total("national", Metric.ASSESSMENT_DEADLINE) == 1
 
 
+def test_refresh_full__assessment_deadline__timed_by_the_task_s_day(lahti_counsellor, lahti):
+    """A client who became the municipality's months after the record was made (a jobseeker
+    no longer) is owed the assessment from that day: the task's day, not two months from
+    the record's creation (which showed the assessment late)."""
+    from koto.clients.models import Task
+
+    c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 10))
+    Task.objects.create(
+        client=c, organisation=lahti, kind=Task.Kind.ASSESSMENT_START, source_type="client",
+        source_id=c.id, due_on=dt.date(2025, 11, 1), status=Task.Status.DONE,
+    )  # fmt: skip
+    b.assessment(lahti_counsellor, c, started_on=dt.date(2025, 10, 15))
+    rollups.refresh(full=True)
+
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="in_time") == 1
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="late") == 0
+
+
 def test_refresh_full__assessment_deadline_lapsed__counted_missed(casework, lahti):
     """A start deadline closed unmet (the entitlement ended first) stays a missed deadline;
     until 2026-12-07 the sweep marked it done and it vanished from the compliance table."""

@@ -10,12 +10,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from koto.clients.models import Client, Task
-from koto.clients.services import client_update
+from koto.clients.services import client_create, client_update
 from koto.core import clock
 from koto.core.models import JobRun
 from koto.plans import deadlines_sweep
 from koto.plans.services import deadlines_sweep as nightly
-from tests.factories import make_client
+from tests.factories import client_data, make_client
 
 TODAY = dt.date(2026, 11, 2)
 
@@ -78,3 +78,36 @@ def test_upgrade__the_next_run_takes_every_client_once(counsellor):
         assert run.started_at.year == 2000 and run.finished_at == clock.now()
     finally:
         MigrationExecutor(connection).migrate(leaves)
+
+
+def test_client_becomes_the_municipalitys_later__deadline_from_that_day(counsellor):
+    """A jobseeker (the employment authority's client) who is no longer one from 1.9.2026
+    becomes the municipality's that day: the task was due two months from the record's
+    creation, overdue on its first day."""
+    with clock.frozen(dt.date(2026, 1, 5)):
+        c = client_create(
+            actor=counsellor, facts_valid_from=dt.date(2026, 1, 5),
+            data=client_data(residence_basis="asylum", first_permit_on=dt.date(2025, 12, 1),
+                             unemployed_jobseeker=True),
+        )  # fmt: skip
+    assert not Task.objects.filter(client=c, kind=Task.Kind.ASSESSMENT_START).exists()
+    c.access = "full"
+    client_update(
+        actor=counsellor, client=c, data={"unemployed_jobseeker": False},
+        facts_valid_from=dt.date(2026, 9, 1),
+    )  # fmt: skip
+    task = Task.objects.get(client=c, kind=Task.Kind.ASSESSMENT_START)
+    assert (task.status, task.due_on) == ("open", dt.date(2026, 11, 1))
+
+
+def test_asylum_seeker_granted_protection__deadline_from_the_permit(counsellor):
+    with clock.frozen(dt.date(2026, 1, 5)):
+        c = make_client(counsellor, residence_basis="asylum_seeker", first_permit_on=None)
+    assert not Task.objects.filter(client=c).exists()
+    c.access = "full"
+    client_update(
+        actor=counsellor, client=c,
+        data={"residence_basis": "asylum", "first_permit_on": dt.date(2026, 10, 1)},
+    )  # fmt: skip
+    task = Task.objects.get(client=c, kind=Task.Kind.ASSESSMENT_START)
+    assert task.due_on == dt.date(2026, 12, 1)
