@@ -187,7 +187,7 @@ def test_search__other_organisation__finds_nothing(counsellor, outsider):
 
 @pytest.mark.parametrize(
     "typed",
-    ["{d}\u2013{i}", "{d} - {i}", "{d}\u2010{i}", " {d}\u2212{i} "],
+    ["{d}\u2013{i}", "{d} - {i}", "{d}\u2010{i}", " {d}\u2212{i} ", "{d} {i}", "{d}{i}"],
 )
 def test_search__identity_code_typed_with_another_dash_or_spaces__found_and_masked(
     counsellor, typed

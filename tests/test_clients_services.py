@@ -16,7 +16,7 @@ from koto.clients.models import (
     Task,
 )
 from koto.clients.services import EditConflict
-from koto.core.errors import ValidationFailed
+from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.core.roles import Role
 from koto.core.text import search_key
 from koto.organisations.models import AgreementScope, ServiceAgreement
@@ -982,3 +982,25 @@ def test_assign_counsellor__page_and_api(web, org, counsellor):
         {"counsellor": "nobody-here", "version": c.version + 1}, content_type="application/json",
     )  # fmt: skip
     assert response.status_code == 422 and list(response.json()["fields"]) == ["counsellor"]
+
+
+def test_assign_counsellor__by_an_organisation_reaching_the_client_by_a_grant__refused(
+    web, org, other_org, counsellor, outsider
+):
+    """A full grant (a referral, the welfare region's for a placed minor) lets another
+    organisation edit the record; it took the client and the municipality's assessment task
+    over with it."""
+    c = make_client(counsellor)
+    services.access_grant_open(
+        actor=counsellor, client=c, organisation=other_org, scope="full", source="test",
+        source_id="1", valid_from=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    seen = selectors.client_get_for(user=outsider, client_id=c.id)
+    assert seen.access == "full"
+    with pytest.raises(PermissionDenied):
+        services.client_assign_counsellor(actor=outsider, client=seen, counsellor=outsider)
+    http = web(outsider)
+    assert http.get(f"/clients/{c.id}/counsellor/").status_code == 404
+    assert f"/clients/{c.id}/counsellor/" not in http.get(f"/clients/{c.id}/").content.decode()
+    c.refresh_from_db()
+    assert c.counsellor == counsellor

@@ -48,6 +48,22 @@ def test_login__address_limit__not_for_a_user_at_their_own_office(client, org, s
     assert _try(client, "staff", PASSWORD, address=office) == 302
 
 
+def test_login__address_limit__staff_typos_do_not_lock_out_a_new_colleague(client, org, settings):
+    """The address's count left in the failures of the users who sign in from there: thirty
+    typing errors among an office's staff locked out the new colleague's first sign-in."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 10
+    office = "192.0.2.78"
+    staff = [member(org, Role.INTEGRATION_COUNSELLOR, username=f"s{i}") for i in range(4)]
+    for u in staff:
+        assert _try(client, u.username, PASSWORD, address=office) == 302
+        client.post(reverse("accounts:logout"), REMOTE_ADDR=office)
+    for u in staff:
+        for r in range(3):
+            _try(client, u.username, f"typo{r}", address=office)
+    member(org, Role.INTEGRATION_COUNSELLOR, username="newcomer")
+    assert _try(client, "newcomer", PASSWORD, address=office) == 302
+
+
 def test_login__one_username_from_rotating_addresses__username_locked(client, org, settings):
     settings.LOGIN_USERNAME_FAILURE_LIMIT = 20
     member(org, Role.INTEGRATION_COUNSELLOR, username="target")

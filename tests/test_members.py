@@ -306,3 +306,15 @@ def test_password_change_service__the_same_password__refused(admin):
     with pytest.raises(ValidationFailed) as e:
         password_change(user=admin, new_password=CURRENT)
     assert list(e.value.fields) == ["new_password1"]
+
+
+def test_member_add_service__existing_user_without_a_last_name__not_by_username_alone(admin, org):
+    from koto.accounts.services import member_add, user_create
+    from koto.core.errors import ValidationFailed
+
+    nameless = user_create(actor=None, username="ops.account", password=PASSWORD)
+    with pytest.raises(ValidationFailed) as e:
+        member_add(actor=admin, organisation=org, role=Role.MANAGER, username="ops.account",
+                   existing=True, last_name="")  # fmt: skip
+    assert list(e.value.fields) == ["username"]
+    assert not Membership.objects.filter(user=nameless).exists()

@@ -32,3 +32,5 @@ def test_search_key__hyphen_a_space_apostrophe_nothing():
     assert search_key("Al-Hassan") == search_key("al hassan") == "al hassan"
     assert search_key("Al\u2011Hassan") == "al hassan"  # a non-breaking hyphen
     assert search_key("N'Diaye") == search_key("N\u2019Diaye") == "ndiaye"
+    assert search_key("N\u00b4Diaye") == search_key("N\uff07Diaye") == "ndiaye"
+    assert search_key("Al\uff0dHassan") == "al hassan"

@@ -142,7 +142,7 @@ def member_add(
     """Give a role in the organisation to a new user, created with the password the
     administrator chose (both are written or neither), or, when asked for (`existing`), to a
     user Koto already has: a colleague of another organisation or unit, named by username
-    and last name as recorded (an empty one if none is). The username alone attached anyone
+    and last name as recorded (not a user with none recorded). The username alone attached anyone
     in the country, threw away the names and password typed, and showed any administrator
     whom a username belonged to; now an existing user's name is not shown to one who does
     not know it (that a username is taken, the new user's form has to say)."""
@@ -157,7 +157,9 @@ def member_add(
                           "and password.")] for name in not_for_existing}
             )  # fmt: skip
         user = User.objects.filter(username__iexact=username, is_system=False).first()
-        if user is None or not _same_name(user.last_name, last_name):
+        # (a user with no last name recorded, such as an account made on the command line,
+        # is not given a role by username alone: the same answer as an unknown one)
+        if user is None or not user.last_name.strip() or not _same_name(user.last_name, last_name):
             raise ValidationFailed({"username": [_("No user has this username and last name.")]})
         return membership_add(actor=actor, user=user, organisation=organisation, role=role)
     if User.objects.filter(username__iexact=username).exists():

@@ -69,7 +69,13 @@ def failures_of(request, credentials=None) -> Failures:
     """The three counts, in one query."""
     username = get_client_username(request, credentials)
     of_address = Q(ip_address=request.axes_ip_address)
-    sums = {"address": Sum("failures_since_start", filter=of_address)}
+    # the address's count leaves out the users who sign in from there (an office's staff):
+    # their typing errors locked out the new colleague who had not signed in there yet
+    known = AccessLog.objects.filter(
+        ip_address=request.axes_ip_address,
+        attempt_time__gte=request.axes_attempt_time - dt.timedelta(days=KNOWN_ADDRESS_DAYS),
+    ).values("username")
+    sums = {"address": Sum("failures_since_start", filter=of_address & ~Q(username__in=known))}
     where = of_address
     if username:  # (the sign-in forms require one)
         of_username = Q(username=username)

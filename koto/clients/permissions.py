@@ -1,7 +1,9 @@
 """Who may do what with a client. Visibility itself is in selectors (a record another
 organisation owns answers 404)."""
 
+from koto.core import clock
 from koto.core.roles import Perm
+from koto.organisations.selectors import purchasers_served_by
 
 
 def can_create_client(user) -> bool:
@@ -13,6 +15,20 @@ def can_edit_client(user, client) -> bool:
     organisation, an organisation serving it under an agreement, or a full access grant.
     `client.access` is set by the selector that fetched it."""
     return user.has_perm_in_org(Perm.CLIENT_EDIT) and getattr(client, "access", None) == "full"
+
+
+def can_assign_counsellor(user, client) -> bool:
+    """Choosing the client's counsellor: an editor of the client's own organisation, or of
+    one serving it under an agreement; not of one reaching it by a grant (a referral, the
+    welfare region's for a placed minor), which edits the record but does not take the
+    client and its statutory tasks over."""
+    if not can_edit_client(user, client):
+        return False
+    org_id = user.active_membership.organisation_id
+    return org_id == client.responsible_organisation_id or (
+        client.responsible_organisation_id
+        in purchasers_served_by(organisation_id=org_id, on=clock.today())
+    )
 
 
 def can_read_welfare_details(user) -> bool:

@@ -237,6 +237,24 @@ def _keyset(qs: QuerySet[Client], cursor: str | None, limit: int) -> Page:
 IDENTIFIER = re.compile(r"^(\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]|TMP-[A-Z0-9]+)$")
 
 
+# The century signs of an identity code (1800s, 1900s, 2000s), for a code typed without one.
+CENTURY_SIGNS = "+-UVWXYABCDEF"
+UNSIGNED = re.compile(r"^\d{9}[0-9A-Y]$")
+
+
+def identity_code_forms(query: str) -> list[str]:
+    """The identity codes (or temporary id) a query may mean, as typed or pasted: any dash
+    a hyphen, spaces dropped ("240892–005U"); without a century sign ("240892 005U",
+    "240892005U"), each sign (the check character does not depend on it). Empty for a
+    query that is no code."""
+    code = normalise_identity_code(query)
+    if IDENTIFIER.match(code):
+        return [code]
+    if UNSIGNED.match(code):
+        return [code[:6] + sign + code[6:] for sign in CENTURY_SIGNS]
+    return []
+
+
 # An identity code anywhere in a query, however typed: any dash, spaces, a missing sign.
 HETU_ANYWHERE = re.compile(
     r"(\d{6})\s*([-+A-FU-Y\u2010-\u2014\u2212]?)\s*\d{3}\s*[0-9A-Y]", re.IGNORECASE
@@ -448,14 +466,15 @@ def client_search_for(
         qs = qs.filter(counsellor=user)
     raw = query.strip()
     upper = raw.upper()
-    if IDENTIFIER.match(code := normalise_identity_code(raw)):
-        upper = code  # "240892–005U" (an en dash) or "240892 005U" as typed or pasted
+    codes = identity_code_forms(raw)
+    if codes:
+        upper = codes[0]
     if raw and reach is not None and not IDENTIFIER.match(upper) and not mine:
         page = _name_search(user, reach, search_key(raw), cursor, limit)
     else:
         if raw and reach is not None:
             if IDENTIFIER.match(upper):
-                qs = qs.filter(Q(hetu=upper) | Q(temporary_id=upper))
+                qs = qs.filter(Q(hetu__in=codes or [upper]) | Q(temporary_id=upper))
             else:
                 key = search_key(raw)
                 vendor = connection.vendor

@@ -39,7 +39,7 @@ from koto.clients.models import (
     ResidenceBasis,
     Task,
 )
-from koto.clients.permissions import can_edit_client
+from koto.clients.permissions import can_assign_counsellor, can_edit_client
 from koto.clients.selectors import counsellor_candidates, possible_duplicates
 from koto.clients.signals import client_changed, client_created
 from koto.core import clock
@@ -847,10 +847,11 @@ def client_assign_counsellor(
 ) -> Client:
     """Make `counsellor` (a user, or None for nobody) the client's counsellor: one of the
     actor's organisation whose role edits clients (`selectors.counsellor_candidates`). The
-    client's own open tasks (the assessment's start) go with the client; a plan's stay
-    with the plan's counsellor. Imported clients had nobody, and a counsellor who left kept
+    client's own open tasks (the assessment's start, an unaccompanied minor's care) go with
+    the client; a plan's stay with the plan's counsellor. Only the client's organisation
+    (or one serving it under an agreement) chooses: not one reaching it by a grant. Imported clients had nobody, and a counsellor who left kept
     their clients: nothing could change it."""
-    if not can_edit_client(actor, client):
+    if not can_assign_counsellor(actor, client):
         raise PermissionDenied()
     org_id = actor.active_membership.organisation_id
     if counsellor is not None and counsellor.id not in {
@@ -870,8 +871,9 @@ def client_assign_counsellor(
     locked.version += 1
     locked.updated_at = clock.now()
     locked.save(update_fields=["counsellor", "version", "updated_at"])
+    # the client's own (the assessment's start) and its care's as an unaccompanied minor
     moved = Task.objects.filter(
-        client=locked, source_type="client", status=Task.Status.OPEN
+        client=locked, source_type__in=("client", "minor_care"), status=Task.Status.OPEN
     ).update(assignee=counsellor)
     record_event(locked, actor, ClientEvent.Kind.UPDATED, {"fields": ["counsellor"]})
     audit_record(

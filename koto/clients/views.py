@@ -21,7 +21,12 @@ from koto.clients.forms import (
 )
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import NameKind
-from koto.clients.permissions import can_create_client, can_edit_client, can_view_audit
+from koto.clients.permissions import (
+    can_assign_counsellor,
+    can_create_client,
+    can_edit_client,
+    can_view_audit,
+)
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound
 from koto.core.forms import apply_domain_errors
@@ -75,6 +80,7 @@ def detail(request, client_id: int):
             "timeline": selectors.client_timeline_page(client=client, limit=DETAIL_EVENTS),
             "meetings": selectors.client_meeting_page(client=client, limit=DETAIL_MEETINGS),
             "can_edit": can_edit_client(request.user, client),
+            "can_assign_counsellor": can_assign_counsellor(request.user, client),
             "can_view_audit": can_view_audit(request.user),
             **_law_context(client),
         },
@@ -248,6 +254,8 @@ def _editable(request, client_id: int, purpose: str):
 def counsellor(request, client_id: int):
     """Choose the client's counsellor (a colleague, oneself, or nobody)."""
     client = _editable(request, client_id, "counsellor")
+    if not can_assign_counsellor(request.user, client):
+        raise Http404
     candidates = selectors.counsellor_candidates(
         organisation_id=request.user.active_membership.organisation_id
     )

@@ -3,12 +3,11 @@ Finnish, Swedish or English reader expects."""
 
 import unicodedata
 
-
 # In a name key a hyphen is a space ("Al-Hassan" is found by "al hassan", and "al-hassan"
 # by either) and an apostrophe is nothing ("N'Diaye" by "ndiaye"): how a name is spelt
 # varies between documents and the one who types it.
-NAME_HYPHENS = "-\u2010\u2011\u2012\u2013\u2014"
-NAME_APOSTROPHES = "'\u2019\u02bc\u2018`\u00b4"
+NAME_HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\uff0d"
+NAME_APOSTROPHES = "'\u2019\u02bc\u2018`\u00b4\uff07"
 _NAME_PUNCTUATION = str.maketrans(
     dict.fromkeys(NAME_HYPHENS, " ") | dict.fromkeys(NAME_APOSTROPHES, "")
 )
@@ -17,7 +16,8 @@ _NAME_PUNCTUATION = str.maketrans(
 def search_key(value: str) -> str:
     """Lower-case, accents removed, hyphens as spaces, apostrophes dropped, spaces
     collapsed: 'Ääkköñen  Al-Ali' -> 'aakkonen al ali', "N'Diaye" -> 'ndiaye'."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    # (before the decomposition too: it turns an acute accent "´" into a space and a mark)
+    decomposed = unicodedata.normalize("NFKD", value.casefold().translate(_NAME_PUNCTUATION))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.translate(_NAME_PUNCTUATION).split())
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 
 from koto.assessments.models import Assessment
 from koto.clients.law import FactsError, MissingFacts, decision_for
@@ -286,7 +287,16 @@ def clients_with_casework(*, changed_since: dt.datetime | None = None) -> Iterab
     )
     changed = Client.objects.all()
     if changed_since is not None:
-        changed = changed.filter(updated_at__gte=changed_since - CATCH_UP_MARGIN)
+        since = changed_since - CATCH_UP_MARGIN
+        day = since.astimezone(clock.HELSINKI).date()
+        today = clock.today()
+        # and those whose permit or kotikunta day has come since: a date recorded ahead
+        # (a permit from the 20th) makes the client owed on that day, with no write then
+        changed = changed.filter(
+            Q(updated_at__gte=since)
+            | Q(first_permit_on__gte=day, first_permit_on__lte=today)
+            | Q(home_municipality_on__gte=day, home_municipality_on__lte=today)
+        )
     ids |= set(changed.values_list("id", flat=True))
     return sorted(ids)
 

@@ -60,6 +60,17 @@ def test_counsellor_journey__find_open_edit_in_three_languages(page, lahti_couns
     expect(page.get_by_text("Details updated").first).to_be_visible()
     a11y(page)
 
+    # the counsellor: nobody for a while, then oneself again
+    page.get_by_role("link", name="Change the counsellor").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Change the counsellor: Fatima Haddad"
+    )
+    a11y(page)
+    page.get_by_label("Counsellor").select_option(label="Nobody")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Counsellor changed.")).to_be_visible()
+    a11y(page)
+
 
 def test_new_client__bad_input_then_created(page, lahti_counsellor, a11y):
     login(page, "laura")

@@ -7,7 +7,7 @@ import pytest
 
 from koto.audit.models import AuditEvent
 from koto.clients.models import AccessGrant, Client, ClientEvent, Residence, Task
-from koto.clients.services import client_update
+from koto.clients.services import client_assign_counsellor, client_update
 from koto.core import clock
 from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.core.roles import Role
@@ -638,6 +638,21 @@ def test_client_changed_otherwise__care_untouched(propose, manager):
     care.refresh_from_db()
     assert care.turns_18_on == dt.date(2028, 9, 1)
     assert care.representative_to == dt.date(2027, 12, 31)
+
+
+def test_counsellor_chosen__the_minor_s_care_tasks_follow(propose, manager, lahti):
+    """The placement manager who records an arrival is not the counsellor: the care's tasks
+    had nobody, and choosing a counsellor afterwards left them so."""
+    care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
+    client = Client.objects.get(pk=care.client_id)
+    client.access = "full"
+    counsellor = member(lahti, Role.INTEGRATION_COUNSELLOR)
+    client_assign_counsellor(actor=counsellor, client=client, counsellor=counsellor)
+    assignees = set(
+        Task.objects.filter(client=client, status="open").values_list("kind", "assignee_id")
+    )
+    assert ("minor_turns_18", counsellor.id) in assignees
+    assert ("adulthood_support_ending", counsellor.id) in assignees
 
 
 def test_clock_is_frozen():

@@ -75,7 +75,8 @@ def test_upgrade__the_next_run_takes_every_client_once(counsellor):
         JobRun.objects.create(job="deadline_sweep", started_at=clock.now(), finished_at=clock.now())
         MigrationExecutor(connection).migrate([("plans", "0002_sweep_catch_up")])
         run = JobRun.objects.get()
-        assert run.started_at.year == 2000 and run.finished_at == clock.now()
+        assert run.started_at < clock.now() - dt.timedelta(days=170)
+        assert run.finished_at == clock.now()
     finally:
         MigrationExecutor(connection).migrate(leaves)
 
@@ -111,3 +112,15 @@ def test_asylum_seeker_granted_protection__deadline_from_the_permit(counsellor):
     )  # fmt: skip
     task = Task.objects.get(client=c, kind=Task.Kind.ASSESSMENT_START)
     assert task.due_on == dt.date(2026, 12, 1)
+
+
+def test_nightly__a_permit_recorded_ahead__swept_when_its_day_comes(counsellor):
+    """A permit from the 20th recorded on the 2nd: the client is owed the assessment from
+    the 20th, with no write on that day; the nights after the record dropped it."""
+    c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 11, 20))
+    assert not Task.objects.filter(client=c).exists()
+    for day in (dt.date(2026, 11, 3), dt.date(2026, 11, 4), dt.date(2026, 11, 21)):
+        with clock.frozen(day):
+            nightly()
+    task = Task.objects.get(client=c, kind=Task.Kind.ASSESSMENT_START)
+    assert task.due_on == dt.date(2027, 1, 20)
