@@ -31,6 +31,7 @@ from koto.funding.models import (
     ExpectedMonth,
     ExpectedPeriod,
 )
+from koto.law import params as law_params
 from koto.organisations.models import Organisation, OrganisationKind
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -228,16 +229,12 @@ def claim_attachment_add(
     return att
 
 
-# From 1.1.2025 interpreting is among the costs the calculated compensation is meant to
-# cover (docs/funding.md, "Known gaps"; integration-act.md §7): gathering is not refused
-# (the regional State authority decides), but said.
-INTERPRETING_IN_COMPENSATION_FROM = dt.date(2025, 1, 1)
-
-
 def interpreting_warning(claim: Claim) -> str | None:
     """What to tell whoever gathers interpreting costs onto `claim`, or None: from 2025
     interpreting is meant to be covered by the calculated compensation."""
-    if claim.period_end < INTERPRETING_IN_COMPENSATION_FROM:
+    # (`koto.law`: from 681/2023, 1.1.2025; gathering is not refused, the regional State
+    # authority decides, but said)
+    if not law_params.interpreting_in_calculated_compensation(claim.period_end):
         return None
     return _(
         "From 2025 interpreting is among the costs the calculated compensation is meant to "

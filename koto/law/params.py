@@ -102,6 +102,7 @@ VALUE_TYPES: dict[str, tuple[Any, bool]] = {
     "compensation_period_years": (CompensationYears, True),
     "compensation_transition": (Literal["none", "new_length_from_original_start"], False),
     "compensation_temporary_protection_with_home_municipality": (bool, True),
+    "interpreting_in_calculated_compensation": (bool, False),
     "adulthood_support_end_age": (int, True),
     "adulthood_support_transition": (Literal["ends_when_lower_age_takes_effect"], False),
     "compensation_age_bands": (list[AgeBand], True),
@@ -419,3 +420,14 @@ def annual_amount(on: date, recipient: Recipient, age_band: str) -> Decimal | No
         return None
     amounts = period.values.get("compensation_annual_amounts") or {}
     return amounts.get(str(on.year), {}).get(recipient, {}).get(age_band)
+
+
+def interpreting_in_calculated_compensation(on: date) -> bool:
+    """Whether interpreting is among the costs the calculated compensation is meant to
+    cover on `on` (from 681/2023): a claim of interpreting costs as special costs is then
+    for the authority to weigh. False where no period covers the date."""
+    try:
+        period = period_on(on)
+    except NoPeriodInForce:
+        return False
+    return bool(period.values.get("interpreting_in_calculated_compensation", False))

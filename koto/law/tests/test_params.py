@@ -267,3 +267,11 @@ def test_extra_dir__assumed_without_a_url_is_fine(
     _write(tmp_path, "2027-01-01", text)
     monkeypatch.setenv(params.ENV_VAR, str(tmp_path))
     assert params.period_on(d("2027-06-01")).id == "2027-01-01"
+
+
+def test_interpreting_in_calculated_compensation__from_681_2023():
+    """From 1.1.2025 interpreting is among the costs the calculated compensation is meant
+    to cover (a rule the funding app held as a date of its own)."""
+    assert params.interpreting_in_calculated_compensation(d("2024-12-31")) is False
+    assert params.interpreting_in_calculated_compensation(d("2025-01-01")) is True
+    assert params.interpreting_in_calculated_compensation(d("2005-01-01")) is False
