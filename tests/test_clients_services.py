@@ -1004,3 +1004,17 @@ def test_assign_counsellor__by_an_organisation_reaching_the_client_by_a_grant__r
     assert f"/clients/{c.id}/counsellor/" not in http.get(f"/clients/{c.id}/").content.decode()
     c.refresh_from_db()
     assert c.counsellor == counsellor
+
+
+def test_assign_counsellor__by_the_producer_serving_the_client_s_municipality(org, counsellor):
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    c = make_client(member(hollola, Role.INTEGRATION_COUNSELLOR))
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    seen = selectors.client_get_for(user=counsellor, client_id=c.id)
+    updated = services.client_assign_counsellor(
+        actor=counsellor, client=seen, counsellor=counsellor
+    )
+    assert updated.counsellor == counsellor

@@ -24,11 +24,17 @@ def can_assign_counsellor(user, client) -> bool:
     client and its statutory tasks over."""
     if not can_edit_client(user, client):
         return False
-    org_id = user.active_membership.organisation_id
-    return org_id == client.responsible_organisation_id or (
-        client.responsible_organisation_id
-        in purchasers_served_by(organisation_id=org_id, on=clock.today())
+    m = user.active_membership
+    if m.organisation_id == client.responsible_organisation_id:
+        return True
+    today = clock.today()
+    # the purchasers served came with the membership at sign-in (`accounts.selectors`)
+    served = (
+        m.served_purchasers
+        if getattr(m, "served_on", None) == today
+        else purchasers_served_by(organisation_id=m.organisation_id, on=today)
     )
+    return client.responsible_organisation_id in served
 
 
 def can_read_welfare_details(user) -> bool:
