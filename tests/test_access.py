@@ -389,3 +389,14 @@ def test_plan_and_assessment__welfare_region_with_full_grant__refused(counsellor
         plan_create(actor=social, client=held)
     with pytest.raises(PermissionDenied):
         assessment_start(actor=social, client=held, trigger="client_request")
+
+
+def test_search_page__identity_code__kept_out_of_the_browser_history(web, counsellor):
+    """The search form pushes its address into the history (a name search comes back with
+    the Back button); an identity code stayed there in clear."""
+    c = make_client(counsellor, birth_date=dt.date(1985, 3, 3))
+    http = web(counsellor)
+    by_code = http.get("/clients/search/", {"q": c.hetu}, HTTP_HX_REQUEST="true")
+    assert by_code.status_code == 200 and by_code["HX-Push-Url"] == "false"
+    by_name = http.get("/clients/search/", {"q": c.last_name}, HTTP_HX_REQUEST="true")
+    assert "HX-Push-Url" not in by_name

@@ -53,7 +53,14 @@ def search(request):
         page = page_at(selectors.client_search_for, request.GET.get("cursor"),
                        user=request.user, query=form.cleaned_data["q"])  # fmt: skip
     template = "clients/_results.html" if request.htmx else "clients/search.html"
-    return render(request, template, {"form": form, "page": page, "q": request.GET.get("q", "")})
+    response = render(
+        request, template, {"form": form, "page": page, "q": request.GET.get("q", "")}
+    )
+    if request.htmx and selectors.identity_code_forms(request.GET.get("q", "")):
+        # an identity code searched stays out of the browser's history (the address bar
+        # keeps the page's address; the audit trail masks the code)
+        response["HX-Push-Url"] = "false"
+    return response
 
 
 # The client page shows the latest few; the timeline and meetings pages page through all.
