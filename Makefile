@@ -65,10 +65,13 @@ messages: install-dev
 	$(MANAGE) makemessages -l fi -l sv -l en --no-obsolete --no-location -i '.venv/*' -i 'benchmarks/*'
 	$(MANAGE) compilemessages -l fi -l sv -l en -i '.venv'
 
+# The suite runs in parallel (pytest-xdist), one worker per core unless TEST_WORKERS says
+# otherwise (TEST_WORKERS=0 runs it in this process, for a debugger).
+TEST_WORKERS ?= auto
 test: install-dev system-deps lint translations
 	@mkdir -p var
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.run_all
