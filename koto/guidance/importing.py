@@ -5,10 +5,18 @@ are written in batches (contacts, reason rows and audit chain together).
 
 Idempotency: every row gets a key, stored on the contact and unique in the organisation.
 With an `external_id` column the key is that id. Otherwise it is a hash of the row's
-normalised content (date, channel, language, sorted reasons, anonymous, client, partner
+normalised content (date, channel, language, sorted reasons, anonymous, the client, partner
 type, minutes, interpreter, outcome, referred to) plus the occurrence number of that same
 content in the file, so two identical anonymous contacts on one day are two contacts, and
 importing the same file again (or the file with rows appended) creates nothing twice.
+
+The client enters the hash as Koto's own id of the client, found from the identity code or
+temporary id, never as the identity code itself: a plain hash of a hetu is found again by
+trying the few million codes of plausible birth dates, so a key holding one would name the
+person on every copy of the table (and after the client is anonymised). A contact already
+carries its client's id, so the key tells nothing the row does not. Keys that files imported
+before this rule were given (the identity code in the hash) still count as "already
+present"; migration 0004 re-keyed the ones it could verify.
 """
 
 import datetime as dt
@@ -26,6 +34,7 @@ from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.csv_import import ImportResult, RowError
 from koto.core.errors import ValidationFailed
 from koto.core.forms import FIRST_DATE
+from koto.core.text import normalise_identity_code
 from koto.guidance import summary
 from koto.guidance.models import Contact, ContactReason
 from koto.guidance.selectors import clients_by_identifier
@@ -76,16 +85,39 @@ def _bool(raw: str | None) -> bool | None:
 @dataclass
 class _Row:
     number: int
-    key: str
+    key: str  # empty for a known client's row until its client is found (`flush`)
     date: dt.date
     identifier: str
     clean: object
+    content: list[str] | None = None  # for the key, the client's slot still empty
+    legacy_key: str = ""  # the key an earlier version gave the row (the identity code hashed)
+
+
+# The place of the client in a row's content (`_content`).
+_CLIENT_SLOT = 5
+
+
+def _content(date: dt.date, clean, client: str, minutes, interpreter) -> list[str]:
+    return [
+        date.isoformat(),
+        clean.channel,
+        clean.language,
+        ";".join(sorted(r.code for r in clean.reasons)),
+        str(not client),
+        client,  # _CLIENT_SLOT
+        clean.partner_type,
+        str(minutes or ""),
+        str(bool(interpreter)),
+        clean.outcome,
+        clean.referred_to,
+    ]  # fmt: skip
 
 
 def _row_key(values: list[str], seen: Counter, source: str = "") -> str:
     """The key of a row without `external_id`: its content, how many times the same content
     came before it in the file and, when given, the file's source (identical rows of two
-    offices' files are two contacts)."""
+    offices' files are two contacts). The content never holds an identity code (see the
+    module's docstring): a known client is in it as `client:<Koto's id>`."""
     digest = hashlib.sha256("\x1f".join([*values, source] if source else values).encode())
     digest = digest.hexdigest()[:40]
     seen[digest] += 1
@@ -109,6 +141,7 @@ def import_contacts(
     reasons = reason_map()
     today = clock.today()
     seen_content: Counter = Counter()
+    seen_legacy: Counter = Counter()  # known clients' rows, as the earlier version counted
     seen_keys: set[str] = set()
     counts = summary.Counts()  # the day counts of the contacts written
 
@@ -120,6 +153,12 @@ def import_contacts(
             date = _parse_date(row.get("date", ""))
             if date > today:
                 errors["date"] = _("The date cannot be in the future.")
+            elif not organisation.is_valid_on(date):
+                # as when logging a contact: no contacts before the organisation began
+                # (a merged municipality's new code) or after it ended (the ELY centres)
+                errors["date"] = _("%(organisation)s did not exist on this day.") % {
+                    "organisation": organisation.name
+                }
         except (ValueError, TypeError):
             errors["date"] = _("Enter a date as YYYY-MM-DD or d.m.yyyy.")
         anonymous = interpreter = None
@@ -137,7 +176,8 @@ def import_contacts(
                 minutes = int(row["minutes"])
             except ValueError:
                 errors["minutes"] = _("Enter a whole number.")
-        identifier = row.get("client", "").upper()
+        # as the log form takes it: "240892–005U" pasted with an en dash is found too
+        identifier = normalise_identity_code(row.get("client", ""))
         partner_type = row.get("partner_type", "")
         if anonymous and identifier:
             errors["client"] = _("An anonymous contact has no client: leave it empty.")
@@ -165,24 +205,17 @@ def import_contacts(
         external = row.get("external_id", "")
         if external:
             key = f"x:{external}"
-        else:
-            key = _row_key(
-                [
-                    date.isoformat(),
-                    clean.channel,
-                    clean.language,
-                    ";".join(sorted(r.code for r in clean.reasons)),
-                    str(not identifier),
-                    identifier,
-                    clean.partner_type,
-                    str(minutes or ""),
-                    str(bool(interpreter)),
-                    clean.outcome,
-                    clean.referred_to,
-                ],  # fmt: skip
-                seen_content,
-                source.strip(),
-            )
+        elif identifier:
+            # keyed in `flush`, once the client's id is known; the key an earlier version
+            # gave it (the identity code hashed) is only compared, never stored
+            legacy = _content(date, clean, identifier, minutes, interpreter)
+            legacy_key = _row_key(legacy, seen_legacy, source.strip())
+            content = list(legacy)
+            content[_CLIENT_SLOT] = ""  # Koto's id of the client, once found
+            return _Row(number, "", date, identifier, clean, content, legacy_key)
+        else:  # anonymous or a partner: the content and key every version gave it
+            content = _content(date, clean, "", minutes, interpreter)
+            key = _row_key(content, seen_content, source.strip())
         if key in seen_keys:
             result.errors.append(RowError(number, "external_id", _("Repeated in this file.")))
             return None
@@ -190,21 +223,14 @@ def import_contacts(
         return _Row(number, key, date, identifier, clean)
 
     def flush(batch: list[_Row]) -> None:
-        existing = set(
-            Contact.objects.filter(
-                organisation=organisation, import_key__in=[r.key for r in batch]
-            ).values_list("import_key", flat=True)
-        )
         clients = clients_by_identifier(
             organisation_id=organisation.id,
             on=today,
             identifiers={r.identifier for r in batch if r.identifier},
         )
-        new: list[_Row] = []
+        keyed: list[_Row] = []
         for r in batch:
-            if r.key in existing:
-                result.skipped_existing += 1
-            elif r.identifier and r.identifier not in clients:
+            if r.identifier and r.identifier not in clients:
                 result.errors.append(
                     RowError(
                         r.number,
@@ -212,6 +238,21 @@ def import_contacts(
                         _("No client of the organisation has this identity code or temporary id."),
                     )
                 )
+                continue
+            if not r.key:  # a known client's row, in the file's order (batches are too)
+                r.content[_CLIENT_SLOT] = f"client:{clients[r.identifier]}"
+                r.key = _row_key(r.content, seen_content, source.strip())
+            keyed.append(r)
+        wanted = [r.key for r in keyed] + [r.legacy_key for r in keyed if r.legacy_key]
+        existing = set(
+            Contact.objects.filter(organisation=organisation, import_key__in=wanted).values_list(
+                "import_key", flat=True
+            )
+        )
+        new: list[_Row] = []
+        for r in keyed:
+            if r.key in existing or (r.legacy_key and r.legacy_key in existing):
+                result.skipped_existing += 1
             else:
                 new.append(r)
         if not new or dry_run:

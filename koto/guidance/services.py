@@ -164,7 +164,11 @@ def clean_contact(
     if outcome not in Outcome.values:
         errors["outcome"] = _("Choose an outcome.")
     referred_to = (referred_to or "").strip()
-    if outcome == Outcome.REFERRED and not referred_to and referred_to_organisation is None:
+    limit = Contact._meta.get_field("referred_to").max_length
+    if len(referred_to) > limit:
+        # an imported cell was cut to the limit without a word
+        errors["referred_to"] = _("At most %(n)s characters.") % {"n": limit}
+    elif outcome == Outcome.REFERRED and not referred_to and referred_to_organisation is None:
         errors["referred_to"] = _("Say where the client was referred.")
     if outcome != Outcome.REFERRED and (referred_to or referred_to_organisation is not None):
         errors["outcome"] = _("Choose Referred when you name where the client was referred.")
@@ -179,7 +183,7 @@ def clean_contact(
         minutes=minutes,
         reasons=chosen,
         outcome=outcome,
-        referred_to=referred_to[:200],
+        referred_to=referred_to,
         referred_to_organisation=referred_to_organisation,
     )
 

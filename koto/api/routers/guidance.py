@@ -1,16 +1,18 @@
 """Guidance contacts: log (also anonymous), list (keyset by id), read, the report."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
-from koto.api.types import Day, In
+from koto.api.types import Day, In, fields_named
 from koto.core import clock
 from koto.core.errors import PermissionDenied, ValidationFailed
 from koto.guidance import selectors, services
-from koto.guidance.models import Channel, Contact, Outcome, PartnerType
+from koto.guidance.models import Channel, Contact, Outcome, PartnerType, ReasonCode
 from koto.guidance.permissions import can_view_contacts
 from koto.organisations.selectors import organisation_by_code
 
@@ -21,19 +23,27 @@ TO_QUERY = Query(None, alias="to", description="last date (YYYY-MM-DD), included
 CURSOR_QUERY = Query(None, description="next_cursor of the previous page")
 
 
+# A reason code, at most as long as a code can be: a longer one is no code, and was echoed
+# whole in the "Unknown reason" error.
+ReasonCodeText = Annotated[str, Field(max_length=ReasonCode._meta.get_field("code").max_length)]
+
+
 class ContactIn(In):
     channel: Channel
-    reasons: list[str] = Field(default_factory=list, max_length=30, description="reason codes")
+    reasons: list[ReasonCodeText] = Field(
+        default_factory=list, max_length=30, description="reason codes"
+    )
     partner_type: PartnerType | None = Field(None, description="set for a partner contact")
     language: str = Field("", max_length=3, description="ISO 639 code")
-    interpreter_used: bool = False
-    minutes: int | None = None
+    # strict: `true` was taken as 1 minute and "yes" as an interpreter
+    interpreter_used: StrictBool = False
+    minutes: StrictInt | None = Field(None, description="whole minutes, 1–1440")
     client_identifier: str = Field(
         "", max_length=20, description="identity code or temporary id; empty = anonymous"
     )
     outcome: Outcome = Outcome.ANSWERED
     referred_to: str = Field("", max_length=200)
-    referred_to_organisation_code: str | None = None
+    referred_to_organisation_code: str | None = Field(None, max_length=60)
     contacted_on: Day | None = None
 
 
@@ -88,14 +98,16 @@ def contact_create(request, payload: ContactIn):
         referred_org = organisation_by_code(payload.referred_to_organisation_code)
         if referred_org is None:
             raise ValidationFailed({"referred_to_organisation_code": _("Unknown organisation.")})
-    contact = services.contact_log(
-        actor=request.auth, channel=payload.channel, reasons=payload.reasons,
-        partner_type=payload.partner_type or "", language=payload.language,
-        interpreter_used=payload.interpreter_used, minutes=payload.minutes,
-        outcome=payload.outcome, referred_to=payload.referred_to,
-        referred_to_organisation=referred_org, client_identifier=payload.client_identifier,
-        contacted_on=payload.contacted_on,
-    )  # fmt: skip
+    # the service's `referred_to_organisation` is the request's `referred_to_organisation_code`
+    with fields_named(referred_to_organisation="referred_to_organisation_code"):
+        contact = services.contact_log(
+            actor=request.auth, channel=payload.channel, reasons=payload.reasons,
+            partner_type=payload.partner_type or "", language=payload.language,
+            interpreter_used=payload.interpreter_used, minutes=payload.minutes,
+            outcome=payload.outcome, referred_to=payload.referred_to,
+            referred_to_organisation=referred_org, client_identifier=payload.client_identifier,
+            contacted_on=payload.contacted_on,
+        )  # fmt: skip
     return Status(201, contact)
 
 
