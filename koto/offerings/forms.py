@@ -48,7 +48,9 @@ class ServiceForm(Form):
     )
     track = forms.ChoiceField(label=_("Track"), choices=_blank(Track.choices), required=False)
     target_level = forms.ChoiceField(
-        label=_("Target level"), choices=_blank(Level.choices), required=False
+        label=_("Target level"),
+        choices=_blank([c for c in Level.choices if c[0] != Level.NONE]),
+        required=False,
     )
     on_the_job_learning = forms.BooleanField(label=_("On-the-job learning"), required=False)
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=MAX_CAPACITY)

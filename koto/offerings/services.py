@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from koto.assessments.scales import Level, Skill, TargetLanguage
 from koto.audit.services import audit_record
 from koto.clients import codes
+from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import ClientEvent
 from koto.clients.permissions import can_edit_client
 from koto.clients.services import record_event
@@ -45,6 +46,19 @@ from koto.plans.states import EDITABLE as PLAN_EDITABLE
 
 SERVICE_TEXT = {"name_fi": 200, "name_sv": 200, "name_en": 200, "description_fi": 5000, "description_sv": 5000,
                 "description_en": 5000, "place": 200}  # fmt: skip
+
+# A course's target level: a level of the national scale ("0", no skill yet, is only a result).
+TARGET_LEVELS = [v for v in Level.values if v != Level.NONE]
+
+# The integration programme's own services (13 §) are for those the Act covers (2 §): not
+# for an asylum seeker before a permit. Another service (a parents' group, a job club) and
+# guidance (10 §) serve every immigrant.
+PROGRAMME_KINDS = (
+    ServiceKind.CIVIC_ORIENTATION,
+    ServiceKind.INTEGRATION_TRAINING,
+    ServiceKind.LITERACY_TRAINING,
+    ServiceKind.LANGUAGE_TEST,
+)
 
 # Which operation moves an enrolment from which status to which.
 REASON_MAX = Enrolment._meta.get_field("interruption_reason").max_length
@@ -91,11 +105,12 @@ def _clean_service(data: dict) -> dict:
     if not out["name_fi"]:
         errors["name_fi"] = _("This field is required.")
     capacity = data.get("capacity")
-    if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
+    # (a JSON `true` is an int to Python: it was stored as a capacity of 1)
+    if type(capacity) is not int or not 1 <= capacity <= MAX_CAPACITY:
         errors["capacity"] = _("Enter a capacity from 1 to %(n)s.") % {"n": MAX_CAPACITY}
     out["capacity"] = capacity
     hours = data.get("hours")
-    if hours is not None and (not isinstance(hours, int) or not 1 <= hours <= MAX_HOURS):
+    if hours is not None and (type(hours) is not int or not 1 <= hours <= MAX_HOURS):
         errors["hours"] = _("Enter hours from 1 to %(n)s.") % {"n": MAX_HOURS}
     starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
     if starts_on and ends_on and ends_on < starts_on:
@@ -117,7 +132,8 @@ def _clean_service(data: dict) -> dict:
         errors["topics"] = _("Unknown topic.")
     if data.get("track") and data["track"] not in Track.values:
         errors["track"] = _("Unknown choice.")
-    if data.get("target_level") and data["target_level"] not in Level.values:
+    if data.get("target_level") and data["target_level"] not in TARGET_LEVELS:
+        # "0" (no skill yet) is a test's result, never a course's target
         errors["target_level"] = _("Unknown choice.")
     lang = (data.get("language") or "").strip()
     if lang and not codes.is_language(lang):
@@ -187,6 +203,12 @@ def service_update(
     holding = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
     if clean["capacity"] < holding:
         raise ValidationFailed({"capacity": _("%(n)s places are already taken.") % {"n": holding}})
+    # (only dates moved: an edit of the name is not held back by records already there)
+    _check_dates_against_participants(
+        locked,
+        clean["starts_on"] if clean["starts_on"] != locked.starts_on else None,
+        clean["ends_on"] if clean["ends_on"] != locked.ends_on else None,
+    )
     changes: dict = {}
     for k, v in clean.items():
         old = getattr(locked, k)
@@ -213,6 +235,27 @@ def service_update(
     _promote_waiting(locked, actor)
     seats_recount(locked)
     return locked
+
+
+def _check_dates_against_participants(service: Service, starts_on, ends_on) -> None:
+    """A service's dates moved past what its participants already did (a start before the
+    new first day, a start or attendance after the new last day) are refused: the records
+    would contradict the service (a start is not before the first day nor after the last)."""
+    known = service.enrolments.aggregate(
+        first_start=Min("started_on"), last_start=Max("started_on"), last_day=Max("attendance__on")
+    )
+    errors = {}
+    if starts_on and known["first_start"] and known["first_start"] < starts_on:
+        errors["starts_on"] = _("A participant started on %(date)s.") % {
+            "date": formats.date_format(known["first_start"], "SHORT_DATE_FORMAT")
+        }
+    last = max((d for d in (known["last_start"], known["last_day"]) if d), default=None)
+    if ends_on and last and last > ends_on:
+        errors["ends_on"] = _("Participants started or attended up to %(date)s.") % {
+            "date": formats.date_format(last, "SHORT_DATE_FORMAT")
+        }
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def seats_recount(service: Service) -> Service:
@@ -262,6 +305,15 @@ def _promote_waiting(service: Service, actor) -> list[Enrolment]:
     return promoted
 
 
+def _covered_by_the_act(client, on: dt.date) -> bool:
+    """Whether the recorded facts put the client within the Act's scope (2 §) on `on`; a
+    record that cannot tell (no residence basis yet) is the counsellor's judgement."""
+    try:
+        return decision_for(client, on).covered
+    except (MissingFacts, FactsError):
+        return True
+
+
 @transaction.atomic
 def enrolment_create(*, actor, client, service: Service, plan_action=None) -> Enrolment:
     """Enrol a client: a place is offered when one is free, otherwise the client joins the
@@ -282,6 +334,12 @@ def enrolment_create(*, actor, client, service: Service, plan_action=None) -> En
         raise ValidationFailed(
             {"plan_action": _("The plan has ended or was cancelled: enrol without linking it.")}
         )
+    if locked.kind in PROGRAMME_KINDS and not _covered_by_the_act(client, clock.today()):
+        raise ValidationFailed(
+            {"client": _("The client is not covered by the Integration Act (2 §) today: the "
+                         "integration programme's services are for those with a residence "
+                         "permit or a registered right of residence.")}
+        )  # fmt: skip
     taken = locked.enrolments.filter(status__in=SEAT_HOLDING).count()
     status = EnrolmentStatus.OFFERED if taken < locked.capacity else EnrolmentStatus.WAITING
     try:
@@ -360,6 +418,19 @@ def enrolment_transition(*, actor, enrolment: Enrolment, operation: str, on: dt.
         errors["on"] = _("The service starts on %(date)s.") % {
             "date": formats.date_format(service.starts_on, "SHORT_DATE_FORMAT")
         }
+    if operation == "start" and service.ends_on and on > service.ends_on:
+        # a start after the course's last day: attendance and completion would follow it
+        errors["on"] = _("The service ended on %(date)s.") % {
+            "date": formats.date_format(service.ends_on, "SHORT_DATE_FORMAT")
+        }
+    if operation in ("interrupt", "complete"):
+        # an end before a day of attendance already recorded left hours after the end,
+        # counted in the statistics (a month's figure counts from the month's first day)
+        last = locked.attendance.order_by("-on").values_list("on", flat=True).first()
+        if last and on < last:
+            errors["on"] = _(
+                "Attendance is recorded up to %(date)s: the end cannot be before it."
+            ) % {"date": formats.date_format(last, "SHORT_DATE_FORMAT")}
     if operation == "complete" and not (locked.started_on and locked.started_on <= on):
         # completed without having started counted as a completed course
         errors["on"] = _(
@@ -429,9 +500,9 @@ def attendance_record(
         raise PermissionDenied()
     # the enrolment's row locked and read again: two recordings of one month (by day and as a
     # monthly figure) go one after the other, and the second sees the first
-    client = enrolment.client
+    client, service = enrolment.client, enrolment.service
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
-    enrolment.client = client
+    enrolment.client, enrolment.service = client, service
     errors = {}
     try:
         hours = Decimal(str(hours))
@@ -455,15 +526,21 @@ def attendance_record(
     elif enrolment.started_on is None:
         # ended before the start came: no day of attendance, and no lower bound for one
         errors["enrolment"] = _("Attendance is recorded once the client has started.")
-    if on > clock.today():
+    # a month's figure is for the month of `on` (any day of it): its bounds are the month's
+    # (the rest of the current month, or of the month the enrolment ended in, is not refused)
+    day = on.replace(day=1) if monthly else on
+    if day > clock.today():
         errors["on"] = _("The date cannot be in the future.")
-    if enrolment.started_on and on < (
+    if enrolment.started_on and day < (
         enrolment.started_on.replace(day=1) if monthly else enrolment.started_on
     ):
         errors["on"] = _("The date is before the client started.")
-    if enrolment.ended_on and on > enrolment.ended_on:
+    if enrolment.ended_on and day > enrolment.ended_on:
         errors["on"] = _("The date is after the enrolment ended.")
-    day = on.replace(day=1) if monthly else on
+    if service.ends_on and day > service.ends_on:
+        errors["on"] = _("The service ended on %(date)s.") % {
+            "date": formats.date_format(service.ends_on, "SHORT_DATE_FORMAT")
+        }
     if not errors:
         # A month is recorded either day by day or as one monthly figure, never both: the
         # hours attended (and the services rollup) would count it twice.
@@ -496,13 +573,23 @@ def attendance_record(
 def language_result_record(
     *, actor, client, taken_on: dt.date, results: list[dict], enrolment: Enrolment | None = None
 ) -> list[LanguageTestResult]:
-    """Results per skill (e.g. the final language test): [{"language", "skill", "level"}]."""
+    """Results per skill (e.g. the final language test): [{"language", "skill", "level"}].
+    A skill of a language given again for the same day corrects the level recorded for it
+    (a form sent twice stored every result twice, and a wrong level could not be put right)."""
     if not can_edit_client(actor, client):
         raise PermissionDenied()
     errors = {}
     if taken_on > clock.today():
         errors["taken_on"] = _("The date cannot be in the future.")
-    rows = []
+    elif client.birth_date and taken_on < client.birth_date:
+        errors["taken_on"] = _("The date cannot be before the birth date.")
+    if enrolment is not None:
+        if enrolment.client_id != client.id:
+            errors["enrolment"] = _("The enrolment is another client's.")
+        elif not enrolment.started_on or taken_on < enrolment.started_on:
+            # a level is reached in a test taken, not before the client took part
+            errors["taken_on"] = _("The date is before the client started.")
+    given = []
     seen = set()
     for i, r in enumerate(results):
         if (
@@ -516,24 +603,39 @@ def language_result_record(
             errors[f"results.{i}"] = _("This skill of this language is already given above.")
         else:
             seen.add((r["language"], r["skill"]))
-            rows.append(
-                LanguageTestResult(
-                    client=client,
-                    enrolment=enrolment,
-                    taken_on=taken_on,
-                    recorded_by=actor,
-                    **{k: r[k] for k in ("language", "skill", "level")},
-                )
-            )
+            given.append({k: r[k] for k in ("language", "skill", "level")})
     if not results:
         errors["results"] = _("Give at least one result.")
     if errors:
         raise ValidationFailed(errors)
-    LanguageTestResult.objects.bulk_create(rows)
-    record_event(client, actor, ClientEvent.Kind.LANGUAGE_RESULT, {"taken_on": taken_on.isoformat(),
-                 "results": [f"{r.language} {r.skill} {r.level}" for r in rows]})  # fmt: skip
+    recorded = {
+        (r.language, r.skill): r
+        for r in LanguageTestResult.objects.select_for_update().filter(
+            client=client, taken_on=taken_on
+        )
+    }
+    rows, corrected = [], {}
+    for r in given:
+        row = recorded.get((r["language"], r["skill"]))
+        if row is None:
+            row = LanguageTestResult(client=client, enrolment=enrolment, taken_on=taken_on,
+                                     recorded_by=actor, **r)  # fmt: skip
+        elif row.level != r["level"]:
+            corrected[f"{row.language} {row.skill}"] = {"from": row.level, "to": r["level"]}
+            row.level, row.recorded_by = r["level"], actor
+            row.enrolment = enrolment or row.enrolment
+        rows.append(row)
+    LanguageTestResult.objects.bulk_create([r for r in rows if r.pk is None])
+    for row in rows:
+        if row.pk is not None and f"{row.language} {row.skill}" in corrected:
+            row.save(update_fields=["level", "recorded_by", "enrolment"])
+    summary = [f"{r.language} {r.skill} {r.level}" for r in rows]
+    record_event(client, actor, ClientEvent.Kind.LANGUAGE_RESULT,
+                 {"taken_on": taken_on.isoformat(), "results": summary})  # fmt: skip
     audit_record(
-        actor=actor, action="create", object_type="language_result", client_id=client.id,
-        changes={"taken_on": taken_on.isoformat(), "results": [f"{r.language} {r.skill} {r.level}" for r in rows]},
+        actor=actor, action="update" if corrected else "create", object_type="language_result",
+        client_id=client.id,
+        changes={"taken_on": taken_on.isoformat(), "results": summary,
+                 **({"corrected": corrected} if corrected else {})},
     )  # fmt: skip
     return rows

@@ -7,6 +7,7 @@ from typing import Annotated
 from django.http import Http404
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from koto.api.types import Day, EmptyIsNone, In, fields_named
 from koto.clients.selectors import client_get_for
@@ -34,12 +35,13 @@ class ServiceIn(In):
     description_sv: str = ""
     description_en: str = ""
     language: str = ""
-    hours: int | None = None
+    # strict: a JSON `true` was taken for 1 (a course of one place); a number in quotes, too
+    hours: StrictInt | None = None
     topics: list[str] = Field([], max_length=50)
     track: str = ""
     target_level: str = ""
     on_the_job_learning: bool = False
-    capacity: int
+    capacity: StrictInt
     starts_on: Day | None = None
     ends_on: Day | None = None
     place: str = ""
@@ -195,7 +197,7 @@ def enrolment_create(request, service_id: int, payload: EnrolIn):
         )
         if action is None:
             raise Http404
-    with fields_named(service="service_id", plan_action="plan_action_id"):
+    with fields_named(service="service_id", plan_action="plan_action_id", client="client_id"):
         enrolment = services.enrolment_create(
             actor=request.auth, client=client, service=service, plan_action=action
         )
