@@ -65,7 +65,11 @@ class InterviewForm(Form):
 
     def __init__(self, *args, welfare_reader: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["interview_language"].choices = _blank(codes.language_choices())
+        # a language stored without a two-letter code (Tigre "tig", recorded through the
+        # API) is offered too: it was missing, the browser sent the blank first choice and
+        # the save cleared the interview language
+        stored = (self.initial.get("interview_language") or "",)
+        self.fields["interview_language"].choices = _blank(codes.language_choices(also=stored))
         self.fields["education_country"].choices = _blank(codes.country_choices())
         if not welfare_reader:
             del self.fields["welfare_needs_details"]
@@ -100,8 +104,15 @@ class CompleteForm(Form):
     )
     completed_on = DateField(label=_("Completed on"), widget=DateInput())
     conclusion = forms.CharField(
-        label=_("Conclusion"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Conclusion"),
+        help_text=_("The client's service needs and the services proposed."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
     )
+    # The version the page was opened at: an interview changed since is a conflict, not a
+    # conclusion drawn on what the counsellor never saw. Not required, as the API's is not.
+    version = VersionField(required=False)
 
 
 class MeasureForm(Form):

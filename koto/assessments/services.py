@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment, LanguageSkill, Measure
 from koto.assessments.scales import Level, Skill, TargetLanguage
+from koto.assessments.signals import assessment_completed
 from koto.audit.services import audit_record
 from koto.clients import codes
 from koto.clients.law import FactsError, MissingFacts, decision_for
@@ -74,6 +75,17 @@ def law_entitlement_warning(client, on: dt.date) -> str:
         return ""
     if law.entitled:
         return ""
+    if client.first_permit_on and on < client.first_permit_on:
+        # 2 §: not covered before the first residence permit (card, registration); "in none
+        # of its target groups" sent the counsellor to check the wrong facts
+        return _(
+            "The Integration Act gives no assessment on %(on)s: the client's first residence "
+            "permit or registration is from %(from)s, and the Act covers them only from then. "
+            "An assessment is then outside the entitlement."
+        ) % {
+            "on": formats.date_format(on, "SHORT_DATE_FORMAT"),
+            "from": formats.date_format(client.first_permit_on, "SHORT_DATE_FORMAT"),
+        }
     if law.window_ends_on and on > law.window_ends_on:
         return _(
             "The Integration Act gives no assessment on %(on)s: the client's window ended on "
@@ -113,6 +125,32 @@ def responsible_authority_warning(client, on: dt.date, organisation) -> str:
         "and plan to the municipality. Check the client's situation, or refer them to the "
         "municipality."
     )
+
+
+def interpreting_warning(assessment: Assessment) -> str:
+    """A warning when the recorded initial interview was held without an interpreter in a
+    language the client's record does not give them (section 2: in the client's language or
+    through an interpreter): the client needs an interpreter, or the language is neither
+    their mother tongue nor one of their other languages. Empty when nothing is recorded
+    yet or it agrees. Not a refusal: the record may lack a language the client knows."""
+    if assessment.interpreter_used or not assessment.interview_language:
+        return ""
+    client = assessment.client
+    language = codes.language_name(assessment.interview_language)
+    if client.interpreter_needed:
+        return _(
+            "The client's record says they need an interpreter, but the initial interview "
+            "(in %(language)s) was recorded without one. Check that the client understood it."
+        ) % {"language": language}
+    known = {client.mother_tongue, *client.languages.values_list("language", flat=True)}
+    known = {codes.normalise_language(c) for c in known if c}
+    if known and assessment.interview_language not in known:
+        return _(
+            "The initial interview was held in %(language)s without an interpreter, a "
+            "language the client's record does not give them. Check that the client "
+            "understood it, or record the language on the client's record."
+        ) % {"language": language}
+    return ""
 
 
 def law_proposes_multisectoral(client, on: dt.date) -> bool:
@@ -318,7 +356,11 @@ def assessment_record_interview(
                 else (value.isoformat() if isinstance(value, dt.date) else value)
             )
             setattr(locked, name, value)
-    if skills is not None:
+    # the page sends every skill each time: only a different set is a change (the same set
+    # moved the version, and a colleague's later save of the page was refused as a conflict)
+    if skills is not None and sorted(skills) != sorted(
+        locked.skills.values_list("language", "skill", "level")
+    ):
         locked.skills.all().delete()
         LanguageSkill.objects.bulk_create(
             LanguageSkill(assessment=locked, language=lang, skill=skill, level=level)
@@ -349,12 +391,21 @@ def measure_add(
     errors = {}
     if kind not in Measure.Kind.values:
         errors["kind"] = _("Unknown choice.")
-    if not description.strip():
+    description = (description or "").strip()
+    limit = Measure._meta.get_field("description").max_length
+    if not description:
         errors["description"] = _("This field is required.")
+    elif len(description) > limit:
+        # through the API a longer text reached the column (a 500 on PostgreSQL)
+        errors["description"] = _("At most %(n)s characters.") % {"n": limit}
+    if planned_on is not None and planned_on < locked.started_on:
+        errors["planned_on"] = _("The date cannot be before the assessment started (%(date)s).") % {
+            "date": formats.date_format(locked.started_on, "SHORT_DATE_FORMAT")
+        }
     if errors:
         raise ValidationFailed(errors)
     measure = Measure.objects.create(
-        assessment=assessment, kind=kind, description=description.strip(), planned_on=planned_on
+        assessment=locked, kind=kind, description=description, planned_on=planned_on
     )
     audit_record(
         actor=actor, action="create", object_type="assessment_measure", object_id=measure.id,
@@ -406,6 +457,9 @@ def measure_record_result(
     return measure
 
 
+CONCLUSION_MAX = INTERVIEW_TEXT["conclusion"]
+
+
 @transaction.atomic
 def assessment_complete(
     *,
@@ -414,14 +468,20 @@ def assessment_complete(
     plan_needed: bool,
     completed_on: dt.date | None = None,
     conclusion: str = "",
+    expected_version: int | None = None,
 ) -> Assessment:
-    """Complete with the conclusion: is an integration plan needed. Needs the interview.
-    The conclusion is the assessing authority's (a welfare region takes part, section 2)."""
+    """Complete with the conclusion: is an integration plan needed. Needs the interview, held
+    in a recorded language (the client's or through an interpreter, section 2), and the
+    client's Finnish or Swedish assessed (a level, "no skill yet" included). The conclusion
+    is the assessing authority's (a welfare region takes part, section 2). A stale
+    `expected_version` (the interview changed since the page was opened) is a conflict."""
     _require_edit(actor, assessment.client)
     _require_assessing(actor)
     if actor.is_system:  # the conclusion is an official's, under their own name
         raise PermissionDenied(_("A counsellor makes this decision, not an API integration."))
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise AssessmentConflict()
     completed_on = completed_on or clock.today()
     errors = {}
     if locked.status == Assessment.Status.COMPLETED:
@@ -432,15 +492,34 @@ def assessment_complete(
         errors["completed_on"] = _("The assessment cannot be completed before the interview.")
     if completed_on > clock.today():
         errors["completed_on"] = _("The date cannot be in the future.")
+    else:
+        last_done = locked.measures.filter(done_on__isnull=False).order_by("-done_on").first()
+        if last_done is not None and completed_on < last_done.done_on:
+            errors["completed_on"] = _(
+                "The assessment cannot be completed before its further measure was done (%(date)s)."
+            ) % {"date": formats.date_format(last_done.done_on, "SHORT_DATE_FORMAT")}
+    if locked.interview_on is not None and not locked.interview_language:
+        errors["interview_language"] = _(
+            "Record the language of the initial interview (the client's own language or one "
+            "interpreted) before completing the assessment."
+        )
+    if locked.interview_on is not None and not locked.skills.exists():
+        errors["skills"] = _(
+            "Record the client's Finnish or Swedish skills (a level, or no skill yet) before "
+            "completing the assessment."
+        )
     if not isinstance(plan_needed, bool):
         errors["plan_needed"] = _("Enter true or false.")
+    conclusion = (conclusion or "").strip()
+    if len(conclusion) > CONCLUSION_MAX:
+        errors["conclusion"] = _("At most %(n)s characters.") % {"n": CONCLUSION_MAX}
     if errors:
         raise ValidationFailed(errors)
     locked.status = Assessment.Status.COMPLETED
     locked.plan_needed = plan_needed
     locked.completed_on = completed_on
     if conclusion:
-        locked.conclusion = conclusion.strip()
+        locked.conclusion = conclusion
     locked.version += 1
     locked.updated_at = clock.now()
     locked.save()
@@ -454,4 +533,5 @@ def assessment_complete(
         actor=actor, action="update", object_type="assessment", object_id=locked.id, client_id=locked.client_id,
         changes={"status": "completed", "plan_needed": plan_needed, "completed_on": completed_on.isoformat()},
     )  # fmt: skip
+    assessment_completed.send(sender=Assessment, assessment=locked, actor=actor)
     return _as_seen_by(actor, locked, assessment)

@@ -85,6 +85,7 @@ def detail(request, assessment_id: int):
             "can_edit": can_edit_client(request.user, a.client) and a.status == "started",
             "welfare_reader": can_read_welfare_details(request.user),
             "outside_entitlement": services.law_entitlement_warning(a.client, a.started_on),
+            "interpreting_warning": services.interpreting_warning(a),
         },
     )
 
@@ -97,6 +98,12 @@ def interview(request, assessment_id: int):
     welfare = can_read_welfare_details(request.user)
     initial = {f: getattr(a, f) for f in InterviewForm.base_fields if hasattr(a, f)}
     initial["version"] = a.version
+    if a.interview_on is None and not a.interview_language:
+        # not yet recorded: the language offered is the one the client's record gives (the
+        # interview is held in the client's language or through an interpreter)
+        initial["interview_language"] = (
+            a.client.interpreter_language if a.client.interpreter_needed else ""
+        ) or a.client.mother_tongue
     for s in a.skills.all():
         initial[f"skill_{s.language}_{s.skill}"] = s.level
     form = InterviewForm(request.POST or None, initial=initial, welfare_reader=welfare)
@@ -121,13 +128,15 @@ def complete(request, assessment_id: int):
     a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id, purpose="edit")
     if not can_edit_client(request.user, a.client):
         raise Http404
-    form = CompleteForm(request.POST or None, initial={"completed_on": clock.today()})
+    form = CompleteForm(
+        request.POST or None, initial={"completed_on": clock.today(), "version": a.version}
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             services.assessment_complete(
                 actor=request.user, assessment=a, plan_needed=d["plan_needed"], completed_on=d["completed_on"],
-                conclusion=d["conclusion"],
+                conclusion=d["conclusion"], expected_version=d["version"],
             )  # fmt: skip
         except DomainError as e:
             apply_domain_errors(form, e)

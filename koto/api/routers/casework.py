@@ -73,6 +73,7 @@ class CompleteIn(In):
     plan_needed: bool
     completed_on: Day | None = None
     conclusion: str = ""
+    version: int | None = None
 
 
 class MeasureOut(Schema):
@@ -124,6 +125,7 @@ class AssessmentOut(Schema):
     welfare_needs_details: str
     plan_needed: bool | None
     completed_on: dt.date | None
+    conclusion: str
     skills: list[SkillIO]
     measures: list[MeasureOut]
 
@@ -410,8 +412,9 @@ def assessment_complete(request, assessment_id: int, payload: CompleteIn):
     a = assessment_selectors.assessment_get_for(
         user=request.auth, assessment_id=assessment_id, purpose="api:edit"
     )
+    data = payload.model_dump(exclude={"version"})
     return assessment_services.assessment_complete(
-        actor=request.auth, assessment=a, **payload.model_dump()
+        actor=request.auth, assessment=a, expected_version=payload.version, **data
     )
 
 

@@ -15,6 +15,11 @@ from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
 DETAILS = "Terveydentila: diabetes, hoitokontakti sovittu."
+# what completing asks of the interview besides its day: its language and a skill level
+RECORDED = {
+    "interview_language": "ar",
+    "skills": [{"language": "fi", "skill": "speaking", "level": "A1.1"}],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +40,8 @@ def with_details(counsellor, social_worker, client_) -> Assessment:
     a = started(counsellor, client_)
     return services.assessment_record_interview(
         actor=social_worker, assessment=a,
-        data={"interview_on": TODAY, "welfare_needs_flag": True, "welfare_needs_details": DETAILS},
+        data={"interview_on": TODAY, "welfare_needs_flag": True, "welfare_needs_details": DETAILS,
+              **RECORDED},
     )  # fmt: skip
 
 
@@ -106,7 +112,7 @@ def test_measure_add__completed_assessment__refused(counsellor, client_):
     a = started(counsellor, client_)
     services.measure_add(actor=counsellor, assessment=a, kind="other", description="Ennen")
     a = services.assessment_record_interview(
-        actor=counsellor, assessment=a, data={"interview_on": TODAY}
+        actor=counsellor, assessment=a, data={"interview_on": TODAY, **RECORDED}
     )
     a = services.assessment_complete(actor=counsellor, assessment=a, plan_needed=False)
     with pytest.raises(services.AssessmentError) as e:
@@ -118,7 +124,7 @@ def test_measure_add__completed_assessment__refused(counsellor, client_):
 def test_measure_add__completed_assessment__form_page_shows_the_error(web, counsellor, client_):
     a = started(counsellor, client_)
     a = services.assessment_record_interview(
-        actor=counsellor, assessment=a, data={"interview_on": TODAY}
+        actor=counsellor, assessment=a, data={"interview_on": TODAY, **RECORDED}
     )
     services.assessment_complete(actor=counsellor, assessment=a, plan_needed=False)
     r = web(counsellor).post(
