@@ -496,7 +496,7 @@ class Task(models.Model):
     class Kind(models.TextChoices):
         ASSESSMENT_START = "assessment_start", _("Start the assessment")
         ASSESSMENT_COMPLETE = "assessment_complete", _("Complete the assessment")
-        PLAN_DRAFT = "plan_draft", _("Agree the integration plan")
+        PLAN_DRAFT = "plan_draft", _("Start drawing up the integration plan")
         GUIDANCE_TO_SERVICE = "guidance_to_service", _("Guide the client to a service")
         PLAN_REVIEW = "plan_review", _("Review the plan")
         PLAN_END = "plan_end", _("The plan ends")

@@ -23,6 +23,7 @@ from koto.law.deadlines import (
     is_working_day,
     jobseeker_initial_interview_due,
     plan_end_limit,
+    plan_preparation_start_due,
     plan_review_due,
     to_helsinki_date,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "jobseeker_initial_interview_due",
     "parse_facts",
     "plan_end_limit",
+    "plan_preparation_start_due",
     "plan_review_due",
     "to_helsinki_date",
 ]

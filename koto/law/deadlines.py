@@ -149,6 +149,23 @@ def guidance_to_service_due(plan_agreed_on: date) -> Deadline:
     )
 
 
+def plan_preparation_start_due(assessment_completed_on: date) -> Deadline:
+    """Last day to start drawing up the plan (booking its meeting is enough) after the
+    assessment found one needed: "without delay" (681/2023), two weeks under the old Act's
+    guidance; the days are a parameter (`plan_preparation_start_within_days`)."""
+    period = period_on(assessment_completed_on)
+    days = period.value("plan_preparation_start_within_days")
+    due = assessment_completed_on + timedelta(days=days)
+    return _deadline(
+        period,
+        "plan_preparation_start_within_days",
+        due,
+        "DEADLINE_PLAN_PREPARATION_START",
+        days=days,
+        start_on=assessment_completed_on,
+    )
+
+
 def plan_review_due(last_review_on: date) -> Deadline:
     """Next municipal plan review at the latest (every 6 months from the last review)."""
     period = period_on(last_review_on)

@@ -95,6 +95,7 @@ VALUE_TYPES: dict[str, tuple[Any, bool]] = {
     "plan_total_max_months": (int, True),
     "plan_extension_max_months": (int, True),
     "guidance_to_service_within_months": (int, False),
+    "plan_preparation_start_within_days": (int, False),
     "plan_review_interval_months": (int, False),
     "assessment_start_within_months": (int, False),
     "jobseeker_initial_interview_working_days": (int, False),

@@ -315,6 +315,14 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "The client is guided to a suitable service by {due_on} (within {months} of "
         "the integration plan agreed on {start_on}).",
     ),
+    "DEADLINE_PLAN_PREPARATION_START": (
+        "Kotoutumissuunnitelman laatiminen aloitetaan viimeistään {due_on} ({days} päivän "
+        "kuluessa siitä, kun arviointi {start_on} totesi suunnitelman tarpeelliseksi).",
+        "Utarbetandet av integrationsplanen inleds senast den {due_on} (inom {days} dagar "
+        "från att bedömningen den {start_on} fann att en plan behövs).",
+        "Start drawing up the integration plan by {due_on} (within {days} days of the "
+        "assessment completed on {start_on} finding a plan needed).",
+    ),
     "DEADLINE_PLAN_REVIEW": (
         "Kotoutumissuunnitelma tarkistetaan viimeistään {due_on} (vähintään {months} "
         "kuukauden välein, edellinen tarkistus {start_on}).",

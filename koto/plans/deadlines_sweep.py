@@ -24,10 +24,11 @@ from koto.law import (
     add_months,
     assessment_start_due,
     guidance_to_service_due,
+    plan_preparation_start_due,
     plan_review_due,
 )
 from koto.law.models import Authority
-from koto.law.params import ParameterMissing
+from koto.law.params import NoPeriodInForce, ParameterMissing
 from koto.organisations.models import OrganisationKind
 from koto.plans.models import IntegrationPlan, PlanStatus
 
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 # The task kinds this sweep computes; other apps' tasks (e.g. minors' care) are theirs.
 SWEPT_KINDS = (
     Task.Kind.ASSESSMENT_START,
+    Task.Kind.PLAN_DRAFT,
     Task.Kind.GUIDANCE_TO_SERVICE,
     Task.Kind.PLAN_REVIEW,
     Task.Kind.PLAN_END,
@@ -70,7 +72,7 @@ def _if_in_force(rule, on: dt.date) -> Deadline | None:
     that date has no such rule (a plan agreed under the old Act has no review deadline)."""
     try:
         return rule(on)
-    except ParameterMissing:
+    except (ParameterMissing, NoPeriodInForce):
         return None
 
 
@@ -104,6 +106,58 @@ def owed_assessment_since(client: Client, *, today: dt.date) -> dt.date:
     return since
 
 
+def plan_drawn_up_for(assessment: Assessment, plans: Iterable[IntegrationPlan]) -> bool:
+    """Whether drawing up a plan began after `assessment` found one needed: a plan (not a
+    cancelled draft) based on it, or drafted since it started (a plan drawn up in the
+    initial interview itself, or one drafted without naming the assessment)."""
+    return any(
+        p.status != PlanStatus.CANCELLED
+        and (
+            p.assessment_id == assessment.id
+            or p.created_at.astimezone(clock.HELSINKI).date() >= assessment.started_on
+        )
+        for p in plans
+    )
+
+
+def _plan_preparation(
+    client: Client, assessments: list[Assessment], plans: list[IntegrationPlan], today: dt.date
+) -> Due | None:
+    """Start drawing up the plan: the client's latest completed assessment found a plan needed
+    and none has been begun since (681/2023: "without delay" after the assessment, e.g. by
+    booking the meeting; the days are `plan_preparation_start_within_days`). Met when a plan
+    is drafted: the Act's duty is to begin the plan, and agreeing it is the client's meeting
+    (its own tasks follow the plan in force). A first plan is owed only inside the window
+    from the first permit (14 §): past it the task no longer applies."""
+    completed = [
+        a for a in assessments if a.status == Assessment.Status.COMPLETED and a.completed_on
+    ]
+    if not completed:
+        return None
+    latest = max(completed, key=lambda a: (a.completed_on, a.id))
+    if latest.plan_needed is not True or plan_drawn_up_for(latest, plans):
+        return None
+    deadline = _if_in_force(plan_preparation_start_due, latest.completed_on)
+    if deadline is None:
+        return None
+    if not plans:  # a first plan: only inside the window from the first permit
+        try:
+            window = decision_for(client, today).assessment
+        except (MissingFacts, FactsError):
+            window = None  # the facts cannot tell: the plan is still owed
+        if window and window.window_ends_on and today > window.window_ends_on:
+            if not window.exempt_from_window:
+                return None
+    return Due(
+        Task.Kind.PLAN_DRAFT,
+        "assessment",
+        latest.id,
+        deadline,
+        latest.counsellor_id,
+        latest.organisation_id,
+    )
+
+
 def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
     out: list[Due] = []
     assessments = list(client.assessments.all())
@@ -130,6 +184,8 @@ def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:
                     client.responsible_organisation_id,
                 )  # fmt: skip
             )
+    if (preparation := _plan_preparation(client, assessments, plans, today)) is not None:
+        out.append(preparation)
     for plan in plans:
         if plan.status != PlanStatus.ACTIVE or not plan.agreed_on:
             continue
@@ -233,6 +289,13 @@ def sweep_client_tasks(client: Client, *, today: dt.date | None = None) -> int:
                     )
                 if not assessed:
                     task.status = Task.Status.LAPSED
+            elif task.kind == Task.Kind.PLAN_DRAFT:
+                # met when a plan was begun; else it stopped applying unmet (a later
+                # assessment found no plan needed, the window for a first plan ended)
+                source = client.assessments.filter(pk=task.source_id).first()
+                plans = client.plans.exclude(status=PlanStatus.CANCELLED)
+                if source is None or not plan_drawn_up_for(source, plans):
+                    task.status = Task.Status.LAPSED
             task.computed_at = now
             task.save(update_fields=["status", "computed_at"])
     for key, due in wanted.items():
@@ -265,7 +328,8 @@ CATCH_UP_MARGIN = dt.timedelta(days=1)
 
 
 def clients_with_casework(*, changed_since: dt.datetime | None = None) -> Iterable[int]:
-    """Clients whose tasks may change: an open assessment or plan, or open tasks; and those
+    """Clients whose tasks may change: an open assessment or plan, or open tasks; an
+    assessment completed since `changed_since` that found a plan needed; and those
     created or changed since `changed_since` (the last run's start, less a margin): a new
     client owed an assessment had none of these, and was never given its task (a client
     created by a page is swept at once; an import writes in bulk). None: every client (no
@@ -288,6 +352,14 @@ def clients_with_casework(*, changed_since: dt.datetime | None = None) -> Iterab
     changed = Client.objects.all()
     if changed_since is not None:
         since = changed_since - CATCH_UP_MARGIN
+        # an assessment completed since, finding a plan needed: its "start drawing up the
+        # plan" task (the assessment service, a layer below, cannot sweep; this is the
+        # first run to see it unless a write on the client swept it before)
+        ids |= set(
+            Assessment.objects.filter(
+                status=Assessment.Status.COMPLETED, plan_needed=True, updated_at__gte=since
+            ).values_list("client_id", flat=True)
+        )
         day = since.astimezone(clock.HELSINKI).date()
         today = clock.today()
         # and those whose permit or kotikunta day has come since: a date recorded ahead

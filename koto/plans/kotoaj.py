@@ -593,6 +593,9 @@ def _with_jobseeker_then(qs: QuerySet, date_field: str) -> QuerySet:
     )
     return qs.annotate(
         jobseeker_then=Case(
+            # the employment authority's own record is a jobseeker's (it serves unemployed
+            # jobseekers) and lives in its system, whatever the facts recorded say
+            When(organisation__kind=OrganisationKind.EMPLOYMENT_AUTHORITY, then=Value(True)),
             When(**{f"{date_field}__isnull": True}, then=current),
             When(**{f"{date_field}__gte": clock.today()}, then=current),
             When(_js_then__isnull=False, then=F("_js_then")),
@@ -730,8 +733,8 @@ def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, 
     skipped_assessments = assessments.filter(jobseeker_then=True)
     skipped_plans = plans.filter(jobseeker_then=True)
     skipped = {
-        "reason": "the client was a jobseeker when the record began: it belongs to the "
-        "employment authority's system",
+        "reason": "the client was a jobseeker when the record began, or the employment "
+        "authority made it: it belongs to the employment authority's system",
         "assessments": skipped_assessments.count(),
         "plans": skipped_plans.count(),
         "clients": Client.objects.filter(
@@ -755,8 +758,9 @@ def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, 
             Prefetch("goals", queryset=Goal.objects.order_by("position", "id")),
             Prefetch(
                 "goals__actions",
+                # by planned date, undated last, on every database alike
                 queryset=Action.objects.select_related("responsible_organisation").order_by(
-                    "planned_on", "id"
+                    F("planned_on").asc(nulls_last=True), "id"
                 ),
             ),
         )

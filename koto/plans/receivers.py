@@ -4,6 +4,7 @@ client owed an assessment had no task until some casework began)."""
 
 from django.dispatch import receiver
 
+from koto.assessments.signals import assessment_completed
 from koto.clients.models import LawFact
 from koto.clients.signals import client_changed, client_created
 from koto.plans.deadlines_sweep import sweep_client_tasks
@@ -24,3 +25,9 @@ def _sweep_new_client(sender, *, client, **kwargs):
 def _sweep_changed_client(sender, *, client, changed, **kwargs):
     if DEADLINES_FOLLOW & changed:
         sweep_client_tasks(client)
+
+
+@receiver(assessment_completed, dispatch_uid="plans.sweep_assessed_client")
+def _sweep_assessed_client(sender, *, assessment, **kwargs):
+    # a plan found needed is to be started without delay: its task comes now, not at night
+    sweep_client_tasks(assessment.client)

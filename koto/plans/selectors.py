@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext
 
+from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
 from koto.clients.models import Task
 from koto.clients.selectors import client_get_for, client_list_for, reach_of, read_reason
@@ -219,3 +220,15 @@ def task_group_page_for(
     total = own.filter(where).aggregate(n=Count("due_on"))["n"]
     _audit_list(user, team, group, page.items)
     return TaskGroupPage(group, page.items, page.next_cursor, total, today)
+
+
+def plan_basis(client) -> Assessment | None:
+    """The assessment a new plan of the client (already read through `client_get_for`) is
+    based on: the latest completed one (by the
+    day it was completed, then the later made), whatever its conclusion (`plan_create`
+    refuses one that found no plan needed, rather than reaching past it to an older one)."""
+    return (
+        client.assessments.filter(status=Assessment.Status.COMPLETED)
+        .order_by("-completed_on", "-id")
+        .first()
+    )

@@ -305,6 +305,31 @@ def _parse_date(name: str, value, errors: dict) -> dt.date | None:
         return None
 
 
+def _check_assessment(assessment: Assessment, client) -> dict[str, str]:
+    """The assessment a plan is based on (681/2023: a plan is drawn up when the assessment
+    finds the client needs one): the client's own, completed, and concluding that a plan is
+    needed. Read afresh: the caller's copy may predate its completion."""
+    row = (
+        Assessment.objects.filter(pk=assessment.pk)
+        .values("client_id", "status", "plan_needed", "completed_on")
+        .first()
+    )
+    if row is None or row["client_id"] != client.id:
+        return {"assessment": _("The assessment belongs to another client.")}
+    if row["status"] != Assessment.Status.COMPLETED:
+        # the plan rests on the assessment's conclusions: one still in progress has none
+        return {"assessment": _("A plan is based on a completed assessment.")}
+    if row["plan_needed"] is not True:
+        return {
+            "assessment": _(
+                "The assessment completed on %(date)s concluded that no integration plan is "
+                "needed. A plan is drawn up when an assessment finds one needed."
+            )
+            % {"date": _fi_date(row["completed_on"]) if row["completed_on"] else "?"}
+        }
+    return {}
+
+
 @transaction.atomic
 def plan_create(
     *,
@@ -323,15 +348,8 @@ def plan_create(
     errors: dict[str, str] = {}
     if kind not in IntegrationPlan.Kind.values:
         errors["kind"] = _("Choose basic or multi-sectoral.")
-    if assessment is not None and assessment.client_id != client.id:
-        errors["assessment"] = _("The assessment belongs to another client.")
-    elif (
-        assessment is not None
-        and Assessment.objects.filter(pk=assessment.pk).values_list("status", flat=True).get()
-        != Assessment.Status.COMPLETED
-    ):
-        # the plan rests on the assessment's conclusions: one still in progress has none
-        errors["assessment"] = _("A plan is based on a completed assessment.")
+    if assessment is not None:
+        errors.update(_check_assessment(assessment, client))
     # The client's row locked: two drafts at the same moment would both see no open plan.
     Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
     if client.plans.filter(status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]).exists():
@@ -362,8 +380,12 @@ def plan_create(
     record_event(client, actor, ClientEvent.Kind.PLAN_CREATED, {"plan_id": plan.id})
     audit_record(
         actor=actor, action="create", object_type="plan", object_id=plan.id, client_id=client.id,
-        changes={"kind": kind, "starts_on": str(starts_on or ""), "ends_on": str(ends_on or "")},
+        changes={"kind": kind, "starts_on": str(starts_on or ""), "ends_on": str(ends_on or ""),
+                 "assessment_id": assessment.id if assessment is not None else None},
     )  # fmt: skip
+    # the plan begun: "start drawing up the plan" (and "start the assessment", for a plan
+    # made without one) are met now, not at the nightly sweep
+    sweep_client_tasks(client)
     return plan
 
 

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from koto.assessments.models import Assessment
 from koto.assessments.services import responsible_authority_warning
 from koto.clients.permissions import can_edit_client
 from koto.clients.selectors import client_get_for
@@ -56,11 +55,7 @@ def create(request, client_id: int):
     client = client_get_for(user=request.user, client_id=client_id, purpose="plan")
     if not can_edit_client(request.user, client):
         raise Http404
-    assessment = (
-        client.assessments.filter(status=Assessment.Status.COMPLETED)
-        .order_by("-completed_on")
-        .first()
-    )
+    assessment = selectors.plan_basis(client)
     kind = assessment.kind if assessment else "basic"
     form = forms.PlanForm(request.POST or None, initial={"kind": kind, "starts_on": clock.today()})
     if request.method == "POST" and form.is_valid():
@@ -76,14 +71,16 @@ def create(request, client_id: int):
             return redirect("plans:detail", plan_id=plan.id)
     return _form_page(
         request, form, _("New integration plan: %(name)s") % {"name": client.full_name},
-        reverse("clients:detail", args=[client.id]), intro=_plan_intro(request.user, client),
+        reverse("clients:detail", args=[client.id]),
+        intro=_plan_intro(request.user, client, assessment),
     )  # fmt: skip
 
 
-def _plan_intro(user, client) -> str:
+def _plan_intro(user, client, assessment=None) -> str:
     """The durations the law gives this client's plans (the old Act's for plans begun
-    under it), for a first plan a warning when the window for one has ended, and a warning
-    when the law gives the plan to the other authority."""
+    under it), for a first plan a warning when the window for one has ended, a warning
+    when the law gives the plan to the other authority, and the assessment the plan is
+    based on (or that its latest assessment found no plan needed: the plan is refused)."""
     rules = services.new_plan_rules(client, clock.today())
     intro = _(
         "The first plan lasts at most %(first)s months and all plans together at most "
@@ -98,6 +95,17 @@ def _plan_intro(user, client) -> str:
         client, clock.today(), user.active_membership.organisation
     ):
         intro += " " + other
+    if assessment is not None:
+        completed = formats.date_format(assessment.completed_on, "SHORT_DATE_FORMAT")
+        if assessment.plan_needed is True:
+            intro += " " + _("The plan is based on the assessment completed on %(date)s.") % {
+                "date": completed
+            }
+        else:
+            intro += " " + _(
+                "The client's latest assessment, completed on %(date)s, concluded that no "
+                "integration plan is needed: a plan needs an assessment that finds one needed."
+            ) % {"date": completed}
     return intro
 
 
