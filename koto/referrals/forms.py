@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,9 +47,22 @@ class ReferralForm(Form):
     include_contact_details = forms.BooleanField(
         label=_("Include the client's contact details"), required=False
     )
+    # offered only once a contact asking for an assessment (9 §) was refused because the
+    # law routes it to another authority (`offer_confirmation`)
+    confirm_recipient = forms.BooleanField(
+        label=_("Send the contact to this organisation all the same"), required=False
+    )
 
-    def __init__(self, *args, exclude_organisation_id: int | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        exclude_organisation_id: int | None = None,
+        offer_confirm: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if not offer_confirm:
+            self.fields.pop("confirm_recipient")
         today = clock.today()
         qs = all_organisations().filter(
             Q(valid_to__isnull=True) | Q(valid_to__gte=today),
@@ -56,6 +71,11 @@ class ReferralForm(Form):
         if exclude_organisation_id:
             qs = qs.exclude(id=exclude_organisation_id)
         self.fields["to_organisation"].queryset = qs
+
+    def offer_confirmation(self) -> None:
+        """Show the box that sends a 9 § contact to the chosen authority all the same."""
+        if "confirm_recipient" not in self.fields:
+            self.fields["confirm_recipient"] = copy.deepcopy(self.base_fields["confirm_recipient"])
 
 
 class AcceptForm(Form):

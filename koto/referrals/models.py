@@ -4,6 +4,8 @@ comment. A referral to an organisation that is not on Koto names an external rec
 printed. Every step is kept in `ReferralStep`, so a referral is never lost between two
 organisations."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,29 @@ from django.utils.translation import gettext_lazy as _
 
 from koto.core import clock
 from koto.core.models import TimeStampedModel
+
+CONTACT_KEYS = ("phone", "email", "street_address", "postal_code", "post_office")
+
+
+def shared_copy(client, *, include_identity_code: bool, include_contact_details: bool) -> dict:
+    """The client's details a referral shares, as they are now: name, birth date and the
+    interpreting language (when the client needs an interpreter), plus the identity code and
+    contact details only when the sender includes them. Nothing else of the record."""
+    copy = {
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "birth_date": client.birth_date.isoformat() if client.birth_date else None,
+        "interpreter_language": (
+            (client.interpreter_language or client.mother_tongue or "")
+            if client.interpreter_needed
+            else ""
+        ),
+    }
+    if include_identity_code:
+        copy["identity_code"] = client.identifier or ""
+    if include_contact_details:
+        copy["contact"] = {key: getattr(client, key) or "" for key in CONTACT_KEYS}
+    return copy
 
 
 class ReferralKind(models.TextChoices):
@@ -45,10 +70,11 @@ class AccessScope(models.TextChoices):
 
 class Referral(TimeStampedModel):
     # Personal data catalogue (see clients.Client): the message and reasons may hold any detail.
-    SENSITIVE_FIELDS = ("message", "decision_reason", "external_contact")
+    # `shared` is the copy of the client's details the recipient sees (see `shared_copy`).
+    SENSITIVE_FIELDS = ("message", "decision_reason", "external_contact", "shared")
     EXPORT_FIELDS = (
         "kind", "status", "message", "external_name", "sent_at", "accepted_at", "declined_at",
-        "returned_at", "completed_at", "decision_reason",
+        "returned_at", "completed_at", "decision_reason", "shared",
     )  # fmt: skip
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="referrals")
@@ -79,6 +105,24 @@ class Referral(TimeStampedModel):
     message = models.TextField(_("message"))
     include_identity_code = models.BooleanField(_("include the identity code"), default=False)
     include_contact_details = models.BooleanField(_("include contact details"), default=False)
+    # What the referral shares of the client, copied when it is sent (`shared_copy`): the
+    # recipient sees this, never the live record (a later address, a corrected identity
+    # code are the record keeper's to pass on, by a new referral).
+    shared = models.JSONField(_("details shared"), default=dict, blank=True, editable=False)
+    # A contact asking for an assessment (9 §) sent on purpose to another authority than the
+    # one koto.law makes responsible: where the law routed it, for both sides to see.
+    law_authority = models.CharField(
+        _("responsible authority under the law"), max_length=30, blank=True, editable=False
+    )
+    law_organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("responsible organisation under the law"),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.SENT
     )
@@ -145,13 +189,52 @@ class Referral(TimeStampedModel):
     @property
     def shows_included_details(self) -> bool:
         """The identity code and contact details the sender included are shown while the
-        referral is in hand (sent, received, accepted): they are read from the live record,
-        and a referral declined, returned or completed no longer reveals a new address."""
+        referral is in hand (sent, received, accepted); once it is declined, returned,
+        completed or withdrawn the recipient no longer sees them."""
         return self.status in (
             ReferralStatus.SENT,
             ReferralStatus.RECEIVED,
             ReferralStatus.ACCEPTED,
         )
+
+    # What the recipient sees of the client: the copy taken when the referral was sent.
+
+    @property
+    def shared_name(self) -> str:
+        return " ".join(
+            p for p in (self.shared.get("first_name"), self.shared.get("last_name")) if p
+        )
+
+    @property
+    def shared_last_first(self) -> str:
+        return ", ".join(
+            p for p in (self.shared.get("last_name"), self.shared.get("first_name")) if p
+        )
+
+    @property
+    def shared_birth_date(self) -> dt.date | None:
+        value = self.shared.get("birth_date")
+        return dt.date.fromisoformat(value) if value else None
+
+    @property
+    def shared_interpreter_language(self) -> str:
+        """The language to interpret in when the client needs an interpreter, else ""."""
+        return self.shared.get("interpreter_language") or ""
+
+    @property
+    def shared_identity_code(self) -> str | None:
+        """The identity code the sender included, while the referral is in hand."""
+        if self.include_identity_code and self.shows_included_details:
+            return self.shared.get("identity_code") or ""
+        return None
+
+    @property
+    def shared_contact(self) -> dict | None:
+        """The contact details the sender included, while the referral is in hand."""
+        if self.include_contact_details and self.shows_included_details:
+            contact = self.shared.get("contact") or {}
+            return {key: contact.get(key, "") for key in CONTACT_KEYS}
+        return None
 
     @property
     def overdue(self) -> bool:

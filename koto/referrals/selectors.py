@@ -4,9 +4,11 @@ a referral shows personal data (the client's name and birth date, the message), 
 audited, also when the receiving organisation reads it before accepting."""
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from koto.audit.services import audit_record
-from koto.core.errors import NotFound
+from koto.core import clock
+from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import Page, keyset_page
 from koto.core.roles import Perm
 from koto.referrals.models import Referral, ReferralStatus
@@ -21,9 +23,13 @@ def referral_org_of(user) -> int | None:
 
 
 def _base() -> QuerySet[Referral]:
+    """Referrals with what their pages show. The client's details come from the copy the
+    referral shared (`Referral.shared`); the client row is joined for the services' checks,
+    never shown."""
     return Referral.objects.select_related(
-        "client", "from_organisation", "to_organisation", "sender", "handled_by"
-    )
+        "client", "from_organisation", "to_organisation", "sender", "handled_by",
+        "law_organisation",
+    )  # fmt: skip
 
 
 def referral_get_for(*, user, referral_id: int, purpose: str = "view") -> Referral:
@@ -60,27 +66,54 @@ def is_sender(user, referral: Referral) -> bool:
     return referral_org_of(user) == referral.from_organisation_id
 
 
+# The inbox's filters besides one status: waiting for the answer, and those overdue.
+STATUS_FILTERS = ("open", "overdue")
+
+
+def status_filter_q(status: str | None) -> Q:
+    """The referrals a `status` filter keeps: one status, `open` (sent or received) or
+    `overdue` (open and past the due day); an unknown one is `ValidationFailed` naming
+    `status`."""
+    if not status:
+        return Q()
+    waiting = Q(status__in=[ReferralStatus.SENT, ReferralStatus.RECEIVED])
+    if status == "open":
+        return waiting
+    if status == "overdue":
+        return waiting & Q(due_on__lt=clock.today())
+    if status in ReferralStatus.values:
+        return Q(status=status)
+    raise ValidationFailed({"status": gettext("Unknown status.")})
+
+
 def referral_list_for(
-    *, user, box: str = "incoming", cursor: str | None = None, limit: int = 50
+    *,
+    user,
+    box: str = "incoming",
+    cursor: str | None = None,
+    limit: int = 50,
+    status: str | None = None,
 ) -> Page[Referral]:
     """Incoming or outgoing referrals of the viewer's organisation, newest first, keyset by id
-    (a cursor that cannot be read: `ValidationFailed` naming `cursor`). Audited as one read
-    of the list (it names clients)."""
+    (a cursor that cannot be read: `ValidationFailed` naming `cursor`), optionally only those
+    of a `status` (`status_filter_q`). Audited as one read of the list (it names clients)."""
     org_id = referral_org_of(user)
     if org_id is None:
         return Page([], None)
-    qs = _base()
+    where = status_filter_q(status)
+    # a list shows the shared copy only: the client rows are not read
+    qs = Referral.objects.select_related("from_organisation", "to_organisation", "law_organisation")
     qs = (
         qs.filter(to_organisation_id=org_id)
         if box == "incoming"
         else qs.filter(from_organisation_id=org_id)
-    )
+    ).filter(where)
     page = keyset_page(qs, order=("-id",), cursor=cursor, limit=limit)
     audit_record(
         actor=user,
         action="read",
         object_type="referral_list",
-        changes={"box": box, "results": len(page.items)},
+        changes={"box": box, "status": status or "", "results": len(page.items)},
         listed=[r.client_id for r in page.items],
     )
     return page

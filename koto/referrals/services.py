@@ -25,8 +25,10 @@ from koto.referrals.models import (
     ReferralKind,
     ReferralStatus,
     ReferralStep,
+    shared_copy,
 )
 from koto.referrals.response_times import response_due_on
+from koto.referrals.routing import law_recipient_text, recipient_mismatch
 from koto.referrals.selectors import referral_org_of
 from koto.referrals.states import (
     GRANTING,
@@ -188,11 +190,20 @@ def referral_send(
     scope: str = AccessScope.NONE,
     include_identity_code: bool = False,
     include_contact_details: bool = False,
+    confirm_recipient: bool | None = None,
 ) -> Referral:
     """Refer a client the actor's organisation may see to another organisation, or record a
     referral to a recipient not on Koto (printed and sent by the referrer; no access).
     `client` comes from `client_get_for`, so its `access` says what the referrer itself holds:
-    the referral cannot give more than that."""
+    the referral cannot give more than that.
+
+    A contact asking for an assessment (9 §) to another authority than the one `koto.law`
+    makes responsible keeps where the law routes it (`law_authority`, `law_organisation`),
+    shown to both sides. Not a refusal, as elsewhere (the jobseeker flag may be out of
+    date), except that `confirm_recipient=False` (the page's form, an API client asking to
+    be checked) refuses it naming `to_organisation` and saying where, until confirmed
+    (`True`). The recipient sees a copy of the client's details taken now (`shared_copy`),
+    not the live record."""
     from_org = _org_of(actor)
     data = {"message": message, "external_name": external_name,
             "external_contact": external_contact}  # fmt: skip
@@ -236,6 +247,26 @@ def referral_send(
         errors["to_organisation"] = _(
             "A contact asking for an assessment goes to a municipality or an employment authority."
         )
+    law = None
+    if (
+        "to_organisation" not in errors
+        and to_organisation is not None
+        and kind == ReferralKind.ASSESSMENT_CONTACT_9
+    ):
+        law = recipient_mismatch(client, to_organisation, clock.today())
+        if law is not None and confirm_recipient is False:
+            errors["to_organisation"] = (
+                law_recipient_text(law)
+                + " "
+                + _(
+                    "Send the contact there, or confirm that it goes to %(organisation)s "
+                    "all the same."
+                )
+                % {"organisation": to_organisation.name}
+            )
+            errors["confirm_recipient"] = _(
+                "Confirm only when you know the client's situation has changed."
+            )
     if to_organisation is None and external_name and not external_contact:
         errors["external_contact"] = _("Give the recipient's address or contact details.")
     if to_organisation is None and scope != AccessScope.NONE:
@@ -303,6 +334,13 @@ def referral_send(
         message=message,
         include_identity_code=bool(include_identity_code),
         include_contact_details=bool(include_contact_details),
+        shared=shared_copy(
+            client,
+            include_identity_code=bool(include_identity_code),
+            include_contact_details=bool(include_contact_details),
+        ),
+        law_authority=law.authority if law else "",
+        law_organisation=law.organisation if law else None,
         sent_at=now,
         due_on=response_due_on(kind, clock.today()),
     )
@@ -320,7 +358,11 @@ def referral_send(
         actor=actor, action="create", object_type="referral", object_id=referral.id,
         client_id=client.id,
         changes={"to": recipient, "kind": kind, "scope": scope,
-                 "due_on": referral.due_on.isoformat()},
+                 "due_on": referral.due_on.isoformat(),
+                 "shared": sorted(referral.shared),
+                 **({"law_authority": law.authority,
+                     "law_organisation": law.organisation.code if law.organisation else None,
+                     "recipient_confirmed": bool(confirm_recipient)} if law else {})},
     )  # fmt: skip
     return referral
 
@@ -418,6 +460,7 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
         referral.due_on = response_due_on(referral.kind, clock.today())
         referral.decision_reason = ""
         fields += ["sent_at", "due_on", "decision_reason"]
+        fields += _reopen_refresh(actor, referral)
     referral.status = new
     referral.version += 1
     referral.updated_at = now
@@ -434,7 +477,9 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
     audit_record(
         actor=actor, action="update", object_type="referral", object_id=referral.id,
         client_id=referral.client_id, reason=note,
-        changes={"operation": operation, "status": [old, new]},
+        changes={"operation": operation, "status": [old, new],
+                 **({"law_authority": referral.law_authority}
+                    if operation == "reopen" and referral.law_authority else {})},
     )  # fmt: skip
     if ReferralStatus.SENT in (old, new):
         _recount_waiting(referral.to_organisation_id)
@@ -447,6 +492,30 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
             actor=actor, referral=referral, last_day=clock.today() - dt.timedelta(days=1)
         )
     return referral
+
+
+def _reopen_refresh(actor, referral: Referral) -> list[str]:
+    """Sent again, the referral shares the client's details as they are now, when the
+    sender may still pass them on (its organisation keeps the record and the actor may edit
+    it); otherwise the copy of the first sending stays. A 9 § contact notes again where the
+    law routes it now. Returns the fields changed."""
+    changed = []
+    client = referral.client
+    if actor.has_perm_in_org(Perm.CLIENT_EDIT) and organisation_keeps_record(
+        organisation_id=referral.from_organisation_id, client=client
+    ):
+        referral.shared = shared_copy(
+            client,
+            include_identity_code=referral.include_identity_code,
+            include_contact_details=referral.include_contact_details,
+        )
+        changed.append("shared")
+    if referral.kind == ReferralKind.ASSESSMENT_CONTACT_9 and referral.to_organisation_id:
+        law = recipient_mismatch(client, referral.to_organisation, clock.today())
+        referral.law_authority = law.authority if law else ""
+        referral.law_organisation = law.organisation if law else None
+        changed += ["law_authority", "law_organisation"]
+    return changed
 
 
 def _ensure_received(actor, referral: Referral) -> None:

@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from koto.clients.selectors import client_get_for
+from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
 from koto.referrals import forms, selectors, services
+from koto.referrals.models import ReferralStatus
+from koto.referrals.routing import LawRecipient, law_recipient_for, law_recipient_text
 
 
 def _manager_org(request) -> int:
@@ -32,15 +35,22 @@ def inbox(request):
     """Both boxes, newest first, each paged on its own (`in` and `out` hold their cursors), so
     no referral is out of reach however many there are."""
     _manager_org(request)
+    choices = _status_choices()
+    status = request.GET.get("status") or ""
+    if status not in dict(choices):
+        status = ""  # a filter edited by hand shows every referral
     cursors = {"in": request.GET.get("in"), "out": request.GET.get("out")}
     read = selectors.referral_list_for
-    incoming = page_at(read, cursors["in"], user=request.user, box="incoming", limit=INBOX_PAGE)
-    outgoing = page_at(read, cursors["out"], user=request.user, box="outgoing", limit=INBOX_PAGE)
+    common = {"user": request.user, "limit": INBOX_PAGE, "status": status or None}
+    incoming = page_at(read, cursors["in"], box="incoming", **common)
+    outgoing = page_at(read, cursors["out"], box="outgoing", **common)
 
     def next_url(box: str, cursor: str | None) -> str | None:
         if not cursor:
             return None
         query = {k: v for k, v in cursors.items() if v and k != box}
+        if status:
+            query["status"] = status
         return "?" + urlencode({**query, box: cursor})
 
     return render(
@@ -52,25 +62,52 @@ def inbox(request):
             "incoming_next": next_url("in", incoming.next_cursor),
             "outgoing_next": next_url("out", outgoing.next_cursor),
             "new_count": selectors.incoming_new_count(request.user),
+            "status": status,
+            "status_choices": choices,
         },
     )
+
+
+def _status_choices() -> list[tuple[str, str]]:
+    return [
+        ("", _("All")),
+        ("open", _("Waiting for an answer")),
+        ("overdue", _("Answer overdue")),
+        *ReferralStatus.choices,
+    ]
 
 
 @login_required
 def create(request, client_id: int):
     org_id = _manager_org(request)
     client = client_get_for(user=request.user, client_id=client_id, purpose="referral")
-    form = forms.ReferralForm(request.POST or None, exclude_organisation_id=org_id)
+    form = forms.ReferralForm(
+        request.POST or None,
+        exclude_organisation_id=org_id,
+        offer_confirm="confirm_recipient" in request.POST,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            referral = services.referral_send(
-                actor=request.user, client=client, **form.cleaned_data
-            )
+            data = form.cleaned_data
+            # the page asks before sending a 9 § contact where the law does not route it
+            data["confirm_recipient"] = bool(data.get("confirm_recipient"))
+            referral = services.referral_send(actor=request.user, client=client, **data)
         except DomainError as e:
+            if "confirm_recipient" in e.fields:
+                form.offer_confirmation()
             apply_domain_errors(form, e)
         else:
             messages.success(request, _("The referral was sent."))
             return redirect("referrals:detail", referral_id=referral.id)
+    intro = _(
+        "Refer the client to another organisation (the duty to refer), or ask it to "
+        "assess the client (9 §). The recipient must answer by the response time of the "
+        "type; you see the answer in the referral inbox."
+    )
+    if law := law_recipient_for(client, clock.today()):
+        intro += (
+            " " + _("A contact asking for an assessment (9 §):") + " " + law_recipient_text(law)
+        )
     return render(
         request,
         "_form_page.html",
@@ -78,11 +115,7 @@ def create(request, client_id: int):
             "form": form,
             "title": _("Refer %(name)s") % {"name": client.full_name},
             "cancel_url": reverse("clients:detail", args=[client.id]),
-            "intro": _(
-                "Refer the client to another organisation (the duty to refer), or ask it to "
-                "assess the client (9 §). The recipient must answer by the response time of the "
-                "type; you see the answer in the referral inbox."
-            ),
+            "intro": intro,
             "submit_label": _("Send the referral"),
         },
     )
@@ -93,6 +126,8 @@ def detail(request, referral_id: int):
     referral = selectors.referral_get_for(user=request.user, referral_id=referral_id)
     if selectors.is_receiver(request.user, referral) and referral.is_new:
         referral = services.referral_receive(actor=request.user, referral=referral)
+        # the navigation badge on this very page counts the referral just opened no more
+        request.user.active_membership.organisation.refresh_from_db(fields=["referrals_waiting"])
     actions = [
         op for op in ("accept", "decline", "return", "complete", "reopen", "withdraw")
         if services.can_do(request.user, referral, op)
@@ -102,12 +137,19 @@ def detail(request, referral_id: int):
         "referrals/detail.html",
         {
             "referral": referral,
-            "client": referral.client,
             "steps": selectors.referral_steps(referral),
             "actions": actions,
             "is_receiver": selectors.is_receiver(request.user, referral),
+            "law_note": _law_note(referral),
         },
     )
+
+
+def _law_note(referral) -> str:
+    """Where the law routes a 9 § contact that was sent elsewhere on purpose, or ""."""
+    if not referral.law_authority:
+        return ""
+    return law_recipient_text(LawRecipient(referral.law_authority, referral.law_organisation))
 
 
 ACTION_FORMS = {
@@ -140,7 +182,7 @@ def act(request, referral_id: int, operation: str):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.OPERATIONS[operation](
+            done = services.OPERATIONS[operation](
                 actor=request.user,
                 referral=referral,
                 expected_version=d.get("version"),
@@ -150,6 +192,8 @@ def act(request, referral_id: int, operation: str):
             apply_domain_errors(form, e)
         else:
             messages.success(request, DONE[operation]())
+            if operation == "reopen" and (note := _law_note(done)):
+                messages.warning(request, note)
             return redirect("referrals:detail", referral_id=referral.id)
     intro = None
     if operation == "accept" and referral.scope != "none":
@@ -176,6 +220,4 @@ def printable(request, referral_id: int):
     )
     if not selectors.is_sender(request.user, referral):
         raise Http404
-    return render(
-        request, "referrals/print.html", {"referral": referral, "client": referral.client}
-    )
+    return render(request, "referrals/print.html", {"referral": referral})

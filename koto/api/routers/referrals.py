@@ -29,6 +29,11 @@ class ReferralIn(In):
     scope: AccessScope = AccessScope.NONE
     include_identity_code: bool = False
     include_contact_details: bool = False
+    # a contact asking for an assessment (9 §) to another authority than koto.law's is sent
+    # and notes where the law routes it (`law_authority`, `law_organisation_code`); `false`
+    # asks to be refused instead (422 naming `to_organisation_code`, saying where), `true`
+    # confirms it
+    confirm_recipient: bool | None = None
 
 
 class ContactOut(Schema):
@@ -47,7 +52,7 @@ class ReferralSummaryOut(Schema):
     version: int
     client_id: int
     client_name: str
-    client_birth_date: dt.date
+    client_birth_date: dt.date | None
     kind: str
     status: str
     scope: str
@@ -69,14 +74,26 @@ class ReferralSummaryOut(Schema):
     decision_reason: str
     include_identity_code: bool
     include_contact_details: bool
+    law_authority: str | None
+    law_organisation_code: str | None
+
+    # the client as the referral shared them when sent, never the live record
 
     @staticmethod
     def resolve_client_name(obj: Referral) -> str:
-        return obj.client.full_name
+        return obj.shared_name
 
     @staticmethod
-    def resolve_client_birth_date(obj: Referral) -> dt.date:
-        return obj.client.birth_date
+    def resolve_client_birth_date(obj: Referral) -> dt.date | None:
+        return obj.shared_birth_date
+
+    @staticmethod
+    def resolve_law_authority(obj: Referral) -> str | None:
+        return obj.law_authority or None
+
+    @staticmethod
+    def resolve_law_organisation_code(obj: Referral) -> str | None:
+        return obj.law_organisation.code if obj.law_organisation_id else None
 
     @staticmethod
     def resolve_from_organisation_code(obj: Referral) -> str:
@@ -89,25 +106,19 @@ class ReferralSummaryOut(Schema):
 
 class ReferralOut(ReferralSummaryOut):
     """A referral as both organisations see it. What the sender chose to pass on (the
-    identity code, the contact details) is given while the referral is in hand, as on its
-    page; otherwise those fields are null."""
+    identity code, the contact details), as it was when sent, is given while the referral
+    is in hand, as on its page; otherwise those fields are null."""
 
     client_identity_code: str | None
     client_contact: ContactOut | None
 
     @staticmethod
     def resolve_client_identity_code(obj: Referral) -> str | None:
-        if obj.include_identity_code and obj.shows_included_details:
-            return obj.client.identifier
-        return None
+        return obj.shared_identity_code
 
     @staticmethod
     def resolve_client_contact(obj: Referral) -> dict | None:
-        if obj.include_contact_details and obj.shows_included_details:
-            c = obj.client
-            return {"phone": c.phone, "email": c.email, "street_address": c.street_address,
-                    "postal_code": c.postal_code, "post_office": c.post_office}  # fmt: skip
-        return None
+        return obj.shared_contact
 
 
 class ReferralPage(Schema):
@@ -158,10 +169,15 @@ def referral_list(
     box: Literal["incoming", "outgoing"] = "incoming",
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
+    status: str | None = Query(
+        None, description="one status, `open` (sent or received) or `overdue`", max_length=20
+    ),
 ):
     if selectors.referral_org_of(request.auth) is None:
         raise NotFound("referral")
-    page = selectors.referral_list_for(user=request.auth, box=box, cursor=cursor, limit=limit)
+    page = selectors.referral_list_for(
+        user=request.auth, box=box, cursor=cursor, limit=limit, status=status
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
