@@ -80,6 +80,11 @@ class ProposeForm(Form):
     welfare_needs_note = forms.CharField(
         label=_("About the needs"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    confirm_duplicate = forms.BooleanField(
+        label=_("Another person of the same name and birth date: propose all the same"),
+        required=False,
+        help_text=_("Only when told that a person is already in another placement."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,6 +141,11 @@ class SupportedHousingForm(Form):
 
 class ArriveForm(Form):
     arrived_on = DateField(label=_("Arrived on"), widget=DateInput())
+    confirm_duplicate = forms.BooleanField(
+        label=_("Not the clients of the same name: make new clients all the same"),
+        required=False,
+        help_text=_("Only when told that the municipality already has a similar client."),
+    )
     version = VersionField()
 
 

@@ -27,14 +27,20 @@ def authority_of(user) -> int | None:
     return _org(user, Perm.PLACEMENT_MANAGE)
 
 
-def authority_records(org: int) -> Q:
+def authority_records(org: int, prefix: str = "") -> Q:
     """The agreements and placements an authority manages: its own, and those its
     predecessors made (the ELY centres, to the end of 2025) with municipalities now in its
-    area, so that what was open at the change of authority is not left without one."""
+    area, so that what was open at the change of authority is not left without one.
+    `prefix` reaches them through a relation (`"placement__"`)."""
     predecessors = list(Organisation.objects.filter(successors=org).values_list("pk", flat=True))
-    q = Q(authority_id=org)
+    q = Q(**{f"{prefix}authority_id": org})
     if predecessors:
-        q |= Q(authority_id__in=predecessors, municipality__regional_state_authority_id=org)
+        q |= Q(
+            **{
+                f"{prefix}authority_id__in": predecessors,
+                f"{prefix}municipality__regional_state_authority_id": org,
+            }
+        )
     return q
 
 

@@ -6,7 +6,8 @@ people, so reading one (or a list) is audited; agreements hold only numbers."""
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record
 from koto.clients.selectors import client_get_for, client_list_for
@@ -22,11 +23,13 @@ from koto.placement.models import (
     PlacementStatus,
     WelfareConsultation,
 )
-from koto.placement.states import COMMITTED
+from koto.placement.states import COMMITTED, OPEN
 
 
 def _visible(user) -> Q | None:
-    """Rows of `municipality` / `authority` the user reaches through their placement role."""
+    """Agreements the user reaches through their placement role: the authority's, the
+    municipality's and those of the welfare region's municipalities (it is consulted on
+    them; they hold numbers only)."""
     q = Q(pk__in=[])
     found = False
     if (org := permissions.authority_of(user)) is not None:
@@ -39,6 +42,61 @@ def _visible(user) -> Q | None:
         q |= Q(municipality__welfare_region_id=org)
         found = True
     return q if found else None
+
+
+# What the welfare region needs a placement for: its statement before a placement with
+# evident social or health needs is accepted, the housing of an unaccompanied minor and a
+# request for supported housing (it arranges them), the initial health check after arrival,
+# and the placements it gave a statement on. Not the other proposals, the declined ones
+# (with the municipality's reasons) nor the cancelled ones.
+_CLOSED_UNANSWERED = frozenset({PlacementStatus.DECLINED, PlacementStatus.CANCELLED})
+WELFARE_REGION_STATUSES = frozenset(
+    {PlacementStatus.SUPPORTED_HOUSING_REQUESTED, PlacementStatus.ARRIVED}
+)
+# Fields the welfare region is not shown (the municipality's and the authority's own
+# reasons, the address the municipality reserved): blanked on what it reads.
+WELFARE_REGION_HIDDEN = ("decline_reason", "cancel_reason", "housing_address")
+
+
+def _welfare_region_placements(region: int) -> Q:
+    gave_statement = Exists(
+        WelfareConsultation.objects.filter(placement=OuterRef("pk"), welfare_region_id=region)
+    )
+    needs_region = (
+        (Q(evident_welfare_needs=True) & Q(status__in=OPEN))
+        | (Q(category=PlaceCategory.UNACCOMPANIED_MINOR) & ~Q(status__in=_CLOSED_UNANSWERED))
+        | Q(status__in=WELFARE_REGION_STATUSES)
+        | Q(gave_statement)
+    )
+    return Q(municipality__welfare_region_id=region) & needs_region
+
+
+def _visible_placements(user) -> Q | None:
+    """Placements the user reaches: the authority's, the municipality's, and of the welfare
+    region's municipalities only those it has a task in (`_welfare_region_placements`)."""
+    q = Q(pk__in=[])
+    found = False
+    if (org := permissions.authority_of(user)) is not None:
+        q |= permissions.authority_records(org)
+        found = True
+    if (org := permissions.municipality_of(user)) is not None:
+        q |= Q(municipality_id=org)
+        found = True
+    if (org := permissions.welfare_region_of(user)) is not None:
+        q |= _welfare_region_placements(org)
+        found = True
+    return q if found else None
+
+
+def _minimise(user, placements) -> None:
+    """What the welfare region reads leaves out what it has no task with (the fields of
+    `WELFARE_REGION_HIDDEN`); the authority and the municipality see everything."""
+    if permissions.authority_of(user) is not None or permissions.municipality_of(user) is not None:
+        return
+    for placement in placements:
+        for name in WELFARE_REGION_HIDDEN:
+            setattr(placement, name, "")
+        placement.minimised = True
 
 
 # ---------------------------------------------------------------- agreements
@@ -58,6 +116,11 @@ class Usage:
     @property
     def remaining(self) -> int:
         return self.agreed - self.used - self.committed
+
+    @property
+    def over(self) -> int:
+        """People arrived or accepted beyond the places agreed (0: within them)."""
+        return max(0, -self.remaining)
 
 
 def _usage_counts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int, str, str], int]:
@@ -163,6 +226,94 @@ def consultation_current(agreement: PlacementAgreement) -> WelfareConsultation |
     )
 
 
+@dataclass(frozen=True)
+class PlacesCheck:
+    """A placement against the places its municipality agreed for the year and category:
+    `agreed` (None without an agreement), the people `used` (arrived), `committed`
+    (accepted, not yet arrived) and `proposed` (open proposals) by the other placements,
+    and `this` placement's people."""
+
+    municipality: str
+    year: int
+    category: str
+    label: str
+    agreement_status: str | None
+    agreed: int | None
+    used: int
+    committed: int
+    proposed: int
+    this: int
+
+    @property
+    def over_if_accepted(self) -> int:
+        """People beyond the agreement once this placement is accepted (0: within it)."""
+        if self.agreed is None:
+            return self.this
+        return max(0, self.used + self.committed + self.this - self.agreed)
+
+    @property
+    def over_with_proposals(self) -> int:
+        """People beyond the agreement were every open proposal, this one too, accepted."""
+        if self.agreed is None:
+            return self.this
+        return max(0, self.used + self.committed + self.proposed + self.this - self.agreed)
+
+    def warning(self, *, with_proposals: bool) -> str | None:
+        """The warning to show the officer (`with_proposals`) or the municipality, or None."""
+        if self.agreed is None:
+            return _(
+                "%(municipality)s has no placement agreement for %(year)s: the placement is "
+                "beyond any places agreed."
+            ) % {"municipality": self.municipality, "year": self.year}
+        over = self.over_with_proposals if with_proposals else self.over_if_accepted
+        if not over:
+            return None
+        return _(
+            "Beyond the agreement by %(over)s: %(municipality)s agreed %(agreed)s places "
+            "(%(category)s) for %(year)s; %(used)s people have arrived, %(committed)s are "
+            "accepted, %(proposed)s are in other open proposals and this placement has %(this)s."
+        ) % {
+            "over": over,
+            "municipality": self.municipality,
+            "agreed": self.agreed,
+            "category": self.label,
+            "year": self.year,
+            "used": self.used,
+            "committed": self.committed,
+            "proposed": self.proposed,
+            "this": self.this,
+        }
+
+
+def places_check(placement: Placement) -> PlacesCheck:
+    """The placement against its municipality's agreement (numbers only: not audited)."""
+    agreement = agreement_for_placement(placement)
+    rows = (
+        PlacementPerson.objects.filter(
+            placement__municipality_id=placement.municipality_id,
+            placement__year=placement.year,
+            placement__category=placement.category,
+            placement__status__in=[PlacementStatus.ARRIVED, *OPEN],
+        )
+        .exclude(placement_id=placement.pk)
+        .values("placement__status")
+        .annotate(n=Count("id"))
+    )
+    by_status = {r["placement__status"]: r["n"] for r in rows}
+    return PlacesCheck(
+        municipality=placement.municipality.name,
+        year=placement.year,
+        category=placement.category,
+        label=str(PlaceCategory(placement.category).label),
+        agreement_status=agreement.status if agreement else None,
+        agreed=agreement.places_for(placement.category) if agreement else None,
+        used=by_status.get(PlacementStatus.ARRIVED, 0),
+        committed=sum(by_status.get(s, 0) for s in COMMITTED),
+        proposed=by_status.get(PlacementStatus.PROPOSED, 0),
+        this=len(placement.persons.all()),
+    )
+
+
 # ---------------------------------------------------------------- placements
 
 
@@ -186,7 +337,7 @@ def placement_page_for(
 ) -> Page[Placement]:
     """Placements the viewer may see, newest first, keyset by id, with their people (two
     queries); audited as one read (they name people)."""
-    q = _visible(user)
+    q = _visible_placements(user)
     if q is None:
         return keyset_page(Placement.objects.none(), order=PLACEMENT_ORDER, cursor=cursor)
     qs = _placements().filter(q)
@@ -197,6 +348,7 @@ def placement_page_for(
     if municipality_id is not None:
         qs = qs.filter(municipality_id=municipality_id)
     page = keyset_page(qs, order=PLACEMENT_ORDER, cursor=cursor, limit=limit)
+    _minimise(user, page.items)
     audit_record(
         actor=user,
         action="read",
@@ -210,7 +362,7 @@ def placement_page_for(
 
 def placement_get_for(*, user, placement_id: int, purpose: str = "view") -> Placement:
     """One placement the viewer may see, with its consultations and health check; audited."""
-    q = _visible(user)
+    q = _visible_placements(user)
     if q is None:
         raise NotFound("placement")
     placement = _placements().filter(q).filter(pk=placement_id).first()
@@ -219,6 +371,7 @@ def placement_get_for(*, user, placement_id: int, purpose: str = "view") -> Plac
     placement.consultation_list = list(
         placement.consultations.select_related("welfare_region", "recorded_by")
     )
+    _minimise(user, [placement])
     audit_record(
         actor=user,
         action="read",
@@ -232,7 +385,7 @@ def placement_get_for(*, user, placement_id: int, purpose: str = "view") -> Plac
 
 
 def placement_counts_by_status(*, user) -> dict[str, int]:
-    q = _visible(user)
+    q = _visible_placements(user)
     if q is None:
         return {}
     rows = Placement.objects.filter(q).values("status").annotate(n=Count("id"))

@@ -8,6 +8,7 @@ from `koto.law`."""
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record
@@ -22,13 +23,16 @@ from koto.clients.models import (
     ResidenceBasis,
     Task,
 )
+from koto.clients.selectors import possible_duplicates
 from koto.clients.services import access_grant_open, client_create, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, PermissionDenied, ValidationFailed
-from koto.core.text import has_control_characters
+from koto.core.text import has_control_characters, search_key
 from koto.law import add_months
+from koto.law import params as law_params
+from koto.law.reasons import months_words
 from koto.organisations.models import Organisation, OrganisationKind
-from koto.placement import permissions
+from koto.placement import permissions, selectors
 from koto.placement.models import (
     AgreementStatus,
     HealthCheckReferral,
@@ -42,10 +46,9 @@ from koto.placement.models import (
     PlacementStatus,
     WelfareConsultation,
 )
-from koto.placement.states import next_status
+from koto.placement.states import OPEN, next_status
 
 PLACE_FIELDS = tuple(f"places_{c}" for c in PlaceCategory.values)
-ADULT_AGE = 18
 MAX_TEXT = 5000
 
 
@@ -422,10 +425,7 @@ def _clean_persons(persons: list[dict], category: str, on: dt.date, errors: dict
             errors[prefix + "birth_date"] = _("Enter a date as YYYY-MM-DD.")
         elif birth > on:
             errors[prefix + "birth_date"] = _("The birth date cannot be in the future.")
-        elif (
-            category == PlaceCategory.UNACCOMPANIED_MINOR
-            and add_months(birth, 12 * ADULT_AGE) <= on
-        ):
+        elif category == PlaceCategory.UNACCOMPANIED_MINOR and turns_18_on(birth) <= on:
             errors[prefix + "birth_date"] = _("An unaccompanied minor is under 18.")
         row["birth_date"] = birth
         row["gender"] = p.get("gender") or Gender.UNKNOWN
@@ -483,12 +483,20 @@ def placement_propose(
     evident_welfare_needs: bool = False,
     welfare_needs_note: str = "",
     proposed_on: dt.date | None = None,
+    confirm_duplicate: bool = False,
 ) -> Placement:
-    """The regional State authority proposes a person or a family to a municipality."""
+    """The regional State authority proposes a person or a family to a municipality.
+
+    The same proposal again (a form sent twice, two officers) is refused; a person already
+    in another open or arrived placement of the authority is refused unless
+    `confirm_duplicate` (two people may share a name and a birth date). A placement beyond
+    the places agreed is made, with a warning in `placement.warnings`."""
     authority_id = permissions.authority_of(actor)
     if authority_id is None:
         raise PermissionDenied()
-    authority = Organisation.objects.get(pk=authority_id)
+    # one proposal of the authority at a time: the check for the same people below then
+    # sees the other officer's proposal made at the same moment
+    authority = Organisation.objects.select_for_update().get(pk=authority_id)
     proposed_on = proposed_on or clock.today()
     year = year or proposed_on.year
     errors: dict[str, str] = {}
@@ -512,6 +520,7 @@ def placement_propose(
     rows = _clean_persons(persons, category, proposed_on, errors)
     if errors:
         raise ValidationFailed(errors)
+    _check_not_proposed_before(authority, municipality, category, rows, confirm_duplicate)
     placement = Placement.objects.create(
         authority=authority,
         municipality=municipality,
@@ -525,6 +534,8 @@ def placement_propose(
         created_by=actor,
     )
     PlacementPerson.objects.bulk_create(PlacementPerson(placement=placement, **r) for r in rows)
+    check = selectors.places_check(placement)
+    warning = check.warning(with_proposals=True)
     audit_record(
         actor=actor,
         action="create",
@@ -536,9 +547,98 @@ def placement_propose(
             "category": category,
             "source": source,
             "persons": len(rows),
+            **({"confirm_duplicate": True} if confirm_duplicate else {}),
+            **({"over_agreement": check.over_with_proposals} if warning else {}),
         },
     )
+    placement.warnings = [warning] if warning else []
     return placement
+
+
+def person_key(first_name: str, last_name: str, birth_date: dt.date) -> str:
+    """Who a person is for finding them twice: the birth date and the words of the names
+    in any order ("Ali Hassan" recorded as "Hassan Ali"), without accents or case."""
+    words = sorted(search_key(f"{first_name} {last_name}").split())
+    return f"{birth_date.isoformat()} {' '.join(words)}"
+
+
+def _check_not_proposed_before(
+    authority: Organisation, municipality, category: str, rows: list[dict], confirm: bool
+) -> None:
+    """Refuse the same person twice: twice in the proposal, the same proposal again (not
+    to be confirmed: it is the form sent twice), or a person in another open or arrived
+    placement of the authority (unless confirmed to be another person)."""
+    keys = [person_key(r["first_name"], r["last_name"], r["birth_date"]) for r in rows]
+    as_typed = sorted((r["first_name"], r["last_name"], r["birth_date"]) for r in rows)
+    errors: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key in seen:
+            errors[f"persons.{i}.first_name"] = _(
+                "The same person as person %(n)s of this proposal."
+            ) % {"n": seen[key] + 1}
+        seen.setdefault(key, i)
+    if errors:
+        raise ValidationFailed(errors)
+    earlier = (
+        PlacementPerson.objects.filter(
+            permissions.authority_records(authority.id, prefix="placement__"),
+            birth_date__in={r["birth_date"] for r in rows},
+            placement__status__in=[*OPEN, PlacementStatus.ARRIVED],
+        )
+        .select_related("placement", "placement__municipality")
+        .order_by("placement_id", "id")
+    )
+    found: dict[str, list[PlacementPerson]] = {}
+    by_placement: dict[int, list[tuple]] = {}
+    for person in earlier:
+        key = person_key(person.first_name, person.last_name, person.birth_date)
+        by_placement.setdefault(person.placement_id, []).append(
+            (person.first_name, person.last_name, person.birth_date)
+        )
+        if key in seen:
+            found.setdefault(key, []).append(person)
+    if not found:
+        return
+    candidates = {p.placement_id: p for people in found.values() for p in people}
+    sizes = dict(
+        Placement.objects.filter(pk__in=candidates)
+        .annotate(n=Count("persons"))
+        .values_list("pk", "n")
+    )
+    for placement_id, other in candidates.items():
+        if (
+            sizes[placement_id] == len(rows)
+            and sorted(by_placement[placement_id]) == as_typed
+            and other.placement.municipality_id == municipality.id
+            and other.placement.category == category
+            and other.placement.status in OPEN
+        ):
+            raise PlacementError(
+                "duplicate_proposal",
+                _("These people were already proposed to %(municipality)s on %(date)s "
+                  "(placement %(id)s, %(status)s).")
+                % {"municipality": municipality.name,
+                   "date": _fi_date(other.placement.proposed_on), "id": other.placement_id,
+                   "status": other.placement.get_status_display()},
+                fields={"persons": _("The same proposal was already made.")},
+            )  # fmt: skip
+    if confirm:
+        return
+    for key, people in found.items():
+        other = people[0].placement
+        errors[f"persons.{seen[key]}.last_name"] = _(
+            "Already in the placement to %(municipality)s proposed on %(date)s (%(status)s)."
+        ) % {
+            "municipality": other.municipality.name,
+            "date": _fi_date(other.proposed_on),
+            "status": other.get_status_display(),
+        }
+    errors["confirm_duplicate"] = _(
+        "A person with the same names and birth date is already in another placement. If "
+        "this is another person, confirm and propose again."
+    )
+    raise ValidationFailed(errors)
 
 
 def _lock(placement: Placement, expected_version: int | None) -> Placement:
@@ -570,7 +670,14 @@ def _respond_start(actor, placement, operation, expected_version) -> tuple[Place
     return locked, _transition(locked, operation)
 
 
-def _save(actor, placement: Placement, new_status: str, fields: dict, operation: str) -> Placement:
+def _save(
+    actor,
+    placement: Placement,
+    new_status: str,
+    fields: dict,
+    operation: str,
+    extra: dict | None = None,
+) -> Placement:
     for k, v in fields.items():
         setattr(placement, k, v)
     placement.status = new_status
@@ -584,6 +691,7 @@ def _save(actor, placement: Placement, new_status: str, fields: dict, operation:
         changes={
             "status": new_status,
             **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()},
+            **(extra or {}),
         },
     )
     return placement
@@ -651,7 +759,16 @@ def placement_accept(
             {"welfare_consultation": _("The proposal has evident social or health care needs: the welfare region must give its statement before the placement is accepted.")},
             message=_("The welfare region must give its statement before the placement is accepted."),
         )  # fmt: skip
-    return _save(actor, placement, new, {"decided_on": decided_on}, "accept")
+    # beyond the places agreed: accepted all the same (the municipality decides), warned
+    # and kept in the audit record
+    check = selectors.places_check(placement)
+    warning = check.warning(with_proposals=False)
+    placement = _save(
+        actor, placement, new, {"decided_on": decided_on}, "accept",
+        extra={"over_agreement": check.over_if_accepted} if warning else None,
+    )  # fmt: skip
+    placement.warnings = [warning] if warning else []
+    return placement
 
 
 @transaction.atomic
@@ -757,10 +874,13 @@ def placement_arrive(
     placement: Placement,
     arrived_on: dt.date,
     expected_version: int | None = None,
+    confirm_duplicate: bool = False,
 ) -> Placement:
     """The people arrived: each becomes a client of the municipality with it as their
     municipality of residence from `arrived_on`; the welfare region gets the initial health
-    check (and access to the people); unaccompanied minors get their care record and tasks."""
+    check (and access to the people); unaccompanied minors get their care record and tasks.
+    A person the municipality already has as a client (the same birth date, a similar name)
+    is refused unless `confirm_duplicate`: the registry would hold them twice."""
     placement, new = _respond_start(actor, placement, "arrive", expected_version)
     errors: dict[str, str] = {}
     if arrived_on is None:
@@ -773,19 +893,19 @@ def placement_arrive(
         raise ValidationFailed(errors)
     if placement.category == PlaceCategory.UNACCOMPANIED_MINOR:
         # under 18 on the day they arrive, not only on the day they were proposed
-        adults = [
-            p for p in placement.persons.all()
-            if add_months(p.birth_date, 12 * ADULT_AGE) <= arrived_on
-        ]  # fmt: skip
+        adults = [p for p in placement.persons.all() if turns_18_on(p.birth_date) <= arrived_on]
         if adults:
             raise ValidationFailed({"arrived_on": _(
                 "%(name)s turned 18 on %(date)s: not an unaccompanied minor on arrival."
             ) % {"name": f"{adults[0].first_name} {adults[0].last_name}",
-                 "date": _fi_date(add_months(adults[0].birth_date, 12 * ADULT_AGE))}})  # fmt: skip
+                 "date": _fi_date(turns_18_on(adults[0].birth_date))}})  # fmt: skip
     municipality = placement.municipality
     region = _welfare_region_of(municipality)
     minor = placement.category == PlaceCategory.UNACCOMPANIED_MINOR
-    for person in placement.persons.select_for_update().filter(client__isnull=True):
+    people = list(placement.persons.select_for_update().filter(client__isnull=True))
+    if not confirm_duplicate:
+        _check_not_clients(actor, people)
+    for person in people:
         data = {
             "first_name": person.first_name,
             "last_name": person.last_name,
@@ -882,6 +1002,39 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
     return referral
 
 
+def _check_not_clients(actor, people: list[PlacementPerson]) -> None:
+    """Before any of them is made a client (twins are not each other's duplicates): a person
+    the municipality already has as a client is named, on `persons.<id>.last_name` and on
+    `confirm_duplicate`."""
+    errors: dict[str, str] = {}
+    named = []
+    for person in people:
+        dups = possible_duplicates(
+            user=actor,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            birth_date=person.birth_date,
+        )
+        if dups:
+            errors[f"persons.{person.id}.last_name"] = _("Similar client exists.")
+            named.append(
+                _("%(name)s (born %(date)s)")
+                % {"name": f"{person.first_name} {person.last_name}",
+                   "date": _fi_date(person.birth_date)}
+            )  # fmt: skip
+    if named:
+        errors["confirm_duplicate"] = _(
+            "The municipality already has a client with the same birth date and a similar "
+            "name: %(people)s. Check them; if they are other people, confirm to make new "
+            "clients."
+        ) % {"people": ", ".join(named)}
+        raise PlacementError(
+            "possible_duplicate",
+            errors["confirm_duplicate"],
+            fields=errors,
+        )
+
+
 def _arrived_clients(placement: Placement) -> list[int]:
     """The clients a health-check referral concerns: in their audit trails (health data)."""
     return sorted(
@@ -902,9 +1055,28 @@ OPERATIONS = {
 # ---------------------------------------------------------------- unaccompanied minors
 
 
+def _law_period(on: dt.date) -> law_params.Period:
+    """The parameter period of `koto.law` in force on `on` (the first one before it)."""
+    return law_params.registry().period_on_or_earliest(on)[0]
+
+
 def turns_18_on(birth_date: dt.date) -> dt.date:
-    """The 18th birthday (29 February falls on 28 February, as in `koto.law`)."""
-    return add_months(birth_date, 12 * ADULT_AGE)
+    """The day of coming of age, `age_of_majority` of `koto.law` (18): an unaccompanied
+    minor is under it and the representative acts until the day before. The law in force
+    on that birthday decides. 29 February falls on 28 February, as in `koto.law`."""
+    age = _law_period(birth_date).value("age_of_majority")
+    day = add_months(birth_date, 12 * age)
+    in_force = _law_period(day).value("age_of_majority")
+    return day if in_force == age else add_months(birth_date, 12 * in_force)
+
+
+def support_ending_task_on(support_ends_on: dt.date) -> tuple[dt.date, int, str]:
+    """When the task to prepare the end of the support for adulthood is due
+    (`adulthood_support_ending_notice_months` of `koto.law` before it ends, under the period
+    in force on the last day of the support), the months and that period's id."""
+    period = _law_period(support_ends_on)
+    months = period.value("adulthood_support_ending_notice_months")
+    return add_months(support_ends_on, -months), months, period.id
 
 
 def support_ends_on_for(client: Client) -> tuple[dt.date | None, object | None]:
@@ -1017,17 +1189,19 @@ def minor_tasks_due(care: MinorCare, client: Client) -> list[dict]:
             (r for r in decision.reasons if r.code == "ADULTHOOD_SUPPORT_ENDS"), None
         ) if decision else None  # fmt: skip
         ends = _fi_date(care.support_ends_on)
+        due_on, months, _period_id = support_ending_task_on(care.support_ends_on)
+        fi, sv, en = months_words(months)
         out.append(
             {
                 "kind": Task.Kind.ADULTHOOD_SUPPORT_ENDING,
-                "due_on": add_months(care.support_ends_on, -3),
+                "due_on": due_on,
                 "rule_code": "ADULTHOOD_SUPPORT_ENDING",
                 "rule_section": reason.section if reason else "681/2023",
-                "reason_fi": f"Aikuistumisen tuki päättyy {ends} (kolmen kuukauden päästä). "
+                "reason_fi": f"Aikuistumisen tuki päättyy {ends} ({fi} päästä). "
                 + (reason.text_fi if reason else ""),
-                "reason_sv": f"Stödet för vuxenblivandet upphör den {ends} (om tre månader). "
+                "reason_sv": f"Stödet för vuxenblivandet upphör den {ends} (om {sv}). "
                 + (reason.text_sv if reason else ""),
-                "reason_en": f"Support for adulthood ends on {ends} (in three months). "
+                "reason_en": f"Support for adulthood ends on {ends} (in {en}). "
                 + (reason.text_en if reason else ""),
                 "period_id": decision.parameters_used.get("adulthood_support", "")
                 if decision

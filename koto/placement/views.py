@@ -20,6 +20,7 @@ from koto.placement.models import PlacementStatus
 from koto.placement.states import (
     AUTHORITY_OPERATIONS,
     MUNICIPALITY_OPERATIONS,
+    OPEN,
     allowed_operations,
 )
 
@@ -268,6 +269,8 @@ def propose(request):
             apply_domain_errors(form, e)
         else:
             messages.success(request, _("Placement proposed to the municipality."))
+            for warning in placement.warnings:
+                messages.warning(request, warning)
             return redirect("placement:detail", placement_id=placement.id)
     return render(
         request,
@@ -305,6 +308,8 @@ def detail(request, placement_id: int):
     placement = selectors.placement_get_for(user=request.user, placement_id=placement_id)
     health = getattr(placement, "health_check", None) if placement.status == "arrived" else None
     consult = permissions.can_consult_on_placement(request.user, placement)
+    # the places agreed vs used, while the placement is still open
+    places = selectors.places_check(placement) if placement.status in OPEN else None
     return render(
         request,
         "placement/detail.html",
@@ -316,6 +321,12 @@ def detail(request, placement_id: int):
             "can_health_check": consult and health is not None and health.status == "sent",
             "health_check": health,
             "agreement": selectors.agreement_for_placement(placement),
+            "places": places,
+            "places_warning": places.warning(
+                with_proposals=placement.status == PlacementStatus.PROPOSED
+            )
+            if places
+            else None,
         },
     )
 
@@ -348,14 +359,24 @@ def act(request, placement_id: int, operation: str):
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
         version = d.pop("version", None)
-        if _try(form, lambda: services.OPERATIONS[operation](
-            actor=request.user, placement=placement, expected_version=version, **d
-        )):  # fmt: skip
+        result = {}
+
+        def call():
+            result["p"] = services.OPERATIONS[operation](
+                actor=request.user, placement=placement, expected_version=version, **d
+            )
+
+        if _try(form, call):
             messages.success(request, _("Saved: %(action)s.") % {"action": title})
+            for warning in getattr(result["p"], "warnings", []):
+                messages.warning(request, warning)
             return redirect("placement:detail", placement_id=placement.id)
     intro = None
     if operation == "accept" and placement.evident_welfare_needs:
         intro = _("The proposal has evident social or health care needs: the welfare region's statement is needed before accepting.")  # fmt: skip
+    if operation == "accept":
+        warning = selectors.places_check(placement).warning(with_proposals=False)
+        intro = " ".join(t for t in (intro, warning) if t) or None
     elif operation == "arrive":
         intro = _("The people become clients of the municipality with it as their municipality of residence from the arrival date, and the welfare region gets the initial health check.")  # fmt: skip
     return _form_page(

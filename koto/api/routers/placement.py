@@ -24,6 +24,7 @@ from koto.placement.models import (
     PlacementPerson,
     PlacementSource,
 )
+from koto.placement.states import OPEN
 
 router = Router(tags=["placement"])
 
@@ -40,6 +41,7 @@ class UsageOut(Schema):
     used: int
     committed: int
     remaining: int
+    over: int = Field(description="people arrived or accepted beyond the places agreed")
 
 
 class ConsultationOut(Schema):
@@ -85,6 +87,7 @@ class AgreementOut(Schema):
                 "used": u.used,
                 "committed": u.committed,
                 "remaining": u.remaining,
+                "over": u.over,
             }
             for u in obj.usage
         ]
@@ -167,6 +170,9 @@ class PlacementIn(In):
     evident_welfare_needs: bool = False
     welfare_needs_note: str = ""
     proposed_on: Day | None = None
+    confirm_duplicate: bool = Field(
+        False, description="a person already in another placement is another person"
+    )
 
 
 class HealthCheckOut(Schema):
@@ -220,10 +226,36 @@ class PlacementPage(Schema):
     next_cursor: str | None
 
 
+class PlacesCheckOut(Schema):
+    """The placement against the places its municipality agreed for the year and category
+    (while the placement is open): `agreed` is null without an agreement."""
+
+    agreement_status: str | None
+    agreed: int | None
+    used: int
+    committed: int
+    proposed: int
+    this: int
+    over_if_accepted: int
+    over_with_proposals: int
+
+
 class PlacementDetailOut(PlacementOut):
     welfare_needs_note: str
     consultations: list[ConsultationOut]
     health_check: HealthCheckOut | None
+    places: PlacesCheckOut | None = None
+    warnings: list[str] = Field(
+        default_factory=list, description="what the operation just done warns of"
+    )
+
+    @staticmethod
+    def resolve_places(obj: Placement):
+        return selectors.places_check(obj) if obj.status in OPEN else None
+
+    @staticmethod
+    def resolve_warnings(obj: Placement) -> list[str]:
+        return getattr(obj, "warnings", [])
 
     @staticmethod
     def resolve_consultations(obj: Placement) -> list:
@@ -259,6 +291,9 @@ class SupportedHousingIn(In):
 class ArriveIn(In):
     arrived_on: Day
     version: int | None = None
+    confirm_duplicate: bool = Field(
+        False, description="a similar client of the municipality is another person"
+    )
 
 
 class CancelIn(In):
@@ -487,7 +522,9 @@ def placement_propose(request, payload: PlacementIn):
             actor=request.auth, municipality=_municipality(payload.municipality_code),
             persons=persons, **data,
         )  # fmt: skip
-    return Status(201, _fresh_placement(placement.id))
+    fresh = _fresh_placement(placement.id)
+    fresh.warnings = placement.warnings
+    return Status(201, fresh)
 
 
 @router.get("/placements/{placement_id}", response=PlacementDetailOut, summary="Read a placement")
@@ -510,8 +547,10 @@ def placement_consult(request, placement_id: int, payload: ConsultationIn):
 
 def _act(request, placement_id: int, operation: str, **kwargs) -> Placement:
     placement = _placement(request, placement_id, f"api:{operation}")
-    services.OPERATIONS[operation](actor=request.auth, placement=placement, **kwargs)
-    return _fresh_placement(placement_id)
+    done = services.OPERATIONS[operation](actor=request.auth, placement=placement, **kwargs)
+    fresh = _fresh_placement(placement_id)
+    fresh.warnings = getattr(done, "warnings", [])
+    return fresh
 
 
 @router.post(
@@ -567,8 +606,8 @@ def placement_request_supported_housing(request, placement_id: int, payload: Sup
 )
 def placement_arrive(request, placement_id: int, payload: ArriveIn):
     return _act(
-        request, placement_id, "arrive",
-        arrived_on=payload.arrived_on, expected_version=payload.version,
+        request, placement_id, "arrive", arrived_on=payload.arrived_on,
+        expected_version=payload.version, confirm_duplicate=payload.confirm_duplicate,
     )  # fmt: skip
 
 

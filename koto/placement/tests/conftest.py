@@ -6,7 +6,7 @@ from koto.core import clock
 from koto.core.roles import Role
 from koto.organisations.models import OrganisationKind
 from koto.placement import services
-from koto.placement.models import PlacementAgreement
+from koto.placement.models import Placement, PlacementAgreement
 from tests.factories import OrganisationFactory, member
 
 TODAY = dt.date(2026, 11, 2)  # a Monday
@@ -119,16 +119,23 @@ def family(**overrides) -> list[dict]:
 
 @pytest.fixture
 def propose(officer, lahti):
+    made = []
+
     def _propose(**kw):
+        persons = family()
+        if made:  # another family each time: the same people twice are refused
+            for person in persons:
+                person["first_name"] += f" {chr(ord('A') + len(made) % 26)}{len(made)}"
         args = {
             "actor": officer,
             "municipality": lahti,
             "category": "quota_refugee",
             "source": "quota",
-            "persons": family(),
+            "persons": persons,
             "proposed_on": dt.date(2026, 10, 1),
         }
         args.update(kw)
+        made.append(1)
         return services.placement_propose(**args)
 
     return _propose
@@ -165,10 +172,11 @@ def add_agreements(officer, region, n: int) -> None:
 
 def add_minors(propose, manager, n: int) -> None:
     """n arrived unaccompanied minors, two born on each day (so the id breaks the ties)."""
+    offset = Placement.objects.count()  # other names on each call: not the same people
     for i in range(n):
         placement = propose(
             category="unaccompanied_minor", source="reception_centre",
-            persons=[{"first_name": f"Ali{i}", "last_name": f"Rahimi{i}",
+            persons=[{"first_name": f"Ali{i + offset}", "last_name": f"Rahimi{i + offset}",
                       "birth_date": dt.date(2010, 5, 20 - i // 2), "residence_basis": "asylum", "first_permit_on": dt.date(2025, 9, 1)}],
         )  # fmt: skip
         services.placement_accept(actor=manager, placement=placement)

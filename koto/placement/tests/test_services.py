@@ -477,7 +477,9 @@ def test_agreement_usage__counts_arrived_and_committed_people_per_category(
 ):
     arrived = _to_housing(manager, propose())
     services.placement_arrive(actor=manager, placement=arrived, arrived_on=TODAY)
-    services.placement_accept(actor=manager, placement=propose(persons=family()[:1]))
+    services.placement_accept(
+        actor=manager, placement=propose(persons=[{**family()[0], "first_name": "Sahra"}])
+    )
     propose()  # only proposed: not counted
     declined = propose()
     services.placement_decline(actor=manager, placement=declined, reason="No flat")

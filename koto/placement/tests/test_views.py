@@ -295,3 +295,7 @@ def test_propose_page__a_person_refused__error_on_that_persons_field(web, office
     forms = response.context["persons"].forms
     assert list(forms[2].errors) == ["birth_date"]  # Omar, an adult: the service's person 1
     assert not forms[0].errors and not forms[1].errors
+    # the summary at the top takes the focus and links to the person's field
+    page = response.content.decode()
+    assert 'class="error-summary" role="alert" tabindex="-1"' in page
+    assert f'<a href="#{forms[2]["birth_date"].id_for_label}">Person 3, ' in page
