@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from koto.audit.services import audit_record_many
@@ -122,6 +122,15 @@ def _row_key(values: list[str], seen: Counter, source: str = "") -> str:
     digest = digest.hexdigest()[:40]
     seen[digest] += 1
     return f"h:{digest}:{seen[digest]}"
+
+
+def _present(organisation: Organisation, keys: list[str]) -> set[str]:
+    """The keys among `keys` of contacts the organisation already has."""
+    return set(
+        Contact.objects.filter(organisation=organisation, import_key__in=keys).values_list(
+            "import_key", flat=True
+        )
+    )
 
 
 def import_contacts(
@@ -244,83 +253,98 @@ def import_contacts(
                 r.key = _row_key(r.content, seen_content, source.strip())
             keyed.append(r)
         wanted = [r.key for r in keyed] + [r.legacy_key for r in keyed if r.legacy_key]
-        existing = set(
-            Contact.objects.filter(organisation=organisation, import_key__in=wanted).values_list(
-                "import_key", flat=True
-            )
-        )
-        new: list[_Row] = []
-        for r in keyed:
-            if r.key in existing or (r.legacy_key and r.legacy_key in existing):
-                result.skipped_existing += 1
-            else:
-                new.append(r)
-        if not new or dry_run:
-            result.created += len(new)
-            return
         user = actor if getattr(actor, "is_authenticated", False) else None
-        with transaction.atomic():
-            now = clock.now()  # within the transaction: see `services.contact_log`
-            contacts = []
-            for r, pk in zip(new, allocate_ids(Contact, len(new)), strict=True):
-                c = r.clean
-                contacts.append(
-                    Contact(
-                        id=pk,
-                        organisation=organisation,
-                        logged_by=user,
-                        logged_at=now,
-                        contacted_at=dt.datetime.combine(
-                            r.date, dt.time(12), tzinfo=clock.HELSINKI
-                        ),
-                        contacted_on=r.date,
-                        kind=c.kind,
-                        partner_type=c.partner_type,
-                        client_id=clients.get(r.identifier),
-                        channel=c.channel,
-                        language=c.language,
-                        interpreter_used=c.interpreter_used,
-                        minutes=c.minutes,
-                        outcome=c.outcome,
-                        referred_to=c.referred_to,
-                        import_key=r.key,
-                    )  # fmt: skip
-                )
-            fast_insert(contacts)
-            reason_rows = [
-                ContactReason(
-                    contact_id=contact.id,
-                    reason_id=reason.id,
-                    organisation_id=organisation.id,
-                    contacted_on=contact.contacted_on,
-                    kind=contact.kind,
-                )  # fmt: skip
-                for contact, r in zip(contacts, new, strict=True)
-                for reason in r.clean.reasons
-            ]
-            for row, pk in zip(
-                reason_rows, allocate_ids(ContactReason, len(reason_rows)), strict=True
-            ):
-                row.pk = pk
-            fast_insert(reason_rows)
-            counts.count(contacts, reason_rows)
-            audit_record_many(
-                actor=actor,
-                action="create",
-                object_type="guidance_contact",
-                reason=f"import {source_name}".strip(),
-                items=[
-                    {
-                        "object_id": c.id,
-                        "client_id": c.client_id,
-                        "changes": {"imported": True, "kind": c.kind},
-                    }
-                    for c in contacts
-                ],
-            )
-            if not atomic:  # this batch commits now; an --atomic run writes them at its end
-                counts.write()
+        known, conflict = -1, None
+        while True:
+            try:
+                with transaction.atomic():
+                    # read in the batch's transaction (on SQLite it holds the database, so a
+                    # second import of the file waits and then finds these rows present)
+                    existing = _present(organisation, wanted)
+                    if len(existing) <= known:
+                        # refused again with nothing new stored by another run: not a race
+                        raise conflict
+                    known = len(existing)
+                    new = [
+                        r
+                        for r in keyed
+                        if r.key not in existing and not (r.legacy_key and r.legacy_key in existing)
+                    ]
+                    written = None
+                    if new and not dry_run:
+                        written = _write(new, clients, user)
+                        if not atomic:  # this batch commits now; --atomic writes at its end
+                            summary.Counts().count(*written).write()
+                break
+            except IntegrityError as e:
+                # Another import of the same rows (the file sent twice at once) stored some of
+                # them after the read: on PostgreSQL the unique key waited for its commit.
+                # The batch was rolled back whole; read again, and what the other run stored
+                # is counted as already present.
+                if e is conflict:
+                    raise
+                conflict = e
+        if written is not None and atomic:
+            counts.count(*written)
+        result.skipped_existing += len(keyed) - len(new)
         result.created += len(new)
+
+    def _write(new: list[_Row], clients: dict, user) -> tuple[list, list]:
+        """Store a batch's new contacts, their reasons and audit records (in a transaction)."""
+        now = clock.now()  # within the transaction: see `services.contact_log`
+        contacts = []
+        for r, pk in zip(new, allocate_ids(Contact, len(new)), strict=True):
+            c = r.clean
+            contacts.append(
+                Contact(
+                    id=pk,
+                    organisation=organisation,
+                    logged_by=user,
+                    logged_at=now,
+                    contacted_at=dt.datetime.combine(r.date, dt.time(12), tzinfo=clock.HELSINKI),
+                    contacted_on=r.date,
+                    kind=c.kind,
+                    partner_type=c.partner_type,
+                    client_id=clients.get(r.identifier),
+                    channel=c.channel,
+                    language=c.language,
+                    interpreter_used=c.interpreter_used,
+                    minutes=c.minutes,
+                    outcome=c.outcome,
+                    referred_to=c.referred_to,
+                    import_key=r.key,
+                )  # fmt: skip
+            )
+        fast_insert(contacts)
+        reason_rows = [
+            ContactReason(
+                contact_id=contact.id,
+                reason_id=reason.id,
+                organisation_id=organisation.id,
+                contacted_on=contact.contacted_on,
+                kind=contact.kind,
+            )  # fmt: skip
+            for contact, r in zip(contacts, new, strict=True)
+            for reason in r.clean.reasons
+        ]
+        for row, pk in zip(reason_rows, allocate_ids(ContactReason, len(reason_rows)), strict=True):
+            row.pk = pk
+        fast_insert(reason_rows)
+        audit_record_many(
+            actor=actor,
+            action="create",
+            object_type="guidance_contact",
+            reason=f"import {source_name}".strip(),
+            items=[
+                {
+                    "object_id": c.id,
+                    "client_id": c.client_id,
+                    "changes": {"imported": True, "kind": c.kind},
+                }
+                for c in contacts
+            ],
+        )
+        return contacts, reason_rows
 
     def run() -> None:
         batch: list[_Row] = []

@@ -94,9 +94,14 @@ class Contact(models.Model):
 
     # Personal data catalogue: which fields are sensitive and which a data-subject export holds.
     SENSITIVE_FIELDS = ()
+    # The export holds what the client's own contact was: its date (and its time, which only
+    # `time_recorded` makes a real one), the organisation contacted, how and why (the reasons,
+    # a many-to-many field) and what came of it. Who logged it and the import key are the
+    # organisation's bookkeeping.
     EXPORT_FIELDS = (
-        "contacted_at", "channel", "language", "interpreter_used", "minutes", "outcome",
-        "referred_to", "referred_to_organisation_id",
+        "organisation_id", "contacted_on", "contacted_at", "channel", "language",
+        "interpreter_used", "minutes", "reasons", "outcome", "referred_to",
+        "referred_to_organisation_id",
     )  # fmt: skip
 
     organisation = models.ForeignKey(
@@ -172,6 +177,15 @@ class Contact(models.Model):
     @property
     def ura_channel(self) -> str:
         return URA_CHANNEL[self.channel]
+
+    @property
+    def time_recorded(self) -> bool:
+        """Whether `contacted_at` holds the time of the contact. Only a contact logged on its
+        own day is stamped with the time (`services.contact_log`); one logged for an earlier
+        day, and every imported one (`import_key`: a file gives dates only), is stamped at
+        noon of its date, a time nobody gave."""
+        logged_on = self.logged_at.astimezone(clock.HELSINKI).date()
+        return not self.import_key and self.contacted_on == logged_on
 
 
 class ContactReason(models.Model):

@@ -4,7 +4,8 @@ The report is computed by one function, `report_compute`, for the page, the API 
 `guidance_report` command. Counting rules (docs/guidance.md):
 - `contacts` counts client contacts (anonymous and known clients), `partner_contacts`
   counts partner contacts; every contact is counted once in the totals, by channel, by
-  language and by month.
+  language and by month. `minutes` are the client contacts' minutes, as `contacts` counts
+  them; `partner_minutes` the partner contacts'.
 - By reason, a contact with two reasons counts under each of them, so the reason rows add
   up to `reason_mentions`, not to the total of contacts.
 """
@@ -216,7 +217,8 @@ class Report:
     known_client: int = 0
     partner_contacts: int = 0
     reason_mentions: int = 0
-    minutes: int = 0
+    minutes: int = 0  # of client contacts, as `contacts` counts them
+    partner_minutes: int = 0
     by_reason: list[Row] = field(default_factory=list)
     by_channel: list[Row] = field(default_factory=list)
     by_language: list[Row] = field(default_factory=list)
@@ -245,6 +247,7 @@ class Report:
                 "partner_contacts": self.partner_contacts,
                 "reason_mentions": self.reason_mentions,
                 "minutes": self.minutes,
+                "partner_minutes": self.partner_minutes,
             },
             **{f"by_{d}": rows(getattr(self, f"by_{d}")) for d in self.DIMENSIONS},
         }
@@ -295,13 +298,14 @@ def _report(organisation_id: int, date_from: dt.date, date_to: dt.date) -> Repor
     for g in by_channel:
         i = 1 if g["kind"] == ContactKind.PARTNER else 0
         n = g["n"]
-        report.minutes += g["mins"] or 0
         if i:
             report.partner_contacts += n
+            report.partner_minutes += g["mins"] or 0
             partner[g["partner_type"]] += n
         else:
             report.contacts += n
             report.anonymous += g["anon"] or 0
+            report.minutes += g["mins"] or 0
         channel[g["channel"]][i] += n
     languages = LanguageDay.objects.filter(
         organisation_id=organisation_id, day__gte=date_from, day__lte=date_to

@@ -1,28 +1,56 @@
 """Guidance screens: the contact log (three clicks), a contact, the report."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied
 from koto.core.forms import apply_domain_errors
-from koto.core.params import query_choice
+from koto.core.params import query_choice, query_value
 from koto.core.spreadsheets import csv_writer
 from koto.guidance import selectors, services
 from koto.guidance.forms import ContactForm, ReportForm, default_dates
 from koto.guidance.permissions import can_log_contacts, can_read_report
 
 
+def _saved_message(request, contact) -> None:
+    """The message after saving: for a contact dated another day, which today's list does
+    not show, the day it was saved for and a link to that day's list."""
+    if contact.contacted_on == clock.today():
+        messages.success(request, _("Contact saved."))
+        return
+    url = f"{reverse('guidance:log')}?day={contact.contacted_on.isoformat()}"
+    date = formats.date_format(contact.contacted_on, "SHORT_DATE_FORMAT")
+    messages.success(
+        request,
+        format_html(
+            '{} <a href="{}">{}</a>',
+            _("Contact saved for %(date)s: today's list does not show it.") % {"date": date},
+            url,
+            _("Show my contacts of %(date)s") % {"date": date},
+        ),
+    )
+
+
 @login_required
 def log(request):
-    """Log a contact; stay on the page with today's contacts so the next one is immediate."""
+    """Log a contact; stay on the page with today's contacts so the next one is immediate.
+    `?day=YYYY-MM-DD` lists the adviser's contacts of another day (where a contact logged
+    for an earlier day went)."""
     if not can_log_contacts(request.user):
         raise DjangoPermissionDenied
+    today = clock.today()
+    day = query_value(request, "day", forms.DateField(required=False, input_formats=["%Y-%m-%d"]))
+    day = day or today
     reasons = selectors.active_reasons()
     if not reasons:
         services.reasons_ensure()
@@ -37,7 +65,7 @@ def log(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.contact_log(
+            contact = services.contact_log(
                 actor=request.user, channel=d["channel"], reasons=d["reasons"],
                 partner_type=d["partner_type"], language=d["language"],
                 interpreter_used=d["interpreter_used"], minutes=d["minutes"],
@@ -48,10 +76,9 @@ def log(request):
         except DomainError as e:
             apply_domain_errors(form, e)
         else:
-            messages.success(request, _("Contact saved."))
+            _saved_message(request, contact)
             return redirect("guidance:log")
-    today = clock.today()
-    contacts = selectors.contacts_today_for(user=request.user, on=today)
+    contacts = selectors.contacts_today_for(user=request.user, on=day)
     labels = selectors.reason_labels(get_language())
     for c in contacts:
         c.reason_labels = [labels.get(code, code) for code in c.reason_codes]
@@ -61,8 +88,9 @@ def log(request):
         {
             "form": form,
             "contacts": contacts,
-            "today_count": selectors.contacts_today_count_for(user=request.user, on=today),
+            "today_count": selectors.contacts_today_count_for(user=request.user, on=day),
             "today": today,
+            "day": day,
             "can_report": can_read_report(request.user),
         },
     )

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from koto.assessments.scales import Level, Skill, TargetLanguage
@@ -7,7 +8,14 @@ from koto.clients.forms import DateInput
 from koto.core.forms import MULTIPLE_CHOICE_HELP, DateField, Form, VersionField
 from koto.core.widgets import ListSelect
 from koto.guidance.models import Theme
-from koto.offerings.models import MAX_CAPACITY, MAX_HOURS, CivicTopic, ServiceKind, Track
+from koto.offerings.models import (
+    MAX_CAPACITY,
+    MAX_HOURS,
+    CivicTopic,
+    Enrolment,
+    ServiceKind,
+    Track,
+)
 from koto.organisations.selectors import municipality_names
 
 
@@ -99,12 +107,30 @@ class AttendanceForm(Form):
     monthly = forms.BooleanField(label=_("Hours for the whole month"), required=False)
 
 
+class EnrolmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _("%(service)s, started %(date)s") % {
+            "service": obj.service.name,
+            "date": formats.date_format(obj.started_on, "SHORT_DATE_FORMAT"),
+        }
+
+
 class LanguageResultForm(Form):
     taken_on = DateField(label=_("Taken on"), widget=DateInput())
     language = forms.ChoiceField(label=_("Language"), choices=TargetLanguage.choices)
+    enrolment = EnrolmentChoiceField(
+        label=_("Language test"),
+        queryset=None,
+        required=False,
+        empty_label="—",
+        help_text=_("The client's enrolment in the test taken, if it is recorded."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, enrolments=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["enrolment"].queryset = (
+            enrolments if enrolments is not None else Enrolment.objects.none()
+        )
         for skill, label in Skill.choices:
             self.fields[f"level_{skill}"] = forms.ChoiceField(
                 label=label, choices=_blank(Level.choices), required=False

@@ -241,6 +241,15 @@ class LanguageTestResult(models.Model):
     class Meta:
         ordering = ["-taken_on", "language", "skill"]
         indexes = [models.Index(fields=["client", "-taken_on"], name="langresult_client_idx")]
+        constraints = [
+            # one level per skill of a language in a test day: a level given again corrects
+            # the one recorded (`services.language_result_record`), also when two recordings
+            # of it arrive at the same moment
+            models.UniqueConstraint(
+                fields=["client", "taken_on", "language", "skill"],
+                name="langresult_one_per_skill_and_day",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.language} {self.skill} {self.level}"

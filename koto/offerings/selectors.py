@@ -12,10 +12,11 @@ from koto.clients.selectors import (
     read_reason,
     set_access_of_listed,
 )
+from koto.core import clock
 from koto.core.errors import NotFound
 from koto.core.pagination import DEFAULT_LIMIT, Page, keyset_page
 from koto.core.roles import Perm
-from koto.offerings.models import Enrolment, Service
+from koto.offerings.models import Enrolment, Service, ServiceKind
 
 
 def catalogue(
@@ -162,3 +163,27 @@ def enrolment_get_for(*, user, enrolment_id: int) -> Enrolment:
         client_id=e.client_id, reason=read_reason(e.client, "view"),
     )  # fmt: skip
     return e
+
+
+def language_test_enrolments_of(*, client) -> QuerySet[Enrolment]:
+    """The client's enrolments in language tests that have started (a result is linked to
+    the test taken), the latest first: the choices of a language result's enrolment. The
+    client is one the viewer has read (`client_get_for`)."""
+    return (
+        Enrolment.objects.filter(
+            client=client,
+            service__kind=ServiceKind.LANGUAGE_TEST,
+            started_on__isnull=False,
+            started_on__lte=clock.today(),
+        )
+        .select_related("service")
+        .order_by("-started_on", "-id")
+    )
+
+
+def enrolment_of_client(*, client, enrolment_id: int) -> Enrolment | None:
+    """One of the client's enrolments by id (None when it is not theirs), with its service:
+    an enrolment named with the client's language results (the service checks it further)."""
+    return (
+        Enrolment.objects.select_related("service").filter(pk=enrolment_id, client=client).first()
+    )

@@ -492,6 +492,11 @@ def _plan_action_started(actor, enrolment: Enrolment) -> None:
         action_mark_done(actor=actor, action=action, done_on=enrolment.started_on, check=False)
 
 
+def _hours(value: Decimal) -> str:
+    """Hours as the audit record keeps them: in hundredths, as stored ("4.00", not "4")."""
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
 @transaction.atomic
 def attendance_record(
     *, actor, enrolment: Enrolment, on: dt.date, hours, monthly: bool = False
@@ -555,15 +560,24 @@ def attendance_record(
             )
     if errors:
         raise ValidationFailed(errors)
-    row, _created = Attendance.objects.update_or_create(
+    # (the enrolment's row is locked: the hours read are those the correction replaces)
+    before = (
+        Attendance.objects.filter(enrolment=enrolment, on=day, monthly=monthly)
+        .values_list("hours", flat=True)
+        .first()
+    )
+    row, created = Attendance.objects.update_or_create(
         enrolment=enrolment,
         on=day,
         monthly=monthly,
         defaults={"hours": hours, "recorded_by": actor},
     )
     audit_record(
-        actor=actor, action="update", object_type="attendance", object_id=row.id, client_id=enrolment.client_id,
-        changes={"on": day.isoformat(), "hours": str(hours), "monthly": monthly},
+        actor=actor, action="create" if created else "update", object_type="attendance",
+        object_id=row.id, client_id=enrolment.client_id,
+        # a correction keeps the hours it replaced
+        changes={"on": day.isoformat(), "monthly": monthly,
+                 "hours": _hours(hours) if created else {"from": _hours(before), "to": _hours(hours)}},
     )  # fmt: skip
     _plan_action_started(actor, enrolment)  # attendance confirms a start recorded ahead
     return row
@@ -575,7 +589,13 @@ def language_result_record(
 ) -> list[LanguageTestResult]:
     """Results per skill (e.g. the final language test): [{"language", "skill", "level"}].
     A skill of a language given again for the same day corrects the level recorded for it
-    (a form sent twice stored every result twice, and a wrong level could not be put right)."""
+    (a form sent twice stored every result twice, and a wrong level could not be put right).
+    `enrolment`: the client's enrolment in the language test taken (optional).
+
+    One row per client, day, language and skill (a unique constraint): when another user's
+    recording of the same result is stored between this one's read and its insert, the
+    insert is refused, rolled back to its savepoint, and the results are read again and
+    corrected as if the other had come first."""
     if not can_edit_client(actor, client):
         raise PermissionDenied()
     errors = {}
@@ -586,6 +606,8 @@ def language_result_record(
     if enrolment is not None:
         if enrolment.client_id != client.id:
             errors["enrolment"] = _("The enrolment is another client's.")
+        elif enrolment.service.kind != ServiceKind.LANGUAGE_TEST:
+            errors["enrolment"] = _("The enrolment is not in a language test.")
         elif not enrolment.started_on or taken_on < enrolment.started_on:
             # a level is reached in a test taken, not before the client took part
             errors["taken_on"] = _("The date is before the client started.")
@@ -608,34 +630,73 @@ def language_result_record(
         errors["results"] = _("Give at least one result.")
     if errors:
         raise ValidationFailed(errors)
-    recorded = {
+    for attempt in range(RESULT_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                rows, corrected, relinked = _results_write(
+                    actor, client, taken_on, given, enrolment
+                )
+            break
+        except IntegrityError as e:
+            # stored by another user since the read (the other transaction has committed:
+            # the unique index waited for it); read again and correct what it stored
+            if attempt + 1 == RESULT_ATTEMPTS:
+                raise DomainError(
+                    "edit_conflict",
+                    _("Another user recorded results of this test at the same moment."),
+                    fields={"results": _("Reload the client's page and check the results.")},
+                ) from e
+    summary = [f"{r.language} {r.skill} {r.level}" for r in rows]
+    record_event(client, actor, ClientEvent.Kind.LANGUAGE_RESULT,
+                 {"taken_on": taken_on.isoformat(), "results": summary})  # fmt: skip
+    audit_record(
+        actor=actor, action="update" if corrected or relinked else "create",
+        object_type="language_result", client_id=client.id,
+        changes={"taken_on": taken_on.isoformat(), "results": summary,
+                 **({"enrolment_id": enrolment.id} if enrolment is not None else {}),
+                 **({"corrected": corrected} if corrected else {}),
+                 **({"enrolment_changed": relinked} if relinked else {})},
+    )  # fmt: skip
+    return rows
+
+
+# Tries of one recording of language results: a conflict with a concurrent insert is read
+# again with what that one stored; refused only when every try meets yet another recording.
+RESULT_ATTEMPTS = 3
+
+
+def _results_recorded(client, taken_on: dt.date) -> dict[tuple[str, str], LanguageTestResult]:
+    """The results already recorded for the client's test day, by (language, skill), locked."""
+    return {
         (r.language, r.skill): r
         for r in LanguageTestResult.objects.select_for_update().filter(
             client=client, taken_on=taken_on
         )
     }
-    rows, corrected = [], {}
+
+
+def _results_write(actor, client, taken_on, given, enrolment):
+    """Store the results given (the read locks those recorded); the levels corrected and the
+    enrolment links changed, each from what to what, by "language skill"."""
+    recorded = _results_recorded(client, taken_on)
+    rows, corrected, relinked, changed = [], {}, {}, []
     for r in given:
         row = recorded.get((r["language"], r["skill"]))
+        key = f"{r['language']} {r['skill']}"
         if row is None:
             row = LanguageTestResult(client=client, enrolment=enrolment, taken_on=taken_on,
                                      recorded_by=actor, **r)  # fmt: skip
-        elif row.level != r["level"]:
-            corrected[f"{row.language} {row.skill}"] = {"from": row.level, "to": r["level"]}
-            row.level, row.recorded_by = r["level"], actor
-            row.enrolment = enrolment or row.enrolment
+        else:
+            if row.level != r["level"]:
+                corrected[key] = {"from": row.level, "to": r["level"]}
+            if enrolment is not None and row.enrolment_id != enrolment.id:
+                relinked[key] = {"from": row.enrolment_id, "to": enrolment.id}
+            if key in corrected or key in relinked:
+                row.level, row.recorded_by = r["level"], actor
+                row.enrolment = enrolment or row.enrolment
+                changed.append(row)
         rows.append(row)
     LanguageTestResult.objects.bulk_create([r for r in rows if r.pk is None])
-    for row in rows:
-        if row.pk is not None and f"{row.language} {row.skill}" in corrected:
-            row.save(update_fields=["level", "recorded_by", "enrolment"])
-    summary = [f"{r.language} {r.skill} {r.level}" for r in rows]
-    record_event(client, actor, ClientEvent.Kind.LANGUAGE_RESULT,
-                 {"taken_on": taken_on.isoformat(), "results": summary})  # fmt: skip
-    audit_record(
-        actor=actor, action="update" if corrected else "create", object_type="language_result",
-        client_id=client.id,
-        changes={"taken_on": taken_on.isoformat(), "results": summary,
-                 **({"corrected": corrected} if corrected else {})},
-    )  # fmt: skip
-    return rows
+    for row in changed:
+        row.save(update_fields=["level", "recorded_by", "enrolment"])
+    return rows, corrected, relinked

@@ -271,7 +271,9 @@ def language_result(request, client_id: int):
     if not can_edit_client(request.user, client):
         raise Http404
     form = LanguageResultForm(
-        request.POST or None, initial={"taken_on": clock.today(), "language": "fi"}
+        request.POST or None,
+        initial={"taken_on": clock.today(), "language": "fi"},
+        enrolments=selectors.language_test_enrolments_of(client=client),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -280,6 +282,7 @@ def language_result(request, client_id: int):
                 client=client,
                 taken_on=form.cleaned_data["taken_on"],
                 results=form.results(),
+                enrolment=form.cleaned_data["enrolment"],
             )
         except DomainError as err:
             apply_domain_errors(form, err)

@@ -51,6 +51,9 @@ class ContactOut(Schema):
     id: int
     contacted_at: dt.datetime
     contacted_on: dt.date
+    # false: `contacted_at` is noon of the date, not a time given (logged for an earlier day,
+    # or imported)
+    time_recorded: bool
     kind: str
     partner_type: str
     anonymous: bool

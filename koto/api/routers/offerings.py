@@ -138,10 +138,13 @@ class ResultIn(ResultIO, In):
 class ResultsIn(In):
     taken_on: Day
     results: list[ResultIn] = Field(max_length=50)
+    # the client's enrolment in the language test taken (optional)
+    enrolment_id: StrictInt | None = None
 
 
 class ResultOut(ResultIO):
     taken_on: dt.date
+    enrolment_id: int | None
 
 
 def _served(request, codes: list[str]) -> list[Organisation]:
@@ -262,12 +265,19 @@ def enrolment_operation(request, enrolment_id: int, operation: str, payload: Ope
 )
 def language_results_record(request, client_id: int, payload: ResultsIn):
     client = client_get_for(user=request.auth, client_id=client_id, purpose="api:language_result")
-    rows = services.language_result_record(
-        actor=request.auth,
-        client=client,
-        taken_on=payload.taken_on,
-        results=[r.model_dump() for r in payload.results],
-    )
+    enrolment = None
+    if payload.enrolment_id is not None:
+        enrolment = selectors.enrolment_of_client(client=client, enrolment_id=payload.enrolment_id)
+        if enrolment is None:
+            raise ValidationFailed({"enrolment_id": gettext("The client has no such enrolment.")})
+    with fields_named(enrolment="enrolment_id"):
+        rows = services.language_result_record(
+            actor=request.auth,
+            client=client,
+            taken_on=payload.taken_on,
+            results=[r.model_dump() for r in payload.results],
+            enrolment=enrolment,
+        )
     return Status(201, rows)
 
 
