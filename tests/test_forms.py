@@ -148,3 +148,12 @@ def test_error_summary__links_each_error_to_its_field():
     assert 'tabindex="-1"' in html  # koto.js moves the focus here
     assert '<a href="#id_needed_0">Is a plan needed?: This field is required.</a>' in html
     assert '<a href="#id_name">Name: This field is required.</a>' in html
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_date_field__finnish_day_month_year__taken_in_every_language(language):
+    from django.utils import translation
+
+    with translation.override(language):
+        assert DateField().clean("1.2.2024") == dt.date(2024, 2, 1)
+        assert DateField().clean("2024-02-01") == dt.date(2024, 2, 1)

@@ -5,6 +5,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -103,8 +104,21 @@ def _day(d: dt.date) -> str:
     return f"{d.day}.{d.month}.{d.year}"
 
 
+class _DateInputFormats:
+    """The page language's date formats, then d.m.yyyy and ISO whatever the language: where
+    the browser shows a text box instead of a date picker, "1.2.2024" typed on a Swedish or
+    English page was refused as "Enter a valid date"."""
+
+    def __iter__(self):
+        yield from formats.get_format("DATE_INPUT_FORMATS")
+        yield from ("%d.%m.%Y", "%Y-%m-%d")
+
+
 class DateField(forms.DateField):
-    """Django's date field, refusing dates outside `FIRST_DATE`..`LAST_DATE`."""
+    """Django's date field, refusing dates outside `FIRST_DATE`..`LAST_DATE`, taking the
+    Finnish d.m.yyyy in every language."""
+
+    input_formats = _DateInputFormats()
 
     def validate(self, value):
         super().validate(value)

@@ -51,7 +51,9 @@ def test_dashboards__filters_region_export_impact(page, lahti_manager, a11y):
 
     page.get_by_label("Alkukuukausi").fill("2023-13")
     page.get_by_role("button", name="Näytä").click()
-    expect(page.get_by_text("Anna kuukausi muodossa VVVV-KK")).to_be_visible()
+    # the error at the field, and in the summary above the filters, the focus on it
+    expect(page.locator("#id_from_error")).to_contain_text("Anna kuukausi muodossa VVVV-KK")
+    expect(page.locator(".error-summary")).to_be_focused()
     a11y(page)
 
     first = (clock.today().replace(day=1) - dt.timedelta(days=400)).strftime("%Y-%m")

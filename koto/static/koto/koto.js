@@ -29,3 +29,19 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary[tabindex]");
   if (summary) summary.focus();
 });
+
+// A link in the error summary moves the focus to its field, not only the view: a browser
+// following "#id_name" scrolls but leaves the focus where it was, so typing would not reach
+// the field. The field's label (or its group's legend) is scrolled into view with it.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+  if (!link) return;
+  var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+  if (!field) return;
+  event.preventDefault();
+  var group = field.closest("fieldset.field");
+  var label = (group && group.querySelector("legend")) ||
+    document.querySelector("label[for='" + CSS.escape(field.id) + "']") || field;
+  label.scrollIntoView();
+  field.focus({ preventScroll: true });
+});

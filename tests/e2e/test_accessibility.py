@@ -1,0 +1,35 @@
+"""The keyboard and screen-reader behaviour the test client cannot see: where the focus goes
+after a failed post and from the error summary's links, and what an htmx search announces."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login
+
+
+def test_failed_post__focus_on_the_summary_then_its_link_on_the_field(page, lahti_counsellor, a11y):
+    login(page, "laura")
+    page.goto("/clients/new/")
+    page.get_by_label("Etunimet").fill("Yonas")
+    page.get_by_role("button", name="Tallenna").click()
+    # the page given again: the focus is on the summary, which a screen reader reads out
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    a11y(page)
+    # Enter on the summary's link for the last name: the focus is on that field, to type
+    summary.get_by_role("link", name="Sukunimi").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_last_name")).to_be_focused()
+    page.keyboard.type("Tesfamariam")
+    expect(page.locator("#id_last_name")).to_have_value("Tesfamariam")
+
+
+def test_search__htmx__the_count_in_the_status_region(page, lahti_counsellor, a11y):
+    login(page, "laura")
+    page.goto("/clients/search/")
+    page.get_by_label("Nimi").fill("haddad")
+    page.get_by_role("button", name="Hae", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^1 \w"))  # "1 … found."
+    expect(page.locator("#results-region table")).to_be_visible()
+    a11y(page)
