@@ -26,10 +26,10 @@ from koto.placement.models import (
 from koto.placement.states import COMMITTED, OPEN
 
 
-def _visible(user) -> Q | None:
-    """Agreements the user reaches through their placement role: the authority's, the
-    municipality's and those of the welfare region's municipalities (it is consulted on
-    them; they hold numbers only)."""
+def _reach(user, welfare_region) -> Q | None:
+    """Records the user reaches through their placement role: the authority's, the
+    municipality's, and the welfare region's by `welfare_region(region_id)`; None for a
+    user with no placement role."""
     q = Q(pk__in=[])
     found = False
     if (org := permissions.authority_of(user)) is not None:
@@ -39,9 +39,15 @@ def _visible(user) -> Q | None:
         q |= Q(municipality_id=org)
         found = True
     if (org := permissions.welfare_region_of(user)) is not None:
-        q |= Q(municipality__welfare_region_id=org)
+        q |= welfare_region(org)
         found = True
     return q if found else None
+
+
+def _visible(user) -> Q | None:
+    """Agreements the user reaches: the authority's, the municipality's and those of the
+    welfare region's municipalities (it is consulted on them; they hold numbers only)."""
+    return _reach(user, lambda region: Q(municipality__welfare_region_id=region))
 
 
 # What the welfare region needs a placement for: its statement before a placement with
@@ -74,18 +80,7 @@ def _welfare_region_placements(region: int) -> Q:
 def _visible_placements(user) -> Q | None:
     """Placements the user reaches: the authority's, the municipality's, and of the welfare
     region's municipalities only those it has a task in (`_welfare_region_placements`)."""
-    q = Q(pk__in=[])
-    found = False
-    if (org := permissions.authority_of(user)) is not None:
-        q |= permissions.authority_records(org)
-        found = True
-    if (org := permissions.municipality_of(user)) is not None:
-        q |= Q(municipality_id=org)
-        found = True
-    if (org := permissions.welfare_region_of(user)) is not None:
-        q |= _welfare_region_placements(org)
-        found = True
-    return q if found else None
+    return _reach(user, _welfare_region_placements)
 
 
 def _minimise(user, placements) -> None:

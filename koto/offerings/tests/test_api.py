@@ -20,17 +20,6 @@ URL = "/api/v1/services/"
 TODAY = dt.date(2026, 11, 2)
 
 
-@pytest.fixture(autouse=True)
-def fixed_today():
-    with clock.frozen(TODAY):
-        yield
-
-
-@pytest.fixture
-def manager(org):
-    return member(org, Role.MANAGER, username="service_manager")
-
-
 def _services(manager, n: int, **extra) -> list[Service]:
     """n services, two of each name (so the id breaks the ties)."""
     return [

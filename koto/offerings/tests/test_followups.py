@@ -25,17 +25,6 @@ DAY = dt.date(2026, 10, 20)
 BIRTH = dt.date(1990, 5, 17)  # pinned: the identity code's century sign follows the year
 
 
-@pytest.fixture(autouse=True)
-def fixed_today():
-    with clock.frozen(TODAY):
-        yield
-
-
-@pytest.fixture
-def manager(org):
-    return member(org, Role.MANAGER, username="service_manager")
-
-
 def client_of(counsellor):
     c = make_client(counsellor, birth_date=BIRTH)
     c.access = "full"

@@ -8,26 +8,13 @@ import datetime as dt
 import pytest
 
 from koto.audit.models import AuditEvent
-from koto.core import clock
 from koto.core.errors import ValidationFailed
-from koto.core.roles import Role
 from koto.offerings import services
 from koto.offerings.models import Enrolment, EnrolmentStatus, LanguageTestResult
-from tests.factories import make_client, member
+from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
 BIRTH = dt.date(1990, 5, 17)  # pinned: the identity code's century sign follows the year
-
-
-@pytest.fixture(autouse=True)
-def fixed_today():
-    with clock.frozen(TODAY):
-        yield
-
-
-@pytest.fixture
-def manager(org):
-    return member(org, Role.MANAGER, username="service_manager")
 
 
 def course(manager, **extra):

@@ -20,17 +20,6 @@ from tests.factories import make_client, member
 TODAY = dt.date(2026, 11, 2)
 
 
-@pytest.fixture(autouse=True)
-def fixed_today():
-    with clock.frozen(TODAY):
-        yield
-
-
-@pytest.fixture
-def manager(org):
-    return member(org, Role.MANAGER, username="service_manager")
-
-
 def course(manager, capacity=2, **extra):
     data = {
         "kind": "integration_training",
