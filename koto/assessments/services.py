@@ -144,7 +144,7 @@ def interpreting_warning(assessment: Assessment) -> str:
         ) % {"language": language}
     known = {client.mother_tongue, *client.languages.values_list("language", flat=True)}
     known = {codes.normalise_language(c) for c in known if c}
-    if known and assessment.interview_language not in known:
+    if known and codes.normalise_language(assessment.interview_language) not in known:
         return _(
             "The initial interview was held in %(language)s without an interpreter, a "
             "language the client's record does not give them. Check that the client "

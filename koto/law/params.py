@@ -106,8 +106,8 @@ VALUE_TYPES: dict[str, tuple[Any, bool]] = {
     "interpreting_in_calculated_compensation": (bool, False),
     "adulthood_support_end_age": (int, True),
     "adulthood_support_transition": (Literal["ends_when_lower_age_takes_effect"], False),
-    "age_of_majority": (int, False),
-    "adulthood_support_ending_notice_months": (int, False),
+    "age_of_majority": (int, True),
+    "adulthood_support_ending_notice_months": (int, True),
     "compensation_age_bands": (list[AgeBand], True),
     "compensation_annual_amounts": (
         dict[str, dict[Recipient, dict[str, Decimal]]],

@@ -137,6 +137,11 @@ def _plan_preparation(
     latest = max(completed, key=lambda a: (a.completed_on, a.id))
     if latest.plan_needed is not True or plan_drawn_up_for(latest, plans):
         return None
+    if any(p.status in (PlanStatus.DRAFT, PlanStatus.ACTIVE) for p in plans):
+        # a plan in preparation or in force from before the assessment: it is reviewed,
+        # not drawn up anew (`plan_create` refuses a second open plan), so a task to start
+        # one could not be met and would stay overdue until that plan ends
+        return None
     deadline = _if_in_force(plan_preparation_start_due, latest.completed_on)
     if deadline is None:
         return None

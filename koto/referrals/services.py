@@ -42,6 +42,9 @@ GRANT_SOURCE = "referral"
 NOTE_FIELD = {"decline": "reason", "return": "reason", "reopen": "comment", "withdraw": "reason"}
 MESSAGE_MAX = 5000
 REASON_MAX = 2000
+# What the sender may include of the client beyond the name and birth date (`shared_copy`):
+# removed from the copy once the referral is closed.
+INCLUDED_DETAILS = frozenset({"identity_code", "contact"})
 
 # Client timeline event kinds written by referrals (to be added to clients.ClientEvent.Kind).
 EVENT_KINDS = {
@@ -462,6 +465,11 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
         fields += ["sent_at", "due_on", "decision_reason"]
         fields += _reopen_refresh(actor, referral)
     referral.status = new
+    if not referral.shows_included_details and INCLUDED_DETAILS & referral.shared.keys():
+        # closed (declined, returned, completed, withdrawn): the identity code and contact
+        # details the sender included are no longer the recipient's to see, nor kept here
+        referral.shared = {k: v for k, v in referral.shared.items() if k not in INCLUDED_DETAILS}
+        fields.append("shared")
     referral.version += 1
     referral.updated_at = now
     referral.save(update_fields=fields)
@@ -479,7 +487,8 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
         client_id=referral.client_id, reason=note,
         changes={"operation": operation, "status": [old, new],
                  **({"law_authority": referral.law_authority}
-                    if operation == "reopen" and referral.law_authority else {})},
+                    if operation == "reopen" and referral.law_authority else {}),
+                 **({"shared": sorted(referral.shared)} if "shared" in fields else {})},
     )  # fmt: skip
     if ReferralStatus.SENT in (old, new):
         _recount_waiting(referral.to_organisation_id)

@@ -210,3 +210,16 @@ def test_my_work__task_listed_with_a_link_to_draft_the_plan(web, counsellor, cli
     page = web(counsellor).get("/plans/my-work/").content.decode()
     assert "Start drawing up the integration plan" in page
     assert f"/plans/clients/{client_.id}/new/" in page
+
+
+def test_sweep__plan_open_before_the_assessment__no_task_to_draw_one_up(counsellor, client_):
+    # given a plan in preparation (or in force) from before the assessment: a new plan
+    # cannot be drafted while it is open (`plan_create` refuses), so a task to start one
+    # would stay overdue until the plan ends
+    with clock.frozen(dt.date(2026, 10, 1)):
+        services.plan_create(actor=counsellor, client=client_, starts_on=dt.date(2026, 10, 1))
+    # when an assessment made since finds a plan needed
+    assessed(counsellor, client_, plan_needed=True)
+    sweep_client_tasks(client_)
+    # then no task asks for a plan the client already has
+    assert plan_tasks(client_) == []

@@ -261,6 +261,19 @@ def test_referral_decline__receiver_no_longer_sees_included_details(web, receive
     assert "+358401234567" not in page and "Aleksanterinkatu" not in page
 
 
+def test_referral_decline__included_details_removed_from_the_copy_and_audited(
+    receiver, shared_referral
+):
+    # not only hidden: the identity code and contact details are no longer kept on it
+    services.referral_decline(actor=receiver, referral=shared_referral, reason="Full.")
+    shared_referral.refresh_from_db()
+    assert set(shared_referral.shared) == {
+        "first_name", "last_name", "birth_date", "interpreter_language"
+    }  # fmt: skip
+    event = AuditEvent.objects.filter(object_type="referral").order_by("-id").first()
+    assert event.changes["shared"] == sorted(shared_referral.shared)
+
+
 def test_referral_reopen__sender_keeping_the_record__shares_the_details_anew(
     counsellor, receiver, client_, shared_referral
 ):

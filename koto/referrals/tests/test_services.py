@@ -246,7 +246,10 @@ def test_referral_reopen__audited_with_comment_and_due_again(send, counsellor, r
     assert r.decision_reason == ""
     event = AuditEvent.objects.filter(object_type="referral", object_id=str(r.id)).last()
     assert event.reason == "Capacity is back, please look again."
-    assert event.changes == {"operation": "reopen", "status": ["declined", "sent"]}
+    # the copy shared is taken anew (the sender keeps the record): what it holds is audited
+    assert event.changes == {
+        "operation": "reopen", "status": ["declined", "sent"], "shared": sorted(r.shared)
+    }  # fmt: skip
     assert r.steps.last().note == "Capacity is back, please look again."
 
 
