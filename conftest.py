@@ -78,6 +78,14 @@ def immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Passwords hashed with a cheap hasher: the production Argon2 costs about 130 ms a hash
+    or a sign-in, most of the suite's time when every test makes users. The production
+    setting is tested on its own (`tests/test_views.py::test_login__argon2_hash`)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache (Django's, per process), as a new server does."""
     from django.core.cache import cache

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from koto.clients.models import Client
 from koto.core.roles import Role
-from tests.factories import make_client, member
+from tests.factories import PASSWORD, make_client, member
 
 
 @pytest.mark.parametrize(
@@ -197,8 +197,18 @@ def test_login__behind_a_proxy__throttled_by_the_client_s_address(client, counse
     )
 
 
-def test_login__argon2_hash(counsellor):
-    assert counsellor.password.startswith("argon2")
+def test_login__argon2_hash(settings, org, client):
+    # given the production hashers (the suite runs on a cheap one)
+    from koto import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    # when a user is made and signs in
+    user = member(org, Role.INTEGRATION_COUNSELLOR, username="argon")
+    response = client.post(reverse("accounts:login"), {"username": "argon", "password": PASSWORD})
+    # then the password is stored with Argon2 and checked against it
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$") is True
+    assert response.status_code == 302
 
 
 def test_healthz(client):
