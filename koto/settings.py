@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "koto.placement",
     "koto.funding",
     "koto.insights",
+    "koto.privacy",
     "koto.api",
     "koto.demo",
 ]

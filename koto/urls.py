@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("koto.accounts.urls")),
     path("clients/", include("koto.clients.urls")),
+    path("clients/", include("koto.privacy.urls")),
     path("assessments/", include("koto.assessments.urls")),
     path("plans/", include("koto.plans.urls")),
     path("guidance/", include("koto.guidance.urls")),

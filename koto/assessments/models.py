@@ -10,6 +10,15 @@ from koto.core.models import TimeStampedModel
 
 
 class Assessment(TimeStampedModel):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = (
+        "organisation_id", "kind", "trigger", "started_on", "status", "interview_on",
+        "interview_language", "interpreter_used", "literacy", "education_level", "education_field",
+        "education_years", "education_country", "recognition_needed", "occupation", "work_years",
+        "goals", "family_situation", "childcare_needed", "housing", "welfare_needs_flag",
+        "welfare_needs_details", "plan_needed", "conclusion", "completed_on",
+    )  # fmt: skip
+
     class Kind(models.TextChoices):
         BASIC = "basic", _("Basic")
         MULTISECTORAL = "multisectoral", _("Multi-sectoral")
@@ -117,6 +126,8 @@ class Assessment(TimeStampedModel):
 
 
 class LanguageSkill(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("language", "skill", "level")
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="skills")
     language = models.CharField(_("language"), max_length=2, choices=TargetLanguage.choices)
     skill = models.CharField(_("skill"), max_length=20, choices=Skill.choices)
@@ -135,6 +146,9 @@ class LanguageSkill(models.Model):
 
 class Measure(models.Model):
     """A further measure of the assessment (a test, a work try-out...)."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("kind", "description", "planned_on", "done_on", "result")
 
     class Kind(models.TextChoices):
         LANGUAGE_TEST = "language_test", _("Language test")

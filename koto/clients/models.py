@@ -196,6 +196,9 @@ class Residence(models.Model):
     kept with `superseded_at` set: nothing that counts reads it (`Residence.in_force`), and
     the rollup refresh still sees which municipality's figures the correction changed."""
 
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("municipality_id", "from_on", "to_on")
+
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="residences")
     municipality = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
@@ -234,6 +237,9 @@ class NameKind(models.TextChoices):
 
 class ClientName(models.Model):
     """Every recorded form of the client's name, searchable by either word order."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("kind", "first_name", "last_name")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="names")
     # The client's responsible organisation, copied here so that a name search starts from
@@ -283,6 +289,8 @@ class ClientName(models.Model):
 
 
 class ClientLanguage(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("language",)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="languages")
     language = models.CharField(_("language"), max_length=3, help_text=_("ISO 639 code"))
 
@@ -299,6 +307,9 @@ class ClientLanguage(models.Model):
 
 class ClientFactChange(models.Model):
     """One dated change of a law fact (kept forever: the law asks what was true when)."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("fact", "value", "valid_from")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="fact_changes")
     fact = models.CharField(_("fact"), max_length=40, choices=LawFact.choices)
@@ -337,6 +348,8 @@ INVERSE_RELATION = {
 
 
 class FamilyLink(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("relation", "relative__first_name", "relative__last_name")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="family_links")
     relative = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
@@ -363,6 +376,8 @@ class ConsentScope(models.TextChoices):
 
 
 class Consent(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("organisation_id", "scope", "given_on", "withdrawn_on", "note")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
@@ -433,6 +448,9 @@ class BreakGlass(models.Model):
 class ClientEvent(models.Model):
     """The caseworker-visible timeline. `kind` plus `data` render a translated sentence."""
 
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("at", "kind", "organisation_id")
+
     class Kind(models.TextChoices):
         CREATED = "created", _("Client created")
         UPDATED = "updated", _("Details updated")
@@ -492,6 +510,9 @@ class Task(models.Model):
     """A deadline to act on, statutory or agreed. Tasks are computed from the casework
     records by the deadline sweep (`koto.plans.deadlines_sweep`); each carries the rule and
     the parameter period that set its date, so a counsellor sees why it exists."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("kind", "due_on", "status", "rule_section")
 
     class Kind(models.TextChoices):
         ASSESSMENT_START = "assessment_start", _("Start the assessment")
@@ -560,6 +581,12 @@ class Task(models.Model):
 
 class Meeting(models.Model):
     """A meeting with the client, with the interpreting used and no-shows (32 a §)."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = (
+        "organisation_id", "held_on", "purpose", "interpreter_language", "interpreter_mode",
+        "interpreter_minutes", "client_no_show", "notes",
+    )  # fmt: skip
 
     class InterpreterMode(models.TextChoices):
         NONE = "", _("No interpreter")

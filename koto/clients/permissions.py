@@ -41,5 +41,16 @@ def can_read_welfare_details(user) -> bool:
     return user.has_perm_in_org(Perm.CLIENT_VIEW_WELFARE)
 
 
+def can_export_client(user, client) -> bool:
+    """The data-subject export: by a role that answers such requests, of a client whose
+    record the user's organisation keeps (full access, not through emergency access)."""
+    return (
+        user.is_authenticated
+        and user.has_perm_in_org(Perm.CLIENT_EXPORT)
+        and getattr(client, "access", None) == "full"
+        and getattr(client, "break_glass_id", None) is None
+    )
+
+
 def can_view_audit(user) -> bool:
     return user.is_authenticated and user.has_perm_in_org(Perm.AUDIT_VIEW)

@@ -25,6 +25,7 @@ from koto.clients.permissions import (
     can_assign_counsellor,
     can_create_client,
     can_edit_client,
+    can_export_client,
     can_view_audit,
 )
 from koto.core import clock
@@ -89,6 +90,7 @@ def detail(request, client_id: int):
             "can_edit": can_edit_client(request.user, client),
             "can_assign_counsellor": can_assign_counsellor(request.user, client),
             "can_view_audit": can_view_audit(request.user),
+            "can_export": can_export_client(request.user, client),
             **_law_context(client),
         },
     )

@@ -27,6 +27,7 @@ class Perm(models.TextChoices):
     CLIENT_VIEW_WELFARE = "client.view_welfare", _("Read health and social details")
     CLIENT_BREAK_GLASS = "client.break_glass", _("Emergency access to a client")
     CLIENT_IMPORT = "client.import", _("Import clients")
+    CLIENT_EXPORT = "client.export", _("Make a client's data-subject export")
     AUDIT_VIEW = "audit.view", _("Read the audit trail")
     ORG_ADMIN = "org.admin", _("Administer the organisation and its members")
     API_TOKENS = "org.api_tokens", _("Manage API tokens")
@@ -51,6 +52,7 @@ _CASEWORK = {
     Perm.CLIENT_CREATE,
     Perm.CLIENT_EDIT,
     Perm.CLIENT_BREAK_GLASS,
+    Perm.CLIENT_EXPORT,
     Perm.LAW_VIEW,
     Perm.GUIDANCE_LOG,
     Perm.REFERRAL_MANAGE,
@@ -104,7 +106,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.OFFERINGS_MANAGE,
         }
     ),
-    Role.AUDITOR: frozenset({Perm.CLIENT_VIEW, Perm.AUDIT_VIEW, Perm.LAW_VIEW}),
+    # the auditor answers data-subject requests as the data protection officer's office
+    Role.AUDITOR: frozenset({Perm.CLIENT_VIEW, Perm.AUDIT_VIEW, Perm.LAW_VIEW, Perm.CLIENT_EXPORT}),
     Role.SYSTEM: frozenset(
         {
             Perm.CLIENT_VIEW,

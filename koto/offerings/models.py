@@ -147,6 +147,11 @@ SEAT_HOLDING = (EnrolmentStatus.OFFERED, EnrolmentStatus.ACCEPTED, EnrolmentStat
 
 
 class Enrolment(TimeStampedModel):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = (
+        "organisation_id", "service__name", "status", "requested_at", "offered_on", "accepted_on",
+        "started_on", "ended_on", "interruption_reason",
+    )  # fmt: skip
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="enrolments")
     client = models.ForeignKey(
         "clients.Client", on_delete=models.PROTECT, related_name="enrolments"
@@ -201,6 +206,9 @@ class Enrolment(TimeStampedModel):
 class Attendance(models.Model):
     """Hours attended on a day, or in a month (`on` = the first day, `monthly` = True)."""
 
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("on", "monthly", "hours")
+
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendance")
     on = models.DateField(_("date"))
     monthly = models.BooleanField(_("whole month"), default=False)
@@ -223,6 +231,9 @@ class Attendance(models.Model):
 
 class LanguageTestResult(models.Model):
     """A result of the final language test (or another test) per skill, kept on the client."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("taken_on", "language", "skill", "level")
 
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="language_results"

@@ -219,7 +219,8 @@ class PlacementPerson(models.Model):
     SENSITIVE_FIELDS = ()
     EXPORT_FIELDS = (
         "first_name", "last_name", "birth_date", "gender", "residence_basis", "first_permit_on",
-        "mother_tongue", "relation",
+        "mother_tongue", "relation", "placement__municipality_id", "placement__status",
+        "placement__proposed_on", "placement__decided_on", "placement__arrived_on",
     )  # fmt: skip
 
     class Role(models.TextChoices):

@@ -67,6 +67,12 @@ class ExtensionReason(models.TextChoices):
 
 
 class IntegrationPlan(TimeStampedModel):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = (
+        "organisation_id", "kind", "status", "starts_on", "ends_on", "agreed_on", "end_limit_on",
+        "acknowledged_on", "acknowledgement_method", "ended_on", "outcome", "outcome_note",
+    )  # fmt: skip
+
     class Kind(models.TextChoices):
         BASIC = "basic", _("Basic")
         MULTISECTORAL = "multisectoral", _("Multi-sectoral")
@@ -127,6 +133,8 @@ class IntegrationPlan(TimeStampedModel):
 
 
 class Goal(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("area", "description")
     plan = models.ForeignKey(IntegrationPlan, on_delete=models.CASCADE, related_name="goals")
     area = models.CharField(_("area"), max_length=20, choices=GoalArea.choices)
     theme = models.CharField(max_length=20, editable=False)
@@ -141,6 +149,11 @@ class Goal(models.Model):
 
 
 class Action(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = (
+        "what", "responsible", "responsible_organisation_id", "service_name", "planned_on",
+        "done_on",
+    )  # fmt: skip
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actions")
     what = models.CharField(_("what"), max_length=300)
     responsible = models.CharField(
@@ -165,6 +178,10 @@ class Action(models.Model):
 
 
 class Extension(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = (
+        "months", "reason", "reason_note", "previous_ends_on", "new_ends_on", "decided_on",
+    )  # fmt: skip
     plan = models.ForeignKey(IntegrationPlan, on_delete=models.CASCADE, related_name="extensions")
     months = models.PositiveSmallIntegerField(_("months"))
     reason = models.CharField(_("reason"), max_length=20, choices=ExtensionReason.choices)
@@ -184,6 +201,8 @@ class Extension(models.Model):
 
 
 class Review(models.Model):
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("reviewed_on", "notes", "welfare_region_took_part")
     plan = models.ForeignKey(IntegrationPlan, on_delete=models.CASCADE, related_name="reviews")
     reviewed_on = models.DateField(_("reviewed on"))
     notes = models.TextField(_("notes"))

@@ -248,6 +248,9 @@ class Referral(TimeStampedModel):
 class ReferralStep(models.Model):
     """One step of a referral's life, with who took it and why: the referral's own history."""
 
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("at", "organisation_id", "to_status", "note")
+
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="steps")
     at = models.DateTimeField(default=clock.now)
     operation = models.CharField(max_length=20)

@@ -2,8 +2,10 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -15,6 +17,7 @@ from koto.clients.models import Client, Gender, ResidenceBasis
 from koto.core import clock
 from koto.core.errors import DomainError, ValidationFailed
 from koto.law import Decision, FactsError
+from koto.privacy.selectors import default_language, subject_export_for
 
 router = Router(tags=["clients"])
 
@@ -378,3 +381,42 @@ def timeline(
     client = _get(request, client_id, purpose="api:timeline")
     page = selectors.client_timeline_page(client=client, cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+class ExportPart(Schema):
+    title: str
+    fields: dict[str, str] = Field(description="field code → its label in the export's language")
+    rows: list[dict]
+    withheld: list[str] = Field(description="labels of fields the caller may not read")
+
+
+class HeldElsewhere(Schema):
+    organisation: str
+    part: str
+    rows: int
+
+
+class SubjectExportOut(Schema):
+    client_id: int
+    organisation: str
+    made_at: dt.datetime
+    language: str
+    parts: dict[str, ExportPart]
+    held_elsewhere: list[HeldElsewhere]
+
+
+@router.get(
+    "/{client_id}/export", response=SubjectExportOut, summary="A client's data-subject export"
+)
+def client_export(request, client_id: int, lang: Literal["fi", "sv", "en"] | None = None):
+    """What your organisation holds about the client (GDPR art. 15 and 20), every kind of
+    record of the personal data catalogue, codes as stored and labels in `lang` (by default
+    the client's mother tongue when it is Finnish, Swedish or English, otherwise Finnish).
+    Rows other organisations hold are only counted (`held_elsewhere`). Audited as an export;
+    404 unless your role answers data-subject requests and your organisation keeps the
+    client's record."""
+    if lang is None:
+        client = selectors.client_get_for(user=request.auth, client_id=client_id, audit=False)
+        lang = default_language(client.mother_tongue, fallback="fi")
+    with translation.override(lang):
+        return subject_export_for(user=request.auth, client_id=client_id, fmt="api").as_json()

@@ -1,0 +1,114 @@
+"""The personal data catalogue: every model that holds data about a client, how its rows are
+reached from the client and which organisation holds each row. The data-subject export
+(`koto.privacy.export`) is built from it and nothing else, so a new model that holds client
+data is either listed here or named in `EXCLUDED` with the reason; a test walks every model
+of the project and fails on one that is neither (`tests/test_catalogue.py`).
+
+Which fields of a row the export holds is each model's own `EXPORT_FIELDS` (the architecture:
+every model holding personal data declares it); which of those only a user who may read the
+health and social details sees is `WELFARE_FIELDS` below."""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from koto.assessments.models import Assessment, LanguageSkill, Measure
+from koto.clients.models import (
+    Client,
+    ClientEvent,
+    ClientFactChange,
+    ClientLanguage,
+    ClientName,
+    Consent,
+    FamilyLink,
+    Meeting,
+    Residence,
+    Task,
+)
+from koto.funding.models import ClaimLine
+from koto.guidance.models import Contact
+from koto.offerings.models import Attendance, Enrolment, LanguageTestResult
+from koto.placement.models import MinorCare, PlacementPerson
+from koto.plans.models import Action, Extension, Goal, IntegrationPlan, Review
+from koto.referrals.models import Referral, ReferralStep
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str
+    title: object  # a lazy translation
+    model: type[models.Model]
+    client: str  # the lookup from a row to its client's id
+    # The lookups from a row to the organisations that hold it (a referral: its sender and
+    # its recipient). Empty: the row belongs to the client's record, kept by the organisation
+    # responsible for the client.
+    holders: tuple[str, ...] = ()
+    order: tuple[str, ...] = ("id",)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.model.EXPORT_FIELDS
+
+
+PARTS: tuple[Part, ...] = (
+    Part("client", _("Personal details"), Client, "id"),
+    Part("names", _("Other forms of the name"), ClientName, "client_id"),
+    Part("languages", _("Other languages"), ClientLanguage, "client_id"),
+    Part("residences", _("Municipalities of residence"), Residence, "client_id", (), ("from_on", "id")),
+    Part("facts", _("Facts recorded for the law"), ClientFactChange, "client_id", (), ("valid_from", "id")),
+    Part("family", _("Family"), FamilyLink, "client_id"),
+    Part("consents", _("Consents"), Consent, "client_id", ("organisation_id",), ("given_on", "id")),
+    Part("assessments", _("Assessments of competence and service needs"), Assessment, "client_id", ("organisation_id",), ("started_on", "id")),
+    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",)),
+    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",)),
+    Part("plans", _("Integration plans"), IntegrationPlan, "client_id", ("organisation_id",), ("starts_on", "id")),
+    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id")),
+    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",)),
+    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",)),
+    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",)),
+    Part("meetings", _("Meetings"), Meeting, "client_id", ("organisation_id",), ("held_on", "id")),
+    Part("contacts", _("Guidance contacts"), Contact, "client_id", ("organisation_id",), ("contacted_on", "id")),
+    Part("enrolments", _("Services"), Enrolment, "client_id", ("organisation_id",)),
+    Part("attendance", _("Attendance in services"), Attendance, "enrolment__client_id", ("enrolment__organisation_id",), ("on", "id")),
+    Part("language_results", _("Language test results"), LanguageTestResult, "client_id", (), ("taken_on", "id")),
+    Part("referrals", _("Referrals"), Referral, "client_id", ("from_organisation_id", "to_organisation_id")),
+    Part("referral_steps", _("Handling of the referrals"), ReferralStep, "referral__client_id", ("referral__from_organisation_id", "referral__to_organisation_id"), ("at", "id")),
+    Part("placements", _("Municipal placement"), PlacementPerson, "client_id", ("placement__municipality_id", "placement__authority_id")),
+    Part("minor_care", _("Unaccompanied minor's care"), MinorCare, "client_id"),
+    Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id")),
+    Part("events", _("Timeline"), ClientEvent, "client_id", ("organisation_id",), ("at", "id")),
+    Part("compensation", _("State compensation claimed"), ClaimLine, "client_id", ("claim__organisation_id",), ("occurred_on", "id")),
+)  # fmt: skip
+
+#: Fields shown only to a user who may read the health and social details
+#: (`Perm.CLIENT_VIEW_WELFARE`); for others the export says they are withheld.
+WELFARE_FIELDS: dict[type[models.Model], frozenset[str]] = {
+    Assessment: frozenset({"welfare_needs_flag", "welfare_needs_details"}),
+}
+
+#: Labels for fields named without a label of their own (Django's default is the field's
+#: name with spaces), by name, in the export's language.
+FIELD_LABELS: dict[str, object] = {
+    "organisation": _("Organisation"),
+    "municipality": _("Municipality"),
+    "responsible_organisation": _("Responsible organisation"),
+    "relative": _("Relative"),
+    "placement": _("Placement"),
+    "service": _("Service"),
+    "at": _("Time"),
+    "kind": _("Kind"),
+    "note": _("Note"),
+    "to_status": _("Status"),
+    "rule_section": _("Legal basis"),
+}
+
+#: Models that refer to a client but are not exported, and why.
+EXCLUDED: dict[str, str] = {
+    "clients.AccessGrant": "access control: which organisations may read the record",
+    "clients.BreakGlass": "access control; each emergency read is in the audit trail",
+    "audit.AuditEvent": "the audit trail: who read and changed the record (its own page)",
+    "audit.AuditListedClient": "an index of the audit trail",
+    "guidance.ContactReason": "exported with its contact (`reasons`)",
+    "plans.PlanPdf": "a rendering of the plan, whose contents are exported",
+}

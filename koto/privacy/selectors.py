@@ -1,0 +1,324 @@
+"""The data-subject export (GDPR article 15, and article 20's machine-readable copy): what
+one organisation holds about one client, built from the personal data catalogue
+(`koto.privacy.catalogue`), in the language the client reads, audited as an export.
+
+An organisation answers for the records it holds: the export has the client's record (kept
+by the responsible organisation, or by one serving it or holding a full grant, all of which
+the exporting user must have full access through) and the rows the exporting organisation,
+or the responsible one it keeps the record for, holds. Rows other organisations hold are
+not shown, only counted per organisation and kind, so the client knows where else to ask."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Count, Q
+from django.utils import formats, timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext
+
+from koto.audit.services import audit_record
+from koto.clients import codes
+from koto.clients.models import Client
+from koto.clients.permissions import can_export_client, can_read_welfare_details
+from koto.clients.selectors import client_get_for, reach_of
+from koto.core import clock
+from koto.core.errors import NotFound
+from koto.organisations.models import Organisation
+from koto.privacy.catalogue import FIELD_LABELS, PARTS, WELFARE_FIELDS, Part
+
+LANGUAGE_FIELDS = frozenset(
+    {"language", "mother_tongue", "interpreter_language", "interview_language"}
+)
+COUNTRY_FIELDS = frozenset({"citizenship", "education_country"})
+#: The export's languages (the client's documents: Koto's three languages).
+LANGUAGES = ("fi", "sv", "en")
+#: A client's mother tongue read in one of them, ISO 639-1 or -3.
+_MOTHER_TONGUES = {"fi": "fi", "fin": "fi", "sv": "sv", "swe": "sv", "en": "en", "eng": "en"}
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    columns: list[tuple[str, str]]  # (field, label)
+    rows: list[dict]  # field -> plain value (JSON)
+    shown: list[list[tuple[str, str]]]  # per row: (label, value as read)
+    withheld: list[str] = field(default_factory=list)  # labels of fields not shown
+
+
+@dataclass
+class SubjectExport:
+    client_id: int
+    name: str
+    identifier: str
+    organisation: str
+    made_at: dt.datetime
+    language: str
+    sections: list[Section]
+    # (organisation name, part title, rows) for rows other organisations hold
+    elsewhere: list[tuple[str, str, int]]
+
+    @property
+    def empty(self) -> list[str]:
+        """The titles of the kinds of record with no rows."""
+        return [s.title for s in self.sections if not s.rows]
+
+    def as_json(self) -> dict:
+        return {
+            "client_id": self.client_id,
+            "organisation": self.organisation,
+            "made_at": self.made_at.isoformat(),
+            "language": self.language,
+            "parts": {
+                s.key: {
+                    "title": s.title,
+                    "fields": {f: label for f, label in s.columns},
+                    "rows": s.rows,
+                    "withheld": s.withheld,
+                }
+                for s in self.sections
+            },
+            "held_elsewhere": [
+                {"organisation": o, "part": p, "rows": n} for o, p, n in self.elsewhere
+            ],
+        }
+
+
+def default_language(mother_tongue: str, fallback: str | None = None) -> str:
+    """The export's language for a client: theirs when it is one of Koto's, otherwise
+    `fallback`, or the language the user reads Koto in."""
+    lang = _MOTHER_TONGUES.get((mother_tongue or "").lower())
+    return lang or fallback or (get_language() or "fi")[:2]
+
+
+def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
+    """The export of `client_id` as the user's organisation holds it, in the active language.
+    404 for a client the user may not see, may see only in part, or may not export."""
+    client = client_get_for(user=user, client_id=client_id, purpose="export", audit=False)
+    if not can_export_client(user, client):
+        raise NotFound("client")
+    reach = reach_of(user)
+    holders = {reach.organisation_id}
+    if client.responsible_organisation_id in reach.full_org_ids:
+        holders.add(client.responsible_organisation_id)
+    welfare = can_read_welfare_details(user)
+    lang = (get_language() or "fi")[:2]
+    sections: list[Section] = []
+    elsewhere: dict[tuple[int, str], int] = defaultdict(int)
+    for part in PARTS:
+        base = part.model.objects.filter(**{part.client: client.id})
+        held = base
+        if part.holders:
+            mine = Q()
+            for h in part.holders:
+                mine |= Q(**{f"{h}__in": holders})
+            held = base.filter(mine)
+            for org_id, n in (
+                base.exclude(mine)
+                .values_list(part.holders[0])
+                .annotate(n=Count("pk"))
+                .values_list(part.holders[0], "n")
+            ):
+                if org_id is not None:
+                    elsewhere[(org_id, str(part.title))] += n
+        sections.append(_section(part, held, welfare=welfare, lang=lang))
+    names = dict(
+        Organisation.objects.filter(
+            id__in={o for o, _ in elsewhere} | {reach.organisation_id}
+        ).values_list("id", f"name_{lang}" if lang != "fi" else "name_fi")
+    )
+    fi_names = (
+        dict(Organisation.objects.filter(id__in=names).values_list("id", "name_fi"))
+        if lang != "fi"
+        else names
+    )
+    export = SubjectExport(
+        client_id=client.id,
+        name=f"{client.first_name} {client.last_name}",
+        identifier=client.identifier,
+        organisation=names.get(reach.organisation_id) or fi_names[reach.organisation_id],
+        made_at=clock.now(),
+        language=lang,
+        sections=sections,
+        elsewhere=sorted(
+            (
+                (names.get(o) or fi_names.get(o, ""), title, n)
+                for (o, title), n in elsewhere.items()
+            ),
+            key=lambda t: (t[0], t[1]),
+        ),
+    )
+    audit_record(
+        actor=user,
+        action="export",
+        object_type="client",
+        object_id=client.id,
+        client_id=client.id,
+        reason="data_subject_export",
+        changes={
+            "format": fmt,
+            "language": lang,
+            "rows": {s.key: len(s.rows) for s in sections if s.rows},
+        },
+    )
+    return export
+
+
+def _section(part: Part, qs, *, welfare: bool, lang: str) -> Section:
+    hidden = set() if welfare else WELFARE_FIELDS.get(part.model, frozenset())
+    names = [f for f in part.fields if f not in hidden]
+    related = {_relation_path(part.model, f) for f in names} - {None}
+    many = [f for f in names if _is_many(part.model, f)]
+    qs = qs.order_by(*part.order)
+    if related:
+        qs = qs.select_related(*sorted(related))
+    if many:
+        qs = qs.prefetch_related(*many)
+    columns = [(f, _label(part.model, f)) for f in names]
+    rows, shown = [], []
+    for obj in qs:
+        plain, read = {}, []
+        for f, label in columns:
+            value = _value(obj, f)
+            plain[f] = _plain(value, f, lang)
+            read.append((label, _read(part.model, f, value)))
+        rows.append(plain)
+        shown.append(read)
+    return Section(
+        key=part.key,
+        title=str(part.title),
+        columns=columns,
+        rows=rows,
+        shown=shown,
+        withheld=[_label(part.model, f) for f in part.fields if f in hidden],
+    )
+
+
+def _field(model, name: str):
+    """The model field `name` names on `model` (`x_id` names the relation `x`), or None."""
+    base = name[:-3] if name.endswith("_id") else name
+    for candidate in (name, base):
+        try:
+            return model._meta.get_field(candidate)
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist; a property is not a field
+            continue
+    return None
+
+
+def _steps(model, name: str) -> tuple[list, str]:
+    """The relations a `a__b__c` name walks, and its last part."""
+    *path, last = name.split("__")
+    fields = []
+    for step in path:
+        f = model._meta.get_field(step)
+        fields.append(f)
+        model = f.related_model
+    return fields, last
+
+
+def _relation_path(model, name: str) -> str | None:
+    fields, last = _steps(model, name)
+    target = fields[-1].related_model if fields else model
+    f = _field(target, last)
+    path = [x.name for x in fields]
+    if f is not None and f.is_relation and not f.many_to_many:
+        path.append(f.name)
+    return "__".join(path) or None
+
+
+def _is_many(model, name: str) -> bool:
+    f = _field(model, name)
+    return "__" not in name and f is not None and f.many_to_many
+
+
+def _field_label(f) -> str:
+    """A field's label; one left at Django's default (its name) from `FIELD_LABELS`."""
+    if str(f.verbose_name) == f.name.replace("_", " ") and f.name in FIELD_LABELS:
+        return str(FIELD_LABELS[f.name])
+    return str(f.verbose_name)
+
+
+def _label(model, name: str) -> str:
+    fields, last = _steps(model, name)
+    target = fields[-1].related_model if fields else model
+    f = _field(target, last)
+    if not fields:
+        return capfirst(_field_label(f) if f is not None else last)
+    via = _field_label(fields[0])
+    return capfirst(via if f is None else f"{via}: {_field_label(f)}")
+
+
+def _value(obj, name: str):
+    fields, last = _steps(type(obj), name)
+    for f in fields:
+        obj = getattr(obj, f.name)
+        if obj is None:
+            return None
+    f = _field(type(obj), last)
+    if f is not None and f.many_to_many:
+        return list(getattr(obj, f.name).all())
+    if f is not None and f.is_relation:
+        return getattr(obj, f.name)
+    return getattr(obj, last)
+
+
+def _plain(value, name: str, lang: str):
+    """The value in the machine-readable copy: codes as stored, related rows by name."""
+    if value is None or isinstance(value, bool | int | str | dict):
+        return value
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return [_display_object(v, lang) for v in value]
+    if isinstance(value, models.Model):
+        return _display_object(value, lang)
+    return str(value)
+
+
+def _display_object(obj, lang: str) -> str:
+    if hasattr(obj, "label") and callable(obj.label):
+        return obj.label(lang)
+    return str(getattr(obj, "name", obj))
+
+
+def _read(model, name: str, value) -> str:
+    """The value as the client reads it: choices, languages and countries named, dates as
+    dates, yes and no."""
+    lang = (get_language() or "fi")[:2]
+    if value is None or value == "" or value == [] or value == {}:
+        return "–"
+    fields, last = _steps(model, name)
+    target = fields[-1].related_model if fields else model
+    f = _field(target, last)
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if f is not None and f.choices and not f.is_relation:
+        return str(dict(f.flatchoices).get(value, value))
+    if last in LANGUAGE_FIELDS:
+        return codes.language_name(value) or value
+    if last in COUNTRY_FIELDS:
+        return codes.country_name(value) or value
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localtime(value), "j.n.Y H:i")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "j.n.Y")
+    if isinstance(value, Decimal):
+        return formats.number_format(value, use_l10n=True)
+    if isinstance(value, dict):  # a copy of the client's details (a referral's)
+        return "; ".join(
+            f"{_label(Client, k) if _field(Client, k) else k}: {_read(Client, k, v)}"
+            for k, v in value.items()
+            if v not in (None, "", [])
+        )
+    if isinstance(value, list):
+        return ", ".join(_display_object(v, lang) for v in value)
+    if isinstance(value, models.Model):
+        return _display_object(value, lang)
+    return str(value)

@@ -1,0 +1,56 @@
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+
+from koto.clients.selectors import client_get_for
+from koto.core.errors import NotFound
+from koto.privacy import selectors
+from koto.privacy.selectors import LANGUAGES
+
+
+def _language(request, client_id: int) -> str:
+    """The language asked for (`?lang=`), or the client's own when it is one of Koto's."""
+    asked = request.GET.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    if asked:
+        raise Http404  # an unknown language is no page of its own
+    try:
+        client = client_get_for(user=request.user, client_id=client_id, audit=False)
+    except NotFound as e:
+        raise Http404 from e
+    return selectors.default_language(client.mother_tongue)
+
+
+def _export(request, client_id: int, fmt: str):
+    lang = _language(request, client_id)
+    with translation.override(lang):
+        try:
+            export = selectors.subject_export_for(user=request.user, client_id=client_id, fmt=fmt)
+        except NotFound as e:
+            raise Http404 from e
+    return export, lang
+
+
+@login_required
+def export_page(request, client_id: int):
+    export, lang = _export(request, client_id, "html")
+    with translation.override(lang):
+        return render(
+            request,
+            "privacy/export.html",
+            {"export": export, "languages": LANGUAGES, "client_id": client_id},
+        )
+
+
+@login_required
+def export_json(request, client_id: int):
+    export, _lang = _export(request, client_id, "json")
+    body = json.dumps(export.as_json(), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    name = f"koto-{client_id}-{export.made_at.date().isoformat()}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
