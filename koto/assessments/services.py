@@ -471,8 +471,8 @@ def assessment_complete(
     expected_version: int | None = None,
 ) -> Assessment:
     """Complete with the conclusion: is an integration plan needed. Needs the interview, held
-    in a recorded language (the client's or through an interpreter, section 2), and the
-    client's Finnish or Swedish assessed (a level, "no skill yet" included). The conclusion
+    in a recorded language (the client's or through an interpreter, section 2), the client's
+    literacy and their Finnish or Swedish assessed (a level, "no skill yet" included). The conclusion
     is the assessing authority's (a welfare region takes part, section 2). A stale
     `expected_version` (the interview changed since the page was opened) is a conflict."""
     _require_edit(actor, assessment.client)
@@ -507,6 +507,11 @@ def assessment_complete(
         errors["skills"] = _(
             "Record the client's Finnish or Swedish skills (a level, or no skill yet) before "
             "completing the assessment."
+        )
+    if locked.interview_on is not None and locked.literacy == Assessment.Literacy.UNKNOWN:
+        errors["literacy"] = _(
+            "Record the client's literacy (the assessment covers it, and it decides literacy "
+            "training) before completing the assessment."
         )
     if not isinstance(plan_needed, bool):
         errors["plan_needed"] = _("Enter true or false.")

@@ -33,6 +33,7 @@ def test_casework_journey__assessment_plan_pdf(page, live_server, lahti_counsell
     page.get_by_label("Initial interview on").fill("2026-11-02")
     page.get_by_label("Interview language").select_option("ar")
     page.get_by_label("Interpreter used").check()
+    page.get_by_label("Literacy").select_option("latin")
     page.get_by_label("Finnish: Speaking").select_option("A1.2")
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Complete the assessment").click()

@@ -34,11 +34,12 @@ def started(actor, client_, on=STARTED) -> Assessment:
 
 
 def interviewed(actor, client_, **data) -> Assessment:
-    """An open assessment whose interview is recorded as the Act asks (language, skills)."""
+    """An open assessment whose interview is recorded as the Act asks (language, literacy,
+    skills)."""
     a = started(actor, client_)
     return services.assessment_record_interview(
         actor=actor, assessment=a,
-        data={"interview_on": STARTED, "interview_language": "ar", "interpreter_used": True,
+        data={"interview_on": STARTED, "interview_language": "ar", "interpreter_used": True, "literacy": "latin",
               "skills": SKILLS, **data},
     )  # fmt: skip
 
@@ -50,7 +51,9 @@ def api(http, method, url, body):
 # --- completing: what the Act asks the assessment to cover --------------------------------
 
 
-def test_complete__interview_without_language_or_skills__refused_naming_both(counsellor, client_):
+def test_complete__interview_without_language_literacy_or_skills__refused_naming_each(
+    counsellor, client_
+):
     # the interview dated, nothing else: completed before, with no record of the language
     # it was held in (the client's or interpreted) nor of any Finnish or Swedish skill
     a = started(counsellor, client_)
@@ -59,12 +62,12 @@ def test_complete__interview_without_language_or_skills__refused_naming_both(cou
     )
     with pytest.raises(ValidationFailed) as e:
         services.assessment_complete(actor=counsellor, assessment=a, plan_needed=True)
-    assert set(e.value.fields) == {"interview_language", "skills"}
+    assert set(e.value.fields) == {"interview_language", "literacy", "skills"}
     assert Assessment.objects.get(pk=a.pk).status == "started"
     # "no skill yet" is an assessed level: with it and the language, it completes
     a = services.assessment_record_interview(
         actor=counsellor, assessment=a,
-        data={"interview_language": "fi", "skills": [{"language": "fi", "skill": "reading", "level": "0"}]},
+        data={"interview_language": "fi", "literacy": "none", "skills": [{"language": "fi", "skill": "reading", "level": "0"}]},
     )  # fmt: skip
     a = services.assessment_complete(actor=counsellor, assessment=a, plan_needed=True)
     assert a.status == "completed"

@@ -15,9 +15,10 @@ from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
 DETAILS = "Terveydentila: diabetes, hoitokontakti sovittu."
-# what completing asks of the interview besides its day: its language and a skill level
+# what completing asks of the interview besides its day: its language, literacy and a skill level
 RECORDED = {
     "interview_language": "ar",
+    "literacy": "latin",
     "skills": [{"language": "fi", "skill": "speaking", "level": "A1.1"}],
 }
 

@@ -44,7 +44,7 @@ def assessed(counsellor, client_, *, plan_needed: bool, on=TODAY) -> Assessment:
     )
     a = assessment_services.assessment_record_interview(
         actor=counsellor, assessment=a,
-        data={"interview_on": on, "interview_language": "ar", "interpreter_used": True,
+        data={"interview_on": on, "interview_language": "ar", "interpreter_used": True, "literacy": "latin",
               "skills": [{"language": "fi", "skill": "speaking", "level": "A1.1"}]},
     )  # fmt: skip
     return assessment_services.assessment_complete(
