@@ -12,7 +12,7 @@ from koto.core.models import TimeStampedModel
 class Assessment(TimeStampedModel):
     # Personal data catalogue (see clients.Client): what a data-subject export holds.
     EXPORT_FIELDS = (
-        "organisation_id", "kind", "trigger", "started_on", "status", "interview_on",
+        "organisation_id", "kind", "trigger", "trigger_note", "started_on", "status", "interview_on",
         "interview_language", "interpreter_used", "literacy", "education_level", "education_field",
         "education_years", "education_country", "recognition_needed", "occupation", "work_years",
         "goals", "family_situation", "childcare_needed", "housing", "welfare_needs_flag",

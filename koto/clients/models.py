@@ -69,7 +69,8 @@ class Client(TimeStampedModel):
         "first_name", "last_name", "birth_date", "hetu", "temporary_id", "gender", "citizenship",
         "mother_tongue", "interpreter_needed", "interpreter_language", "email", "phone",
         "street_address", "postal_code", "post_office", "residence_basis", "first_permit_on",
-        "home_municipality_id", "home_municipality_on", "migri_number", "unhcr_number",
+        "home_municipality_id", "home_municipality_on", "first_home_municipality_on",
+        "migri_number", "unhcr_number", "responsible_organisation_id", "counsellor_id",
         *LawFact.values,
     )  # fmt: skip
 
@@ -197,7 +198,7 @@ class Residence(models.Model):
     the rollup refresh still sees which municipality's figures the correction changed."""
 
     # Personal data catalogue (see clients.Client): what a data-subject export holds.
-    EXPORT_FIELDS = ("municipality_id", "from_on", "to_on")
+    EXPORT_FIELDS = ("municipality_id", "from_on", "to_on", "superseded_at")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="residences")
     municipality = models.ForeignKey(
@@ -585,7 +586,8 @@ class Meeting(models.Model):
     # Personal data catalogue (see clients.Client): what a data-subject export holds.
     EXPORT_FIELDS = (
         "organisation_id", "held_on", "purpose", "interpreter_language", "interpreter_mode",
-        "interpreter_minutes", "client_no_show", "notes",
+        "interpreter_minutes", "interpreter_cost", "client_no_show", "no_show_reason_accepted",
+        "notes",
     )  # fmt: skip
 
     class InterpreterMode(models.TextChoices):

@@ -106,8 +106,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.OFFERINGS_MANAGE,
         }
     ),
-    # the auditor answers data-subject requests as the data protection officer's office
-    Role.AUDITOR: frozenset({Perm.CLIENT_VIEW, Perm.AUDIT_VIEW, Perm.LAW_VIEW, Perm.CLIENT_EXPORT}),
+    Role.AUDITOR: frozenset({Perm.CLIENT_VIEW, Perm.AUDIT_VIEW, Perm.LAW_VIEW}),
     Role.SYSTEM: frozenset(
         {
             Perm.CLIENT_VIEW,

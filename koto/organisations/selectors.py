@@ -35,6 +35,16 @@ def purchasers_served_by(*, organisation_id: int, on: dt.date) -> set[int]:
     )
 
 
+def producers_serving(*, organisation_id: int, on: dt.date) -> set[int]:
+    """The organisations keeping `organisation_id`'s client records under an agreement in
+    force (`purchasers_served_by` the other way round)."""
+    return set(
+        agreements_in_force(on)
+        .filter(purchaser_id=organisation_id, scope__in=RECORD_SCOPES)
+        .values_list("producer_id", flat=True)
+    )
+
+
 def served_purchasers_sql(producer_column: str, vendor: str) -> str:
     """`purchasers_served_by` as a correlated subquery for plain SQL whose
     `producer_column` holds the producing organisation: the purchasers' ids as text "3,17"

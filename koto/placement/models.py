@@ -220,7 +220,9 @@ class PlacementPerson(models.Model):
     EXPORT_FIELDS = (
         "first_name", "last_name", "birth_date", "gender", "residence_basis", "first_permit_on",
         "mother_tongue", "relation", "placement__municipality_id", "placement__status",
-        "placement__proposed_on", "placement__decided_on", "placement__arrived_on",
+        "placement__proposed_on", "placement__decided_on", "placement__decline_reason",
+        "placement__housing_address", "placement__housing_on", "placement__arrived_on",
+        "placement__evident_welfare_needs", "placement__welfare_needs_note",
     )  # fmt: skip
 
     class Role(models.TextChoices):

@@ -71,6 +71,7 @@ class IntegrationPlan(TimeStampedModel):
     EXPORT_FIELDS = (
         "organisation_id", "kind", "status", "starts_on", "ends_on", "agreed_on", "end_limit_on",
         "acknowledged_on", "acknowledgement_method", "ended_on", "outcome", "outcome_note",
+        "handover_summary",
     )  # fmt: skip
 
     class Kind(models.TextChoices):

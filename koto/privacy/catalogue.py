@@ -1,8 +1,9 @@
 """The personal data catalogue: every model that holds data about a client, how its rows are
 reached from the client and which organisation holds each row. The data-subject export
-(`koto.privacy.export`) is built from it and nothing else, so a new model that holds client
-data is either listed here or named in `EXCLUDED` with the reason; a test walks every model
-of the project and fails on one that is neither (`tests/test_catalogue.py`).
+(`koto.privacy.selectors.subject_export_for`) is built from it and nothing else, so a new
+model that holds client data is either listed here or named in `EXCLUDED` with the reason; a
+test walks every model of the project and fails on one that is neither
+(`koto/privacy/tests/test_export.py`).
 
 Which fields of a row the export holds is each model's own `EXPORT_FIELDS` (the architecture:
 every model holding personal data declares it); which of those only a user who may read the
@@ -41,7 +42,8 @@ class Part:
     model: type[models.Model]
     client: str  # the lookup from a row to its client's id
     # The lookups from a row to the organisations that hold it (a referral: its sender and
-    # its recipient). Empty: the row belongs to the client's record, kept by the organisation
+    # its recipient). Empty, or a row whose first holder is empty (a timeline event of the
+    # system's): the row belongs to the client's record, kept for the organisation
     # responsible for the client.
     holders: tuple[str, ...] = ()
     order: tuple[str, ...] = ("id",)
@@ -85,15 +87,36 @@ PARTS: tuple[Part, ...] = (
 #: (`Perm.CLIENT_VIEW_WELFARE`); for others the export says they are withheld.
 WELFARE_FIELDS: dict[type[models.Model], frozenset[str]] = {
     Assessment: frozenset({"welfare_needs_flag", "welfare_needs_details"}),
+    PlacementPerson: frozenset(
+        {"placement__evident_welfare_needs", "placement__welfare_needs_note"}
+    ),
 }
 
 #: Labels for fields named without a label of their own (Django's default is the field's
-#: name with spaces), by name, in the export's language.
+#: name with spaces), by "Model.name" or by name, in the export's language.
 FIELD_LABELS: dict[str, object] = {
     "organisation": _("Organisation"),
     "municipality": _("Municipality"),
     "responsible_organisation": _("Responsible organisation"),
     "relative": _("Relative"),
+    "counsellor": _("Counsellor"),
+    "from_organisation": _("From"),
+    "to_organisation": _("To"),
+    "referred_to_organisation": _("Referred to organisation"),
+    "reasons": _("Reasons"),
+    "requested_at": _("Requested"),
+    "offered_on": _("Offered on"),
+    "accepted_on": _("Accepted on"),
+    "started_on": _("Started on"),
+    "ended_on": _("Ended on"),
+    "previous_ends_on": _("Previous end date"),
+    "new_ends_on": _("New end date"),
+    "due_on": _("Due on"),
+    "Referral.due_on": _("Please answer by"),
+    "received_at": _("Received"),
+    "reopened_at": _("Reopened"),
+    "withdrawn_at": _("Withdrawn"),
+    "superseded_at": _("Replaced by a correction"),
     "placement": _("Placement"),
     "service": _("Service"),
     "at": _("Time"),
@@ -111,4 +134,8 @@ EXCLUDED: dict[str, str] = {
     "audit.AuditListedClient": "an index of the audit trail",
     "guidance.ContactReason": "exported with its contact (`reasons`)",
     "plans.PlanPdf": "a rendering of the plan, whose contents are exported",
+    "placement.WelfareConsultation": "the welfare region's statement on a placement (of a "
+    "family or group, not one person), held and answered for by the welfare region",
+    "placement.HealthCheckReferral": "the welfare region's health check of a placement, held "
+    "and answered for by the welfare region",
 }

@@ -2,31 +2,35 @@
 one organisation holds about one client, built from the personal data catalogue
 (`koto.privacy.catalogue`), in the language the client reads, audited as an export.
 
-An organisation answers for the records it holds: the export has the client's record (kept
-by the responsible organisation, or by one serving it or holding a full grant, all of which
-the exporting user must have full access through) and the rows the exporting organisation,
-or the responsible one it keeps the record for, holds. Rows other organisations hold are
-not shown, only counted per organisation and kind, so the client knows where else to ask."""
+An organisation answers for the records it holds: the export has the client's record (the
+exporting user has full access to it: their organisation is responsible for the client,
+keeps the records for the responsible one under a service agreement, or holds a full grant)
+and the rows held by the exporting organisation and, when it keeps the client's record for
+the responsible organisation, by that organisation and every producer keeping its records
+under an agreement in force. Rows other organisations hold are neither shown nor counted:
+that they exist can be news the exporting user may not learn (a referral between two other
+authorities); the page tells the client that other authorities answer for their own."""
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
 
+from koto.accounts.models import User
 from koto.audit.services import audit_record
 from koto.clients import codes
-from koto.clients.models import Client
+from koto.clients.models import Client, FamilyLink
 from koto.clients.permissions import can_export_client, can_read_welfare_details
-from koto.clients.selectors import client_get_for, reach_of
+from koto.clients.selectors import client_get_for, client_list_for, reach_of
 from koto.core import clock
 from koto.core.errors import NotFound
 from koto.organisations.models import Organisation
+from koto.organisations.selectors import producers_serving
 from koto.privacy.catalogue import FIELD_LABELS, PARTS, WELFARE_FIELDS, Part
 
 LANGUAGE_FIELDS = frozenset(
@@ -58,8 +62,6 @@ class SubjectExport:
     made_at: dt.datetime
     language: str
     sections: list[Section]
-    # (organisation name, part title, rows) for rows other organisations hold
-    elsewhere: list[tuple[str, str, int]]
 
     @property
     def empty(self) -> list[str]:
@@ -81,9 +83,6 @@ class SubjectExport:
                 }
                 for s in self.sections
             },
-            "held_elsewhere": [
-                {"organisation": o, "part": p, "rows": n} for o, p, n in self.elsewhere
-            ],
         }
 
 
@@ -104,53 +103,26 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
     holders = {reach.organisation_id}
     if client.responsible_organisation_id in reach.full_org_ids:
         holders.add(client.responsible_organisation_id)
+        holders |= producers_serving(
+            organisation_id=client.responsible_organisation_id, on=clock.today()
+        )
     welfare = can_read_welfare_details(user)
     lang = (get_language() or "fi")[:2]
     sections: list[Section] = []
-    elsewhere: dict[tuple[int, str], int] = defaultdict(int)
+    relatives: set[int] = set()
     for part in PARTS:
-        base = part.model.objects.filter(**{part.client: client.id})
-        held = base
+        held = part.model.objects.filter(**{part.client: client.id})
         if part.holders:
-            mine = Q()
+            mine = Q(**{f"{part.holders[0]}__isnull": True})
             for h in part.holders:
                 mine |= Q(**{f"{h}__in": holders})
-            held = base.filter(mine)
-            for org_id, n in (
-                base.exclude(mine)
-                .values_list(part.holders[0])
-                .annotate(n=Count("pk"))
-                .values_list(part.holders[0], "n")
-            ):
-                if org_id is not None:
-                    elsewhere[(org_id, str(part.title))] += n
-        sections.append(_section(part, held, welfare=welfare, lang=lang))
-    names = dict(
-        Organisation.objects.filter(
-            id__in={o for o, _ in elsewhere} | {reach.organisation_id}
-        ).values_list("id", f"name_{lang}" if lang != "fi" else "name_fi")
-    )
-    fi_names = (
-        dict(Organisation.objects.filter(id__in=names).values_list("id", "name_fi"))
-        if lang != "fi"
-        else names
-    )
-    export = SubjectExport(
-        client_id=client.id,
-        name=f"{client.first_name} {client.last_name}",
-        identifier=client.identifier,
-        organisation=names.get(reach.organisation_id) or fi_names[reach.organisation_id],
-        made_at=clock.now(),
-        language=lang,
-        sections=sections,
-        elsewhere=sorted(
-            (
-                (names.get(o) or fi_names.get(o, ""), title, n)
-                for (o, title), n in elsewhere.items()
-            ),
-            key=lambda t: (t[0], t[1]),
-        ),
-    )
+            held = held.filter(mine)
+        section, objects = _section(part, held, welfare=welfare, lang=lang)
+        if part.model is FamilyLink:
+            relatives = _hide_unseen_relatives(user, section, objects)
+        sections.append(section)
+    organisation = Organisation.objects.get(pk=reach.organisation_id)
+    rows = {s.key: len(s.rows) for s in sections if s.rows}
     audit_record(
         actor=user,
         action="export",
@@ -158,16 +130,36 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
         object_id=client.id,
         client_id=client.id,
         reason="data_subject_export",
-        changes={
-            "format": fmt,
-            "language": lang,
-            "rows": {s.key: len(s.rows) for s in sections if s.rows},
-        },
+        changes={"format": fmt, "language": lang, "rows": rows},
+        # the relatives named in it, as the client page's family list names them
+        listed=sorted(relatives) if relatives else None,
     )
-    return export
+    return SubjectExport(
+        client_id=client.id,
+        name=f"{client.first_name} {client.last_name}",
+        identifier=client.identifier,
+        organisation=organisation.name,
+        made_at=timezone.localtime(clock.now()),
+        language=lang,
+        sections=sections,
+    )
 
 
-def _section(part: Part, qs, *, welfare: bool, lang: str) -> Section:
+def _hide_unseen_relatives(user, section: Section, links: list) -> set[int]:
+    """A relative another organisation recorded, whom the user may not see, stays a family
+    member without a name (as on the client page). The ids of the relatives named."""
+    ids = {link.relative_id for link in links}
+    visible = set(client_list_for(user=user).filter(id__in=ids).values_list("id", flat=True))
+    names = [i for i, (f, _label) in enumerate(section.columns) if f.startswith("relative__")]
+    for row, link in enumerate(links):
+        if link.relative_id not in visible:
+            for i in names:
+                section.rows[row][section.columns[i][0]] = None
+                section.shown[row][i] = (section.shown[row][i][0], "–")
+    return visible
+
+
+def _section(part: Part, qs, *, welfare: bool, lang: str) -> tuple[Section, list]:
     hidden = set() if welfare else WELFARE_FIELDS.get(part.model, frozenset())
     names = [f for f in part.fields if f not in hidden]
     related = {_relation_path(part.model, f) for f in names} - {None}
@@ -179,7 +171,8 @@ def _section(part: Part, qs, *, welfare: bool, lang: str) -> Section:
         qs = qs.prefetch_related(*many)
     columns = [(f, _label(part.model, f)) for f in names]
     rows, shown = [], []
-    for obj in qs:
+    objects = list(qs)
+    for obj in objects:
         plain, read = {}, []
         for f, label in columns:
             value = _value(obj, f)
@@ -187,7 +180,7 @@ def _section(part: Part, qs, *, welfare: bool, lang: str) -> Section:
             read.append((label, _read(part.model, f, value)))
         rows.append(plain)
         shown.append(read)
-    return Section(
+    section = Section(
         key=part.key,
         title=str(part.title),
         columns=columns,
@@ -195,6 +188,7 @@ def _section(part: Part, qs, *, welfare: bool, lang: str) -> Section:
         shown=shown,
         withheld=[_label(part.model, f) for f in part.fields if f in hidden],
     )
+    return section, objects
 
 
 def _field(model, name: str):
@@ -236,8 +230,10 @@ def _is_many(model, name: str) -> bool:
 
 def _field_label(f) -> str:
     """A field's label; one left at Django's default (its name) from `FIELD_LABELS`."""
-    if str(f.verbose_name) == f.name.replace("_", " ") and f.name in FIELD_LABELS:
-        return str(FIELD_LABELS[f.name])
+    if str(f.verbose_name) == f.name.replace("_", " "):
+        label = FIELD_LABELS.get(f"{f.model.__name__}.{f.name}", FIELD_LABELS.get(f.name))
+        if label is not None:
+            return str(label)
     return str(f.verbose_name)
 
 
@@ -275,17 +271,45 @@ def _plain(value, name: str, lang: str):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, list):
-        return [_display_object(v, lang) for v in value]
+    if isinstance(value, list):  # a contact's reasons: their codes
+        return [getattr(v, "code", None) or _display_object(v, lang) for v in value]
     if isinstance(value, models.Model):
         return _display_object(value, lang)
     return str(value)
 
 
 def _display_object(obj, lang: str) -> str:
+    """A related row by its name: an organisation's or a service's in the language, a
+    user's full name, a reason's label."""
+    if isinstance(obj, User):
+        return obj.get_full_name() or obj.username
     if hasattr(obj, "label") and callable(obj.label):
         return obj.label(lang)
     return str(getattr(obj, "name", obj))
+
+
+#: The keys of a referral's shared copy (`referrals.models.shared_copy`) that are not the
+#: client's own field names.
+_SHARED_KEYS = {"identity_code": "hetu"}
+
+
+def _shared_parts(copy: dict):
+    for key, value in copy.items():
+        if isinstance(value, dict):  # the contact details
+            yield from _shared_parts(value)
+            continue
+        if value in (None, "", []):
+            continue
+        name = _SHARED_KEYS.get(key, key)
+        if _field(Client, name) is None:
+            yield f"{key}: {value}"
+            continue
+        if name == "birth_date" and isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        yield f"{_label(Client, name)}: {_read(Client, name, value)}"
 
 
 def _read(model, name: str, value) -> str:
@@ -311,12 +335,8 @@ def _read(model, name: str, value) -> str:
         return formats.date_format(value, "j.n.Y")
     if isinstance(value, Decimal):
         return formats.number_format(value, use_l10n=True)
-    if isinstance(value, dict):  # a copy of the client's details (a referral's)
-        return "; ".join(
-            f"{_label(Client, k) if _field(Client, k) else k}: {_read(Client, k, v)}"
-            for k, v in value.items()
-            if v not in (None, "", [])
-        )
+    if isinstance(value, dict):  # the copy of the client's details a referral shared
+        return "; ".join(_shared_parts(value))
     if isinstance(value, list):
         return ", ".join(_display_object(v, lang) for v in value)
     if isinstance(value, models.Model):

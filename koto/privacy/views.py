@@ -4,9 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from koto.clients.selectors import client_get_for
 from koto.core.errors import NotFound
+from koto.core.params import BadQueryParameter
 from koto.privacy import selectors
 from koto.privacy.selectors import LANGUAGES
 
@@ -17,7 +20,7 @@ def _language(request, client_id: int) -> str:
     if asked in LANGUAGES:
         return asked
     if asked:
-        raise Http404  # an unknown language is no page of its own
+        raise BadQueryParameter({"lang": [_("Choose fi, sv or en.")]})
     try:
         client = client_get_for(user=request.user, client_id=client_id, audit=False)
     except NotFound as e:
@@ -39,11 +42,18 @@ def _export(request, client_id: int, fmt: str):
 def export_page(request, client_id: int):
     export, lang = _export(request, client_id, "html")
     with translation.override(lang):
-        return render(
+        response = render(
             request,
             "privacy/export.html",
-            {"export": export, "languages": LANGUAGES, "client_id": client_id},
+            {
+                "export": export,
+                "languages": LANGUAGES,
+                "client_id": client_id,
+                "name_bdi": format_html('<bdi dir="auto">{}</bdi>', export.name),
+            },
         )
+    response["Content-Language"] = lang
+    return response
 
 
 @login_required
@@ -53,4 +63,5 @@ def export_json(request, client_id: int):
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     name = f"koto-{client_id}-{export.made_at.date().isoformat()}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Language"] = export.language
     return response

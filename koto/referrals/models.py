@@ -73,8 +73,9 @@ class Referral(TimeStampedModel):
     # `shared` is the copy of the client's details the recipient sees (see `shared_copy`).
     SENSITIVE_FIELDS = ("message", "decision_reason", "external_contact", "shared")
     EXPORT_FIELDS = (
-        "kind", "status", "message", "external_name", "sent_at", "accepted_at", "declined_at",
-        "returned_at", "completed_at", "decision_reason", "shared",
+        "kind", "scope", "status", "from_organisation_id", "to_organisation_id", "external_name",
+        "message", "shared", "sent_at", "due_on", "received_at", "accepted_at", "declined_at",
+        "returned_at", "completed_at", "reopened_at", "withdrawn_at", "decision_reason",
     )  # fmt: skip
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="referrals")

@@ -390,19 +390,12 @@ class ExportPart(Schema):
     withheld: list[str] = Field(description="labels of fields the caller may not read")
 
 
-class HeldElsewhere(Schema):
-    organisation: str
-    part: str
-    rows: int
-
-
 class SubjectExportOut(Schema):
     client_id: int
     organisation: str
     made_at: dt.datetime
     language: str
     parts: dict[str, ExportPart]
-    held_elsewhere: list[HeldElsewhere]
 
 
 @router.get(
@@ -410,11 +403,11 @@ class SubjectExportOut(Schema):
 )
 def client_export(request, client_id: int, lang: Literal["fi", "sv", "en"] | None = None):
     """What your organisation holds about the client (GDPR art. 15 and 20), every kind of
-    record of the personal data catalogue, codes as stored and labels in `lang` (by default
-    the client's mother tongue when it is Finnish, Swedish or English, otherwise Finnish).
-    Rows other organisations hold are only counted (`held_elsewhere`). Audited as an export;
-    404 unless your role answers data-subject requests and your organisation keeps the
-    client's record."""
+    record of the personal data catalogue: codes as stored, related organisations and people
+    by name, each field's label in `lang` (by default the client's mother tongue when it is
+    Finnish, Swedish or English, otherwise Finnish). Rows other organisations hold are not
+    included. Audited as an export; 404 unless your role answers data-subject requests
+    (casework roles) and your organisation keeps the client's record."""
     if lang is None:
         client = selectors.client_get_for(user=request.auth, client_id=client_id, audit=False)
         lang = default_language(client.mother_tongue, fallback="fi")

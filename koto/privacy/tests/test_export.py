@@ -7,51 +7,75 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from django.utils.text import capfirst
 
 from koto.assessments.models import Assessment
 from koto.assessments.services import assessment_record_interview, assessment_start
 from koto.audit.models import AuditEvent
-from koto.clients.models import AccessGrant
+from koto.clients.models import AccessGrant, FamilyLink
 from koto.clients.models import Client as ClientRecord
 from koto.clients.selectors import client_get_for
+from koto.clients.services import break_glass_open
 from koto.core.errors import NotFound
 from koto.core.roles import Role
 from koto.guidance.services import contact_log, reasons_seed
+from koto.organisations.models import AgreementScope, Organisation, ServiceAgreement
 from koto.privacy import selectors
 from koto.privacy.catalogue import EXCLUDED, PARTS
-from tests.factories import approved_token, make_client, member
+from tests.factories import OrganisationFactory, approved_token, make_client, member
+
+
+def _reached(model, name: str) -> list:
+    """The models a catalogue field name (`placement__municipality_id`) walks through."""
+    out = []
+    for step in name.split("__")[:-1]:
+        model = model._meta.get_field(step).related_model
+        out.append(model)
+    return out
 
 
 def _models_about_clients() -> set:
-    """Every model of the project with a relation to a client, or to a row the catalogue
-    exports (a plan's goals, a contact's reasons)."""
+    """Every model of the project that refers to a client: by a relation to a client, to a
+    row the catalogue exports or reaches through a field (a placement), or by a plain
+    `client_id` column."""
     exported = {p.model for p in PARTS}
+    reached = {m for p in PARTS for f in p.fields for m in _reached(p.model, f)}
+    targets = {ClientRecord} | exported | reached
     found = set()
-    for model in apps.get_app_config("clients").apps.get_models():
+    for model in apps.get_models():
         if not model.__module__.startswith("koto."):
             continue
-        for f in model._meta.concrete_fields:
-            if f.is_relation and (f.related_model is ClientRecord or f.related_model in exported):
+        for f in model._meta.get_fields():
+            if not getattr(f, "concrete", False) and not f.many_to_many:
+                continue
+            if f.is_relation and f.related_model in targets:
                 found.add(model)
-    return found
+            elif not f.is_relation and f.name in ("client_id", "client"):
+                found.add(model)
+    return found - {ClientRecord}
 
 
 def test_catalogue__every_model_about_a_client_exported_or_excluded_with_a_reason():
     exported = {p.model._meta.label for p in PARTS}
     about = {m._meta.label for m in _models_about_clients()}
     assert sorted(about - exported - set(EXCLUDED)) == []
+    # the walk finds what it should: the models the catalogue lists and those it excludes
+    assert {"plans.Goal", "guidance.Contact", "placement.HealthCheckReferral"} <= about
     # and nothing is excluded that does not exist or is exported after all
     labels = {m._meta.label for m in apps.get_models()}
     assert sorted(set(EXCLUDED) - labels) == []
     assert sorted(set(EXCLUDED) & exported) == []
 
 
-def test_catalogue__every_export_field_names_a_field_or_a_path_to_one():
+def test_catalogue__every_export_field_names_a_field_at_each_step():
     for part in PARTS:
         for name in part.fields:
-            label = selectors._label(part.model, name)
-            assert label and label != name.split("__")[-1], (part.key, name)
+            fields, last = selectors._steps(part.model, name)
+            target = fields[-1].related_model if fields else part.model
+            field = selectors._field(target, last)
+            # a property (a service's name in the language) only at the end of a path
+            assert field is not None or (fields and hasattr(target, last)), (part.key, name)
 
 
 @pytest.fixture
@@ -77,7 +101,7 @@ def _assessment(actor, client, welfare: str = ""):
     )
 
 
-def test_export__the_organisation_s_records_shown_another_s_only_counted(
+def test_export__the_organisation_s_records_shown_another_s_not(
     counsellor, lahti_client, other_org, outsider
 ):
     # given Lahti's assessment and contact, and Tampere's contact under a full grant
@@ -109,8 +133,10 @@ def test_export__the_organisation_s_records_shown_another_s_only_counted(
         == counsellor.active_membership.organisation.name
     )
     assert parts["assessments"].rows[0]["occupation"] == "Nurse"
-    # and Tampere's contact is counted, not shown
-    assert export.elsewhere == [(other_org.name, "Guidance contacts", 1)]
+    # and Tampere's contact is neither shown nor counted
+    assert all(r["organisation_id"] == parts["contacts"].rows[0]["organisation_id"]
+               for r in parts["contacts"].rows)  # fmt: skip
+    assert other_org.name not in str(export.sections)
 
 
 def test_export__welfare_details_withheld_from_a_counsellor_shown_to_a_social_worker(
@@ -159,21 +185,23 @@ def test_export__read_only_grant_emergency_access_or_no_permission__not_found(
 def test_export_page__in_the_language_asked_for_and_by_default_the_client_s(
     web, counsellor, lahti_client
 ):
-    swede = make_client(counsellor, mother_tongue="sv")
+    swede = make_client(counsellor, mother_tongue="sv", first_name="Sven", last_name="Ek")
     c = web(counsellor)
-    finnish = c.get(reverse("privacy:export", args=[lahti_client.id]) + "?lang=fi")
-    assert finnish.status_code == 200
-    assert 'lang="fi"' in finnish.content.decode()
+    url = reverse("privacy:export", args=[lahti_client.id])
+    finnish = c.get(url + "?lang=fi").content.decode()
+    assert '<html lang="fi">' in finnish
+    assert "Henkilötiedot" in finnish
     default = c.get(reverse("privacy:export", args=[swede.id]))
-    assert default.status_code == 200
-    assert 'lang="sv"' in default.content.decode()
+    assert '<html lang="sv">' in default.content.decode()
+    assert default["Content-Language"] == "sv"
     # a Somali speaker's export defaults to the language the user reads Koto in
-    english = c.get(reverse("privacy:export", args=[lahti_client.id]))
-    assert 'lang="en"' in english.content.decode()
-    assert "Data held about Amina Yusuf" in english.content.decode()
-    assert c.get(reverse("privacy:export", args=[lahti_client.id]) + "?lang=de").status_code == (
-        404
-    )
+    english = c.get(url).content.decode()
+    assert '<html lang="en">' in english
+    assert 'Data held about <bdi dir="auto">Amina Yusuf</bdi>' in english
+    # a language Koto has not: the address is refused, naming the parameter
+    bad = c.get(url + "?lang=de")
+    assert bad.status_code == 400
+    assert "<code>lang</code>" in bad.content.decode()
 
 
 def test_export_json__a_file_of_codes_and_iso_dates(web, counsellor, lahti_client):
@@ -227,6 +255,7 @@ def test_api_export__labels_in_the_language_asked_rows_as_stored(web, counsellor
     assert response.status_code == 200
     body = response.json()
     assert body["language"] == "sv"
+    assert body["parts"]["client"]["fields"]["hetu"] == "Personbeteckning"
     assert body["parts"]["client"]["rows"][0]["hetu"] == lahti_client.hetu
     assert body["parts"]["contacts"]["rows"] == []
     assert AuditEvent.objects.filter(action="export", changes__format="api").count() == 1
@@ -243,3 +272,104 @@ def test_api_export__anonymous_token_other_organisation_or_unknown_language(
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 404
     assert web(outsider).get(url).status_code == 404
     assert web(counsellor).get(url + "?lang=de").status_code == 422
+
+
+def test_export__relative_of_another_organisation__a_family_member_without_a_name(
+    counsellor, lahti_client, outsider
+):
+    # given a family link to a client whose record another organisation keeps (moved there)
+    theirs = make_client(outsider, first_name="Hidden", last_name="Relative")
+    ours = make_client(counsellor, first_name="Visible", last_name="Sister")
+    FamilyLink.objects.create(client=lahti_client, relative=theirs, relation="spouse")
+    FamilyLink.objects.create(client=lahti_client, relative=ours, relation="sibling")
+    export = selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
+    family = next(s for s in export.sections if s.key == "family")
+    names = sorted((r["relation"], r["relative__first_name"]) for r in family.rows)
+    assert names == [("sibling", "Visible"), ("spouse", None)]
+    assert "Hidden" not in str(family.shown)
+    # the relative named is a read of them, audited as the client page's family list is
+    event = AuditEvent.objects.get(action="export")
+    assert event.changes["listed_clients"] == [ours.id]
+
+
+def test_export__responsible_municipality__its_producer_s_records_included(org, counsellor):
+    # given Hollola's client whose casework Lahti keeps under an agreement
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    _assessment(counsellor, c)  # Lahti's counsellor assesses Hollola's client
+    # when each of them makes the export, both hold Lahti's assessment
+    for user in (hollola_worker, counsellor):
+        export = selectors.subject_export_for(user=user, client_id=c.id, fmt="html")
+        assessments = next(s for s in export.sections if s.key == "assessments")
+        assert [r["occupation"] for r in assessments.rows] == ["Nurse"]
+
+
+def test_export__full_grant__the_record_and_the_grant_holder_s_own_rows(
+    counsellor, lahti_client, other_org, outsider
+):
+    AccessGrant.objects.create(
+        client=lahti_client, organisation=other_org, scope="full", source="referral",
+        valid_from=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    contact_log(
+        actor=counsellor, channel="phone", reasons=["benefits"], client_identifier=lahti_client.hetu
+    )
+    theirs = _assessment(outsider, lahti_client)
+    export = selectors.subject_export_for(user=outsider, client_id=lahti_client.id, fmt="html")
+    parts = {s.key: s for s in export.sections}
+    assert parts["client"].rows[0]["hetu"] == lahti_client.hetu
+    assert len(parts["assessments"].rows) == 1
+    assert theirs.organisation_id == other_org.id
+    assert parts["contacts"].rows == []  # Lahti's
+
+
+def test_export__emergency_access__not_found(counsellor, lahti_client, outsider):
+    break_glass_open(
+        actor=outsider, client_id=lahti_client.id, reason="Client at our office in acute crisis"
+    )
+    assert client_get_for(user=outsider, client_id=lahti_client.id).access == "read"
+    with pytest.raises(NotFound):
+        selectors.subject_export_for(user=outsider, client_id=lahti_client.id, fmt="html")
+
+
+def test_export_json_and_api__welfare_details_withheld_named(web, counsellor, lahti_client, org):
+    social = member(org, Role.SOCIAL_WORKER, username="sw")
+    _assessment(social, lahti_client, welfare="Sleep problems")
+    c = web(counsellor)
+    file = json.loads(c.get(reverse("privacy:export_json", args=[lahti_client.id])).content)
+    api_body = c.get(f"/api/v1/clients/{lahti_client.id}/export?lang=en").json()
+    for body in (file, api_body):
+        part = body["parts"]["assessments"]
+        assert "welfare_needs_details" not in part["rows"][0]
+        assert len(part["withheld"]) == 2
+    assert (
+        "Sleep problems"
+        not in c.get(reverse("privacy:export", args=[lahti_client.id])).content.decode()
+    )
+
+
+def test_export__referral_names_both_organisations_and_the_shared_copy_readable(
+    counsellor, lahti_client, other_org
+):
+    from koto.referrals.services import referral_send
+
+    seen = client_get_for(user=counsellor, client_id=lahti_client.id, audit=False)
+    referral_send(
+        actor=counsellor, client=seen, to_organisation=other_org, kind="guidance",
+        message="Please help with housing.", include_identity_code=True,
+    )  # fmt: skip
+    with translation.override("fi"):
+        export = selectors.subject_export_for(
+            user=counsellor, client_id=lahti_client.id, fmt="html"
+        )
+    part = next(s for s in export.sections if s.key == "referrals")
+    row = part.rows[0]
+    assert row["to_organisation_id"] == Organisation.objects.get(pk=other_org.pk).name_fi
+    shown = dict(part.shown[0])
+    assert f"Henkilötunnus: {lahti_client.hetu}" in shown["Jaetut tiedot"]
+    assert lahti_client.birth_date.strftime("%-d.%-m.%Y") in shown["Jaetut tiedot"]
