@@ -457,6 +457,36 @@ def measure_record_result(
     return measure
 
 
+@transaction.atomic
+def measure_remove(*, actor, assessment: Assessment, measure: Measure) -> None:
+    """Remove a further measure added by mistake, while the assessment is open and before
+    the measure has a result (one carried out is part of the assessment: its result is
+    corrected instead). Audited with what was removed."""
+    _require_edit(actor, assessment.client)
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    current = Measure.objects.filter(pk=measure.pk, assessment_id=locked.id).first()
+    if current is None:
+        raise NotFound("measure")
+    if locked.status == Assessment.Status.COMPLETED:
+        raise AssessmentError(
+            "assessment_completed", _("A completed assessment cannot be changed.")
+        )
+    if current.done_on is not None:
+        raise AssessmentError(
+            "measure_done",
+            _("A measure with a recorded result cannot be removed; correct its result instead."),
+        )
+    removed = {
+        "kind": current.kind,
+        "planned_on": current.planned_on.isoformat() if current.planned_on else None,
+    }
+    current.delete()
+    audit_record(
+        actor=actor, action="delete", object_type="assessment_measure", object_id=measure.pk,
+        client_id=locked.client_id, changes=removed,
+    )  # fmt: skip
+
+
 CONCLUSION_MAX = INTERVIEW_TEXT["conclusion"]
 
 

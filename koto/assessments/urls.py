@@ -14,4 +14,9 @@ urlpatterns = [
         views.measure_result,
         name="measure_result",
     ),
+    path(
+        "<int:assessment_id>/measures/<int:measure_id>/remove/",
+        views.measure_remove,
+        name="measure_remove",
+    ),
 ]

@@ -1,5 +1,6 @@
 """Assessment screens: start, initial interview, measures, completion."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -190,4 +191,28 @@ def measure_result(request, assessment_id: int, measure_id: int):
     return _form_page(
         request, form, _("Result of the measure: %(m)s") % {"m": measure.description},
         reverse("assessments:detail", args=[a.id]),
+    )  # fmt: skip
+
+
+@login_required
+def measure_remove(request, assessment_id: int, measure_id: int):
+    """Confirm, then remove a further measure added by mistake (one without a result)."""
+    a = selectors.assessment_get_for(user=request.user, assessment_id=assessment_id, purpose="edit")
+    if not can_edit_client(request.user, a.client):
+        raise Http404
+    measure = get_object_or_404(a.measures, pk=measure_id)
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measure_remove(actor=request.user, assessment=a, measure=measure)
+        except DomainError as e:
+            apply_domain_errors(form, e)
+        else:
+            messages.success(request, _("Measure removed."))
+            return redirect("assessments:detail", assessment_id=a.id)
+    return _form_page(
+        request, form, _("Remove the measure: %(m)s") % {"m": measure.description},
+        reverse("assessments:detail", args=[a.id]),
+        intro=_("Remove a measure only when it was added by mistake. The removal is recorded."),
+        submit_label=_("Remove"),
     )  # fmt: skip

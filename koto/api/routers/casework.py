@@ -403,6 +403,24 @@ def measure_result(request, assessment_id: int, measure_id: int, payload: Measur
     )
 
 
+@router.delete(
+    "/assessments/{assessment_id}/measures/{measure_id}",
+    response={204: None},
+    summary="Remove a further measure added by mistake",
+)
+def measure_remove(request, assessment_id: int, measure_id: int):
+    """Only while the assessment is open and before the measure has a result (422 otherwise:
+    a measure carried out is corrected, not removed). Audited."""
+    a = assessment_selectors.assessment_get_for(
+        user=request.auth, assessment_id=assessment_id, purpose="api:edit"
+    )
+    measure = a.measures.filter(pk=measure_id).first()
+    if measure is None:
+        raise Http404
+    assessment_services.measure_remove(actor=request.auth, assessment=a, measure=measure)
+    return Status(204, None)
+
+
 @router.post(
     "/assessments/{assessment_id}/complete",
     response=AssessmentOut,

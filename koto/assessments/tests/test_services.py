@@ -222,3 +222,60 @@ def test_responsible_authority_warning__jobseeker_at_the_municipality__warned_on
     assert services.responsible_authority_warning(other, TODAY, org) == ""
     org.kind = "employment_authority"
     assert "municipality" in services.responsible_authority_warning(other, TODAY, org)
+
+
+def test_measure_remove__page__confirmed_removed_and_audited(web, counsellor, client_):
+    # a measure added by mistake stayed on the assessment for good
+    from koto.audit.models import AuditEvent
+
+    a = started(counsellor, client_)
+    m = services.measure_add(actor=counsellor, assessment=a, kind="other",
+                             description="Väärä asiakas", planned_on=TODAY)  # fmt: skip
+    http = web(counsellor)
+    url = f"/assessments/{a.id}/measures/{m.id}/remove/"
+    assert url in http.get(f"/assessments/{a.id}/").content.decode()
+    confirm = http.get(url)
+    assert confirm.status_code == 200
+    assert "Väärä asiakas" in confirm.content.decode()
+    assert Measure.objects.filter(pk=m.pk).exists() is True  # a GET removes nothing
+    assert http.post(url).status_code == 302
+    assert Measure.objects.filter(pk=m.pk).exists() is False
+    event = AuditEvent.objects.get(action="delete", object_type="assessment_measure")
+    assert event.changes == {"kind": "other", "planned_on": TODAY.isoformat()}
+    assert event.client_id == client_.id
+
+
+def test_measure_remove__with_a_result_or_completed__refused(web, counsellor, client_):
+    a = started(counsellor, client_)
+    done = services.measure_add(actor=counsellor, assessment=a, kind="language_test",
+                                description="YKI-testi")  # fmt: skip
+    services.measure_record_result(actor=counsellor, assessment=a, measure=done,
+                                   done_on=TODAY, result="B1.1")  # fmt: skip
+    with pytest.raises(services.AssessmentError) as e:
+        services.measure_remove(actor=counsellor, assessment=a, measure=done)
+    assert e.value.code == "measure_done"
+    page = web(counsellor).post(f"/assessments/{a.id}/measures/{done.id}/remove/")
+    assert page.status_code == 200
+    assert "correct its result instead" in page.content.decode()
+    open_one = services.measure_add(actor=counsellor, assessment=a, kind="other", description="x")
+    a = services.assessment_record_interview(
+        actor=counsellor, assessment=a, data={"interview_on": TODAY, **RECORDED}
+    )
+    a = services.assessment_complete(actor=counsellor, assessment=a, plan_needed=False)
+    with pytest.raises(services.AssessmentError) as e:
+        services.measure_remove(actor=counsellor, assessment=a, measure=open_one)
+    assert e.value.code == "assessment_completed"
+    assert Measure.objects.count() == 2
+
+
+def test_measure_remove_api__204_then_404_and_another_organisation_404(
+    web, counsellor, client_, outsider
+):
+    a = started(counsellor, client_)
+    m = services.measure_add(actor=counsellor, assessment=a, kind="other", description="x")
+    url = f"/api/v1/assessments/{a.id}/measures/{m.id}"
+    assert web(outsider).delete(url).status_code == 404
+    assert Measure.objects.filter(pk=m.pk).exists() is True
+    http = web(counsellor)
+    assert http.delete(url).status_code == 204
+    assert http.delete(url).status_code == 404
