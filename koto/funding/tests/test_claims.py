@@ -123,6 +123,8 @@ def test_claim_pages__journey_in_views(web, claim, finance, decider):
     r = c.post(f"/funding/claims/{claim.id}/decide/",
                {"approved_amount": "900", "decided_on": "2026-11-20", "note": ""})  # fmt: skip
     assert r.status_code == 422
+    # the title says first that a form was refused (the decision form, not one named "form")
+    assert b"<title>Error: " in r.content
     # the page given again keeps the section's links the decider may open
     assert r.context["nav"] == {
         "overview": True, "report": False, "reconcile": False, "claims": True,
