@@ -988,6 +988,7 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
     referral.status = HealthCheckReferral.Status.DONE
     referral.done_on = done_on
     referral.save(update_fields=["status", "done_on"])
+    _adult_grants_end(actor, placement, done_on + dt.timedelta(days=READ_AFTER_HEALTH_CHECK_DAYS))
     audit_record(
         actor=actor,
         action="update",
@@ -1000,6 +1001,34 @@ def health_check_done(*, actor, placement: Placement, done_on: dt.date) -> Healt
         else {"done_on": [before.isoformat(), done_on.isoformat()]},
     )
     return referral
+
+
+#: How long the welfare region still reads an adult's record after the initial health check
+#: (its follow-up: results, a referral onwards). Koto's choice, not the law's: the region's
+#: read grant from arrival serves the health check; further work comes with a referral,
+#: which opens a grant of its own.
+READ_AFTER_HEALTH_CHECK_DAYS = 30
+
+
+def _adult_grants_end(actor, placement: Placement, last_day: dt.date) -> None:
+    """The welfare region's read grants of the placement's adults (an unaccompanied minor's
+    full grant stays: the region answers for the minor's care) end on `last_day`; a
+    corrected health check date moves the end with it."""
+    grants = AccessGrant.objects.select_for_update().filter(
+        source="placement", source_id=str(placement.id), scope=AccessGrant.Scope.READ
+    )
+    for grant in grants:
+        if grant.valid_to == last_day:
+            continue
+        before = grant.valid_to
+        grant.valid_to = last_day
+        grant.save(update_fields=["valid_to"])
+        audit_record(
+            actor=actor, action="update", object_type="access_grant", object_id=grant.id,
+            client_id=grant.client_id,
+            changes={"valid_to": [before.isoformat() if before else None, last_day.isoformat()],
+                     "source_id": str(placement.id)},
+        )  # fmt: skip
 
 
 def _check_not_clients(actor, people: list[PlacementPerson]) -> None:

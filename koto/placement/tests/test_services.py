@@ -723,3 +723,53 @@ def test_minor_care_update__dates_in_order_and_not_ahead(propose, manager):
             "after_care_plan_ends_on": dt.date(2026, 9, 1),
         })  # fmt: skip
     assert set(e.value.fields) == {"representative_from", "after_care_plan_ends_on"}
+
+
+def test_health_check_done__adults_read_grants_end_after_the_follow_up(
+    propose, manager, social_worker, region
+):
+    # the welfare region's read grant from arrival had no end: it read the adults for good
+    from koto.clients.selectors import client_get_for
+    from koto.core.errors import NotFound
+
+    placement = _to_housing(manager, propose())
+    services.placement_arrive(
+        actor=manager, placement=placement, arrived_on=TODAY - dt.timedelta(days=5)
+    )
+    services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+    last = TODAY + dt.timedelta(days=services.READ_AFTER_HEALTH_CHECK_DAYS)
+    grants = AccessGrant.objects.filter(organisation=region, source="placement")
+    assert sorted(set(grants.values_list("scope", "valid_to"))) == [("read", last)]
+    event = AuditEvent.objects.filter(object_type="access_grant", action="update").latest("id")
+    assert event.changes["valid_to"] == [None, last.isoformat()]
+    client_id = grants.first().client_id
+    # read until then, not after
+    with clock.frozen(last):
+        assert client_get_for(user=social_worker, client_id=client_id).access == "read"
+    with clock.frozen(last + dt.timedelta(days=1)), pytest.raises(NotFound):
+        client_get_for(user=social_worker, client_id=client_id)
+    # a corrected date moves the end with it
+    services.health_check_done(
+        actor=social_worker, placement=placement, done_on=TODAY - dt.timedelta(days=1)
+    )
+    assert set(grants.values_list("valid_to", flat=True)) == {last - dt.timedelta(days=1)}
+
+
+def test_migration_0002__grants_of_health_checks_done_get_their_end(
+    propose, manager, social_worker, region
+):
+    import importlib
+
+    from django.apps import apps
+
+    placement = _to_housing(manager, propose())
+    services.placement_arrive(
+        actor=manager, placement=placement, arrived_on=TODAY - dt.timedelta(days=5)
+    )
+    services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+    grants = AccessGrant.objects.filter(organisation=region, source="placement")
+    grants.update(valid_to=None)  # as before the change
+    migration = importlib.import_module("koto.placement.migrations.0002_end_adult_read_grants")
+    migration.forwards(apps, None)
+    assert set(grants.values_list("valid_to", flat=True)) == {TODAY + dt.timedelta(days=30)}
+    assert migration.DAYS == services.READ_AFTER_HEALTH_CHECK_DAYS
