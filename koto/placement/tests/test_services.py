@@ -725,6 +725,17 @@ def test_minor_care_update__dates_in_order_and_not_ahead(propose, manager):
     assert set(e.value.fields) == {"representative_from", "after_care_plan_ends_on"}
 
 
+def _health_checked_today(propose, manager, social_worker, region):
+    """A family arrived five days ago and had its health check today: the placement and the
+    welfare region's grants from it."""
+    placement = _to_housing(manager, propose())
+    services.placement_arrive(
+        actor=manager, placement=placement, arrived_on=TODAY - dt.timedelta(days=5)
+    )
+    services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+    return placement, AccessGrant.objects.filter(organisation=region, source="placement")
+
+
 def test_health_check_done__adults_read_grants_end_after_the_follow_up(
     propose, manager, social_worker, region
 ):
@@ -732,13 +743,8 @@ def test_health_check_done__adults_read_grants_end_after_the_follow_up(
     from koto.clients.selectors import client_get_for
     from koto.core.errors import NotFound
 
-    placement = _to_housing(manager, propose())
-    services.placement_arrive(
-        actor=manager, placement=placement, arrived_on=TODAY - dt.timedelta(days=5)
-    )
-    services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
+    placement, grants = _health_checked_today(propose, manager, social_worker, region)
     last = TODAY + dt.timedelta(days=services.READ_AFTER_HEALTH_CHECK_DAYS)
-    grants = AccessGrant.objects.filter(organisation=region, source="placement")
     assert sorted(set(grants.values_list("scope", "valid_to"))) == [("read", last)]
     event = AuditEvent.objects.filter(object_type="access_grant", action="update").latest("id")
     assert event.changes["valid_to"] == [None, last.isoformat()]
@@ -762,12 +768,7 @@ def test_migration_0002__grants_of_health_checks_done_get_their_end(
 
     from django.apps import apps
 
-    placement = _to_housing(manager, propose())
-    services.placement_arrive(
-        actor=manager, placement=placement, arrived_on=TODAY - dt.timedelta(days=5)
-    )
-    services.health_check_done(actor=social_worker, placement=placement, done_on=TODAY)
-    grants = AccessGrant.objects.filter(organisation=region, source="placement")
+    _placement, grants = _health_checked_today(propose, manager, social_worker, region)
     grants.update(valid_to=None)  # as before the change
     migration = importlib.import_module("koto.placement.migrations.0002_end_adult_read_grants")
     migration.forwards(apps, None)
