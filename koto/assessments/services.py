@@ -17,6 +17,7 @@ from koto.clients.permissions import can_edit_client, can_read_welfare_details
 from koto.clients.services import casework_owner, record_event
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from koto.law.engine import age_on
 from koto.organisations.models import ASSESSING_KINDS, OrganisationKind
 
 INTERVIEW_TEXT = {
@@ -423,7 +424,11 @@ def measure_record_result(
     correction is recorded again and audited from what to what."""
     _require_edit(actor, assessment.client)
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if measure.assessment_id != locked.id:
+    # read again under the assessment's lock: removed meanwhile, it is a 404, not a 500
+    measure = (
+        Measure.objects.select_for_update().filter(pk=measure.pk, assessment_id=locked.id).first()
+    )
+    if measure is None:
         raise NotFound("measure")
     if locked.status == Assessment.Status.COMPLETED:
         raise AssessmentError(
@@ -488,6 +493,10 @@ def measure_remove(*, actor, assessment: Assessment, measure: Measure) -> None:
 
 
 CONCLUSION_MAX = INTERVIEW_TEXT["conclusion"]
+#: Literacy is asked of a client of school age on the interview's day (compulsory education
+#: begins in the year a child turns seven, 1214/2020 2 §; Koto reads it as the seventh
+#: birthday): a younger child's "not assessed" is no gap.
+LITERACY_FROM_AGE = 7
 
 
 @transaction.atomic
@@ -538,7 +547,11 @@ def assessment_complete(
             "Record the client's Finnish or Swedish skills (a level, or no skill yet) before "
             "completing the assessment."
         )
-    if locked.interview_on is not None and locked.literacy == Assessment.Literacy.UNKNOWN:
+    if (
+        locked.interview_on is not None
+        and locked.literacy == Assessment.Literacy.UNKNOWN
+        and age_on(locked.client.birth_date, locked.interview_on) >= LITERACY_FROM_AGE
+    ):
         errors["literacy"] = _(
             "Record the client's literacy (the assessment covers it, and it decides literacy "
             "training) before completing the assessment."

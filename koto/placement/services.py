@@ -1012,13 +1012,14 @@ READ_AFTER_HEALTH_CHECK_DAYS = 30
 
 def _adult_grants_end(actor, placement: Placement, last_day: dt.date) -> None:
     """The welfare region's read grants of the placement's adults (an unaccompanied minor's
-    full grant stays: the region answers for the minor's care) end on `last_day`; a
-    corrected health check date moves the end with it."""
+    full grant stays: the region answers for the minor's care) end on `last_day`. A
+    corrected health check date moves the end earlier, never later: the region cannot give
+    itself more time by recording the check again (further work comes with a referral)."""
     grants = AccessGrant.objects.select_for_update().filter(
         source="placement", source_id=str(placement.id), scope=AccessGrant.Scope.READ
     )
     for grant in grants:
-        if grant.valid_to == last_day:
+        if grant.valid_to is not None and grant.valid_to <= last_day:
             continue
         before = grant.valid_to
         grant.valid_to = last_day

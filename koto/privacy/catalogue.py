@@ -27,6 +27,7 @@ from koto.clients.models import (
     Residence,
     Task,
 )
+from koto.core.roles import Perm
 from koto.funding.models import ClaimLine
 from koto.guidance.models import Contact
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult
@@ -47,6 +48,9 @@ class Part:
     # responsible for the client.
     holders: tuple[str, ...] = ()
     order: tuple[str, ...] = ("id",)
+    # The permissions of which a user needs one to see the rows (others get the fields named
+    # as withheld): what the app's own pages ask for them.
+    perms: tuple[str, ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -80,7 +84,9 @@ PARTS: tuple[Part, ...] = (
     Part("minor_care", _("Unaccompanied minor's care"), MinorCare, "client_id"),
     Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id")),
     Part("events", _("Timeline"), ClientEvent, "client_id", ("organisation_id",), ("at", "id")),
-    Part("compensation", _("State compensation claimed"), ClaimLine, "client_id", ("claim__organisation_id",), ("occurred_on", "id")),
+    # a claim line's description can name health or social care costs (65 §) or the victim
+    # of trafficking (68 §): the finance roles read claims, as on the funding pages
+    Part("compensation", _("State compensation claimed"), ClaimLine, "client_id", ("claim__organisation_id",), ("occurred_on", "id"), (Perm.FUNDING_MANAGE, Perm.FUNDING_DECIDE)),
 )  # fmt: skip
 
 #: Fields shown only to a user who may read the health and social details

@@ -51,6 +51,8 @@ class Section:
     rows: list[dict]  # field -> plain value (JSON)
     shown: list[list[tuple[str, str]]]  # per row: (label, value as read)
     withheld: list[str] = field(default_factory=list)  # labels of fields not shown
+    # why: "welfare" (health and social details) or "finance" (the whole kind of record)
+    withheld_because: str = ""
 
 
 @dataclass
@@ -66,7 +68,7 @@ class SubjectExport:
     @property
     def empty(self) -> list[str]:
         """The titles of the kinds of record with no rows."""
-        return [s.title for s in self.sections if not s.rows]
+        return [s.title for s in self.sections if not s.rows and not s.withheld]
 
     def as_json(self) -> dict:
         return {
@@ -80,6 +82,7 @@ class SubjectExport:
                     "fields": {f: label for f, label in s.columns},
                     "rows": s.rows,
                     "withheld": s.withheld,
+                    "withheld_because": s.withheld_because,
                 }
                 for s in self.sections
             },
@@ -103,9 +106,9 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
     holders = {reach.organisation_id}
     if client.responsible_organisation_id in reach.full_org_ids:
         holders.add(client.responsible_organisation_id)
-        holders |= producers_serving(
-            organisation_id=client.responsible_organisation_id, on=clock.today()
-        )
+        # every producer that kept its records, also under an agreement since ended: what
+        # it recorded for the responsible organisation is still that organisation's
+        holders |= producers_serving(organisation_id=client.responsible_organisation_id)
     welfare = can_read_welfare_details(user)
     lang = (get_language() or "fi")[:2]
     sections: list[Section] = []
@@ -117,11 +120,20 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
             for h in part.holders:
                 mine |= Q(**{f"{h}__in": holders})
             held = held.filter(mine)
+        if part.perms and not any(user.has_perm_in_org(p) for p in part.perms):
+            sections.append(_withheld(part))
+            continue
         section, objects = _section(part, held, welfare=welfare, lang=lang)
         if part.model is FamilyLink:
             relatives = _hide_unseen_relatives(user, section, objects)
         sections.append(section)
-    organisation = Organisation.objects.get(pk=reach.organisation_id)
+    # the controller: the responsible organisation when the record is kept for it
+    controller = (
+        client.responsible_organisation_id
+        if client.responsible_organisation_id in holders
+        else reach.organisation_id
+    )
+    organisation = Organisation.objects.get(pk=controller)
     rows = {s.key: len(s.rows) for s in sections if s.rows}
     audit_record(
         actor=user,
@@ -159,6 +171,14 @@ def _hide_unseen_relatives(user, section: Section, links: list) -> set[int]:
     return visible
 
 
+def _withheld(part: Part) -> Section:
+    """A kind of record the user's role does not read: named, its fields listed, no rows."""
+    return Section(
+        key=part.key, title=str(part.title), columns=[], rows=[], shown=[],
+        withheld=[_label(part.model, f) for f in part.fields], withheld_because="finance",
+    )  # fmt: skip
+
+
 def _section(part: Part, qs, *, welfare: bool, lang: str) -> tuple[Section, list]:
     hidden = set() if welfare else WELFARE_FIELDS.get(part.model, frozenset())
     names = [f for f in part.fields if f not in hidden]
@@ -187,6 +207,7 @@ def _section(part: Part, qs, *, welfare: bool, lang: str) -> tuple[Section, list
         rows=rows,
         shown=shown,
         withheld=[_label(part.model, f) for f in part.fields if f in hidden],
+        withheld_because="welfare" if hidden else "",
     )
     return section, objects
 

@@ -10,7 +10,7 @@ from django.utils import formats
 from koto.assessments import services
 from koto.assessments.models import Assessment, Measure
 from koto.core import clock
-from koto.core.errors import ValidationFailed
+from koto.core.errors import NotFound, ValidationFailed
 from tests.factories import make_client
 
 TODAY = dt.date(2026, 11, 2)
@@ -279,3 +279,52 @@ def test_measure_remove_api__204_then_404_and_another_organisation_404(
     http = web(counsellor)
     assert http.delete(url).status_code == 204
     assert http.delete(url).status_code == 404
+
+
+def test_complete__child_under_school_age__literacy_not_asked(counsellor):
+    # a four-year-old's literacy "not assessed" is no gap; a seven-year-old's is
+    child = make_client(counsellor, birth_date=dt.date(2022, 5, 1))
+    child.access = "full"
+    a = services.assessment_record_interview(
+        actor=counsellor, assessment=started(counsellor, child),
+        data={"interview_on": TODAY, "interview_language": "ar",
+              "skills": [{"language": "fi", "skill": "speaking", "level": "0"}]},
+    )  # fmt: skip
+    assert services.assessment_complete(
+        actor=counsellor, assessment=a, plan_needed=False
+    ).status == ("completed")
+    pupil = make_client(counsellor, birth_date=dt.date(2019, 11, 2))  # seven on TODAY
+    pupil.access = "full"
+    b = services.assessment_record_interview(
+        actor=counsellor, assessment=started(counsellor, pupil),
+        data={"interview_on": TODAY, "interview_language": "ar",
+              "skills": [{"language": "fi", "skill": "speaking", "level": "0"}]},
+    )  # fmt: skip
+    with pytest.raises(ValidationFailed) as e:
+        services.assessment_complete(actor=counsellor, assessment=b, plan_needed=False)
+    assert set(e.value.fields) == {"literacy"}
+
+
+def test_measure_result__measure_removed_meanwhile__not_found(counsellor, client_):
+    a = started(counsellor, client_)
+    m = services.measure_add(actor=counsellor, assessment=a, kind="other", description="x")
+    stale = Measure.objects.get(pk=m.pk)
+    services.measure_remove(actor=counsellor, assessment=a, measure=m)
+    with pytest.raises(NotFound):
+        services.measure_record_result(
+            actor=counsellor, assessment=a, measure=stale, done_on=TODAY, result="B1.1"
+        )
+
+
+def test_measure_remove_api__with_a_result__422_measure_done(web, counsellor, client_):
+    a = started(counsellor, client_)
+    m = services.measure_add(
+        actor=counsellor, assessment=a, kind="language_test", description="YKI"
+    )
+    services.measure_record_result(
+        actor=counsellor, assessment=a, measure=m, done_on=TODAY, result="B1.1"
+    )
+    r = web(counsellor).delete(f"/api/v1/assessments/{a.id}/measures/{m.id}")
+    assert r.status_code == 422
+    assert r.json()["code"] == "measure_done"
+    assert Measure.objects.filter(pk=m.pk).exists() is True

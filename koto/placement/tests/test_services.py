@@ -774,3 +774,20 @@ def test_migration_0002__grants_of_health_checks_done_get_their_end(
     migration.forwards(apps, None)
     assert set(grants.values_list("valid_to", flat=True)) == {TODAY + dt.timedelta(days=30)}
     assert migration.DAYS == services.READ_AFTER_HEALTH_CHECK_DAYS
+    event = AuditEvent.objects.filter(reason="migration placement.0002").get()
+    assert sorted(event.changes["listed_clients"]) == sorted(
+        grants.values_list("client_id", flat=True)
+    )
+
+
+def test_health_check_done__recorded_again_later__the_read_access_not_extended(
+    propose, manager, social_worker, region
+):
+    # recording the check again with a later day gave the region another 30 days, at will
+    placement, grants = _health_checked_today(propose, manager, social_worker, region)
+    last = TODAY + dt.timedelta(days=services.READ_AFTER_HEALTH_CHECK_DAYS)
+    with clock.frozen(last + dt.timedelta(days=10)):
+        services.health_check_done(
+            actor=social_worker, placement=placement, done_on=last + dt.timedelta(days=10)
+        )
+    assert set(grants.values_list("valid_to", flat=True)) == {last}

@@ -373,3 +373,35 @@ def test_export__referral_names_both_organisations_and_the_shared_copy_readable(
     shown = dict(part.shown[0])
     assert f"Henkilötunnus: {lahti_client.hetu}" in shown["Jaetut tiedot"]
     assert lahti_client.birth_date.strftime("%-d.%-m.%Y") in shown["Jaetut tiedot"]
+
+
+def test_export__compensation_claimed__withheld_from_casework_roles(web, counsellor, lahti_client):
+    # a claim line can name health care costs (65 §) or a victim of trafficking (68 §):
+    # the funding pages show claims to the finance roles only, and so does the export
+    export = selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
+    part = next(s for s in export.sections if s.key == "compensation")
+    assert (part.rows, part.withheld_because) == ([], "finance")
+    assert part.title not in export.empty
+    html = web(counsellor).get(reverse("privacy:export", args=[lahti_client.id])).content.decode()
+    assert "only the organisation's finance staff read State compensation claims" in html
+
+
+def test_export__agreement_ended__the_producer_s_records_stay_the_purchaser_s(org, counsellor):
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    agreement = ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    _assessment(counsellor, c)
+    # Lahti exports Hollola's client: the controller named is Hollola
+    with translation.override("fi"):
+        by_lahti = selectors.subject_export_for(user=counsellor, client_id=c.id, fmt="html")
+    assert by_lahti.organisation == "Hollola"
+    # the agreement ends; what Lahti recorded for Hollola is still in Hollola's export
+    agreement.valid_to = dt.date(2025, 12, 31)
+    agreement.save()
+    export = selectors.subject_export_for(user=hollola_worker, client_id=c.id, fmt="html")
+    assessments = next(s for s in export.sections if s.key == "assessments")
+    assert [r["occupation"] for r in assessments.rows] == ["Nurse"]
