@@ -206,8 +206,10 @@ def _section(part: Part, qs, *, welfare: bool, lang: str) -> tuple[Section, list
         columns=columns,
         rows=rows,
         shown=shown,
-        withheld=[_label(part.model, f) for f in part.fields if f in hidden],
-        withheld_because="welfare" if hidden else "",
+        # named only where there are rows: "withheld" of a kind with none would suggest
+        # health or social details that do not exist
+        withheld=[_label(part.model, f) for f in part.fields if f in hidden] if rows else [],
+        withheld_because="welfare" if hidden and rows else "",
     )
     return section, objects
 

@@ -388,6 +388,9 @@ class ExportPart(Schema):
     fields: dict[str, str] = Field(description="field code → its label in the export's language")
     rows: list[dict]
     withheld: list[str] = Field(description="labels of fields the caller may not read")
+    withheld_because: str = Field(
+        description='"welfare" (health and social details), "finance" (the whole kind), or ""'
+    )
 
 
 class SubjectExportOut(Schema):

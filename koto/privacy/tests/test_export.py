@@ -405,3 +405,11 @@ def test_export__agreement_ended__the_producer_s_records_stay_the_purchaser_s(or
     export = selectors.subject_export_for(user=hollola_worker, client_id=c.id, fmt="html")
     assessments = next(s for s in export.sections if s.key == "assessments")
     assert [r["occupation"] for r in assessments.rows] == ["Nurse"]
+
+
+def test_export__no_assessment__listed_as_none_not_as_withheld(counsellor, lahti_client):
+    # a kind with no rows said "health details not shown" to a counsellor, as if there were
+    export = selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
+    assessments = next(s for s in export.sections if s.key == "assessments")
+    assert (assessments.rows, assessments.withheld, assessments.withheld_because) == ([], [], "")
+    assert assessments.title in export.empty
