@@ -11,3 +11,9 @@ client_changed = Signal()
 # `client`, `actor`. (An import writes in bulk and sends none: the nightly deadline sweep
 # takes the clients created or changed since its last run.)
 client_created = Signal()
+
+# Sent by the referrals app inside its transaction when a transfer is accepted (the client
+# moved): `client` (now the receiving organisation's), `from_organisation`,
+# `to_organisation`, `counsellor` (who accepted and now has the client). The plans app moves
+# the open plans over; a receiver that raises undoes the acceptance.
+client_transferred = Signal()

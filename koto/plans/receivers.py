@@ -5,9 +5,11 @@ client owed an assessment had no task until some casework began)."""
 from django.dispatch import receiver
 
 from koto.assessments.signals import assessment_completed
+from koto.audit.services import audit_record
 from koto.clients.models import LawFact
-from koto.clients.signals import client_changed, client_created
+from koto.clients.signals import client_changed, client_created, client_transferred
 from koto.plans.deadlines_sweep import sweep_client_tasks
+from koto.plans.models import IntegrationPlan, PlanStatus
 
 # The client's fields the deadlines follow (the law's decision, the task's owner).
 DEADLINES_FOLLOW = frozenset(
@@ -31,3 +33,20 @@ def _sweep_changed_client(sender, *, client, changed, **kwargs):
 def _sweep_assessed_client(sender, *, assessment, **kwargs):
     # a plan found needed is to be started without delay: its task comes now, not at night
     sweep_client_tasks(assessment.client)
+
+
+@receiver(client_transferred, dispatch_uid="plans.move_open_plans")
+def _move_open_plans(sender, *, client, to_organisation, counsellor, **kwargs):
+    """The client moved and the new organisation took them over: the plans still open (a
+    draft, one in force) continue there, with the counsellor who accepted; ended and
+    cancelled plans stay the record of the organisation that made them."""
+    moved = IntegrationPlan.objects.filter(
+        client=client, status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE)
+    ).update(organisation=to_organisation, counsellor=counsellor)
+    if moved:
+        audit_record(
+            actor=counsellor, action="update", object_type="plan", object_id=f"client:{client.id}",
+            client_id=client.id, reason="transfer",
+            changes={"organisation": to_organisation.code, "plans_moved": moved},
+        )  # fmt: skip
+    sweep_client_tasks(client)

@@ -48,6 +48,8 @@ class ReferralKind(models.TextChoices):
     INTEGRATION_TRAINING = "integration_training", _("Integration training")
     GUIDANCE = "guidance", _("Guidance and counselling")
     OTHER = "other", _("Other")
+    # the client moved: on acceptance the receiving organisation takes the client over
+    TRANSFER = "transfer", _("Transfer of the client (moved)")
 
 
 class ReferralStatus(models.TextChoices):

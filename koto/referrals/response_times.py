@@ -32,6 +32,9 @@ RESPONSE_TIMES: dict[str, ResponseTime] = {
     ReferralKind.INTEGRATION_TRAINING: ResponseTime(10, "Agreed practice"),
     ReferralKind.GUIDANCE: ResponseTime(5, "Agreed practice"),
     ReferralKind.OTHER: ResponseTime(10, "Agreed practice"),
+    ReferralKind.TRANSFER: ResponseTime(
+        10, "Agreed practice: the new municipality takes the client over after the move"
+    ),
 }
 
 

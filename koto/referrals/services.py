@@ -10,11 +10,13 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
-from koto.clients.models import AccessGrant, Client
-from koto.clients.permissions import can_edit_client
+from koto.clients.models import AccessGrant, Client, ClientEvent, Task
+from koto.clients.permissions import can_assign_counsellor, can_edit_client
 from koto.clients.selectors import organisation_keeps_record
 from koto.clients.services import access_grant_open, record_event
+from koto.clients.signals import client_transferred
 from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm, kinds_with
@@ -171,6 +173,74 @@ def _grant_open(actor, referral: Referral) -> None:
 # --------------------------------------------------------------------------- create
 
 
+def _transfer_errors(actor, client: Client, to_organisation) -> dict[str, str]:
+    """A transfer is the responsible organisation's to send (or one keeping its records under
+    an agreement), to an organisation on Koto, once at a time."""
+    errors: dict[str, str] = {}
+    if not can_assign_counsellor(actor, client):
+        errors["kind"] = _("Only the organisation responsible for the client transfers it.")
+    if to_organisation is None:
+        errors["to_organisation"] = _("A client is transferred to an organisation on Koto.")
+    elif to_organisation.id == client.responsible_organisation_id:
+        errors["to_organisation"] = _("The client is already this organisation's.")
+    waiting = Referral.objects.filter(
+        client=client, kind=ReferralKind.TRANSFER,
+        status__in=(ReferralStatus.SENT, ReferralStatus.RECEIVED),
+    )  # fmt: skip
+    if waiting.exists():
+        errors["kind"] = _("A transfer of this client is already waiting for an answer.")
+    return errors
+
+
+#: How long the organisation that transferred a client still reads the record: its own
+#: records of the time before (its State compensation claims for those months are made
+#: until the end of the following year). Koto's choice, not a figure of the law.
+def _transferred_from_reads_until(on: dt.date) -> dt.date:
+    return dt.date(on.year + 1, 12, 31)
+
+
+def _hand_over(actor, referral: Referral) -> None:
+    """An accepted transfer: the client, its open assessment, open plans (through
+    `client_transferred`) and open tasks become the receiving organisation's, with the
+    accepting user as the counsellor; the sending organisation keeps reading the record."""
+    client = Client.objects.select_for_update().get(pk=referral.client_id)
+    before, to = client.responsible_organisation, referral.to_organisation
+    today = clock.today()
+    client.responsible_organisation = to
+    client.counsellor = actor
+    client.version += 1
+    client.updated_at = clock.now()
+    client.save(update_fields=["responsible_organisation", "counsellor", "version", "updated_at"])
+    tasks = Task.objects.filter(client=client, status=Task.Status.OPEN).update(
+        organisation=to, assignee=actor
+    )
+    assessments = Assessment.objects.filter(client=client, status=Assessment.Status.STARTED).update(
+        organisation=to, counsellor=actor
+    )
+    # a grant the receiving organisation held (an earlier referral's) is no longer needed,
+    # and the sending organisation reads what it recorded
+    access_grant_open(
+        actor=actor, client=client, organisation=before, scope=AccessGrant.Scope.READ,
+        source="transfer", source_id=str(referral.id), valid_from=today,
+        valid_to=_transferred_from_reads_until(today),
+    )  # fmt: skip
+    client_transferred.send(
+        sender=Referral, client=client, from_organisation=before, to_organisation=to,
+        counsellor=actor,
+    )  # fmt: skip
+    record_event(
+        client, actor, ClientEvent.Kind.UPDATED,
+        {"fields": ["responsible_organisation", "counsellor"], "referral_id": referral.id},
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action="update", object_type="client", object_id=client.id,
+        client_id=client.id, reason=f"transfer:{referral.id}",
+        changes={"responsible_organisation": {"from": before.code, "to": to.code},
+                 "counsellor": {"to": actor.username}, "tasks_moved": tasks,
+                 "assessments_moved": assessments},
+    )  # fmt: skip
+
+
 def _text(data: dict, name: str, limit: int, errors: dict, required: bool = False) -> str:
     value = (data.get(name) or "").strip()
     if required and not value:
@@ -243,6 +313,14 @@ def referral_send(
         ) % {"organisation": to_organisation.name}
     elif (
         to_organisation is not None
+        and kind == ReferralKind.TRANSFER
+        and to_organisation.kind not in ASSESSING_KINDS
+    ):
+        errors["to_organisation"] = _(
+            "A client is transferred to a municipality or an employment authority."
+        )
+    elif (
+        to_organisation is not None
         and kind == ReferralKind.ASSESSMENT_CONTACT_9
         and to_organisation.kind not in ASSESSING_KINDS
     ):
@@ -270,6 +348,9 @@ def referral_send(
             errors["confirm_recipient"] = _(
                 "Confirm only when you know the client's situation has changed."
             )
+    if kind == ReferralKind.TRANSFER:
+        errors.update(_transfer_errors(actor, client, to_organisation))
+        scope = AccessScope.NONE  # on acceptance the whole record passes, not a grant
     if to_organisation is None and external_name and not external_contact:
         errors["external_contact"] = _("Give the recipient's address or contact details.")
     if to_organisation is None and scope != AccessScope.NONE:
@@ -432,6 +513,21 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
     """Move `referral` (already locked) by `operation`; write its step and audit record."""
     if not _may(actor, referral, operation):
         raise PermissionDenied(_("The other organisation does this, not yours."))
+    if (
+        referral.kind == ReferralKind.TRANSFER
+        and referral.status == ReferralStatus.ACCEPTED
+        and operation != "complete"
+    ):
+        raise ReferralError(
+            "transferred",
+            _("The client has been transferred: the new organisation refers them back if need be."),
+        )
+    if (
+        operation == "accept"
+        and referral.kind == ReferralKind.TRANSFER
+        and not actor.has_perm_in_org(Perm.CLIENT_EDIT)
+    ):
+        raise PermissionDenied(_("A counsellor who takes the client over accepts a transfer."))
     new = next_status(operation, referral.status)
     if new is None:
         raise ReferralError(
@@ -494,6 +590,8 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
         _recount_waiting(referral.to_organisation_id)
     # Access follows the state: held while accepted, ended (yesterday was its last day, so it
     # is gone at once) when the referral leaves the accepted state.
+    if operation == "accept" and referral.kind == ReferralKind.TRANSFER:
+        _hand_over(actor, referral)
     if old not in GRANTING and new in GRANTING:
         _grant_open(actor, referral)
     elif old in GRANTING and new not in GRANTING:

@@ -196,7 +196,12 @@ def act(request, referral_id: int, operation: str):
                 messages.warning(request, note)
             return redirect("referrals:detail", referral_id=referral.id)
     intro = None
-    if operation == "accept" and referral.scope != "none":
+    if operation == "accept" and referral.kind == "transfer":
+        intro = _(
+            "Accepting makes the client your organisation's, with you as the counsellor: "
+            "their open assessment, plans and deadlines come with them."
+        )
+    elif operation == "accept" and referral.scope != "none":
         intro = _("Your organisation will get this access to the client: %(scope)s.") % {
             "scope": referral.get_scope_display()
         }

@@ -1,0 +1,156 @@
+"""A client moves: the municipality responsible for them transfers them (a referral of kind
+"transfer"), and on acceptance the receiving organisation takes the client over with their
+open assessment, open plans and open tasks; the sender keeps reading the record. Until
+2026-12-07 the new municipality could neither take the client over nor create them (the
+identity code was taken)."""
+
+import datetime as dt
+
+import pytest
+
+from koto.assessments.services import assessment_start
+from koto.audit.models import AuditEvent
+from koto.clients.models import AccessGrant, Client, Task
+from koto.clients.selectors import client_get_for
+from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
+from koto.core.roles import Role
+from koto.organisations.models import OrganisationKind
+from koto.referrals import services
+from koto.referrals.models import Referral, ReferralStatus
+from tests.factories import OrganisationFactory, member
+
+from .conftest import TODAY
+
+
+@pytest.fixture
+def moved(counsellor, client_):
+    """The client with an open assessment of Lahti's (and its deadline task)."""
+    assessment_start(actor=counsellor, client=client_, trigger="client_request")
+    return client_
+
+
+def _transfer(send, **kw):
+    return send(kind="transfer", message="Muutti Tampereelle 1.11.", **kw)
+
+
+def test_transfer_accepted__the_client_their_assessment_and_tasks_the_receiver_s(
+    send, moved, counsellor, receiver, org, other_org
+):
+    referral = _transfer(send)
+    assert referral.scope == "none"  # the record passes on acceptance, not by a grant
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_accept(actor=receiver, referral=referral)
+    client = Client.objects.get(pk=moved.pk)
+    assert (client.responsible_organisation_id, client.counsellor_id) == (other_org.id, receiver.id)
+    assert set(client.assessments.values_list("organisation_id", "counsellor_id")) == {
+        (other_org.id, receiver.id)
+    }
+    # the receiver edits; Lahti reads until the end of next year, and edits no more
+    assert client_get_for(user=receiver, client_id=client.id).access == "full"
+    assert client_get_for(user=counsellor, client_id=client.id).access == "read"
+    grant = AccessGrant.objects.get(client=client, organisation=org, source="transfer")
+    assert (grant.scope, grant.valid_to) == ("read", dt.date(TODAY.year + 1, 12, 31))
+    event = AuditEvent.objects.filter(object_type="client", reason=f"transfer:{referral.id}").get()
+    assert event.changes["responsible_organisation"] == {"from": org.code, "to": other_org.code}
+
+
+def test_transfer__declined__nothing_changes(send, moved, receiver, org):
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_decline(actor=receiver, referral=referral, reason="Ei muuttanut meille.")
+    client = Client.objects.get(pk=moved.pk)
+    assert client.responsible_organisation_id == org.id
+    assert AccessGrant.objects.filter(client=client, source="transfer").exists() is False
+    with pytest.raises(NotFound):
+        client_get_for(user=receiver, client_id=client.id)
+
+
+def test_transfer__accepted_only_by_someone_who_takes_the_client(send, moved, other_org, org):
+    adviser = member(other_org, Role.GUIDANCE_ADVISER, username="adviser")
+    referral = _transfer(send)
+    services.referral_receive(actor=adviser, referral=referral)
+    with pytest.raises(PermissionDenied):
+        services.referral_accept(actor=adviser, referral=referral)
+    assert Client.objects.get(pk=moved.pk).responsible_organisation_id == org.id
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.RECEIVED
+
+
+def test_transfer__bad_recipient_or_sender__refused_naming_the_field(
+    send, moved, counsellor, other_org, receiver
+):
+    ngo = OrganisationFactory(code="ngo-x", name_fi="Yhdistys", kind=OrganisationKind.NGO)
+    with pytest.raises(ValidationFailed) as e:
+        _transfer(send, to_organisation=ngo)
+    assert "to_organisation" in e.value.fields
+    # a second one while the first waits
+    _transfer(send)
+    with pytest.raises(ValidationFailed) as e:
+        _transfer(send)
+    assert set(e.value.fields) == {"kind"}
+    # an organisation reading the client under a grant does not transfer them
+    AccessGrant.objects.create(
+        client=moved, organisation=other_org, scope="full", source="referral",
+        valid_from=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    seen = client_get_for(user=receiver, client_id=moved.id)
+    third = OrganisationFactory(code="091", name_fi="Helsinki")
+    with pytest.raises(ValidationFailed) as e:
+        services.referral_send(
+            actor=receiver, client=seen, kind="transfer", message="x", to_organisation=third
+        )
+    assert "kind" in e.value.fields
+
+
+def test_transfer__accepted__not_withdrawn_or_returned_afterwards(
+    send, moved, counsellor, receiver
+):
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_accept(actor=receiver, referral=referral)
+    with pytest.raises(services.ReferralError) as e:
+        services.referral_withdraw(actor=counsellor, referral=referral, reason="Väärin.")
+    assert e.value.code == "transferred"
+    with pytest.raises(services.ReferralError):
+        services.referral_return(actor=receiver, referral=referral, reason="Ei meille.")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.ACCEPTED
+
+
+def test_transfer_pages__sent_from_the_client_page_accepted_in_the_inbox(
+    web, moved, counsellor, receiver, other_org
+):
+    http = web(counsellor)
+    r = http.post(
+        f"/referrals/new/{moved.id}/",
+        {"kind": "transfer", "to_organisation": other_org.id, "message": "Muutti Tampereelle.",
+         "scope": "read"},
+    )  # fmt: skip
+    assert r.status_code == 302, r.content.decode()[:2000]
+    referral_url = r["Location"]
+    http = web(receiver)
+    assert http.get(referral_url).status_code == 200
+    referral = Referral.objects.get(client=moved, kind="transfer")
+    page = http.get(referral_url.rstrip("/") + "/accept/").content.decode()
+    assert "with you as the counsellor" in page
+    accepted = http.post(
+        referral_url.rstrip("/") + "/accept/", {"note": "", "version": referral.version}
+    )
+    assert accepted.status_code == 302
+    assert Client.objects.get(pk=moved.pk).responsible_organisation_id == other_org.id
+
+
+def test_transfer_accepted__open_deadline_tasks_go_with_the_client(
+    send, client_, counsellor, receiver, other_org
+):
+    # the assessment's start is due: the task is Lahti's counsellor's, then the receiver's
+    Task.objects.filter(client=client_).update(assignee=counsellor)
+    assert Task.objects.filter(client=client_, status="open").exists() is True
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_accept(actor=receiver, referral=referral)
+    assert set(
+        Task.objects.filter(client=client_, status="open").values_list(
+            "organisation_id", "assignee_id"
+        )
+    ) == {(other_org.id, receiver.id)}
