@@ -61,3 +61,22 @@ def test_transfer_accepted__an_ended_plan_stays_the_sender_s(counsellor, outside
         counsellor.active_membership.organisation_id,
         counsellor.id,
     )
+
+
+def test_transfer_accepted__start_drawing_up_the_plan_goes_to_the_receiver(
+    counsellor, outsider, other_org
+):
+    from koto.clients.models import Task
+
+    client = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    client.access = "full"
+    assessed(counsellor, client, plan_needed=True, on=TODAY)
+    task = Task.objects.get(client=client, kind="plan_draft", status="open")
+    assert task.assignee_id == counsellor.id
+    _transferred(counsellor, outsider, client, other_org)
+    task.refresh_from_db()
+    assert (task.organisation_id, task.assignee_id, task.status) == (
+        other_org.id,
+        outsider.id,
+        "open",
+    )

@@ -13,7 +13,8 @@ client_changed = Signal()
 client_created = Signal()
 
 # Sent by the referrals app inside its transaction when a transfer is accepted (the client
-# moved): `client` (now the receiving organisation's), `from_organisation`,
-# `to_organisation`, `counsellor` (who accepted and now has the client). The plans app moves
-# the open plans over; a receiver that raises undoes the acceptance.
+# moved): `client` (now the receiving organisation's), `from_organisations` (the ids of the
+# sending side: the responsible organisation and a producer keeping its records),
+# `to_organisation`, `counsellor` (who accepted and now has the client), `referral_id`. The
+# plans app moves the sending side's open plans over; a receiver that raises undoes it all.
 client_transferred = Signal()

@@ -30,6 +30,7 @@ from koto.law import (
 from koto.law.models import Authority
 from koto.law.params import NoPeriodInForce, ParameterMissing
 from koto.organisations.models import OrganisationKind
+from koto.organisations.selectors import purchasers_served_by
 from koto.plans.models import IntegrationPlan, PlanStatus
 
 logger = logging.getLogger(__name__)
@@ -153,14 +154,17 @@ def _plan_preparation(
         if window and window.window_ends_on and today > window.window_ends_on:
             if not window.exempt_from_window:
                 return None
-    return Due(
-        Task.Kind.PLAN_DRAFT,
-        "assessment",
-        latest.id,
-        deadline,
-        latest.counsellor_id,
-        latest.organisation_id,
-    )
+    owner, organisation = latest.counsellor_id, latest.organisation_id
+    if (
+        organisation != client.responsible_organisation_id
+        and client.counsellor_id is not None
+        and client.responsible_organisation_id
+        not in purchasers_served_by(organisation_id=organisation, on=today)
+    ):
+        # the client was transferred since (moved): the plan is drawn up by the organisation
+        # now responsible, not by the one that assessed, which only reads the record
+        owner, organisation = client.counsellor_id, client.responsible_organisation_id
+    return Due(Task.Kind.PLAN_DRAFT, "assessment", latest.id, deadline, owner, organisation)
 
 
 def deadlines_for(client: Client, *, today: dt.date) -> list[Due]:

@@ -8,6 +8,7 @@ from koto.assessments.signals import assessment_completed
 from koto.audit.services import audit_record
 from koto.clients.models import LawFact
 from koto.clients.signals import client_changed, client_created, client_transferred
+from koto.core import clock
 from koto.plans.deadlines_sweep import sweep_client_tasks
 from koto.plans.models import IntegrationPlan, PlanStatus
 
@@ -36,17 +37,26 @@ def _sweep_assessed_client(sender, *, assessment, **kwargs):
 
 
 @receiver(client_transferred, dispatch_uid="plans.move_open_plans")
-def _move_open_plans(sender, *, client, to_organisation, counsellor, **kwargs):
+def _move_open_plans(
+    sender, *, client, from_organisations, to_organisation, counsellor, referral_id, **kwargs
+):
     """The client moved and the new organisation took them over: the plans still open (a
     draft, one in force) continue there, with the counsellor who accepted; ended and
     cancelled plans stay the record of the organisation that made them."""
-    moved = IntegrationPlan.objects.filter(
-        client=client, status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE)
-    ).update(organisation=to_organisation, counsellor=counsellor)
-    if moved:
+    plans = IntegrationPlan.objects.filter(
+        client=client,
+        status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE),
+        organisation_id__in=from_organisations,
+    )
+    for plan in plans.select_for_update():
+        before = plan.organisation_id
+        plan.organisation, plan.counsellor = to_organisation, counsellor
+        plan.version += 1
+        plan.updated_at = clock.now()
+        plan.save(update_fields=["organisation", "counsellor", "version", "updated_at"])
         audit_record(
-            actor=counsellor, action="update", object_type="plan", object_id=f"client:{client.id}",
-            client_id=client.id, reason="transfer",
-            changes={"organisation": to_organisation.code, "plans_moved": moved},
+            actor=counsellor, action="update", object_type="plan", object_id=plan.id,
+            client_id=client.id, reason=f"transfer:{referral_id}",
+            changes={"organisation": {"from": before, "to": to_organisation.id}},
         )  # fmt: skip
     sweep_client_tasks(client)

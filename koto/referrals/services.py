@@ -8,6 +8,7 @@ on the same referral at the same time gets a conflict, not a silent overwrite.""
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
@@ -21,6 +22,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm, kinds_with
 from koto.organisations.models import ASSESSING_KINDS, Organisation
+from koto.organisations.selectors import purchasers_served_by
 from koto.referrals.models import (
     AccessScope,
     Referral,
@@ -183,12 +185,14 @@ def _transfer_errors(actor, client: Client, to_organisation) -> dict[str, str]:
         errors["to_organisation"] = _("A client is transferred to an organisation on Koto.")
     elif to_organisation.id == client.responsible_organisation_id:
         errors["to_organisation"] = _("The client is already this organisation's.")
+    # the client's row locked: two transfers sent at once would both see none waiting
+    Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
     waiting = Referral.objects.filter(
         client=client, kind=ReferralKind.TRANSFER,
         status__in=(ReferralStatus.SENT, ReferralStatus.RECEIVED),
     )  # fmt: skip
     if waiting.exists():
-        errors["kind"] = _("A transfer of this client is already waiting for an answer.")
+        errors.setdefault("kind", _("A transfer of this client is already waiting for an answer."))
     return errors
 
 
@@ -200,33 +204,69 @@ def _transferred_from_reads_until(on: dt.date) -> dt.date:
 
 
 def _hand_over(actor, referral: Referral) -> None:
-    """An accepted transfer: the client, its open assessment, open plans (through
-    `client_transferred`) and open tasks become the receiving organisation's, with the
-    accepting user as the counsellor; the sending organisation keeps reading the record."""
+    """An accepted transfer: the client, and the sending side's open assessment, open plans
+    (through `client_transferred`) and open tasks become the receiving organisation's, with
+    the accepting user as the counsellor; the sender keeps reading the record. The sender
+    must still hold the client (another transfer may have moved them meanwhile)."""
     client = Client.objects.select_for_update().get(pk=referral.client_id)
-    before, to = client.responsible_organisation, referral.to_organisation
+    before, to, sender = (
+        client.responsible_organisation,
+        referral.to_organisation,
+        referral.from_organisation,
+    )
     today = clock.today()
+    if before.id != sender.id and before.id not in purchasers_served_by(
+        organisation_id=sender.id, on=today
+    ):
+        raise ReferralError(
+            "not_sender_s", _("The client is no longer the sending organisation's to transfer.")
+        )
+    # the sending side: the responsible organisation and a producer keeping its records
+    sending = {before.id, sender.id}
+    previous_counsellor = client.counsellor.username if client.counsellor else None
     client.responsible_organisation = to
     client.counsellor = actor
     client.version += 1
     client.updated_at = clock.now()
     client.save(update_fields=["responsible_organisation", "counsellor", "version", "updated_at"])
-    tasks = Task.objects.filter(client=client, status=Task.Status.OPEN).update(
-        organisation=to, assignee=actor
+    # the names are searched by organisation: the receiver finds the client by name
+    client.names.update(organisation=to)
+    tasks = list(
+        Task.objects.filter(
+            client=client, status=Task.Status.OPEN, organisation_id__in=sending
+        ).values_list("id", flat=True)
     )
-    assessments = Assessment.objects.filter(client=client, status=Assessment.Status.STARTED).update(
-        organisation=to, counsellor=actor
+    Task.objects.filter(id__in=tasks).update(organisation=to, assignee=actor)
+    assessments = list(
+        Assessment.objects.filter(
+            client=client, status=Assessment.Status.STARTED, organisation_id__in=sending
+        ).values_list("id", flat=True)
     )
-    # a grant the receiving organisation held (an earlier referral's) is no longer needed,
-    # and the sending organisation reads what it recorded
-    access_grant_open(
-        actor=actor, client=client, organisation=before, scope=AccessGrant.Scope.READ,
-        source="transfer", source_id=str(referral.id), valid_from=today,
-        valid_to=_transferred_from_reads_until(today),
-    )  # fmt: skip
+    Assessment.objects.filter(id__in=assessments).update(
+        organisation=to, counsellor=actor, version=F("version") + 1, updated_at=clock.now()
+    )
+    # access the receiver held by earlier referrals ends: it holds the record now
+    ended = AccessGrant.objects.filter(
+        client=client, organisation=to, source=GRANT_SOURCE, valid_to__isnull=True
+    )
+    for grant in ended:
+        grant.valid_to = today - dt.timedelta(days=1)
+        grant.save(update_fields=["valid_to"])
+        audit_record(
+            actor=actor, action="update", object_type="access_grant", object_id=grant.id,
+            client_id=client.id, changes={"valid_to": grant.valid_to.isoformat(),
+                                          "reason": f"transfer:{referral.id}"},
+        )  # fmt: skip
+    # the sender (and the organisation it kept the record for) read what they recorded
+    for organisation in {before, sender} - {to}:
+        access_grant_open(
+            actor=actor, client=client, organisation=organisation, scope=AccessGrant.Scope.READ,
+            source="transfer", source_id=str(referral.id), valid_from=today,
+            valid_to=_transferred_from_reads_until(today),
+        )  # fmt: skip
     client_transferred.send(
-        sender=Referral, client=client, from_organisation=before, to_organisation=to,
-        counsellor=actor,
+        sender=Referral, client=client, from_organisations=sending, to_organisation=to,
+        counsellor=actor, referral_id=referral.id,
     )  # fmt: skip
     record_event(
         client, actor, ClientEvent.Kind.UPDATED,
@@ -236,8 +276,9 @@ def _hand_over(actor, referral: Referral) -> None:
         actor=actor, action="update", object_type="client", object_id=client.id,
         client_id=client.id, reason=f"transfer:{referral.id}",
         changes={"responsible_organisation": {"from": before.code, "to": to.code},
-                 "counsellor": {"to": actor.username}, "tasks_moved": tasks,
-                 "assessments_moved": assessments},
+                 "sender": sender.code,
+                 "counsellor": {"from": previous_counsellor, "to": actor.username},
+                 "tasks_moved": tasks, "assessments_moved": assessments},
     )  # fmt: skip
 
 
@@ -513,14 +554,15 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
     """Move `referral` (already locked) by `operation`; write its step and audit record."""
     if not _may(actor, referral, operation):
         raise PermissionDenied(_("The other organisation does this, not yours."))
-    if (
-        referral.kind == ReferralKind.TRANSFER
-        and referral.status == ReferralStatus.ACCEPTED
-        and operation != "complete"
+    if referral.kind == ReferralKind.TRANSFER and (
+        operation == "reopen"
+        or referral.status in (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
     ):
+        # a transfer is answered once: accepted, it is done (completed with it); declined or
+        # withdrawn, a new one is sent, checked again against who holds the client now
         raise ReferralError(
             "transferred",
-            _("The client has been transferred: the new organisation refers them back if need be."),
+            _("A transfer is answered once: send a new one if the client is to move again."),
         )
     if (
         operation == "accept"
@@ -592,6 +634,17 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
     # is gone at once) when the referral leaves the accepted state.
     if operation == "accept" and referral.kind == ReferralKind.TRANSFER:
         _hand_over(actor, referral)
+        # done with it: completed at once, so the client can move on, or back, with a new one
+        referral.status = ReferralStatus.COMPLETED
+        referral.completed_at = now
+        referral.version += 1
+        referral.save(update_fields=["status", "completed_at", "version"])
+        ReferralStep.objects.create(
+            referral=referral, at=now, operation="complete", from_status=new,
+            to_status=ReferralStatus.COMPLETED, actor=actor,
+            organisation=actor.active_membership.organisation, note="",
+        )  # fmt: skip
+        return referral
     if old not in GRANTING and new in GRANTING:
         _grant_open(actor, referral)
     elif old in GRANTING and new not in GRANTING:

@@ -17,7 +17,7 @@ from koto.core.roles import Role
 from koto.organisations.models import OrganisationKind
 from koto.referrals import services
 from koto.referrals.models import Referral, ReferralStatus
-from tests.factories import OrganisationFactory, member
+from tests.factories import OrganisationFactory, make_client, member
 
 from .conftest import TODAY
 
@@ -88,33 +88,102 @@ def test_transfer__bad_recipient_or_sender__refused_naming_the_field(
     with pytest.raises(ValidationFailed) as e:
         _transfer(send)
     assert set(e.value.fields) == {"kind"}
-    # an organisation reading the client under a grant does not transfer them
+    # an organisation editing the client under a grant does not transfer them
+    other = make_client(counsellor)
     AccessGrant.objects.create(
-        client=moved, organisation=other_org, scope="full", source="referral",
+        client=other, organisation=other_org, scope="full", source="referral",
         valid_from=dt.date(2020, 1, 1),
     )  # fmt: skip
-    seen = client_get_for(user=receiver, client_id=moved.id)
+    seen = client_get_for(user=receiver, client_id=other.id)
     third = OrganisationFactory(code="091", name_fi="Helsinki")
     with pytest.raises(ValidationFailed) as e:
         services.referral_send(
             actor=receiver, client=seen, kind="transfer", message="x", to_organisation=third
         )
-    assert "kind" in e.value.fields
+    assert list(e.value.fields) == ["kind"]
+    assert "responsible" in str(e.value.fields["kind"])
 
 
-def test_transfer__accepted__not_withdrawn_or_returned_afterwards(
-    send, moved, counsellor, receiver
-):
+def test_transfer__accepted__completed_at_once_and_not_undone(send, moved, counsellor, receiver):
     referral = _transfer(send)
     services.referral_receive(actor=receiver, referral=referral)
-    services.referral_accept(actor=receiver, referral=referral)
+    referral = services.referral_accept(actor=receiver, referral=referral)
+    assert referral.status == ReferralStatus.COMPLETED
     with pytest.raises(services.ReferralError) as e:
-        services.referral_withdraw(actor=counsellor, referral=referral, reason="Väärin.")
+        services.referral_reopen(actor=counsellor, referral=referral, comment="Väärin.")
     assert e.value.code == "transferred"
     with pytest.raises(services.ReferralError):
         services.referral_return(actor=receiver, referral=referral, reason="Ei meille.")
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.ACCEPTED
+    assert referral.status == ReferralStatus.COMPLETED
+
+
+def _accepted(receiver, referral):
+    return services.referral_accept(
+        actor=receiver, referral=services.referral_receive(actor=receiver, referral=referral)
+    )
+
+
+def test_transfer__declined__not_reopened_a_new_one_is_checked_again(
+    send, moved, counsellor, receiver
+):
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_decline(actor=receiver, referral=referral, reason="Ei muuttanut meille.")
+    with pytest.raises(services.ReferralError) as e:
+        services.referral_reopen(actor=counsellor, referral=referral, comment="Muutti sittenkin.")
+    assert e.value.code == "transferred"
+    assert _transfer(send).status == ReferralStatus.SENT
+
+
+def test_transfer__there_and_back_and_there_again(
+    send, moved, counsellor, receiver, org, other_org
+):
+    _accepted(receiver, _transfer(send))
+    theirs = client_get_for(user=receiver, client_id=moved.id)
+    back = services.referral_send(
+        actor=receiver, client=theirs, kind="transfer", message="Muutti takaisin.",
+        to_organisation=org,
+    )  # fmt: skip
+    _accepted(counsellor, back)
+    assert Client.objects.get(pk=moved.pk).responsible_organisation_id == org.id
+    _accepted(receiver, _transfer(send, client=client_get_for(user=counsellor, client_id=moved.id)))
+    assert Client.objects.get(pk=moved.pk).responsible_organisation_id == other_org.id
+
+
+def test_transfer__the_receiver_finds_the_client_by_name(send, moved, receiver):
+    from koto.clients.selectors import client_search_for
+
+    _accepted(receiver, _transfer(send))
+    page = client_search_for(user=receiver, query=moved.last_name)
+    assert [c.id for c in page.items] == [moved.id]
+
+
+def test_transfer__another_organisation_s_open_assessment_stays_its_own(
+    send, client_, receiver, third_org, stranger
+):
+    # Helsinki edits the client under a full grant and assesses; Lahti transfers to Tampere
+    AccessGrant.objects.create(
+        client=client_, organisation=third_org, scope="full", source="referral",
+        valid_from=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    theirs = assessment_start(
+        actor=stranger, client=client_get_for(user=stranger, client_id=client_.id),
+        trigger="client_request",
+    )  # fmt: skip
+    _accepted(receiver, _transfer(send))
+    theirs.refresh_from_db()
+    assert (theirs.organisation_id, theirs.counsellor_id) == (third_org.id, stranger.id)
+
+
+def test_transfer__the_receiver_s_earlier_referral_grant_ends(send, moved, receiver, other_org):
+    _accepted(receiver, send())  # employment services, read access on acceptance
+    open_grants = AccessGrant.objects.filter(
+        organisation=other_org, source="referral", valid_to__isnull=True
+    )
+    assert open_grants.count() == 1
+    _accepted(receiver, _transfer(send))
+    assert open_grants.count() == 0
 
 
 def test_transfer_pages__sent_from_the_client_page_accepted_in_the_inbox(
