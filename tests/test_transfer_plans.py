@@ -80,3 +80,38 @@ def test_transfer_accepted__start_drawing_up_the_plan_goes_to_the_receiver(
         outsider.id,
         "open",
     )
+
+
+def test_plan_draft_task__assessed_by_an_organisation_with_a_full_grant__stays_its_own(
+    counsellor, outsider, other_org
+):
+    # an employment authority (here Tampere) editing under a full grant assesses: no transfer
+    from koto.clients.models import Task
+    from koto.clients.selectors import client_get_for
+
+    client = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    AccessGrant.objects.create(
+        client=client, organisation=other_org, scope="full", source="referral",
+        valid_from=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    assessed(
+        outsider, client_get_for(user=outsider, client_id=client.id), plan_needed=True, on=TODAY
+    )
+    task = Task.objects.get(client=client, kind="plan_draft", status="open")
+    assert (task.organisation_id, task.assignee_id) == (other_org.id, outsider.id)
+
+
+def test_plan_draft_task__after_a_transfer_and_no_counsellor__the_receiver_s_team(
+    counsellor, outsider, other_org
+):
+    from koto.clients.models import Client, Task
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+
+    client = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    client.access = "full"
+    assessed(counsellor, client, plan_needed=True, on=TODAY)
+    _transferred(counsellor, outsider, client, other_org)
+    Client.objects.filter(pk=client.pk).update(counsellor=None)
+    sweep_client_tasks(Client.objects.get(pk=client.pk))
+    task = Task.objects.get(client=client, kind="plan_draft", status="open")
+    assert (task.organisation_id, task.assignee_id) == (other_org.id, None)

@@ -35,13 +35,15 @@ def purchasers_served_by(*, organisation_id: int, on: dt.date) -> set[int]:
     )
 
 
-def producers_serving(*, organisation_id: int) -> set[int]:
-    """The organisations that keep or kept `organisation_id`'s client records under an
-    agreement, in force or ended (`purchasers_served_by` the other way round)."""
+def producers_serving(*, organisation_id: int, on: dt.date | None = None) -> set[int]:
+    """The organisations keeping `organisation_id`'s client records under an agreement in
+    force on `on`, or with `on=None` under any agreement, in force or ended
+    (`purchasers_served_by` the other way round)."""
+    agreements = agreements_in_force(on) if on is not None else ServiceAgreement.objects.all()
     return set(
-        ServiceAgreement.objects.filter(
-            purchaser_id=organisation_id, scope__in=RECORD_SCOPES
-        ).values_list("producer_id", flat=True)
+        agreements.filter(purchaser_id=organisation_id, scope__in=RECORD_SCOPES).values_list(
+            "producer_id", flat=True
+        )
     )
 
 

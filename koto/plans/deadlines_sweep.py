@@ -17,6 +17,7 @@ from django.db.models import Q
 from koto.assessments.models import Assessment
 from koto.clients.law import FactsError, MissingFacts, decision_for
 from koto.clients.models import Client, ClientFactChange, Task
+from koto.clients.selectors import organisation_keeps_record
 from koto.core import clock
 from koto.core.models import JobRun
 from koto.law import (
@@ -30,7 +31,6 @@ from koto.law import (
 from koto.law.models import Authority
 from koto.law.params import NoPeriodInForce, ParameterMissing
 from koto.organisations.models import OrganisationKind
-from koto.organisations.selectors import purchasers_served_by
 from koto.plans.models import IntegrationPlan, PlanStatus
 
 logger = logging.getLogger(__name__)
@@ -155,14 +155,13 @@ def _plan_preparation(
             if not window.exempt_from_window:
                 return None
     owner, organisation = latest.counsellor_id, latest.organisation_id
-    if (
-        organisation != client.responsible_organisation_id
-        and client.counsellor_id is not None
-        and client.responsible_organisation_id
-        not in purchasers_served_by(organisation_id=organisation, on=today)
+    if organisation != client.responsible_organisation_id and not organisation_keeps_record(
+        organisation_id=organisation, client=client
     ):
-        # the client was transferred since (moved): the plan is drawn up by the organisation
-        # now responsible, not by the one that assessed, which only reads the record
+        # the assessing organisation no longer keeps the record (the client was transferred
+        # since): the plan is drawn up by the organisation now responsible, its counsellor or,
+        # with none, the organisation's team; an organisation still keeping it (a producer,
+        # one holding a full grant) keeps the task
         owner, organisation = client.counsellor_id, client.responsible_organisation_id
     return Due(Task.Kind.PLAN_DRAFT, "assessment", latest.id, deadline, owner, organisation)
 

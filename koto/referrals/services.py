@@ -22,7 +22,7 @@ from koto.core import clock
 from koto.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Perm, kinds_with
 from koto.organisations.models import ASSESSING_KINDS, Organisation
-from koto.organisations.selectors import purchasers_served_by
+from koto.organisations.selectors import producers_serving, purchasers_served_by
 from koto.referrals.models import (
     AccessScope,
     Referral,
@@ -186,7 +186,8 @@ def _transfer_errors(actor, client: Client, to_organisation) -> dict[str, str]:
     elif to_organisation.id == client.responsible_organisation_id:
         errors["to_organisation"] = _("The client is already this organisation's.")
     # the client's row locked: two transfers sent at once would both see none waiting
-    Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").get()
+    # (no key lock: inserting any referral of the client takes a key-share lock on its row)
+    Client.objects.select_for_update(no_key=True).filter(pk=client.pk).values_list("pk").get()
     waiting = Referral.objects.filter(
         client=client, kind=ReferralKind.TRANSFER,
         status__in=(ReferralStatus.SENT, ReferralStatus.RECEIVED),
@@ -221,8 +222,8 @@ def _hand_over(actor, referral: Referral) -> None:
         raise ReferralError(
             "not_sender_s", _("The client is no longer the sending organisation's to transfer.")
         )
-    # the sending side: the responsible organisation and a producer keeping its records
-    sending = {before.id, sender.id}
+    # the sending side: the responsible organisation and every producer keeping its records
+    sending = {before.id, sender.id} | producers_serving(organisation_id=before.id, on=today)
     previous_counsellor = client.counsellor.username if client.counsellor else None
     client.responsible_organisation = to
     client.counsellor = actor
@@ -258,7 +259,7 @@ def _hand_over(actor, referral: Referral) -> None:
                                           "reason": f"transfer:{referral.id}"},
         )  # fmt: skip
     # the sender (and the organisation it kept the record for) read what they recorded
-    for organisation in {before, sender} - {to}:
+    for organisation in Organisation.objects.filter(id__in=sending - {to.id}):
         access_grant_open(
             actor=actor, client=client, organisation=organisation, scope=AccessGrant.Scope.READ,
             source="transfer", source_id=str(referral.id), valid_from=today,
@@ -279,6 +280,35 @@ def _hand_over(actor, referral: Referral) -> None:
                  "sender": sender.code,
                  "counsellor": {"from": previous_counsellor, "to": actor.username},
                  "tasks_moved": tasks, "assessments_moved": assessments},
+    )  # fmt: skip
+
+
+def _transfer_complete(actor, referral: Referral, now) -> None:
+    """A transfer accepted is done: completed at once, with its step, timeline event and
+    audit record as any completion, and the identity code and contact details included
+    removed from the copy, as when any referral closes."""
+    referral.status = ReferralStatus.COMPLETED
+    referral.completed_at = now
+    referral.version += 1
+    fields = ["status", "completed_at", "version"]
+    if INCLUDED_DETAILS & referral.shared.keys():
+        referral.shared = {k: v for k, v in referral.shared.items() if k not in INCLUDED_DETAILS}
+        fields.append("shared")
+    referral.save(update_fields=fields)
+    ReferralStep.objects.create(
+        referral=referral, at=now, operation="complete", from_status=ReferralStatus.ACCEPTED,
+        to_status=ReferralStatus.COMPLETED, actor=actor,
+        organisation=actor.active_membership.organisation, note="",
+    )  # fmt: skip
+    record_event(
+        referral.client, actor, EVENT_KINDS["complete"],
+        {"referral_id": referral.id, "from": ReferralStatus.ACCEPTED, "to": ReferralStatus.COMPLETED},
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action="update", object_type="referral", object_id=referral.id,
+        client_id=referral.client_id,
+        changes={"operation": "complete", "status": [ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED],
+                 **({"shared": sorted(referral.shared)} if "shared" in fields else {})},
     )  # fmt: skip
 
 
@@ -635,15 +665,7 @@ def _step(actor, referral: Referral, operation: str, note: str = "") -> Referral
     if operation == "accept" and referral.kind == ReferralKind.TRANSFER:
         _hand_over(actor, referral)
         # done with it: completed at once, so the client can move on, or back, with a new one
-        referral.status = ReferralStatus.COMPLETED
-        referral.completed_at = now
-        referral.version += 1
-        referral.save(update_fields=["status", "completed_at", "version"])
-        ReferralStep.objects.create(
-            referral=referral, at=now, operation="complete", from_status=new,
-            to_status=ReferralStatus.COMPLETED, actor=actor,
-            organisation=actor.active_membership.organisation, note="",
-        )  # fmt: skip
+        _transfer_complete(actor, referral, now)
         return referral
     if old not in GRANTING and new in GRANTING:
         _grant_open(actor, referral)

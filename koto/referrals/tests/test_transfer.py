@@ -223,3 +223,44 @@ def test_transfer_accepted__open_deadline_tasks_go_with_the_client(
             "organisation_id", "assignee_id"
         )
     ) == {(other_org.id, receiver.id)}
+
+
+def test_transfer__completion_stepped_audited_and_the_included_code_removed(send, moved, receiver):
+    referral = _accepted(receiver, _transfer(send, include_identity_code=True))
+    assert list(referral.steps.values_list("operation", flat=True).order_by("id")) == [
+        "send", "receive", "accept", "complete"
+    ]  # fmt: skip
+    assert "identity_code" not in Referral.objects.get(pk=referral.pk).shared
+    assert (
+        AuditEvent.objects.filter(
+            object_type="referral", object_id=str(referral.id), changes__operation="complete"
+        ).count()
+        == 1
+    )
+
+
+def test_transfer__a_producer_s_open_assessment_moves_and_it_keeps_reading(
+    org, counsellor, other_org, receiver
+):
+    from koto.organisations.models import AgreementScope, ServiceAgreement
+
+    # Hollola's client, whose assessment Lahti (producing Hollola's services) started
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    client = make_client(hollola_worker)
+    started = assessment_start(
+        actor=counsellor, client=client_get_for(user=counsellor, client_id=client.id),
+        trigger="client_request",
+    )  # fmt: skip
+    referral = services.referral_send(
+        actor=hollola_worker, client=client_get_for(user=hollola_worker, client_id=client.id),
+        kind="transfer", message="Muutti Tampereelle.", to_organisation=other_org,
+    )  # fmt: skip
+    _accepted(receiver, referral)
+    started.refresh_from_db()
+    assert (started.organisation_id, started.counsellor_id) == (other_org.id, receiver.id)
+    assert client_get_for(user=counsellor, client_id=client.id).access == "read"
