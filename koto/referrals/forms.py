@@ -34,7 +34,10 @@ class ReferralForm(Form):
         label=_("Access to the client's records once accepted"),
         choices=AccessScope.choices,
         initial=AccessScope.NONE,
-        help_text=_("The receiving organisation gets this access only when it accepts."),
+        help_text=_(
+            "The receiving organisation gets this access only when it accepts. A transfer "
+            "gives it the whole record instead: this choice does not apply to one."
+        ),
     )
     message = forms.CharField(
         label=_("Message to the recipient"),

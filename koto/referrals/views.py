@@ -16,7 +16,7 @@ from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
 from koto.core.pagination import page_at
 from koto.referrals import forms, selectors, services
-from koto.referrals.models import ReferralStatus
+from koto.referrals.models import ReferralKind, ReferralStatus
 from koto.referrals.routing import LawRecipient, law_recipient_for, law_recipient_text
 
 
@@ -81,10 +81,13 @@ def _status_choices() -> list[tuple[str, str]]:
 def create(request, client_id: int):
     org_id = _manager_org(request)
     client = client_get_for(user=request.user, client_id=client_id, purpose="referral")
+    # the client page's "Transfer to another municipality" opens this page with the kind
+    asked = request.GET.get("kind")
     form = forms.ReferralForm(
         request.POST or None,
         exclude_organisation_id=org_id,
         offer_confirm="confirm_recipient" in request.POST,
+        initial={"kind": asked} if asked in ReferralKind.values else None,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -264,3 +264,19 @@ def test_transfer__a_producer_s_open_assessment_moves_and_it_keeps_reading(
     started.refresh_from_db()
     assert (started.organisation_id, started.counsellor_id) == (other_org.id, receiver.id)
     assert client_get_for(user=counsellor, client_id=client.id).access == "read"
+
+
+def test_client_page__transfer_button_opens_the_referral_page_with_the_kind(
+    web, moved, counsellor, receiver
+):
+    http = web(counsellor)
+    url = f"/referrals/new/{moved.id}/?kind=transfer"
+    assert url.replace("&", "&amp;") in http.get(f"/clients/{moved.id}/").content.decode()
+    page = http.get(url).content.decode()
+    assert '<option value="transfer" selected>' in page
+    # a reader of the client (no one to transfer it) sees no button
+    AccessGrant.objects.create(
+        client=moved, organisation=receiver.active_membership.organisation, scope="read",
+        source="referral", valid_from=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    assert "?kind=transfer" not in web(receiver).get(f"/clients/{moved.id}/").content.decode()
