@@ -17,6 +17,8 @@ from koto.core import clock
 
 class Metric(models.TextChoices):
     CLIENTS_NEW = "clients_new", _("New clients")
+    CLIENTS_MOVED_IN = "clients_moved_in", _("Clients moved in")
+    CLIENTS_MOVED_OUT = "clients_moved_out", _("Clients moved out")
     ASSESSMENTS_STARTED = "assessments_started", _("Assessments started")
     ASSESSMENTS_COMPLETED = "assessments_completed", _("Assessments completed")
     ASSESSMENT_DEADLINE = "assessment_deadline", _("Assessment start deadlines")

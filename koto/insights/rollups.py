@@ -83,6 +83,7 @@ from koto.offerings.models import (
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 from koto.placement.models import AgreementStatus, Placement, PlacementAgreement, PlacementPerson
 from koto.plans.models import IntegrationPlan, Outcome, PlanStatus
+from koto.referrals.models import Referral, ReferralKind
 
 logger = logging.getLogger(__name__)
 FIRST_MONTH = dt.date(2023, 1, 1)  # the dashboards' history starts here
@@ -190,8 +191,57 @@ def _in(qs, field: str, org_ids: list[int] | None):
     return qs if org_ids is None else qs.filter(**{f"{field}__in": org_ids})
 
 
-def _count_clients(c: Counter, org_ids):
-    qs = _in(Client.objects.all(), "responsible_organisation_id", org_ids)
+def _transferred() -> Q:
+    return Q(kind=ReferralKind.TRANSFER, accepted_at__isnull=False)
+
+
+def transfers() -> dict[int, list[tuple[dt.date, int, int]]]:
+    """The clients who moved: client id → their accepted transfers in order, (day, from, to).
+    Before the first, the client was the first's `from` organisation's; from each day on, its
+    `to` organisation's (`held_on`)."""
+    moves: dict[int, list[tuple[dt.date, int, int]]] = defaultdict(list)
+    rows = (
+        Referral.objects.filter(_transferred())
+        .values_list("client_id", "accepted_at", "transferred_from_id", "from_organisation_id",
+                     "to_organisation_id")
+        .order_by("client_id", "accepted_at", "id")
+    )  # fmt: skip
+    for cid, at, before, sender, to in rows:
+        moves[cid].append((at.astimezone(clock.HELSINKI).date(), before or sender, to))
+    return dict(moves)
+
+
+def held_on(moves: list[tuple[dt.date, int, int]], day: dt.date) -> int:
+    """The organisation responsible for a client who moved (`transfers`) on `day`."""
+    org = moves[0][1]
+    for on, _from, to in moves:
+        if on <= day:
+            org = to
+    return org
+
+
+def _moved_clients(moves: dict) -> dict[int, tuple]:
+    """Client id → (created, residence basis, mother tongue, birth year) of the clients who
+    moved: the dimensions their figures are counted under."""
+    out = {}
+    ids = sorted(moves)
+    for start in range(0, len(ids), ID_CHUNK):
+        for cid, created, basis, tongue, birth in Client.objects.filter(
+            id__in=ids[start : start + ID_CHUNK]
+        ).values_list("id", "created_at", "residence_basis", "mother_tongue", "birth_date"):
+            out[cid] = (created, basis, tongue, birth.year if birth else None)
+    return out
+
+
+def _count_clients(c: Counter, org_ids, moves: dict, moved: dict):
+    """New clients by the month they became one, with the organisation that registered them
+    (not the one holding them now: a client who moved stays in the first one's figures), and
+    the moves between organisations (`transfers`) in and out by month."""
+    qs = _in(
+        Client.objects.exclude(id__in=Referral.objects.filter(_transferred()).values("client_id")),
+        "responsible_organisation_id",
+        org_ids,
+    )
     rows = (
         qs.annotate(
             m=TruncMonth("created_at", tzinfo=clock.HELSINKI), **_dims("", "created_at", tz=True)
@@ -203,6 +253,23 @@ def _count_clients(c: Counter, org_ids):
     for r in rows:
         c.add(r["responsible_organisation_id"], Metric.CLIENTS_NEW, r["m"], tg=r["tg"],
               lang=r["lang"], band=r["band"], n=r["n"])  # fmt: skip
+    wanted = _wanted(org_ids)
+    for cid, (created, basis, tongue, byear) in moved.items():
+        dims = {"basis": basis, "lang": tongue, "byear": byear}
+        first = moves[cid][0][1]
+        if wanted(first):
+            c.add(first, Metric.CLIENTS_NEW, created, **dims)
+        for on, from_org, to_org in moves[cid]:
+            if wanted(from_org):
+                c.add(from_org, Metric.CLIENTS_MOVED_OUT, on, **dims)
+            if wanted(to_org):
+                c.add(to_org, Metric.CLIENTS_MOVED_IN, on, **dims)
+
+
+def _wanted(org_ids):
+    if org_ids is None:
+        return lambda org_id: True
+    return set(org_ids).__contains__
 
 
 def _count_assessments(c: Counter, org_ids, today: dt.date):
@@ -487,7 +554,7 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
         impact[key] += 1
 
 
-def _count_services(c: Counter, org_ids):
+def _count_services(c: Counter, org_ids, moves: dict, moved: dict):
     qs = _in(Enrolment.objects.all(), "organisation_id", org_ids)
     for r in (
         qs.annotate(
@@ -522,7 +589,15 @@ def _count_services(c: Counter, org_ids):
         c.add(r["enrolment__organisation_id"], Metric.ATTENDANCE_HOURS, r["m"], tg=r["tg"],
               lang=r["lang"], band=r["band"], key=r["enrolment__service__kind"],
               n=round(r["h"] or 0))  # fmt: skip
-    tests = _in(LanguageTestResult.objects.all(), "client__responsible_organisation_id", org_ids)
+    # With the organisation responsible for the client on the test day: a client who moved
+    # (`transfers`) is counted apart.
+    tests = _in(
+        LanguageTestResult.objects.exclude(
+            client_id__in=Referral.objects.filter(_transferred()).values("client_id")
+        ),
+        "client__responsible_organisation_id",
+        org_ids,
+    )
     # People, not results: a final test gives a level for up to four skills, so counting
     # results showed two people reaching B1.1 in every skill as "8", past the rule of five.
     for r in (
@@ -533,6 +608,19 @@ def _count_services(c: Counter, org_ids):
     ):
         c.add(r["client__responsible_organisation_id"], Metric.LANGUAGE_LEVELS, r["m"],
               tg=r["tg"], lang=r["lang"], band=r["band"], key=r["level"], n=r["n"])  # fmt: skip
+    wanted, people = _wanted(org_ids), set()
+    ids = sorted(moved)
+    for start in range(0, len(ids), ID_CHUNK):
+        for cid, taken_on, level in LanguageTestResult.objects.filter(
+            client_id__in=ids[start : start + ID_CHUNK]
+        ).values_list("client_id", "taken_on", "level"):
+            org = held_on(moves[cid], taken_on)
+            if wanted(org):
+                people.add((org, month_start(taken_on), level, cid))
+    for org, month, level, cid in people:
+        _created, basis, tongue, byear = moved[cid]
+        c.add(org, Metric.LANGUAGE_LEVELS, month, basis=basis, lang=tongue, byear=byear,
+              key=level)  # fmt: skip
 
 
 def _count_contacts(c: Counter, org_ids, *, upto: dt.datetime | None = None,
@@ -697,10 +785,12 @@ def compute(
     refresh counts those once for all)."""
     c = Counter()
     impact: dict[tuple, int] = defaultdict(int)
-    _count_clients(c, org_ids)
+    moves = transfers()
+    moved = _moved_clients(moves)
+    _count_clients(c, org_ids, moves, moved)
     _count_assessments(c, org_ids, today)
     _count_plans(c, org_ids, today, impact)
-    _count_services(c, org_ids)
+    _count_services(c, org_ids, moves, moved)
     _count_placement(c, org_ids)
     if money:
         _count_money(c, org_ids, today)
@@ -856,6 +946,9 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         (Placement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (Claim.objects.filter(updated_at__gt=since), "organisation_id", False),
+        # a client who moved: out of the one organisation's figures, into the other's
+        (Referral.objects.filter(_transferred(), updated_at__gt=since), "transferred_from_id", False),
+        (Referral.objects.filter(_transferred(), updated_at__gt=since), "to_organisation_id", False),
     ]  # fmt: skip
     for qs, field, lived in sources:
         ids = set(qs.values_list(field, flat=True).distinct().order_by())

@@ -78,6 +78,7 @@ class Referral(TimeStampedModel):
         "kind", "scope", "status", "from_organisation_id", "to_organisation_id", "external_name",
         "message", "shared", "sent_at", "due_on", "received_at", "accepted_at", "declined_at",
         "returned_at", "completed_at", "reopened_at", "withdrawn_at", "decision_reason",
+        "transferred_from_id",
     )  # fmt: skip
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="referrals")
@@ -147,6 +148,18 @@ class Referral(TimeStampedModel):
         verbose_name=_("handled by"),
     )
     decision_reason = models.TextField(_("reason"), blank=True)
+    # An accepted transfer: the organisation responsible for the client until then (the
+    # sender, or the one whose records the sender kept). The dashboards count the client's
+    # months before the move there (`koto.insights.rollups`).
+    transferred_from = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("responsible organisation before the transfer"),
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -157,6 +170,12 @@ class Referral(TimeStampedModel):
             models.Index(fields=["to_organisation", "-id"], name="referral_to_idx"),
             models.Index(fields=["from_organisation", "-id"], name="referral_from_idx"),
             models.Index(fields=["to_organisation", "status"], name="referral_to_status_idx"),
+            # the accepted transfers, the clients' history of responsibility the rollups read
+            models.Index(
+                fields=["client", "accepted_at"],
+                condition=models.Q(kind="transfer", accepted_at__isnull=False),
+                name="referral_transfer_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

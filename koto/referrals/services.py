@@ -230,6 +230,9 @@ def _hand_over(actor, referral: Referral) -> None:
     client.version += 1
     client.updated_at = clock.now()
     client.save(update_fields=["responsible_organisation", "counsellor", "version", "updated_at"])
+    # the client's history of responsibility: the dashboards count the months before there
+    referral.transferred_from = before
+    referral.save(update_fields=["transferred_from"])
     # the names are searched by organisation: the receiver finds the client by name
     client.names.update(organisation=to)
     tasks = list(

@@ -271,8 +271,9 @@ def test_dashboard_page__renders_charts_and_tables(data, manager, web):
     response = web(manager).get(f"/insights/?{PERIOD}")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 11
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 12
     assert "Flows by month" in html
+    assert "Clients who moved" in html
     assert 'aria-labelledby="c-flows-t c-flows-d"' in html
 
 

@@ -1,0 +1,181 @@
+"""A client who moved (a transfer between organisations) stays in the figures of the months
+before the move with the organisation that held them then: new clients where they were
+registered, language levels where they were the client on the test day, and a move out of
+the one and into the other in the month of the transfer. Until 2026-12-07 every month of
+the client's history went with them to the receiver."""
+
+import datetime as dt
+
+import pytest
+
+from koto.assessments.scales import Level, Skill
+from koto.clients.models import Client, Residence
+from koto.clients.selectors import client_get_for
+from koto.core import clock
+from koto.insights import rollups
+from koto.insights.models import Cell, Metric
+from koto.insights.selectors import Filters, dashboard_for
+from koto.insights.tests import builders as b
+from koto.offerings.models import LanguageTestResult
+from koto.referrals import services
+from koto.referrals.models import Referral
+
+MOVED_ON = dt.date(2026, 6, 15)
+
+
+def cells(scope: str, metric: str) -> dict[tuple, int]:
+    return {
+        (c.month, c.target_group, c.language, c.age_band, c.key): c.value
+        for c in Cell.objects.filter(scope=scope, metric=metric)
+    }
+
+
+def _result(actor, client, taken_on: dt.date, level: str) -> None:
+    for skill in (Skill.SPEAKING, Skill.WRITING):  # one person, whatever the skills
+        LanguageTestResult.objects.create(
+            client=client, taken_on=taken_on, language="fi", skill=skill,
+            level=level, recorded_by=actor,
+        )  # fmt: skip
+
+
+def _transfer(client, sender, receiver, to_organisation) -> Referral:
+    with clock.frozen(MOVED_ON):
+        referral = services.referral_send(
+            actor=sender, client=client_get_for(user=sender, client_id=client.id), kind="transfer", message="Muutti Heinolaan.",
+            to_organisation=to_organisation,
+        )  # fmt: skip
+        services.referral_receive(actor=receiver, referral=referral)
+        services.referral_accept(actor=receiver, referral=referral)
+    referral.refresh_from_db()
+    return referral
+
+
+@pytest.fixture
+def mover(lahti_counsellor):
+    c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 10), residence_basis="asylum",
+                 mother_tongue="ar", birth_date=dt.date(1990, 5, 1))  # fmt: skip
+    _result(lahti_counsellor, c, dt.date(2026, 3, 2), Level.A2_1)
+    return c
+
+
+@pytest.fixture
+def stayer(lahti_counsellor):
+    return b.client(lahti_counsellor, created_on=dt.date(2026, 1, 20), residence_basis="work",
+                    mother_tongue="uk", birth_date=dt.date(2000, 2, 2))  # fmt: skip
+
+
+def test_transfer__the_months_before_stay_with_the_sender(
+    mover, stayer, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    referral = _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    assert referral.transferred_from_id == lahti.id
+    _result(heinola_counsellor, mover, dt.date(2026, 9, 1), Level.B1_1)
+
+    rollups.refresh(full=True)
+
+    lahti_scope, heinola_scope = f"org:{lahti.id}", f"org:{heinola.id}"
+    jan, jun = dt.date(2026, 1, 1), dt.date(2026, 6, 1)
+    assert cells(lahti_scope, Metric.CLIENTS_NEW) == {
+        (jan, "protection", "ar", "30_49", ""): 1,
+        (jan, "work", "uk", "18_29", ""): 1,
+    }
+    assert cells(heinola_scope, Metric.CLIENTS_NEW) == {}
+    assert cells(lahti_scope, Metric.CLIENTS_MOVED_OUT) == {
+        (jun, "protection", "ar", "30_49", ""): 1
+    }
+    assert cells(heinola_scope, Metric.CLIENTS_MOVED_IN) == {
+        (jun, "protection", "ar", "30_49", ""): 1
+    }
+    assert cells(lahti_scope, Metric.CLIENTS_MOVED_IN) == {}
+    assert cells(heinola_scope, Metric.CLIENTS_MOVED_OUT) == {}
+    assert cells(lahti_scope, Metric.LANGUAGE_LEVELS) == {
+        (dt.date(2026, 3, 1), "protection", "ar", "30_49", "A2.1"): 1
+    }
+    assert cells(heinola_scope, Metric.LANGUAGE_LEVELS) == {
+        (dt.date(2026, 9, 1), "protection", "ar", "30_49", "B1.1"): 1
+    }
+    # the welfare region holds both: one new client, the move counted in and out
+    region = f"region:{lahti.welfare_region_id}"
+    assert sum(cells(region, Metric.CLIENTS_NEW).values()) == 2
+    assert sum(cells(region, Metric.CLIENTS_MOVED_IN).values()) == 1
+    assert sum(cells(region, Metric.CLIENTS_MOVED_OUT).values()) == 1
+
+
+def test_transfer__an_incremental_refresh_recounts_both_organisations(
+    mover, stayer, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    # no home municipality recorded: nothing but the transfer recounts Lahti (a change to a
+    # client recounts every municipality they lived in)
+    Residence.objects.filter(client=mover).delete()
+    Client.objects.filter(id=mover.id).update(home_municipality=None)
+    # the clients were written before the refresh (the fixtures run on the test's today)
+    Client.objects.update(updated_at=dt.datetime(2026, 1, 20, tzinfo=clock.HELSINKI))
+    with clock.frozen(MOVED_ON - dt.timedelta(days=1)):
+        rollups.refresh(full=True)
+    assert sum(cells(f"org:{lahti.id}", Metric.CLIENTS_NEW).values()) == 2
+
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(12, 10), tzinfo=clock.HELSINKI)):
+        result = rollups.refresh()
+
+    assert result["full"] is False
+    incremental = {
+        (scope, metric): cells(scope, metric)
+        for scope in (f"org:{lahti.id}", f"org:{heinola.id}", "national")
+        for metric in (Metric.CLIENTS_NEW, Metric.CLIENTS_MOVED_IN, Metric.CLIENTS_MOVED_OUT,
+                       Metric.LANGUAGE_LEVELS)
+    }  # fmt: skip
+    assert sum(incremental[(f"org:{lahti.id}", Metric.CLIENTS_MOVED_OUT)].values()) == 1
+    assert sum(incremental[(f"org:{heinola.id}", Metric.CLIENTS_MOVED_IN)].values()) == 1
+    # the same as counting everything again
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(12, 20), tzinfo=clock.HELSINKI)):
+        rollups.refresh(full=True)
+    assert incremental == {key: cells(*key) for key in incremental}
+
+
+def test_transfer__moved_back__each_move_counted_once(
+    mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    with clock.frozen(dt.date(2026, 8, 3)):
+        back = services.referral_send(
+            actor=heinola_counsellor, client=client_get_for(user=heinola_counsellor, client_id=mover.id),
+            kind="transfer", message="Palasi Lahteen.",
+            to_organisation=lahti,
+        )  # fmt: skip
+        services.referral_receive(actor=lahti_counsellor, referral=back)
+        services.referral_accept(actor=lahti_counsellor, referral=back)
+    _result(lahti_counsellor, mover, dt.date(2026, 10, 5), Level.B1_1)
+
+    rollups.refresh(full=True)
+
+    lahti_scope, heinola_scope = f"org:{lahti.id}", f"org:{heinola.id}"
+    months = {k[0] for k in cells(lahti_scope, Metric.CLIENTS_MOVED_IN)}
+    assert months == {dt.date(2026, 8, 1)}
+    assert {k[0] for k in cells(heinola_scope, Metric.CLIENTS_MOVED_OUT)} == {dt.date(2026, 8, 1)}
+    assert sum(cells(lahti_scope, Metric.CLIENTS_NEW).values()) == 1
+    assert sum(cells(heinola_scope, Metric.CLIENTS_NEW).values()) == 0
+    # the tests of March and October were Lahti's, as the client was then
+    assert {k[0] for k in cells(lahti_scope, Metric.LANGUAGE_LEVELS)} == {
+        dt.date(2026, 3, 1),
+        dt.date(2026, 10, 1),
+    }
+    assert cells(heinola_scope, Metric.LANGUAGE_LEVELS) == {}
+
+
+def test_dashboard__moves_table_by_month(mover, lahti, heinola, lahti_counsellor,
+                                         heinola_counsellor, manager):  # fmt: skip
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    rollups.refresh(full=True)
+
+    d = dashboard_for(
+        user=manager,
+        scope_code=None,
+        filters=Filters(month_from=dt.date(2026, 1, 1), month_to=dt.date(2026, 12, 1)),
+    )
+    rows = {key: cells for key, _label, cells in d.table("moves").rows}
+    # the manager's own organisation: its counts are not hidden
+    assert [c.value for c in rows["2026-06-01"]] == [0, 1]
+    assert [c.value for c in rows["2026-01-01"]] == [0, 0]
+    flows = {key: cells for key, _label, cells in d.table("flows").rows}
+    assert flows["2026-01-01"][0].value == 1  # registered in Lahti in January
