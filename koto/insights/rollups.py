@@ -2,7 +2,7 @@
 
 A refresh recomputes the cells of the organisations whose rows changed since the last
 refresh (the watermark, `safe_watermark`: `updated_at` of clients, assessments, plans,
-enrolments, placements and claims), adds the guidance contacts logged since then to their
+enrolments, placements, claims and accepted transfers), adds the guidance contacts logged since then to their
 organisations' cells (contacts are never edited or deleted, and an organisation's contacts
 were most of its recount: 22 of 33 s for Helsinki at national scale), then rewrites the cells
 of the welfare regions, employment areas and the country from the organisations' cells.
@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.db.models.lookups import LessThan, LessThanOrEqual
 
@@ -195,24 +195,56 @@ def _transferred() -> Q:
     return Q(kind=ReferralKind.TRANSFER, accepted_at__isnull=False)
 
 
-def transfers() -> dict[int, list[tuple[dt.date, int, int]]]:
-    """The clients who moved: client id → their accepted transfers in order, (day, from, to).
-    Before the first, the client was the first's `from` organisation's; from each day on, its
-    `to` organisation's (`held_on`)."""
-    moves: dict[int, list[tuple[dt.date, int, int]]] = defaultdict(list)
-    rows = (
-        Referral.objects.filter(_transferred())
-        .values_list("client_id", "accepted_at", "transferred_from_id", "from_organisation_id",
-                     "to_organisation_id")
-        .order_by("client_id", "accepted_at", "id")
-    )  # fmt: skip
-    for cid, at, before, sender, to in rows:
-        moves[cid].append((at.astimezone(clock.HELSINKI).date(), before or sender, to))
-    return dict(moves)
+class Moves:
+    """The clients who moved, read once per refresh (`compute` is called per batch of
+    organisations): `by_client` client id → their accepted transfers in order, (day, from,
+    to); before the first the client was the first's `from` organisation's, from each day
+    on its `to` organisation's (`held_on`). `clients` the dimensions of those clients:
+    (created, residence basis, mother tongue, birth year). `read_at`: the counts in SQL
+    leave out only clients whose transfer was accepted by then, so a transfer accepted
+    during the refresh leaves its client counted once, as before it (the referral's change
+    recounts both organisations in the next refresh)."""
+
+    def __init__(self) -> None:
+        self.read_at = clock.now()
+        moves: dict[int, list[tuple[dt.date, int, int]]] = defaultdict(list)
+        rows = (
+            Referral.objects.filter(_transferred(), accepted_at__lte=self.read_at)
+            .values_list("client_id", "accepted_at", "transferred_from_id",
+                         "from_organisation_id", "to_organisation_id")
+            .order_by("client_id", "accepted_at", "id")
+        )  # fmt: skip
+        for cid, at, before, sender, to in rows:
+            moves[cid].append((at.astimezone(clock.HELSINKI).date(), before or sender, to))
+        self.by_client = dict(moves)
+        self.clients: dict[int, tuple] = {}
+        ids = sorted(self.by_client)
+        for start in range(0, len(ids), ID_CHUNK):
+            for cid, created, basis, tongue, birth in Client.objects.filter(
+                id__in=ids[start : start + ID_CHUNK]
+            ).values_list("id", "created_at", "residence_basis", "mother_tongue", "birth_date"):
+                self.clients[cid] = (created, basis, tongue, birth.year if birth else None)
+
+    def moved(self, client_ref: str = "pk") -> Exists:
+        """A filter: the client (`client_ref` in the outer query) moved, as read."""
+        return Exists(
+            Referral.objects.filter(
+                _transferred(), accepted_at__lte=self.read_at, client_id=OuterRef(client_ref)
+            )
+        )
+
+    def touching(self, wanted) -> list[int]:
+        """The clients who moved with a wanted organisation somewhere in their history."""
+        return [
+            cid
+            for cid, moves in self.by_client.items()
+            if wanted(moves[0][1]) or any(wanted(to) for _on, _from, to in moves)
+        ]
 
 
 def held_on(moves: list[tuple[dt.date, int, int]], day: dt.date) -> int:
-    """The organisation responsible for a client who moved (`transfers`) on `day`."""
+    """The organisation responsible for a client who moved (`Moves`) on `day`: a transfer
+    accepted on `day` makes the day the receiver's."""
     org = moves[0][1]
     for on, _from, to in moves:
         if on <= day:
@@ -220,28 +252,11 @@ def held_on(moves: list[tuple[dt.date, int, int]], day: dt.date) -> int:
     return org
 
 
-def _moved_clients(moves: dict) -> dict[int, tuple]:
-    """Client id → (created, residence basis, mother tongue, birth year) of the clients who
-    moved: the dimensions their figures are counted under."""
-    out = {}
-    ids = sorted(moves)
-    for start in range(0, len(ids), ID_CHUNK):
-        for cid, created, basis, tongue, birth in Client.objects.filter(
-            id__in=ids[start : start + ID_CHUNK]
-        ).values_list("id", "created_at", "residence_basis", "mother_tongue", "birth_date"):
-            out[cid] = (created, basis, tongue, birth.year if birth else None)
-    return out
-
-
-def _count_clients(c: Counter, org_ids, moves: dict, moved: dict):
+def _count_clients(c: Counter, org_ids, moves: Moves):
     """New clients by the month they became one, with the organisation that registered them
     (not the one holding them now: a client who moved stays in the first one's figures), and
-    the moves between organisations (`transfers`) in and out by month."""
-    qs = _in(
-        Client.objects.exclude(id__in=Referral.objects.filter(_transferred()).values("client_id")),
-        "responsible_organisation_id",
-        org_ids,
-    )
+    the moves between organisations (`Moves`) in and out by month."""
+    qs = _in(Client.objects.filter(~moves.moved()), "responsible_organisation_id", org_ids)
     rows = (
         qs.annotate(
             m=TruncMonth("created_at", tzinfo=clock.HELSINKI), **_dims("", "created_at", tz=True)
@@ -254,12 +269,13 @@ def _count_clients(c: Counter, org_ids, moves: dict, moved: dict):
         c.add(r["responsible_organisation_id"], Metric.CLIENTS_NEW, r["m"], tg=r["tg"],
               lang=r["lang"], band=r["band"], n=r["n"])  # fmt: skip
     wanted = _wanted(org_ids)
-    for cid, (created, basis, tongue, byear) in moved.items():
+    for cid in moves.touching(wanted):
+        created, basis, tongue, byear = moves.clients[cid]
         dims = {"basis": basis, "lang": tongue, "byear": byear}
-        first = moves[cid][0][1]
-        if wanted(first):
-            c.add(first, Metric.CLIENTS_NEW, created, **dims)
-        for on, from_org, to_org in moves[cid]:
+        history = moves.by_client[cid]
+        if wanted(history[0][1]):
+            c.add(history[0][1], Metric.CLIENTS_NEW, created, **dims)
+        for on, from_org, to_org in history:
             if wanted(from_org):
                 c.add(from_org, Metric.CLIENTS_MOVED_OUT, on, **dims)
             if wanted(to_org):
@@ -554,7 +570,7 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
         impact[key] += 1
 
 
-def _count_services(c: Counter, org_ids, moves: dict, moved: dict):
+def _count_services(c: Counter, org_ids, moves: "Moves"):
     qs = _in(Enrolment.objects.all(), "organisation_id", org_ids)
     for r in (
         qs.annotate(
@@ -590,11 +606,9 @@ def _count_services(c: Counter, org_ids, moves: dict, moved: dict):
               lang=r["lang"], band=r["band"], key=r["enrolment__service__kind"],
               n=round(r["h"] or 0))  # fmt: skip
     # With the organisation responsible for the client on the test day: a client who moved
-    # (`transfers`) is counted apart.
+    # (`Moves`) is counted apart.
     tests = _in(
-        LanguageTestResult.objects.exclude(
-            client_id__in=Referral.objects.filter(_transferred()).values("client_id")
-        ),
+        LanguageTestResult.objects.filter(~moves.moved("client_id")),
         "client__responsible_organisation_id",
         org_ids,
     )
@@ -608,19 +622,25 @@ def _count_services(c: Counter, org_ids, moves: dict, moved: dict):
     ):
         c.add(r["client__responsible_organisation_id"], Metric.LANGUAGE_LEVELS, r["m"],
               tg=r["tg"], lang=r["lang"], band=r["band"], key=r["level"], n=r["n"])  # fmt: skip
-    wanted, people = _wanted(org_ids), set()
-    ids = sorted(moved)
+    # A person once per level and month in the whole country too: with the organisation
+    # holding them on that month's first test of the level (one reaching B1.1 before a
+    # move and again after it in the same month is the first's).
+    wanted = _wanted(org_ids)
+    first: dict[tuple[int, dt.date, str], dt.date] = {}
+    ids = moves.touching(wanted)
     for start in range(0, len(ids), ID_CHUNK):
         for cid, taken_on, level in LanguageTestResult.objects.filter(
             client_id__in=ids[start : start + ID_CHUNK]
         ).values_list("client_id", "taken_on", "level"):
-            org = held_on(moves[cid], taken_on)
-            if wanted(org):
-                people.add((org, month_start(taken_on), level, cid))
-    for org, month, level, cid in people:
-        _created, basis, tongue, byear = moved[cid]
-        c.add(org, Metric.LANGUAGE_LEVELS, month, basis=basis, lang=tongue, byear=byear,
-              key=level)  # fmt: skip
+            key = (cid, month_start(taken_on), level)
+            if key not in first or taken_on < first[key]:
+                first[key] = taken_on
+    for (cid, month, level), taken_on in first.items():
+        org = held_on(moves.by_client[cid], taken_on)
+        if wanted(org):
+            _created, basis, tongue, byear = moves.clients[cid]
+            c.add(org, Metric.LANGUAGE_LEVELS, month, basis=basis, lang=tongue, byear=byear,
+                  key=level)  # fmt: skip
 
 
 def _count_contacts(c: Counter, org_ids, *, upto: dt.datetime | None = None,
@@ -777,7 +797,7 @@ def _count_money(c: Counter, org_ids, today: dt.date):
 
 
 def compute(
-    org_ids: list[int] | None, *, today: dt.date, money: bool = True
+    org_ids: list[int] | None, *, today: dt.date, money: bool = True, moves: Moves | None = None
 ) -> tuple[Counter, dict]:
     """Count every metric for these organisations (None: all) but the guidance contacts,
     which the refresh counts apart (`_count_contacts`: by time up to the watermark, then
@@ -785,12 +805,11 @@ def compute(
     refresh counts those once for all)."""
     c = Counter()
     impact: dict[tuple, int] = defaultdict(int)
-    moves = transfers()
-    moved = _moved_clients(moves)
-    _count_clients(c, org_ids, moves, moved)
+    moves = moves or Moves()
+    _count_clients(c, org_ids, moves)
     _count_assessments(c, org_ids, today)
     _count_plans(c, org_ids, today, impact)
-    _count_services(c, org_ids, moves, moved)
+    _count_services(c, org_ids, moves)
     _count_placement(c, org_ids)
     if money:
         _count_money(c, org_ids, today)
@@ -946,9 +965,14 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         (Placement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (Claim.objects.filter(updated_at__gt=since), "organisation_id", False),
-        # a client who moved: out of the one organisation's figures, into the other's
-        (Referral.objects.filter(_transferred(), updated_at__gt=since), "transferred_from_id", False),
-        (Referral.objects.filter(_transferred(), updated_at__gt=since), "to_organisation_id", False),
+        # a client who moved: out of the one organisation's figures, into the other's; and
+        # a changed client who moved before, counted also by the organisations that held them
+        # (their registration, their moves, their tests of the time)
+        *(
+            (Referral.objects.filter(_transferred(), when), field, False)
+            for when in (Q(updated_at__gt=since), Q(client__in=changed_clients))
+            for field in ("transferred_from_id", "from_organisation_id", "to_organisation_id")
+        ),
     ]  # fmt: skip
     for qs, field, lived in sources:
         ids = set(qs.values_list(field, flat=True).distinct().order_by())
@@ -1160,9 +1184,10 @@ def _refresh(
     # neither until the next refresh counts both again.)
     if not full:
         money_reports = []
+    moves = Moves()  # the clients who moved, read once for every batch
     for start in range(0, len(org_ids), ORG_BATCH):
         batch = org_ids[start : start + ORG_BATCH]
-        c, impact = compute(batch, today=today, money=not full)
+        c, impact = compute(batch, today=today, money=not full, moves=moves)
         if full:
             for oid in batch:
                 c.values.update(money_by_org.get(oid, {}))

@@ -911,26 +911,35 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
 
     # Clients who moved (a transfer between organisations) by month: a client stays in the
     # new clients of the organisation that registered them, and moves out of its figures
-    # into the receiver's in the month of the transfer.
+    # into the receiver's in the month of the transfer. For one organisation only: summed
+    # over an area, a move within it counts in and out, and a viewer who knows where their
+    # own clients went could take them from the area's moves in and read another
+    # organisation's count below five.
     moves = (Metric.CLIENTS_MOVED_IN, Metric.CLIENTS_MOVED_OUT)
-    d.tables.append(
-        Table(
-            "moves",
-            _("Clients who moved"),
-            _("Month"),
-            [_("Moved in"), _("Moved out")],
-            [
-                (m.isoformat(), month_label[i], [fig(by_month[(metric, m)]) for metric in moves])
-                for i, m in enumerate(months)
-            ],
-            note=_(
-                "A client transferred to another municipality or employment authority moves "
-                "out of the sender's figures and into the receiver's in the month of the "
-                "transfer; they stay among the new clients of the organisation that "
-                "registered them. A move within the area shown counts both in and out."
-            ),
-        )  # fmt: skip
-    )
+    if scope.level == "organisation":
+        d.tables.append(
+            Table(
+                "moves",
+                _("Clients who moved"),
+                _("Month"),
+                [_("Moved in"), _("Moved out")],
+                [
+                    (
+                        m.isoformat(),
+                        month_label[i],
+                        [fig(by_month[(metric, m)]) for metric in moves],
+                    )
+                    for i, m in enumerate(months)
+                ],
+                note=_(
+                    "A client transferred to another municipality or employment authority moves "
+                    "out of the figures of the organisation responsible for them into the "
+                    "receiver's in the month of the transfer, with their open assessment and "
+                    "plans; they stay among the new clients of the organisation that "
+                    "registered them. Shown for one organisation, not summed over an area."
+                ),
+            )  # fmt: skip
+        )
 
     # 2. Deadline compliance.
     def compliance_row(metric: str, label: str) -> tuple[str, str, list]:

@@ -23,6 +23,12 @@ from koto.referrals.models import Referral
 MOVED_ON = dt.date(2026, 6, 15)
 
 
+def total(scope: str, metric: str, **filters) -> int:
+    return sum(
+        Cell.objects.filter(scope=scope, metric=metric, **filters).values_list("value", flat=True)
+    )
+
+
 def cells(scope: str, metric: str) -> dict[tuple, int]:
     return {
         (c.month, c.target_group, c.language, c.age_band, c.key): c.value
@@ -179,3 +185,51 @@ def test_dashboard__moves_table_by_month(mover, lahti, heinola, lahti_counsellor
     assert [c.value for c in rows["2026-01-01"]] == [0, 0]
     flows = {key: cells for key, _label, cells in d.table("flows").rows}
     assert flows["2026-01-01"][0].value == 1  # registered in Lahti in January
+
+
+def test_transfer__a_moved_client_corrected__the_earlier_organisation_recounted(
+    mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    # the client's registration and move out stay Lahti's: correcting their mother tongue
+    # must recount Lahti too, not only Heinola, which holds them now
+    Residence.objects.filter(client=mover).delete()
+    Client.objects.filter(id=mover.id).update(home_municipality=None)
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    later = dt.datetime.combine(MOVED_ON, dt.time(13), tzinfo=clock.HELSINKI)
+    with clock.frozen(later):
+        rollups.refresh(full=True)
+    with clock.frozen(later + dt.timedelta(minutes=5)):
+        Client.objects.filter(id=mover.id).update(mother_tongue="fa", updated_at=clock.now())
+    with clock.frozen(later + dt.timedelta(minutes=10)):
+        rollups.refresh()
+    for metric in (Metric.CLIENTS_NEW, Metric.CLIENTS_MOVED_OUT, Metric.LANGUAGE_LEVELS):
+        assert {k[2] for k in cells(f"org:{lahti.id}", metric)} == {"fa"}, metric
+        assert {k[2] for k in cells("national", metric)} == {"fa"}, metric
+
+
+def test_transfer__a_level_reached_before_and_after_a_move_in_one_month__one_person(
+    mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    _result(lahti_counsellor, mover, dt.date(2026, 6, 2), Level.B1_1)
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    _result(heinola_counsellor, mover, dt.date(2026, 6, 20), Level.B1_1)
+    rollups.refresh(full=True)
+    june_b1 = {"month": dt.date(2026, 6, 1), "key": "B1.1"}
+    assert total(f"org:{lahti.id}", Metric.LANGUAGE_LEVELS, **june_b1) == 1
+    assert total(f"org:{heinola.id}", Metric.LANGUAGE_LEVELS, **june_b1) == 0
+    assert total("national", Metric.LANGUAGE_LEVELS, **june_b1) == 1
+
+
+def test_dashboard__moves_shown_for_one_organisation_not_for_an_area(
+    mover, lahti, heinola, lahti_counsellor, heinola_counsellor, manager
+):
+    # summed over the region, Lahti's manager could take their own moves to Heinola from the
+    # region's moves in and read the rest, a count below five
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    rollups.refresh(full=True)
+    period = Filters(month_from=dt.date(2026, 1, 1), month_to=dt.date(2026, 12, 1))
+    region = dashboard_for(user=manager, scope_code=f"region:{lahti.welfare_region_id}",
+                           filters=period)  # fmt: skip
+    assert "moves" not in {t.id for t in region.tables}
+    own = dashboard_for(user=manager, scope_code=f"org:{lahti.id}", filters=period)
+    assert "moves" in {t.id for t in own.tables}

@@ -1,7 +1,7 @@
 """The organisation responsible for a transferred client before the move, kept on the
 transfer (`Referral.transferred_from`) for the dashboards. Transfers accepted before this
 read it from the audit record of the hand-over (`changes.responsible_organisation.from`,
-an organisation code), else the sender."""
+an organisation code), else the receiver of the client's transfer before, else the sender."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -15,15 +15,31 @@ def backfill(apps, schema_editor):
     transfers = Referral.objects.filter(
         kind="transfer", accepted_at__isnull=False, transferred_from__isnull=True
     )
-    for referral in transfers.iterator():
+    for referral in transfers.order_by("accepted_at", "id").iterator():
         event = (
-            AuditEvent.objects.filter(object_type="client", reason=f"transfer:{referral.id}")
+            AuditEvent.objects.filter(
+                client_id=referral.client_id, object_type="client", reason=f"transfer:{referral.id}"
+            )
             .order_by("id")
             .first()
         )
         code = ((event.changes if event else {}).get("responsible_organisation") or {}).get("from")
         before = Organisation.objects.filter(code=code).first() if code else None
-        referral.transferred_from_id = before.id if before else referral.from_organisation_id
+        if before is None:
+            # no record found: the organisation an earlier transfer gave the client to, else
+            # the sender
+            earlier = (
+                Referral.objects.filter(
+                    client_id=referral.client_id, kind="transfer", accepted_at__isnull=False,
+                    accepted_at__lt=referral.accepted_at,
+                )
+                .order_by("-accepted_at", "-id")
+                .first()
+            )  # fmt: skip
+            before_id = earlier.to_organisation_id if earlier else referral.from_organisation_id
+        else:
+            before_id = before.id
+        referral.transferred_from_id = before_id
         referral.save(update_fields=["transferred_from"])
 
 
