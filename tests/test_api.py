@@ -1,5 +1,6 @@
 import base64
 import json
+from functools import partial
 
 import pytest
 
@@ -90,6 +91,28 @@ def test_api_search__keyset(web, counsellor):
     assert len(first["items"]) == 2
     second = http.get(f"/api/v1/clients/?q=korhonen&limit=2&cursor={first['next_cursor']}").json()
     assert {c["id"] for c in first["items"]}.isdisjoint({c["id"] for c in second["items"]})
+
+
+def test_api_search__posted__the_query_in_the_body(web, counsellor):
+    """`POST /api/v1/clients/search`: an identity code searched is in no address (a gateway's
+    log); the same answer and pages as the GET."""
+    for i in range(3):
+        make_client(counsellor, last_name=f"Virtanen{i}")
+    coded = make_client(counsellor, last_name="Tesfamariam")
+    http = web(counsellor)
+    post = partial(http.post, "/api/v1/clients/search", content_type="application/json")
+    by_code = post({"q": coded.hetu}).json()
+    assert [c["id"] for c in by_code["items"]] == [coded.id]
+    first = post({"q": "virtanen", "limit": 2}).json()
+    second = post({"q": "virtanen", "limit": 2, "cursor": first["next_cursor"]}).json()
+    got = [c["id"] for c in first["items"] + second["items"]]
+    assert got == [c["id"] for c in http.get("/api/v1/clients/?q=virtanen").json()["items"]]
+    assert len(got) == 3
+    for body, field in (({"q": "a" * 101}, "q"), ({"q": "x", "limit": 0}, "limit"),
+                        ({"query": "x"}, "query"), ({"q": "a\u0000b"}, "q")):  # fmt: skip
+        response = post(body)
+        assert response.status_code == 422, body
+        assert field in json.dumps(response.json()), body
 
 
 def _cursor(value) -> str:

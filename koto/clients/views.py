@@ -3,9 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from koto.clients import selectors, services
@@ -48,19 +49,38 @@ def my_clients(request):
 
 @login_required
 def search(request):
+    """The search form is posted: an identity code searched is never in an address (the
+    browser's history, a proxy's log, a referrer). A name is sent on to the results'
+    address (`?q=`: bookmarked, paged, back and forth). An address with an identity code
+    (an older bookmark) still answers."""
+    if request.method == "POST":
+        form = SearchForm(request.POST)
+        query = form.cleaned_data["q"] if form.is_valid() else ""
+        if query and not selectors.identity_code_forms(query):
+            return HttpResponseRedirect(
+                f"{reverse('clients:search')}?{urlencode({'q': query})}", status=303
+            )
+        page = None
+        if query:
+            page = selectors.client_search_for(user=request.user, query=query)
+        return _search_results(request, form, page, query, push=False)
     form = SearchForm(request.GET or None)
     page = None
     if form.is_valid() and form.cleaned_data["q"]:
         page = page_at(selectors.client_search_for, request.GET.get("cursor"),
                        user=request.user, query=form.cleaned_data["q"])  # fmt: skip
+    query = request.GET.get("q", "")
+    return _search_results(request, form, page, query,
+                           push=not selectors.identity_code_forms(query))  # fmt: skip
+
+
+def _search_results(request, form, page, query: str, *, push: bool):
     template = "clients/_results.html" if request.htmx else "clients/search.html"
-    response = render(
-        request, template, {"form": form, "page": page, "q": request.GET.get("q", "")}
-    )
-    if request.htmx and selectors.identity_code_forms(request.GET.get("q", "")):
-        # an identity code searched stays out of the browser's history (the address bar
-        # keeps the page's address; the audit trail masks the code)
-        response["HX-Push-Url"] = "false"
+    response = render(request, template, {"form": form, "page": page, "q": query})
+    if request.htmx:
+        # the results' address (followed from a posted name) becomes the page's; an
+        # identity code searched stays out of the history (the audit trail masks it)
+        response["HX-Push-Url"] = request.get_full_path() if push else "false"
     return response
 
 

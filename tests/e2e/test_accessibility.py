@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from koto.clients.models import Client
 from tests.e2e.conftest import login
 
 
@@ -33,3 +34,12 @@ def test_search__htmx__the_count_in_the_status_region(page, lahti_counsellor, a1
     expect(page.get_by_role("status")).to_have_text(re.compile(r"^1 \w"))  # "1 … found."
     expect(page.locator("#results-region table")).to_be_visible()
     a11y(page)
+    # a name's results have an address (back, bookmark); an identity code is in none
+    expect(page).to_have_url(re.compile(r"/clients/search/\?q=haddad$"))
+    hetu = Client.objects.get(last_name="Haddad").hetu
+    page.get_by_label("Nimi").fill(hetu)
+    page.get_by_role("button", name="Hae", exact=True).click()
+    expect(page.locator("#results-region")).to_contain_text(hetu)
+    expect(page).to_have_url(re.compile(r"/clients/search/\?q=haddad$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/clients/search/$"))

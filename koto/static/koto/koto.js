@@ -2,14 +2,15 @@
 // post is on its way is ignored, so a double click does not record a meeting, a consent or
 // a goal twice. Buttons are not disabled (that would drop a named button's value from the
 // post). The form may be sent again after ten seconds (a post that failed or was stopped)
-// or when the page is shown again (the browser's back button).
+// or when the page is shown again (the browser's back button). A form that only reads
+// (a search posted to keep an identity code out of the address) is marked data-repeatable.
 var RESEND_AFTER_MS = 10000;
 
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var method = (event.submitter && event.submitter.getAttribute("formmethod")) ||
     form.getAttribute("method") || "get";
-  if (method.toLowerCase() !== "post") return;
+  if (method.toLowerCase() !== "post" || form.hasAttribute("data-repeatable")) return;
   if (form.dataset.sent) {
     event.preventDefault();
     return;
