@@ -249,12 +249,16 @@ REFERRALS = [
     ("ph.tyovoima", "398", "integration_training", "full", "accept"),
     ("ph.tyovoima", "398", "integration_training", "read", ""),
     ("ph.tyovoima", "398", "assessment_contact_9", "read", ""),
+    # clients who moved: the dashboards' "Clients who moved" of Lahti and Tampere
+    ("lahti.neuvoja", "837", "transfer", "none", "accept"),
+    ("tampere.neuvoja", "398", "transfer", "none", "accept"),
 ]
 RECEIVERS = {
     "ta-paijat-hameen-tyollisyysalue": "ph.tyovoima",
     "hva-09": "phhva.sosiaali",
     NGO_CODE: "jarjesto.neuvoja",
     "398": "lahti.neuvoja",
+    "837": "tampere.neuvoja",
 }
 MESSAGES = {
     "employment_services": "Asiakas on valmis työnhakuun; pyydämme työllisyyspalveluiden arviota.",
@@ -262,6 +266,7 @@ MESSAGES = {
     "guidance": "Asiakas toivoo apua asunnon hakemiseen ja viranomaisasiointiin.",
     "integration_training": "Työnhakija, jolla kotoutumissuunnitelma: ohjaus kotoutumiskoulutukseen.",
     "assessment_contact_9": "Yhteydenotto 9 §: asiakas pyytää alkukartoitusta.",
+    "transfer": "Asiakas on muuttanut kuntaanne; siirrämme asiakkuuden.",
 }
 
 
