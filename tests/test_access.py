@@ -397,7 +397,7 @@ def test_plan_and_assessment__welfare_region_with_full_grant__refused(counsellor
 def test_search_page__identity_code__kept_out_of_the_browser_history(web, counsellor):
     """The search form pushes its address into the history (a name search comes back with
     the Back button); an identity code stayed there in clear."""
-    c = make_client(counsellor, birth_date=dt.date(1985, 3, 3))
+    c = make_client(counsellor, birth_date=dt.date(1985, 3, 3), last_name="Haddad")
     http = web(counsellor)
     by_code = http.get("/clients/search/", {"q": c.hetu}, HTTP_HX_REQUEST="true")
     assert by_code.status_code == 200 and by_code["HX-Push-Url"] == "false"
@@ -433,6 +433,52 @@ def test_search_page__posted__an_identity_code_is_in_no_address(web, counsellor)
     event = AuditEvent.objects.filter(object_type="client_search").order_by("id").first()
     assert event.changes["listed_clients"] == [c.id]
     assert c.hetu not in str(event.changes) + event.reason
+
+
+@pytest.mark.parametrize(
+    "around", ["Tesfamariam {}", "{},", "hetu: {}", "{}\u200b", "{short}", "tmp-abc"]
+)
+def test_search_page__posted__a_code_among_other_words__in_no_address_either(
+    web, counsellor, around
+):
+    """Only a query with no digit goes on to an address: a code among other words, with
+    punctuation round it or its check character missing was sent on to `?q=` in clear."""
+    c = make_client(counsellor, birth_date=dt.date(1985, 3, 3), last_name="Tesfamariam")
+    query = around.format(c.hetu, short=c.hetu[:-1])
+    http = web(counsellor)
+    posted = http.post("/clients/search/", {"q": query}, HTTP_HX_REQUEST="true")
+    assert posted.status_code == 200
+    assert posted["HX-Push-Url"] == "false"
+    got = http.get("/clients/search/", {"q": query}, HTTP_HX_REQUEST="true")
+    assert got["HX-Push-Url"] == "false"
+
+
+def test_search_page__posted__not_paged_by_an_address(web, counsellor):
+    # a posted search has no address to page by: a next page's link would have lost the query
+    for i in range(26):
+        make_client(counsellor, last_name=f"Nimi1{chr(97 + i)}")
+    http = web(counsellor)
+    posted = http.post("/clients/search/", {"q": "nimi1"}, HTTP_HX_REQUEST="true")
+    assert posted.context["page"].next_cursor
+    assert "cursor=" not in posted.content.decode()
+    got = http.get("/clients/search/", {"q": "nimi1"}, HTTP_HX_REQUEST="true")
+    assert "q=nimi1&amp;cursor=" in got.content.decode()
+
+
+def test_search_page__htmx_history_restore_and_ended_session(web, counsellor, client):
+    http = web(counsellor)
+    page = http.get("/clients/search/").content.decode()
+    assert 'hx-history="false"' in page  # no copy of the results in the browser's storage
+    assert "data-repeatable" in page and "data-failed=" in page
+    restored = http.get("/clients/search/", {"q": "x"}, HTTP_HX_REQUEST="true",
+                        HTTP_HX_HISTORY_RESTORE_REQUEST="true")  # fmt: skip
+    assert "<header" in restored.content.decode()  # the whole page, not the results alone
+    http.logout()
+    ended = http.post("/clients/search/", {"q": "x"}, HTTP_HX_REQUEST="true")
+    assert ended.status_code == 200
+    assert ended["HX-Redirect"].startswith("/accounts/login/")
+    plain = http.get("/clients/search/")
+    assert plain.status_code == 302 and "HX-Redirect" not in plain
 
 
 def test_search_page__posted__bad_or_empty_query(web, counsellor):

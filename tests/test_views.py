@@ -399,7 +399,7 @@ def test_search__htmx__results_and_input_errors_in_the_swapped_part(web, counsel
     http = web(counsellor)
     http.cookies["django_language"] = "en"
     page = http.get("/clients/search/").content.decode()
-    assert '<div id="results-region">' in page  # stays; its content swaps
+    assert '<div id="results-region" hx-history="false">' in page  # stays; its content swaps
     # the status region stays too; the response sets its text out of band, read out politely
     assert '<p id="search-status" role="status"></p>' in page
     part = http.get("/clients/search/", {"q": "x" * 101}, HTTP_HX_REQUEST="true").content.decode()

@@ -1,5 +1,7 @@
 """Client screens: parse, authorise, call one selector or service, render."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
@@ -47,6 +49,13 @@ def my_clients(request):
     )
 
 
+def _fits_an_address(query: str) -> bool:
+    """A query shown in an address: a name. Anything with a digit (an identity code, whole
+    or in part, among other words or with punctuation round it) or a temporary id's prefix
+    is answered where it was posted."""
+    return not re.search(r"\d", query) and not query.strip().upper().startswith("TMP")
+
+
 @login_required
 def search(request):
     """The search form is posted: an identity code searched is never in an address (the
@@ -56,7 +65,7 @@ def search(request):
     if request.method == "POST":
         form = SearchForm(request.POST)
         query = form.cleaned_data["q"] if form.is_valid() else ""
-        if query and not selectors.identity_code_forms(query):
+        if query and _fits_an_address(query):
             return HttpResponseRedirect(
                 f"{reverse('clients:search')}?{urlencode({'q': query})}", status=303
             )
@@ -70,14 +79,15 @@ def search(request):
         page = page_at(selectors.client_search_for, request.GET.get("cursor"),
                        user=request.user, query=form.cleaned_data["q"])  # fmt: skip
     query = request.GET.get("q", "")
-    return _search_results(request, form, page, query,
-                           push=not selectors.identity_code_forms(query))  # fmt: skip
+    return _search_results(request, form, page, query, push=_fits_an_address(query))
 
 
 def _search_results(request, form, page, query: str, *, push: bool):
-    template = "clients/_results.html" if request.htmx else "clients/search.html"
+    # htmx asks for the whole page when it restores one its history does not hold
+    part = request.htmx and not request.htmx.history_restore_request
+    template = "clients/_results.html" if part else "clients/search.html"
     response = render(request, template, {"form": form, "page": page, "q": query})
-    if request.htmx:
+    if part:
         # the results' address (followed from a posted name) becomes the page's; an
         # identity code searched stays out of the history (the audit trail masks it)
         response["HX-Push-Url"] = request.get_full_path() if push else "false"

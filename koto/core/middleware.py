@@ -1,12 +1,14 @@
 import json
 import re
 
+from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django_htmx.http import HttpResponseClientRedirect
 
 from koto.core.errors import NotFound, PermissionDenied
 from koto.core.params import BadQueryParameter
@@ -141,3 +143,22 @@ class NullCharacterMiddleware:
                 if request.path.startswith("/api/"):  # pages' forms name the field themselves
                     fields += [k for k, vs in request.POST.lists() if any("\x00" in v for v in vs)]
         return list(dict.fromkeys(fields))
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request whose session has ended: the sign-in page's redirect would be followed
+    inside the request and the whole sign-in page swapped into a part of the page. htmx is
+    told to go to it instead (`HX-Redirect`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and response.status_code == 302
+            and response.get("Location", "").startswith(resolve_url(settings.LOGIN_URL))
+        ):
+            return HttpResponseClientRedirect(response["Location"])
+        return response

@@ -46,3 +46,26 @@ document.addEventListener("click", function (event) {
   label.scrollIntoView();
   field.focus({ preventScroll: true });
 });
+
+// An htmx request the server refused (a form's security token that changed when the user
+// signed in again elsewhere, a server error): htmx swaps nothing, so the form's data-failed
+// message is said in the page's status region and shown as an alert.
+document.addEventListener("htmx:responseError", function (event) {
+  var form = event.detail.elt.closest && event.detail.elt.closest("form[data-failed]");
+  if (!form) return;
+  var status = document.getElementById("search-status");
+  if (status) status.textContent = form.dataset.failed;
+  var alert = form.querySelector(".htmx-failed");
+  if (!alert) {
+    alert = document.createElement("p");
+    alert.className = "error htmx-failed";
+    alert.setAttribute("role", "alert");
+    form.appendChild(alert);
+  }
+  alert.textContent = form.dataset.failed;
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var form = event.detail.elt.closest && event.detail.elt.closest("form[data-failed]");
+  var alert = form && event.detail.successful && form.querySelector(".htmx-failed");
+  if (alert) alert.remove();
+});
