@@ -49,6 +49,8 @@ def test_search__htmx__the_count_in_the_status_region(page, lahti_counsellor, a1
     assert hetu not in page.evaluate("JSON.stringify(window.sessionStorage)")
     page.go_back()
     expect(page).to_have_url(re.compile(r"/clients/search/\?q=haddad$"))
+    # restored from the server (the form holds the name searched), not from storage
+    expect(page.get_by_label("Nimi")).to_have_value("haddad")
     expect(page.locator("#results-region")).to_contain_text("Haddad")
     expect(page.get_by_role("banner")).to_be_visible()  # the whole page, not a part alone
     # a search the server refuses (the form's security token no longer valid) says so
