@@ -108,6 +108,10 @@ def test_api_search__posted__the_query_in_the_body(web, counsellor):
     got = [c["id"] for c in first["items"] + second["items"]]
     assert got == [c["id"] for c in http.get("/api/v1/clients/?q=virtanen").json()["items"]]
     assert len(got) == 3
+    # a body that is not JSON: 400, naming the body
+    broken = post("{")
+    assert broken.status_code == 400
+    assert broken.json()["code"] == "bad_request" and "body" in broken.json()["fields"]
     for body, field in (({"q": "a" * 101}, "q"), ({"q": "x", "limit": 0}, "limit"),
                         ({"query": "x"}, "query"), ({"q": "a\u0000b"}, "q")):  # fmt: skip
         response = post(body)

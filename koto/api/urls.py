@@ -123,7 +123,9 @@ def on_http_error(request, exc: HttpError):
     """Ninja's own errors (a body that is not JSON, a failed CSRF check, …) in the same
     shape as every other error, not ninja's `{"detail": …}`."""
     codes = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed"}
-    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+    # ninja's 400 is a body it cannot read: named as the field, as every bad input is
+    fields = {"body": [_("Send the body as JSON.")]} if exc.status_code == 400 else None
+    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc), fields)
 
 
 @api.exception_handler(Exception)
