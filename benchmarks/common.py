@@ -42,8 +42,9 @@ def _ensure_pg_database(url: str) -> None:
             conn.execute(f'create database "{dbname}"')
 
 
-def manage(*args: str, db: str) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url(db)}
+def manage(*args: str, db: str = "", url: str = "") -> None:
+    """`manage.py` on the database `db` names (`database_url`), or on `url`."""
+    env = {**os.environ, "DATABASE_URL": url or database_url(db)}
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
 
 

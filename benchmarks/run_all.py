@@ -15,6 +15,7 @@ RUNS = [
     ["benchmarks.import_clients"],
     ["benchmarks.my_work", "--db", "postgres"],
     ["benchmarks.plan_pdf"],
+    ["benchmarks.form_renderer"],
     ["benchmarks.guidance", "--db", "postgres"],
     ["benchmarks.funding", "--db", "postgres"],
     ["benchmarks.scale_data"],  # makes koto_national for benchmarks.national
@@ -190,6 +191,13 @@ def table() -> str:
             f"| audit chain after the load test | {'intact' if a['ok'] else 'BROKEN'} from event "
             f"{a['from_id']:,} on ({a.get('checked', 0):,} events){full_text} | unbroken | {lt['date']} |"
         )
+    fr = _load("form_renderer")
+    if fr:
+        for name, m in fr["results"].items():
+            rows.append(
+                f"| {name} with Koto's form renderer / Django's (demo data, SQLite, one run) | median {m['koto_median_ms']} / {m['django_median_ms']} ms "
+                f"(ratio {m['ratio']}), p95 {m['koto_p95_ms']} / {m['django_p95_ms']} ms, {'the same page' if m['same_html'] else 'PAGES DIFFER'} | same page, faster | {fr['date']} |"
+            )
     ins = _load("insights_postgres")
     if ins:
         from benchmarks.insights import table_rows

@@ -108,6 +108,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's, with the commonest widgets written without a template each (koto.core.widgets)
+FORM_RENDERER = "koto.core.widgets.FormRenderer"
+
 if not os.environ.get("DATABASE_URL"):
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
