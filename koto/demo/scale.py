@@ -31,6 +31,7 @@ from itertools import accumulate
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Min
 
 from koto.accounts.models import Membership, User
 from koto.assessments.models import Assessment, LanguageSkill
@@ -87,6 +88,15 @@ from koto.placement.models import (
     WelfareConsultation,
 )
 from koto.plans.models import Extension, ExtensionReason, IntegrationPlan, Outcome
+from koto.referrals.models import (
+    AccessScope,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
+    ReferralStep,
+    shared_copy,
+)
+from koto.referrals.response_times import response_due_on
 
 # Relative weights of the largest receiving municipalities; every other municipality weighs 1.
 CITY_WEIGHTS = {"091": 120, "049": 45, "092": 45, "837": 35, "853": 30, "564": 20, "398": 18, "179": 15, "297": 12, "286": 10, "109": 8, "743": 6, "405": 6, "609": 5, "245": 5}  # fmt: skip
@@ -161,6 +171,7 @@ def _generate(clients, seed, contacts, batch_size, writers, progress) -> dict:
         sink.barrier()  # contacts point at these clients
         placements = generate_placements(world, seed=seed)
         grants = generate_grants(world, seed=seed, after_id=first_id)
+        transfers = generate_transfers(world, seed=seed, after_id=first_id)
         guidance = Guidance(world, sink, calendar, casework.client_index(), seed=seed)
         for a in range(0, contacts, CONTACT_CHUNK):
             b = min(contacts, a + CONTACT_CHUNK)
@@ -185,6 +196,7 @@ def _generate(clients, seed, contacts, batch_size, writers, progress) -> dict:
         "services": world.service_count,
         "placements": placements,
         "access_grants": grants,
+        "transfers": transfers,
         "guidance_day_rows": sum(day_rows.values()),
         "rows": dict(sorted(sink.written.items())),
         "parallel_writers": sink.parallel_writers,
@@ -1225,6 +1237,108 @@ def generate_grants(world: World, *, seed: int, after_id: int) -> int:
             batch = []
     made += len(AccessGrant.objects.bulk_create(batch))
     return made
+
+
+MOVE_SHARE = 100  # one client in a hundred moved here from another municipality
+TRANSFER_MESSAGE = "Asiakas on muuttanut kuntaanne; siirrämme asiakkuuden."
+
+
+@transaction.atomic
+def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
+    """Clients who moved: one in `MOVE_SHARE` of this run's clients (ids above `after_id`)
+    was registered by another municipality (drawn by the same weights as the clients' own)
+    and transferred to the one holding them now, as `referral_act("accept")` of a transfer
+    leaves it: the referral completed with its four steps (sent, received, accepted,
+    completed), `transferred_from` the sender, and the sender's read grant to the end of
+    the next year. The move falls between the client's registration and their first
+    assessment, so every generated record after it is the receiver's, as it would be.
+    So the dashboards' moves, the rollups' history of responsibility and the referral
+    pages have rows at scale. Returns the number of transfers made."""
+    rng = random.Random(f"koto-scale:{seed}:transfers")
+    now = clock.now()
+    municipalities, cum = world.municipalities, world.cum_weights
+    moved = []
+    candidates = (
+        Client.objects.filter(id__gt=after_id)
+        .order_by("id")
+        .values_list("id", "responsible_organisation_id", "created_at", "counsellor_id")
+    )
+    for client_id, org_id, created_at, counsellor_id in candidates.iterator(chunk_size=10_000):
+        if rng.random() >= 1 / MOVE_SHARE:
+            continue
+        sender = municipalities[bisect.bisect(cum, rng.random() * cum[-1])]
+        if sender.id == org_id or not world.counsellors.get(sender.id):
+            continue
+        moved.append((client_id, org_id, created_at, counsellor_id, sender.id,
+                      rng.choice(world.counsellors[sender.id]), rng.random(), rng.random()))  # fmt: skip
+    first_assessed: dict[int, dt.date] = {}
+    ids = [m[0] for m in moved]
+    shared: dict[int, dict] = {}
+    for a in range(0, len(ids), 5000):
+        for client in Client.objects.filter(id__in=ids[a : a + 5000]):
+            shared[client.id] = shared_copy(
+                client, include_identity_code=False, include_contact_details=False
+            )
+        first_assessed.update(
+            Assessment.objects.filter(client_id__in=ids[a : a + 5000])
+            .values("client_id")
+            .annotate(first=Min("started_on"))
+            .values_list("client_id", "first")
+        )
+    referrals, details = [], []
+    for client_id, org_id, created_at, counsellor_id, sender_id, sender_user, r1, r2 in moved:
+        registered = created_at.astimezone(clock.HELSINKI)
+        # from the day after the registration (the day itself would be the receiver's) to
+        # the first assessment: a client assessed on the day they came is left unmoved
+        first_day = registered.date() + dt.timedelta(days=1)
+        last_day = first_assessed.get(client_id) or registered.date() + dt.timedelta(days=90)
+        if last_day < first_day:
+            continue
+        accepted = dt.datetime.combine(
+            first_day + dt.timedelta(days=int(r1 * ((last_day - first_day).days + 1))),
+            dt.time(9 + int(r2 * 7), int(r2 * 600) % 60),
+            tzinfo=clock.HELSINKI,
+        )
+        if accepted >= now:
+            continue
+        sent = accepted - (accepted - registered) * (r2 / 2)
+        received = sent + (accepted - sent) / 3
+        handler = counsellor_id or world.counsellors[org_id][0]
+        referrals.append(Referral(
+            client_id=client_id, from_organisation_id=sender_id, sender_id=sender_user,
+            to_organisation_id=org_id, kind=ReferralKind.TRANSFER, scope=AccessScope.NONE,
+            message=TRANSFER_MESSAGE, shared=shared[client_id], status=ReferralStatus.COMPLETED,
+            sent_at=sent,
+            due_on=response_due_on(ReferralKind.TRANSFER, sent.date()), received_at=received,
+            accepted_at=accepted, completed_at=accepted, handled_by_id=handler,
+            transferred_from_id=sender_id, version=4, created_at=sent, updated_at=accepted,
+        ))  # fmt: skip
+        details.append((sender_id, sender_user, org_id, handler, sent, received, accepted))
+    Referral.objects.bulk_create(referrals, batch_size=2000)
+    steps, grants = [], []
+    for referral, (sender_id, sender_user, org_id, handler, sent, received, accepted) in zip(
+        referrals, details, strict=True
+    ):
+        for at, operation, old, new, actor, org in (
+            (sent, "send", "", ReferralStatus.SENT, sender_user, sender_id),
+            (received, "receive", ReferralStatus.SENT, ReferralStatus.RECEIVED, handler, org_id),
+            (accepted, "accept", ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED, handler, org_id),
+            (accepted, "complete", ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED, handler, org_id),
+        ):  # fmt: skip
+            steps.append(ReferralStep(
+                referral=referral, at=at, operation=operation, from_status=old, to_status=new,
+                actor_id=actor, organisation_id=org,
+                note=TRANSFER_MESSAGE if operation == "send" else "",
+            ))  # fmt: skip
+        day = accepted.astimezone(clock.HELSINKI).date()
+        grants.append(AccessGrant(
+            client_id=referral.client_id, organisation_id=sender_id,
+            scope=AccessGrant.Scope.READ, source="transfer", source_id=str(referral.id),
+            valid_from=day, valid_to=dt.date(day.year + 1, 12, 31),
+        ))  # fmt: skip
+    ReferralStep.objects.bulk_create(steps, batch_size=5000)
+    AccessGrant.objects.bulk_create(grants, batch_size=5000)
+    return len(referrals)
 
 
 def _ely_by_region() -> dict[str, str]:

@@ -236,7 +236,9 @@ def test_generate__contacts_and_placements(generated):
 
 @pytest.mark.django_db
 def test_generate__access_grants_to_the_regions_largest_city(generated):
-    grants = AccessGrant.objects.select_related("client__responsible_organisation", "organisation")
+    grants = AccessGrant.objects.filter(source="scale_referral").select_related(
+        "client__responsible_organisation", "organisation"
+    )
     assert grants.count() == generated["access_grants"] > 0
     hubs = {"01": "091", "06": "837", "07": "398", "02": "853"}  # Uusimaa, Pirkanmaa, ...
     for g in grants:
@@ -253,6 +255,49 @@ def test_generate__access_grants_to_the_regions_largest_city(generated):
         responsible_organisation__region_code__in=grants.values("organisation__region_code")
     ).exclude(responsible_organisation__in=grants.values("organisation"))
     assert 0.03 < grants.count() / candidates.count() < 0.2
+
+
+@pytest.mark.django_db
+def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generated):
+    """One client in a hundred came from another municipality: the transfer completed with
+    its steps, the sender's read grant, and the move before the receiver's first
+    assessment; the rollups read the history (`Moves`) and count the move both ways."""
+    from koto.insights.rollups import Moves, held_on
+    from koto.referrals.models import Referral, ReferralStatus
+
+    transfers = Referral.objects.filter(kind="transfer").select_related("client")
+    assert transfers.count() == generated["transfers"] >= 1
+    made_at = dt.datetime.combine(TODAY, dt.time(0), tzinfo=clock.HELSINKI)
+    for r in transfers:
+        client = r.client
+        assert r.to_organisation_id == client.responsible_organisation_id
+        assert r.from_organisation_id == r.transferred_from_id != r.to_organisation_id
+        assert r.status == ReferralStatus.COMPLETED and r.scope == "none"
+        assert client.created_at < r.sent_at <= r.received_at <= r.accepted_at
+        assert r.accepted_at == r.completed_at < made_at
+        assert r.handled_by_id == client.counsellor_id
+        assert r.sender.memberships.filter(organisation_id=r.from_organisation_id).exists()
+        assert r.shared["last_name"] == client.last_name and "identity_code" not in r.shared
+        moved_on = r.accepted_at.astimezone(clock.HELSINKI).date()
+        first = Assessment.objects.filter(client=client).aggregate(d=Min("started_on"))["d"]
+        assert first is None or moved_on <= first
+        assert [s.operation for s in r.steps.order_by("at", "id")] == [
+            "send",
+            "receive",
+            "accept",
+            "complete",
+        ]
+        grant = AccessGrant.objects.get(source="transfer", source_id=str(r.id))
+        assert (grant.organisation_id, grant.scope) == (r.from_organisation_id, "read")
+        assert grant.valid_from == moved_on and grant.valid_to == dt.date(moved_on.year + 1, 12, 31)
+    moves = Moves()
+    r = transfers.first()
+    history = moves.by_client[r.client_id]
+    assert (
+        held_on(history, r.client.created_at.astimezone(clock.HELSINKI).date())
+        == r.from_organisation_id
+    )
+    assert held_on(history, TODAY) == r.to_organisation_id
 
 
 @pytest.mark.django_db

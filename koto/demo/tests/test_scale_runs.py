@@ -17,6 +17,7 @@ from koto.guidance.models import Contact, ContactReason
 from koto.offerings.models import Attendance, Enrolment, LanguageTestResult
 from koto.placement.models import Placement
 from koto.plans.models import IntegrationPlan
+from koto.referrals.models import Referral
 
 TODAY = dt.date(2026, 12, 1)
 
@@ -44,7 +45,8 @@ def aggregates() -> dict:
         "contacts": rows(Contact.objects, "contacted_at", "contacted_on", "kind", "partner_type", "channel", "language", "interpreter_used", "minutes", "outcome", "organisation__code", "client__hetu", "client__temporary_id"),
         "reasons": rows(ContactReason.objects.values("reason__code").annotate(n=Count("id")).order_by(), "reason__code", "n"),
         "placements": rows(Placement.objects, "municipality__code", "year", "category", "status", "proposed_on"),
-        "grants": rows(AccessGrant.objects, "client__hetu", "client__temporary_id", "organisation__code", "scope", "valid_from", "valid_to"),
+        "grants": rows(AccessGrant.objects, "client__hetu", "client__temporary_id", "organisation__code", "scope", "source", "valid_from", "valid_to"),
+        "transfers": rows(Referral.objects, "client__hetu", "client__temporary_id", "from_organisation__code", "to_organisation__code", "sender__username", "sent_at", "accepted_at"),
     }  # fmt: skip
 
 
