@@ -252,6 +252,21 @@ def held_on(moves: list[tuple[dt.date, int, int]], day: dt.date) -> int:
     return org
 
 
+def held_by(moves: list[tuple[dt.date, int, int]] | None, org_id: int, day) -> int:
+    """The organisation a record of a client who moved (`Moves`) counts with on `day`: the
+    one holding the client that day, when the record's organisation is one of those that
+    held them (an open assessment or plan handed over with the client, or one the sender
+    kept); another organisation's record (an employment authority's, a producer's) stays
+    its own, as does any record of a client who never moved (`moves` None)."""
+    if moves is None or day is None:
+        return org_id
+    if org_id != moves[0][1] and all(org_id != to for _on, _from, to in moves):
+        return org_id
+    if isinstance(day, dt.datetime):
+        day = day.astimezone(clock.HELSINKI).date()
+    return held_on(moves, day)
+
+
 def _count_clients(c: Counter, org_ids, moves: Moves):
     """New clients by the month they became one, with the organisation that registered them
     (not the one holding them now: a client who moved stays in the first one's figures), and
@@ -282,14 +297,36 @@ def _count_clients(c: Counter, org_ids, moves: Moves):
                 c.add(to_org, Metric.CLIENTS_MOVED_IN, on, **dims)
 
 
+def _moved_also(touching: list[int], qs, org_ids, moves: Moves) -> list[int]:
+    """The clients who moved whose rows in `qs` (by its `organisation_id`) a count of these
+    organisations reads: those with one of them in their history (`touching`), and those
+    with a row of one of them that is not in their history (an employment authority's
+    assessment), since the count leaves every client who moved out of its SQL."""
+    if org_ids is None:
+        return touching
+    found = _in(qs.filter(moves.moved("client_id")), "organisation_id", org_ids)
+    return sorted(
+        set(touching) | set(found.values_list("client_id", flat=True).order_by().distinct())
+    )
+
+
 def _wanted(org_ids):
     if org_ids is None:
         return lambda org_id: True
     return set(org_ids).__contains__
 
 
-def _count_assessments(c: Counter, org_ids, today: dt.date):
-    qs = _in(Assessment.objects.all(), "organisation_id", org_ids)
+def _count_assessments(c: Counter, org_ids, today: dt.date, moves: Moves):
+    """Assessments started and completed by month, and whether the first was started by the
+    deadline. A client who moved (`Moves`) is counted apart: their assessments with the
+    organisation holding them on the day (`held_by`: one started before the move and
+    completed after it is the sender's start and the receiver's completion, though the
+    record itself passed to the receiver), their first with the organisation holding them
+    on its start, and a missed deadline with the one holding them on its day."""
+    wanted = _wanted(org_ids)
+    touching = moves.touching(wanted)
+    moved_ids = _moved_also(touching, Assessment.objects.all(), org_ids, moves)
+    qs = _in(Assessment.objects.filter(~moves.moved("client_id")), "organisation_id", org_ids)
     for field, metric in (("started_on", Metric.ASSESSMENTS_STARTED),
                           ("completed_on", Metric.ASSESSMENTS_COMPLETED)):  # fmt: skip
         rows = (
@@ -302,6 +339,17 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
         for r in rows:
             c.add(r["organisation_id"], metric, r["m"], tg=r["tg"], lang=r["lang"],
                   band=r["band"], key=r["kind"], n=r["n"])  # fmt: skip
+    for start in range(0, len(moved_ids), ID_CHUNK):
+        for org, cid, kind, started, completed in Assessment.objects.filter(
+            client_id__in=moved_ids[start : start + ID_CHUNK]
+        ).values_list("organisation_id", "client_id", "kind", "started_on", "completed_on"):
+            history = moves.by_client[cid]
+            _created, basis, tongue, byear = moves.clients[cid]
+            for day, metric in ((started, Metric.ASSESSMENTS_STARTED),
+                                (completed, Metric.ASSESSMENTS_COMPLETED)):  # fmt: skip
+                holder = held_by(history, org, day)
+                if day is not None and wanted(holder):
+                    c.add(holder, metric, day, basis=basis, lang=tongue, byear=byear, key=kind)
     # Deadline compliance: was the first assessment started by the statutory deadline
     # counted from becoming a client (koto.law)? Clients entitled but never assessed whose
     # deadline has passed count as missed, from the open deadline tasks of the sweep.
@@ -323,19 +371,33 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
     # three-year window was shown "in time" or "late", never "missed" (no task is opened).
     from koto.clients.models import Task
 
+    municipal = Assessment.objects.filter(organisation__kind=OrganisationKind.MUNICIPALITY)
+    fields = ("client_id", "organisation_id", "client__created_at", "client__residence_basis",
+              "client__mother_tongue", "client__birth_date", "client__first_permit_on",
+              "client__first_home_municipality_on", "client__home_municipality_on")  # fmt: skip
     first = (
-        _in(
-            Assessment.objects.filter(organisation__kind=OrganisationKind.MUNICIPALITY),
-            "organisation_id",
-            org_ids,
-        )
-        .values("client_id", "organisation_id", "client__created_at", "client__residence_basis",
-                "client__mother_tongue", "client__birth_date", "client__first_permit_on",
-                "client__first_home_municipality_on", "client__home_municipality_on")
+        _in(municipal.filter(~moves.moved("client_id")), "organisation_id", org_ids)
+        .values(*fields)
         .annotate(first=Min("started_on"))
         .order_by()
-    )  # fmt: skip
+    )
     assessed = list(first.iterator(chunk_size=20000))
+    # a client who moved: their first municipal assessment of all, whichever organisation
+    # holds it now, with the organisation that held them when it started
+    firsts: dict[int, dict] = {}
+    for start in range(0, len(moved_ids), ID_CHUNK):
+        for r in (
+            municipal.filter(client_id__in=moved_ids[start : start + ID_CHUNK])
+            .values(*fields)
+            .annotate(first=Min("started_on"))
+            .order_by()
+        ):
+            if r["client_id"] not in firsts or r["first"] < firsts[r["client_id"]]["first"]:
+                firsts[r["client_id"]] = r
+    for cid, r in firsts.items():
+        r["organisation_id"] = held_by(moves.by_client[cid], r["organisation_id"], r["first"])
+        if wanted(r["organisation_id"]):
+            assessed.append(r)
     # the sweep opens the task only for a client the law gave the deadline: one with the
     # task (of any status) had it, due on the task's day (counted from the day the client
     # became the municipality's: `deadlines_sweep.owed_assessment_since`); the law decides
@@ -360,15 +422,23 @@ def _count_assessments(c: Counter, org_ids, today: dt.date):
               basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
               byear=r["client__birth_date"].year,
               key="in_time" if r["first"] <= d else "late")  # fmt: skip
+    # past its day and not met: still open, or lapsed after its day (closed unmet when the
+    # entitlement ended; one that lapsed before its day was never missed)
+    unmet = Task.objects.filter(kind=Task.Kind.ASSESSMENT_START, due_on__lt=today).filter(
+        Q(status=Task.Status.OPEN) | Q(status=Task.Status.LAPSED, computed_at__date__gt=F("due_on"))
+    )
+    unmet_moved = _moved_also(touching, unmet, org_ids, moves)
+    for start in range(0, len(unmet_moved), ID_CHUNK):
+        for org, cid, due in unmet.filter(
+            client_id__in=unmet_moved[start : start + ID_CHUNK]
+        ).values_list("organisation_id", "client_id", "due_on"):
+            holder = held_by(moves.by_client[cid], org, due)
+            if wanted(holder):
+                _created, basis, tongue, byear = moves.clients[cid]
+                c.add(holder, Metric.ASSESSMENT_DEADLINE, due, basis=basis, lang=tongue,
+                      byear=byear, key="missed")  # fmt: skip
     missed = (
-        _in(Task.objects.all(), "organisation_id", org_ids)
-        # past its day and not met: still open, or lapsed after its day (closed unmet when
-        # the entitlement ended; one that lapsed before its day was never missed)
-        .filter(kind=Task.Kind.ASSESSMENT_START, due_on__lt=today)
-        .filter(
-            Q(status=Task.Status.OPEN)
-            | Q(status=Task.Status.LAPSED, computed_at__date__gt=F("due_on"))
-        )
+        _in(unmet.filter(~moves.moved("client_id")), "organisation_id", org_ids)
         .annotate(m=TruncMonth("due_on"), **_dims("client__", "due_on"))
         .values("organisation_id", "m", "tg", "lang", "band")
         .annotate(n=Count("id"))
@@ -451,28 +521,34 @@ def _assessment_deadline_set(data: dict) -> bool:
     return decision.assessment.entitled and decision.responsible_authority == Authority.MUNICIPALITY
 
 
-def _plans(org_ids):
-    return _in(
-        IntegrationPlan.objects.exclude(status__in=[PlanStatus.DRAFT, PlanStatus.CANCELLED]),
-        "organisation_id",
-        org_ids,
+def _plans(org_ids, moved_ids=()):
+    """The plans counted for these organisations (None: all): their own, and every plan of
+    the clients who moved with one of them in their history (`moved_ids`: a plan handed
+    over with the client counts its start with the sender)."""
+    plans = IntegrationPlan.objects.exclude(
+        status__in=[PlanStatus.DRAFT, PlanStatus.CANCELLED]
     ).exclude(starts_on=None)
+    if org_ids is None:
+        return plans
+    return plans.filter(Q(organisation_id__in=org_ids) | Q(client_id__in=list(moved_ids)))
 
 
-def _of_plan_clients(qs, org_ids):
+def _of_plan_clients(qs, org_ids, moved_ids=()):
     if org_ids is None:
         return qs
-    return qs.filter(client_id__in=_plans(org_ids).values("client_id"))
+    return qs.filter(client_id__in=_plans(org_ids, moved_ids).values("client_id"))
 
 
-def _service_requests_by_client(org_ids) -> dict[int, list[dt.date]]:
+def _service_requests_by_client(org_ids, moved_ids=()) -> dict[int, list[dt.date]]:
     """The days each client was guided to a service (an enrolment requested, unless it was
     cancelled), in order: a plan's deadline is met by the first on or after its agreement
     (and not after its end: `_guided_on`). The first enrolment ever (of any status, years
     before, under another plan) made every later plan "in time"."""
     out: dict[int, set[dt.date]] = defaultdict(set)
     rows = (
-        _of_plan_clients(Enrolment.objects.exclude(status=EnrolmentStatus.CANCELLED), org_ids)
+        _of_plan_clients(
+            Enrolment.objects.exclude(status=EnrolmentStatus.CANCELLED), org_ids, moved_ids
+        )
         .values_list("client_id", "requested_at")
         .order_by()
     )
@@ -495,10 +571,10 @@ def _guided_on(
     return days[i]
 
 
-def _services_by_client(org_ids) -> dict[int, set[str]]:
+def _services_by_client(org_ids, moved_ids=()) -> dict[int, set[str]]:
     out: dict[int, set[str]] = defaultdict(set)
     rows = (
-        _of_plan_clients(Enrolment.objects.exclude(started_on=None), org_ids)
+        _of_plan_clients(Enrolment.objects.exclude(started_on=None), org_ids, moved_ids)
         .values_list("client_id", "service__kind")
         .distinct()
     )
@@ -515,9 +591,15 @@ def services_used(kinds: Iterable[str]) -> str:
     return NO_SERVICE
 
 
-def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
-    requests = _service_requests_by_client(org_ids)
-    services = _services_by_client(org_ids)
+def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict, moves: Moves):
+    """Plans started and ended, the guidance-to-service deadline and the impact cohorts. A
+    plan of a client who moved (`Moves`) counts each event with the organisation holding
+    the client on its day (`held_by`): the start and the cohort on the start, the end on
+    the end, the deadline on its day."""
+    wanted = _wanted(org_ids)
+    moved_ids = moves.touching(wanted) if org_ids is not None else ()
+    requests = _service_requests_by_client(org_ids, moved_ids)
+    services = _services_by_client(org_ids, moved_ids)
     due_cache: dict[dt.date, dt.date | None] = {}
 
     def service_due(agreed: dt.date) -> dt.date | None:
@@ -530,34 +612,44 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict):
                 due_cache[agreed] = None
         return due_cache[agreed]
 
-    rows = _plans(org_ids).values_list(
+    rows = _plans(org_ids, moved_ids).values_list(
         "organisation_id", "client_id", "kind", "status", "starts_on", "agreed_on", "ended_on",
         "outcome", "client__residence_basis", "client__mother_tongue", "client__birth_date",
     )  # fmt: skip
-    for oid, cid, kind, status, starts, agreed, ended, outcome, basis, lang, birth in rows.iterator(
+    for own, cid, kind, status, starts, agreed, ended, outcome, basis, lang, birth in rows.iterator(
         chunk_size=20000
     ):
+        history = moves.by_client.get(cid)
+        oid = held_by(history, own, starts)
         byear = birth.year if birth else None
         dims = {"basis": basis, "lang": lang, "byear": byear}
-        c.add(oid, Metric.PLANS_STARTED, starts, key=kind, **dims)
-        if status == PlanStatus.ENDED and ended:
-            c.add(oid, Metric.PLANS_ENDED, ended, key=outcome or "other", **dims)
+        if wanted(oid):
+            c.add(oid, Metric.PLANS_STARTED, starts, key=kind, **dims)
+        if status == PlanStatus.ENDED and ended and wanted(end := held_by(history, own, ended)):
+            c.add(end, Metric.PLANS_ENDED, ended, key=outcome or "other", **dims)
         # Counted once the deadline has passed (a deadline met early but not yet due made
         # the running month look all "in time"); a plan that ended before its deadline
         # without a service (employed in month two) is not a missed deadline.
-        if agreed and (d := service_due(agreed)) is not None and d < today:
+        if (
+            agreed
+            and (d := service_due(agreed)) is not None
+            and d < today
+            and wanted(due_org := held_by(history, own, d))
+        ):
             ended_on = ended if status == PlanStatus.ENDED else None
             guided = _guided_on(requests.get(cid), agreed, ended_on)
             ended_first = ended_on is not None and ended_on < d
             if guided is not None and guided <= d:
-                c.add(oid, Metric.SERVICE_DEADLINE, d, key="in_time", **dims)
+                c.add(due_org, Metric.SERVICE_DEADLINE, d, key="in_time", **dims)
             elif ended_first and guided is None:
                 pass
             else:
-                c.add(oid, Metric.SERVICE_DEADLINE, d, key="late" if guided else "missed", **dims)
-        # Impact: months to employment or studies, or to the end of follow-up.
+                c.add(due_org, Metric.SERVICE_DEADLINE, d, key="late" if guided else "missed",
+                      **dims)  # fmt: skip
+        # Impact: months to employment or studies, or to the end of follow-up, in the
+        # cohort of the organisation that started the plan.
         start_month = month_start(starts)
-        if start_month < FIRST_MONTH or starts > today:
+        if start_month < FIRST_MONTH or starts > today or not wanted(oid):
             continue
         if status == PlanStatus.ENDED and ended:
             event = outcome in SUCCESS
@@ -807,8 +899,8 @@ def compute(
     impact: dict[tuple, int] = defaultdict(int)
     moves = moves or Moves()
     _count_clients(c, org_ids, moves)
-    _count_assessments(c, org_ids, today)
-    _count_plans(c, org_ids, today, impact)
+    _count_assessments(c, org_ids, today, moves)
+    _count_plans(c, org_ids, today, impact, moves)
     _count_services(c, org_ids, moves)
     _count_placement(c, org_ids)
     if money:
@@ -968,9 +1060,16 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         # a client who moved: out of the one organisation's figures, into the other's; and
         # a changed client who moved before, counted also by the organisations that held them
         # (their registration, their moves, their tests of the time)
+        # and a moved client's assessment or plan written: counted with whoever held them
+        # on its days (`held_by`), the record's organisation now or not
         *(
             (Referral.objects.filter(_transferred(), when), field, False)
-            for when in (Q(updated_at__gt=since), Q(client__in=changed_clients))
+            for when in (
+                Q(updated_at__gt=since),
+                Q(client__in=changed_clients),
+                Q(client__in=Assessment.objects.filter(updated_at__gt=since).values("client_id")),
+                Q(client__in=IntegrationPlan.objects.filter(updated_at__gt=since).values("client_id")),
+            )
             for field in ("transferred_from_id", "from_organisation_id", "to_organisation_id")
         ),
     ]  # fmt: skip

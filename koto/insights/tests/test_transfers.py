@@ -233,3 +233,131 @@ def test_dashboard__moves_shown_for_one_organisation_not_for_an_area(
     assert "moves" not in {t.id for t in region.tables}
     own = dashboard_for(user=manager, scope_code=f"org:{lahti.id}", filters=period)
     assert "moves" in {t.id for t in own.tables}
+
+
+@pytest.fixture
+def casework(mover, lahti, lahti_counsellor):
+    """The mover's open assessment (started in February, its start-deadline task met in
+    time) and active plan (started in March), which pass to the receiver at the transfer."""
+    from koto.clients.models import Task
+
+    Task.objects.create(
+        client=mover, organisation=lahti, kind=Task.Kind.ASSESSMENT_START,
+        status=Task.Status.DONE, due_on=dt.date(2026, 3, 10), source_type="client",
+        source_id=mover.id,
+    )  # fmt: skip
+    return (
+        b.assessment(lahti_counsellor, mover, started_on=dt.date(2026, 2, 2)),
+        b.plan(lahti_counsellor, mover, starts_on=dt.date(2026, 3, 2)),
+    )
+
+
+def _finish_at_receiver(assessment, plan) -> None:
+    """The receiver completes the assessment in July and ends the plan in September."""
+    from koto.plans.models import PlanStatus
+
+    now = clock.now()
+    type(assessment).objects.filter(id=assessment.id).update(
+        status="completed", completed_on=dt.date(2026, 7, 1), updated_at=now
+    )
+    type(plan).objects.filter(id=plan.id).update(
+        status=PlanStatus.ENDED, ended_on=dt.date(2026, 9, 1), outcome="employed", updated_at=now
+    )
+
+
+def test_transfer__a_handed_over_record_counts_each_event_with_the_holder_on_its_day(
+    casework, mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    from koto.insights.models import ImpactCell
+
+    assessment, plan = casework
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    assessment.refresh_from_db(), plan.refresh_from_db()
+    # the records themselves passed to the receiver
+    assert assessment.organisation_id == plan.organisation_id == heinola.id
+    _finish_at_receiver(assessment, plan)
+
+    rollups.refresh(full=True)
+
+    lahti_scope, heinola_scope = f"org:{lahti.id}", f"org:{heinola.id}"
+    feb, mar = dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+    jul, sep = dt.date(2026, 7, 1), dt.date(2026, 9, 1)
+    dims = ("protection", "ar", "30_49")
+    # started with Lahti, which held the client then; completed and ended with Heinola
+    assert cells(lahti_scope, Metric.ASSESSMENTS_STARTED) == {(feb, *dims, "basic"): 1}
+    assert cells(heinola_scope, Metric.ASSESSMENTS_STARTED) == {}
+    assert cells(heinola_scope, Metric.ASSESSMENTS_COMPLETED) == {(jul, *dims, "basic"): 1}
+    assert cells(lahti_scope, Metric.ASSESSMENTS_COMPLETED) == {}
+    assert cells(lahti_scope, Metric.PLANS_STARTED) == {(mar, *dims, "basic"): 1}
+    assert cells(heinola_scope, Metric.PLANS_STARTED) == {}
+    assert cells(heinola_scope, Metric.PLANS_ENDED) == {(sep, *dims, "employed"): 1}
+    assert cells(lahti_scope, Metric.PLANS_ENDED) == {}
+    # the first assessment met Lahti's deadline (March), not Heinola's
+    assert cells(lahti_scope, Metric.ASSESSMENT_DEADLINE) == {(mar, *dims, "in_time"): 1}
+    assert cells(heinola_scope, Metric.ASSESSMENT_DEADLINE) == {}
+    # the plan's impact cohort is the organisation that started it
+    assert set(ImpactCell.objects.values_list("scope", flat=True)) >= {lahti_scope}
+    assert not ImpactCell.objects.filter(scope=heinola_scope).exists()
+    # the region's totals are the same as without the move
+    region = f"region:{lahti.welfare_region_id}"
+    assert total(region, Metric.ASSESSMENTS_STARTED) == total(region, Metric.PLANS_ENDED) == 1
+
+
+def test_transfer__the_receiver_correcting_a_handed_over_record_recounts_the_sender(
+    casework, mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    """An incremental refresh after the receiver changes the start of the assessment it took
+    over recounts the sender too (its start is the sender's), as a full one would."""
+    from koto.assessments.models import Assessment
+    from koto.plans.models import IntegrationPlan
+
+    assessment, plan = casework
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    # everything so far written before the full refresh, so that only the correction is new
+    before = dt.datetime.combine(MOVED_ON, dt.time(10), tzinfo=clock.HELSINKI)
+    for model in (Client, Referral, Assessment, IntegrationPlan):
+        model.objects.update(updated_at=before)
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(12), tzinfo=clock.HELSINKI)):
+        rollups.refresh(full=True)
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(13), tzinfo=clock.HELSINKI)):
+        type(assessment).objects.filter(id=assessment.id).update(
+            started_on=dt.date(2026, 1, 26), updated_at=clock.now()
+        )
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(14), tzinfo=clock.HELSINKI)):
+        assert rollups.refresh()["full"] is False
+    lahti_scope = f"org:{lahti.id}"
+    incremental = {
+        metric: cells(lahti_scope, metric)
+        for metric in (Metric.ASSESSMENTS_STARTED, Metric.ASSESSMENT_DEADLINE)
+    }
+    assert {k[0] for k in incremental[Metric.ASSESSMENTS_STARTED]} == {dt.date(2026, 1, 1)}
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(15), tzinfo=clock.HELSINKI)):
+        rollups.refresh(full=True)
+    assert incremental == {metric: cells(lahti_scope, metric) for metric in incremental}
+
+
+def test_transfer__another_organisation_s_record_of_a_client_who_moved_stays_its_own(
+    casework, mover, lahti, heinola, region, lahti_counsellor, heinola_counsellor
+):
+    """An employment authority's assessment of a client who moved (it is in no municipality's
+    hand-over) counts with the authority, also when only the authority is recounted."""
+    from koto.core.roles import Role
+    from koto.organisations.models import OrganisationKind
+    from tests.factories import OrganisationFactory, member
+
+    authority = OrganisationFactory(code="te-ph", kind=OrganisationKind.EMPLOYMENT_AUTHORITY)
+    adviser = member(authority, Role.INTEGRATION_COUNSELLOR, username="te.counsellor")
+    b.assessment(adviser, mover, started_on=dt.date(2026, 8, 3))
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+
+    alone, _impact = rollups.compute([authority.id], today=clock.today())
+    every, _impact = rollups.compute(None, today=clock.today())
+
+    def started(counter, org_id):
+        return sum(
+            n for (org, metric, *_rest), n in counter.values.items()
+            if org == org_id and metric == Metric.ASSESSMENTS_STARTED
+        )  # fmt: skip
+
+    assert started(alone, authority.id) == started(every, authority.id) == 1
+    assert started(every, lahti.id) == 1 and started(every, heinola.id) == 0
