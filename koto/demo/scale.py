@@ -8,8 +8,9 @@ guidance-to-service deadline tasks, enrolments in each municipality's services w
 attendance and final language test results; guidance contacts (20 per client by default,
 60 % of the client contacts linked to a client of the same organisation) with their
 reasons; the municipal-placement agreements and placements of a share of municipalities;
-and access grants, as accepted referrals leave them, from a region's municipalities to its
-largest city (`generate_grants`). Users: counsellors, guidance advisers and a manager per municipality
+access grants, as accepted referrals leave them, from a region's municipalities to its
+largest city (`generate_grants`); and clients who moved from another municipality, as an
+accepted transfer leaves them (`generate_transfers`). Users: counsellors, guidance advisers and a manager per municipality
 (`scale.<code>.<n>`, `scale.<code>.guidance.<n>`, `scale.<code>.manager`), a manager per
 welfare region (`scale.hva-NN.manager`) and a national manager at KEHA
 (`scale.keha.manager`), all with the password `SCALE_PASSWORD`.

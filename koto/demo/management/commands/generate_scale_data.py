@@ -78,7 +78,8 @@ class Command(BaseCommand):
             f"Generated {result['clients']} clients and {result['contacts']} guidance contacts "
             f"in {result['municipalities']} municipalities with {result['counsellors']} "
             f"counsellors ({result['users']} scale users, password as in koto.demo.scale), "
-            f"{result['placements']} placements and {result['access_grants']} access grants."
+            f"{result['placements']} placements, {result['access_grants']} access grants and "
+            f"{result['transfers']} transfers of clients who moved."
         )
         for table, n in result["rows"].items():
             self.stdout.write(f"  {table}: {n}")
