@@ -18,10 +18,11 @@ from `koto.funding.compensation`. Target groups and age bands are `dimensions`."
 import bisect
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -383,7 +384,8 @@ def _count_assessments(c: Counter, org_ids, today: dt.date, moves: Moves):
     )
     assessed = list(first.iterator(chunk_size=20000))
     # a client who moved: their first municipal assessment of all, whichever organisation
-    # holds it now, with the organisation that held them when it started
+    # holds it now, with the organisation that held them on the deadline's day (one that
+    # moved after missing it, and was assessed late by the receiver, is the sender's late)
     firsts: dict[int, dict] = {}
     for start in range(0, len(moved_ids), ID_CHUNK):
         for r in (
@@ -395,9 +397,8 @@ def _count_assessments(c: Counter, org_ids, today: dt.date, moves: Moves):
             if r["client_id"] not in firsts or r["first"] < firsts[r["client_id"]]["first"]:
                 firsts[r["client_id"]] = r
     for cid, r in firsts.items():
-        r["organisation_id"] = held_by(moves.by_client[cid], r["organisation_id"], r["first"])
-        if wanted(r["organisation_id"]):
-            assessed.append(r)
+        r["history"] = moves.by_client[cid]  # counted with the holder on the deadline's day
+        assessed.append(r)
     # the sweep opens the task only for a client the law gave the deadline: one with the
     # task (of any status) had it, due on the task's day (counted from the day the client
     # became the municipality's: `deadlines_sweep.owed_assessment_since`); the law decides
@@ -418,7 +419,10 @@ def _count_assessments(c: Counter, org_ids, today: dt.date, moves: Moves):
     for r, became, d in timed:
         if became is not None and not applied[r["client_id"]]:
             continue
-        c.add(r["organisation_id"], Metric.ASSESSMENT_DEADLINE, d,
+        holder = held_by(r.get("history"), r["organisation_id"], d)
+        if not wanted(holder):
+            continue
+        c.add(holder, Metric.ASSESSMENT_DEADLINE, d,
               basis=r["client__residence_basis"], lang=r["client__mother_tongue"],
               byear=r["client__birth_date"].year,
               key="in_time" if r["first"] <= d else "late")  # fmt: skip
@@ -521,22 +525,35 @@ def _assessment_deadline_set(data: dict) -> bool:
     return decision.assessment.entitled and decision.responsible_authority == Authority.MUNICIPALITY
 
 
-def _plans(org_ids, moved_ids=()):
-    """The plans counted for these organisations (None: all): their own, and every plan of
-    the clients who moved with one of them in their history (`moved_ids`: a plan handed
-    over with the client counts its start with the sender)."""
-    plans = IntegrationPlan.objects.exclude(
-        status__in=[PlanStatus.DRAFT, PlanStatus.CANCELLED]
+def _plans(org_ids):
+    return _in(
+        IntegrationPlan.objects.exclude(status__in=[PlanStatus.DRAFT, PlanStatus.CANCELLED]),
+        "organisation_id",
+        org_ids,
     ).exclude(starts_on=None)
-    if org_ids is None:
-        return plans
-    return plans.filter(Q(organisation_id__in=org_ids) | Q(client_id__in=list(moved_ids)))
 
 
-def _of_plan_clients(qs, org_ids, moved_ids=()):
+def _moved_plans(org_ids, moved_ids: list[int]) -> Iterator:
+    """The plans of the clients who moved (`moved_ids`) other than these organisations' own
+    (which `_plans` reads): a plan handed over with the client counts its start with the
+    sender. By client, a chunk at a time."""
+    for start in range(0, len(moved_ids), ID_CHUNK):
+        yield (
+            _plans(None)
+            .filter(client_id__in=moved_ids[start : start + ID_CHUNK])
+            .exclude(organisation_id__in=org_ids)
+        )
+
+
+def _of_plan_clients(qs, org_ids, moved_ids=()) -> Iterator:
+    """`qs` (enrolments) of the clients of these organisations' plans, then those of the
+    clients who moved (`moved_ids`), by chunks: the same client may come twice."""
     if org_ids is None:
-        return qs
-    return qs.filter(client_id__in=_plans(org_ids, moved_ids).values("client_id"))
+        yield qs
+        return
+    yield qs.filter(client_id__in=_plans(org_ids).values("client_id"))
+    for start in range(0, len(moved_ids), ID_CHUNK):
+        yield qs.filter(client_id__in=moved_ids[start : start + ID_CHUNK])
 
 
 def _service_requests_by_client(org_ids, moved_ids=()) -> dict[int, list[dt.date]]:
@@ -545,15 +562,11 @@ def _service_requests_by_client(org_ids, moved_ids=()) -> dict[int, list[dt.date
     (and not after its end: `_guided_on`). The first enrolment ever (of any status, years
     before, under another plan) made every later plan "in time"."""
     out: dict[int, set[dt.date]] = defaultdict(set)
-    rows = (
-        _of_plan_clients(
-            Enrolment.objects.exclude(status=EnrolmentStatus.CANCELLED), org_ids, moved_ids
-        )
-        .values_list("client_id", "requested_at")
-        .order_by()
-    )
-    for cid, at in rows.iterator(chunk_size=20000):
-        out[cid].add(at.astimezone(clock.HELSINKI).date())
+    enrolments = Enrolment.objects.exclude(status=EnrolmentStatus.CANCELLED)
+    for qs in _of_plan_clients(enrolments, org_ids, moved_ids):
+        rows = qs.values_list("client_id", "requested_at").order_by()
+        for cid, at in rows.iterator(chunk_size=20000):
+            out[cid].add(at.astimezone(clock.HELSINKI).date())
     return {cid: sorted(days) for cid, days in out.items()}
 
 
@@ -573,13 +586,11 @@ def _guided_on(
 
 def _services_by_client(org_ids, moved_ids=()) -> dict[int, set[str]]:
     out: dict[int, set[str]] = defaultdict(set)
-    rows = (
-        _of_plan_clients(Enrolment.objects.exclude(started_on=None), org_ids, moved_ids)
-        .values_list("client_id", "service__kind")
-        .distinct()
-    )
-    for cid, kind in rows.iterator(chunk_size=20000):
-        out[cid].add(kind)
+    for qs in _of_plan_clients(Enrolment.objects.exclude(started_on=None), org_ids, moved_ids):
+        for cid, kind in (
+            qs.values_list("client_id", "service__kind").distinct().iterator(chunk_size=20000)
+        ):
+            out[cid].add(kind)
     return out
 
 
@@ -612,13 +623,14 @@ def _count_plans(c: Counter, org_ids, today: dt.date, impact: dict, moves: Moves
                 due_cache[agreed] = None
         return due_cache[agreed]
 
-    rows = _plans(org_ids, moved_ids).values_list(
-        "organisation_id", "client_id", "kind", "status", "starts_on", "agreed_on", "ended_on",
-        "outcome", "client__residence_basis", "client__mother_tongue", "client__birth_date",
-    )  # fmt: skip
-    for own, cid, kind, status, starts, agreed, ended, outcome, basis, lang, birth in rows.iterator(
-        chunk_size=20000
-    ):
+    fields = ("organisation_id", "client_id", "kind", "status", "starts_on", "agreed_on",
+              "ended_on", "outcome", "client__residence_basis", "client__mother_tongue",
+              "client__birth_date")  # fmt: skip
+    rows = itertools.chain.from_iterable(
+        qs.values_list(*fields).iterator(chunk_size=20000)
+        for qs in (_plans(org_ids), *_moved_plans(org_ids, moved_ids))
+    )
+    for own, cid, kind, status, starts, agreed, ended, outcome, basis, lang, birth in rows:
         history = moves.by_client.get(cid)
         oid = held_by(history, own, starts)
         byear = birth.year if birth else None
@@ -1069,6 +1081,8 @@ def changed_organisations(since: dt.datetime) -> set[int]:
                 Q(client__in=changed_clients),
                 Q(client__in=Assessment.objects.filter(updated_at__gt=since).values("client_id")),
                 Q(client__in=IntegrationPlan.objects.filter(updated_at__gt=since).values("client_id")),
+                # the plans' deadlines and cohorts read all the client's enrolments
+                Q(client__in=Enrolment.objects.filter(updated_at__gt=since).values("client_id")),
             )
             for field in ("transferred_from_id", "from_organisation_id", "to_organisation_id")
         ),

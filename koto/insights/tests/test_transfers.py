@@ -361,3 +361,74 @@ def test_transfer__another_organisation_s_record_of_a_client_who_moved_stays_its
 
     assert started(alone, authority.id) == started(every, authority.id) == 1
     assert started(every, lahti.id) == 1 and started(every, heinola.id) == 0
+
+
+def test_transfer__a_deadline_counts_with_the_holder_on_its_day(
+    mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    """Lahti's deadline passed in March unmet; the client moved in June and Heinola assessed
+    them in July: Lahti's deadline was met late, and Heinola, which got the client three
+    months after it, has none."""
+    from koto.clients.models import Task
+
+    Task.objects.create(
+        client=mover, organisation=lahti, kind=Task.Kind.ASSESSMENT_START,
+        status=Task.Status.OPEN, due_on=dt.date(2026, 3, 10), source_type="client",
+        source_id=mover.id,
+    )  # fmt: skip
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    with clock.frozen(dt.date(2026, 6, 30)):
+        rollups.refresh(full=True)
+    lahti_scope, heinola_scope = f"org:{lahti.id}", f"org:{heinola.id}"
+    mar, dims = dt.date(2026, 3, 1), ("protection", "ar", "30_49")
+    # the open task went to Heinola with the client; the miss is Lahti's all the same
+    assert Task.objects.get(client=mover).organisation_id == heinola.id
+    assert cells(lahti_scope, Metric.ASSESSMENT_DEADLINE) == {(mar, *dims, "missed"): 1}
+    assert cells(heinola_scope, Metric.ASSESSMENT_DEADLINE) == {}
+
+    b.assessment(heinola_counsellor, mover, started_on=dt.date(2026, 7, 1))
+    Task.objects.filter(client=mover).update(status=Task.Status.DONE)
+    rollups.refresh(full=True)
+
+    assert cells(lahti_scope, Metric.ASSESSMENT_DEADLINE) == {(mar, *dims, "late"): 1}
+    assert cells(heinola_scope, Metric.ASSESSMENT_DEADLINE) == {}
+    assert cells(heinola_scope, Metric.ASSESSMENTS_STARTED) == {
+        (dt.date(2026, 7, 1), *dims, "basic"): 1
+    }
+
+
+def test_transfer__the_receiver_enrolling_recounts_the_sender_s_cohort(
+    casework, mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    """The plan Lahti started is in Lahti's impact cohort, whose "services used" read all the
+    client's enrolments: Heinola enrolling the client recounts Lahti too."""
+    from koto.assessments.models import Assessment
+    from koto.insights.models import ImpactCell
+    from koto.offerings.models import Enrolment
+    from koto.plans.models import IntegrationPlan
+
+    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
+    before = dt.datetime.combine(MOVED_ON, dt.time(10), tzinfo=clock.HELSINKI)
+    for model in (Client, Referral, Assessment, IntegrationPlan):
+        model.objects.update(updated_at=before)
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(12), tzinfo=clock.HELSINKI)):
+        rollups.refresh(full=True)
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(13), tzinfo=clock.HELSINKI)):
+        e = b.enrolment(heinola_counsellor, mover, requested_on=MOVED_ON)
+        Enrolment.objects.filter(id=e.id).update(started_on=MOVED_ON, updated_at=clock.now())
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(14), tzinfo=clock.HELSINKI)):
+        assert rollups.refresh()["full"] is False
+    scope = f"org:{lahti.id}"
+
+    def cohort():
+        return sorted(
+            ImpactCell.objects.filter(scope=scope).values_list(
+                "start_month", "plan_kind", "services", "months", "event", "n"
+            )
+        )
+
+    incremental = cohort()
+    assert {row[2] for row in incremental} == {"integration_training"}
+    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(15), tzinfo=clock.HELSINKI)):
+        rollups.refresh(full=True)
+    assert cohort() == incremental
