@@ -1251,10 +1251,15 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
     and transferred to the one holding them now, as `referral_act("accept")` of a transfer
     leaves it: the referral completed with its four steps (sent, received, accepted,
     completed), `transferred_from` the sender, and the sender's read grant to the end of
-    the next year. The move falls between the client's registration and their first
-    assessment, so every generated record after it is the receiver's, as it would be.
-    So the dashboards' moves, the rollups' history of responsibility and the referral
-    pages have rows at scale. Returns the number of transfers made."""
+    the next year. The move falls after the registration day and before any assessment was
+    completed or plan started (an assessment started before it was open then, so it passed
+    to the receiver, as the generated row has it); the client lived in the sender from
+    their municipality of residence's day to the move (a residence row of its own), in the
+    receiver from then on. So the dashboards' moves, the rollups' history of responsibility
+    (a start with the sender, a completion with the receiver), State compensation by
+    residence and the referral pages have rows at scale. Guidance contacts are left as
+    generated: the receiver's, some dated before the move (anyone may ask any municipality).
+    Returns the number of transfers made."""
     rng = random.Random(f"koto-scale:{seed}:transfers")
     now = clock.now()
     municipalities, cum = world.municipalities, world.cum_weights
@@ -1272,27 +1277,39 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
             continue
         moved.append((client_id, org_id, created_at, counsellor_id, sender.id,
                       rng.choice(world.counsellors[sender.id]), rng.random(), rng.random()))  # fmt: skip
-    first_assessed: dict[int, dt.date] = {}
     ids = [m[0] for m in moved]
     shared: dict[int, dict] = {}
+    homes: dict[int, dt.date] = {}
+    # the last day the client can have moved on: before anything closed or began that
+    # would be the sender's (a completed assessment, a plan)
+    latest: dict[int, dt.date] = {}
     for a in range(0, len(ids), 5000):
-        for client in Client.objects.filter(id__in=ids[a : a + 5000]):
+        chunk = ids[a : a + 5000]
+        for client in Client.objects.filter(id__in=chunk):
             shared[client.id] = shared_copy(
                 client, include_identity_code=False, include_contact_details=False
             )
-        first_assessed.update(
-            Assessment.objects.filter(client_id__in=ids[a : a + 5000])
-            .values("client_id")
-            .annotate(first=Min("started_on"))
-            .values_list("client_id", "first")
-        )
+            if client.home_municipality_on is not None:
+                homes[client.id] = client.home_municipality_on
+        for model, field in ((Assessment, "completed_on"), (IntegrationPlan, "starts_on")):
+            for cid, first in (
+                model.objects.filter(client_id__in=chunk)
+                .values("client_id")
+                .annotate(first=Min(field))
+                .values_list("client_id", "first")
+            ):
+                if first is not None:
+                    latest[cid] = min(first - dt.timedelta(days=1), latest.get(cid, first))
     referrals, details = [], []
     for client_id, org_id, created_at, counsellor_id, sender_id, sender_user, r1, r2 in moved:
         registered = created_at.astimezone(clock.HELSINKI)
         # from the day after the registration (the day itself would be the receiver's) to
         # the first assessment: a client assessed on the day they came is left unmoved
         first_day = registered.date() + dt.timedelta(days=1)
-        last_day = first_assessed.get(client_id) or registered.date() + dt.timedelta(days=90)
+        last_day = min(
+            latest.get(client_id, registered.date() + dt.timedelta(days=120)),
+            now.date() - dt.timedelta(days=1),
+        )
         if last_day < first_day:
             continue
         accepted = dt.datetime.combine(
@@ -1316,7 +1333,19 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
         ))  # fmt: skip
         details.append((sender_id, sender_user, org_id, handler, sent, received, accepted))
     Referral.objects.bulk_create(referrals, batch_size=2000)
-    steps, grants = [], []
+    steps, grants, lived = [], [], []
+    for referral in referrals:
+        day = referral.accepted_at.astimezone(clock.HELSINKI).date()
+        home = homes.get(referral.client_id)
+        if home is not None and home < day:
+            # resident in the sender until the move, in the receiver from its day on
+            lived.append(Residence(
+                client_id=referral.client_id, municipality_id=referral.from_organisation_id,
+                from_on=home, to_on=day - dt.timedelta(days=1),
+            ))  # fmt: skip
+            Residence.objects.filter(client_id=referral.client_id).update(from_on=day)
+            Client.objects.filter(id=referral.client_id).update(home_municipality_on=day)
+    Residence.objects.bulk_create(lived, batch_size=5000)
     for referral, (sender_id, sender_user, org_id, handler, sent, received, accepted) in zip(
         referrals, details, strict=True
     ):

@@ -89,7 +89,9 @@ def test_generate__counts_users_and_relationships(generated):
     assert Client.objects.exclude(hetu=None).exclude(temporary_id=None).count() == 0
     codes = list(Client.objects.exclude(hetu=None).values_list("hetu", flat=True))
     assert len(codes) > CLIENTS / 2 and all(hetu.is_valid(code) for code in codes)
-    assert Residence.objects.exclude(municipality=F("client__home_municipality")).count() == 0
+    # the municipality of residence in force now is the client's (one who moved lived in
+    # the sender before: `test_generate__clients_who_moved…`)
+    assert Residence.objects.filter(to_on=None).exclude(municipality=F("client__home_municipality")).count() == 0  # fmt: skip
     assert ClientLanguage.objects.count() > 0
     created = Client.objects.aggregate(lo=Min("created_at"))["lo"].astimezone(clock.HELSINKI).date()
     assert dt.date(2023, 1, 1) <= created
@@ -267,6 +269,7 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
 
     transfers = Referral.objects.filter(kind="transfer").select_related("client")
     assert transfers.count() == generated["transfers"] >= 1
+    opened_before = lived_before = 0
     made_at = dt.datetime.combine(TODAY, dt.time(0), tzinfo=clock.HELSINKI)
     for r in transfers:
         client = r.client
@@ -279,8 +282,23 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
         assert r.sender.memberships.filter(organisation_id=r.from_organisation_id).exists()
         assert r.shared["last_name"] == client.last_name and "identity_code" not in r.shared
         moved_on = r.accepted_at.astimezone(clock.HELSINKI).date()
-        first = Assessment.objects.filter(client=client).aggregate(d=Min("started_on"))["d"]
-        assert first is None or moved_on <= first
+        # nothing was finished or begun before the move that would have stayed the
+        # sender's; an assessment started before it was open then, and passed over
+        assert not Assessment.objects.filter(client=client, completed_on__lt=moved_on).exists()
+        assert not IntegrationPlan.objects.filter(client=client, starts_on__lt=moved_on).exists()
+        opened_before += Assessment.objects.filter(client=client, started_on__lt=moved_on).count()
+        # resident in the sender until the move, in the receiver from then on
+        lived = list(Residence.objects.filter(client=client).values_list(
+            "municipality_id", "from_on", "to_on"
+        ))  # fmt: skip
+        if client.first_home_municipality_on and client.first_home_municipality_on < moved_on:
+            assert lived == [
+                (r.from_organisation_id, client.first_home_municipality_on,
+                 moved_on - dt.timedelta(days=1)),
+                (r.to_organisation_id, moved_on, None),
+            ]  # fmt: skip
+            assert client.home_municipality_on == moved_on
+            lived_before += 1
         assert [s.operation for s in r.steps.order_by("at", "id")] == [
             "send",
             "receive",
@@ -290,6 +308,8 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
         grant = AccessGrant.objects.get(source="transfer", source_id=str(r.id))
         assert (grant.organisation_id, grant.scope) == (r.from_organisation_id, "read")
         assert grant.valid_from == moved_on and grant.valid_to == dt.date(moved_on.year + 1, 12, 31)
+    # this seed has both: a move with the assessment open, and a resident who moved
+    assert opened_before >= 1 and lived_before >= 1
     moves = Moves()
     r = transfers.first()
     history = moves.by_client[r.client_id]
