@@ -303,22 +303,27 @@ def test_transfer__a_handed_over_record_counts_each_event_with_the_holder_on_its
     assert total(region, Metric.ASSESSMENTS_STARTED) == total(region, Metric.PLANS_ENDED) == 1
 
 
-def test_transfer__the_receiver_correcting_a_handed_over_record_recounts_the_sender(
-    casework, mover, lahti, heinola, lahti_counsellor, heinola_counsellor
-):
-    """An incremental refresh after the receiver changes the start of the assessment it took
-    over recounts the sender too (its start is the sender's), as a full one would."""
+def _transferred_and_refreshed(mover, sender, receiver, to_organisation) -> None:
+    """The transfer, everything so far dated before a full refresh at noon of the move's
+    day, so that an incremental refresh after it sees only what the test writes next."""
     from koto.assessments.models import Assessment
     from koto.plans.models import IntegrationPlan
 
-    assessment, plan = casework
-    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
-    # everything so far written before the full refresh, so that only the correction is new
+    _transfer(mover, sender, receiver, to_organisation)
     before = dt.datetime.combine(MOVED_ON, dt.time(10), tzinfo=clock.HELSINKI)
     for model in (Client, Referral, Assessment, IntegrationPlan):
         model.objects.update(updated_at=before)
     with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(12), tzinfo=clock.HELSINKI)):
         rollups.refresh(full=True)
+
+
+def test_transfer__the_receiver_correcting_a_handed_over_record_recounts_the_sender(
+    casework, mover, lahti, heinola, lahti_counsellor, heinola_counsellor
+):
+    """An incremental refresh after the receiver changes the start of the assessment it took
+    over recounts the sender too (its start is the sender's), as a full one would."""
+    assessment, plan = casework
+    _transferred_and_refreshed(mover, lahti_counsellor, heinola_counsellor, heinola)
     with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(13), tzinfo=clock.HELSINKI)):
         type(assessment).objects.filter(id=assessment.id).update(
             started_on=dt.date(2026, 1, 26), updated_at=clock.now()
@@ -402,17 +407,10 @@ def test_transfer__the_receiver_enrolling_recounts_the_sender_s_cohort(
 ):
     """The plan Lahti started is in Lahti's impact cohort, whose "services used" read all the
     client's enrolments: Heinola enrolling the client recounts Lahti too."""
-    from koto.assessments.models import Assessment
     from koto.insights.models import ImpactCell
     from koto.offerings.models import Enrolment
-    from koto.plans.models import IntegrationPlan
 
-    _transfer(mover, lahti_counsellor, heinola_counsellor, heinola)
-    before = dt.datetime.combine(MOVED_ON, dt.time(10), tzinfo=clock.HELSINKI)
-    for model in (Client, Referral, Assessment, IntegrationPlan):
-        model.objects.update(updated_at=before)
-    with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(12), tzinfo=clock.HELSINKI)):
-        rollups.refresh(full=True)
+    _transferred_and_refreshed(mover, lahti_counsellor, heinola_counsellor, heinola)
     with clock.frozen(dt.datetime.combine(MOVED_ON, dt.time(13), tzinfo=clock.HELSINKI)):
         e = b.enrolment(heinola_counsellor, mover, requested_on=MOVED_ON)
         Enrolment.objects.filter(id=e.id).update(started_on=MOVED_ON, updated_at=clock.now())
