@@ -4,8 +4,8 @@ parsed HTML: the same elements, attributes, selection and escaped text)."""
 import pytest
 from django import forms
 from django.test.html import parse_html
+from django.utils.functional import lazystr
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy
 
 from koto.core.widgets import ListSelect, ListSelectMultiple
 
@@ -86,7 +86,7 @@ class Every(forms.Form):
                 "autofocus": True,
                 "hidden": False,
                 "size": 10,
-                "aria-describedby": gettext_lazy("Help"),
+                "aria-describedby": lazystr("help-text"),  # a lazy string
             }  # fmt: skip
         )
     )
