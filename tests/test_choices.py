@@ -7,6 +7,7 @@ from functools import partialmethod
 import pytest
 from django.apps import apps
 from django.db.models import Model
+from django.test.utils import isolate_apps
 from django.utils import translation
 
 from koto.core.choices import use_stored_choice_labels
@@ -45,6 +46,7 @@ def test_stored_labels__the_same_as_django_s(language):
     assert checked > 300
 
 
+@isolate_apps("koto.core")
 def test_stored_labels__a_model_s_own_display_is_kept():
     from django.db import models
 
