@@ -2,7 +2,7 @@
 
 A refresh recomputes the cells of the organisations whose rows changed since the last
 refresh (the watermark, `safe_watermark`: `updated_at` of clients, assessments, plans,
-enrolments, placements, claims and accepted transfers), adds the guidance contacts logged since then to their
+enrolments, placements, claims and accepted transfers, `computed_at` of deadline tasks), adds the guidance contacts logged since then to their
 organisations' cells (contacts are never edited or deleted, and an organisation's contacts
 were most of its recount: 22 of 33 s for Helsinki at national scale), then rewrites the cells
 of the welfare regions, employment areas and the country from the organisations' cells.
@@ -31,7 +31,7 @@ from django.db.models.functions import ExtractYear, TruncMonth
 from django.db.models.lookups import LessThan, LessThanOrEqual
 
 from koto.assessments.models import Assessment
-from koto.clients.models import Client, Residence
+from koto.clients.models import Client, Residence, Task
 from koto.core import clock
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
@@ -370,8 +370,6 @@ def _count_assessments(c: Counter, org_ids, today: dt.date, moves: Moves):
     # and the country's totals. Counted once the deadline has passed, as the missed ones are,
     # and only for a client the law gave the deadline: one outside the target groups or the
     # three-year window was shown "in time" or "late", never "missed" (no task is opened).
-    from koto.clients.models import Task
-
     municipal = Assessment.objects.filter(organisation__kind=OrganisationKind.MUNICIPALITY)
     fields = ("client_id", "organisation_id", "client__created_at", "client__residence_basis",
               "client__mother_tongue", "client__birth_date", "client__first_permit_on",
@@ -457,8 +455,6 @@ def _assessment_start_tasked(client_ids: set[int], org_ids) -> dict[int, dt.date
     """Those of `client_ids` with an assessment-start task of any status, and its day: first
     the tasks of the organisations counted (where a client's task almost always is: one
     indexed range), then by client the few left (a client who moved, or never swept)."""
-    from koto.clients.models import Task
-
     tasks = Task.objects.filter(kind=Task.Kind.ASSESSMENT_START, source_type="client")
     found = {
         cid: due
@@ -1039,6 +1035,7 @@ def changed_organisations(since: dt.datetime) -> set[int]:
     out: set[int] = set()
     lived_in: set[int] = set()
     changed_clients = Client.objects.filter(updated_at__gt=since)
+    changed_tasks = Task.objects.filter(computed_at__gt=since)
     sources = [  # (rows, organisation field, whether it is where a client lives or lived)
         (changed_clients, "responsible_organisation_id", False),
         # compensation goes to the municipality of residence: a move, or a client whom
@@ -1069,6 +1066,10 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         (Placement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (PlacementAgreement.objects.filter(updated_at__gt=since), "municipality_id", False),
         (Claim.objects.filter(updated_at__gt=since), "organisation_id", False),
+        # a deadline task opened, closed or lapsed by the nightly sweep, with no other row
+        # written: the deadline compliance reads the tasks (its day, missed when still open
+        # or lapsed after its day). `computed_at` is stamped only when the sweep changes one
+        (changed_tasks, "organisation_id", False),
         # a client who moved: out of the one organisation's figures, into the other's; and
         # a changed client who moved before, counted also by the organisations that held them
         # (their registration, their moves, their tests of the time)
@@ -1083,6 +1084,7 @@ def changed_organisations(since: dt.datetime) -> set[int]:
                 Q(client__in=IntegrationPlan.objects.filter(updated_at__gt=since).values("client_id")),
                 # the plans' deadlines and cohorts read all the client's enrolments
                 Q(client__in=Enrolment.objects.filter(updated_at__gt=since).values("client_id")),
+                Q(client__in=changed_tasks.values("client_id")),
             )
             for field in ("transferred_from_id", "from_organisation_id", "to_organisation_id")
         ),

@@ -679,3 +679,27 @@ def test_changed_organisations__an_enrolment_recounts_the_organisation_of_the_cl
         b.enrolment(third, c, requested_on=dt.date(2026, 2, 1))
     changed = rollups.changed_organisations(since)
     assert heinola_counsellor.active_membership.organisation_id in changed
+
+
+def test_refresh_incremental__a_task_the_sweep_opened_recounts_its_organisation(
+    lahti_counsellor, lahti
+):
+    """The nightly sweep opens a client's overdue assessment-start task and writes no other
+    row (a client registered before any sweep): the next regular refresh counts the missed
+    deadline. Until 2026-12-08 tasks were no source of the incremental refresh, and the
+    sweep ran after the nightly full one, so it waited a day."""
+    from koto.clients.models import Task
+    from koto.plans.deadlines_sweep import sweep_client_tasks
+
+    c = b.client(lahti_counsellor, created_on=dt.date(2026, 1, 10), residence_basis="asylum")
+    with clock.frozen(clock.now() + dt.timedelta(minutes=1)):
+        rollups.refresh(full=True)
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE) == 0
+    with clock.frozen(clock.now() + dt.timedelta(minutes=5)):
+        assert sweep_client_tasks(c) == 1
+        assert Task.objects.get(client=c, kind="assessment_start").due_on < clock.today()
+        result = rollups.refresh()
+    assert result["full"] is False
+    assert result["organisations"] >= 1
+    assert total(f"org:{lahti.id}", Metric.ASSESSMENT_DEADLINE, key="missed") == 1
+    assert total("national", Metric.ASSESSMENT_DEADLINE, key="missed") == 1
