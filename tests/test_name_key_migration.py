@@ -2,21 +2,11 @@
 (hyphens now spaces, apostrophes dropped), and the clients' sort keys with them."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from koto.clients import selectors
 from koto.clients.models import Client, ClientName
 from tests.factories import make_client
-
-
-def migrate(*targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(list(targets))
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+from tests.migrations import latest, migrate
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,23 +4,12 @@ recorded on or before their first day, and leaves every other history as it was.
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from koto.clients.models import Client, Residence
 from tests.factories import OrganisationFactory, make_client
+from tests.migrations import latest, migrate
 
 D = dt.date
-
-
-def migrate(*targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(list(targets))
-    return executor.loader.project_state(list(targets)).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def history(client):

@@ -228,6 +228,54 @@ class Residence(models.Model):
         return f"{self.client_id} {self.municipality_id} {self.from_on}–{self.to_on or ''}"
 
 
+class ResponsibilityChange(models.Model):
+    """The client passed from one organisation's responsibility to another's: the history
+    of `Client.responsible_organisation`, which changes no other way than by an accepted
+    transfer (`koto.referrals`, which writes this with the hand-over). Kept here, below the
+    apps that make records, so that they can tell whose client the client was when a record
+    was made (the Koto-AJ export, `koto.plans.kotoaj`) without reading the referrals."""
+
+    # Personal data catalogue (see clients.Client): what a data-subject export holds.
+    EXPORT_FIELDS = ("from_organisation_id", "to_organisation_id", "at")
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="responsibility_changes"
+    )
+    from_organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("responsible before"),
+    )  # fmt: skip
+    to_organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("responsible after"),
+    )  # fmt: skip
+    at = models.DateTimeField(_("changed at"))
+    # what changed it: ("referral", the transfer's id)
+    source_type = models.CharField(max_length=30)
+    source_id = models.BigIntegerField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["client", "at"], name="responsibility_client_idx"),
+            models.Index(fields=["from_organisation"], name="responsibility_from_idx"),
+            models.Index(fields=["to_organisation"], name="responsibility_to_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id"], name="responsibility_unique_source"
+            ),
+        ]
+        verbose_name = _("change of responsible organisation")
+        verbose_name_plural = _("changes of responsible organisation")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.from_organisation_id}→{self.to_organisation_id} {self.at}"
+
+
 class NameKind(models.TextChoices):
     OFFICIAL = "official", _("Official (as in the permit)")
     TRANSLITERATED = "transliterated", _("Other transliteration")

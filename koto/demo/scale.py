@@ -46,6 +46,7 @@ from koto.clients.models import (
     Meeting,
     Residence,
     ResidenceBasis,
+    ResponsibilityChange,
     Task,
 )
 from koto.clients.services import _sort_key
@@ -1334,6 +1335,18 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
         details.append((sender_id, sender_user, org_id, handler, sent, received, accepted))
     Referral.objects.bulk_create(referrals, batch_size=2000)
     steps, grants, lived = [], [], []
+    # the registry's history of responsibility, as the hand-over writes it
+    ResponsibilityChange.objects.bulk_create(
+        [
+            ResponsibilityChange(
+                client_id=r.client_id, from_organisation_id=r.transferred_from_id,
+                to_organisation_id=r.to_organisation_id, at=r.accepted_at,
+                source_type="referral", source_id=r.id, recorded_by_id=r.handled_by_id,
+            )  # fmt: skip
+            for r in referrals
+        ],
+        batch_size=5000,
+    )
     for referral in referrals:
         day = referral.accepted_at.astimezone(clock.HELSINKI).date()
         home = homes.get(referral.client_id)

@@ -29,6 +29,7 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     Case,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -38,7 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils.translation import override
 
 from koto.assessments.models import Assessment
@@ -46,7 +47,7 @@ from koto.assessments.scales import Level, Skill, cefr
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record, audit_record_many
 from koto.clients import codes
-from koto.clients.models import Client, ClientFactChange, LawFact
+from koto.clients.models import Client, ClientFactChange, LawFact, ResponsibilityChange
 from koto.core import clock
 from koto.organisations.models import Organisation, OrganisationKind
 from koto.plans.models import (
@@ -610,15 +611,52 @@ def _with_jobseeker_then(qs: QuerySet, date_field: str) -> QuerySet:
     )
 
 
+def _whose(qs: QuerySet, organisation: Organisation) -> QuerySet:
+    """The records of `qs` that are `organisation`'s to export: those of its clients, and of
+    clients it held before a transfer (`ResponsibilityChange`), each record the export of
+    the organisation responsible for the client when the record was made (`created_at`),
+    and a record handed over at a transfer (its organisation now the one that took the
+    client over, at a change after the record was made: an open assessment or plan goes
+    with the client) the export of the one holding it. A record made by a producer under a
+    service agreement is the export of the organisation it was made for, as before.
+
+    So after a transfer the receiver's export no longer carries the sender's earlier
+    records (until 2026-12-08 it did, as every record went by the client's responsible
+    organisation now), and the sender's still does: a record it made and had not exported
+    yet is not lost when the client moves."""
+    changes = ResponsibilityChange.objects.filter(client_id=OuterRef("client_id"))
+    handed_over = changes.filter(
+        to_organisation_id=OuterRef("organisation_id"), at__gte=OuterRef("created_at")
+    )
+    then = changes.filter(at__lte=OuterRef("created_at")).order_by("-at", "-id")
+    first = changes.order_by("at", "id")
+    involved = ResponsibilityChange.objects.filter(
+        Q(from_organisation=organisation) | Q(to_organisation=organisation)
+    ).values("client_id")
+    qs = qs.filter(Q(client__responsible_organisation=organisation) | Q(client_id__in=involved))
+    return qs.annotate(
+        exporter=Case(
+            When(Exists(handed_over), then=F("organisation_id")),
+            default=Coalesce(
+                Subquery(then.values("to_organisation_id")[:1]),
+                Subquery(first.values("from_organisation_id")[:1]),
+                F("client__responsible_organisation_id"),
+                output_field=BigIntegerField(),
+            ),
+            output_field=BigIntegerField(),
+        )
+    ).filter(exporter=organisation.id)
+
+
 def _assessments(organisation: Organisation, start: dt.datetime) -> QuerySet[Assessment]:
-    qs = Assessment.objects.filter(client__responsible_organisation=organisation).filter(
+    qs = _whose(Assessment.objects.all(), organisation).filter(
         _changed_since(start) | _client_changed_since(start)
     )
     return _with_jobseeker_then(qs, "started_on")
 
 
 def _plans(organisation: Organisation, start: dt.datetime) -> QuerySet[IntegrationPlan]:
-    qs = IntegrationPlan.objects.filter(client__responsible_organisation=organisation).filter(
+    qs = _whose(IntegrationPlan.objects.all(), organisation).filter(
         _changed_since(start)
         | _plans_with_parts_changed_since(start)
         | _client_changed_since(start)

@@ -25,6 +25,7 @@ from koto.clients.models import (
     FamilyLink,
     Meeting,
     Residence,
+    ResponsibilityChange,
     Task,
 )
 from koto.core.roles import Perm
@@ -80,6 +81,7 @@ PARTS: tuple[Part, ...] = (
     Part("language_results", _("Language test results"), LanguageTestResult, "client_id", (), ("taken_on", "id")),
     Part("referrals", _("Referrals"), Referral, "client_id", ("from_organisation_id", "to_organisation_id")),
     Part("referral_steps", _("Handling of the referrals"), ReferralStep, "referral__client_id", ("referral__from_organisation_id", "referral__to_organisation_id"), ("at", "id")),
+    Part("responsibility", _("Responsible organisation over time"), ResponsibilityChange, "client_id", ("from_organisation_id", "to_organisation_id"), ("at", "id")),
     Part("placements", _("Municipal placement"), PlacementPerson, "client_id", ("placement__municipality_id", "placement__authority_id")),
     Part("minor_care", _("Unaccompanied minor's care"), MinorCare, "client_id"),
     Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id")),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
-from koto.clients.models import AccessGrant, Client, ClientEvent, Task
+from koto.clients.models import AccessGrant, Client, ClientEvent, ResponsibilityChange, Task
 from koto.clients.permissions import can_assign_counsellor, can_edit_client
 from koto.clients.selectors import organisation_keeps_record
 from koto.clients.services import access_grant_open, record_event
@@ -230,9 +230,14 @@ def _hand_over(actor, referral: Referral) -> None:
     client.version += 1
     client.updated_at = clock.now()
     client.save(update_fields=["responsible_organisation", "counsellor", "version", "updated_at"])
-    # the client's history of responsibility: the dashboards count the months before there
+    # the client's history of responsibility: the dashboards count the months before there;
+    # the registry keeps it too, for the apps below this one (whose records were whose)
     referral.transferred_from = before
     referral.save(update_fields=["transferred_from"])
+    change = ResponsibilityChange.objects.create(
+        client=client, from_organisation=before, to_organisation=to, at=referral.accepted_at,
+        source_type="referral", source_id=referral.id, recorded_by=actor,
+    )  # fmt: skip
     # the names are searched by organisation: the receiver finds the client by name
     client.names.update(organisation=to)
     tasks = list(
@@ -282,7 +287,8 @@ def _hand_over(actor, referral: Referral) -> None:
         changes={"responsible_organisation": {"from": before.code, "to": to.code},
                  "sender": sender.code,
                  "counsellor": {"from": previous_counsellor, "to": actor.username},
-                 "tasks_moved": tasks, "assessments_moved": assessments},
+                 "tasks_moved": tasks, "assessments_moved": assessments,
+                 "responsibility_change": change.id},
     )  # fmt: skip
 
 

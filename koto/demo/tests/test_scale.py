@@ -265,6 +265,7 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
     its steps, the sender's read grant, and the move before the receiver's first
     assessment; the rollups read the history (`Moves`) and count the move both ways."""
     from koto.insights.rollups import Moves, held_on
+    from koto.clients.models import ResponsibilityChange
     from koto.referrals.models import Referral, ReferralStatus
 
     transfers = Referral.objects.filter(kind="transfer").select_related("client")
@@ -305,6 +306,10 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
             "accept",
             "complete",
         ]
+        change = ResponsibilityChange.objects.get(source_type="referral", source_id=r.id)
+        assert (change.client_id, change.from_organisation_id, change.to_organisation_id,
+                change.at) == (client.id, r.from_organisation_id, r.to_organisation_id,
+                               r.accepted_at)  # fmt: skip
         grant = AccessGrant.objects.get(source="transfer", source_id=str(r.id))
         assert (grant.organisation_id, grant.scope) == (r.from_organisation_id, "read")
         assert grant.valid_from == moved_on and grant.valid_to == dt.date(moved_on.year + 1, 12, 31)

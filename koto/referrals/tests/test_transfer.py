@@ -280,3 +280,22 @@ def test_client_page__transfer_button_opens_the_referral_page_with_the_kind(
         source="referral", valid_from=dt.date(2020, 1, 1),
     )  # fmt: skip
     assert "?kind=transfer" not in web(receiver).get(f"/clients/{moved.id}/").content.decode()
+
+
+def test_transfer_accepted__the_registry_keeps_the_change_of_responsibility(
+    send, moved, receiver, org, other_org
+):
+    """The history of the responsible organisation is kept in the registry too, for the apps
+    below the referrals (the Koto-AJ export tells by it whose records were whose)."""
+    from koto.clients.models import ResponsibilityChange
+
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_accept(actor=receiver, referral=referral)
+    referral.refresh_from_db()
+    change = ResponsibilityChange.objects.get(client=moved)
+    assert (change.from_organisation_id, change.to_organisation_id) == (org.id, other_org.id)
+    assert (change.at, change.recorded_by_id) == (referral.accepted_at, receiver.id)
+    assert (change.source_type, change.source_id) == ("referral", referral.id)
+    event = AuditEvent.objects.filter(object_type="client", reason=f"transfer:{referral.id}").get()
+    assert event.changes["responsibility_change"] == change.id
