@@ -1339,9 +1339,13 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
     ResponsibilityChange.objects.bulk_create(
         [
             ResponsibilityChange(
-                client_id=r.client_id, from_organisation_id=r.transferred_from_id,
-                to_organisation_id=r.to_organisation_id, at=r.accepted_at,
-                source_type="referral", source_id=r.id, recorded_by_id=r.handled_by_id,
+                client_id=r.client_id,
+                from_organisation_id=r.transferred_from_id,
+                to_organisation_id=r.to_organisation_id,
+                at=r.accepted_at,
+                source_type="referral",
+                source_id=r.id,
+                recorded_by_id=r.handled_by_id,
             )  # fmt: skip
             for r in referrals
         ],

@@ -1,0 +1,50 @@
+"""The Koto-AJ export after a client moved: a test across the plans (the export) and the
+referrals (the transfer), which the layers keep from importing each other."""
+
+import datetime as dt
+
+from koto.assessments import services as assessment_services
+from koto.core import clock
+from koto.plans.tests.test_kotoaj import (
+    EARLIER,
+    TODAY,
+    casework,
+    export,
+    fixed_today,
+    new_client,
+    records,
+)
+from koto.referrals import services as referral_services
+
+__all__ = ["fixed_today"]  # the export's fixed day, for this module's tests too
+
+
+def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whose_it_was(
+    counsellor, outsider, tmp_path
+):
+    """A Lahti client moves to Tampere in October. Lahti's completed assessment of May stays
+    Lahti's export; the plan in force, handed over with the client, and the assessment
+    Tampere starts after the move are Tampere's. Until 2026-12-08 the export went by the
+    client's responsible organisation now: Tampere's carried Lahti's assessment, and
+    Lahti's export after the move lost the records it had made."""
+    with clock.frozen(EARLIER):
+        c = new_client(counsellor)
+        may_assessment, plan, _ = casework(counsellor, c, on=EARLIER)
+    with clock.frozen(dt.date(2026, 10, 20)):
+        referral = referral_services.referral_send(
+            actor=counsellor, client=c, kind="transfer", message="Muutti Tampereelle.",
+            to_organisation=outsider.active_membership.organisation, scope="none",
+        )  # fmt: skip
+        referral_services.referral_receive(actor=outsider, referral=referral)
+        referral_services.referral_accept(actor=outsider, referral=referral)
+    tampere_assessment = assessment_services.assessment_start(
+        actor=outsider, client=c, trigger="client_request", started_on=TODAY
+    )
+
+    def ids(organisation):
+        out = export(tmp_path / organisation, organisation=organisation, since="2026-05-01")
+        return [[r["id"] for r in records(out / name)] for name in ("assessments.jsonl",
+                                                                     "plans.jsonl")]  # fmt: skip
+
+    assert ids("398") == [[may_assessment.id], []]
+    assert ids("837") == [[tampere_assessment.id], [plan.id]]
