@@ -48,3 +48,41 @@ def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whos
 
     assert ids("398") == [[may_assessment.id], []]
     assert ids("837") == [[tampere_assessment.id], [plan.id]]
+
+
+def test_export_kotoaj__a_producer_s_record__the_purchaser_s_after_the_client_moved_to_the_producer(
+    counsellor, tmp_path
+):
+    """Lahti assesses Hollola's client under a service agreement in May; in October the
+    client moves to Lahti. The completed assessment was made for Hollola and stays Hollola's
+    export; the plan in force passed to Lahti with the client (on record as handed over) and
+    is Lahti's. A check by organisation alone took the assessment for a handed-over one."""
+    from koto.core.roles import Role
+    from koto.organisations.models import AgreementScope, ServiceAgreement
+    from tests.factories import OrganisationFactory, member
+
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    lahti = counsellor.active_membership.organisation
+    ServiceAgreement.objects.create(
+        producer=lahti, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    with clock.frozen(EARLIER):
+        c = new_client(hollola_worker)
+        assessment, plan, _ = casework(counsellor, c, on=EARLIER)
+    with clock.frozen(dt.date(2026, 10, 20)):
+        referral = referral_services.referral_send(
+            actor=hollola_worker, client=c, kind="transfer", message="Muutti Lahteen.",
+            to_organisation=lahti, scope="none",
+        )  # fmt: skip
+        referral_services.referral_receive(actor=counsellor, referral=referral)
+        referral_services.referral_accept(actor=counsellor, referral=referral)
+
+    def ids(organisation):
+        out = export(tmp_path / organisation, organisation=organisation, since="2026-05-01")
+        return [[r["id"] for r in records(out / name)] for name in ("assessments.jsonl",
+                                                                     "plans.jsonl")]  # fmt: skip
+
+    assert ids("098") == [[assessment.id], []]
+    assert ids("398") == [[], [plan.id]]

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from koto.audit.services import audit_record
 from koto.clients.models import ResponsibilityChange
 from koto.core.roles import Role
 from koto.referrals.models import Referral
@@ -15,7 +16,8 @@ from tests.migrations import latest, migrate
 @pytest.mark.django_db(transaction=True)
 def test_upgrade_to_responsibility_history__filled_from_the_accepted_transfers():
     """`clients.0018` writes one change of responsibility for each transfer accepted before
-    it, at its acceptance; one not accepted, or another kind of referral, gives none."""
+    it, at its acceptance, with the records its audit events say passed over; one not
+    accepted, or another kind of referral, gives none."""
     lahti = OrganisationFactory(code="398", name_fi="Lahti")
     tampere = OrganisationFactory(code="837", name_fi="Tampere")
     sender = member(lahti, Role.INTEGRATION_COUNSELLOR, username="sender")
@@ -39,6 +41,16 @@ def test_upgrade_to_responsibility_history__filled_from_the_accepted_transfers()
             kind="transfer", status="completed", accepted_at=accepted, handled_by_id=taker.id,
             transferred_from_id=lahti.id, **common,
         )  # fmt: skip
+        # the hand-over's audit events name the records that passed over
+        audit_record(
+            actor=taker, action="update", object_type="client", object_id=client.id,
+            client_id=client.id, reason=f"transfer:{moved.id}",
+            changes={"assessments_moved": [41, 42]},
+        )  # fmt: skip
+        audit_record(
+            actor=taker, action="update", object_type="plan", object_id=7,
+            client_id=client.id, reason=f"transfer:{moved.id}",
+        )  # fmt: skip
         old.objects.create(kind="transfer", status="sent", **common)
         old.objects.create(
             kind="employment_services", status="completed", accepted_at=accepted, **common
@@ -51,3 +63,6 @@ def test_upgrade_to_responsibility_history__filled_from_the_accepted_transfers()
     )  # fmt: skip
     assert (change.at, change.recorded_by_id, change.source_id) == (accepted, taker.id, moved.id)
     assert Referral.objects.count() == 3
+    assert sorted(change.handed_over.values_list("record_type", "record_id")) == [
+        ("assessment", 41), ("assessment", 42), ("plan", 7),
+    ]  # fmt: skip

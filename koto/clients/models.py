@@ -276,6 +276,30 @@ class ResponsibilityChange(models.Model):
         return f"{self.client_id} {self.from_organisation_id}→{self.to_organisation_id} {self.at}"
 
 
+class HandedOverRecord(models.Model):
+    """A record open at a transfer that passed to the organisation taking the client over
+    with the client (an assessment started, a plan drafted or in force: the referrals' and
+    the plans' hand-over write it), so that who holds it now is known to be its holder by
+    the hand-over, not by chance (a producer's record of an earlier service agreement)."""
+
+    change = models.ForeignKey(
+        ResponsibilityChange, on_delete=models.CASCADE, related_name="handed_over"
+    )
+    record_type = models.CharField(max_length=30)  # "assessment", "plan"
+    record_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["record_type", "record_id"], name="handed_over_record_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "record_type", "record_id"], name="handed_over_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id} at change {self.change_id}"
+
+
 class NameKind(models.TextChoices):
     OFFICIAL = "official", _("Official (as in the permit)")
     TRANSLITERATED = "transliterated", _("Other transliteration")

@@ -43,6 +43,7 @@ from koto.clients.models import (
     ClientEvent,
     ClientLanguage,
     ClientName,
+    HandedOverRecord,
     Meeting,
     Residence,
     ResidenceBasis,
@@ -1336,7 +1337,7 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
     Referral.objects.bulk_create(referrals, batch_size=2000)
     steps, grants, lived = [], [], []
     # the registry's history of responsibility, as the hand-over writes it
-    ResponsibilityChange.objects.bulk_create(
+    changes = ResponsibilityChange.objects.bulk_create(
         [
             ResponsibilityChange(
                 client_id=r.client_id,
@@ -1346,11 +1347,23 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
                 source_type="referral",
                 source_id=r.id,
                 recorded_by_id=r.handled_by_id,
-            )  # fmt: skip
+            )
             for r in referrals
         ],
         batch_size=5000,
     )
+    # and the assessments open at the move, which passed to the receiver with the client
+    change_of = {c.client_id: c for c in changes}
+    moved_ids = sorted(change_of)
+    handed = []
+    for a in range(0, len(moved_ids), 5000):
+        rows = Assessment.objects.filter(client_id__in=moved_ids[a : a + 5000])
+        for aid, cid, made in rows.values_list("id", "client_id", "created_at"):
+            if made < change_of[cid].at:
+                handed.append(
+                    HandedOverRecord(change=change_of[cid], record_type="assessment", record_id=aid)
+                )
+    HandedOverRecord.objects.bulk_create(handed, batch_size=5000)
     for referral in referrals:
         day = referral.accepted_at.astimezone(clock.HELSINKI).date()
         home = homes.get(referral.client_id)

@@ -1035,7 +1035,8 @@ def changed_organisations(since: dt.datetime) -> set[int]:
     out: set[int] = set()
     lived_in: set[int] = set()
     changed_clients = Client.objects.filter(updated_at__gt=since)
-    changed_tasks = Task.objects.filter(computed_at__gt=since)
+    # the assessment-start tasks only: the one kind the rollups read
+    changed_tasks = Task.objects.filter(kind=Task.Kind.ASSESSMENT_START, computed_at__gt=since)
     sources = [  # (rows, organisation field, whether it is where a client lives or lived)
         (changed_clients, "responsible_organisation_id", False),
         # compensation goes to the municipality of residence: a move, or a client whom

@@ -1,8 +1,9 @@
 """Export of assessments and integration plans for Koto-AJ, KEHA's national integration
 client information system (kotoutumisen asiakastietojärjestelmä).
 
-A municipality moving to Koto-AJ, or feeding it, gets its clients' records as JSON Lines plus
-a manifest. A record of a client who was a jobseeker when it began (an assessment's start,
+A municipality moving to Koto-AJ, or feeding it, gets the records made while the clients were
+its own (after a transfer, each record with the municipality whose client the client was
+when it was made: `_whose`) as JSON Lines plus a manifest. A record of a client who was a jobseeker when it began (an assessment's start,
 a plan's start) belongs to the employment authority's system: counted in the manifest,
 never written. Koto-AJ's field list and interfaces are not
 public, so this is Koto's own documented file format mapped to the national concepts and
@@ -47,7 +48,13 @@ from koto.assessments.scales import Level, Skill, cefr
 from koto.audit.models import AuditEvent
 from koto.audit.services import audit_record, audit_record_many
 from koto.clients import codes
-from koto.clients.models import Client, ClientFactChange, LawFact, ResponsibilityChange
+from koto.clients.models import (
+    Client,
+    ClientFactChange,
+    HandedOverRecord,
+    LawFact,
+    ResponsibilityChange,
+)
 from koto.core import clock
 from koto.organisations.models import Organisation, OrganisationKind
 from koto.plans.models import (
@@ -611,24 +618,27 @@ def _with_jobseeker_then(qs: QuerySet, date_field: str) -> QuerySet:
     )
 
 
-def _whose(qs: QuerySet, organisation: Organisation) -> QuerySet:
+def _whose(qs: QuerySet, organisation: Organisation, record_type: str) -> QuerySet:
     """The records of `qs` that are `organisation`'s to export: those of its clients, and of
     clients it held before a transfer (`ResponsibilityChange`), each record the export of
-    the organisation responsible for the client when the record was made (`created_at`),
-    and a record handed over at a transfer (its organisation now the one that took the
-    client over, at a change after the record was made: an open assessment or plan goes
-    with the client) the export of the one holding it. A record made by a producer under a
-    service agreement is the export of the organisation it was made for, as before.
+    the organisation responsible for the client when the record was made (`created_at`);
+    a record handed over at a transfer (`HandedOverRecord`: an open assessment or plan
+    goes with the client) the export of the organisation holding it now. A record made by
+    a producer under a service agreement is the export of the organisation it was made
+    for, as before.
 
     So after a transfer the receiver's export no longer carries the sender's earlier
     records (until 2026-12-08 it did, as every record went by the client's responsible
     organisation now), and the sender's still does: a record it made and had not exported
     yet is not lost when the client moves."""
     changes = ResponsibilityChange.objects.filter(client_id=OuterRef("client_id"))
-    handed_over = changes.filter(
-        to_organisation_id=OuterRef("organisation_id"), at__gte=OuterRef("created_at")
+    handed_over = HandedOverRecord.objects.filter(
+        record_type=record_type,
+        record_id=OuterRef("id"),
+        change__to_organisation_id=OuterRef("organisation_id"),
     )
-    then = changes.filter(at__lte=OuterRef("created_at")).order_by("-at", "-id")
+    # a change at the very instant the record was made came after it (the sender's record)
+    then = changes.filter(at__lt=OuterRef("created_at")).order_by("-at", "-id")
     first = changes.order_by("at", "id")
     involved = ResponsibilityChange.objects.filter(
         Q(from_organisation=organisation) | Q(to_organisation=organisation)
@@ -648,18 +658,30 @@ def _whose(qs: QuerySet, organisation: Organisation) -> QuerySet:
     ).filter(exporter=organisation.id)
 
 
+def _client_changed_for(organisation: Organisation, start: dt.datetime) -> Q:
+    """`_client_changed_since` for the organisation's clients; for a former client, only
+    when it transferred them since `start` (the hand-over changes the client row): what the
+    receiver changes later is not sent again with the sender's old records."""
+    moved_away = ResponsibilityChange.objects.filter(
+        client_id=OuterRef("client_id"), from_organisation=organisation, at__gte=start
+    )
+    return _client_changed_since(start) & (
+        Q(client__responsible_organisation=organisation) | Q(Exists(moved_away))
+    )
+
+
 def _assessments(organisation: Organisation, start: dt.datetime) -> QuerySet[Assessment]:
-    qs = _whose(Assessment.objects.all(), organisation).filter(
-        _changed_since(start) | _client_changed_since(start)
+    qs = _whose(Assessment.objects.all(), organisation, "assessment").filter(
+        _changed_since(start) | _client_changed_for(organisation, start)
     )
     return _with_jobseeker_then(qs, "started_on")
 
 
 def _plans(organisation: Organisation, start: dt.datetime) -> QuerySet[IntegrationPlan]:
-    qs = _whose(IntegrationPlan.objects.all(), organisation).filter(
+    qs = _whose(IntegrationPlan.objects.all(), organisation, "plan").filter(
         _changed_since(start)
         | _plans_with_parts_changed_since(start)
-        | _client_changed_since(start)
+        | _client_changed_for(organisation, start)
     )
     return _with_jobseeker_then(qs, "starts_on")
 
@@ -750,9 +772,10 @@ def _prepare_out_dir(out_dir: Path) -> None:
 
 
 def export_kotoaj(*, organisation: Organisation, since: dt.date, out_dir: Path, actor=None) -> dict:
-    """Write `assessments.jsonl`, `plans.jsonl` and `manifest.json` for `organisation`'s
-    non-jobseeker clients' records created or updated on or after `since` (Helsinki time);
-    audit every exported record and the export itself; return the manifest."""
+    """Write `assessments.jsonl`, `plans.jsonl` and `manifest.json` for the records of
+    `organisation`'s non-jobseeker clients made while they were its own (`_whose`), created
+    or updated on or after `since` (Helsinki time); audit every exported record and the
+    export itself; return the manifest."""
     if organisation.kind != OrganisationKind.MUNICIPALITY:
         raise KotoAjExportError(
             "--organisation",

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from koto.assessments.signals import assessment_completed
 from koto.audit.services import audit_record
-from koto.clients.models import LawFact
+from koto.clients.models import HandedOverRecord, LawFact, ResponsibilityChange
 from koto.clients.signals import client_changed, client_created, client_transferred
 from koto.core import clock
 from koto.plans.deadlines_sweep import sweep_client_tasks
@@ -48,7 +48,10 @@ def _move_open_plans(
         status__in=(PlanStatus.DRAFT, PlanStatus.ACTIVE),
         organisation_id__in=from_organisations,
     )
+    # the registry's change of responsibility the hand-over wrote: the plans it passed over
+    change = ResponsibilityChange.objects.get(source_type="referral", source_id=referral_id)
     for plan in plans.select_for_update():
+        HandedOverRecord.objects.create(change=change, record_type="plan", record_id=plan.id)
         before = plan.organisation_id
         plan.organisation, plan.counsellor = to_organisation, counsellor
         plan.version += 1

@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 
 from koto.assessments.models import Assessment
 from koto.audit.services import audit_record
-from koto.clients.models import AccessGrant, Client, ClientEvent, ResponsibilityChange, Task
+from koto.clients.models import (
+    AccessGrant,
+    Client,
+    ClientEvent,
+    HandedOverRecord,
+    ResponsibilityChange,
+    Task,
+)
 from koto.clients.permissions import can_assign_counsellor, can_edit_client
 from koto.clients.selectors import organisation_keeps_record
 from koto.clients.services import access_grant_open, record_event
@@ -253,6 +260,9 @@ def _hand_over(actor, referral: Referral) -> None:
     )
     Assessment.objects.filter(id__in=assessments).update(
         organisation=to, counsellor=actor, version=F("version") + 1, updated_at=clock.now()
+    )
+    HandedOverRecord.objects.bulk_create(
+        HandedOverRecord(change=change, record_type="assessment", record_id=i) for i in assessments
     )
     # access the receiver held by earlier referrals ends: it holds the record now
     ended = AccessGrant.objects.filter(

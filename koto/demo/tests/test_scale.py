@@ -264,8 +264,8 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
     """One client in a hundred came from another municipality: the transfer completed with
     its steps, the sender's read grant, and the move before the receiver's first
     assessment; the rollups read the history (`Moves`) and count the move both ways."""
+    from koto.clients.models import HandedOverRecord, ResponsibilityChange
     from koto.insights.rollups import Moves, held_on
-    from koto.clients.models import ResponsibilityChange
     from koto.referrals.models import Referral, ReferralStatus
 
     transfers = Referral.objects.filter(kind="transfer").select_related("client")
@@ -288,6 +288,12 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
         assert not Assessment.objects.filter(client=client, completed_on__lt=moved_on).exists()
         assert not IntegrationPlan.objects.filter(client=client, starts_on__lt=moved_on).exists()
         opened_before += Assessment.objects.filter(client=client, started_on__lt=moved_on).count()
+        # the assessments made before the move passed over with the client, on record so
+        handed = HandedOverRecord.objects.filter(change__source_id=r.id, record_type="assessment")
+        made_before = Assessment.objects.filter(client=client, created_at__lt=r.accepted_at)
+        assert set(handed.values_list("record_id", flat=True)) == set(
+            made_before.values_list("id", flat=True)
+        )
         # resident in the sender until the move, in the receiver from then on
         lived = list(Residence.objects.filter(client=client).values_list(
             "municipality_id", "from_on", "to_on"

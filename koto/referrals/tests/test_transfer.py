@@ -297,5 +297,10 @@ def test_transfer_accepted__the_registry_keeps_the_change_of_responsibility(
     assert (change.from_organisation_id, change.to_organisation_id) == (org.id, other_org.id)
     assert (change.at, change.recorded_by_id) == (referral.accepted_at, receiver.id)
     assert (change.source_type, change.source_id) == ("referral", referral.id)
+    # the open assessment passed over with the client, on record as handed over
+    open_assessment = moved.assessments.get()
+    assert list(change.handed_over.values_list("record_type", "record_id")) == [
+        ("assessment", open_assessment.id)
+    ]
     event = AuditEvent.objects.filter(object_type="client", reason=f"transfer:{referral.id}").get()
     assert event.changes["responsibility_change"] == change.id

@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--organisation", required=True, help="code of the responsible municipality, e.g. 398"
+            "--organisation",
+            required=True,
+            help="code of the municipality whose records to export, e.g. 398",
         )
         parser.add_argument(
             "--since",
