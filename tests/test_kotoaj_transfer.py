@@ -19,6 +19,12 @@ from koto.referrals import services as referral_services
 __all__ = ["fixed_today"]  # the export's fixed day, for this module's tests too
 
 
+def exported(tmp_path, organisation: str) -> list[list[int]]:
+    """The ids of the assessments and of the plans in `organisation`'s export since May."""
+    out = export(tmp_path / organisation, organisation=organisation, since="2026-05-01")
+    return [[r["id"] for r in records(out / name)] for name in ("assessments.jsonl", "plans.jsonl")]
+
+
 def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whose_it_was(
     counsellor, outsider, tmp_path
 ):
@@ -41,13 +47,8 @@ def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whos
         actor=outsider, client=c, trigger="client_request", started_on=TODAY
     )
 
-    def ids(organisation):
-        out = export(tmp_path / organisation, organisation=organisation, since="2026-05-01")
-        return [[r["id"] for r in records(out / name)] for name in ("assessments.jsonl",
-                                                                     "plans.jsonl")]  # fmt: skip
-
-    assert ids("398") == [[may_assessment.id], []]
-    assert ids("837") == [[tampere_assessment.id], [plan.id]]
+    assert exported(tmp_path, "398") == [[may_assessment.id], []]
+    assert exported(tmp_path, "837") == [[tampere_assessment.id], [plan.id]]
 
 
 def test_export_kotoaj__a_producer_s_record__the_purchaser_s_after_the_client_moved_to_the_producer(
@@ -79,10 +80,5 @@ def test_export_kotoaj__a_producer_s_record__the_purchaser_s_after_the_client_mo
         referral_services.referral_receive(actor=counsellor, referral=referral)
         referral_services.referral_accept(actor=counsellor, referral=referral)
 
-    def ids(organisation):
-        out = export(tmp_path / organisation, organisation=organisation, since="2026-05-01")
-        return [[r["id"] for r in records(out / name)] for name in ("assessments.jsonl",
-                                                                     "plans.jsonl")]  # fmt: skip
-
-    assert ids("098") == [[assessment.id], []]
-    assert ids("398") == [[], [plan.id]]
+    assert exported(tmp_path, "098") == [[assessment.id], []]
+    assert exported(tmp_path, "398") == [[], [plan.id]]
