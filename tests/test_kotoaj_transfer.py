@@ -25,6 +25,17 @@ def exported(tmp_path, organisation: str) -> list[list[int]]:
     return [[r["id"] for r in records(out / name)] for name in ("assessments.jsonl", "plans.jsonl")]
 
 
+def moved_on_20_october(c, *, sender, taker) -> None:
+    """The client transferred from the sender's organisation to the taker's, accepted."""
+    with clock.frozen(dt.date(2026, 10, 20)):
+        referral = referral_services.referral_send(
+            actor=sender, client=c, kind="transfer", message="Muutti.",
+            to_organisation=taker.active_membership.organisation, scope="none",
+        )  # fmt: skip
+        referral_services.referral_receive(actor=taker, referral=referral)
+        referral_services.referral_accept(actor=taker, referral=referral)
+
+
 def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whose_it_was(
     counsellor, outsider, tmp_path
 ):
@@ -36,13 +47,7 @@ def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whos
     with clock.frozen(EARLIER):
         c = new_client(counsellor)
         may_assessment, plan, _ = casework(counsellor, c, on=EARLIER)
-    with clock.frozen(dt.date(2026, 10, 20)):
-        referral = referral_services.referral_send(
-            actor=counsellor, client=c, kind="transfer", message="Muutti Tampereelle.",
-            to_organisation=outsider.active_membership.organisation, scope="none",
-        )  # fmt: skip
-        referral_services.referral_receive(actor=outsider, referral=referral)
-        referral_services.referral_accept(actor=outsider, referral=referral)
+    moved_on_20_october(c, sender=counsellor, taker=outsider)
     tampere_assessment = assessment_services.assessment_start(
         actor=outsider, client=c, trigger="client_request", started_on=TODAY
     )
@@ -72,13 +77,7 @@ def test_export_kotoaj__a_producer_s_record__the_purchaser_s_after_the_client_mo
     with clock.frozen(EARLIER):
         c = new_client(hollola_worker)
         assessment, plan, _ = casework(counsellor, c, on=EARLIER)
-    with clock.frozen(dt.date(2026, 10, 20)):
-        referral = referral_services.referral_send(
-            actor=hollola_worker, client=c, kind="transfer", message="Muutti Lahteen.",
-            to_organisation=lahti, scope="none",
-        )  # fmt: skip
-        referral_services.referral_receive(actor=counsellor, referral=referral)
-        referral_services.referral_accept(actor=counsellor, referral=referral)
+    moved_on_20_october(c, sender=hollola_worker, taker=counsellor)
 
     assert exported(tmp_path, "098") == [[assessment.id], []]
     assert exported(tmp_path, "398") == [[], [plan.id]]
