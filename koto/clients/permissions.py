@@ -43,11 +43,13 @@ def can_read_welfare_details(user) -> bool:
 
 def can_export_client(user, client) -> bool:
     """The data-subject export: by a role that answers such requests, of a client whose
-    record the user's organisation keeps (full access, not through emergency access)."""
+    record the user's organisation keeps (full access, not through emergency access), or
+    who was transferred from it (its read grant of the transfer: it still answers for the
+    records it kept; `client_get_for` sets `former_holder`)."""
     return (
         user.is_authenticated
         and user.has_perm_in_org(Perm.CLIENT_EXPORT)
-        and getattr(client, "access", None) == "full"
+        and (getattr(client, "access", None) == "full" or getattr(client, "former_holder", False))
         and getattr(client, "break_glass_id", None) is None
     )
 

@@ -6,6 +6,7 @@ a user with an open break-glass access. Anyone else gets NotFound (404).
 """
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import re
@@ -26,6 +27,7 @@ from koto.clients.models import (
     ClientEvent,
     ClientName,
     Meeting,
+    ResponsibilityChange,
 )
 from koto.clients.permissions import can_view_audit
 from koto.core import clock, pagination
@@ -102,10 +104,18 @@ def _access_level(user, reach: Reach, client: Client) -> tuple[str | None, int |
     """("full" or "read" or None, the emergency access it came from, if it did)."""
     if client.responsible_organisation_id in reach.full_org_ids:
         return "full", None
-    grant_scopes = set(_grants(reach).filter(client=client).values_list("scope", flat=True))
-    if AccessGrant.Scope.FULL in grant_scopes:
+    grants = set(_grants(reach).filter(client=client).values_list("scope", "source"))
+    if any(scope == AccessGrant.Scope.FULL for scope, _source in grants):
         return "full", None
-    if grant_scopes:
+    if grants:
+        # the organisation the client was transferred from still answers for its records
+        # (the data-subject export): a producer of it, which holds the same grant, does not
+        client.former_holder = any(source == "transfer" for _scope, source in grants) and (
+            ResponsibilityChange.objects.filter(client_id=client.id)
+            .filter(Q(from_organisation_id=reach.organisation_id)
+                    | Q(to_organisation_id=reach.organisation_id))
+            .exists()
+        )  # fmt: skip
         return "read", None
     # emergency access opened through this organisation, still held with the right to it:
     # not usable from the user's other memberships, nor once the role that opened it ended
@@ -140,6 +150,35 @@ def organisation_keeps_record(*, organisation_id: int, client: Client) -> bool:
         return True
     reach = Reach(organisation_id, frozenset({organisation_id}))
     return _grants(reach, AccessGrant.Scope.FULL).filter(client=client).exists()
+
+
+Period = tuple[dt.datetime | None, dt.datetime | None]
+
+
+def responsibility_periods(*, client: Client, organisation_id: int) -> list[Period]:
+    """The times the client was `organisation_id`'s, from the registry's history of the
+    responsible organisation (`ResponsibilityChange`): each period `(after, until)` holds
+    what was made after `after` and up to `until` (None: open-ended). A change at the very
+    instant a record was made came after it (the sender's record), as in the Koto-AJ
+    export. A client never transferred was their responsible organisation's all along.
+    Not audited: it says whose the client's records are, not what they hold."""
+    changes = list(
+        ResponsibilityChange.objects.filter(client_id=client.id)
+        .order_by("at", "id")
+        .values_list("at", "from_organisation_id", "to_organisation_id")
+    )
+    if not changes:
+        return [(None, None)] if client.responsible_organisation_id == organisation_id else []
+    periods: list[Period] = []
+    start: dt.datetime | None = None
+    held = changes[0][1] == organisation_id  # the first holder's from the start
+    for at, _from, to in changes:
+        if held:
+            periods.append((start, at))
+        held, start = to == organisation_id, at
+    if held:
+        periods.append((start, None))
+    return periods
 
 
 def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool = True) -> Client:

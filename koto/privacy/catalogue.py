@@ -52,6 +52,10 @@ class Part:
     # The permissions of which a user needs one to see the rows (others get the fields named
     # as withheld): what the app's own pages ask for them.
     perms: tuple[str, ...] = ()
+    # The lookup to when a row was made (a date or a time), for a part with holders: a row a
+    # producer holds is the export of the organisation it kept the row for, the one whose
+    # client the client was then (`clients.selectors.responsibility_periods`).
+    made: str = ""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -65,30 +69,30 @@ PARTS: tuple[Part, ...] = (
     Part("residences", _("Municipalities of residence"), Residence, "client_id", (), ("from_on", "id")),
     Part("facts", _("Facts recorded for the law"), ClientFactChange, "client_id", (), ("valid_from", "id")),
     Part("family", _("Family"), FamilyLink, "client_id"),
-    Part("consents", _("Consents"), Consent, "client_id", ("organisation_id",), ("given_on", "id")),
-    Part("assessments", _("Assessments of competence and service needs"), Assessment, "client_id", ("organisation_id",), ("started_on", "id")),
-    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",)),
-    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",)),
-    Part("plans", _("Integration plans"), IntegrationPlan, "client_id", ("organisation_id",), ("starts_on", "id")),
-    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id")),
-    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",)),
-    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",)),
-    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",)),
-    Part("meetings", _("Meetings"), Meeting, "client_id", ("organisation_id",), ("held_on", "id")),
-    Part("contacts", _("Guidance contacts"), Contact, "client_id", ("organisation_id",), ("contacted_on", "id")),
-    Part("enrolments", _("Services"), Enrolment, "client_id", ("organisation_id",)),
-    Part("attendance", _("Attendance in services"), Attendance, "enrolment__client_id", ("enrolment__organisation_id",), ("on", "id")),
+    Part("consents", _("Consents"), Consent, "client_id", ("organisation_id",), ("given_on", "id"), made="recorded_at"),
+    Part("assessments", _("Assessments of competence and service needs"), Assessment, "client_id", ("organisation_id",), ("started_on", "id"), made="created_at"),
+    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at"),
+    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at"),
+    Part("plans", _("Integration plans"), IntegrationPlan, "client_id", ("organisation_id",), ("starts_on", "id"), made="created_at"),
+    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id"), made="plan__created_at"),
+    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",), made="goal__plan__created_at"),
+    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",), made="plan__created_at"),
+    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",), made="plan__created_at"),
+    Part("meetings", _("Meetings"), Meeting, "client_id", ("organisation_id",), ("held_on", "id"), made="held_on"),
+    Part("contacts", _("Guidance contacts"), Contact, "client_id", ("organisation_id",), ("contacted_on", "id"), made="logged_at"),
+    Part("enrolments", _("Services"), Enrolment, "client_id", ("organisation_id",), made="created_at"),
+    Part("attendance", _("Attendance in services"), Attendance, "enrolment__client_id", ("enrolment__organisation_id",), ("on", "id"), made="enrolment__created_at"),
     Part("language_results", _("Language test results"), LanguageTestResult, "client_id", (), ("taken_on", "id")),
-    Part("referrals", _("Referrals"), Referral, "client_id", ("from_organisation_id", "to_organisation_id")),
-    Part("referral_steps", _("Handling of the referrals"), ReferralStep, "referral__client_id", ("referral__from_organisation_id", "referral__to_organisation_id"), ("at", "id")),
-    Part("responsibility", _("Responsible organisation over time"), ResponsibilityChange, "client_id", ("from_organisation_id", "to_organisation_id"), ("at", "id")),
-    Part("placements", _("Municipal placement"), PlacementPerson, "client_id", ("placement__municipality_id", "placement__authority_id")),
+    Part("referrals", _("Referrals"), Referral, "client_id", ("from_organisation_id", "to_organisation_id"), made="created_at"),
+    Part("referral_steps", _("Handling of the referrals"), ReferralStep, "referral__client_id", ("referral__from_organisation_id", "referral__to_organisation_id"), ("at", "id"), made="referral__created_at"),
+    Part("responsibility", _("Responsible organisation over time"), ResponsibilityChange, "client_id", ("from_organisation_id", "to_organisation_id"), ("at", "id"), made="at"),
+    Part("placements", _("Municipal placement"), PlacementPerson, "client_id", ("placement__municipality_id", "placement__authority_id"), made="placement__created_at"),
     Part("minor_care", _("Unaccompanied minor's care"), MinorCare, "client_id"),
-    Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id")),
-    Part("events", _("Timeline"), ClientEvent, "client_id", ("organisation_id",), ("at", "id")),
+    Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id"), made="computed_at"),
+    Part("events", _("Timeline"), ClientEvent, "client_id", ("organisation_id",), ("at", "id"), made="at"),
     # a claim line's description can name health or social care costs (65 §) or the victim
     # of trafficking (68 §): the finance roles read claims, as on the funding pages
-    Part("compensation", _("State compensation claimed"), ClaimLine, "client_id", ("claim__organisation_id",), ("occurred_on", "id"), (Perm.FUNDING_MANAGE, Perm.FUNDING_DECIDE)),
+    Part("compensation", _("State compensation claimed"), ClaimLine, "client_id", ("claim__organisation_id",), ("occurred_on", "id"), (Perm.FUNDING_MANAGE, Perm.FUNDING_DECIDE), made="claim__created_at"),
 )  # fmt: skip
 
 #: Fields shown only to a user who may read the health and social details

@@ -26,7 +26,12 @@ from koto.audit.services import audit_record
 from koto.clients import codes
 from koto.clients.models import Client, FamilyLink
 from koto.clients.permissions import can_export_client, can_read_welfare_details
-from koto.clients.selectors import client_get_for, client_list_for, reach_of
+from koto.clients.selectors import (
+    client_get_for,
+    client_list_for,
+    reach_of,
+    responsibility_periods,
+)
 from koto.core import clock
 from koto.core.errors import NotFound
 from koto.organisations.models import Organisation
@@ -103,12 +108,20 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
     if not can_export_client(user, client):
         raise NotFound("client")
     reach = reach_of(user)
-    holders = {reach.organisation_id}
+    # the controller: the responsible organisation when the user's keeps the record for it;
+    # otherwise the user's own (a full grant, or the organisation the client left)
     if client.responsible_organisation_id in reach.full_org_ids:
-        holders.add(client.responsible_organisation_id)
-        # every producer that kept its records, also under an agreement since ended: what
-        # it recorded for the responsible organisation is still that organisation's
-        holders |= producers_serving(organisation_id=client.responsible_organisation_id)
+        controller = client.responsible_organisation_id
+    else:
+        controller = reach.organisation_id
+    # the rows of the organisations keeping the controller's records under an agreement
+    # (the user's own among them, when it is one), also under an agreement since ended: what
+    # they recorded while the client was the controller's is still the controller's
+    producers = (producers_serving(organisation_id=controller) | {reach.organisation_id}) - {
+        controller
+    }
+    periods = responsibility_periods(client=client, organisation_id=controller)
+    welfare = can_read_welfare_details(user)
     welfare = can_read_welfare_details(user)
     lang = (get_language() or "fi")[:2]
     sections: list[Section] = []
@@ -116,10 +129,7 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
     for part in PARTS:
         held = part.model.objects.filter(**{part.client: client.id})
         if part.holders:
-            mine = Q(**{f"{part.holders[0]}__isnull": True})
-            for h in part.holders:
-                mine |= Q(**{f"{h}__in": holders})
-            held = held.filter(mine)
+            held = held.filter(_held_by(part, controller, producers, periods))
         if part.perms and not any(user.has_perm_in_org(p) for p in part.perms):
             sections.append(_withheld(part))
             continue
@@ -127,12 +137,6 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
         if part.model is FamilyLink:
             relatives = _hide_unseen_relatives(user, section, objects)
         sections.append(section)
-    # the controller: the responsible organisation when the record is kept for it
-    controller = (
-        client.responsible_organisation_id
-        if client.responsible_organisation_id in holders
-        else reach.organisation_id
-    )
     organisation = Organisation.objects.get(pk=controller)
     rows = {s.key: len(s.rows) for s in sections if s.rows}
     audit_record(
@@ -155,6 +159,40 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
         language=lang,
         sections=sections,
     )
+
+
+def _held_by(part: Part, controller: int, producers: set[int], periods: list) -> Q:
+    """The rows of `part` the controller holds: those with no holder (the client's record,
+    kept for the responsible organisation), the controller's own, and its producers' made
+    while the client was the controller's (`periods`, from `responsibility_periods`): a row
+    a producer kept for the municipality the client lived in before is not the next one's."""
+    mine = Q(**{f"{part.holders[0]}__isnull": True})
+    for h in part.holders:
+        mine |= Q(**{f"{h}": controller})
+    if not (producers and periods):
+        return mine
+    producers_q = Q()
+    for h in part.holders:
+        producers_q |= Q(**{f"{h}__in": producers})
+    if periods == [(None, None)]:  # never transferred: theirs all along
+        return mine | producers_q
+    then = Q(pk__in=[])
+    for after, until in periods:
+        during = Q(**{f"{part.made}__gt": _bound(part, after)}) if after else Q()
+        if until is not None:
+            during &= Q(**{f"{part.made}__lte": _bound(part, until)})
+        then |= during
+    return mine | (producers_q & then)
+
+
+def _bound(part: Part, at: dt.datetime) -> dt.datetime | dt.date:
+    """A change's time as `part.made` compares: a day when it is a date (a meeting held on
+    the day of the change is the sender's)."""
+    fields, last = _steps(part.model, part.made)
+    target = fields[-1].related_model if fields else part.model
+    if isinstance(_field(target, last), models.DateTimeField):
+        return at
+    return at.astimezone(clock.HELSINKI).date()
 
 
 def _hide_unseen_relatives(user, section: Section, links: list) -> set[int]:

@@ -3,7 +3,7 @@ import json
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import connection, models
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,6 +17,7 @@ from koto.clients.models import AccessGrant, FamilyLink
 from koto.clients.models import Client as ClientRecord
 from koto.clients.selectors import client_get_for
 from koto.clients.services import break_glass_open
+from koto.core import clock
 from koto.core.errors import NotFound
 from koto.core.roles import Role
 from koto.guidance.services import contact_log, reasons_seed
@@ -76,6 +77,16 @@ def test_catalogue__every_export_field_names_a_field_at_each_step():
             field = selectors._field(target, last)
             # a property (a service's name in the language) only at the end of a path
             assert field is not None or (fields and hasattr(target, last)), (part.key, name)
+
+
+def test_catalogue__every_part_with_holders_says_when_a_row_was_made():
+    # a producer's row is the export of the organisation it was kept for at that time
+    for part in PARTS:
+        if not part.holders:
+            continue
+        fields, last = selectors._steps(part.model, part.made)
+        target = fields[-1].related_model if fields else part.model
+        assert isinstance(selectors._field(target, last), models.DateField), part.key
 
 
 @pytest.fixture
@@ -413,3 +424,89 @@ def test_export__no_assessment__listed_as_none_not_as_withheld(counsellor, lahti
     assessments = next(s for s in export.sections if s.key == "assessments")
     assert (assessments.rows, assessments.withheld, assessments.withheld_because) == ([], [], "")
     assert assessments.title in export.empty
+
+
+def _moved(c, *, sender, taker, on: dt.date) -> None:
+    """The client transferred from the sender's organisation to the taker's, accepted."""
+    from koto.referrals import services as referral_services
+
+    with clock.frozen(on):
+        seen = client_get_for(user=sender, client_id=c.id, audit=False)
+        referral = referral_services.referral_send(
+            actor=sender, client=seen, kind="transfer", message="Muutti.",
+            to_organisation=taker.active_membership.organisation, scope="none",
+        )  # fmt: skip
+        referral_services.referral_receive(actor=taker, referral=referral)
+        referral_services.referral_accept(actor=taker, referral=referral)
+
+
+def _contacts(user, c) -> list[str]:
+    export = selectors.subject_export_for(user=user, client_id=c.id, fmt="html")
+    return [r["contacted_on"] for r in next(s for s in export.sections if s.key == "contacts").rows]
+
+
+def test_export__after_a_transfer__a_producer_s_rows_with_the_municipality_they_were_kept_for(
+    org, counsellor, other_org, outsider
+):
+    """Lahti keeps client records for both Hollola and Tampere. It guides Hollola's client
+    in May; the client moves to Tampere in October, and Lahti guides them in November. The
+    May contact is Hollola's record and in Hollola's export (Hollola answers for the records
+    it kept: its read grant of the transfer); the November one is Tampere's. Until
+    2026-12-08 a producer's rows went with whichever purchaser was responsible now: Tampere's
+    export held the May contact and Hollola could not export at all."""
+    reasons_seed()
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    for purchaser in (hollola, other_org):
+        ServiceAgreement.objects.create(
+            producer=org, purchaser=purchaser, scope=AgreementScope.INTEGRATION_SERVICES,
+            valid_from=dt.date(2025, 1, 1),
+        )  # fmt: skip
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(
+            hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
+        )
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+    _moved(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+    with clock.frozen(dt.date(2026, 11, 3)):
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+
+    with clock.frozen(dt.date(2026, 12, 1)), translation.override("fi"):
+        assert _contacts(outsider, c) == ["2026-11-03"]
+        # Lahti, exporting for Tampere (now responsible), holds the same rows
+        assert _contacts(counsellor, c) == ["2026-11-03"]
+        assert _contacts(hollola_worker, c) == ["2026-05-04"]
+        hollola_export = selectors.subject_export_for(user=hollola_worker, client_id=c.id,
+                                                      fmt="html")  # fmt: skip
+    assert hollola_export.organisation == "Hollola"
+    changes = next(s for s in hollola_export.sections if s.key == "responsibility").rows
+    assert [(r["from_organisation_id"], r["to_organisation_id"]) for r in changes] == [
+        ("Hollola", "Tampere")
+    ]
+
+
+def test_export__transfer_grant__only_the_organisation_the_client_left_answers(
+    web, org, counsellor, other_org, outsider
+):
+    """The sending side keeps a read grant after a transfer; of it, the organisation that
+    was responsible may export what it kept, a producer keeping its records may not (it
+    answers through that organisation)."""
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    _moved(c, sender=hollola_worker, taker=outsider, on=clock.today())
+    for user in (hollola_worker, counsellor):
+        seen = client_get_for(user=user, client_id=c.id, audit=False)
+        assert seen.access == "read"
+    assert client_get_for(user=hollola_worker, client_id=c.id, audit=False).former_holder
+    page, export = (reverse(n, args=[c.id]) for n in ("clients:detail", "privacy:export"))
+    assert export in web(hollola_worker).get(page).content.decode()
+    assert web(hollola_worker).get(export).status_code == 200
+    assert export not in web(counsellor).get(page).content.decode()
+    assert web(counsellor).get(export).status_code == 404
