@@ -497,14 +497,11 @@ def test_search_page__posted__bad_or_empty_query(web, counsellor):
     assert strict.post("/clients/search/", {"q": "x"}).status_code == 403
 
 
-def test_responsibility_periods__the_times_the_client_was_the_organisation_s(
-    org, counsellor, other_org
-):
+def test_responsibility_history__whose_client_the_client_was_when(org, counsellor, other_org):
     from koto.clients.models import ResponsibilityChange
 
     c = make_client(counsellor)
-    assert selectors.responsibility_periods(client=c, organisation_id=org.id) == [(None, None)]
-    assert selectors.responsibility_periods(client=c, organisation_id=other_org.id) == []
+    assert selectors.responsibility_history(c) == [(None, None, org.id)]
     # Lahti → Tampere in March, back to Lahti in September (written as the hand-over does)
     march, september = (dt.datetime(2026, m, 1, 9, tzinfo=dt.UTC) for m in (3, 9))
     for i, (at, a, b) in enumerate(((march, org, other_org), (september, other_org, org))):
@@ -512,10 +509,8 @@ def test_responsibility_periods__the_times_the_client_was_the_organisation_s(
             client=c, from_organisation=a, to_organisation=b, at=at, source_type="referral",
             source_id=i,
         )  # fmt: skip
-    assert selectors.responsibility_periods(client=c, organisation_id=org.id) == [
-        (None, march),
-        (september, None),
-    ]
-    assert selectors.responsibility_periods(client=c, organisation_id=other_org.id) == [
-        (march, september)
+    assert selectors.responsibility_history(c) == [
+        (None, march, org.id),
+        (march, september, other_org.id),
+        (september, None, org.id),
     ]

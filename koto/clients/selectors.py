@@ -104,17 +104,18 @@ def _access_level(user, reach: Reach, client: Client) -> tuple[str | None, int |
     """("full" or "read" or None, the emergency access it came from, if it did)."""
     if client.responsible_organisation_id in reach.full_org_ids:
         return "full", None
-    grants = set(_grants(reach).filter(client=client).values_list("scope", "source"))
-    if any(scope == AccessGrant.Scope.FULL for scope, _source in grants):
+    grants = set(_grants(reach).filter(client=client).values_list("scope", "source", "source_id"))
+    if any(scope == AccessGrant.Scope.FULL for scope, _source, _id in grants):
         return "full", None
     if grants:
         # the organisation the client was transferred from still answers for its records
         # (the data-subject export): a producer of it, which holds the same grant, does not
-        client.former_holder = any(source == "transfer" for _scope, source in grants) and (
-            ResponsibilityChange.objects.filter(client_id=client.id)
-            .filter(Q(from_organisation_id=reach.organisation_id)
-                    | Q(to_organisation_id=reach.organisation_id))
-            .exists()
+        transfers = [int(i) for scope, source, i in grants if source == "transfer" and i.isdigit()]
+        client.former_holder = bool(transfers) and (
+            ResponsibilityChange.objects.filter(
+                client_id=client.id, source_type="referral", source_id__in=transfers,
+                from_organisation_id=reach.organisation_id,
+            ).exists()
         )  # fmt: skip
         return "read", None
     # emergency access opened through this organisation, still held with the right to it:
@@ -152,32 +153,31 @@ def organisation_keeps_record(*, organisation_id: int, client: Client) -> bool:
     return _grants(reach, AccessGrant.Scope.FULL).filter(client=client).exists()
 
 
-Period = tuple[dt.datetime | None, dt.datetime | None]
+Period = tuple[dt.datetime | None, dt.datetime | None, int]
 
 
-def responsibility_periods(*, client: Client, organisation_id: int) -> list[Period]:
-    """The times the client was `organisation_id`'s, from the registry's history of the
-    responsible organisation (`ResponsibilityChange`): each period `(after, until)` holds
-    what was made after `after` and up to `until` (None: open-ended). A change at the very
-    instant a record was made came after it (the sender's record), as in the Koto-AJ
-    export. A client never transferred was their responsible organisation's all along.
-    Not audited: it says whose the client's records are, not what they hold."""
+def responsibility_history(client: Client) -> list[Period]:
+    """Whose client the client was when, from the registry's history of the responsible
+    organisation (`ResponsibilityChange`): periods `(after, until, organisation id)` in
+    order, covering all time, each holding what was made after `after` and up to `until`
+    (None: open-ended). A change at the very instant a record was made came after it (the
+    sender's record), as in the Koto-AJ export. A client never transferred was their
+    responsible organisation's all along. Not audited: it says whose the client's records
+    are, not what they hold."""
     changes = list(
         ResponsibilityChange.objects.filter(client_id=client.id)
         .order_by("at", "id")
         .values_list("at", "from_organisation_id", "to_organisation_id")
     )
     if not changes:
-        return [(None, None)] if client.responsible_organisation_id == organisation_id else []
+        return [(None, None, client.responsible_organisation_id)]
     periods: list[Period] = []
     start: dt.datetime | None = None
-    held = changes[0][1] == organisation_id  # the first holder's from the start
+    held = changes[0][1]  # the first holder's from the start
     for at, _from, to in changes:
-        if held:
-            periods.append((start, at))
-        held, start = to == organisation_id, at
-    if held:
-        periods.append((start, None))
+        periods.append((start, at, held))
+        held, start = to, at
+    periods.append((start, None, held))
     return periods
 
 

@@ -2,12 +2,14 @@
 one organisation holds about one client, built from the personal data catalogue
 (`koto.privacy.catalogue`), in the language the client reads, audited as an export.
 
-An organisation answers for the records it holds: the export has the client's record (the
-exporting user has full access to it: their organisation is responsible for the client,
-keeps the records for the responsible one under a service agreement, or holds a full grant)
-and the rows held by the exporting organisation and, when it keeps the client's record for
-the responsible organisation, by that organisation and every producer keeping its records
-under an agreement in force. Rows other organisations hold are neither shown nor counted:
+An organisation answers for the records it holds as their controller: the export has the
+client's record (the exporting user has full access to it: their organisation is
+responsible for the client, keeps the records for the responsible one under a service
+agreement, or holds a full grant; or it is the organisation the client was transferred
+from, which holds a read grant of the transfer) and the rows that are the controller's
+(`_held_by`): each row the export of the organisation responsible for the client when it
+was made, if it or a producer keeping its records holds the row, otherwise of the
+organisation holding it. Rows other organisations hold are neither shown nor counted:
 that they exist can be news the exporting user may not learn (a referral between two other
 authorities); the page tells the client that other authorities answer for their own."""
 
@@ -30,7 +32,7 @@ from koto.clients.selectors import (
     client_get_for,
     client_list_for,
     reach_of,
-    responsibility_periods,
+    responsibility_history,
 )
 from koto.core import clock
 from koto.core.errors import NotFound
@@ -69,6 +71,10 @@ class SubjectExport:
     made_at: dt.datetime
     language: str
     sections: list[Section]
+    # the user's organisation's other export of the client (`exports_of`): "own" (what it
+    # answers for itself), "kept" (what it keeps for the responsible one), or none
+    other: str = ""
+    other_organisation: str = ""
 
     @property
     def empty(self) -> list[str]:
@@ -101,35 +107,34 @@ def default_language(mother_tongue: str, fallback: str | None = None) -> str:
     return lang or fallback or (get_language() or "fi")[:2]
 
 
-def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
-    """The export of `client_id` as the user's organisation holds it, in the active language.
-    404 for a client the user may not see, may see only in part, or may not export."""
+def subject_export_for(*, user, client_id: int, fmt: str, own: bool = False) -> SubjectExport:
+    """The export of `client_id` as the user's organisation holds it, in the active language:
+    for the organisation responsible for the client when the user's keeps the record for it,
+    otherwise (or with `own`) for the user's own organisation. 404 for a client the user may
+    not see or may not export, and with `own` for an organisation that has nothing of its
+    own to answer for (`exports_of`)."""
     client = client_get_for(user=user, client_id=client_id, purpose="export", audit=False)
     if not can_export_client(user, client):
         raise NotFound("client")
     reach = reach_of(user)
-    # the controller: the responsible organisation when the user's keeps the record for it;
-    # otherwise the user's own (a full grant, or the organisation the client left)
-    if client.responsible_organisation_id in reach.full_org_ids:
-        controller = client.responsible_organisation_id
-    else:
-        controller = reach.organisation_id
-    # the rows of the organisations keeping the controller's records under an agreement
-    # (the user's own among them, when it is one), also under an agreement since ended: what
-    # they recorded while the client was the controller's is still the controller's
-    producers = (producers_serving(organisation_id=controller) | {reach.organisation_id}) - {
-        controller
-    }
-    periods = responsibility_periods(client=client, organisation_id=controller)
-    welfare = can_read_welfare_details(user)
+    history = responsibility_history(client)
+    choices = exports_of(reach, client, history)
+    controller = choices[-1] if own else choices[0]
+    if own and controller != reach.organisation_id:
+        raise NotFound("client")
     welfare = can_read_welfare_details(user)
     lang = (get_language() or "fi")[:2]
     sections: list[Section] = []
     relatives: set[int] = set()
+    # the organisations keeping each responsible one's records under an agreement, in force
+    # or ended: what they recorded while the client was its is still its
+    producers = {
+        org: producers_serving(organisation_id=org) for org in {o for _a, _u, o in history}
+    }
     for part in PARTS:
         held = part.model.objects.filter(**{part.client: client.id})
         if part.holders:
-            held = held.filter(_held_by(part, controller, producers, periods))
+            held = held.filter(_held_by(part, controller, history, producers))
         if part.perms and not any(user.has_perm_in_org(p) for p in part.perms):
             sections.append(_withheld(part))
             continue
@@ -137,7 +142,8 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
         if part.model is FamilyLink:
             relatives = _hide_unseen_relatives(user, section, objects)
         sections.append(section)
-    organisation = Organisation.objects.get(pk=controller)
+    names = {o.pk: o.name for o in Organisation.objects.filter(pk__in=choices)}
+    other = next((o for o in choices if o != controller), None)
     rows = {s.key: len(s.rows) for s in sections if s.rows}
     audit_record(
         actor=user,
@@ -146,7 +152,7 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
         object_id=client.id,
         client_id=client.id,
         reason="data_subject_export",
-        changes={"format": fmt, "language": lang, "rows": rows},
+        changes={"format": fmt, "language": lang, "rows": rows, "controller": controller},
         # the relatives named in it, as the client page's family list names them
         listed=sorted(relatives) if relatives else None,
     )
@@ -154,35 +160,57 @@ def subject_export_for(*, user, client_id: int, fmt: str) -> SubjectExport:
         client_id=client.id,
         name=f"{client.first_name} {client.last_name}",
         identifier=client.identifier,
-        organisation=organisation.name,
+        organisation=names[controller],
         made_at=timezone.localtime(clock.now()),
         language=lang,
         sections=sections,
+        other="" if other is None else ("own" if other == reach.organisation_id else "kept"),
+        other_organisation="" if other is None else names[other],
     )
 
 
-def _held_by(part: Part, controller: int, producers: set[int], periods: list) -> Q:
-    """The rows of `part` the controller holds: those with no holder (the client's record,
-    kept for the responsible organisation), the controller's own, and its producers' made
-    while the client was the controller's (`periods`, from `responsibility_periods`): a row
-    a producer kept for the municipality the client lived in before is not the next one's."""
-    mine = Q(**{f"{part.holders[0]}__isnull": True})
+def exports_of(reach, client: Client, history: list) -> list[int]:
+    """The organisations a user of `reach` makes the export of `client` for, the default
+    first: the responsible one when the user's keeps its records (responsible, or its
+    producer), then the user's own when it answers for records of its own beside them (it
+    was responsible before: Lahti, now serving Hollola, for what it kept while the client
+    was Lahti's); otherwise the user's own alone (a full grant, or the organisation the
+    client was transferred from)."""
+    own = reach.organisation_id
+    if client.responsible_organisation_id not in reach.full_org_ids:
+        return [own]
+    responsible = client.responsible_organisation_id
+    if own != responsible and any(org == own for _a, _u, org in history):
+        return [responsible, own]
+    return [responsible]
+
+
+def _held_by(part: Part, controller: int, history: list, producers: dict[int, set[int]]) -> Q:
+    """The rows of `part` that are the controller's: each row is the export of the
+    organisation responsible for the client when it was made (`history`, from
+    `responsibility_history`), if it holds the row, a producer of it does (`producers`:
+    a row Lahti kept for Hollola is Hollola's) or no organisation does (the system's
+    timeline events); a row of another organisation (an employment authority's, a grant
+    holder's) is that organisation's own."""
+    ours = Q(**{f"{part.holders[0]}__isnull": True})
     for h in part.holders:
-        mine |= Q(**{f"{h}": controller})
-    if not (producers and periods):
-        return mine
-    producers_q = Q()
+        ours |= Q(**{f"{h}__in": {controller} | producers.get(controller, set())})
+    kept = Q()
     for h in part.holders:
-        producers_q |= Q(**{f"{h}__in": producers})
-    if periods == [(None, None)]:  # never transferred: theirs all along
-        return mine | producers_q
-    then = Q(pk__in=[])
-    for after, until in periods:
+        kept |= Q(**{h: controller})
+    mine = Q(pk__in=[])
+    for after, until, org in history:
+        if org == controller:
+            rows = ours
+        elif controller not in producers[org]:
+            rows = kept  # its own rows, kept for no one else
+        else:
+            continue  # what it kept then was the responsible organisation's
         during = Q(**{f"{part.made}__gt": _bound(part, after)}) if after else Q()
         if until is not None:
             during &= Q(**{f"{part.made}__lte": _bound(part, until)})
-        then |= during
-    return mine | (producers_q & then)
+        mine |= during & rows
+    return mine
 
 
 def _bound(part: Part, at: dt.datetime) -> dt.datetime | dt.date:

@@ -32,7 +32,9 @@ def _export(request, client_id: int, fmt: str):
     lang = _language(request, client_id)
     with translation.override(lang):
         try:
-            export = selectors.subject_export_for(user=request.user, client_id=client_id, fmt=fmt)
+            export = selectors.subject_export_for(
+                user=request.user, client_id=client_id, fmt=fmt, own=request.GET.get("own") == "1"
+            )
         except NotFound as e:
             raise Http404 from e
     return export, lang
@@ -49,6 +51,7 @@ def export_page(request, client_id: int):
                 "export": export,
                 "languages": LANGUAGES,
                 "client_id": client_id,
+                "own": request.GET.get("own") == "1",
                 "name_bdi": format_html('<bdi dir="auto">{}</bdi>', export.name),
             },
         )

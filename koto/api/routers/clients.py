@@ -425,15 +425,23 @@ class SubjectExportOut(Schema):
 @router.get(
     "/{client_id}/export", response=SubjectExportOut, summary="A client's data-subject export"
 )
-def client_export(request, client_id: int, lang: Literal["fi", "sv", "en"] | None = None):
+def client_export(
+    request, client_id: int, lang: Literal["fi", "sv", "en"] | None = None, own: bool = False
+):
     """What your organisation holds about the client (GDPR art. 15 and 20), every kind of
     record of the personal data catalogue: codes as stored, related organisations and people
     by name, each field's label in `lang` (by default the client's mother tongue when it is
     Finnish, Swedish or English, otherwise Finnish). Rows other organisations hold are not
-    included. Audited as an export; 404 unless your role answers data-subject requests
-    (casework roles) and your organisation keeps the client's record."""
+    included. By default the export of the organisation responsible for the client when
+    yours keeps its records; `own=true` the export of what your organisation answers for
+    itself (records it kept while the client was its own). Audited as an export; 404 unless
+    your role answers data-subject requests (casework roles) and your organisation keeps the
+    client's record or is the one the client was transferred from (its read grant of the
+    transfer), and with `own=true` when it answers for nothing of its own."""
     if lang is None:
         client = selectors.client_get_for(user=request.auth, client_id=client_id, audit=False)
         lang = default_language(client.mother_tongue, fallback="fi")
     with translation.override(lang):
-        return subject_export_for(user=request.auth, client_id=client_id, fmt="api").as_json()
+        return subject_export_for(
+            user=request.auth, client_id=client_id, fmt="api", own=own
+        ).as_json()

@@ -510,3 +510,97 @@ def test_export__transfer_grant__only_the_organisation_the_client_left_answers(
     assert web(hollola_worker).get(export).status_code == 200
     assert export not in web(counsellor).get(page).content.decode()
     assert web(counsellor).get(export).status_code == 404
+
+
+def _hollola():
+    hollola = OrganisationFactory(code="098", name_fi="Hollola")
+    return hollola, member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+
+
+def test_export__moved_to_a_municipality_it_serves__its_own_earlier_rows_in_its_own_export(
+    web, org, counsellor
+):
+    """Lahti's client moves to Hollola, whose records Lahti keeps. Lahti's default export is
+    Hollola's (what Lahti keeps for it), without the contact Lahti logged while the client
+    was its own; Lahti's own export, one link away, holds that contact and names Lahti."""
+    reasons_seed()
+    hollola, hollola_worker = _hollola()
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+    _moved(c, sender=counsellor, taker=hollola_worker, on=dt.date(2026, 10, 20))
+    with clock.frozen(dt.date(2026, 11, 3)):
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+
+    with clock.frozen(dt.date(2026, 12, 1)), translation.override("fi"):
+        assert _contacts(hollola_worker, c) == ["2026-11-03"]
+        assert _contacts(counsellor, c) == ["2026-11-03"]
+        own = selectors.subject_export_for(user=counsellor, client_id=c.id, fmt="html", own=True)
+        url = reverse("privacy:export", args=[c.id])
+        page = web(counsellor).get(url).content.decode()
+        own_page = web(counsellor).get(url + "?own=1&lang=fi")
+    assert own.organisation == "Lahti"
+    contacts = next(s for s in own.sections if s.key == "contacts").rows
+    assert [r["contacted_on"] for r in contacts] == ["2026-05-04"]
+    assert "?own=1" in page
+    assert own_page.status_code == 200 and "Lahti" in own_page.content.decode()
+    assert "organisaatiolle Hollola" in own_page.content.decode()  # the way back
+    event = AuditEvent.objects.filter(action="export").latest("id")
+    assert event.changes["controller"] == org.id
+
+
+def test_export__a_producer_once_responsible__what_it_kept_for_another_is_the_other_s(
+    org, counsellor, other_org, outsider
+):
+    """Lahti → Hollola in February 2025; Lahti keeps Hollola's records and logs a contact in
+    May 2026; Hollola → Tampere in October 2026 (Lahti does not serve Tampere). The May
+    contact is Hollola's: in Hollola's export, not in Lahti's (which answers, by the grant of
+    its own transfer, for what it kept while the client was its)."""
+    reasons_seed()
+    hollola, hollola_worker = _hollola()
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    with clock.frozen(dt.date(2025, 1, 13)):
+        c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2024, 9, 1))
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+    _moved(c, sender=counsellor, taker=hollola_worker, on=dt.date(2025, 2, 10))
+    with clock.frozen(dt.date(2026, 5, 4)):
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+    _moved(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+
+    with clock.frozen(dt.date(2026, 12, 1)):
+        assert _contacts(counsellor, c) == ["2025-01-13"]
+        assert _contacts(hollola_worker, c) == ["2026-05-04"]
+        assert _contacts(outsider, c) == []
+
+
+def test_export__the_system_s_timeline_events__with_the_organisation_responsible_then(
+    counsellor, other_org, outsider
+):
+    from koto.clients.models import ClientEvent
+
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+    _moved(c, sender=counsellor, taker=outsider, on=dt.date(2026, 10, 20))
+    for day in (dt.date(2026, 10, 19), dt.date(2026, 11, 5)):
+        with clock.frozen(day):
+            ClientEvent.objects.create(client=c, kind=ClientEvent.Kind.UPDATED)  # the system's
+
+    def system_events(user) -> list[str]:
+        export = selectors.subject_export_for(user=user, client_id=c.id, fmt="json")
+        rows = next(s for s in export.sections if s.key == "events").rows
+        return [r["at"][:10] for r in rows if r["organisation_id"] is None]
+
+    with clock.frozen(dt.date(2026, 12, 1)):
+        assert system_events(counsellor) == ["2026-10-19"]
+        assert system_events(outsider) == ["2026-11-05"]
