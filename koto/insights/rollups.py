@@ -31,7 +31,7 @@ from django.db.models.functions import ExtractYear, TruncMonth
 from django.db.models.lookups import LessThan, LessThanOrEqual
 
 from koto.assessments.models import Assessment
-from koto.clients.models import Client, Residence, Task
+from koto.clients.models import Client, Residence, ResponsibilityChange, Task
 from koto.core import clock
 from koto.core.bulk import allocate_ids, fast_insert
 from koto.core.errors import DomainError
@@ -84,7 +84,6 @@ from koto.offerings.models import (
 from koto.organisations.models import EmploymentArea, Organisation, OrganisationKind
 from koto.placement.models import AgreementStatus, Placement, PlacementAgreement, PlacementPerson
 from koto.plans.models import IntegrationPlan, Outcome, PlanStatus
-from koto.referrals.models import Referral, ReferralKind
 
 logger = logging.getLogger(__name__)
 FIRST_MONTH = dt.date(2023, 1, 1)  # the dashboards' history starts here
@@ -192,31 +191,28 @@ def _in(qs, field: str, org_ids: list[int] | None):
     return qs if org_ids is None else qs.filter(**{f"{field}__in": org_ids})
 
 
-def _transferred() -> Q:
-    return Q(kind=ReferralKind.TRANSFER, accepted_at__isnull=False)
-
-
 class Moves:
     """The clients who moved, read once per refresh (`compute` is called per batch of
-    organisations): `by_client` client id → their accepted transfers in order, (day, from,
-    to); before the first the client was the first's `from` organisation's, from each day
-    on its `to` organisation's (`held_on`). `clients` the dimensions of those clients:
-    (created, residence basis, mother tongue, birth year). `read_at`: the counts in SQL
-    leave out only clients whose transfer was accepted by then, so a transfer accepted
-    during the refresh leaves its client counted once, as before it (the referral's change
+    organisations) from the registry's history of the responsible organisation
+    (`clients.ResponsibilityChange`, which an accepted transfer writes; until 2026-12-08
+    read from the transfers themselves, to the same effect): `by_client` client id → their
+    changes in order, (day, from, to); before the first the client was the first's `from`
+    organisation's, from each day on its `to` organisation's (`held_on`). `clients` the
+    dimensions of those clients: (created, residence basis, mother tongue, birth year).
+    `read_at`: the counts in SQL leave out only clients who moved by then, so a transfer
+    accepted during the refresh leaves its client counted once, as before it (the change
     recounts both organisations in the next refresh)."""
 
     def __init__(self) -> None:
         self.read_at = clock.now()
         moves: dict[int, list[tuple[dt.date, int, int]]] = defaultdict(list)
         rows = (
-            Referral.objects.filter(_transferred(), accepted_at__lte=self.read_at)
-            .values_list("client_id", "accepted_at", "transferred_from_id",
-                         "from_organisation_id", "to_organisation_id")
-            .order_by("client_id", "accepted_at", "id")
-        )  # fmt: skip
-        for cid, at, before, sender, to in rows:
-            moves[cid].append((at.astimezone(clock.HELSINKI).date(), before or sender, to))
+            ResponsibilityChange.objects.filter(at__lte=self.read_at)
+            .values_list("client_id", "at", "from_organisation_id", "to_organisation_id")
+            .order_by("client_id", "at", "id")
+        )
+        for cid, at, before, to in rows:
+            moves[cid].append((at.astimezone(clock.HELSINKI).date(), before, to))
         self.by_client = dict(moves)
         self.clients: dict[int, tuple] = {}
         ids = sorted(self.by_client)
@@ -229,8 +225,8 @@ class Moves:
     def moved(self, client_ref: str = "pk") -> Exists:
         """A filter: the client (`client_ref` in the outer query) moved, as read."""
         return Exists(
-            Referral.objects.filter(
-                _transferred(), accepted_at__lte=self.read_at, client_id=OuterRef(client_ref)
+            ResponsibilityChange.objects.filter(
+                at__lte=self.read_at, client_id=OuterRef(client_ref)
             )
         )
 
@@ -1077,9 +1073,9 @@ def changed_organisations(since: dt.datetime) -> set[int]:
         # and a moved client's assessment or plan written: counted with whoever held them
         # on its days (`held_by`), the record's organisation now or not
         *(
-            (Referral.objects.filter(_transferred(), when), field, False)
+            (ResponsibilityChange.objects.filter(when), field, False)
             for when in (
-                Q(updated_at__gt=since),
+                Q(at__gt=since),
                 Q(client__in=changed_clients),
                 Q(client__in=Assessment.objects.filter(updated_at__gt=since).values("client_id")),
                 Q(client__in=IntegrationPlan.objects.filter(updated_at__gt=since).values("client_id")),
@@ -1087,7 +1083,7 @@ def changed_organisations(since: dt.datetime) -> set[int]:
                 Q(client__in=Enrolment.objects.filter(updated_at__gt=since).values("client_id")),
                 Q(client__in=changed_tasks.values("client_id")),
             )
-            for field in ("transferred_from_id", "from_organisation_id", "to_organisation_id")
+            for field in ("from_organisation_id", "to_organisation_id")
         ),
     ]  # fmt: skip
     for qs, field, lived in sources:
