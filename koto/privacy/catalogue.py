@@ -56,6 +56,10 @@ class Part:
     # producer holds is the export of the organisation it kept the row for, the one whose
     # client the client was then (`clients.selectors.responsibility_periods`).
     made: str = ""
+    # A row of a record that passes to the organisation taking the client over at a transfer
+    # (`clients.HandedOverRecord`): its record type and the lookup to the record's id. Such a
+    # record is its holder's now, whenever it was made.
+    handed_over: tuple[str, str] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -70,14 +74,14 @@ PARTS: tuple[Part, ...] = (
     Part("facts", _("Facts recorded for the law"), ClientFactChange, "client_id", (), ("valid_from", "id")),
     Part("family", _("Family"), FamilyLink, "client_id"),
     Part("consents", _("Consents"), Consent, "client_id", ("organisation_id",), ("given_on", "id"), made="recorded_at"),
-    Part("assessments", _("Assessments of competence and service needs"), Assessment, "client_id", ("organisation_id",), ("started_on", "id"), made="created_at"),
-    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at"),
-    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at"),
-    Part("plans", _("Integration plans"), IntegrationPlan, "client_id", ("organisation_id",), ("starts_on", "id"), made="created_at"),
-    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id"), made="plan__created_at"),
-    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",), made="goal__plan__created_at"),
-    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",), made="plan__created_at"),
-    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",), made="plan__created_at"),
+    Part("assessments", _("Assessments of competence and service needs"), Assessment, "client_id", ("organisation_id",), ("started_on", "id"), made="created_at", handed_over=("assessment", "id")),
+    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at", handed_over=("assessment", "assessment_id")),
+    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at", handed_over=("assessment", "assessment_id")),
+    Part("plans", _("Integration plans"), IntegrationPlan, "client_id", ("organisation_id",), ("starts_on", "id"), made="created_at", handed_over=("plan", "id")),
+    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id"), made="plan__created_at", handed_over=("plan", "plan_id")),
+    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",), made="goal__plan__created_at", handed_over=("plan", "goal__plan_id")),
+    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",), made="plan__created_at", handed_over=("plan", "plan_id")),
+    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",), made="plan__created_at", handed_over=("plan", "plan_id")),
     Part("meetings", _("Meetings"), Meeting, "client_id", ("organisation_id",), ("held_on", "id"), made="held_on"),
     Part("contacts", _("Guidance contacts"), Contact, "client_id", ("organisation_id",), ("contacted_on", "id"), made="logged_at"),
     Part("enrolments", _("Services"), Enrolment, "client_id", ("organisation_id",), made="created_at"),

@@ -14,6 +14,7 @@ that they exist can be news the exporting user may not learn (a referral between
 authorities); the page tells the client that other authorities answer for their own."""
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from django.utils.translation import get_language, gettext
 from koto.accounts.models import User
 from koto.audit.services import audit_record
 from koto.clients import codes
-from koto.clients.models import Client, FamilyLink
+from koto.clients.models import AccessGrant, Client, FamilyLink, HandedOverRecord
 from koto.clients.permissions import can_export_client, can_read_welfare_details
 from koto.clients.selectors import (
     client_get_for,
@@ -131,10 +132,15 @@ def subject_export_for(*, user, client_id: int, fmt: str, own: bool = False) -> 
     producers = {
         org: producers_serving(organisation_id=org) for org in {o for _a, _u, o in history}
     }
+    handed: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for kind, record_id, to in HandedOverRecord.objects.filter(
+        change__client_id=client.id
+    ).values_list("record_type", "record_id", "change__to_organisation_id"):
+        handed[kind][record_id].add(to)
     for part in PARTS:
         held = part.model.objects.filter(**{part.client: client.id})
         if part.holders:
-            held = held.filter(_held_by(part, controller, history, producers))
+            held = held.filter(_held_by(part, controller, history, producers, handed))
         if part.perms and not any(user.has_perm_in_org(p) for p in part.perms):
             sections.append(_withheld(part))
             continue
@@ -173,31 +179,38 @@ def exports_of(reach, client: Client, history: list) -> list[int]:
     """The organisations a user of `reach` makes the export of `client` for, the default
     first: the responsible one when the user's keeps its records (responsible, or its
     producer), then the user's own when it answers for records of its own beside them (it
-    was responsible before: Lahti, now serving Hollola, for what it kept while the client
-    was Lahti's); otherwise the user's own alone (a full grant, or the organisation the
+    was responsible before, or held a grant: Lahti, now serving Hollola, for what it kept
+    while the client was Lahti's); otherwise the user's own alone (a full grant, or the organisation the
     client was transferred from)."""
     own = reach.organisation_id
     if client.responsible_organisation_id not in reach.full_org_ids:
         return [own]
     responsible = client.responsible_organisation_id
-    if own != responsible and any(org == own for _a, _u, org in history):
+    if own != responsible and (
+        any(org == own for _a, _u, org in history)
+        or AccessGrant.objects.filter(client_id=client.id, organisation_id=own).exists()
+    ):
         return [responsible, own]
     return [responsible]
 
 
-def _held_by(part: Part, controller: int, history: list, producers: dict[int, set[int]]) -> Q:
-    """The rows of `part` that are the controller's: each row is the export of the
-    organisation responsible for the client when it was made (`history`, from
-    `responsibility_history`), if it holds the row, a producer of it does (`producers`:
-    a row Lahti kept for Hollola is Hollola's) or no organisation does (the system's
-    timeline events); a row of another organisation (an employment authority's, a grant
-    holder's) is that organisation's own."""
-    ours = Q(**{f"{part.holders[0]}__isnull": True})
-    for h in part.holders:
-        ours |= Q(**{f"{h}__in": {controller} | producers.get(controller, set())})
-    kept = Q()
-    for h in part.holders:
-        kept |= Q(**{h: controller})
+def _held_by(
+    part: Part, controller: int, history: list, producers: dict, handed: dict[str, dict]
+) -> Q:
+    """The rows of `part` that are the controller's. A row is the export of the organisation
+    responsible for the client when it was made (`history`, from `responsibility_history`)
+    if that organisation, a producer keeping its records (`producers`: a row Lahti kept for
+    Hollola is Hollola's) or no organisation (the system's timeline events) made it; a row
+    another organisation made (an employment authority's, a grant holder's) is that
+    organisation's own. A record passed to the organisation taking the client over at a
+    transfer (`handed`: record id → the organisations it passed to) is its holder's, whenever
+    it was made. The row's other holders (a referral's recipient, the organisation a change
+    made responsible, a placement's authority) hold it as themselves."""
+    maker = part.holders[0]
+    ours = Q(**{f"{maker}__isnull": True}) | Q(
+        **{f"{maker}__in": {controller} | producers.get(controller, set())}
+    )
+    kept = Q(**{maker: controller})
     mine = Q(pk__in=[])
     for after, until, org in history:
         if org == controller:
@@ -210,6 +223,15 @@ def _held_by(part: Part, controller: int, history: list, producers: dict[int, se
         if until is not None:
             during &= Q(**{f"{part.made}__lte": _bound(part, until)})
         mine |= during & rows
+    if part.handed_over and handed.get(part.handed_over[0]):
+        kind, lookup = part.handed_over
+        passed = handed[kind]
+        to_us = [i for i, organisations in passed.items() if controller in organisations]
+        mine = (mine & ~Q(**{f"{lookup}__in": list(passed)})) | (
+            Q(**{f"{lookup}__in": to_us}) & kept
+        )
+    for h in part.holders[1:]:
+        mine |= Q(**{h: controller})
     return mine
 
 

@@ -437,7 +437,8 @@ def client_export(
     itself (records it kept while the client was its own). Audited as an export; 404 unless
     your role answers data-subject requests (casework roles) and your organisation keeps the
     client's record or is the one the client was transferred from (its read grant of the
-    transfer), and with `own=true` when it answers for nothing of its own."""
+    transfer). With `own=true`: 404 when your organisation keeps the record only for the
+    responsible one; the default export when it is responsible or holds it for itself."""
     if lang is None:
         client = selectors.client_get_for(user=request.auth, client_id=client_id, audit=False)
         lang = default_language(client.mother_tongue, fallback="fi")

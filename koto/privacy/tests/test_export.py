@@ -604,3 +604,69 @@ def test_export__the_system_s_timeline_events__with_the_organisation_responsible
     with clock.frozen(dt.date(2026, 12, 1)):
         assert system_events(counsellor) == ["2026-10-19"]
         assert system_events(outsider) == ["2026-11-05"]
+
+
+def test_export__moved_to_its_producer__the_record_handed_over_and_the_move_are_the_taker_s(
+    org, counsellor
+):
+    """Lahti kept Hollola's records under an agreement that ended in 2025. Hollola starts an
+    assessment; in October the client moves to Lahti, and the open assessment passes to
+    Lahti with them. It is Lahti's record now, whenever it was made: in Lahti's export, not
+    in Hollola's; the move itself and the transfer are in both."""
+    hollola, hollola_worker = _hollola()
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2025, 12, 31),
+    )  # fmt: skip
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(
+            hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
+        )
+        started = _assessment(hollola_worker, c)
+    _moved(c, sender=hollola_worker, taker=counsellor, on=dt.date(2026, 10, 20))
+
+    def kinds(user) -> dict[str, list]:
+        export = selectors.subject_export_for(user=user, client_id=c.id, fmt="html")
+        return {s.key: s.rows for s in export.sections if s.rows}
+
+    with clock.frozen(dt.date(2026, 12, 1)):
+        lahti, hollola_export = kinds(counsellor), kinds(hollola_worker)
+    started.refresh_from_db()
+    assert started.organisation_id == org.id
+    assert [r["occupation"] for r in lahti["assessments"]] == ["Nurse"]
+    assert "assessments" not in hollola_export
+    for part in ("responsibility", "referrals"):
+        assert len(lahti[part]) == len(hollola_export[part]) == 1, part
+
+
+def test_export__a_grant_holder_now_serving_the_responsible__its_own_rows_in_its_own_export(
+    org, counsellor, other_org, outsider
+):
+    """Lahti reads Tampere's client under a full grant and guides them; the client moves to
+    Hollola, whose records Lahti keeps. The contact is Lahti's own (it made it for no one
+    else): in Lahti's own export, not in Hollola's or Tampere's."""
+    reasons_seed()
+    hollola, hollola_worker = _hollola()
+    ServiceAgreement.objects.create(
+        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
+        valid_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(outsider, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
+        AccessGrant.objects.create(
+            client=c, organisation=org, scope="full", source="referral",
+            valid_from=dt.date(2026, 5, 1),
+        )  # fmt: skip
+        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
+                    client_identifier=c.hetu)  # fmt: skip
+    _moved(c, sender=outsider, taker=hollola_worker, on=dt.date(2026, 10, 20))
+
+    with clock.frozen(dt.date(2026, 12, 1)):
+        own = selectors.subject_export_for(user=counsellor, client_id=c.id, fmt="html", own=True)
+        assert _contacts(counsellor, c) == []  # Hollola's, as Lahti keeps it
+        assert _contacts(hollola_worker, c) == []
+        assert _contacts(outsider, c) == []
+    assert own.other == "kept"
+    assert [
+        r["contacted_on"] for r in next(s for s in own.sections if s.key == "contacts").rows
+    ] == ["2026-05-04"]
