@@ -1,4 +1,4 @@
-"""`clients.0018` keeps the history of the client's responsible organisation in the registry,
+"""`clients.0018` (and `0019`) keep the history of the client's responsible organisation in the registry,
 filled from the transfers accepted before it."""
 
 import datetime as dt
@@ -16,7 +16,8 @@ from tests.migrations import latest, migrate
 @pytest.mark.django_db(transaction=True)
 def test_upgrade_to_responsibility_history__filled_from_the_accepted_transfers():
     """`clients.0018` writes one change of responsibility for each transfer accepted before
-    it, at its acceptance, with the records its audit events say passed over; one not
+    it, at its acceptance, with the records its audit events say passed over (the open
+    tasks by `clients.0019`); one not
     accepted, or another kind of referral, gives none."""
     lahti = OrganisationFactory(code="398", name_fi="Lahti")
     tampere = OrganisationFactory(code="837", name_fi="Tampere")
@@ -45,7 +46,7 @@ def test_upgrade_to_responsibility_history__filled_from_the_accepted_transfers()
         audit_record(
             actor=taker, action="update", object_type="client", object_id=client.id,
             client_id=client.id, reason=f"transfer:{moved.id}",
-            changes={"assessments_moved": [41, 42]},
+            changes={"assessments_moved": [41, 42], "tasks_moved": [5]},
         )  # fmt: skip
         audit_record(
             actor=taker, action="update", object_type="plan", object_id=7,
@@ -64,5 +65,5 @@ def test_upgrade_to_responsibility_history__filled_from_the_accepted_transfers()
     assert (change.at, change.recorded_by_id, change.source_id) == (accepted, taker.id, moved.id)
     assert Referral.objects.count() == 3
     assert sorted(change.handed_over.values_list("record_type", "record_id")) == [
-        ("assessment", 41), ("assessment", 42), ("plan", 7),
+        ("assessment", 41), ("assessment", 42), ("plan", 7), ("task", 5),
     ]  # fmt: skip

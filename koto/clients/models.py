@@ -278,14 +278,14 @@ class ResponsibilityChange(models.Model):
 
 class HandedOverRecord(models.Model):
     """A record open at a transfer that passed to the organisation taking the client over
-    with the client (an assessment started, a plan drafted or in force: the referrals' and
-    the plans' hand-over write it), so that who holds it now is known to be its holder by
+    with the client (an assessment started, a plan drafted or in force, an open deadline
+    task: the referrals' and the plans' hand-over write it), so that who holds it now is known to be its holder by
     the hand-over, not by chance (a producer's record of an earlier service agreement)."""
 
     change = models.ForeignKey(
         ResponsibilityChange, on_delete=models.CASCADE, related_name="handed_over"
     )
-    record_type = models.CharField(max_length=30)  # "assessment", "plan"
+    record_type = models.CharField(max_length=30)  # "assessment", "plan", "task"
     record_id = models.BigIntegerField()
 
     class Meta:

@@ -1255,7 +1255,8 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
     completed), `transferred_from` the sender, and the sender's read grant to the end of
     the next year. The move falls after the registration day and before any assessment was
     completed or plan started (an assessment started before it was open then, so it passed
-    to the receiver, as the generated row has it); the client lived in the sender from
+    to the receiver, as the generated row has it, and so did the assessment-start task of
+    a client not yet assessed: both on record as handed over); the client lived in the sender from
     their municipality of residence's day to the move (a residence row of its own), in the
     receiver from then on. So the dashboards' moves, the rollups' history of responsibility
     (a start with the sender, a completion with the receiver), State compensation by
@@ -1352,16 +1353,28 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
         ],
         batch_size=5000,
     )
-    # and the assessments open at the move, which passed to the receiver with the client
+    # and the assessments open at the move, which passed to the receiver with the client,
+    # and the assessment-start task of one not assessed by then, open at the move too
     change_of = {c.client_id: c for c in changes}
     moved_ids = sorted(change_of)
     handed = []
     for a in range(0, len(moved_ids), 5000):
-        rows = Assessment.objects.filter(client_id__in=moved_ids[a : a + 5000])
+        chunk = moved_ids[a : a + 5000]
+        assessed = set()
+        rows = Assessment.objects.filter(client_id__in=chunk)
         for aid, cid, made in rows.values_list("id", "client_id", "created_at"):
             if made < change_of[cid].at:
+                assessed.add(cid)
                 handed.append(
                     HandedOverRecord(change=change_of[cid], record_type="assessment", record_id=aid)
+                )
+        tasks = Task.objects.filter(
+            client_id__in=chunk, kind=Task.Kind.ASSESSMENT_START, source_type="client"
+        )
+        for tid, cid, made in tasks.values_list("id", "client_id", "computed_at"):
+            if cid not in assessed and made < change_of[cid].at:
+                handed.append(
+                    HandedOverRecord(change=change_of[cid], record_type="task", record_id=tid)
                 )
     HandedOverRecord.objects.bulk_create(handed, batch_size=5000)
     for referral in referrals:

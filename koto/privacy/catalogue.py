@@ -92,7 +92,7 @@ PARTS: tuple[Part, ...] = (
     Part("responsibility", _("Responsible organisation over time"), ResponsibilityChange, "client_id", ("from_organisation_id", "to_organisation_id"), ("at", "id"), made="at"),
     Part("placements", _("Municipal placement"), PlacementPerson, "client_id", ("placement__municipality_id", "placement__authority_id"), made="placement__created_at"),
     Part("minor_care", _("Unaccompanied minor's care"), MinorCare, "client_id"),
-    Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id"), made="computed_at"),
+    Part("tasks", _("Deadlines in the client's case"), Task, "client_id", ("organisation_id",), ("due_on", "id"), made="computed_at", handed_over=("task", "id")),
     Part("events", _("Timeline"), ClientEvent, "client_id", ("organisation_id",), ("at", "id"), made="at"),
     # a claim line's description can name health or social care costs (65 §) or the victim
     # of trafficking (68 §): the finance roles read claims, as on the funding pages

@@ -262,7 +262,11 @@ def _hand_over(actor, referral: Referral) -> None:
         organisation=to, counsellor=actor, version=F("version") + 1, updated_at=clock.now()
     )
     HandedOverRecord.objects.bulk_create(
-        HandedOverRecord(change=change, record_type="assessment", record_id=i) for i in assessments
+        [HandedOverRecord(change=change, record_type="task", record_id=i) for i in tasks]
+        + [
+            HandedOverRecord(change=change, record_type="assessment", record_id=i)
+            for i in assessments
+        ]
     )
     # access the receiver held by earlier referrals ends: it holds the record now
     ended = AccessGrant.objects.filter(

@@ -270,7 +270,7 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
 
     transfers = Referral.objects.filter(kind="transfer").select_related("client")
     assert transfers.count() == generated["transfers"] >= 1
-    opened_before = lived_before = 0
+    opened_before = lived_before = tasks_handed = 0
     made_at = dt.datetime.combine(TODAY, dt.time(0), tzinfo=clock.HELSINKI)
     for r in transfers:
         client = r.client
@@ -294,6 +294,15 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
         assert set(handed.values_list("record_id", flat=True)) == set(
             made_before.values_list("id", flat=True)
         )
+        # and so did the assessment-start task of a client not assessed by then
+        tasks = HandedOverRecord.objects.filter(change__source_id=r.id, record_type="task")
+        open_then = Task.objects.filter(
+            client=client, kind="assessment_start", computed_at__lt=r.accepted_at
+        ).exclude(client__in=made_before.values("client_id"))
+        assert set(tasks.values_list("record_id", flat=True)) == set(
+            open_then.values_list("id", flat=True)
+        )
+        tasks_handed += len(open_then)
         # resident in the sender until the move, in the receiver from then on
         lived = list(Residence.objects.filter(client=client).values_list(
             "municipality_id", "from_on", "to_on"
@@ -319,8 +328,9 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
         grant = AccessGrant.objects.get(source="transfer", source_id=str(r.id))
         assert (grant.organisation_id, grant.scope) == (r.from_organisation_id, "read")
         assert grant.valid_from == moved_on and grant.valid_to == dt.date(moved_on.year + 1, 12, 31)
-    # this seed has both: a move with the assessment open, and a resident who moved
-    assert opened_before >= 1 and lived_before >= 1
+    # this seed has all three: a move with the assessment open, one with its task open,
+    # and a resident who moved
+    assert opened_before >= 1 and tasks_handed >= 1 and lived_before >= 1
     moves = Moves()
     r = transfers.first()
     history = moves.by_client[r.client_id]

@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from koto.assessments.models import Assessment
 from koto.assessments.services import assessment_record_interview, assessment_start
 from koto.audit.models import AuditEvent
-from koto.clients.models import AccessGrant, FamilyLink
+from koto.clients.models import AccessGrant, FamilyLink, Task
 from koto.clients.models import Client as ClientRecord
 from koto.clients.selectors import client_get_for
 from koto.clients.services import break_glass_open
@@ -610,8 +610,8 @@ def test_export__moved_to_its_producer__the_record_handed_over_and_the_move_are_
     org, counsellor
 ):
     """Lahti kept Hollola's records under an agreement that ended in 2025. Hollola starts an
-    assessment; in October the client moves to Lahti, and the open assessment passes to
-    Lahti with them. It is Lahti's record now, whenever it was made: in Lahti's export, not
+    assessment; in October the client moves to Lahti, and the open assessment and its
+    deadline task pass to Lahti with them. It is Lahti's record now, whenever it was made: in Lahti's export, not
     in Hollola's; the move itself and the transfer are in both."""
     hollola, hollola_worker = _hollola()
     ServiceAgreement.objects.create(
@@ -623,6 +623,11 @@ def test_export__moved_to_its_producer__the_record_handed_over_and_the_move_are_
             hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
         )
         started = _assessment(hollola_worker, c)
+        Task.objects.create(
+            client=c, organisation=hollola, kind=Task.Kind.ASSESSMENT_COMPLETE,
+            source_type="assessment", source_id=started.id, due_on=dt.date(2026, 11, 30),
+            rule_code="assessment_complete",
+        )  # fmt: skip
     _moved(c, sender=hollola_worker, taker=counsellor, on=dt.date(2026, 10, 20))
 
     def kinds(user) -> dict[str, list]:
@@ -635,6 +640,9 @@ def test_export__moved_to_its_producer__the_record_handed_over_and_the_move_are_
     assert started.organisation_id == org.id
     assert [r["occupation"] for r in lahti["assessments"]] == ["Nurse"]
     assert "assessments" not in hollola_export
+    # so is the open deadline task that passed with the client (the met one stays Hollola's)
+    assert [r["kind"] for r in lahti["tasks"]] == ["assessment_complete"]
+    assert [r["kind"] for r in hollola_export["tasks"]] == ["assessment_start"]
     for part in ("responsibility", "referrals"):
         assert len(lahti[part]) == len(hollola_export[part]) == 1, part
 
