@@ -181,6 +181,16 @@ def responsibility_history(client: Client) -> list[Period]:
     return periods
 
 
+def responsibility_changes(client: Client) -> list[ResponsibilityChange]:
+    """The client's changes of responsible organisation, oldest first, with the
+    organisations: for the client page (the client's read is audited there)."""
+    return list(
+        ResponsibilityChange.objects.filter(client_id=client.id)
+        .select_related("from_organisation", "to_organisation")
+        .order_by("at", "id")
+    )
+
+
 def client_get_for(*, user, client_id: int, purpose: str = "view", audit: bool = True) -> Client:
     """One client the viewer may see, with `access` set to "full" or "read"; the read is
     audited. Raises NotFound for a client that does not exist or that the viewer may not see."""

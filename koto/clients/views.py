@@ -115,6 +115,7 @@ def detail(request, client_id: int):
             "languages": client.languages.all(),
             "family": selectors.family_of(user=request.user, client=client),
             "consents": client.consents.select_related("organisation"),
+            "responsibility": selectors.responsibility_changes(client),
             "timeline": selectors.client_timeline_page(client=client, limit=DETAIL_EVENTS),
             "meetings": selectors.client_meeting_page(client=client, limit=DETAIL_MEETINGS),
             "can_edit": can_edit_client(request.user, client),

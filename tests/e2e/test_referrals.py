@@ -93,3 +93,45 @@ def test_referral_journey__external_recipient_printed(page, live_server, lahti_c
     page.emulate_media(media="print")
     expect(page.get_by_text("Use your browser's print command")).to_be_hidden()
     a11y(page)
+
+
+def test_transfer_journey__the_new_municipality_takes_over_the_old_one_answers_for_its_records(
+    page, live_server, lahti_counsellor, a11y
+):
+    """Lahti transfers a client who moved to Tampere; Tampere's counsellor accepts, and the
+    client page says where the client came from; Lahti, reading the record by the grant of
+    the transfer, makes the data-subject export of what it kept."""
+    tampere = Organisation.objects.get(code="837")
+    member(tampere, Role.INTEGRATION_COUNSELLOR, username="tiina")
+    fatima = Client.objects.get(last_name="Haddad")
+    _english(page, live_server)
+
+    _login(page, "laura")
+    page.goto(f"/clients/{fatima.id}/")
+    page.get_by_role("link", name="Transfer to another municipality").click()
+    page.get_by_label("Receiving organisation").select_option(str(tampere.id))
+    page.get_by_label("Message to the recipient").fill("Muutti Tampereelle.")
+    page.get_by_role("button", name="Send the referral").click()
+    expect(page.locator(".subtitle")).to_contain_text("Sent")
+    page.get_by_role("button", name="Log out laura").click()
+
+    _login(page, "tiina")
+    page.goto("/referrals/")
+    page.get_by_role("link", name="Haddad, Fatima").click()
+    page.get_by_role("link", name="Accept the referral").click()
+    page.get_by_role("button", name="Accept the referral").click()
+    expect(page.locator(".subtitle")).to_contain_text("Completed")
+    page.get_by_role("link", name="Open the client's records").click()
+    expect(page.locator("ul.history")).to_contain_text(
+        f"transferred from Lahti to {tampere.name_en}"
+    )
+    a11y(page)
+    page.get_by_role("button", name="Log out tiina").click()
+
+    _login(page, "laura")
+    page.goto(f"/clients/{fatima.id}/")
+    expect(page.locator(".subtitle")).to_contain_text("Read-only access")
+    page.get_by_role("link", name="Data-subject export").click()
+    expect(page.get_by_text("Held by")).to_be_visible()
+    expect(page.locator("main dl").first).to_contain_text("Lahti")
+    a11y(page)

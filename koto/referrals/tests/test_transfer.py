@@ -12,6 +12,7 @@ from koto.assessments.services import assessment_start
 from koto.audit.models import AuditEvent
 from koto.clients.models import AccessGrant, Client, Task
 from koto.clients.selectors import client_get_for
+from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied, ValidationFailed
 from koto.core.roles import Role
 from koto.organisations.models import OrganisationKind
@@ -207,6 +208,8 @@ def test_transfer_pages__sent_from_the_client_page_accepted_in_the_inbox(
     )
     assert accepted.status_code == 302
     assert Client.objects.get(pk=moved.pk).responsible_organisation_id == other_org.id
+    # the referral's page leads to the client taken over (until 2026-12-08 it did not)
+    assert f'href="/clients/{moved.id}/"' in http.get(referral_url).content.decode()
 
 
 def test_transfer_accepted__open_deadline_tasks_go_with_the_client(
@@ -223,6 +226,16 @@ def test_transfer_accepted__open_deadline_tasks_go_with_the_client(
             "organisation_id", "assignee_id"
         )
     ) == {(other_org.id, receiver.id)}
+    # on record as handed over, as the open assessment and plans are
+    from koto.clients.models import HandedOverRecord
+
+    assert set(
+        HandedOverRecord.objects.filter(change__client=client_).values_list(
+            "record_type", "record_id"
+        )
+    ) == {("task", t) for t in Task.objects.filter(client=client_, status="open").values_list(
+        "id", flat=True
+    )}  # fmt: skip
 
 
 def test_transfer__completion_stepped_audited_and_the_included_code_removed(send, moved, receiver):
@@ -304,3 +317,16 @@ def test_transfer_accepted__the_registry_keeps_the_change_of_responsibility(
     ]
     event = AuditEvent.objects.filter(object_type="client", reason=f"transfer:{referral.id}").get()
     assert event.changes["responsibility_change"] == change.id
+
+
+def test_client_page__the_history_of_the_responsible_organisation(
+    web, send, moved, receiver, org, other_org
+):
+    """After the move the client page says where the client came from and when: where the
+    earlier records are, which that organisation still answers for."""
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_accept(actor=receiver, referral=referral)
+    page = web(receiver).get(f"/clients/{moved.id}/").content.decode()
+    day = clock.today().strftime("%-d.%-m.%Y")
+    assert f"{day}: transferred from {org.name_en} to {other_org.name_en}" in page
