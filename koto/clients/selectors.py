@@ -184,6 +184,7 @@ def responsibility_history(client: Client) -> list[Period]:
 def responsibility_changes(client: Client) -> list[ResponsibilityChange]:
     """The client's changes of responsible organisation, oldest first, with the
     organisations: for the client page (the client's read is audited there)."""
+    _require_read(client)
     return list(
         ResponsibilityChange.objects.filter(client_id=client.id)
         .select_related("from_organisation", "to_organisation")

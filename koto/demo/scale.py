@@ -1256,7 +1256,8 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
     the next year. The move falls after the registration day and before any assessment was
     completed or plan started (an assessment started before it was open then, so it passed
     to the receiver, as the generated row has it, and so did the assessment-start task of
-    a client not yet assessed: both on record as handed over); the client lived in the sender from
+    a client not yet assessed: both on record as handed over; one met before the move stays
+    the sender's, as its assessment closed it there); the client lived in the sender from
     their municipality of residence's day to the move (a residence row of its own), in the
     receiver from then on. So the dashboards' moves, the rollups' history of responsibility
     (a start with the sender, a completion with the receiver), State compensation by
@@ -1354,10 +1355,12 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
         batch_size=5000,
     )
     # and the assessments open at the move, which passed to the receiver with the client,
-    # and the assessment-start task of one not assessed by then, open at the move too
+    # and the assessment-start task of one not assessed by then, open at the move too; one
+    # met before the move was closed by the sender's assessment and stays the sender's
     change_of = {c.client_id: c for c in changes}
+    sender_of = {r.client_id: r.sender_id for r in referrals}
     moved_ids = sorted(change_of)
-    handed = []
+    handed, senders_tasks = [], []
     for a in range(0, len(moved_ids), 5000):
         chunk = moved_ids[a : a + 5000]
         assessed = set()
@@ -1372,11 +1375,17 @@ def generate_transfers(world: World, *, seed: int, after_id: int) -> int:
             client_id__in=chunk, kind=Task.Kind.ASSESSMENT_START, source_type="client"
         )
         for tid, cid, made in tasks.values_list("id", "client_id", "computed_at"):
-            if cid not in assessed and made < change_of[cid].at:
+            if cid in assessed:
+                senders_tasks.append(Task(
+                    id=tid, organisation_id=change_of[cid].from_organisation_id,
+                    assignee_id=sender_of[cid],
+                ))  # fmt: skip
+            elif made < change_of[cid].at:
                 handed.append(
                     HandedOverRecord(change=change_of[cid], record_type="task", record_id=tid)
                 )
     HandedOverRecord.objects.bulk_create(handed, batch_size=5000)
+    Task.objects.bulk_update(senders_tasks, ["organisation_id", "assignee_id"], batch_size=2000)
     for referral in referrals:
         day = referral.accepted_at.astimezone(clock.HELSINKI).date()
         home = homes.get(referral.client_id)

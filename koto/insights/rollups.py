@@ -2,7 +2,8 @@
 
 A refresh recomputes the cells of the organisations whose rows changed since the last
 refresh (the watermark, `safe_watermark`: `updated_at` of clients, assessments, plans,
-enrolments, placements, claims and accepted transfers, `computed_at` of deadline tasks), adds the guidance contacts logged since then to their
+enrolments, placements and claims, the time of each change of responsible organisation,
+`computed_at` of deadline tasks), adds the guidance contacts logged since then to their
 organisations' cells (contacts are never edited or deleted, and an organisation's contacts
 were most of its recount: 22 of 33 s for Helsinki at national scale), then rewrites the cells
 of the welfare regions, employment areas and the country from the organisations' cells.

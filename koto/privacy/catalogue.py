@@ -145,7 +145,7 @@ FIELD_LABELS: dict[str, object] = {
 #: Models that refer to a client but are not exported, and why.
 EXCLUDED: dict[str, str] = {
     "clients.AccessGrant": "access control: which organisations may read the record",
-    "clients.HandedOverRecord": "which assessments and plans passed to another organisation at "
+    "clients.HandedOverRecord": "which assessments, plans and tasks passed to another organisation at "
     "a transfer: identifiers only; the records and the transfer are exported",
     "clients.BreakGlass": "access control; each emergency read is in the audit trail",
     "audit.AuditEvent": "the audit trail: who read and changed the record (its own page)",

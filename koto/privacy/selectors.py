@@ -227,8 +227,11 @@ def _held_by(
         kind, lookup = part.handed_over
         passed = handed[kind]
         to_us = [i for i, organisations in passed.items() if controller in organisations]
+        # held by the organisation it passed to, or by a producer keeping that one's records
+        # (the deadline sweep gives a plan-drafting task to the producer that assessed)
         mine = (mine & ~Q(**{f"{lookup}__in": list(passed)})) | (
-            Q(**{f"{lookup}__in": to_us}) & kept
+            Q(**{f"{lookup}__in": to_us})
+            & Q(**{f"{maker}__in": {controller} | producers.get(controller, set())})
         )
     for h in part.holders[1:]:
         mine |= Q(**{h: controller})

@@ -1,6 +1,7 @@
 """The open deadline tasks a transfer handed over (`HandedOverRecord`, record type "task"),
 which the hand-over writes since 2026-12-08, filled for the transfers before from the
-client's audit event of the hand-over (its list `tasks_moved`)."""
+client's audit event of the hand-over (its list `tasks_moved`). Scale data generated before
+it has none (it writes no audit events): generate it again."""
 
 from django.db import migrations
 
@@ -23,14 +24,12 @@ def backfill(apps, schema_editor):
         )
 
 
-def remove(apps, schema_editor):
-    apps.get_model("clients", "HandedOverRecord").objects.filter(record_type="task").delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0018_responsibility_history"),
         ("audit", "0003_listed_clients"),
     ]
 
-    operations = [migrations.RunPython(backfill, remove)]
+    # backwards nothing is removed: `clients.0018` holds any record type, and the rows the
+    # scale-data generator wrote have no audit events to be filled again from
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

@@ -270,7 +270,7 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
 
     transfers = Referral.objects.filter(kind="transfer").select_related("client")
     assert transfers.count() == generated["transfers"] >= 1
-    opened_before = lived_before = tasks_handed = 0
+    opened_before = lived_before = tasks_handed = tasks_kept = 0
     made_at = dt.datetime.combine(TODAY, dt.time(0), tzinfo=clock.HELSINKI)
     for r in transfers:
         client = r.client
@@ -303,6 +303,14 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
             open_then.values_list("id", flat=True)
         )
         tasks_handed += len(open_then)
+        # one met before the move (by the assessment the sender started) stays the sender's
+        met = Task.objects.filter(client=client, kind="assessment_start").filter(
+            client__in=made_before.values("client_id")
+        )
+        assert set(met.values_list("organisation_id", "assignee_id")) <= {
+            (r.from_organisation_id, r.sender_id)
+        }
+        tasks_kept += met.count()
         # resident in the sender until the move, in the receiver from then on
         lived = list(Residence.objects.filter(client=client).values_list(
             "municipality_id", "from_on", "to_on"
@@ -328,9 +336,9 @@ def test_generate__clients_who_moved_as_an_accepted_transfer_leaves_them(generat
         grant = AccessGrant.objects.get(source="transfer", source_id=str(r.id))
         assert (grant.organisation_id, grant.scope) == (r.from_organisation_id, "read")
         assert grant.valid_from == moved_on and grant.valid_to == dt.date(moved_on.year + 1, 12, 31)
-    # this seed has all three: a move with the assessment open, one with its task open,
-    # and a resident who moved
-    assert opened_before >= 1 and tasks_handed >= 1 and lived_before >= 1
+    # this seed has them all: a move with the assessment open, one with its task open, one
+    # with it met, and a resident who moved
+    assert opened_before >= 1 and tasks_handed >= 1 and tasks_kept >= 1 and lived_before >= 1
     moves = Moves()
     r = transfers.first()
     history = moves.by_client[r.client_id]

@@ -678,3 +678,47 @@ def test_export__a_grant_holder_now_serving_the_responsible__its_own_rows_in_its
     assert [
         r["contacted_on"] for r in next(s for s in own.sections if s.key == "contacts").rows
     ] == ["2026-05-04"]
+
+
+def test_export__a_task_handed_over_that_the_sweep_gave_to_the_assessing_producer(
+    org, counsellor, other_org, outsider
+):
+    """Lahti keeps the records of Hollola and of Tampere and completes an assessment of
+    Hollola's client: the task of drawing up the plan is open. The client moves to Tampere;
+    the task passes to Tampere, and the deadline sweep gives it back to Lahti, which keeps
+    Tampere's records and assessed. It is Tampere's record: in Tampere's export (and Lahti's
+    for Tampere), not in Hollola's."""
+    from koto.assessments.services import assessment_complete
+
+    hollola, hollola_worker = _hollola()
+    for purchaser in (hollola, other_org):
+        ServiceAgreement.objects.create(
+            producer=org, purchaser=purchaser, scope=AgreementScope.INTEGRATION_SERVICES,
+            valid_from=dt.date(2025, 1, 1),
+        )  # fmt: skip
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(
+            hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
+        )
+        a = client_get_for(user=counsellor, client_id=c.id, audit=False)
+        a = assessment_start(actor=counsellor, client=a, trigger="client_request")
+        a = assessment_record_interview(
+            actor=counsellor, assessment=a,
+            data={"interview_on": dt.date(2026, 5, 4), "interview_language": "fi",
+                  "literacy": "none", "skills": [{"language": "fi", "skill": "reading", "level": "0"}]},
+        )  # fmt: skip
+        assessment_complete(actor=counsellor, assessment=a, plan_needed=True)
+    draft = Task.objects.get(client=c, kind=Task.Kind.PLAN_DRAFT, status="open")
+    _moved(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+    draft.refresh_from_db()
+    assert draft.organisation_id == org.id  # the sweep's owner rule
+
+    def plan_tasks(user) -> list:
+        export = selectors.subject_export_for(user=user, client_id=c.id, fmt="html")
+        rows = next(s for s in export.sections if s.key == "tasks").rows
+        return [r["kind"] for r in rows if r["kind"] == "plan_draft"]
+
+    with clock.frozen(dt.date(2026, 12, 1)):
+        assert plan_tasks(outsider) == ["plan_draft"]
+        assert plan_tasks(counsellor) == ["plan_draft"]
+        assert plan_tasks(hollola_worker) == []
