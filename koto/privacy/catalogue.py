@@ -60,6 +60,10 @@ class Part:
     # (`clients.HandedOverRecord`): its record type and the lookup to the record's id. Such a
     # record is its holder's now, whenever it was made.
     handed_over: tuple[str, str] = ()
+    # A part whose rows belong to another part's rows (a plan's goals): that part's key and
+    # the lookup to its row's id. Its rows are those of the parent's rows in the export, so
+    # it holds what they do (its holders and times are the parent's, which a test checks).
+    parent: tuple[str, str] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -75,20 +79,20 @@ PARTS: tuple[Part, ...] = (
     Part("family", _("Family"), FamilyLink, "client_id"),
     Part("consents", _("Consents"), Consent, "client_id", ("organisation_id",), ("given_on", "id"), made="recorded_at"),
     Part("assessments", _("Assessments of competence and service needs"), Assessment, "client_id", ("organisation_id",), ("started_on", "id"), made="created_at", handed_over=("assessment", "id")),
-    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at", handed_over=("assessment", "assessment_id")),
-    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at", handed_over=("assessment", "assessment_id")),
+    Part("language_skills", _("Language skills assessed"), LanguageSkill, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at", handed_over=("assessment", "assessment_id"), parent=("assessments", "assessment_id")),
+    Part("measures", _("Further measures of an assessment"), Measure, "assessment__client_id", ("assessment__organisation_id",), made="assessment__created_at", handed_over=("assessment", "assessment_id"), parent=("assessments", "assessment_id")),
     Part("plans", _("Integration plans"), IntegrationPlan, "client_id", ("organisation_id",), ("starts_on", "id"), made="created_at", handed_over=("plan", "id")),
-    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id"), made="plan__created_at", handed_over=("plan", "plan_id")),
-    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",), made="goal__plan__created_at", handed_over=("plan", "goal__plan_id")),
-    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",), made="plan__created_at", handed_over=("plan", "plan_id")),
-    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",), made="plan__created_at", handed_over=("plan", "plan_id")),
+    Part("goals", _("Goals of the plans"), Goal, "plan__client_id", ("plan__organisation_id",), ("plan_id", "position", "id"), made="plan__created_at", handed_over=("plan", "plan_id"), parent=("plans", "plan_id")),
+    Part("actions", _("Actions of the plans"), Action, "goal__plan__client_id", ("goal__plan__organisation_id",), made="goal__plan__created_at", handed_over=("plan", "goal__plan_id"), parent=("goals", "goal_id")),
+    Part("extensions", _("Extensions of the plans"), Extension, "plan__client_id", ("plan__organisation_id",), made="plan__created_at", handed_over=("plan", "plan_id"), parent=("plans", "plan_id")),
+    Part("reviews", _("Follow-ups of the plans"), Review, "plan__client_id", ("plan__organisation_id",), made="plan__created_at", handed_over=("plan", "plan_id"), parent=("plans", "plan_id")),
     Part("meetings", _("Meetings"), Meeting, "client_id", ("organisation_id",), ("held_on", "id"), made="held_on"),
     Part("contacts", _("Guidance contacts"), Contact, "client_id", ("organisation_id",), ("contacted_on", "id"), made="logged_at"),
     Part("enrolments", _("Services"), Enrolment, "client_id", ("organisation_id",), made="created_at"),
-    Part("attendance", _("Attendance in services"), Attendance, "enrolment__client_id", ("enrolment__organisation_id",), ("on", "id"), made="enrolment__created_at"),
+    Part("attendance", _("Attendance in services"), Attendance, "enrolment__client_id", ("enrolment__organisation_id",), ("on", "id"), made="enrolment__created_at", parent=("enrolments", "enrolment_id")),
     Part("language_results", _("Language test results"), LanguageTestResult, "client_id", (), ("taken_on", "id")),
     Part("referrals", _("Referrals"), Referral, "client_id", ("from_organisation_id", "to_organisation_id"), made="created_at"),
-    Part("referral_steps", _("Handling of the referrals"), ReferralStep, "referral__client_id", ("referral__from_organisation_id", "referral__to_organisation_id"), ("at", "id"), made="referral__created_at"),
+    Part("referral_steps", _("Handling of the referrals"), ReferralStep, "referral__client_id", ("referral__from_organisation_id", "referral__to_organisation_id"), ("at", "id"), made="referral__created_at", parent=("referrals", "referral_id")),
     Part("responsibility", _("Responsible organisation over time"), ResponsibilityChange, "client_id", ("from_organisation_id", "to_organisation_id"), ("at", "id"), made="at"),
     Part("placements", _("Municipal placement"), PlacementPerson, "client_id", ("placement__municipality_id", "placement__authority_id"), made="placement__created_at"),
     Part("minor_care", _("Unaccompanied minor's care"), MinorCare, "client_id"),

@@ -137,14 +137,24 @@ def subject_export_for(*, user, client_id: int, fmt: str, own: bool = False) -> 
         change__client_id=client.id
     ).values_list("record_type", "record_id", "change__to_organisation_id"):
         handed[kind][record_id].add(to)
+    shown: dict[str, list[int]] = {}  # part key → the ids of its rows in the export
     for part in PARTS:
-        held = part.model.objects.filter(**{part.client: client.id})
-        if part.holders:
-            held = held.filter(_held_by(part, controller, history, producers, handed))
         if part.perms and not any(user.has_perm_in_org(p) for p in part.perms):
             sections.append(_withheld(part))
             continue
+        if part.parent:
+            # a part of another's rows (a plan's goals) holds what its rows' parents do: read
+            # by their ids, and not at all when there are none
+            parent, lookup = part.parent
+            held = part.model.objects.filter(**{f"{lookup}__in": shown[parent]})
+            if not shown[parent]:
+                held = held.none()
+        else:
+            held = part.model.objects.filter(**{part.client: client.id})
+            if part.holders:
+                held = held.filter(_held_by(part, controller, history, producers, handed))
         section, objects = _section(part, held, welfare=welfare, lang=lang)
+        shown[part.key] = [o.pk for o in objects]
         if part.model is FamilyLink:
             relatives = _hide_unseen_relatives(user, section, objects)
         sections.append(section)

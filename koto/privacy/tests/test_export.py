@@ -248,6 +248,9 @@ def test_export__queries_do_not_grow_with_the_rows(counsellor, lahti_client):
     contact_log(
         actor=counsellor, channel="phone", reasons=["benefits"], client_identifier=lahti_client.hetu
     )
+    with CaptureQueriesContext(connection) as none:
+        selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
+    _assessment(counsellor, lahti_client)
     with CaptureQueriesContext(connection) as one:
         selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
     for _ in range(3):
@@ -255,10 +258,28 @@ def test_export__queries_do_not_grow_with_the_rows(counsellor, lahti_client):
             actor=counsellor, channel="walk_in", reasons=["job_search", "benefits"],
             client_identifier=lahti_client.hetu,
         )  # fmt: skip
-    _assessment(counsellor, lahti_client)
     with CaptureQueriesContext(connection) as four:
         selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
     assert len(four) == len(one)
+    # an assessment's language skills and measures are read only when there is one
+    assert len(none) == len(one) - 2
+
+
+def test_catalogue__a_part_of_another_s_rows_holds_what_they_do():
+    """A part read by its parent's rows' ids (`Part.parent`) must have been held by them
+    anyway: its holders, times and hand-over are the parent's, a step further."""
+    by_key = {p.key: p for p in PARTS}
+    for part in PARTS:
+        if not part.parent:
+            continue
+        parent, lookup = part.parent
+        up = lookup.removesuffix("_id")
+        above = by_key[parent]
+        assert part.holders == tuple(f"{up}__{h}" for h in above.holders), part.key
+        assert part.made == f"{up}__{above.made}", part.key
+        assert part.client == f"{up}__{above.client}", part.key
+        if above.handed_over:
+            assert part.handed_over[0] == above.handed_over[0], part.key
 
 
 def test_api_export__labels_in_the_language_asked_rows_as_stored(web, counsellor, lahti_client):
