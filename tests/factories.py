@@ -102,3 +102,20 @@ def move_residence(client, to_code: str, on: dt.date) -> None:
     Residence.objects.create(
         client=client, municipality=Organisation.objects.get(code=to_code), from_on=on
     )
+
+
+def transfer(client, *, sender: User, taker: User, on: dt.date):
+    """The client transferred from the sender's organisation to the taker's (a referral of
+    kind "transfer", received and accepted on `on`): the referral."""
+    from koto.clients.selectors import client_get_for
+    from koto.core import clock
+    from koto.referrals import services
+
+    with clock.frozen(on):
+        seen = client_get_for(user=sender, client_id=client.id, audit=False)
+        referral = services.referral_send(
+            actor=sender, client=seen, kind="transfer", message="Muutti.",
+            to_organisation=taker.active_membership.organisation, scope="none",
+        )  # fmt: skip
+        services.referral_receive(actor=taker, referral=referral)
+        return services.referral_accept(actor=taker, referral=referral)

@@ -14,7 +14,7 @@ from koto.plans.tests.test_kotoaj import (
     new_client,
     records,
 )
-from koto.referrals import services as referral_services
+from tests.factories import transfer
 
 __all__ = ["fixed_today"]  # the export's fixed day, for this module's tests too
 
@@ -27,13 +27,7 @@ def exported(tmp_path, organisation: str) -> list[list[int]]:
 
 def moved_on_20_october(c, *, sender, taker) -> None:
     """The client transferred from the sender's organisation to the taker's, accepted."""
-    with clock.frozen(dt.date(2026, 10, 20)):
-        referral = referral_services.referral_send(
-            actor=sender, client=c, kind="transfer", message="Muutti.",
-            to_organisation=taker.active_membership.organisation, scope="none",
-        )  # fmt: skip
-        referral_services.referral_receive(actor=taker, referral=referral)
-        referral_services.referral_accept(actor=taker, referral=referral)
+    transfer(c, sender=sender, taker=taker, on=dt.date(2026, 10, 20))
 
 
 def test_export_kotoaj__after_a_transfer__each_record_with_the_municipality_whose_it_was(

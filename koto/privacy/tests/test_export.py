@@ -24,7 +24,7 @@ from koto.guidance.services import contact_log, reasons_seed
 from koto.organisations.models import AgreementScope, Organisation, ServiceAgreement
 from koto.privacy import selectors
 from koto.privacy.catalogue import EXCLUDED, PARTS
-from tests.factories import OrganisationFactory, approved_token, make_client, member
+from tests.factories import OrganisationFactory, approved_token, make_client, member, transfer
 
 
 def _reached(model, name: str) -> list:
@@ -447,18 +447,18 @@ def test_export__no_assessment__listed_as_none_not_as_withheld(counsellor, lahti
     assert assessments.title in export.empty
 
 
-def _moved(c, *, sender, taker, on: dt.date) -> None:
-    """The client transferred from the sender's organisation to the taker's, accepted."""
-    from koto.referrals import services as referral_services
-
-    with clock.frozen(on):
-        seen = client_get_for(user=sender, client_id=c.id, audit=False)
-        referral = referral_services.referral_send(
-            actor=sender, client=seen, kind="transfer", message="Muutti.",
-            to_organisation=taker.active_membership.organisation, scope="none",
+def _serves(producer, *purchasers) -> None:
+    """The producer keeps the purchasers' client records under an agreement from 2025."""
+    for purchaser in purchasers:
+        ServiceAgreement.objects.create(
+            producer=producer, purchaser=purchaser, scope=AgreementScope.INTEGRATION_SERVICES,
+            valid_from=dt.date(2025, 1, 1),
         )  # fmt: skip
-        referral_services.referral_receive(actor=taker, referral=referral)
-        referral_services.referral_accept(actor=taker, referral=referral)
+
+
+def _guide(counsellor, c) -> None:
+    """A guidance contact of the counsellor's organisation with the client, by phone."""
+    contact_log(actor=counsellor, channel="phone", reasons=["benefits"], client_identifier=c.hetu)
 
 
 def _contacts(user, c) -> list[str]:
@@ -478,21 +478,15 @@ def test_export__after_a_transfer__a_producer_s_rows_with_the_municipality_they_
     reasons_seed()
     hollola = OrganisationFactory(code="098", name_fi="Hollola")
     hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
-    for purchaser in (hollola, other_org):
-        ServiceAgreement.objects.create(
-            producer=org, purchaser=purchaser, scope=AgreementScope.INTEGRATION_SERVICES,
-            valid_from=dt.date(2025, 1, 1),
-        )  # fmt: skip
+    _serves(org, hollola, other_org)
     with clock.frozen(dt.date(2026, 5, 4)):
         c = make_client(
             hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
         )
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
-    _moved(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+        _guide(counsellor, c)
+    transfer(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
     with clock.frozen(dt.date(2026, 11, 3)):
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
+        _guide(counsellor, c)
 
     with clock.frozen(dt.date(2026, 12, 1)), translation.override("fi"):
         assert _contacts(outsider, c) == ["2026-11-03"]
@@ -516,12 +510,9 @@ def test_export__transfer_grant__only_the_organisation_the_client_left_answers(
     answers through that organisation)."""
     hollola = OrganisationFactory(code="098", name_fi="Hollola")
     hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
-    ServiceAgreement.objects.create(
-        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
-        valid_from=dt.date(2025, 1, 1),
-    )  # fmt: skip
+    _serves(org, hollola)
     c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
-    _moved(c, sender=hollola_worker, taker=outsider, on=clock.today())
+    transfer(c, sender=hollola_worker, taker=outsider, on=clock.today())
     for user in (hollola_worker, counsellor):
         seen = client_get_for(user=user, client_id=c.id, audit=False)
         assert seen.access == "read"
@@ -546,18 +537,13 @@ def test_export__moved_to_a_municipality_it_serves__its_own_earlier_rows_in_its_
     was its own; Lahti's own export, one link away, holds that contact and names Lahti."""
     reasons_seed()
     hollola, hollola_worker = _hollola()
-    ServiceAgreement.objects.create(
-        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
-        valid_from=dt.date(2025, 1, 1),
-    )  # fmt: skip
+    _serves(org, hollola)
     with clock.frozen(dt.date(2026, 5, 4)):
         c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
-    _moved(c, sender=counsellor, taker=hollola_worker, on=dt.date(2026, 10, 20))
+        _guide(counsellor, c)
+    transfer(c, sender=counsellor, taker=hollola_worker, on=dt.date(2026, 10, 20))
     with clock.frozen(dt.date(2026, 11, 3)):
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
+        _guide(counsellor, c)
 
     with clock.frozen(dt.date(2026, 12, 1)), translation.override("fi"):
         assert _contacts(hollola_worker, c) == ["2026-11-03"]
@@ -585,19 +571,14 @@ def test_export__a_producer_once_responsible__what_it_kept_for_another_is_the_ot
     its own transfer, for what it kept while the client was its)."""
     reasons_seed()
     hollola, hollola_worker = _hollola()
-    ServiceAgreement.objects.create(
-        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
-        valid_from=dt.date(2025, 1, 1),
-    )  # fmt: skip
+    _serves(org, hollola)
     with clock.frozen(dt.date(2025, 1, 13)):
         c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2024, 9, 1))
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
-    _moved(c, sender=counsellor, taker=hollola_worker, on=dt.date(2025, 2, 10))
+        _guide(counsellor, c)
+    transfer(c, sender=counsellor, taker=hollola_worker, on=dt.date(2025, 2, 10))
     with clock.frozen(dt.date(2026, 5, 4)):
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
-    _moved(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+        _guide(counsellor, c)
+    transfer(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
 
     with clock.frozen(dt.date(2026, 12, 1)):
         assert _contacts(counsellor, c) == ["2025-01-13"]
@@ -612,7 +593,7 @@ def test_export__the_system_s_timeline_events__with_the_organisation_responsible
 
     with clock.frozen(dt.date(2026, 5, 4)):
         c = make_client(counsellor, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
-    _moved(c, sender=counsellor, taker=outsider, on=dt.date(2026, 10, 20))
+    transfer(c, sender=counsellor, taker=outsider, on=dt.date(2026, 10, 20))
     for day in (dt.date(2026, 10, 19), dt.date(2026, 11, 5)):
         with clock.frozen(day):
             ClientEvent.objects.create(client=c, kind=ClientEvent.Kind.UPDATED)  # the system's
@@ -649,7 +630,7 @@ def test_export__moved_to_its_producer__the_record_handed_over_and_the_move_are_
             source_type="assessment", source_id=started.id, due_on=dt.date(2026, 11, 30),
             rule_code="assessment_complete",
         )  # fmt: skip
-    _moved(c, sender=hollola_worker, taker=counsellor, on=dt.date(2026, 10, 20))
+    transfer(c, sender=hollola_worker, taker=counsellor, on=dt.date(2026, 10, 20))
 
     def kinds(user) -> dict[str, list]:
         export = selectors.subject_export_for(user=user, client_id=c.id, fmt="html")
@@ -676,19 +657,15 @@ def test_export__a_grant_holder_now_serving_the_responsible__its_own_rows_in_its
     else): in Lahti's own export, not in Hollola's or Tampere's."""
     reasons_seed()
     hollola, hollola_worker = _hollola()
-    ServiceAgreement.objects.create(
-        producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
-        valid_from=dt.date(2025, 1, 1),
-    )  # fmt: skip
+    _serves(org, hollola)
     with clock.frozen(dt.date(2026, 5, 4)):
         c = make_client(outsider, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
         AccessGrant.objects.create(
             client=c, organisation=org, scope="full", source="referral",
             valid_from=dt.date(2026, 5, 1),
         )  # fmt: skip
-        contact_log(actor=counsellor, channel="phone", reasons=["benefits"],
-                    client_identifier=c.hetu)  # fmt: skip
-    _moved(c, sender=outsider, taker=hollola_worker, on=dt.date(2026, 10, 20))
+        _guide(counsellor, c)
+    transfer(c, sender=outsider, taker=hollola_worker, on=dt.date(2026, 10, 20))
 
     with clock.frozen(dt.date(2026, 12, 1)):
         own = selectors.subject_export_for(user=counsellor, client_id=c.id, fmt="html", own=True)
@@ -712,11 +689,7 @@ def test_export__a_task_handed_over_that_the_sweep_gave_to_the_assessing_produce
     from koto.assessments.services import assessment_complete
 
     hollola, hollola_worker = _hollola()
-    for purchaser in (hollola, other_org):
-        ServiceAgreement.objects.create(
-            producer=org, purchaser=purchaser, scope=AgreementScope.INTEGRATION_SERVICES,
-            valid_from=dt.date(2025, 1, 1),
-        )  # fmt: skip
+    _serves(org, hollola, other_org)
     with clock.frozen(dt.date(2026, 5, 4)):
         c = make_client(
             hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
@@ -730,7 +703,7 @@ def test_export__a_task_handed_over_that_the_sweep_gave_to_the_assessing_produce
         )  # fmt: skip
         assessment_complete(actor=counsellor, assessment=a, plan_needed=True)
     draft = Task.objects.get(client=c, kind=Task.Kind.PLAN_DRAFT, status="open")
-    _moved(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+    transfer(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
     draft.refresh_from_db()
     assert draft.organisation_id == org.id  # the sweep's owner rule
 
