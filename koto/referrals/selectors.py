@@ -7,11 +7,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
 from koto.audit.services import audit_record
+from koto.clients.selectors import client_list_for
 from koto.core import clock
 from koto.core.errors import NotFound, ValidationFailed
 from koto.core.pagination import Page, keyset_page
 from koto.core.roles import Perm
-from koto.referrals.models import Referral, ReferralStatus
+from koto.referrals.models import Referral, ReferralKind, ReferralStatus
 
 
 def referral_org_of(user) -> int | None:
@@ -64,6 +65,17 @@ def is_receiver(user, referral: Referral) -> bool:
 
 def is_sender(user, referral: Referral) -> bool:
     return referral_org_of(user) == referral.from_organisation_id
+
+
+def took_over(user, referral: Referral) -> bool:
+    """A transfer the user's organisation accepted, whose client it still holds (the client
+    may have moved on since): the referral's page links to the client."""
+    return (
+        is_receiver(user, referral)
+        and referral.kind == ReferralKind.TRANSFER
+        and referral.status == ReferralStatus.COMPLETED
+        and client_list_for(user=user).filter(pk=referral.client_id).exists()
+    )
 
 
 # The inbox's filters besides one status: waiting for the answer, and those overdue.

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from koto.clients.selectors import client_get_for, client_list_for
+from koto.clients.selectors import client_get_for
 from koto.core import clock
 from koto.core.errors import DomainError
 from koto.core.forms import apply_domain_errors
@@ -135,15 +135,6 @@ def detail(request, referral_id: int):
         op for op in ("accept", "decline", "return", "complete", "reopen", "withdraw")
         if services.can_do(request.user, referral, op)
     ]  # fmt: skip
-    is_receiver = selectors.is_receiver(request.user, referral)
-    # a transfer accepted passes the client over: the link to them while they are the
-    # receiver's (they may have moved on since)
-    took_over = (
-        is_receiver
-        and referral.kind == ReferralKind.TRANSFER
-        and referral.status == ReferralStatus.COMPLETED
-        and client_list_for(user=request.user).filter(pk=referral.client_id).exists()
-    )
     return render(
         request,
         "referrals/detail.html",
@@ -151,8 +142,8 @@ def detail(request, referral_id: int):
             "referral": referral,
             "steps": selectors.referral_steps(referral),
             "actions": actions,
-            "is_receiver": is_receiver,
-            "took_over": took_over,
+            "is_receiver": selectors.is_receiver(request.user, referral),
+            "took_over": selectors.took_over(request.user, referral),
             "law_note": _law_note(referral),
         },
     )
