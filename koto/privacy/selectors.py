@@ -141,6 +141,7 @@ def subject_export_for(*, user, client_id: int, fmt: str, own: bool = False) -> 
     for part in PARTS:
         if part.perms and not any(user.has_perm_in_org(p) for p in part.perms):
             sections.append(_withheld(part))
+            shown[part.key] = []  # nor the rows of its rows
             continue
         if part.parent:
             # a part of another's rows (a plan's goals) holds what its rows' parents do: read
