@@ -237,8 +237,9 @@ def _hand_over(actor, referral: Referral) -> None:
     client.version += 1
     client.updated_at = clock.now()
     client.save(update_fields=["responsible_organisation", "counsellor", "version", "updated_at"])
-    # the client's history of responsibility: the dashboards count the months before there;
-    # the registry keeps it too, for the apps below this one (whose records were whose)
+    # who held the client before: on the referral (its export names it), and in the
+    # registry's history of responsibility, which the dashboards and the exports read (whose
+    # records were whose, in the apps below this one too)
     referral.transferred_from = before
     referral.save(update_fields=["transferred_from"])
     change = ResponsibilityChange.objects.create(
