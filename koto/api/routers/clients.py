@@ -116,6 +116,12 @@ class ClientSummary(Schema):
         return obj.responsible_organisation.code
 
 
+class ResponsibilityChangeOut(Schema):
+    at: dt.datetime
+    from_organisation: str = Field(description="the organisation's code")
+    to_organisation: str = Field(description="the organisation's code")
+
+
 class ClientOut(ClientSummary):
     version: int
     access: str
@@ -146,6 +152,17 @@ class ClientOut(ClientSummary):
     other_need_identified: bool
     welfare_service_needs: bool
     counsellor: str | None
+    responsibility_history: list[ResponsibilityChangeOut] = Field(
+        description="the changes of responsible organisation by accepted transfers, oldest first"
+    )
+
+    @staticmethod
+    def resolve_responsibility_history(obj: Client) -> list[dict]:
+        return [
+            {"at": c.at, "from_organisation": c.from_organisation.code,
+             "to_organisation": c.to_organisation.code}
+            for c in selectors.responsibility_changes(obj)
+        ]  # fmt: skip
 
     @staticmethod
     def resolve_counsellor(obj: Client) -> str | None:

@@ -330,3 +330,18 @@ def test_client_page__the_history_of_the_responsible_organisation(
     page = web(receiver).get(f"/clients/{moved.id}/").content.decode()
     day = clock.today().strftime("%-d.%-m.%Y")
     assert f"{day}: transferred from {org.name_en} to {other_org.name_en}" in page
+
+
+def test_api_client__the_history_of_the_responsible_organisation(
+    web, send, moved, receiver, org, other_org
+):
+    assert web(receiver).get(f"/api/v1/clients/{moved.id}").status_code == 404
+    referral = _transfer(send)
+    services.referral_receive(actor=receiver, referral=referral)
+    services.referral_accept(actor=receiver, referral=referral)
+    referral.refresh_from_db()
+    body = web(receiver).get(f"/api/v1/clients/{moved.id}").json()
+    assert body["responsibility_history"] == [
+        {"at": referral.accepted_at.isoformat().replace("+00:00", "Z"),
+         "from_organisation": org.code, "to_organisation": other_org.code}
+    ]  # fmt: skip
