@@ -326,8 +326,7 @@ def test_export__relative_of_another_organisation__a_family_member_without_a_nam
 
 def test_export__responsible_municipality__its_producer_s_records_included(org, counsellor):
     # given Hollola's client whose casework Lahti keeps under an agreement
-    hollola = OrganisationFactory(code="098", name_fi="Hollola")
-    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    hollola, hollola_worker = _hollola()
     c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
     ServiceAgreement.objects.create(
         producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
@@ -419,8 +418,7 @@ def test_export__compensation_claimed__withheld_from_casework_roles(web, counsel
 
 
 def test_export__agreement_ended__the_producer_s_records_stay_the_purchaser_s(org, counsellor):
-    hollola = OrganisationFactory(code="098", name_fi="Hollola")
-    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    hollola, hollola_worker = _hollola()
     c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
     agreement = ServiceAgreement.objects.create(
         producer=org, purchaser=hollola, scope=AgreementScope.INTEGRATION_SERVICES,
@@ -476,8 +474,7 @@ def test_export__after_a_transfer__a_producer_s_rows_with_the_municipality_they_
     2026-12-08 a producer's rows went with whichever purchaser was responsible now: Tampere's
     export held the May contact and Hollola could not export at all."""
     reasons_seed()
-    hollola = OrganisationFactory(code="098", name_fi="Hollola")
-    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    hollola, hollola_worker = _hollola()
     _serves(org, hollola, other_org)
     with clock.frozen(dt.date(2026, 5, 4)):
         c = make_client(
@@ -508,8 +505,7 @@ def test_export__transfer_grant__only_the_organisation_the_client_left_answers(
     """The sending side keeps a read grant after a transfer; of it, the organisation that
     was responsible may export what it kept, a producer keeping its records may not (it
     answers through that organisation)."""
-    hollola = OrganisationFactory(code="098", name_fi="Hollola")
-    hollola_worker = member(hollola, Role.INTEGRATION_COUNSELLOR, username="hollola")
+    hollola, hollola_worker = _hollola()
     _serves(org, hollola)
     c = make_client(hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10))
     transfer(c, sender=hollola_worker, taker=outsider, on=clock.today())
