@@ -7,37 +7,35 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from koto.clients.selectors import client_get_for
 from koto.core.errors import NotFound
 from koto.core.params import BadQueryParameter
 from koto.privacy import selectors
 from koto.privacy.selectors import LANGUAGES
 
 
-def _language(request, client_id: int) -> str:
-    """The language asked for (`?lang=`), or the client's own when it is one of Koto's."""
+def _language(request) -> str | None:
+    """The language asked for (`?lang=`); None: the client's own when it is one of Koto's."""
     asked = request.GET.get("lang", "")
     if asked in LANGUAGES:
         return asked
     if asked:
         raise BadQueryParameter({"lang": [_("Choose fi, sv or en.")]})
-    try:
-        client = client_get_for(user=request.user, client_id=client_id, audit=False)
-    except NotFound as e:
-        raise Http404 from e
-    return selectors.default_language(client.mother_tongue)
+    return None
 
 
 def _export(request, client_id: int, fmt: str):
-    lang = _language(request, client_id)
-    with translation.override(lang):
-        try:
-            export = selectors.subject_export_for(
-                user=request.user, client_id=client_id, fmt=fmt, own=request.GET.get("own") == "1"
-            )
-        except NotFound as e:
-            raise Http404 from e
-    return export, lang
+    lang = _language(request)
+    try:
+        export = selectors.subject_export_for(
+            user=request.user,
+            client_id=client_id,
+            fmt=fmt,
+            own=request.GET.get("own") == "1",
+            lang=lang,
+        )
+    except NotFound as e:
+        raise Http404 from e
+    return export, export.language
 
 
 @login_required

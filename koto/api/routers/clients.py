@@ -17,7 +17,7 @@ from koto.clients.models import Client, Gender, ResidenceBasis
 from koto.core import clock
 from koto.core.errors import DomainError, ValidationFailed
 from koto.law import Decision, FactsError
-from koto.privacy.selectors import default_language, subject_export_for
+from koto.privacy.selectors import subject_export_for
 
 router = Router(tags=["clients"])
 
@@ -456,10 +456,8 @@ def client_export(
     client's record or is the one the client was transferred from (its read grant of the
     transfer). With `own=true`: 404 when your organisation keeps the record only for the
     responsible one; the default export when it is responsible or holds it for itself."""
-    if lang is None:
-        client = selectors.client_get_for(user=request.auth, client_id=client_id, audit=False)
-        lang = default_language(client.mother_tongue, fallback="fi")
-    with translation.override(lang):
-        return subject_export_for(
-            user=request.auth, client_id=client_id, fmt="api", own=own
-        ).as_json()
+    export = subject_export_for(
+        user=request.auth, client_id=client_id, fmt="api", own=own, lang=lang, fallback="fi"
+    )
+    with translation.override(export.language):
+        return export.as_json()

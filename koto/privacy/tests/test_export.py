@@ -261,8 +261,48 @@ def test_export__queries_do_not_grow_with_the_rows(counsellor, lahti_client):
     with CaptureQueriesContext(connection) as four:
         selectors.subject_export_for(user=counsellor, client_id=lahti_client.id, fmt="html")
     assert len(four) == len(one)
-    # an assessment's language skills and measures are read only when there is one
-    assert len(none) == len(one) - 2
+    # a kind the client has no rows of is not read (one probe tells which have), nor are an
+    # assessment's language skills and measures when there is none
+    assert len(none) == len(one) - 3
+    assert not [q for q in none if "assessments_" in q["sql"] and "EXISTS" not in q["sql"]]
+
+
+def test_export__the_probe_leaves_out_only_kinds_without_rows(
+    monkeypatch, org, counsellor, outsider
+):
+    """The probe (`_present`) reads no kind the client has rows of as empty: every export of
+    a client who was assessed, guided and transferred (a referral, a change of responsible
+    organisation, records handed over, timeline events) is the same as when every kind is
+    read, for the taker, the sender and the sender's producer."""
+    reasons_seed()
+    hollola, hollola_worker = _hollola()
+    _serves(org, hollola)
+    with clock.frozen(dt.date(2026, 5, 4)):
+        c = make_client(
+            hollola_worker, residence_basis="asylum", first_permit_on=dt.date(2026, 1, 10)
+        )
+        _guide(counsellor, c)
+        _assessment(hollola_worker, c)
+    transfer(c, sender=hollola_worker, taker=outsider, on=dt.date(2026, 10, 20))
+    with clock.frozen(dt.date(2026, 11, 3)):
+        _guide(outsider, c)
+
+    def exports() -> list[dict]:
+        made = []
+        with clock.frozen(dt.date(2026, 12, 1)):
+            for user in (outsider, hollola_worker):
+                e = selectors.subject_export_for(user=user, client_id=c.id, fmt="api").as_json()
+                made.append({k: v for k, v in e.items() if k != "made_at"})
+        return made
+
+    probed = exports()
+    found = selectors._present(c.id)
+    assert {"assessments", "contacts", "referrals", "responsibility", "tasks"} <= found
+    assert "placements" not in found and "compensation" not in found
+    every = {p.key for p in PARTS}
+    monkeypatch.setattr(selectors, "_present", lambda _client_id: every)
+    assert exports() == probed
+    assert all(e["parts"]["contacts"]["rows"] for e in probed)
 
 
 def test_catalogue__a_part_of_another_s_rows_holds_what_they_do():
