@@ -1265,7 +1265,9 @@ def minor_care_sync_tasks(*, care: MinorCare, client: Client) -> list[Task]:
             task = Task.objects.create(
                 client=client, kind=kind, source_type="minor_care", source_id=care.id, **fields
             )
-        else:
+        elif any(getattr(task, k) != v for k, v in fields.items() if k != "computed_at"):
+            # stamped only when it changes, as the deadline sweep does: the dashboards'
+            # refresh reads the tasks computed since its last run
             for k, v in fields.items():
                 setattr(task, k, v)
             task.save()

@@ -594,8 +594,13 @@ def test_minor_care_update__housing_and_representative__saved_and_audited(propos
 
 def test_minor_care_tasks__resync__moves_not_duplicates(propose, manager):
     care = _arrive_minor(propose, manager, dt.date(2010, 5, 15))
-    services.minor_care_sync_tasks(care=care, client=care.client)
-    assert Task.objects.filter(source_type="minor_care", source_id=care.id).count() == 2
+    tasks = Task.objects.filter(source_type="minor_care", source_id=care.id)
+    stamped = dict(tasks.values_list("kind", "computed_at"))
+    with clock.frozen(clock.now() + dt.timedelta(days=3)):
+        services.minor_care_sync_tasks(care=care, client=care.client)
+    assert tasks.count() == 2
+    # nothing changed, nothing re-stamped (the dashboards' refresh reads the stamp)
+    assert dict(tasks.values_list("kind", "computed_at")) == stamped
 
 
 def test_birth_date_corrected__care_dates_and_tasks_follow(propose, manager):
