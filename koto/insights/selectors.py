@@ -1450,7 +1450,7 @@ def impact_for(
                 step = survival_at(steps, t - 1)
                 # followed that long: plans whose follow-up (to the outcome or to now) reaches t
                 followed = sum(n for (_s, months, _e), n in cells.items() if months >= t)
-                if step is None or not followed:
+                if step is None or (not followed and step.survival > 0):
                     break
                 at_risk = fig(followed)
                 if at_risk.suppressed:
@@ -1473,6 +1473,8 @@ def impact_for(
                 ):
                     reached = lo = hi = None
                 points.append(KmPoint(t, at_risk, reached, lo, hi, events, total))
+                if not followed:
+                    break  # every plan reached the outcome by then: the curve ends at 100 %
             return points
 
         all_cells: dict[tuple[dt.date, int, bool], int] = defaultdict(int)

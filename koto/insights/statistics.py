@@ -85,9 +85,12 @@ def _loglog_ci(s: float, greenwood: float, z: float) -> tuple[float | None, floa
 
 def survival_at(steps: list[KmStep], months: int) -> KmStep | None:
     """The estimate in force at `months` (the last step at or before it); None when no one
-    was followed that long."""
-    if not steps or steps[-1].months < months:
+    was followed that long, unless every plan had reached the outcome by then (the estimate
+    is 100 % from the last exit on: the last one left reached it)."""
+    if not steps:
         return None
+    if steps[-1].months < months:
+        return steps[-1] if steps[-1].survival == 0 else None
     last = None
     for step in steps:
         if step.months > months:

@@ -554,3 +554,29 @@ def test_protect_impact__a_group_point_hidden_where_its_share_is():
     assert [p.display for p in curves["Basic"]] == ["0\u00a0%", "0\u00a0%", "–"]
     assert [p.display for p in curves["Multi"]] == ["0\u00a0%", "0\u00a0%", "–"]
     assert overall[2].display == "30\u00a0%"  # the cohort's 12 of 40 tells it anyway
+
+
+def test_impact__a_group_whose_every_plan_reached_the_outcome__its_curve_ends_at_100(
+    lahti_counsellor, manager
+):
+    """One multi-sectoral plan, employed in its second month: the group's share at 6 months
+    is 100 %, and so is its curve's point at 3 months, where it ends (until 2026-12-08 the
+    curve stopped at 0 % before the outcome: no one was left to follow)."""
+    for i in range(6):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10),
+               kind="multisectoral" if i == 0 else "basic",
+               ended_on=dt.date(2025, 2, 20) if i == 0 else None,
+               outcome="employed" if i == 0 else "")  # fmt: skip
+    rollups.refresh(full=True)
+
+    i = _impact(manager, None)
+
+    multi = next(r for r in i.groups if r.key == "multisectoral")
+    assert multi.shares[6].display == "100\u00a0%"
+    curve = i.group_curves[multi.label]
+    assert [(p.months, p.display, p.at_risk.display) for p in curve] == [
+        (0, "0\u00a0%", "1"), (3, "100\u00a0%", "0")
+    ]  # fmt: skip
+    # the basic plans, all still followed, go on
+    assert len(i.group_curves[next(r.label for r in i.groups if r.key == "basic")]) > 2

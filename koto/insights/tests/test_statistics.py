@@ -98,3 +98,13 @@ def test_survival_at__beyond_follow_up_is_none():
     before = survival_at(steps, 0)
     assert (before.survival, before.at_risk) == (1.0, 5)
     assert math.isclose(survival_at(steps, 6).reached, 1 - (4 / 5) * (3 / 4))
+
+
+def test_survival_at__after_everyone_reached_the_outcome__reached_stays_one():
+    """The last plan followed reached the outcome: the estimate is 1 from then on, known
+    however long after (until 2026-12-08 None, so a group whose every plan had reached it
+    by 4 months showed 0 % at 3 months and then nothing)."""
+    steps = kaplan_meier({2: (1, 1), 4: (1, 0)})
+    assert survival_at(steps, 12).reached == 1.0
+    censored_last = kaplan_meier({2: (1, 0), 4: (0, 1)})
+    assert survival_at(censored_last, 12) is None
