@@ -52,14 +52,16 @@ def _header(d: Dashboard) -> list[list[str]]:
 
 def dashboard_csv(d: Dashboard) -> str:
     """The page's tables as CSV, with a UTF-8 byte-order mark: Excel, where most managers
-    open it with a double click, reads the file as UTF-8 only with one ("Työ", "<5")."""
+    open it with a double click, reads the file as UTF-8 only with one ("Työ", "<5").
+    Counts are plain digits ("79085", not the page's "79 085", which a spreadsheet or a
+    script reads as text); hidden figures and shares are as on the page."""
     out = io.StringIO()
     out.write("\ufeff")
     w = csv_writer(out)
     w.writerows(_header(d))
     for table in d.tables:
         w.writerow([])
-        w.writerows(table.csv_rows())
+        w.writerows([[str(_cell(v)) for v in row] for row in table.csv_rows()])
     return out.getvalue()
 
 
@@ -81,6 +83,7 @@ def dashboard_xlsx(d: Dashboard) -> bytes:
 
 
 def _cell(v: str):
-    """Numbers as numbers (hidden ones and shares stay text)."""
+    """Numbers as numbers, without the page's thousands separator (hidden ones and shares
+    stay text)."""
     plain = v.replace("\u00a0", "")
     return int(plain) if plain.isascii() and plain.isdigit() else v

@@ -550,3 +550,18 @@ def test_dashboard__rest_hidden_also_where_a_share_or_a_partition_would_tell_it(
     assert shown[0].suppressed
     # with January hidden, February and the outcome cannot both be shown: 18 - 5 = 13
     assert shown[1].suppressed or outcome.suppressed
+
+
+def test_export_csv__counts_as_plain_digits_hidden_ones_and_shares_as_shown():
+    """A count of a thousand or more is "1 234" on the page; in the file it is 1234, which a
+    spreadsheet can sum (until 2026-12-08 it kept the page's no-break space and was text)."""
+    from koto.insights import exports
+
+    share = selectors.Share(selectors.Figure(8, False), selectors.Figure(12, False))
+    table = selectors.Table("t", "T", "Key", ["Count", "Hidden", "Share"], [
+        ("k", "Row", [selectors.Figure(79085, False), selectors.Figure(3, True), share])
+    ])  # fmt: skip
+    scope = selectors.Scope("org:1", "Lahti", "organisation", own=True)
+    d = selectors.Dashboard(scope, Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1)), [], [table])
+    rows = list(csv.reader(io.StringIO(exports.dashboard_csv(d).lstrip("\ufeff"))))
+    assert rows[-1] == ["Row", "79085", "<5", f"{share.display} ({share.interval_display})"]
