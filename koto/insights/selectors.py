@@ -1071,35 +1071,38 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
     )
 
     # 4. Guidance contacts.
-    reason_rows = sorted(
-        ((k, v) for (m, k), v in by_key.items() if m == Metric.CONTACTS_REASON),
-        key=lambda kv: (-kv[1], kv[0]),
-    )
-    d.tables.append(
-        Table(
-            "contacts_reason",
-            _("Guidance contacts by reason"),
-            _("Reason"),
-            [_("Contacts")],
-            [(k, str(labels["reason"].get(k, k)), [fig(v)]) for k, v in reason_rows],
-            chart="hbars",
-            note=_("A contact with several reasons counts under each of them."),
-        )  # fmt: skip
-    )
-    channel_rows = sorted(
-        ((k, v) for (m, k), v in by_key.items() if m == Metric.CONTACTS_CHANNEL),
-        key=lambda kv: (-kv[1], kv[0]),
-    )
-    d.tables.append(
-        Table(
-            "contacts_channel",
-            _("Guidance contacts by channel"),
-            _("Channel"),
-            [_("Contacts")],
-            [(k, str(labels["channel"].get(k, k)), [fig(v)]) for k, v in channel_rows],
-            chart="hbars",
-        )  # fmt: skip
-    )
+    # Contacts by reason and by channel are counted by language only (the contact's): with a
+    # target group or an age band chosen they are left out (the page says so), not zeros.
+    if not (filters.target_group or filters.age_band):
+        reason_rows = sorted(
+            ((k, v) for (m, k), v in by_key.items() if m == Metric.CONTACTS_REASON),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+        d.tables.append(
+            Table(
+                "contacts_reason",
+                _("Guidance contacts by reason"),
+                _("Reason"),
+                [_("Contacts")],
+                [(k, str(labels["reason"].get(k, k)), [fig(v)]) for k, v in reason_rows],
+                chart="hbars",
+                note=_("A contact with several reasons counts under each of them."),
+            )  # fmt: skip
+        )
+        channel_rows = sorted(
+            ((k, v) for (m, k), v in by_key.items() if m == Metric.CONTACTS_CHANNEL),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+        d.tables.append(
+            Table(
+                "contacts_channel",
+                _("Guidance contacts by channel"),
+                _("Channel"),
+                [_("Contacts")],
+                [(k, str(labels["channel"].get(k, k)), [fig(v)]) for k, v in channel_rows],
+                chart="hbars",
+            )  # fmt: skip
+        )
     names = _language_names()
     d.tables.append(
         Table(
@@ -1204,12 +1207,14 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
                 ),
             )  # fmt: skip
         )
-    if suppress:
+    if suppress and not (filters.target_group or filters.age_band):
+        # the same contacts by channel and by language; each has at least one reason
         protect_partitions(_column(d.table("contacts_channel")), _column(d.table("contacts_language")))  # fmt: skip
         protect_at_least(
             _column(d.table("contacts_reason")),
             sum(s.value for s in _column(d.table("contacts_channel"))),
         )
+    if suppress:
         ended = [m for m, _t in MONTH_FLOWS].index(Metric.PLANS_ENDED)
         protect_partitions(_column(d.table("flows"), ended), _column(d.table("outcomes")))
     return d

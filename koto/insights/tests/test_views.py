@@ -497,6 +497,14 @@ def test_dashboard_for__person_filter__placements_and_money_left_out_not_zeros(d
     )
     assert filtered.not_broken_down
     assert not {"placements", "compensation"} & {t.id for t in filtered.tables}
+    # contacts by reason and by channel are counted by language only: left out with an age
+    # band (until 2026-12-08 shown as "nothing in this period"), kept with a language
+    assert not {"contacts_reason", "contacts_channel"} & {t.id for t in filtered.tables}
+    assert "contacts_language" in {t.id for t in filtered.tables}
+    by_language = selectors.dashboard_for(
+        user=manager, scope_code=None, filters=Filters(*period, language="ar")
+    )
+    assert {"contacts_reason", "contacts_channel"} <= {t.id for t in by_language.tables}
 
 
 def test_table_csv_rows__a_share_with_its_interval_as_on_the_page():
