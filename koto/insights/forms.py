@@ -57,8 +57,14 @@ class FilterForm(Form):
             self.data["scope"] = scope.code
 
     def __init__(self, data=None, *, scopes, grouping: bool = False):
-        super().__init__(data)
         d = default_filters()
+        if data is not None and not (data.get("from") and data.get("to")):
+            # the period shown is in the form, not only in the table rows: the first visit
+            # (no filters) shows the default months, as does a month left empty
+            data = data.copy()
+            data["from"] = data.get("from") or d.month_from.strftime("%Y-%m")
+            data["to"] = data.get("to") or d.month_to.strftime("%Y-%m")
+        super().__init__(data)
         self.fields["from"] = forms.CharField(
             label=_("From month"), required=False, initial=d.month_from.strftime("%Y-%m"),
             help_text=_("As YYYY-MM, e.g. 2026-03."),

@@ -114,11 +114,13 @@ def _region_label(region: Organisation | str) -> str:
 
 
 def scope_get_for(*, user, code: str | None) -> Scope:
-    """The scope named by `code` (default: the viewer's own organisation). National viewers
-    may open any organisation, region or area; anything else answers NotFound."""
+    """The scope named by `code` (default: the viewer's own organisation; a national
+    viewer's, the whole country: KEHA and the vitality centres have no clients of their own).
+    National viewers may open any organisation, region or area; anything else answers
+    NotFound."""
     scopes = scopes_for(user=user)
     if not code:
-        return scopes[0]
+        return next((s for s in scopes if s.level == "national"), scopes[0])
     for s in scopes:
         if s.code == code:
             return s

@@ -573,3 +573,26 @@ def test_export_csv__counts_as_plain_digits_hidden_ones_and_shares_as_shown():
     d = selectors.Dashboard(scope, Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1)), [], [table])
     rows = list(csv.reader(io.StringIO(exports.dashboard_csv(d).lstrip("\ufeff"))))
     assert rows[-1] == ["Row", "79085", "<5", f"{share.display} ({share.interval_display})"]
+
+
+def test_dashboard_page__first_visit__the_period_in_the_form_and_a_national_viewer_s_country(
+    data, manager, national, web
+):
+    """No filters: the default months are written in the form and beside the area, not
+    only readable off the table rows; KEHA's first view is the whole country, not its own
+    organisation's zeros (both until 2026-12-08)."""
+    d = selectors.default_filters()
+    start, end = d.month_from.strftime("%Y-%m"), d.month_to.strftime("%Y-%m")
+    for url in ("/insights/", "/insights/impact/"):
+        response = web(manager).get(url)
+        html = response.content.decode()
+        assert f'name="from" value="{start}"' in html and f'name="to" value="{end}"' in html, url
+        shown = f"{d.month_from.month}/{d.month_from.year}–{d.month_to.month}/{d.month_to.year}"
+        assert shown in html, url
+    # a month left empty is the default one, shown as such
+    html = web(manager).get("/insights/?from=&to=2026-11").content.decode()
+    assert f'name="from" value="{start}"' in html and 'name="to" value="2026-11"' in html
+    assert web(national).get("/insights/").context["d"].scope.code == "national"
+    assert web(manager).get("/insights/").context["d"].scope.own
+    api = web(national).get("/api/v1/insights/dashboard").json()
+    assert api["scope"]["code"] == "national"
