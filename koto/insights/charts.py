@@ -48,13 +48,34 @@ def _svg(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> 
 
 
 def _nice_max(v: float) -> float:
+    """The top of a count axis: 1, 2, 5 or 10 times a power of ten (2.5 too from 25 on; a
+    count axis topped at 2.5 was labelled "2")."""
     if v <= 0:
         return 1
+    scale = 10 ** (len(str(int(v))) - 1)
     for step in (1, 2, 2.5, 5, 10):
-        scale = 10 ** (len(str(int(v))) - 1)
+        if step == 2.5 and scale == 1:
+            continue
         if v <= step * scale:
             return step * scale
     return v
+
+
+def _ticks(peak: float) -> list[float]:
+    """The count axis's labelled fractions: none between whole numbers (a peak of 1 was
+    labelled 0, 0 and 1)."""
+    return [f for f in (0, 0.5, 1) if float(peak * f).is_integer()]
+
+
+# At most this many labels under the horizontal axis (a 60-month period's every third
+# month ran the labels into each other); each label's room is the plot's width over them.
+MAX_X_LABELS = 12
+
+
+def _labelled(i: int, n: int) -> bool:
+    """Whether the `i`th of `n` categories is labelled under the axis: every one up to 13,
+    otherwise evenly spaced, at most `MAX_X_LABELS`, the first always."""
+    return n <= MAX_X_LABELS + 1 or i % -(-n // MAX_X_LABELS) == 0
 
 
 def _fmt(v: float) -> str:
@@ -74,7 +95,7 @@ def column_chart(
     group_w = plot_w / max(len(categories), 1)
     bar_w = max(1.0, (group_w - 4) / max(len(series), 1))
     body = [f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - 10}" y2="{bottom}" stroke="#4a4a4a"/>']
-    for frac in (0, 0.5, 1):
+    for frac in _ticks(peak):
         y = bottom - (bottom - top) * frac
         body.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
@@ -93,9 +114,9 @@ def column_chart(
                 f'<rect x="{x0 + si * bar_w:.1f}" y="{bottom - h:.1f}" width="{bar_w:.1f}" '
                 f'height="{h:.1f}" fill="{PALETTE[si % len(PALETTE)]}"/>'
             )
-        if len(categories) <= 13 or gi % 3 == 0:
+        if _labelled(gi, len(categories)):
             body.append(
-                f'<text x="{x0 + group_w / 2:.1f}" y="{bottom + 14}" font-size="10" '
+                f'<text x="{x0 + group_w / 2:.1f}" y="{bottom + 16}" font-size="10" '
                 f'text-anchor="middle">{escape(category)}</text>'
             )
     body += legend
@@ -171,9 +192,10 @@ def line_chart(
             f'text-anchor="end">{100 * frac:.0f} %</text>'
         )
     for i, x in enumerate(xs):
-        if len(xs) <= 13 or i % 3 == 0:
+        if _labelled(i, len(xs)):
+            # 16 below the axis: at 14 the first month's label touched the "0 %" beside it
             body.append(
-                f'<text x="{left + i * step:.1f}" y="{bottom + 14}" font-size="10" '
+                f'<text x="{left + i * step:.1f}" y="{bottom + 16}" font-size="10" '
                 f'text-anchor="middle">{escape(x)}</text>'
             )
     if bands:

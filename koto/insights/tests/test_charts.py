@@ -41,3 +41,29 @@ def test_line_chart__hidden_point__a_gap_not_a_line_across_it():
     )
     assert len(re.findall("<polyline", svg)) == 2
     assert len(re.findall("<circle", svg)) == 4
+
+
+def _axis_labels(svg: str, anchor: str) -> list[str]:
+    return re.findall(rf'font-size="1[01]" text-anchor="{anchor}">([^<]+)</text>', svg)
+
+
+def test_count_axis__whole_numbers_only():
+    # a month with one client who moved: the axis read 0, 0, 1; a peak of 2.5 read "2"
+    svg = charts.column_chart("m", "Muuttaneet", ["01/2026", "02/2026"], [("In", [0, 1])])
+    assert _axis_labels(svg, "end") == ["0", "1"]
+    svg = charts.column_chart("m", "Muuttaneet", ["01/2026"], [("In", [3])])
+    assert _axis_labels(svg, "end") == ["0", "5"]  # 2.5 is no count
+    svg = charts.column_chart("m", "Uudet", ["01/2026"], [("In", [240])])
+    assert _axis_labels(svg, "end") == ["0", "125", "250"]
+
+
+def test_month_labels__at_most_twelve_and_the_first():
+    months = [f"{m:02d}/{y}" for y in range(2022, 2027) for m in range(1, 13)]
+    for n in (13, 24, 36, 60):
+        for svg in (
+            charts.column_chart("c", "Virrat", months[:n], [("Uudet", [1] * n)]),
+            charts.line_chart("k", "Osuus", months[:n], [("Ajallaan", [0.5] * n)]),
+        ):
+            shown = _axis_labels(svg, "middle")
+            assert shown[0] == "01/2022" and len(shown) <= 13, (n, shown)
+            assert len(shown) >= min(n, 10)
