@@ -1,6 +1,7 @@
 """The dashboard as CSV or XLSX: every table, as shown (hidden figures stay "<5")."""
 
 import io
+import re
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,8 +72,9 @@ def dashboard_xlsx(d: Dashboard) -> bytes:
     first.title = "Koto"
     for row in _header(d):
         first.append(xlsx_row(first, row))
+    used: set[str] = {first.title}
     for table in d.tables:
-        ws = wb.create_sheet(table.id[:31])
+        ws = wb.create_sheet(_sheet_title(table.title, used))
         for row in table.csv_rows():
             ws.append(xlsx_row(ws, [_cell(v) for v in row]))
         for i in range(1, len(table.columns) + 2):
@@ -80,6 +82,19 @@ def dashboard_xlsx(d: Dashboard) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    """A sheet named as its table in the viewer's language (until 2026-12-08 by the table's
+    code, "flows"): Excel's limits, 31 characters and none of []:*?/\\, and unique."""
+    name = re.sub(r"[\[\]:*?/\\]", " ", title)
+    name = re.sub(r"\s+", " ", name).strip()[:31].strip() or "Koto"
+    candidate, n = name, 2
+    while candidate.lower() in {u.lower() for u in used}:
+        suffix = f" ({n})"
+        candidate, n = name[: 31 - len(suffix)].rstrip() + suffix, n + 1
+    used.add(candidate)
+    return candidate
 
 
 def _cell(v: str):

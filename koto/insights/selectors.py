@@ -970,9 +970,9 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
             ],
             chart="hbars",
             note=_(
-                "A deadline counts in the month it fell due. Deadlines come from koto.law: "
-                "assessment start from becoming a client, guidance to a service from the "
-                "plan's agreement."
+                "A deadline counts in the month it fell due. Deadlines follow the Integration "
+                "Act: the assessment's start from becoming a client, the guidance to a service "
+                "from the plan's agreement."
             ),
         )  # fmt: skip
     )
@@ -1204,7 +1204,7 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
                 ],
                 note=_(
                     "Calculated compensation is what the law gives for the persons in the "
-                    "period (koto.funding); claims are the actual-cost claims as submitted "
+                    "period; claims are the actual-cost claims as submitted "
                     "and as paid after the ELY / vitality centre's decision."
                 ),
             )  # fmt: skip

@@ -383,8 +383,28 @@ def test_export_xlsx__one_sheet_per_table(data, manager, web):
     response = web(manager).get(f"/insights/export.xlsx?{PERIOD}")
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
-    assert "flows" in wb.sheetnames
-    assert wb["flows"]["B3"].value == 7  # January 2026 new clients, a number
+    # each sheet named as its table in the viewer's language, within Excel's 31 characters
+    flows = next(t for t in selectors.dashboard_for(
+        user=manager, scope_code=None, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
+    ).tables if t.id == "flows").title  # fmt: skip
+    assert flows[:31] in wb.sheetnames
+    assert wb[flows[:31]]["B3"].value == 7  # January 2026 new clients, a number
+    assert len(wb.sheetnames) == len(set(wb.sheetnames))
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in wb.sheetnames)
+    finnish = web(manager)
+    finnish.cookies["django_language"] = "fi"
+    wb = load_workbook(io.BytesIO(finnish.get(f"/insights/export.xlsx?{PERIOD}").content))
+    assert "flows" not in wb.sheetnames and wb.sheetnames[0] == "Koto"
+
+
+def test_sheet_title__excel_s_limits_and_unique():
+    from koto.insights.exports import _sheet_title
+
+    used = {"Koto"}
+    long = "Municipal placement: places agreed and used"
+    assert _sheet_title(long, used) == "Municipal placement places agre"
+    assert _sheet_title(long, used) == "Municipal placement places (2)"
+    assert _sheet_title("koto", used) == "koto (2)"
 
 
 def test_impact_page__labelled_observational(data, manager, web):
