@@ -375,6 +375,7 @@ def _section(part: Part, qs, *, welfare: bool, lang: str) -> tuple[Section, list
     return section, objects
 
 
+@functools.cache
 def _field(model, name: str):
     """The model field `name` names on `model` (`x_id` names the relation `x`), or None."""
     base = name[:-3] if name.endswith("_id") else name
@@ -386,17 +387,21 @@ def _field(model, name: str):
     return None
 
 
-def _steps(model, name: str) -> tuple[list, str]:
-    """The relations a `a__b__c` name walks, and its last part."""
+@functools.cache
+def _steps(model, name: str) -> tuple[tuple, str]:
+    """The relations a `a__b__c` name walks, and its last part (the model's metadata:
+    computed once per process, as `_field`, `_relation_path`, `_is_many` and the labels in
+    each language; every export asks them for each field of each row)."""
     *path, last = name.split("__")
     fields = []
     for step in path:
         f = model._meta.get_field(step)
         fields.append(f)
         model = f.related_model
-    return fields, last
+    return tuple(fields), last
 
 
+@functools.cache
 def _relation_path(model, name: str) -> str | None:
     fields, last = _steps(model, name)
     target = fields[-1].related_model if fields else model
@@ -407,6 +412,7 @@ def _relation_path(model, name: str) -> str | None:
     return "__".join(path) or None
 
 
+@functools.cache
 def _is_many(model, name: str) -> bool:
     f = _field(model, name)
     return "__" not in name and f is not None and f.many_to_many
@@ -422,6 +428,11 @@ def _field_label(f) -> str:
 
 
 def _label(model, name: str) -> str:
+    return _label_in(model, name, get_language())
+
+
+@functools.cache
+def _label_in(model, name: str, _lang: str) -> str:
     fields, last = _steps(model, name)
     target = fields[-1].related_model if fields else model
     f = _field(target, last)
@@ -496,6 +507,12 @@ def _shared_parts(copy: dict):
         yield f"{_label(Client, name)}: {_read(Client, name, value)}"
 
 
+@functools.cache
+def _choice_names(f, _lang: str) -> dict:
+    """A field's choices by their names in the language."""
+    return {k: str(v) for k, v in f.flatchoices}
+
+
 def _read(model, name: str, value) -> str:
     """The value as the client reads it: choices, languages and countries named, dates as
     dates, yes and no."""
@@ -508,7 +525,7 @@ def _read(model, name: str, value) -> str:
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if f is not None and f.choices and not f.is_relation:
-        return str(dict(f.flatchoices).get(value, value))
+        return _choice_names(f, get_language()).get(value, str(value))
     if last in LANGUAGE_FIELDS:
         return codes.language_name(value) or value
     if last in COUNTRY_FIELDS:
