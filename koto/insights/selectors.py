@@ -40,6 +40,7 @@ from koto.organisations.models import (
     Organisation,
     OrganisationKind,
 )
+from koto.organisations.reference import single_municipality_region_names
 from koto.organisations.selectors import organisation_names
 
 SUPPRESS_BELOW = 5
@@ -99,7 +100,10 @@ def _scopes_for(user) -> list[Scope]:
     else:
         areas = areas.filter(members=org) | areas.filter(responsible_municipality=org)
     for area in areas.distinct():
-        scopes.append(Scope(f"area:{area.authority_id}", area.authority.name, "area", False))
+        name = area.authority.name
+        if name == org.name:  # a municipality's own area, named as it is (Lahti)
+            name = _("%(area)s (employment area)") % {"area": name}
+        scopes.append(Scope(f"area:{area.authority_id}", name, "area", False))
     if org.kind in NATIONAL_KINDS:
         scopes.append(Scope("national", _("Whole country"), "national", False))
     return scopes
@@ -110,6 +114,8 @@ def _region_label(region: Organisation | str) -> str:
     said in its label, which would otherwise repeat the region's own scope for its manager.
     `region`: the organisation or its name."""
     name = region if isinstance(region, str) else region.name
+    if name in single_municipality_region_names():
+        return name  # Helsinki: no member municipalities to add
     return _("%(region)s and its municipalities") % {"region": name}
 
 

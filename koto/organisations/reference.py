@@ -7,6 +7,7 @@ Loading is idempotent: rows are matched by code and updated in place.
 
 import csv
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,20 @@ def vitality_centre_code(code: str) -> str:
 
 def employment_area_code(name: str) -> str:
     return f"ta-{slugify(name)}"
+
+
+@functools.cache
+def single_municipality_region_names() -> frozenset[str]:
+    """The names, in every language, of the welfare regions of one municipality (the City
+    of Helsinki organises its health and social services itself: it is a region of its own,
+    with no member municipalities)."""
+    return frozenset(
+        row[key]
+        for row in _rows("welfare_regions.csv")
+        if row["municipality_count"] == "1"
+        for key in ("name_fi", "name_sv", "name_en")
+        if row[key]
+    )
 
 
 def _rows(name: str) -> list[dict[str, str]]:

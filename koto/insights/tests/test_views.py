@@ -616,3 +616,21 @@ def test_dashboard_page__first_visit__the_period_in_the_form_and_a_national_view
     assert web(manager).get("/insights/").context["d"].scope.own
     api = web(national).get("/api/v1/insights/dashboard").json()
     assert api["scope"]["code"] == "national"
+
+
+def test_scopes__a_municipality_s_own_area_and_helsinki_s_region_named_as_they_are(
+    data, manager, lahti
+):
+    """Lahti is its own employment area, named "Lahti" as the municipality: the list named
+    two scopes "Lahti". The City of Helsinki is a welfare region of one municipality: not
+    "… and its municipalities" (both until 2026-12-08)."""
+    authority = OrganisationFactory(code="ta-398", name_fi="Lahti",
+                                    kind=OrganisationKind.EMPLOYMENT_AUTHORITY)  # fmt: skip
+    EmploymentArea.objects.create(authority=authority, responsible_municipality=lahti)
+    with translation.override("fi"):
+        labels = [s.label for s in selectors._scopes_for(manager)]
+        assert labels[0] == "Lahti" and "Lahti (työllisyysalue)" in labels
+        assert selectors._region_label("Helsingin kaupunki") == "Helsingin kaupunki"
+        assert selectors._region_label("Päijät-Hämeen hva") == "Päijät-Hämeen hva ja sen kunnat"
+    with translation.override("sv"):
+        assert selectors._region_label("Helsingfors stad") == "Helsingfors stad"
