@@ -175,9 +175,15 @@ def test_dashboard_page__scope_code_written_otherwise(data, national, keha, laht
     assert select.count(" selected>") == 1 and f"org:0{lahti.id}" not in select
     own = selectors.scope_get_for(user=national, code=f"org:0{keha.id}")
     assert (own.code, own.own) == (f"org:{keha.id}", True)  # its own, written otherwise
-    # digits that are not ASCII, or too many for an id: no such scope, not a crash
-    for code in ("org:%C2%B2", "org:%D9%A3", "org:" + "9" * 20):
-        assert web(national).get(f"/insights/?scope={code}").status_code == 404
+    # digits that are not ASCII, too many for an id, or no code at all: refused naming the
+    # field, not a crash; a code of the right form that names nothing: no such scope
+    for code in ("org:%C2%B2", "org:%D9%A3", "org:" + "9" * 20, "bogus", "org:"):
+        response = web(national).get(f"/insights/?scope={code}")
+        assert response.status_code == 400, code
+        assert 'id="id_scope"' in response.content.decode()
+    assert web(national).get("/insights/?scope=org:" + "9" * 18).status_code == 404
+    api = web(national).get("/api/v1/insights/dashboard?scope=bogus")
+    assert api.status_code in (400, 422) and "scope" in api.content.decode()
 
 
 def test_export_and_api__never_read_the_scope_list(data, national, lahti_counsellor, web,
