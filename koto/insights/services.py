@@ -37,12 +37,15 @@ def insights_refresh(*, actor=None, full: bool = False) -> dict:
     return result
 
 
-def dashboard_exported(*, actor, scope_code: str, filters: dict, file_format: str) -> None:
-    """A dashboard left Koto as a file: statistics, not personal data, but exports are logged."""
+def dashboard_exported(
+    *, actor, scope_code: str, filters: dict, file_format: str, what: str = "dashboard"
+) -> None:
+    """A dashboard (`what`: or the impact evaluation) left Koto as a file: statistics, not
+    personal data, but exports are logged."""
     audit_record(
         actor=actor,
         action="export",
-        object_type="insights_dashboard",
+        object_type=f"insights_{what}",
         object_id=scope_code,
         changes={**filters, "format": file_format},
     )

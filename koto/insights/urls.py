@@ -8,4 +8,6 @@ urlpatterns = [
     path("export.csv", views.export, {"file_format": "csv"}, name="export_csv"),
     path("export.xlsx", views.export, {"file_format": "xlsx"}, name="export_xlsx"),
     path("impact/", views.impact, name="impact"),
+    path("impact/export.csv", views.impact_export, {"file_format": "csv"}, name="impact_csv"),
+    path("impact/export.xlsx", views.impact_export, {"file_format": "xlsx"}, name="impact_xlsx"),
 ]

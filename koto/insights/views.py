@@ -84,17 +84,54 @@ def export(request, file_format: str):
         return render(request, "insights/dashboard.html", {"form": form, "d": None}, status=400)
     d = _dashboard(request, form)
     name = f"koto_{d.scope.code.replace(':', '-')}_{d.filters.month_from:%Y-%m}_{d.filters.month_to:%Y-%m}"
-    if file_format == "csv":
-        response = HttpResponse(exports.dashboard_csv(d), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            exports.dashboard_xlsx(d),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    write = exports.dashboard_csv if file_format == "csv" else exports.dashboard_xlsx
+    response = _file(write(d), name, file_format)
     services.dashboard_exported(
         actor=request.user, scope_code=d.scope.code, filters=d.filters.as_query(),
         file_format=file_format,
+    )  # fmt: skip
+    return response
+
+
+def _impact(request, form: FilterForm):
+    c = form.cleaned_data
+    try:
+        return selectors.impact_for(
+            user=request.user, scope_code=c.get("scope"), month_from=c["month_from"],
+            month_to=c["month_to"], grouping=c.get("group") or "plan_kind",
+            target_group=c.get("target_group") or "",
+        )  # fmt: skip
+    except NotFound as e:
+        raise Http404 from e
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied from e
+
+
+def _file(body, name: str, file_format: str) -> HttpResponse:
+    if file_format == "csv":
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
+
+
+@login_required
+def impact_export(request, file_format: str):
+    """The impact evaluation's tables as a file, with what the page says around them."""
+    form = _form(request, grouping=True)
+    if not form.is_valid():
+        return render(request, "insights/impact.html", {"form": form, "i": None}, status=400)
+    i = _impact(request, form)
+    write = exports.impact_csv if file_format == "csv" else exports.impact_xlsx
+    name = f"koto_impact_{i.scope.code.replace(':', '-')}_{i.month_from:%Y-%m}_{i.month_to:%Y-%m}"
+    response = _file(write(i), name, file_format)
+    services.dashboard_exported(
+        actor=request.user, scope_code=i.scope.code, file_format=file_format, what="impact",
+        filters={"from": f"{i.month_from:%Y-%m}", "to": f"{i.month_to:%Y-%m}",
+                 "group": i.grouping, "target_group": i.target_group},
     )  # fmt: skip
     return response
 
@@ -104,17 +141,7 @@ def impact(request):
     form = _form(request, grouping=True)
     if not form.is_valid():
         return render(request, "insights/impact.html", {"form": form, "i": None}, status=400)
-    c = form.cleaned_data
-    try:
-        i = selectors.impact_for(
-            user=request.user, scope_code=c.get("scope"), month_from=c["month_from"],
-            month_to=c["month_to"], grouping=c.get("group") or "plan_kind",
-            target_group=c.get("target_group") or "",
-        )  # fmt: skip
-    except NotFound as e:
-        raise Http404 from e
-    except PermissionDenied as e:
-        raise DjangoPermissionDenied from e
+    i = _impact(request, form)
     form.show_scope(i.scope)
     xs = [str(p.months) for p in i.curve]
     curve = charts.line_chart(
@@ -142,5 +169,5 @@ def impact(request):
         request,
         "insights/impact.html",
         {"form": form, "i": i, "curve": curve, "groups_chart": groups_chart,
-         "group_xs": group_xs, "group_table": group_table},
+         "group_xs": group_xs, "group_table": group_table, "query": request.GET.urlencode()},
     )  # fmt: skip

@@ -640,3 +640,35 @@ def test_scopes__a_municipality_s_own_area_and_helsinki_s_region_named_as_they_a
         assert selectors._region_label("Päijät-Hämeen hva") == "Päijät-Hämeen hva ja sen kunnat"
     with translation.override("sv"):
         assert selectors._region_label("Helsingfors stad") == "Helsingfors stad"
+
+
+def test_impact_export__the_page_s_tables_and_what_it_says_around_them(data, manager, web):
+    """The impact evaluation leaves Koto as the dashboard does (until 2026-12-08 it had no
+    file): the observational note, the filters, the cohorts, the groups and the curves,
+    counts as numbers; each export audited."""
+    query = "from=2025-01&to=2026-11&group=plan_kind"
+    page = web(manager).get(f"/insights/impact/?{query}").content.decode()
+    assert f"/insights/impact/export.csv?{query}".replace("&", "&amp;") in page
+    i = web(manager).get(f"/insights/impact/?{query}").context["i"]
+    response = web(manager).get(f"/insights/impact/export.csv?{query}")
+    assert response.status_code == 200
+    assert 'filename="koto_impact_org-' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["", "Observational, not causal."] in rows
+    assert ["", "Compare by", "Plan type"] in rows
+    titles = [r[0] for r in rows if len(r) == 1 and r[0]]
+    assert titles == ["Cohorts by the quarter the plan started", "By group",
+                      "Time to employment or studies (Kaplan–Meier)",
+                      "Share employed or studying by group (Kaplan–Meier)"]  # fmt: skip
+    km = rows[rows.index(["Time to employment or studies (Kaplan–Meier)"]) + 2]
+    assert km[:3] == ["0", str(i.curve[0].at_risk.value), i.curve[0].display]
+    book = load_workbook(
+        io.BytesIO(web(manager).get(f"/insights/impact/export.xlsx?{query}").content)
+    )
+    assert book.sheetnames[0] == "Koto" and "By group" in book.sheetnames
+    assert book["By group"]["B3"].value == i.groups[0].plans.value  # a number
+    exported = AuditEvent.objects.filter(action="export", object_type="insights_impact")
+    assert [e.changes["format"] for e in exported.order_by("id")] == ["csv", "xlsx"]
+    assert exported.first().changes["group"] == "plan_kind"
+    # refused as the page is
+    assert web(manager).get("/insights/impact/export.csv?from=26-1").status_code == 400
