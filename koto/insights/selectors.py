@@ -897,7 +897,15 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
         return f
 
     labels = _labels()
-    month_label = [m.strftime("%m/%Y") for m in months]
+    # the running month is counted so far: said in its label (a dip in the last column of
+    # a flow is the month not yet over, not fewer clients)
+    running = clock.today().replace(day=1)
+    month_label = [
+        _("%(month)s (so far)") % {"month": m.strftime("%m/%Y")}
+        if m == running
+        else m.strftime("%m/%Y")
+        for m in months
+    ]
 
     # 1. Flows by month.
     d.tables.append(

@@ -1,5 +1,6 @@
 """Dashboards and the impact evaluation: parse the filters, call one selector, render."""
 
+import datetime as dt
 import functools
 
 from django.contrib.auth.decorators import login_required
@@ -39,13 +40,23 @@ def _dashboard(request, form: FilterForm):
         raise DjangoPermissionDenied from e
 
 
+def _axis_label(key: str, label: str) -> str:
+    """A month's label under a chart's axis: the month alone (the table beside says that
+    the running one is counted so far; the longer label ran past the chart's edge)."""
+    try:
+        return dt.date.fromisoformat(key).strftime("%m/%Y")
+    except ValueError:
+        return label
+
+
 def _chart(table) -> str:
     if table.chart == "lines":
         series = [
             (col, [None if cells[i].value is None else cells[i].value for _k, _l, cells in table.rows])
             for i, col in enumerate(table.columns)
         ]  # fmt: skip
-        return charts.line_chart(f"c-{table.id}", table.title, [r[1] for r in table.rows], series)
+        xs = [_axis_label(k, label) for k, label, _c in table.rows]
+        return charts.line_chart(f"c-{table.id}", table.title, xs, series)
     if table.chart == "hbars":
         first = table.rows[0][2] if table.rows else []
         col = len(first) - 1 if first and isinstance(first[-1], selectors.Share) else 0
@@ -59,7 +70,8 @@ def _chart(table) -> str:
         (col, [cells[i].shown for _k, _l, cells in table.rows])
         for i, col in enumerate(table.columns)
     ]
-    return charts.column_chart(f"c-{table.id}", table.title, [r[1] for r in table.rows], series)
+    xs = [_axis_label(k, label) for k, label, _c in table.rows]
+    return charts.column_chart(f"c-{table.id}", table.title, xs, series)
 
 
 @login_required
