@@ -146,7 +146,11 @@ def _sheet_title(title: str, used: set[str]) -> str:
     """A sheet named as its table in the viewer's language (until 2026-12-08 by the table's
     code, "flows"): Excel's limits, 31 characters and none of []:*?/\\, and unique."""
     name = re.sub(r"[\[\]:*?/\\]", " ", title)
-    name = re.sub(r"\s+", " ", name).strip()[:31].strip() or "Koto"
+    name = re.sub(r"\s+", " ", name).strip()
+    if len(name) > 31:  # cut at a word, without a dangling bracket
+        cut = name[:32]
+        name = (cut.rsplit(" ", 1)[0].rstrip(" (–-,") if " " in cut else "") or name[:31]
+    name = name or "Koto"
     candidate, n = name, 2
     while candidate.lower() in {u.lower() for u in used}:
         suffix = f" ({n})"

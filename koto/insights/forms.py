@@ -53,7 +53,9 @@ class FilterForm(Form):
         """The page shows `scope`: the select names it by the code the lists use (an address
         may have written it otherwise, "org:02" for "org:2")."""
         self.scope_shown = scope
-        if self.is_bound and self.data.get("scope") and self.data["scope"] != scope.code:
+        # also when none was asked for: a national viewer's default is the whole country,
+        # not the first option (its own organisation), which a "Show" would then send
+        if self.is_bound and self.data.get("scope") != scope.code:
             self.data = self.data.copy()
             self.data["scope"] = scope.code
 

@@ -115,7 +115,8 @@ def _region_label(region: Organisation | str) -> str:
     `region`: the organisation or its name."""
     name = region if isinstance(region, str) else region.name
     if name in single_municipality_region_names():
-        return name  # Helsinki: no member municipalities to add
+        # the City of Helsinki: the region and its one municipality
+        return _("%(region)s and its municipality") % {"region": name}
     return _("%(region)s and its municipalities") % {"region": name}
 
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from koto.audit.models import AuditEvent
 from koto.core import clock
 from koto.core.errors import NotFound, PermissionDenied
-from koto.insights import rollups, selectors
+from koto.insights import exports, rollups, selectors
 from koto.insights.models import FULL_OVERDUE, RefreshState
 from koto.insights.selectors import Filters
 from koto.insights.tests import builders as b
@@ -393,8 +393,9 @@ def test_export_xlsx__one_sheet_per_table(data, manager, web):
     flows = next(t for t in selectors.dashboard_for(
         user=manager, scope_code=None, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
     ).tables if t.id == "flows").title  # fmt: skip
-    assert flows[:31] in wb.sheetnames
-    assert wb[flows[:31]]["B3"].value == 7  # January 2026 new clients, a number
+    sheet = exports._sheet_title(flows, set())
+    assert sheet in wb.sheetnames
+    assert wb[sheet]["B3"].value == 7  # January 2026 new clients, a number
     assert len(wb.sheetnames) == len(set(wb.sheetnames))
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in wb.sheetnames)
     finnish = web(manager)
@@ -408,8 +409,11 @@ def test_sheet_title__excel_s_limits_and_unique():
 
     used = {"Koto"}
     long = "Municipal placement: places agreed and used"
-    assert _sheet_title(long, used) == "Municipal placement places agre"
+    assert _sheet_title(long, used) == "Municipal placement places"
     assert _sheet_title(long, used) == "Municipal placement places (2)"
+    kaplan = "Time to employment or studies (Kaplan–Meier)"
+    assert _sheet_title(kaplan, used) == "Time to employment or studies"
+    assert _sheet_title("A" * 40, used) == "A" * 31
     assert _sheet_title("koto", used) == "koto (2)"
 
 
@@ -589,8 +593,6 @@ def test_dashboard__rest_hidden_also_where_a_share_or_a_partition_would_tell_it(
 def test_export_csv__counts_as_plain_digits_hidden_ones_and_shares_as_shown():
     """A count of a thousand or more is "1 234" on the page; in the file it is 1234, which a
     spreadsheet can sum (until 2026-12-08 it kept the page's no-break space and was text)."""
-    from koto.insights import exports
-
     share = selectors.Share(selectors.Figure(8, False), selectors.Figure(12, False))
     table = selectors.Table("t", "T", "Key", ["Count", "Hidden", "Share"], [
         ("k", "Row", [selectors.Figure(79085, False), selectors.Figure(3, True), share])
@@ -618,7 +620,12 @@ def test_dashboard_page__first_visit__the_period_in_the_form_and_a_national_view
     # a month left empty is the default one, shown as such
     html = web(manager).get("/insights/?from=&to=2026-11").content.decode()
     assert f'name="from" value="{start}"' in html and 'name="to" value="2026-11"' in html
-    assert web(national).get("/insights/").context["d"].scope.code == "national"
+    first = web(national).get("/insights/")
+    assert first.context["d"].scope.code == "national"
+    # and the list shows it (a "Show" sends it, not the first option, its own organisation)
+    assert '<option value="national" selected>' in first.content.decode()
+    impact = web(national).get("/insights/impact/").content.decode()
+    assert '<option value="national" selected>' in impact
     assert web(manager).get("/insights/").context["d"].scope.own
     api = web(national).get("/api/v1/insights/dashboard").json()
     assert api["scope"]["code"] == "national"
@@ -636,10 +643,12 @@ def test_scopes__a_municipality_s_own_area_and_helsinki_s_region_named_as_they_a
     with translation.override("fi"):
         labels = [s.label for s in selectors._scopes_for(manager)]
         assert labels[0] == "Lahti" and "Lahti (työllisyysalue)" in labels
-        assert selectors._region_label("Helsingin kaupunki") == "Helsingin kaupunki"
+        # the region's own scope is "Helsingin kaupunki": the region with its municipality
+        # is told apart from it
+        assert selectors._region_label("Helsingin kaupunki") == "Helsingin kaupunki ja sen kunta"
         assert selectors._region_label("Päijät-Hämeen hva") == "Päijät-Hämeen hva ja sen kunnat"
     with translation.override("sv"):
-        assert selectors._region_label("Helsingfors stad") == "Helsingfors stad"
+        assert selectors._region_label("Helsingfors stad") == "Helsingfors stad och dess kommun"
 
 
 def test_impact_export__the_page_s_tables_and_what_it_says_around_them(data, manager, web):
