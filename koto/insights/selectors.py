@@ -1494,6 +1494,8 @@ def impact_for(
                     0 < events < SUPPRESS_BELOW or 0 < total - events < SUPPRESS_BELOW
                 ):
                     reached = lo = hi = None
+                if not followed and reached is None:
+                    break  # a hidden end point would still tell that everyone reached it
                 points.append(KmPoint(t, at_risk, reached, lo, hi, events, total))
                 if not followed:
                     break  # every plan reached the outcome by then: the curve ends at 100 %

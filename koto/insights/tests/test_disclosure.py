@@ -580,3 +580,23 @@ def test_impact__a_group_whose_every_plan_reached_the_outcome__its_curve_ends_at
     ]  # fmt: skip
     # the basic plans, all still followed, go on
     assert len(i.group_curves[next(r.label for r in i.groups if r.key == "basic")]) > 2
+
+
+def test_impact__a_hidden_curve_end_is_not_drawn(lahti_counsellor, national, lahti):
+    """Outside the organisation a group's curve whose last plans all reached the outcome
+    ends where its point would be hidden: a "–" with none followed would still tell that the
+    one or few left were employed."""
+    for i in range(12):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 2))
+        multi = i < 5
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10),
+               kind="multisectoral" if multi else "basic",
+               ended_on=(dt.date(2025, 2, 20) if i == 0 else dt.date(2025, 1, 20)) if multi else None,
+               outcome=("employed" if i == 0 else "moved_away") if multi else "")  # fmt: skip
+    rollups.refresh(full=True)
+
+    i = _impact(national, f"org:{lahti.id}")
+
+    assert i.group_curves  # the groups are drawn (five plans each at least)
+    for points in i.group_curves.values():
+        assert not any(p.at_risk.value == 0 and p.reached is None for p in points)
