@@ -243,7 +243,14 @@ class Share:
 
     @property
     def hidden(self) -> bool:
-        if self.k.suppressed or self.n.suppressed or self.n.value == 0:
+        return self.n.value == 0 or self.protecting
+
+    @property
+    def protecting(self) -> bool:
+        """Hidden so that a count is not told (not merely with nothing to divide by: a
+        share of none hides no count, and hiding another share where it is one protects
+        nothing: a region's 0 of 30 places used beside the viewer's own 0 of 30)."""
+        if self.k.suppressed or self.n.suppressed:
             return True
         rest = self.n.value - self.k.value
         return self.complement_counts and self.n.guarded and 0 < rest < SUPPRESS_BELOW
@@ -847,7 +854,7 @@ def _less(sums, own_sums, own_org: Organisation | None = None):
 def _is_hidden(cell) -> bool:
     if isinstance(cell, Figure):
         return cell.suppressed
-    return isinstance(cell, Share) and cell.hidden
+    return isinstance(cell, Share) and cell.protecting
 
 
 def _hide_where_hidden(d: Dashboard, rest: Dashboard) -> None:
@@ -1281,7 +1288,7 @@ def _hide_impact_where_hidden(i: "Impact", rest: "Impact") -> None:
                 r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
                 continue
             for t, share in other.shares.items():
-                if share.hidden and t in r.shares and not r.shares[t].hidden:
+                if share.protecting and t in r.shares and not r.shares[t].hidden:
                     r.shares[t] = HIDDEN_SHARE
                     i.suppressed_any = True
 

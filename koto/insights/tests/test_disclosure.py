@@ -54,6 +54,36 @@ def test_share__own_organisation_and_places_are_shown():
     assert places.display == "83\u00a0%"
 
 
+def test_share__of_none_hides_no_count():
+    none_of_none = Share(figure(0, suppress=True), figure(0, suppress=True))
+    three_of_none = Share(figure(3, suppress=True), figure(0, suppress=True))
+
+    assert none_of_none.hidden and not none_of_none.protecting
+    assert three_of_none.hidden and three_of_none.protecting  # its 3 is "<5"
+    assert Share(figure(10, suppress=True), figure(12, suppress=True)).protecting
+
+
+def test_dashboard__region_share_shown_where_the_rest_has_none(lahti, heinola, manager, region, keha):
+    """Lahti's manager sees Lahti's 0 of 30 places used; the region's 30 are all Lahti's:
+    the other municipalities' share is of none ("–"), which protects no count, so the
+    region's share is shown (it was hidden beside both its counts)."""
+    from koto.placement.models import PlacementAgreement
+
+    PlacementAgreement.objects.create(municipality=lahti, authority=keha, year=2026,
+                                      places_quota_refugee=30, status="signed")  # fmt: skip
+    PlacementAgreement.objects.create(municipality=heinola, authority=keha, year=2026,
+                                      places_international_protection=3, status="signed")  # fmt: skip
+    rollups.refresh(full=True)
+
+    d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
+
+    agreed, used, share = row(d, "placements", "quota_refugee")
+    assert (agreed.display, used.display, share.display) == ("30", "0", "0\u00a0%")
+    # Heinola's 3 places: hidden, and so is their share
+    agreed, used, share = row(d, "placements", "international_protection")
+    assert (agreed.display, share.display) == ("<5", "–")
+
+
 def test_figure__money_is_never_guarded():
     assert figure(3, suppress=True, money=True) == Figure(3, False, False)
 
