@@ -812,7 +812,30 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         own_sums = _cell_sums(own_scope, filters, state.generation)
         rest = _dashboard(scope, filters, state, _less(sums, own_sums, _own_org(user)))
         _hide_where_hidden(d, rest)
+    _note_hidden_months(d)
     return d
+
+
+def _note_hidden_months(d: Dashboard) -> None:
+    """Say under the shares in time by month why a month is "–" (a national column of "–"
+    read as missing data): no deadline fell due, or the share is hidden because with the
+    row above and the other months it would tell a count below five."""
+    table = d.table("compliance_months")
+    note = [_("A month with no deadline due has no share (–).")]
+    hidden = [
+        str(label)
+        for i, label in enumerate(table.columns)
+        if any(cells[i] is HIDDEN_SHARE for _k, _l, cells in table.rows)
+    ]
+    if hidden:
+        note.append(
+            _(
+                "%(deadlines)s: months are hidden (–) because their shares, with the row "
+                "above and the other months, would tell a count below five."
+            )
+            % {"deadlines": ", ".join(hidden)}
+        )
+    table.note = " ".join(note)
 
 
 def _less(sums, own_sums, own_org: Organisation | None = None):
@@ -911,6 +934,10 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
     month_label = [
         _("%(month)s (so far)") % {"month": m.strftime("%m/%Y")}
         if m == running
+        # a month ahead: its zeros are not a drop (its compensation is what the law
+        # would give, the persons as they stand)
+        else _("%(month)s (not begun)") % {"month": m.strftime("%m/%Y")}
+        if m > running
         else m.strftime("%m/%Y")
         for m in months
     ]

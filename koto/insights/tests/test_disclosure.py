@@ -119,6 +119,17 @@ def test_dashboard__region_hides_the_total_beside_a_hidden_late_count(casework, 
     assert share.display == "–"
 
 
+def test_dashboard__why_months_are_hidden_said_under_the_table(casework, manager, region):
+    """A column of "–" by month said why (a national column of "–" read as missing data)."""
+    d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
+    own = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
+
+    note = d.table("compliance_months").note
+    assert note.startswith("A month with no deadline due has no share (–). ")
+    assert "Assessment started in time, Guided to a service in time: months are hidden (–)" in note
+    assert own.table("compliance_months").note == "A month with no deadline due has no share (–)."
+
+
 def test_dashboard__own_organisation_shows_the_whole_row(casework, manager):
     d = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
 

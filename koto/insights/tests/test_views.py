@@ -699,3 +699,32 @@ def test_dashboard__the_running_month_labelled_as_counted_so_far(data, manager):
 
     svg = views._chart(d.table("flows"))
     assert ">11/2026</text>" in svg and "so far" not in svg
+
+
+def test_dashboard__months_ahead_labelled_not_begun(data, manager):
+    """A period reaching past the running month: its months ahead are zeros (or the
+    compensation the law would give), labelled so, not read as a fall."""
+    with clock.frozen(dt.date(2026, 11, 18)):
+        d = selectors.dashboard_for(
+            user=manager,
+            scope_code=None,
+            filters=Filters(dt.date(2026, 10, 1), dt.date(2027, 1, 1)),
+        )
+    labels = [label for _k, label, _c in d.table("flows").rows]
+    assert labels == ["10/2026", "11/2026 (so far)", "12/2026 (not begun)", "01/2027 (not begun)"]
+    assert [label for _k, label, _c in d.table("compensation").rows] == labels
+
+
+def test_export_csv__table_notes_travel_with_the_tables(data, manager, web):
+    """What qualifies a table on the page (agreements per calendar year, a month with no
+    deadline due) is in the file after its table: a file travels without the page."""
+    body = web(manager).get(f"/insights/export.csv?{PERIOD}", HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(body.content.decode("utf-8-sig"))))
+    flat = [r[0] for r in rows if r]
+    i = flat.index("Municipal placement: places agreed and used")
+    assert "Agreements are per calendar year" in flat[i + 5]
+    assert "A month with no deadline due has no share (–)." in flat
+    wb = load_workbook(io.BytesIO(web(manager).get(f"/insights/export.xlsx?{PERIOD}",
+                                                  HTTP_ACCEPT_LANGUAGE="en").content))  # fmt: skip
+    cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert any(str(v).startswith("Agreements are per calendar year") for v in cells)
