@@ -63,7 +63,9 @@ def test_share__of_none_hides_no_count():
     assert Share(figure(10, suppress=True), figure(12, suppress=True)).protecting
 
 
-def test_dashboard__region_share_shown_where_the_rest_has_none(lahti, heinola, manager, region, keha):
+def test_dashboard__region_share_shown_where_the_rest_has_none(
+    lahti, heinola, manager, region, keha
+):
     """Lahti's manager sees Lahti's 0 of 30 places used; the region's 30 are all Lahti's:
     the other municipalities' share is of none ("–"), which protects no count, so the
     region's share is shown (it was hidden beside both its counts)."""
