@@ -81,6 +81,8 @@ def dashboard(
                 "title": t.title,
                 "key_label": t.key_label,
                 "columns": t.columns,
+                # what qualifies the table, as under it on the page ("" when nothing)
+                "note": t.note,
                 "rows": [
                     {"key": key, "label": label, "values": [_value(c) for c in cells]}
                     for key, label, cells in t.rows

@@ -467,6 +467,9 @@ def test_api_dashboard__json_with_hidden_counts(data, manager, region, web):
     channel = next(t for t in body["tables"] if t["id"] == "contacts_channel")
     assert channel["rows"][0]["values"] == ["<5"]
     assert body["suppressed_below"] == 5
+    notes = {t["id"]: t["note"] for t in body["tables"]}
+    assert notes["flows"] == ""
+    assert notes["compliance_months"].startswith("A month with no deadline due")
 
 
 def test_api_scopes__a_national_caller_also_gets_every_area_it_may_open(
