@@ -804,6 +804,19 @@ def test_search_keys__in_code_point_order_in_the_database(counsellor):
     assert keys == sorted(keys)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_search_keys__statistics_large_enough_for_common_surnames(db):
+    """A common surname outside the default statistics' most common values was guessed
+    rare and read by the key index alone, filtering out other organisations' names
+    (migration clients.0020): the keys keep a sample of 1 000."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attstattarget FROM pg_attribute WHERE attrelid ="
+            " 'clients_clientname'::regclass AND attname IN ('key_last_first', 'key_first_last')"
+        )
+        assert dict(cursor.fetchall()) == {"key_last_first": 1000, "key_first_last": 1000}
+
+
 @pytest.mark.parametrize(
     "names",
     [
