@@ -121,8 +121,10 @@ def _csv(header: list[list[str]], tables: list[Table]) -> str:
     for table in tables:
         w.writerow([])
         w.writerows([[str(_cell(v)) for v in row] for row in table.csv_rows()])
-        if table.note:  # what qualifies the table on the page travels with it
-            w.writerow([table.note])
+        if table.note:  # what qualifies the table on the page travels with it, apart
+            # from its rows (in the second column, as the header's notes)
+            w.writerow([])
+            w.writerow(["", table.note])
     return out.getvalue()
 
 
@@ -139,7 +141,7 @@ def _xlsx(header: list[list[str]], tables: list[Table]) -> bytes:
             ws.append(xlsx_row(ws, [_cell(v) for v in row]))
         if table.note:
             ws.append([])
-            ws.append(xlsx_row(ws, [table.note]))
+            ws.append(xlsx_row(ws, ["", table.note]))
         for i in range(1, len(table.columns) + 2):
             ws.column_dimensions[get_column_letter(i)].width = 28 if i == 1 else 18
     buf = io.BytesIO()

@@ -830,8 +830,9 @@ def _note_hidden_months(d: Dashboard) -> None:
     if hidden:
         note.append(
             _(
-                "%(deadlines)s: months are hidden (–) because their shares, with the row "
-                "above and the other months, would tell a count below five."
+                "Some months of %(deadlines)s are hidden (–): with the counts in the table "
+                "“Deadline compliance” above, the other months or your own organisation's "
+                "figures, they would tell a count below five."
             )
             % {"deadlines": ", ".join(hidden)}
         )
@@ -936,7 +937,7 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
         if m == running
         # a month ahead: its zeros are not a drop (its compensation is what the law
         # would give, the persons as they stand)
-        else _("%(month)s (not begun)") % {"month": m.strftime("%m/%Y")}
+        else _("%(month)s (not yet begun)") % {"month": m.strftime("%m/%Y")}
         if m > running
         else m.strftime("%m/%Y")
         for m in months

@@ -73,7 +73,9 @@ def test_dashboard__region_share_shown_where_the_rest_has_none(
 
     PlacementAgreement.objects.create(municipality=lahti, authority=keha, year=2026,
                                       places_quota_refugee=30, status="signed")  # fmt: skip
-    PlacementAgreement.objects.create(municipality=heinola, authority=keha, year=2026,
+    PlacementAgreement.objects.create(municipality=lahti, authority=keha, year=2025,
+                                      places_international_protection=30, status="signed")  # fmt: skip
+    PlacementAgreement.objects.create(municipality=heinola, authority=keha, year=2025,
                                       places_international_protection=3, status="signed")  # fmt: skip
     rollups.refresh(full=True)
 
@@ -81,9 +83,10 @@ def test_dashboard__region_share_shown_where_the_rest_has_none(
 
     agreed, used, share = row(d, "placements", "quota_refugee")
     assert (agreed.display, used.display, share.display) == ("30", "0", "0\u00a0%")
-    # Heinola's 3 places: hidden, and so is their share
+    # Lahti's 30 and Heinola's 3 places: the region's 33 would tell Heinola's 3, so it is
+    # hidden, and so is the share, though the region's counts are five or more
     agreed, used, share = row(d, "placements", "international_protection")
-    assert (agreed.display, share.display) == ("<5", "–")
+    assert (agreed.display, used.display, share.display) == ("..", "0", "–")
 
 
 def test_figure__money_is_never_guarded():
@@ -128,7 +131,10 @@ def test_dashboard__why_months_are_hidden_said_under_the_table(casework, manager
 
     note = d.table("compliance_months").note
     assert note.startswith("A month with no deadline due has no share (–). ")
-    assert "Assessment started in time, Guided to a service in time: months are hidden (–)" in note
+    assert (
+        "Some months of Assessment started in time, Guided to a service in time are hidden (–)"
+        in note
+    )
     assert own.table("compliance_months").note == "A month with no deadline due has no share (–)."
 
 
@@ -447,6 +453,35 @@ def test_impact__region_less_the_viewers_own_below_five__hidden(
     region_rows, region_curve = cohorts(f"region:{region.id}")
     assert region_rows in (["<5"], [".."])
     assert region_curve == []  # it would start at 12
+
+
+@pytest.mark.parametrize(("heinola_followed", "shown"), [(0, True), (3, False)])
+def test_impact__region_share_where_the_rest_has_none_followed_that_long(
+    lahti_counsellor, heinola_counsellor, manager, region, heinola_followed, shown
+):
+    """The cohort of 10–12/2025: Lahti's 10 plans followed 12 months (5 employed), Heinola's
+    6 started later. With none of Heinola's followed that long the others' share is of none
+    and tells no count: the region's share at 12 months is Lahti's own, shown (it was
+    hidden). With 3 of them followed it would tell their count: hidden."""
+    for i in range(10):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 10, 2))
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 10, 10),
+               ended_on=dt.date(2026, 3, 1) if i < 5 else None,
+               outcome="employed" if i < 5 else "")  # fmt: skip
+    for i in range(6):
+        c = b.client(heinola_counsellor, created_on=dt.date(2025, 10, 2))
+        b.plan(heinola_counsellor, c,
+               starts_on=dt.date(2025, 10, 10) if i < heinola_followed else dt.date(2025, 12, 10))  # fmt: skip
+    rollups.refresh(full=True)
+
+    i = selectors.impact_for(user=manager, scope_code=f"region:{region.id}",
+                             month_from=dt.date(2025, 10, 1), month_to=dt.date(2025, 12, 1))  # fmt: skip
+
+    [cohort] = i.cohorts
+    assert cohort.plans.display == "16"
+    share = cohort.shares[12]
+    assert (share.display == "50\u00a0%") is shown
+    assert share.hidden is not shown
 
 
 def _resident(actor, code: str):

@@ -714,7 +714,12 @@ def test_dashboard__months_ahead_labelled_not_begun(data, manager):
             filters=Filters(dt.date(2026, 10, 1), dt.date(2027, 1, 1)),
         )
     labels = [label for _k, label, _c in d.table("flows").rows]
-    assert labels == ["10/2026", "11/2026 (so far)", "12/2026 (not begun)", "01/2027 (not begun)"]
+    assert labels == [
+        "10/2026",
+        "11/2026 (so far)",
+        "12/2026 (not yet begun)",
+        "01/2027 (not yet begun)",
+    ]
     assert [label for _k, label, _c in d.table("compensation").rows] == labels
 
 
@@ -723,10 +728,11 @@ def test_export_csv__table_notes_travel_with_the_tables(data, manager, web):
     deadline due) is in the file after its table: a file travels without the page."""
     body = web(manager).get(f"/insights/export.csv?{PERIOD}", HTTP_ACCEPT_LANGUAGE="en")
     rows = list(csv.reader(io.StringIO(body.content.decode("utf-8-sig"))))
-    flat = [r[0] for r in rows if r]
-    i = flat.index("Municipal placement: places agreed and used")
-    assert "Agreements are per calendar year" in flat[i + 5]
-    assert "A month with no deadline due has no share (–)." in flat
+    i = rows.index(["Municipal placement: places agreed and used"])
+    # after the title, its columns and three rows: a blank row, then the note beside them
+    assert rows[i + 5] == []
+    assert rows[i + 6][0] == "" and rows[i + 6][1].startswith("Agreements are per calendar year")
+    assert ["", "A month with no deadline due has no share (–)."] in rows
     wb = load_workbook(io.BytesIO(web(manager).get(f"/insights/export.xlsx?{PERIOD}",
                                                   HTTP_ACCEPT_LANGUAGE="en").content))  # fmt: skip
     cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
