@@ -686,15 +686,17 @@ def test_impact_export__the_page_s_tables_and_what_it_says_around_them(data, man
     assert web(manager).get("/insights/impact/export.csv?from=26-1").status_code == 400
 
 
+def _on_18_november(manager, month_from: dt.date, month_to: dt.date):
+    with clock.frozen(dt.date(2026, 11, 18)):
+        return selectors.dashboard_for(
+            user=manager, scope_code=None, filters=Filters(month_from, month_to)
+        )
+
+
 def test_dashboard__the_running_month_labelled_as_counted_so_far(data, manager):
     """The last column of a flow is the month not yet over: its label says so, in the page
     and in the files (until 2026-12-08 it looked like a fall in new clients)."""
-    with clock.frozen(dt.date(2026, 11, 18)):
-        d = selectors.dashboard_for(
-            user=manager,
-            scope_code=None,
-            filters=Filters(dt.date(2026, 9, 1), dt.date(2026, 11, 1)),
-        )
+    d = _on_18_november(manager, dt.date(2026, 9, 1), dt.date(2026, 11, 1))
     labels = [label for _k, label, _c in d.table("flows").rows]
     assert labels == ["09/2026", "10/2026", "11/2026 (so far)"]
     # under the chart's axis the month alone (the longer label ran past the chart's edge)
@@ -707,12 +709,7 @@ def test_dashboard__the_running_month_labelled_as_counted_so_far(data, manager):
 def test_dashboard__months_ahead_labelled_not_begun(data, manager):
     """A period reaching past the running month: its months ahead are zeros (or the
     compensation the law would give), labelled so, not read as a fall."""
-    with clock.frozen(dt.date(2026, 11, 18)):
-        d = selectors.dashboard_for(
-            user=manager,
-            scope_code=None,
-            filters=Filters(dt.date(2026, 10, 1), dt.date(2027, 1, 1)),
-        )
+    d = _on_18_november(manager, dt.date(2026, 10, 1), dt.date(2027, 1, 1))
     labels = [label for _k, label, _c in d.table("flows").rows]
     assert labels == [
         "10/2026",
