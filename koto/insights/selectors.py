@@ -812,29 +812,40 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         own_sums = _cell_sums(own_scope, filters, state.generation)
         rest = _dashboard(scope, filters, state, _less(sums, own_sums, _own_org(user)))
         _hide_where_hidden(d, rest)
-    _note_hidden_months(d)
+    _note_hidden_months(d, own_part=own_scope is not None)
     return d
 
 
-def _note_hidden_months(d: Dashboard) -> None:
+def _note_hidden_months(d: Dashboard, *, own_part: bool) -> None:
     """Say under the shares in time by month why a month is "–" (a national column of "–"
     read as missing data): no deadline fell due, or the share is hidden because with the
-    row above and the other months it would tell a count below five."""
+    compliance row, the other months or (`own_part`: the scope holds the viewer's own
+    organisation) the viewer's own figures it would tell a count below five. Each deadline
+    whose months are hidden is named: all of its months with deadlines due, or some."""
     table = d.table("compliance_months")
     note = [_("A month with no deadline due has no share (–).")]
-    hidden = [
-        str(label)
-        for i, label in enumerate(table.columns)
-        if any(cells[i] is HIDDEN_SHARE for _k, _l, cells in table.rows)
-    ]
-    if hidden:
+    for i, label in enumerate(table.columns):
+        cells = [cells[i] for _k, _l, cells in table.rows]
+        if not any(c is HIDDEN_SHARE for c in cells):
+            continue
+        if any(c.n.value and not c.hidden for c in cells):
+            note.append(_("%(deadline)s: some months are hidden (–).") % {"deadline": label})
+        else:
+            note.append(
+                _("%(deadline)s: every month with deadlines due is hidden (–).")
+                % {"deadline": label}
+            )
+    if len(note) > 1:
         note.append(
             _(
-                "Some months of %(deadlines)s are hidden (–): with the counts in the table "
-                "“Deadline compliance” above, the other months or your own organisation's "
-                "figures, they would tell a count below five."
+                "With the counts in the table “Deadline compliance” above, the other months or "
+                "your own organisation's figures, they would tell a count below five."
             )
-            % {"deadlines": ", ".join(hidden)}
+            if own_part
+            else _(
+                "With the counts in the table “Deadline compliance” above and the other "
+                "months, they would tell a count below five."
+            )
         )
     table.note = " ".join(note)
 
@@ -935,8 +946,9 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
     month_label = [
         _("%(month)s (so far)") % {"month": m.strftime("%m/%Y")}
         if m == running
-        # a month ahead: its zeros are not a drop (its compensation is what the law
-        # would give, the persons as they stand)
+        # a month ahead: its zeros are not a drop (its compensation, within the current
+        # year, is what the law would give for the persons as they stand; a later year's
+        # is not computed, as the compensation table's note says)
         else _("%(month)s (not yet begun)") % {"month": m.strftime("%m/%Y")}
         if m > running
         else m.strftime("%m/%Y")
@@ -1256,6 +1268,17 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
                     "Calculated compensation is what the law gives for the persons in the "
                     "period; claims are the actual-cost claims as submitted "
                     "and as paid after the ELY / vitality centre's decision."
+                )
+                + (
+                    # a later year's months are not computed: 0 there is no stop
+                    " "
+                    + _(
+                        "Calculated compensation is computed up to the end of %(year)s: the "
+                        "months after it show 0 until their year begins."
+                    )
+                    % {"year": running.year}
+                    if months and months[-1].year > running.year
+                    else ""
                 ),
             )  # fmt: skip
         )

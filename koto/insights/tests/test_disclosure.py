@@ -124,18 +124,44 @@ def test_dashboard__region_hides_the_total_beside_a_hidden_late_count(casework, 
     assert share.display == "–"
 
 
-def test_dashboard__why_months_are_hidden_said_under_the_table(casework, manager, region):
-    """A column of "–" by month said why (a national column of "–" read as missing data)."""
+def test_dashboard__why_months_are_hidden_said_under_the_table(casework, manager, region, national):
+    """A column of "–" by month said why (a national column of "–" read as missing data),
+    each deadline named, "every month" where none is shown; the viewer's own figures are a
+    reason only where the scope holds the viewer's organisation (not KEHA's)."""
     d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
     own = selectors.dashboard_for(user=manager, scope_code=None, filters=PERIOD)
+    keha = selectors.dashboard_for(user=national, scope_code=f"region:{region.id}", filters=PERIOD)
 
-    note = d.table("compliance_months").note
-    assert note.startswith("A month with no deadline due has no share (–). ")
-    assert (
-        "Some months of Assessment started in time, Guided to a service in time are hidden (–)"
-        in note
+    assert d.table("compliance_months").note == (
+        "A month with no deadline due has no share (–). "
+        "Assessment started in time: every month with deadlines due is hidden (–). "
+        "Guided to a service in time: every month with deadlines due is hidden (–). "
+        "With the counts in the table “Deadline compliance” above, the other months or your "
+        "own organisation's figures, they would tell a count below five."
+    )
+    assert keha.table("compliance_months").note.endswith(
+        "With the counts in the table “Deadline compliance” above and the other months, they "
+        "would tell a count below five."
     )
     assert own.table("compliance_months").note == "A month with no deadline due has no share (–)."
+
+
+def test_dashboard__some_months_hidden_said_so(lahti_counsellor, manager, region):
+    """Months where only the viewer's own organisation had deadlines due are shown beside
+    the others hidden: "some months"."""
+    from koto.insights.selectors import HIDDEN_SHARE, _note_hidden_months
+
+    d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
+    table = d.table("compliance_months")
+    shown = Share(figure(6, suppress=True), figure(12, suppress=True))
+    table.rows[:2] = [("2025-01-01", "01/2025", [shown, HIDDEN_SHARE]),
+                      ("2025-02-01", "02/2025", [HIDDEN_SHARE, HIDDEN_SHARE])]  # fmt: skip
+    _note_hidden_months(d, own_part=True)
+
+    assert "Assessment started in time: some months are hidden (–)." in table.note
+    assert (
+        "Guided to a service in time: every month with deadlines due is hidden (–)." in table.note
+    )
 
 
 def test_dashboard__own_organisation_shows_the_whole_row(casework, manager):

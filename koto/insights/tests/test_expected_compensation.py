@@ -619,7 +619,7 @@ def test_report_page__regional_state_authority__small_counts_hidden_keha_sees_al
     live = selectors.compensation_for(user=officer, span=year, live=True)
     assert {r.organisation: r.persons for r in live.rows} == persons
     html = web(officer).get("/funding/report/", {"year": 2026}).content.decode()
-    assert "counts below five are shown as “<5”" in html
+    assert "counts below five are shown as “&lt;5”" in html  # escaped
     assert ">&lt;5</td>" in html
     # KEHA pays each person: it sees them all
     exact = {

@@ -718,6 +718,12 @@ def test_dashboard__months_ahead_labelled_not_begun(data, manager):
         "01/2027 (not yet begun)",
     ]
     assert [label for _k, label, _c in d.table("compensation").rows] == labels
+    # 2027 is not computed yet: said under the table, not read as compensation stopping
+    assert (
+        "computed up to the end of 2026: the months after it show 0" in d.table("compensation").note
+    )
+    this_year = _on_18_november(manager, dt.date(2026, 10, 1), dt.date(2026, 12, 1))
+    assert "computed up to" not in this_year.table("compensation").note
 
 
 def test_export_csv__table_notes_travel_with_the_tables(data, manager, web):
