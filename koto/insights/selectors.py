@@ -1568,7 +1568,8 @@ def impact_for(
         for r in cohorts:
             r.label = _cohort_label(r.key, month_from, month_to)
         overall = curve(all_cells)
-        group_curves = {labels.get(k, k): curve(v) for k, v in sorted(group_data.items())}
+        # in the groups' order (by label), as the table of shares beside it
+        group_curves = {r.label: curve(group_data[r.key]) for r in groups}
         if suppress:
             # Who has been followed 6, 12 and 24 months, before any share is hidden: the
             # group whose every plan has, and all the plans ("").

@@ -248,6 +248,26 @@ def test_impact_for__shares_with_wilson_intervals(data, manager):
     assert at[9].reached == pytest.approx(1 - 4 / 6)
 
 
+def test_impact_for__group_curves_in_the_groups_order(lahti_counsellor, manager):
+    """The curves by group are listed as the groups' table beside them (by label in the
+    viewer's language; they were by code: "Kotoutumiskoulutus" before "Ei palvelua")."""
+    for i in range(6):
+        c = b.client(lahti_counsellor, created_on=dt.date(2025, 1, 5))
+        b.plan(lahti_counsellor, c, starts_on=dt.date(2025, 1, 10))
+        if i < 3:
+            e = b.enrolment(lahti_counsellor, c, requested_on=dt.date(2025, 2, 1))
+            e.started_on = dt.date(2025, 2, 3)  # used: started
+            e.save(update_fields=["started_on"])
+    rollups.refresh(full=True)
+    with translation.override("fi"):
+        i = selectors.impact_for(
+            user=manager, scope_code=None, month_from=dt.date(2025, 1, 1),
+            month_to=dt.date(2025, 12, 1), grouping="services",
+        )  # fmt: skip
+    assert [r.label for r in i.groups] == ["Ei palvelua", "Kotoutumiskoulutus"]
+    assert list(i.group_curves) == ["Ei palvelua", "Kotoutumiskoulutus"]
+
+
 def test_impact_for__follow_up_and_outcome_months_counted_whole(lahti_counsellor, manager):
     """A share "within 6 months" counts only plans followed 6 whole months whatever the
     day of their start month, and only outcomes within them (months are rounded down)."""
