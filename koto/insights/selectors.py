@@ -1279,6 +1279,18 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
                     % {"year": running.year}
                     if months and months[-1].year > running.year
                     else ""
+                )
+                + (
+                    # a region's (and the country's) calculated compensation is more than
+                    # its municipalities' (Helsinki's region and city differ only there)
+                    " "
+                    + _(
+                        "Calculated compensation here adds up what the municipalities and "
+                        "the welfare regions are paid: a welfare region is paid for its "
+                        "municipalities' persons too."
+                    )
+                    if scope.level in ("region", "national")
+                    else ""
                 ),
             )  # fmt: skip
         )

@@ -746,6 +746,20 @@ def test_dashboard__months_ahead_labelled_not_begun(data, manager):
     assert "computed up to" not in this_year.table("compensation").note
 
 
+def test_dashboard__region_compensation_note_says_the_region_is_paid_too(data, manager, region):
+    """A region's compensation is its municipalities' and its own (Helsinki's region and
+    city differ only there): said under the table; not on the organisation's own page."""
+    d = selectors.dashboard_for(
+        user=manager, scope_code=f"region:{region.id}",
+        filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1)),
+    )  # fmt: skip
+    own = selectors.dashboard_for(
+        user=manager, scope_code=None, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 11, 1))
+    )
+    assert "the welfare regions are paid" in d.table("compensation").note
+    assert "the welfare regions are paid" not in own.table("compensation").note
+
+
 def test_export_csv__table_notes_travel_with_the_tables(data, manager, web):
     """What qualifies a table on the page (agreements per calendar year, a month with no
     deadline due) is in the file after its table: a file travels without the page."""
