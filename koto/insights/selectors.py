@@ -812,7 +812,6 @@ def dashboard_for(*, user, scope_code: str | None, filters: Filters) -> Dashboar
         own_sums = _cell_sums(own_scope, filters, state.generation)
         rest = _dashboard(scope, filters, state, _less(sums, own_sums, _own_org(user)))
         _hide_where_hidden(d, rest)
-        _show_where_all_own(d, rest)
     _note_hidden_months(d, own_part=own_scope is not None)
     return d
 
@@ -905,47 +904,6 @@ def _hide_where_hidden(d: Dashboard, rest: Dashboard) -> None:
                 continue
             table.rows[i] = (key, label, [_hidden_cell(c) if h else c for c, h in zip(cells, hidden, strict=False)] + cells[len(hidden):])  # fmt: skip
             d.suppressed_any = True
-
-
-def _show_where_all_own(d: Dashboard, rest: Dashboard) -> None:
-    """Show in `d` a count below five that is all the viewer's own: where the scope less the
-    viewer's organisation (`rest`) has 0 at the same place, the figure is the viewer's own
-    count, which their own page shows (Lahti's 4 places for unaccompanied minors on its
-    employment area's page, where no other municipality has any). The 0 it tells of the
-    others is shown in `rest`, whose rules take it as known, and `rest` never hides a 0 to
-    protect another figure; a figure hidden to protect another ("..") stays hidden, and a
-    share is shown only when both its counts are all the viewer's own."""
-    rest_rows = {t.id: {key: cells for key, _l, cells in t.rows} for t in rest.tables}
-    for table in d.tables:
-        rows = rest_rows.get(table.id, {})
-        for i, (key, label, cells) in enumerate(table.rows):
-            others = rows.get(key)
-            if others is None:  # a row the rest lacks is not known to be 0 there
-                continue
-            shown = [_own_cell(c, o) for c, o in zip(cells, others, strict=False)]
-            table.rows[i] = (key, label, shown + cells[len(shown) :])
-
-
-def _own_cell(cell, other):
-    """`cell` as `_show_where_all_own` shows it beside the rest's `other`."""
-
-    def none(o) -> bool:
-        return isinstance(o, Figure) and o.value == 0 and not o.suppressed
-
-    if isinstance(cell, Figure):
-        if none(other) and cell.suppressed and not cell.complementary:
-            return Figure(cell.value, False)  # the viewer's own count: not guarded
-        return cell
-    if (
-        isinstance(cell, Share)
-        and cell is not HIDDEN_SHARE
-        and isinstance(other, Share)
-        and none(other.k)
-        and none(other.n)
-        and not (cell.k.complementary or cell.n.complementary)
-    ):
-        return Share(Figure(cell.k.value, False), Figure(cell.n.value, False), cell.complement_counts)  # fmt: skip
-    return cell
 
 
 def _hidden_cell(cell):

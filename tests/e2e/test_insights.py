@@ -34,9 +34,6 @@ def lahti_manager(transactional_db):
                outcome="employed" if i < 3 else ("other" if i == 3 else ""))  # fmt: skip
     for i in range(3):
         b.contact(counsellor, on=today - dt.timedelta(days=i))
-    # another municipality's walk-in: the region's 4 is not all Lahti's, so it is hidden
-    heinola = OrganisationFactory(code="111", name_fi="Heinola", welfare_region=region)
-    b.contact(member(heinola, Role.INTEGRATION_COUNSELLOR, username="hely"), on=today)
     rollups.refresh(full=True)
     return member(lahti, Role.MANAGER, username="maija"), region
 
