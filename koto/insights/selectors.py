@@ -243,14 +243,7 @@ class Share:
 
     @property
     def hidden(self) -> bool:
-        return self.n.value == 0 or self.protecting
-
-    @property
-    def protecting(self) -> bool:
-        """Hidden so that a count is not told (not merely with nothing to divide by: a
-        share of none hides no count, and hiding another share where it is one protects
-        nothing: a region's 0 of 30 places used beside the viewer's own 0 of 30)."""
-        if self.k.suppressed or self.n.suppressed:
+        if self.k.suppressed or self.n.suppressed or self.n.value == 0:
             return True
         rest = self.n.value - self.k.value
         return self.complement_counts and self.n.guarded and 0 < rest < SUPPRESS_BELOW
@@ -691,6 +684,8 @@ class Table:
     rows: list[tuple[str, str, list]]  # (key, label, [Figure | Share | str])
     chart: str = "bars"  # bars (vertical, by month) / hbars / none
     note: str = ""
+    # a share's column → the columns of its numerator and denominator, shown beside it
+    shares_of: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def csv_rows(self) -> list[list[str]]:
         """The table as the page shows it: a share with its 95 % interval beside it, as
@@ -889,7 +884,7 @@ def _less(sums, own_sums, own_org: Organisation | None = None):
 def _is_hidden(cell) -> bool:
     if isinstance(cell, Figure):
         return cell.suppressed
-    return isinstance(cell, Share) and cell.protecting
+    return isinstance(cell, Share) and cell.hidden
 
 
 def _hide_where_hidden(d: Dashboard, rest: Dashboard) -> None:
@@ -900,6 +895,12 @@ def _hide_where_hidden(d: Dashboard, rest: Dashboard) -> None:
         rows = rest_rows.get(table.id, {})
         for i, (key, label, cells) in enumerate(table.rows):
             hidden = [_is_hidden(c) for c in rows.get(key, [])]
+            for at, (k, n) in table.shares_of.items():
+                # a share of the counts shown beside it tells nothing they do not: hidden
+                # with them, not for the rest's share (of none: all of a region's places
+                # are the viewer's own, 0 of 30 used, and the share was "–" beside them)
+                if at < len(hidden):
+                    hidden[at] = hidden[k] or hidden[n] or _is_hidden(cells[at])
             if not any(hidden):
                 continue
             table.rows[i] = (key, label, [_hidden_cell(c) if h else c for c, h in zip(cells, hidden, strict=False)] + cells[len(hidden):])  # fmt: skip
@@ -1231,6 +1232,7 @@ def _dashboard(scope: Scope, filters: Filters, state, sums) -> Dashboard:
                 note=_(
                     "Agreements are per calendar year: a year counts when its January is in the period."
                 ),
+                shares_of={2: (1, 0)},  # used of agreed
             )  # fmt: skip
         )
 
@@ -1351,7 +1353,7 @@ def _hide_impact_where_hidden(i: "Impact", rest: "Impact") -> None:
                 r.shares = dict.fromkeys(r.shares, HIDDEN_SHARE)
                 continue
             for t, share in other.shares.items():
-                if share.protecting and t in r.shares and not r.shares[t].hidden:
+                if share.hidden and t in r.shares and not r.shares[t].hidden:
                     r.shares[t] = HIDDEN_SHARE
                     i.suppressed_any = True
 
