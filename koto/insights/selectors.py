@@ -834,7 +834,9 @@ def _note_hidden_months(d: Dashboard, *, own_part: bool) -> None:
         note.append(
             _(
                 "With the counts in the table “Deadline compliance” above, the other months or "
-                "your own organisation's figures, they would tell a count below five."
+                "your own organisation's figures, they would tell a count below five. A month "
+                "when only your organisation had deadlines due is hidden too: showing only "
+                "those would tell when the others had some."
             )
             if own_part
             else _(

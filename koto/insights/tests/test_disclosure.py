@@ -128,7 +128,9 @@ def test_dashboard__why_months_are_hidden_said_under_the_table(casework, manager
         "Assessment started in time: every month with deadlines due is hidden (–). "
         "Guided to a service in time: every month with deadlines due is hidden (–). "
         "With the counts in the table “Deadline compliance” above, the other months or your "
-        "own organisation's figures, they would tell a count below five."
+        "own organisation's figures, they would tell a count below five. A month when only "
+        "your organisation had deadlines due is hidden too: showing only those would tell "
+        "when the others had some."
     )
     assert keha.table("compliance_months").note.endswith(
         "With the counts in the table “Deadline compliance” above and the other months, they "
@@ -138,8 +140,9 @@ def test_dashboard__why_months_are_hidden_said_under_the_table(casework, manager
 
 
 def test_dashboard__some_months_hidden_said_so(lahti_counsellor, manager, region):
-    """Months where only the viewer's own organisation had deadlines due are shown beside
-    the others hidden: "some months"."""
+    """A deadline with some months shown and some hidden: "some months" (the dashboards
+    now hide a deadline's months all together, so the table is made by hand here; the
+    note reads whatever the table holds)."""
     from koto.insights.selectors import HIDDEN_SHARE, _note_hidden_months
 
     d = selectors.dashboard_for(user=manager, scope_code=f"region:{region.id}", filters=PERIOD)
